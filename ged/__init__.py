@@ -1,0 +1,1 @@
+"""GED: reference documents, their versions and blobs."""

@@ -1,0 +1,40 @@
+"""The ``SearchBackend`` protocol every backend implements (embedded Tantivy + vectors; OpenSearch later)."""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+from search.types import Passage, SearchQuery, SearchResult
+
+
+@runtime_checkable
+class SearchBackend(Protocol):
+    """Index passages and answer scoped queries.
+
+    Every method that reads applies ``query.scope`` *inside* the backend query (results, totals, facet
+    counts and snippets alike); nothing is filtered after the fact.
+    """
+
+    def write(self, passages: list[Passage]) -> int:
+        """Add or replace passages (by ``Passage.id``); returns how many were written."""
+
+    def delete_parent(self, parent_id: str) -> int:
+        """Remove every passage of one parent; returns how many were removed."""
+
+    def search(self, query: SearchQuery) -> SearchResult:
+        """Ranked parents (grouped passages, best passage as snippet) with facet counts."""
+
+    def count(self) -> int:
+        """Number of passages indexed."""
+
+    def set_embeddings(self, ids: list[str], vectors: object) -> None:
+        """Back-fill vectors for passages already indexed (rows of a float32 matrix)."""
+
+    def missing_embeddings(self, limit: int = 1000) -> list[Passage]:
+        """Passages indexed without a vector yet (for back-filling)."""
+
+    def commit(self) -> None:
+        """Make writes durable and visible to searches."""
+
+    def close(self) -> None:
+        """Release files and handles."""

@@ -1,0 +1,12 @@
+"""Alembic environment: runs on the connection handed in by ``tfe.db.migrate``."""
+
+from __future__ import annotations
+
+from alembic import context
+
+connection = context.config.attributes.get("connection")
+if connection is None:  # pragma: no cover - only through tfe.db.migrate
+    raise RuntimeError("run migrations through tfe.db.migrate (tfe init)")
+context.configure(connection=connection, render_as_batch=connection.dialect.name == "sqlite")
+with context.begin_transaction():
+    context.run_migrations()

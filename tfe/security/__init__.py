@@ -1,0 +1,1 @@
+"""Security: identity (passwords, tokens), access scope, audit trail."""

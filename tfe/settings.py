@@ -1,0 +1,85 @@
+"""Settings: one pydantic-settings class, read once and passed explicitly.
+
+Values come from ``TFE_*`` environment variables, then an optional settings file (``TFE_SETTINGS_FILE``,
+dotenv syntax), then defaults. No I/O happens here beyond reading that file: directories are created by
+``tfe init``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET = "dev-insecure-secret-change-me"
+
+
+class Settings(BaseSettings):
+    """All configuration of a tfe installation."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="TFE_",
+        env_file=os.environ.get("TFE_SETTINGS_FILE"),
+        env_file_encoding="utf-8",
+        extra="ignore",
+    )
+
+    environment: Literal["development", "production", "test"] = "development"
+    data_dir: Path = Field(default=Path("tfe-data"), description="Where the database, index and blobs live")
+    database_url: str | None = Field(default=None, description="SQLAlchemy URL; SQLite under data_dir if unset")
+    search_backend: Literal["embedded", "opensearch"] = "embedded"
+    opensearch_url: str | None = None
+    tika_url: str | None = None
+    smtp_url: str | None = None
+    master_key_file: Path | None = None
+    secret_key: str = Field(default=DEV_SECRET, description="Signs session cookies")
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    max_file_bytes: int = Field(default=50 * 1024 * 1024, description="Ingest cap per file")
+    max_upload_bytes: int = Field(default=50 * 1024 * 1024, description="Upload cap per request")
+    max_feed_bytes: int = Field(default=10 * 1024 * 1024, description="Cap on one fetched feed")
+    tika_max_chars: int = Field(default=20_000_000, description="Tika's string cap (its default is 500,000)")
+    feed_timeout_s: float = 20.0
+
+    passage_words: int = Field(default=180, description="Target passage length in words")
+    passage_overlap_words: int = 30
+    embed_batch: int = 16
+    embed_threads: int = 1
+
+    admin_email: str = "admin@tfe.local"
+    admin_password: str | None = Field(default=None, description="Generated and printed by init if unset")
+
+    @field_validator("secret_key")
+    @classmethod
+    def _no_default_secret_in_production(cls, value: str, info) -> str:  # type: ignore[no-untyped-def]
+        if info.data.get("environment") == "production" and value == DEV_SECRET:
+            raise ValueError("TFE_SECRET_KEY must be set in production")
+        return value
+
+    @property
+    def resolved_data_dir(self) -> Path:
+        return self.data_dir.expanduser().resolve()
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.resolved_data_dir / 'tfe.sqlite3'}"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.resolved_data_dir / "index"
+
+    @property
+    def blob_dir(self) -> Path:
+        return self.resolved_data_dir / "blobs"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings once; keyword overrides win over the environment (used by tests and the CLI)."""
+    return Settings(**overrides)  # type: ignore[arg-type]

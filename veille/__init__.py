@@ -1,0 +1,1 @@
+"""Veille: watch sources (feeds), their items, and later stories, subscriptions and digests."""
