@@ -7,6 +7,10 @@ from alembic import context
 connection = context.config.attributes.get("connection")
 if connection is None:  # pragma: no cover - only through tfe.db.migrate
     raise RuntimeError("run migrations through tfe.db.migrate (tfe init)")
-context.configure(connection=connection, render_as_batch=connection.dialect.name == "sqlite")
+context.configure(
+    connection=connection,
+    target_metadata=context.config.attributes.get("target_metadata"),  # only when generating
+    render_as_batch=connection.dialect.name == "sqlite",
+)
 with context.begin_transaction():
     context.run_migrations()

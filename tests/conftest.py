@@ -1,0 +1,58 @@
+"""Shared fixtures: settings on a temporary data dir, and databases on SQLite and PostgreSQL.
+
+PostgreSQL runs at 127.0.0.1:5432 on dev and CI machines (``.ci/run`` starts it); each test gets its own
+schema, so tests never see each other's rows. ``TFE_TEST_POSTGRES_URL`` overrides the server.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+os.environ.setdefault("HAYSTACK_TELEMETRY_ENABLED", "False")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+
+from tfe.settings import Settings
+
+POSTGRES_URL = os.environ.get("TFE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+def make_settings(tmp_path: Path, **overrides: object) -> Settings:
+    base: dict[str, object] = {"data_dir": tmp_path / "data", "environment": "test", "admin_password": "admin-password-123"}
+    base.update(overrides)
+    return Settings(**base)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path)
+
+
+@pytest.fixture
+def pg_schema_url() -> Iterator[str]:
+    """A fresh PostgreSQL schema for one test, dropped afterwards; the URL selects it via search_path."""
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin: Engine = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in POSTGRES_URL else "?"
+    try:
+        yield f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    """Settings whose database is SQLite or PostgreSQL (every database test runs on both)."""
+    if request.param == "sqlite":
+        return make_settings(tmp_path)
+    url = request.getfixturevalue("pg_schema_url")
+    return make_settings(tmp_path, database_url=url)
