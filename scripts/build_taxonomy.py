@@ -60,8 +60,8 @@ EXTRA_NAMES: dict[str, dict[str, list[str]]] = {
 AMBIGUOUS_FORMS = {
     "chad", "jordan", "georgia", "jersey", "man", "reunion", "réunion", "maurice", "dominique",
     "salvador", "christmas", "norfolk", "guinea", "chili", "nauru", "niue", "wallis", "montserrat",
-    "gaza", "corée", "america", "american", "indian", "turkey", "guernesey", "guernsey", "sainte-lucie",
-    "saint-martin", "saint martin", "martin", "georgie", "géorgie", "dominica", "panama", "cook", "vatican",
+    "gaza", "corée", "america", "american", "indian", "guernesey", "guernsey", "sainte-lucie",
+    "saint-martin", "saint martin", "martin", "georgie", "géorgie", "dominica", "cook", "niger", "guyane", "congo", "samoa",
 }
 
 # Forms never matched: codes and words that collide with ordinary language.

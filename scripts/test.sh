@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The README's test command: install the test dependencies into .venv, then run linters and the whole suite.
+# Needs: the .venv made by the README's first command, PostgreSQL at 127.0.0.1:5432 (trust auth), and
+# Debian's chromium for the browser tests (installed here with apt-get when missing and running as root).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+if [ ! -x "$PY" ]; then
+  echo "no .venv: run the README's first command (python3 -m venv .venv && .venv/bin/pip install -e .)" >&2
+  exit 2
+fi
+"$PY" -m pip install -q -e '.[test]'
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then
+    (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium) >/dev/null
+  else
+    echo "chromium is missing: sudo apt-get install -y chromium" >&2
+    exit 2
+  fi
+fi
+export HAYSTACK_TELEMETRY_ENABLED=False OMP_NUM_THREADS=1
+echo "== ruff"; .venv/bin/ruff check .
+echo "== mypy"; .venv/bin/mypy
+echo "== import-linter"; .venv/bin/lint-imports
+echo "== pytest"; "$PY" -m pytest "$@"
