@@ -1,0 +1,183 @@
+"""Read side of the GED: one document's metadata, versions, classifications and original content.
+
+Every read takes the caller's ``AccessScope``; a document the caller may not see is reported exactly like
+a missing one (``NotFoundError``) so that ids do not leak the existence of other organisations' files.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ged.models import Document, DocumentVersion
+from taxonomy.models import Classification, Concept
+from tfe.errors import NotFoundError
+from tfe.security.scope import AccessScope
+
+__all__ = [
+    "ClassificationView",
+    "DocumentView",
+    "VersionView",
+    "classifications_of",
+    "document_content",
+    "get_document",
+]
+
+
+class BlobReader(Protocol):
+    def read(self, blob_key: str) -> bytes: ...
+
+
+@dataclass(frozen=True)
+class ClassificationView:
+    concept_id: str
+    scheme: str
+    label: str
+    score: float
+    method: str
+    evidence: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.concept_id, "scheme": self.scheme, "label": self.label, "score": self.score,
+                "method": self.method, "evidence": list(self.evidence)}
+
+
+@dataclass(frozen=True)
+class VersionView:
+    number: int
+    filename: str
+    mime: str
+    size: int
+    content_hash: str
+    created_at: dt.datetime | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"number": self.number, "filename": self.filename, "mime": self.mime, "size": self.size,
+                "sha256": self.content_hash, "created_at": _iso(self.created_at)}
+
+
+@dataclass(frozen=True)
+class DocumentView:
+    id: str
+    title: str
+    doc_type: str | None
+    doc_type_label: str | None
+    visibility: str
+    status: str
+    language: str | None
+    author: str | None
+    org_id: int | None
+    owner_user_id: int | None
+    source_uri: str | None
+    valid_from: dt.datetime | None
+    valid_until: dt.datetime | None
+    created_at: dt.datetime | None
+    updated_at: dt.datetime | None
+    versions: list[VersionView]
+    classifications: list[ClassificationView]
+
+    @property
+    def latest(self) -> VersionView | None:
+        return self.versions[-1] if self.versions else None
+
+    def by_scheme(self, scheme: str) -> list[ClassificationView]:
+        return [c for c in self.classifications if c.scheme == scheme]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "title": self.title,
+            "type": {"id": self.doc_type, "label": self.doc_type_label} if self.doc_type else None,
+            "visibility": self.visibility, "status": self.status, "language": self.language,
+            "author": self.author, "org_id": self.org_id, "owner_user_id": self.owner_user_id,
+            "source_uri": self.source_uri, "valid_from": _iso(self.valid_from),
+            "valid_until": _iso(self.valid_until), "created_at": _iso(self.created_at),
+            "updated_at": _iso(self.updated_at),
+            "versions": [v.as_dict() for v in self.versions],
+            "classifications": [c.as_dict() for c in self.classifications],
+        }
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _visible_document(session: Session, doc_id: str, scope: AccessScope) -> Document:
+    document = session.get(Document, doc_id)
+    if document is None or not scope.can_see(
+        visibility=document.visibility, org_id=document.org_id, owner_user_id=document.owner_user_id
+    ):
+        raise NotFoundError(f"unknown document {doc_id!r}")
+    return document
+
+
+def _evidence(explanation: dict[str, Any] | None) -> list[str]:
+    if not explanation:
+        return []
+    raw = explanation.get("evidence", [])
+    if isinstance(raw, str):
+        return [raw]
+    return [str(item) for item in raw] if isinstance(raw, list) else []
+
+
+def classifications_of(session: Session, target_kind: str, target_id: str) -> list[ClassificationView]:
+    """Concepts assigned to one target, best score first, with their French labels and evidence."""
+    rows = session.execute(
+        select(Classification, Concept)
+        .join(Concept, Concept.id == Classification.concept_id)
+        .where(Classification.target_kind == target_kind, Classification.target_id == target_id)
+        .order_by(Classification.score.desc(), Classification.concept_id)
+    ).all()
+    return [
+        ClassificationView(
+            concept_id=c.concept_id, scheme=concept.scheme_id, label=concept.pref_label_fr or concept.id,
+            score=float(c.score), method=c.method, evidence=_evidence(c.explanation),
+        )
+        for c, concept in rows
+    ]
+
+
+def _versions(session: Session, doc_id: str) -> list[DocumentVersion]:
+    return list(session.scalars(
+        select(DocumentVersion).where(DocumentVersion.document_id == doc_id).order_by(DocumentVersion.number)
+    ))
+
+
+def get_document(session: Session, doc_id: str, scope: AccessScope) -> DocumentView:
+    """The document as the caller may see it; ``NotFoundError`` when missing or out of scope."""
+    document = _visible_document(session, doc_id, scope)
+    type_label = None
+    if document.doc_type:
+        concept = session.get(Concept, document.doc_type)
+        type_label = concept.pref_label_fr if concept is not None else document.doc_type
+    versions = [
+        VersionView(number=v.number, filename=v.filename, mime=v.mime, size=v.size,
+                    content_hash=v.content_hash, created_at=v.created_at)
+        for v in _versions(session, doc_id)
+    ]
+    return DocumentView(
+        id=document.id, title=document.title, doc_type=document.doc_type, doc_type_label=type_label,
+        visibility=document.visibility, status=document.status, language=document.language,
+        author=document.author, org_id=document.org_id, owner_user_id=document.owner_user_id,
+        source_uri=document.source_uri, valid_from=document.valid_from, valid_until=document.valid_until,
+        created_at=document.created_at, updated_at=document.updated_at, versions=versions,
+        classifications=classifications_of(session, "document", doc_id),
+    )
+
+
+def document_content(
+    session: Session, blob_store: BlobReader, doc_id: str, scope: AccessScope, version: int | None = None
+) -> tuple[bytes, str, str]:
+    """The original bytes of a version (the latest by default), its MIME type and file name."""
+    _visible_document(session, doc_id, scope)
+    versions = _versions(session, doc_id)
+    if version is not None:
+        versions = [v for v in versions if v.number == version]
+    if not versions:
+        raise NotFoundError(f"document {doc_id!r} has no version {version}" if version else
+                            f"document {doc_id!r} has no content")
+    chosen = versions[-1]
+    return blob_store.read(chosen.blob_key), chosen.mime or "application/octet-stream", chosen.filename
