@@ -1,0 +1,97 @@
+"""What flows through the ingestion pipeline.
+
+``IngestItem`` is one source-agnostic input (a file's bytes or a feed entry's text, plus ownership
+metadata); ``Processed`` is the record the components fill in turn (extraction, normalisation, NLP,
+classification, chunking, embedding) and the writer persists. Both are plain dataclasses so that every
+step's contribution is explicit and testable without a pipeline.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+__all__ = ["Assigned", "IngestItem", "Kind", "Processed"]
+
+Kind = Literal["document", "item"]
+
+
+@dataclass
+class IngestItem:
+    """One input: ``key`` is the absolute path of a file or ``"feed-url#guid"`` for a feed entry.
+
+    Files carry ``data`` (the original bytes); feed entries carry ``text`` (title and summary, HTML
+    stripped). ``meta`` holds source-specific extras (``feed_url``, ``feed_title``, ``summary``, ...).
+    """
+
+    key: str
+    kind: Kind = "document"
+    filename: str = ""
+    data: bytes | None = None
+    text: str | None = None
+    title: str = ""
+    url: str | None = None
+    published_at: dt.datetime | None = None
+    author: str | None = None
+    org_id: int | None = None
+    owner_user_id: int | None = None
+    visibility: str = "organisation"
+    doc_type: str | None = None  # concept id hint, e.g. "doctype:quote_template"
+    source_id: int | None = None
+    guid: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def content_hash(self) -> str:
+        """SHA-256 of the original bytes (files) or of the title and text (feed entries)."""
+        if self.data is not None:
+            return hashlib.sha256(self.data).hexdigest()
+        payload = f"{self.title.strip()}\n{(self.text or '').strip()}"
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+@dataclass
+class Assigned:
+    """One concept the classifier assigned, with its score and the evidence behind it."""
+
+    concept_id: str
+    score: float
+    evidence: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Processed:
+    """The record the pipeline builds for one ``IngestItem`` (each component fills its own fields)."""
+
+    item: IngestItem
+    content_hash: str
+    mime: str = "application/octet-stream"
+    size: int = 0
+    text: str = ""
+    title: str = ""
+    author: str | None = None
+    created_at: dt.datetime | None = None
+    modified_at: dt.datetime | None = None
+    language: str | None = None
+    tika_meta: dict[str, str] = field(default_factory=dict)
+    lemmas: list[str] = field(default_factory=list)
+    entities: list[tuple[str, str]] = field(default_factory=list)
+    sectors: list[Assigned] = field(default_factory=list)
+    countries: list[Assigned] = field(default_factory=list)
+    doc_type: Assigned | None = None
+    chunks: list[str] = field(default_factory=list)
+    vectors: np.ndarray | None = None  # (len(chunks), dim) float32, or None when embedding is deferred
+    target_id: str | None = None  # the document or item id, once the sink has saved it
+    passages_written: int = 0
+
+    @property
+    def date(self) -> dt.datetime | None:
+        """The date shown and filtered on: publication, else last modification, else creation."""
+        return self.item.published_at or self.modified_at or self.created_at
+
+    @property
+    def display_title(self) -> str:
+        return self.title or self.item.title or self.item.filename or self.item.key

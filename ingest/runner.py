@@ -1,0 +1,196 @@
+"""Batch ingestion with a recorded final state for every input.
+
+Each input gets an ``IngestRecord`` created ``pending`` before any work, then ends ``ok`` (new target id),
+``duplicate`` (content already stored: re-running is idempotent) or ``failed`` (with a reason; the run
+goes on). An interrupted run leaves ``pending`` records behind: re-running the same command processes
+what was not done (the done inputs are found by content hash and reported ``duplicate``) and closes the
+interrupted run, marking its leftover records failed with "interrupted (resumed by run ...)".
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+from tqdm import tqdm
+
+from ingest.errors import IngestError
+from ingest.item import IngestItem
+from ingest.models import IngestRecord, IngestRun
+from ingest.sink import ContentSink
+from tfe.db import session_scope, utcnow
+from tfe.settings import Settings
+
+__all__ = ["IngestRunner", "walk_paths"]
+
+log = logging.getLogger(__name__)
+
+
+def walk_paths(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
+    """Files under ``paths`` (sorted, hidden names skipped), absolute; missing paths and broken links are
+    kept so that the run records them as failed rather than silently dropping them."""
+    out: list[Path] = []
+    for raw in paths:
+        path = Path(raw).expanduser().absolute()
+        if path.is_dir():
+            found: list[Path] = []
+            for root, dirs, files in os.walk(path, onerror=lambda e: found.append(Path(e.filename or ""))):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                found.extend(Path(root) / f for f in files if not f.startswith("."))
+            out.extend(sorted(found))
+        else:
+            out.append(path)
+    return list(dict.fromkeys(out))
+
+
+class IngestRunner:
+    """Feed inputs through an ``IngestPipeline`` into a ``ContentSink`` and record every outcome."""
+
+    def __init__(self, session_factory: sessionmaker[Session], pipeline: Any, sink: ContentSink,
+                 settings: Settings) -> None:
+        self.session_factory = session_factory
+        self.pipeline = pipeline
+        self.sink = sink
+        self.settings = settings
+
+    # -- public API ------------------------------------------------------------------------------------
+
+    def run_paths(self, paths: Iterable[str | os.PathLike[str]], *, org_id: int | None = None,
+                  owner_user_id: int | None = None, visibility: str = "organisation",
+                  doc_type: str | None = None, progress: bool = True) -> dict[str, Any]:
+        """Ingest files and folders; returns the run report (see ``_report``)."""
+        files = walk_paths(paths)
+        args = {"paths": [str(p) for p in paths] if not isinstance(paths, str) else [paths], "org_id": org_id,
+                "owner_user_id": owner_user_id, "visibility": visibility, "doc_type": doc_type}
+        ownership = {"org_id": org_id, "owner_user_id": owner_user_id, "visibility": visibility,
+                     "doc_type": doc_type}
+
+        def load(path: Path) -> IngestItem:
+            return self._read_file(path, ownership)
+
+        return self._run("files", [str(f) for f in files], load, args, progress, unit="file")
+
+    def run_items(self, items: list[IngestItem], *, progress: bool = True) -> dict[str, Any]:
+        """Ingest prepared items (feed entries); their ``key`` identifies them in the records."""
+        by_key = {item.key: item for item in items}
+        args = {"keys": len(by_key), "feed": items[0].meta.get("feed_url") if items else None}
+        return self._run("feed", list(by_key), by_key.__getitem__, args, progress, unit="item")
+
+    # -- internals -------------------------------------------------------------------------------------
+
+    def _read_file(self, path: Path, ownership: dict[str, Any]) -> IngestItem:
+        """Read one file into an item; ``IngestError`` for missing, unreadable or oversized files."""
+        try:
+            if not path.exists():
+                raise IngestError("broken link" if path.is_symlink() else "not found")
+            if not path.is_file():
+                raise IngestError("not a regular file")
+            size = path.stat().st_size
+            if size > self.settings.max_file_bytes:
+                raise IngestError(f"file too large ({size} bytes > {self.settings.max_file_bytes})")
+            data = path.read_bytes()
+        except OSError as exc:
+            raise IngestError(f"unreadable: {exc.strerror or type(exc).__name__}") from exc
+        return IngestItem(key=str(path), kind="document", filename=path.name, data=data,
+                          url=None, meta={"path": str(path)}, **ownership)
+
+    def _run(self, kind: str, keys: list[str], load: Any, args: dict[str, Any], progress: bool,
+             unit: str) -> dict[str, Any]:
+        started = time.perf_counter()
+        run_id = uuid.uuid4().hex
+        with session_scope(self.session_factory) as session:
+            session.add(IngestRun(id=run_id, kind=kind, args=args))
+            session.flush()
+            self._close_interrupted(session, run_id, kind, keys)
+            records = [IngestRecord(run_id=run_id, input_key=key, target_kind=self.sink.target_kind)
+                       for key in keys]
+            session.add_all(records)
+            session.flush()
+            record_ids = {r.input_key: r.id for r in records}
+        log.info("ingest run started run_id=%s kind=%s inputs=%d", run_id, kind, len(keys))
+        warmed = False
+        items: list[dict[str, Any]] = []
+        with tqdm(total=len(keys), unit=unit, file=sys.stderr, disable=not progress, desc="ingest") as bar:
+            for key in keys:
+                if not warmed:
+                    self.pipeline.warm_up()
+                    warmed = True
+                items.append(self._one(run_id, record_ids[key], key, load))
+                bar.update(1)
+        return self._finish(run_id, items, time.perf_counter() - started)
+
+    def _one(self, run_id: str, record_id: int, key: str, load: Any) -> dict[str, Any]:
+        """Process one input and store its final state; never raises (except KeyboardInterrupt & co)."""
+        status, reason, target, title, content_hash = "failed", None, None, None, None
+        try:
+            item: IngestItem = load(key)
+            title = item.title or item.filename or None
+            content_hash = item.content_hash()
+            target = self.sink.find_duplicate(item, content_hash)
+            if target is not None:
+                status = "duplicate"
+            else:
+                processed = self.pipeline.process(item)
+                status, target, title = "ok", processed.target_id, processed.display_title
+        except IngestError as exc:
+            reason = exc.reason
+        except Exception as exc:  # a bug in a step must cost one input, not the run
+            log.exception("unexpected ingest error run_id=%s input=%s", run_id, key)
+            reason = f"internal error: {type(exc).__name__}: {exc}"[:300]
+        with session_scope(self.session_factory) as session:
+            session.execute(update(IngestRecord).where(IngestRecord.id == record_id).values(
+                status=status, reason=reason, target_id=target, content_hash=content_hash, updated_at=utcnow()))
+        log.log(logging.WARNING if status == "failed" else logging.DEBUG,
+                "ingest run_id=%s input=%s status=%s reason=%s id=%s", run_id, key, status, reason, target)
+        return {"input": key, "status": status, "reason": reason, "id": target, "title": title}
+
+    def _close_interrupted(self, session: Session, run_id: str, kind: str, keys: list[str]) -> None:
+        """Close earlier unfinished runs' ``pending`` records for the inputs this run takes over."""
+        stale = select(IngestRun.id).where(IngestRun.kind == kind, IngestRun.finished_at.is_(None),
+                                           IngestRun.id != run_id)
+        stale_ids = list(session.scalars(stale))
+        if not stale_ids:
+            return
+        wanted = set(keys)
+        for record in session.scalars(select(IngestRecord).where(
+                IngestRecord.run_id.in_(stale_ids), IngestRecord.status == "pending")):
+            if record.input_key in wanted:
+                record.status = "failed"
+                record.reason = f"interrupted (resumed by run {run_id})"
+        for run in session.scalars(select(IngestRun).where(IngestRun.id.in_(stale_ids))):
+            still = session.scalar(select(IngestRecord.id).where(
+                IngestRecord.run_id == run.id, IngestRecord.status == "pending").limit(1))
+            if still is None:
+                run.finished_at = utcnow()
+                log.info("closed interrupted run_id=%s (resumed by %s)", run.id, run_id)
+
+    def _finish(self, run_id: str, items: list[dict[str, Any]], seconds: float) -> dict[str, Any]:
+        counts = Counter(i["status"] for i in items)
+        reasons = Counter(i["reason"] for i in items if i["status"] == "failed")
+        report: dict[str, Any] = {
+            "run_id": run_id,
+            "ok": counts.get("ok", 0),
+            "duplicate": counts.get("duplicate", 0),
+            "failed": counts.get("failed", 0),
+            "items": items,
+            "failures_by_reason": dict(reasons.most_common()),
+            "seconds": round(seconds, 3),
+            "files_per_second": round(len(items) / seconds, 2) if seconds > 0 else 0.0,
+        }
+        with session_scope(self.session_factory) as session:
+            run = session.get(IngestRun, run_id)
+            if run is not None:
+                run.finished_at = utcnow()
+                run.counts = {k: report[k] for k in ("ok", "duplicate", "failed")}
+        log.info("ingest run finished run_id=%s ok=%d duplicate=%d failed=%d seconds=%.1f", run_id,
+                 report["ok"], report["duplicate"], report["failed"], seconds)
+        return report
