@@ -42,8 +42,14 @@ class ClassificationView:
     evidence: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"id": self.concept_id, "scheme": self.scheme, "label": self.label, "score": self.score,
-                "method": self.method, "evidence": list(self.evidence)}
+        return {
+            "id": self.concept_id,
+            "scheme": self.scheme,
+            "label": self.label,
+            "score": self.score,
+            "method": self.method,
+            "evidence": list(self.evidence),
+        }
 
 
 @dataclass(frozen=True)
@@ -56,8 +62,14 @@ class VersionView:
     created_at: dt.datetime | None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"number": self.number, "filename": self.filename, "mime": self.mime, "size": self.size,
-                "sha256": self.content_hash, "created_at": _iso(self.created_at)}
+        return {
+            "number": self.number,
+            "filename": self.filename,
+            "mime": self.mime,
+            "size": self.size,
+            "sha256": self.content_hash,
+            "created_at": _iso(self.created_at),
+        }
 
 
 @dataclass(frozen=True)
@@ -89,12 +101,19 @@ class DocumentView:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "id": self.id, "title": self.title,
+            "id": self.id,
+            "title": self.title,
             "type": {"id": self.doc_type, "label": self.doc_type_label} if self.doc_type else None,
-            "visibility": self.visibility, "status": self.status, "language": self.language,
-            "author": self.author, "org_id": self.org_id, "owner_user_id": self.owner_user_id,
-            "source_uri": self.source_uri, "valid_from": _iso(self.valid_from),
-            "valid_until": _iso(self.valid_until), "created_at": _iso(self.created_at),
+            "visibility": self.visibility,
+            "status": self.status,
+            "language": self.language,
+            "author": self.author,
+            "org_id": self.org_id,
+            "owner_user_id": self.owner_user_id,
+            "source_uri": self.source_uri,
+            "valid_from": _iso(self.valid_from),
+            "valid_until": _iso(self.valid_until),
+            "created_at": _iso(self.created_at),
             "updated_at": _iso(self.updated_at),
             "versions": [v.as_dict() for v in self.versions],
             "classifications": [c.as_dict() for c in self.classifications],
@@ -133,17 +152,25 @@ def classifications_of(session: Session, target_kind: str, target_id: str) -> li
     ).all()
     return [
         ClassificationView(
-            concept_id=c.concept_id, scheme=concept.scheme_id, label=concept.pref_label_fr or concept.id,
-            score=float(c.score), method=c.method, evidence=_evidence(c.explanation),
+            concept_id=c.concept_id,
+            scheme=concept.scheme_id,
+            label=concept.pref_label_fr or concept.id,
+            score=float(c.score),
+            method=c.method,
+            evidence=_evidence(c.explanation),
         )
         for c, concept in rows
     ]
 
 
 def _versions(session: Session, doc_id: str) -> list[DocumentVersion]:
-    return list(session.scalars(
-        select(DocumentVersion).where(DocumentVersion.document_id == doc_id).order_by(DocumentVersion.number)
-    ))
+    return list(
+        session.scalars(
+            select(DocumentVersion)
+            .where(DocumentVersion.document_id == doc_id)
+            .order_by(DocumentVersion.number)
+        )
+    )
 
 
 def get_document(session: Session, doc_id: str, scope: AccessScope) -> DocumentView:
@@ -154,16 +181,33 @@ def get_document(session: Session, doc_id: str, scope: AccessScope) -> DocumentV
         concept = session.get(Concept, document.doc_type)
         type_label = concept.pref_label_fr if concept is not None else document.doc_type
     versions = [
-        VersionView(number=v.number, filename=v.filename, mime=v.mime, size=v.size,
-                    content_hash=v.content_hash, created_at=v.created_at)
+        VersionView(
+            number=v.number,
+            filename=v.filename,
+            mime=v.mime,
+            size=v.size,
+            content_hash=v.content_hash,
+            created_at=v.created_at,
+        )
         for v in _versions(session, doc_id)
     ]
     return DocumentView(
-        id=document.id, title=document.title, doc_type=document.doc_type, doc_type_label=type_label,
-        visibility=document.visibility, status=document.status, language=document.language,
-        author=document.author, org_id=document.org_id, owner_user_id=document.owner_user_id,
-        source_uri=document.source_uri, valid_from=document.valid_from, valid_until=document.valid_until,
-        created_at=document.created_at, updated_at=document.updated_at, versions=versions,
+        id=document.id,
+        title=document.title,
+        doc_type=document.doc_type,
+        doc_type_label=type_label,
+        visibility=document.visibility,
+        status=document.status,
+        language=document.language,
+        author=document.author,
+        org_id=document.org_id,
+        owner_user_id=document.owner_user_id,
+        source_uri=document.source_uri,
+        valid_from=document.valid_from,
+        valid_until=document.valid_until,
+        created_at=document.created_at,
+        updated_at=document.updated_at,
+        versions=versions,
         classifications=classifications_of(session, "document", doc_id),
     )
 
@@ -177,7 +221,10 @@ def document_content(
     if version is not None:
         versions = [v for v in versions if v.number == version]
     if not versions:
-        raise NotFoundError(f"document {doc_id!r} has no version {version}" if version else
-                            f"document {doc_id!r} has no content")
+        raise NotFoundError(
+            f"document {doc_id!r} has no version {version}"
+            if version
+            else f"document {doc_id!r} has no content"
+        )
     chosen = versions[-1]
     return blob_store.read(chosen.blob_key), chosen.mime or "application/octet-stream", chosen.filename

@@ -66,8 +66,12 @@ def csrf_token(request: Request) -> str:
 
 def csrf_valid(request: Request, submitted: str | None) -> bool:
     expected = request.session.get(SESSION_CSRF_KEY)
-    return bool(isinstance(expected, str) and expected and submitted
-                and secrets.compare_digest(expected.encode(), submitted.encode()))
+    return bool(
+        isinstance(expected, str)
+        and expected
+        and submitted
+        and secrets.compare_digest(expected.encode(), submitted.encode())
+    )
 
 
 def session_user(request: Request, session: Session) -> User | None:
@@ -88,9 +92,9 @@ def get_api_user(request: Request, session: SessionDep) -> User:
         scheme, _, raw = header.partition(" ")
         if scheme.lower() != "bearer" or not raw.strip():
             raise AuthenticationError("expected 'Authorization: Bearer <token>'")
-        user = identity.authenticate_token(session, raw)
+        token_user = identity.authenticate_token(session, raw)
         session.commit()  # persist last_used_at now: never hold SQLite's write lock across the request
-        return user
+        return token_user
     user = session_user(request, session)
     if user is None:
         raise AuthenticationError("authentication required (bearer token or session cookie)")

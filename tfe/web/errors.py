@@ -31,14 +31,29 @@ from tfe.web.templating import templates
 log = logging.getLogger(__name__)
 
 _STATUS_CODES = {
-    400: "invalid", 401: "unauthenticated", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-    409: "conflict", 413: "too_large", 415: "unsupported", 422: "invalid", 429: "rate_limited",
+    400: "invalid",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported",
+    422: "invalid",
+    429: "rate_limited",
     503: "backend_unavailable",
 }
 _FRENCH_TITLES = {
-    400: "Requête invalide", 401: "Connexion requise", 403: "Accès refusé", 404: "Page introuvable",
-    405: "Méthode non autorisée", 413: "Fichier trop volumineux", 415: "Type de fichier non pris en charge",
-    422: "Contenu illisible", 500: "Erreur interne", 503: "Service momentanément indisponible",
+    400: "Requête invalide",
+    401: "Connexion requise",
+    403: "Accès refusé",
+    404: "Page introuvable",
+    405: "Méthode non autorisée",
+    413: "Fichier trop volumineux",
+    415: "Type de fichier non pris en charge",
+    422: "Contenu illisible",
+    500: "Erreur interne",
+    503: "Service momentanément indisponible",
 }
 
 
@@ -52,11 +67,15 @@ def _wants_html(request: Request) -> bool:
     return "text/html" in request.headers.get("accept", "")
 
 
-def _respond(request: Request, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
+def _respond(
+    request: Request, status: int, code: str, message: str, headers: dict[str, str] | None = None
+) -> Response:
     if _wants_html(request):
         title = _FRENCH_TITLES.get(status, "Erreur")
         return templates.TemplateResponse(
-            request, "error.html", {"status": status, "title": title, "message": message if status < 500 else ""},
+            request,
+            "error.html",
+            {"status": status, "title": title, "message": message if status < 500 else ""},
             status_code=status,
         )
     return JSONResponse(error_body(code, message), status_code=status, headers=headers)
@@ -102,8 +121,10 @@ async def _login_required(request: Request, exc: Exception) -> Response:
 async def _unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error path=%s", request.url.path, exc_info=exc)
     if _wants_html(request):
-        return HTMLResponse("<!doctype html><html lang=\"fr\"><title>Erreur interne</title>"
-                            "<h1>Erreur interne</h1></html>", status_code=500)
+        return HTMLResponse(
+            '<!doctype html><html lang="fr"><title>Erreur interne</title><h1>Erreur interne</h1></html>',
+            status_code=500,
+        )
     return JSONResponse(error_body("internal", "internal error"), status_code=500)
 
 

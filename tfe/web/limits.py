@@ -20,7 +20,9 @@ def _too_large_body(limit: int) -> bytes:
 class BodySizeLimitMiddleware:
     """Cap the body of unsafe requests whose path starts with one of ``prefixes``."""
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int, prefixes: tuple[str, ...] = ("/api/documents",)) -> None:
+    def __init__(
+        self, app: ASGIApp, *, max_bytes: int, prefixes: tuple[str, ...] = ("/api/documents",)
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.prefixes = prefixes
@@ -51,7 +53,9 @@ class BodySizeLimitMiddleware:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    raise HTTPException(status_code=413, detail=f"request body over the {limit}-byte upload limit")
+                    raise HTTPException(
+                        status_code=413, detail=f"request body over the {limit}-byte upload limit"
+                    )
             return message
 
         await self.app(scope, counting_receive, send)
@@ -61,7 +65,10 @@ class BodySizeLimitMiddleware:
             body = _too_large_body(self.max_bytes)
         else:
             body = json.dumps({"error": {"code": "invalid", "message": "invalid Content-Length"}}).encode()
-        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-                   (b"connection", b"close")]
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            (b"connection", b"close"),
+        ]
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})

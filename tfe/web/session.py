@@ -62,8 +62,14 @@ class SignedSessionMiddleware:
     """Put ``scope["session"]`` in place for ``request.session`` and write it back when it changed."""
 
     def __init__(
-        self, app: ASGIApp, *, secret_key: str, max_age: int = 8 * 3600, https_only: bool = False,
-        same_site: str = "lax", cookie_name: str = COOKIE_NAME,
+        self,
+        app: ASGIApp,
+        *,
+        secret_key: str,
+        max_age: int = 8 * 3600,
+        https_only: bool = False,
+        same_site: str = "lax",
+        cookie_name: str = COOKIE_NAME,
     ) -> None:
         self.app = app
         self.signer = SessionSigner(secret_key, max_age)
@@ -93,7 +99,9 @@ class SignedSessionMiddleware:
                 current = scope["session"]
                 headers = MutableHeaders(scope=message)
                 if current and current != initial:
-                    headers.append("Set-Cookie", f"{self.cookie_name}={self.signer.dumps(current)}{self.flags}")
+                    headers.append(
+                        "Set-Cookie", f"{self.cookie_name}={self.signer.dumps(current)}{self.flags}"
+                    )
                 elif not current and had_cookie:
                     headers.append(
                         "Set-Cookie",

@@ -11,11 +11,37 @@ from pathlib import PurePath
 
 from tfe.errors import UnsupportedInputError
 
-ALLOWED_EXTENSIONS = frozenset({
-    ".pdf", ".doc", ".docx", ".dot", ".dotx", ".odt", ".ott", ".rtf", ".txt", ".md", ".csv", ".tsv",
-    ".xls", ".xlsx", ".xlsm", ".ods", ".ppt", ".pptx", ".odp", ".html", ".htm", ".xhtml", ".xml",
-    ".json", ".eml", ".msg", ".epub",
-})
+ALLOWED_EXTENSIONS = frozenset(
+    {
+        ".pdf",
+        ".doc",
+        ".docx",
+        ".dot",
+        ".dotx",
+        ".odt",
+        ".ott",
+        ".rtf",
+        ".txt",
+        ".md",
+        ".csv",
+        ".tsv",
+        ".xls",
+        ".xlsx",
+        ".xlsm",
+        ".ods",
+        ".ppt",
+        ".pptx",
+        ".odp",
+        ".html",
+        ".htm",
+        ".xhtml",
+        ".xml",
+        ".json",
+        ".eml",
+        ".msg",
+        ".epub",
+    }
+)
 # Containers that are legitimately ZIP files (OOXML, OpenDocument, EPUB).
 _ZIP_BASED = frozenset({".docx", ".dotx", ".xlsx", ".xlsm", ".pptx", ".odt", ".ott", ".ods", ".odp", ".epub"})
 _OLE_BASED = frozenset({".doc", ".dot", ".xls", ".ppt", ".msg"})

@@ -46,7 +46,9 @@ def _read_capped(upload: UploadFile, limit: int) -> bytes:
 
 
 @router.post(
-    "", summary="Upload a document (ingested, classified and indexed at once)", status_code=201,
+    "",
+    summary="Upload a document (ingested, classified and indexed at once)",
+    status_code=201,
     responses={200: {"description": "Duplicate of an existing document"}, 413: {}, 415: {}, 422: {}},
 )
 def upload_document(
@@ -66,9 +68,19 @@ def upload_document(
     )
     status = result.get("status")
     audit.record(
-        session, "document.upload", **actor_of(user), target_kind="document", target_id=result.get("id"),
-        detail={"filename": filename, "size": len(data), "visibility": visibility, "doc_type": doc_type,
-                "status": status, "reason": result.get("reason")},
+        session,
+        "document.upload",
+        **actor_of(user),
+        target_kind="document",
+        target_id=result.get("id"),
+        detail={
+            "filename": filename,
+            "size": len(data),
+            "visibility": visibility,
+            "doc_type": doc_type,
+            "status": status,
+            "reason": result.get("reason"),
+        },
     )
     if status == "failed":
         message = f"{filename}: {result.get('reason') or 'the file could not be read'}"
@@ -82,8 +94,14 @@ def upload_document(
 @router.get("/{doc_id}", summary="Document metadata, classifications and versions")
 def read_document(doc_id: DocId, session: SessionDep, user: CurrentUser, scope: ScopeDep) -> dict[str, Any]:
     view = get_document(session, doc_id, scope)
-    audit.record(session, "document.read", **actor_of(user), target_kind="document", target_id=doc_id,
-                 detail={"channel": "api"})
+    audit.record(
+        session,
+        "document.read",
+        **actor_of(user),
+        target_kind="document",
+        target_id=doc_id,
+        detail={"channel": "api"},
+    )
     body = view.as_dict()
     body["content_url"] = f"/api/documents/{doc_id}/content"
     return body
@@ -95,15 +113,29 @@ def _content_disposition(filename: str) -> str:
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
-@router.get("/{doc_id}/content", summary="The original file (latest version unless ?version=N)",
-            response_class=Response, responses={200: {"content": {"application/octet-stream": {}}}})
+@router.get(
+    "/{doc_id}/content",
+    summary="The original file (latest version unless ?version=N)",
+    response_class=Response,
+    responses={200: {"content": {"application/octet-stream": {}}}},
+)
 def download_content(
-    doc_id: DocId, session: SessionDep, user: CurrentUser, scope: ScopeDep, blobs: BlobStoreDep,
+    doc_id: DocId,
+    session: SessionDep,
+    user: CurrentUser,
+    scope: ScopeDep,
+    blobs: BlobStoreDep,
     version: int | None = None,
 ) -> Response:
     data, mime, filename = document_content(session, blobs, doc_id, scope, version)
-    audit.record(session, "document.download", **actor_of(user), target_kind="document", target_id=doc_id,
-                 detail={"filename": filename, "version": version, "size": len(data)})
+    audit.record(
+        session,
+        "document.download",
+        **actor_of(user),
+        target_kind="document",
+        target_id=doc_id,
+        detail={"filename": filename, "version": version, "size": len(data)},
+    )
     headers = {
         "Content-Disposition": _content_disposition(filename),
         "X-Content-Type-Options": "nosniff",

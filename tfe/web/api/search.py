@@ -21,8 +21,12 @@ def search(
     user: CurrentUser,
     scope: ScopeDep,
     q: Annotated[str, Query(max_length=500, description="Free text (French or English)")] = "",
-    sector: Annotated[list[str] | None, Query(description="Sector concept ids or NAF codes (repeatable)")] = None,
-    country: Annotated[list[str] | None, Query(description="Country concept ids or ISO codes (repeatable)")] = None,
+    sector: Annotated[
+        list[str] | None, Query(description="Sector concept ids or NAF codes (repeatable)")
+    ] = None,
+    country: Annotated[
+        list[str] | None, Query(description="Country concept ids or ISO codes (repeatable)")
+    ] = None,
     type: Annotated[list[str] | None, Query(description="Document type concept ids (repeatable)")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
     offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
@@ -33,8 +37,20 @@ def search(
         q, scope, sector=sectors, country=countries, type=types, limit=limit, offset=offset, mode=mode
     )
     audit.record(
-        session, "search", **actor_of(user), target_kind="search",
-        detail={"q": q, "sector": sectors, "country": countries, "type": types, "mode": mode,
-                "limit": limit, "offset": offset, "total": result.get("total", 0), "channel": "api"},
+        session,
+        "search",
+        **actor_of(user),
+        target_kind="search",
+        detail={
+            "q": q,
+            "sector": sectors,
+            "country": countries,
+            "type": types,
+            "mode": mode,
+            "limit": limit,
+            "offset": offset,
+            "total": result.get("total", 0),
+            "channel": "api",
+        },
     )
     return result

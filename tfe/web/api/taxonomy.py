@@ -18,8 +18,14 @@ def list_schemes(session: SessionDep, user: CurrentUser) -> dict[str, Any]:
     counts = dict(session.execute(select(Concept.scheme_id, func.count()).group_by(Concept.scheme_id)).all())
     schemes = session.scalars(select(ConceptScheme).order_by(ConceptScheme.id))
     items = [
-        {"id": s.id, "uri": s.uri, "label": s.label_fr, "label_en": s.label_en, "version": s.version,
-         "concepts": int(counts.get(s.id, 0))}
+        {
+            "id": s.id,
+            "uri": s.uri,
+            "label": s.label_fr,
+            "label_en": s.label_en,
+            "version": s.version,
+            "concepts": int(counts.get(s.id, 0)),
+        }
         for s in schemes
     ]
     return {"total": len(items), "items": items}
@@ -29,7 +35,9 @@ def list_schemes(session: SessionDep, user: CurrentUser) -> dict[str, Any]:
 def list_concepts(
     session: SessionDep,
     user: CurrentUser,
-    scheme: Annotated[str | None, Query(max_length=32, description="Scheme id: naf, country, region, doctype")] = None,
+    scheme: Annotated[
+        str | None, Query(max_length=32, description="Scheme id: naf, country, region, doctype")
+    ] = None,
     q: Annotated[str | None, Query(max_length=200, description="Substring of a label or notation")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
@@ -39,16 +47,28 @@ def list_concepts(
         stmt = stmt.where(Concept.scheme_id == scheme)
     if q:
         pattern = f"%{q.strip().lower()}%"
-        stmt = stmt.where(or_(
-            func.lower(Concept.pref_label_fr).like(pattern), func.lower(Concept.pref_label_en).like(pattern),
-            func.lower(Concept.notation).like(pattern), func.lower(Concept.id).like(pattern),
-        ))
+        stmt = stmt.where(
+            or_(
+                func.lower(Concept.pref_label_fr).like(pattern),
+                func.lower(Concept.pref_label_en).like(pattern),
+                func.lower(Concept.notation).like(pattern),
+                func.lower(Concept.id).like(pattern),
+            )
+        )
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     rows = session.scalars(stmt.order_by(Concept.scheme_id, Concept.id).limit(limit).offset(offset))
     items = [
-        {"id": c.id, "scheme": c.scheme_id, "notation": c.notation, "level": c.level,
-         "label": c.pref_label_fr, "label_en": c.pref_label_en, "broader": c.broader_id,
-         "deprecated": c.deprecated, "replaced_by": c.replaced_by_id}
+        {
+            "id": c.id,
+            "scheme": c.scheme_id,
+            "notation": c.notation,
+            "level": c.level,
+            "label": c.pref_label_fr,
+            "label_en": c.pref_label_en,
+            "broader": c.broader_id,
+            "deprecated": c.deprecated,
+            "replaced_by": c.replaced_by_id,
+        }
         for c in rows
     ]
     return {"total": int(total), "items": items}
