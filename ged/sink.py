@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -17,8 +18,19 @@ from tfe.db import session_scope
 __all__ = ["DEFAULT_VISIBILITY", "DocumentSink"]
 
 DEFAULT_VISIBILITY = "organisation"
-_META_KEYS = ("dc:title", "dc:creator", "dcterms:created", "dcterms:modified", "dc:language", "Content-Type",
-              "meta:page-count", "xmpTPg:NPages", "dc:subject", "meta:keyword", "dc:publisher")
+_META_KEYS = (
+    "dc:title",
+    "dc:creator",
+    "dcterms:created",
+    "dcterms:modified",
+    "dc:language",
+    "Content-Type",
+    "meta:page-count",
+    "xmpTPg:NPages",
+    "dc:subject",
+    "meta:keyword",
+    "dc:publisher",
+)
 
 
 class DocumentSink:
@@ -32,8 +44,11 @@ class DocumentSink:
 
     def find_by_hash(self, content_hash: str) -> str | None:
         with session_scope(self.session_factory) as session:
-            return session.scalar(select(DocumentVersion.document_id)
-                                  .where(DocumentVersion.content_hash == content_hash).limit(1))
+            return session.scalar(
+                select(DocumentVersion.document_id)
+                .where(DocumentVersion.content_hash == content_hash)
+                .limit(1)
+            )
 
     def find_duplicate(self, item: IngestItem, content_hash: str) -> str | None:
         return self.find_by_hash(content_hash)
@@ -44,44 +59,51 @@ class DocumentSink:
         blob_key = self.blobs.put(data)
         document_id = uuid.uuid4().hex
         title = (processed.title or item.title or item.filename or item.key)[:500]
-        meta = {k: processed.tika_meta[k] for k in _META_KEYS if k in processed.tika_meta}
+        meta: dict[str, Any] = {k: processed.tika_meta[k] for k in _META_KEYS if k in processed.tika_meta}
         meta.update({k: v for k, v in item.meta.items() if isinstance(v, str | int | float | bool)})
         if processed.created_at:
             meta["created_at"] = processed.created_at.isoformat()
         if processed.modified_at:
             meta["modified_at"] = processed.modified_at.isoformat()
         with session_scope(self.session_factory) as session:
-            session.add(Document(
-                id=document_id,
-                title=title,
-                doc_type=processed.doc_type.concept_id if processed.doc_type else None,
-                org_id=item.org_id,
-                owner_user_id=item.owner_user_id,
-                visibility=item.visibility or DEFAULT_VISIBILITY,
-                language=processed.language,
-                author=(processed.author or item.author or None) and (processed.author or item.author or "")[:300],
-                source_uri=item.url or item.meta.get("path") or item.key,
-            ))
+            session.add(
+                Document(
+                    id=document_id,
+                    title=title,
+                    doc_type=processed.doc_type.concept_id if processed.doc_type else None,
+                    org_id=item.org_id,
+                    owner_user_id=item.owner_user_id,
+                    visibility=item.visibility or DEFAULT_VISIBILITY,
+                    language=processed.language,
+                    author=(processed.author or item.author or "")[:300] or None,
+                    source_uri=item.url or item.meta.get("path") or item.key,
+                )
+            )
             session.flush()
-            session.add(DocumentVersion(
-                document_id=document_id,
-                number=1,
-                content_hash=processed.content_hash,
-                filename=(item.filename or title)[:500],
-                mime=processed.mime[:200],
-                size=processed.size or len(data),
-                blob_key=blob_key,
-                text=processed.text,
-                meta=meta,
-            ))
+            session.add(
+                DocumentVersion(
+                    document_id=document_id,
+                    number=1,
+                    content_hash=processed.content_hash,
+                    filename=(item.filename or title)[:500],
+                    mime=processed.mime[:200],
+                    size=processed.size or len(data),
+                    blob_key=blob_key,
+                    text=processed.text,
+                    meta=meta,
+                )
+            )
             classification_rows(session, self.target_kind, document_id, processed)
         return document_id
 
     def discard(self, target_id: str) -> None:
         """Remove a document saved by ``save`` (its blob stays: it is shared by content and harmless)."""
         with session_scope(self.session_factory) as session:
-            session.execute(delete(Classification).where(Classification.target_kind == self.target_kind,
-                                                         Classification.target_id == target_id))
+            session.execute(
+                delete(Classification).where(
+                    Classification.target_kind == self.target_kind, Classification.target_id == target_id
+                )
+            )
             session.execute(delete(DocumentVersion).where(DocumentVersion.document_id == target_id))
             session.execute(delete(Document).where(Document.id == target_id))
 

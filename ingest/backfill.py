@@ -12,7 +12,9 @@ __all__ = ["backfill_embeddings"]
 log = logging.getLogger(__name__)
 
 
-def backfill_embeddings(backend: SearchBackend, embedder: Any, batch: int = 64, limit: int | None = None) -> int:
+def backfill_embeddings(
+    backend: SearchBackend, embedder: Any, batch: int = 64, limit: int | None = None
+) -> int:
     """Embed passages that have no vector yet, ``batch`` at a time, until none is left (or ``limit``);
     returns how many passages got a vector. Safe to interrupt and re-run: each batch is committed."""
     done = 0

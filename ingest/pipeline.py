@@ -51,7 +51,9 @@ def build_pipeline(
     pipeline.add_component("normaliser", TextNormaliser())
     pipeline.add_component("analyser", SpacyAnalyser())
     pipeline.add_component("classifier", TaxonomyClassifierComponent(referential))
-    pipeline.add_component("splitter", PassageSplitter(settings.passage_words, settings.passage_overlap_words))
+    pipeline.add_component(
+        "splitter", PassageSplitter(settings.passage_words, settings.passage_overlap_words)
+    )
     pipeline.add_component(
         "embedder",
         PassageEmbedder(embedder, enabled=embed, batch=settings.embed_batch, threads=settings.embed_threads),

@@ -35,28 +35,32 @@ __all__ = ["IngestRunner", "walk_paths"]
 log = logging.getLogger(__name__)
 
 
+def _walk(folder: Path) -> list[Path]:
+    """Files under ``folder``, sorted, hidden names skipped; unreadable sub-folders are listed as inputs
+    (they fail later with a reason)."""
+    found: list[Path] = []
+    for root, dirs, files in os.walk(folder, onerror=lambda e: found.append(Path(e.filename or ""))):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        found.extend(Path(root) / f for f in files if not f.startswith("."))
+    return sorted(found)
+
+
 def walk_paths(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
     """Files under ``paths`` (sorted, hidden names skipped), absolute; missing paths and broken links are
     kept so that the run records them as failed rather than silently dropping them."""
     out: list[Path] = []
     for raw in paths:
         path = Path(raw).expanduser().absolute()
-        if path.is_dir():
-            found: list[Path] = []
-            for root, dirs, files in os.walk(path, onerror=lambda e: found.append(Path(e.filename or ""))):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                found.extend(Path(root) / f for f in files if not f.startswith("."))
-            out.extend(sorted(found))
-        else:
-            out.append(path)
+        out.extend(_walk(path) if path.is_dir() else [path])
     return list(dict.fromkeys(out))
 
 
 class IngestRunner:
     """Feed inputs through an ``IngestPipeline`` into a ``ContentSink`` and record every outcome."""
 
-    def __init__(self, session_factory: sessionmaker[Session], pipeline: Any, sink: ContentSink,
-                 settings: Settings) -> None:
+    def __init__(
+        self, session_factory: sessionmaker[Session], pipeline: Any, sink: ContentSink, settings: Settings
+    ) -> None:
         self.session_factory = session_factory
         self.pipeline = pipeline
         self.sink = sink
@@ -64,15 +68,32 @@ class IngestRunner:
 
     # -- public API ------------------------------------------------------------------------------------
 
-    def run_paths(self, paths: Iterable[str | os.PathLike[str]], *, org_id: int | None = None,
-                  owner_user_id: int | None = None, visibility: str = "organisation",
-                  doc_type: str | None = None, progress: bool = True) -> dict[str, Any]:
+    def run_paths(
+        self,
+        paths: Iterable[str | os.PathLike[str]],
+        *,
+        org_id: int | None = None,
+        owner_user_id: int | None = None,
+        visibility: str = "organisation",
+        doc_type: str | None = None,
+        progress: bool = True,
+    ) -> dict[str, Any]:
         """Ingest files and folders; returns the run report (see ``_report``)."""
-        files = walk_paths(paths)
-        args = {"paths": [str(p) for p in paths] if not isinstance(paths, str) else [paths], "org_id": org_id,
-                "owner_user_id": owner_user_id, "visibility": visibility, "doc_type": doc_type}
-        ownership = {"org_id": org_id, "owner_user_id": owner_user_id, "visibility": visibility,
-                     "doc_type": doc_type}
+        given = [paths] if isinstance(paths, str | os.PathLike) else list(paths)
+        files = walk_paths(given)
+        args = {
+            "paths": [str(p) for p in given],
+            "org_id": org_id,
+            "owner_user_id": owner_user_id,
+            "visibility": visibility,
+            "doc_type": doc_type,
+        }
+        ownership = {
+            "org_id": org_id,
+            "owner_user_id": owner_user_id,
+            "visibility": visibility,
+            "doc_type": doc_type,
+        }
 
         def load(path: Path) -> IngestItem:
             return self._read_file(path, ownership)
@@ -100,19 +121,28 @@ class IngestRunner:
             data = path.read_bytes()
         except OSError as exc:
             raise IngestError(f"unreadable: {exc.strerror or type(exc).__name__}") from exc
-        return IngestItem(key=str(path), kind="document", filename=path.name, data=data,
-                          url=None, meta={"path": str(path)}, **ownership)
+        return IngestItem(
+            key=str(path),
+            kind="document",
+            filename=path.name,
+            data=data,
+            url=None,
+            meta={"path": str(path)},
+            **ownership,
+        )
 
-    def _run(self, kind: str, keys: list[str], load: Any, args: dict[str, Any], progress: bool,
-             unit: str) -> dict[str, Any]:
+    def _run(
+        self, kind: str, keys: list[str], load: Any, args: dict[str, Any], progress: bool, unit: str
+    ) -> dict[str, Any]:
         started = time.perf_counter()
         run_id = uuid.uuid4().hex
         with session_scope(self.session_factory) as session:
             session.add(IngestRun(id=run_id, kind=kind, args=args))
             session.flush()
             self._close_interrupted(session, run_id, kind, keys)
-            records = [IngestRecord(run_id=run_id, input_key=key, target_kind=self.sink.target_kind)
-                       for key in keys]
+            records = [
+                IngestRecord(run_id=run_id, input_key=key, target_kind=self.sink.target_kind) for key in keys
+            ]
             session.add_all(records)
             session.flush()
             record_ids = {r.input_key: r.id for r in records}
@@ -147,28 +177,49 @@ class IngestRunner:
             log.exception("unexpected ingest error run_id=%s input=%s", run_id, key)
             reason = f"internal error: {type(exc).__name__}: {exc}"[:300]
         with session_scope(self.session_factory) as session:
-            session.execute(update(IngestRecord).where(IngestRecord.id == record_id).values(
-                status=status, reason=reason, target_id=target, content_hash=content_hash, updated_at=utcnow()))
-        log.log(logging.WARNING if status == "failed" else logging.DEBUG,
-                "ingest run_id=%s input=%s status=%s reason=%s id=%s", run_id, key, status, reason, target)
+            session.execute(
+                update(IngestRecord)
+                .where(IngestRecord.id == record_id)
+                .values(
+                    status=status,
+                    reason=reason,
+                    target_id=target,
+                    content_hash=content_hash,
+                    updated_at=utcnow(),
+                )
+            )
+        log.log(
+            logging.WARNING if status == "failed" else logging.DEBUG,
+            "ingest run_id=%s input=%s status=%s reason=%s id=%s",
+            run_id,
+            key,
+            status,
+            reason,
+            target,
+        )
         return {"input": key, "status": status, "reason": reason, "id": target, "title": title}
 
     def _close_interrupted(self, session: Session, run_id: str, kind: str, keys: list[str]) -> None:
         """Close earlier unfinished runs' ``pending`` records for the inputs this run takes over."""
-        stale = select(IngestRun.id).where(IngestRun.kind == kind, IngestRun.finished_at.is_(None),
-                                           IngestRun.id != run_id)
+        stale = select(IngestRun.id).where(
+            IngestRun.kind == kind, IngestRun.finished_at.is_(None), IngestRun.id != run_id
+        )
         stale_ids = list(session.scalars(stale))
         if not stale_ids:
             return
         wanted = set(keys)
-        for record in session.scalars(select(IngestRecord).where(
-                IngestRecord.run_id.in_(stale_ids), IngestRecord.status == "pending")):
+        for record in session.scalars(
+            select(IngestRecord).where(IngestRecord.run_id.in_(stale_ids), IngestRecord.status == "pending")
+        ):
             if record.input_key in wanted:
                 record.status = "failed"
                 record.reason = f"interrupted (resumed by run {run_id})"
         for run in session.scalars(select(IngestRun).where(IngestRun.id.in_(stale_ids))):
-            still = session.scalar(select(IngestRecord.id).where(
-                IngestRecord.run_id == run.id, IngestRecord.status == "pending").limit(1))
+            still = session.scalar(
+                select(IngestRecord.id)
+                .where(IngestRecord.run_id == run.id, IngestRecord.status == "pending")
+                .limit(1)
+            )
             if still is None:
                 run.finished_at = utcnow()
                 log.info("closed interrupted run_id=%s (resumed by %s)", run.id, run_id)
@@ -191,6 +242,12 @@ class IngestRunner:
             if run is not None:
                 run.finished_at = utcnow()
                 run.counts = {k: report[k] for k in ("ok", "duplicate", "failed")}
-        log.info("ingest run finished run_id=%s ok=%d duplicate=%d failed=%d seconds=%.1f", run_id,
-                 report["ok"], report["duplicate"], report["failed"], seconds)
+        log.info(
+            "ingest run finished run_id=%s ok=%d duplicate=%d failed=%d seconds=%.1f",
+            run_id,
+            report["ok"],
+            report["duplicate"],
+            report["failed"],
+            seconds,
+        )
         return report

@@ -37,14 +37,16 @@ class ItemSink:
             source_id = item.source_id or self._source_id(session, item, create=False)
             if source_id is None:
                 return None
-            return session.scalar(select(Item.id).where(Item.source_id == source_id, Item.guid == item.guid)
-                                  .limit(1))
+            return session.scalar(
+                select(Item.id).where(Item.source_id == source_id, Item.guid == item.guid).limit(1)
+            )
 
     def source_for(self, url: str, title: str = "", visibility: str = "network") -> int:
         """The id of the feed ``Source`` for ``url``, created if new (title filled in when learnt)."""
         with session_scope(self.session_factory) as session:
-            item = IngestItem(key=url, kind="item", visibility=visibility,
-                              meta={"feed_url": url, "feed_title": title})
+            item = IngestItem(
+                key=url, kind="item", visibility=visibility, meta={"feed_url": url, "feed_title": title}
+            )
             source_id = self._source_id(session, item, create=True)
             assert source_id is not None
             return source_id
@@ -57,8 +59,13 @@ class ItemSink:
         if source is None:
             if not create:
                 return None
-            source = Source(kind="feed", url=url, title=str(item.meta.get("feed_title") or "")[:500],
-                            org_id=item.org_id, visibility=item.visibility or "network")
+            source = Source(
+                kind="feed",
+                url=url,
+                title=str(item.meta.get("feed_title") or "")[:500],
+                org_id=item.org_id,
+                visibility=item.visibility or "network",
+            )
             session.add(source)
             session.flush()
         elif not source.title and item.meta.get("feed_title"):
@@ -70,27 +77,32 @@ class ItemSink:
         item_id = uuid.uuid4().hex
         with session_scope(self.session_factory) as session:
             source_id = item.source_id or self._source_id(session, item, create=True)
-            session.add(Item(
-                id=item_id,
-                source_id=source_id,
-                url=item.url,
-                guid=item.guid or item.key,
-                title=(processed.title or item.title)[:1000],
-                summary=str(item.meta.get("summary") or ""),
-                text=processed.text,
-                published_at=item.published_at,
-                language=processed.language,
-                content_hash=processed.content_hash,
-                org_id=item.org_id,
-                visibility=item.visibility or "network",
-                meta={k: v for k, v in item.meta.items() if isinstance(v, str | int | float | bool)},
-            ))
+            session.add(
+                Item(
+                    id=item_id,
+                    source_id=source_id,
+                    url=item.url,
+                    guid=item.guid or item.key,
+                    title=(processed.title or item.title)[:1000],
+                    summary=str(item.meta.get("summary") or ""),
+                    text=processed.text,
+                    published_at=item.published_at,
+                    language=processed.language,
+                    content_hash=processed.content_hash,
+                    org_id=item.org_id,
+                    visibility=item.visibility or "network",
+                    meta={k: v for k, v in item.meta.items() if isinstance(v, str | int | float | bool)},
+                )
+            )
             session.flush()
             classification_rows(session, self.target_kind, item_id, processed)
         return item_id
 
     def discard(self, target_id: str) -> None:
         with session_scope(self.session_factory) as session:
-            session.execute(delete(Classification).where(Classification.target_kind == self.target_kind,
-                                                         Classification.target_id == target_id))
+            session.execute(
+                delete(Classification).where(
+                    Classification.target_kind == self.target_kind, Classification.target_id == target_id
+                )
+            )
             session.execute(delete(Item).where(Item.id == target_id))

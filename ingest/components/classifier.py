@@ -18,7 +18,9 @@ NEWS_DOCTYPE = "doctype:news"
 
 
 def _assigned(scored: Any) -> Assigned:
-    return Assigned(concept_id=str(scored.concept_id), score=float(scored.score), evidence=list(scored.evidence))
+    return Assigned(
+        concept_id=str(scored.concept_id), score=float(scored.score), evidence=list(scored.evidence)
+    )
 
 
 @component
@@ -33,6 +35,7 @@ class TaxonomyClassifierComponent:
         """Load the referential and build the classifier (once)."""
         if self._classifier is None:
             from taxonomy.classifier import TaxonomyClassifier
+
             from taxonomy.referential import Referential
 
             referential = self._referential or Referential.load()

@@ -19,7 +19,9 @@ __all__ = ["PassageEmbedder"]
 class PassageEmbedder:
     """Fill ``Processed.vectors`` (one row per chunk) or leave it None when disabled."""
 
-    def __init__(self, embedder: Any = None, *, enabled: bool = True, batch: int = 16, threads: int = 1) -> None:
+    def __init__(
+        self, embedder: Any = None, *, enabled: bool = True, batch: int = 16, threads: int = 1
+    ) -> None:
         self.enabled = enabled
         self.batch = batch
         self.threads = threads

@@ -97,7 +97,9 @@ class TikaExtractor:
             return {"record": record}
         record.size = len(item.data)
         if record.size > self.max_file_bytes:
-            raise IngestError(f"file too large ({record.size} bytes > {self.max_file_bytes})", step="extractor")
+            raise IngestError(
+                f"file too large ({record.size} bytes > {self.max_file_bytes})", step="extractor"
+            )
         if record.size == 0:
             raise IngestError("empty file", step="extractor")
         text, meta = self._extract(item.data)
@@ -124,7 +126,9 @@ class TikaExtractor:
         try:
             with httpx.Client(timeout=self.timeout_s) as client:
                 text = client.put(f"{self.tika_url}/tika", content=data, headers={"Accept": "text/plain"})
-                meta = client.put(f"{self.tika_url}/meta", content=data, headers={"Accept": "application/json"})
+                meta = client.put(
+                    f"{self.tika_url}/meta", content=data, headers={"Accept": "application/json"}
+                )
         except httpx.HTTPError as exc:
             raise IngestError(f"tika server unavailable: {exc}", step="extractor") from exc
         if text.status_code == 422 or meta.status_code == 422:
@@ -139,8 +143,11 @@ class TikaExtractor:
         mime = (types[-1] if types else "application/octet-stream").split(";")[0].strip()
         warnings = " ".join(str(w) for w in (meta.get("X-TIKA:warning") or []))
         record.mime = mime
-        record.tika_meta = {k: ", ".join(map(str, v)) if isinstance(v, list) else str(v) for k, v in meta.items()
-                            if not k.startswith("X-TIKA:EXCEPTION")}
+        record.tika_meta = {
+            k: ", ".join(map(str, v)) if isinstance(v, list) else str(v)
+            for k, v in meta.items()
+            if not k.startswith("X-TIKA:EXCEPTION")
+        }
         if any(marker in t for t in types for marker in _ENCRYPTED_TYPES) or "EncryptedDocument" in warnings:
             raise IngestError("encrypted document", step="extractor")
         if not text.strip():

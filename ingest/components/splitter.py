@@ -1,7 +1,7 @@
 """Passage splitting: ~``passage_words`` words per passage with ``overlap_words`` of overlap.
 
 Passages end on paragraph or sentence boundaries where possible, so that snippets read well and a
-sentence is rarely cut between two vectors; only a sentence longer than a whole passage is cut by words.
+sentence is rarely cut between two vectors; only a sentence longer than a passage (less its overlap) is cut by words.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ _SENTENCE_END = re.compile(r"(?<=[.!?…;:])\s+(?=[\"«“(\[]?[A-ZÀ-ÖØ-Þ0-9
 
 
 def _units(text: str, max_words: int) -> list[list[str]]:
-    """Sentences (as word lists), none longer than ``max_words``, paragraph ends kept as unit ends."""
+    """Sentences (as word lists), none longer than ``max_words`` (longer ones are cut by words);
+    paragraph ends are unit ends even without a full stop."""
     units: list[list[str]] = []
     for paragraph in _PARAGRAPHS.split(text):
         for sentence in _SENTENCE_END.split(paragraph):
@@ -39,7 +40,7 @@ def split_passages(text: str, words: int = 180, overlap: int = 30) -> list[str]:
     current: list[list[str]] = []
     count = 0
     fresh = 0  # words in ``current`` not carried over from the previous passage
-    for unit in _units(text, words):
+    for unit in _units(text, max(1, words - overlap)):  # so that carried overlap + one unit still fits
         if current and count + len(unit) > words and fresh:
             passages.append(" ".join(w for u in current for w in u))
             carried: list[list[str]] = []

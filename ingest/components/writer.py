@@ -57,8 +57,9 @@ def passage_meta(record: Processed, referential: Any) -> dict[str, Any]:
 class RecordWriter:
     """Save ``Processed`` through the sink and index its passages; sets ``target_id``."""
 
-    def __init__(self, sink: ContentSink, backend: SearchBackend, referential: Any = None,
-                 commit: bool = True) -> None:
+    def __init__(
+        self, sink: ContentSink, backend: SearchBackend, referential: Any = None, commit: bool = True
+    ) -> None:
         self.sink = sink
         self.backend = backend
         self.commit = commit
@@ -78,8 +79,17 @@ class RecordWriter:
         out: list[Passage] = []
         for position, text in enumerate(record.chunks):
             vector = record.vectors[position] if record.vectors is not None else None
-            out.append(Passage(id=f"{parent_id}:{position}", parent_id=parent_id, title=title, text=text,
-                               position=position, meta=dict(meta), embedding=vector))
+            out.append(
+                Passage(
+                    id=f"{parent_id}:{position}",
+                    parent_id=parent_id,
+                    title=title,
+                    text=text,
+                    position=position,
+                    meta=dict(meta),
+                    embedding=vector,
+                )
+            )
         return out
 
     @component.output_types(record=Processed)
