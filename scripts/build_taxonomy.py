@@ -30,7 +30,7 @@ LEVELS = {1: "section", 2: "division", 3: "group", 4: "class", 5: "subclass"}
 # Curated extra surface forms (our data): common short names the sources lack.
 EXTRA_NAMES: dict[str, dict[str, list[str]]] = {
     "VN": {"fr": ["Vietnam"], "en": ["Vietnam"]},
-    "US": {"fr": ["Etats-Unis d'Amérique", "USA"], "en": ["USA", "U.S.", "U.S.A.", "America"]},
+    "US": {"fr": ["Etats-Unis d'Amérique", "USA"], "en": ["USA", "US", "U.S.", "U.S.A.", "America"]},
     "GB": {"fr": ["Grande-Bretagne", "Angleterre", "Ecosse", "Pays de Galles"],
            "en": ["UK", "U.K.", "Britain", "Great Britain", "England", "Scotland", "Wales"]},
     "KR": {"fr": ["Corée du Sud", "Corée"], "en": ["South Korea"]},
@@ -39,7 +39,7 @@ EXTRA_NAMES: dict[str, dict[str, list[str]]] = {
     "CD": {"fr": ["RDC", "RD Congo", "Congo-Kinshasa"], "en": ["DR Congo", "DRC"]},
     "CG": {"fr": ["Congo-Brazzaville"], "en": []},
     "NL": {"fr": ["Hollande"], "en": ["Holland"]},
-    "TR": {"fr": ["Turquie"], "en": ["Türkiye"]},
+    "TR": {"fr": ["Turquie"], "en": ["Türkiye", "Turkey"]},
     "MM": {"fr": ["Birmanie", "Myanmar"], "en": ["Burma"]},
     "PS": {"fr": ["Palestine", "Gaza", "Cisjordanie", "territoires palestiniens"],
            "en": ["Gaza", "West Bank", "Palestinian territories"]},
@@ -61,11 +61,12 @@ AMBIGUOUS_FORMS = {
     "chad", "jordan", "georgia", "jersey", "man", "reunion", "réunion", "maurice", "dominique",
     "salvador", "christmas", "norfolk", "guinea", "chili", "nauru", "niue", "wallis", "montserrat",
     "gaza", "corée", "america", "american", "indian", "guernesey", "guernsey", "sainte-lucie",
-    "saint-martin", "saint martin", "martin", "georgie", "géorgie", "dominica", "cook", "niger", "guyane", "congo", "samoa",
+    "saint-martin", "saint martin", "martin", "georgie", "géorgie", "dominica", "cook",
+    "guyane", "congo", "samoa", "la réunion",
 }
 
 # Forms never matched: codes and words that collide with ordinary language.
-BLOCKED_FORMS = {"", "eau", "us", "uk?", "ue", "ra", "re", "la", "le", "de"}
+BLOCKED_FORMS = {"", "eau", "ue", "ra", "re", "la", "le", "de"}
 
 DOCTYPES: list[dict[str, Any]] = [
     {"id": "process_description", "fr": "Description de processus", "en": "Process description",

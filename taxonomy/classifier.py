@@ -1,0 +1,132 @@
+"""Rule-based, explainable classification of a text against the shared taxonomy.
+
+``TaxonomyClassifier(referential).classify(text, lemmas=..., entities=..., title=..., filename=...)``
+returns sectors (NAF classes, best first, plus their divisions in ``divisions``), countries (ISO),
+zones explicitly named (M49) and one document type, each as ``Scored(concept_id, score, evidence)``
+with scores in 0..1 and the evidence that produced them. Lemmas and entities come from
+``taxonomy.nlp.analyse`` so that the caller controls when spaCy runs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from taxonomy.gazetteer import Mention, country_gazetteer, zone_gazetteer
+from taxonomy.referential import Referential
+from taxonomy.sectors import SectorMatcher, aggregate
+from taxonomy.text import fold, norm_key
+
+__all__ = ["ClassificationResult", "Scored", "TaxonomyClassifier"]
+
+KIND_WEIGHTS = {"name": 1.0, "alt": 1.0, "adjective": 0.6}
+TITLE_BONUS = 2.0
+DOCTYPE_TEXT_CHARS = 5_000
+
+
+@dataclass
+class Scored:
+    """One proposed concept with a 0..1 score and the evidence behind it."""
+
+    concept_id: str
+    score: float
+    evidence: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ClassificationResult:
+    """Everything the classifier proposes for one text."""
+
+    sectors: list[Scored] = field(default_factory=list)
+    countries: list[Scored] = field(default_factory=list)
+    doc_type: Scored | None = None
+    divisions: list[Scored] = field(default_factory=list)
+    zones: list[Scored] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-serialisable form (for explanations stored with classifications)."""
+        return asdict(self)
+
+
+class TaxonomyClassifier:
+    """Sectors, countries, zones and document type for a text; cheap to call, built once."""
+
+    def __init__(self, referential: Referential, *, max_sectors: int = 5, max_countries: int = 10,
+                 min_sector_score: float = 0.05) -> None:
+        self.ref = referential
+        self.max_sectors = max_sectors
+        self.max_countries = max_countries
+        self.min_sector_score = min_sector_score
+        self.sectors = SectorMatcher(referential)
+        self.countries = country_gazetteer(referential)
+        self.zones = zone_gazetteer(referential)
+        self._cues = self._compile_cues()
+
+    def _compile_cues(self) -> dict[str, list[tuple[str, re.Pattern[str]]]]:
+        cues: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
+        for c in self.ref.concepts("doctype"):
+            words = [c.label_fr, *c.hidden_labels_fr]
+            cues[c.id] = [(w, re.compile(rf"(?<!\w){re.escape(norm_key(w))}(?!\w)")) for w in words]
+        return cues
+
+    def classify(self, text: str, *, lemmas: Sequence[str], entities: Sequence[tuple[str, str]] = (),
+                 title: str = "", filename: str = "") -> ClassificationResult:
+        """Classify one text; ``lemmas``/``entities`` are its ``taxonomy.nlp.analyse`` output."""
+        candidates = self.sectors.score(lemmas, f"{title}\n{text}", limit=40)
+        divisions = aggregate(self.ref, candidates, "division")
+        sectors = [Scored(s.concept_id, s.score, s.evidence) for s in candidates[: self.max_sectors]
+                   if s.score >= self.min_sector_score]
+        return ClassificationResult(
+            sectors=sectors,
+            countries=self.classify_countries(text, entities, title)[: self.max_countries],
+            doc_type=self.classify_doc_type(text, title, filename),
+            divisions=[Scored(s.concept_id, s.score, s.evidence) for s in divisions[: self.max_sectors]
+                       if s.score >= self.min_sector_score],
+            zones=self._score_mentions(self.zones.match(text, entities), self.zones.match(title, entities)),
+        )
+
+    # ----------------------------------------------------------------- countries
+    def classify_countries(self, text: str, entities: Sequence[tuple[str, str]] = (),
+                           title: str = "") -> list[Scored]:
+        """Countries mentioned in the text or title, scored from frequency, form kind and title."""
+        body = self.countries.match(text, entities)
+        head = self.countries.match(title, entities) if title else []
+        return self._score_mentions(body, head)
+
+    @staticmethod
+    def _score_mentions(body: list[Mention], head: list[Mention]) -> list[Scored]:
+        raw: dict[str, float] = defaultdict(float)
+        evidence: dict[str, dict[str, int]] = defaultdict(dict)
+        for m, bonus in [(m, 1.0) for m in body] + [(m, TITLE_BONUS) for m in head]:
+            raw[m.concept_id] += KIND_WEIGHTS.get(m.kind, 1.0) * bonus
+            key = ("title:" if bonus > 1 else "") + m.text
+            evidence[m.concept_id][key] = evidence[m.concept_id].get(key, 0) + 1
+        out = [Scored(cid, round(v / (v + 2.0), 4),
+                      [f"{k}×{n}" if n > 1 else k for k, n in evidence[cid].items()][:6])
+               for cid, v in raw.items()]
+        return sorted(out, key=lambda s: (-s.score, s.concept_id))
+
+    # ----------------------------------------------------------------- document type
+    def classify_doc_type(self, text: str, title: str = "", filename: str = "") -> Scored | None:
+        """The document type whose cue words best match the title, file name and start of the text."""
+        head = fold(f"{title} {re.sub(r'[_.]+', ' ', filename)}")
+        body = fold(text[:DOCTYPE_TEXT_CHARS])
+        best: Scored | None = None
+        for cid, cues in self._cues.items():
+            raw = 0.0
+            ev: list[str] = []
+            for word, rx in cues:
+                n_head = len(rx.findall(head))
+                n_body = min(3, len(rx.findall(body)))
+                if n_head:
+                    raw += 3.0 * n_head
+                    ev.append(f"title:{word}")
+                if n_body:
+                    raw += n_body
+                    ev.append(f"{word}×{n_body}" if n_body > 1 else word)
+            if raw and (best is None or raw / (raw + 3.0) > best.score):
+                best = Scored(cid, round(raw / (raw + 3.0), 4), ev)
+        return best

@@ -1,0 +1,154 @@
+"""Sector matching: French text lemmas against NAF labels and curated keywords, TF-IDF style.
+
+Each NAF class is a small "document" made of its own label, its sous-classes' labels (weight 1), its
+group's label (0.4) and its division's label (0.25), as precomputed lemmas (``data/lemmas.json``), with
+unigrams and bigrams as terms. A text is scored against every class by cosine similarity of TF-IDF
+vectors, so words shared by many labels (``fabrication``, ``commerce``, ``autre``) weigh little and a
+rare word (``vinification``) weighs a lot; a short list of generic label words is further damped.
+Curated keywords (``data/sector_keywords_fr.csv``: ``vin`` → 11.02, ``BTP`` → section F) add a bonus to
+their targets, which may be classes, divisions or sections. Every score keeps its evidence (the matched
+terms), so a curator can see why a sector was proposed.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from taxonomy.referential import DATA_DIR, Referential
+from taxonomy.text import norm_key
+
+__all__ = ["SectorMatcher", "SectorScore"]
+
+SOURCE_WEIGHTS = {"class": 1.0, "subclass": 1.0, "group": 0.4, "division": 0.25}
+GENERIC = {"autre", "activite", "service", "fabrication", "produit", "commerce", "gros", "detail",
+           "non", "classe", "ailleurs", "divers", "industrie", "industriel", "production", "general",
+           "specialise", "article", "equipement", "travail", "materiel", "location", "installation"}
+GENERIC_FACTOR = 0.7
+KEYWORD_FACTOR = 0.12
+_TOKEN = re.compile(r"[\w']+")
+
+
+@dataclass
+class SectorScore:
+    """Score of one NAF concept with the terms that produced it."""
+
+    concept_id: str
+    score: float
+    evidence: list[str] = field(default_factory=list)
+
+
+def _terms(lemmas: Sequence[str]) -> list[str]:
+    """Unigrams and adjacent bigrams of folded lemmas."""
+    folded = [norm_key(lem) for lem in lemmas]
+    folded = [f for f in folded if f]
+    return folded + [f"{a} {b}" for a, b in zip(folded, folded[1:], strict=False)]
+
+
+@dataclass(frozen=True)
+class _Keyword:
+    terms: tuple[str, ...]
+    targets: tuple[str, ...]
+    weight: float
+    label: str
+
+
+class SectorMatcher:
+    """Scores NAF classes (and keyword-targeted divisions/sections) for a text's lemmas."""
+
+    def __init__(self, ref: Referential) -> None:
+        self.ref = ref
+        labels: dict[str, list[str]] = ref.lemmas.get("labels", {})
+        docs: dict[str, Counter[str]] = defaultdict(Counter)
+        for c in ref.concepts("naf"):
+            if c.level not in ("class", "subclass"):
+                continue
+            class_id = c.id if c.level == "class" else (c.broader or c.id)
+            src: list[tuple[str, float]] = [(c.id, SOURCE_WEIGHTS[c.level])]
+            if c.level == "class":
+                src += [(a, SOURCE_WEIGHTS[ref.concept(a).level]) for a in ref.ancestors(c.id)[:2]]
+            for concept_id, weight in src:
+                for term in set(_terms(labels.get(concept_id, []))):
+                    docs[class_id][term] = max(docs[class_id][term], weight)
+        n = len(docs)
+        df: Counter[str] = Counter(t for d in docs.values() for t in d)
+        self.idf = {t: math.log((n + 1) / (k + 0.5)) * (GENERIC_FACTOR if t in GENERIC else 1.0)
+                    for t, k in df.items()}
+        self.vectors: dict[str, dict[str, float]] = {}
+        self.norms: dict[str, float] = {}
+        self.postings: dict[str, list[str]] = defaultdict(list)
+        for class_id, d in docs.items():
+            vec = {t: w * self.idf[t] for t, w in d.items()}
+            self.vectors[class_id] = vec
+            self.norms[class_id] = math.sqrt(sum(v * v for v in vec.values())) or 1.0
+            for t in vec:
+                self.postings[t].append(class_id)
+        self.keywords = list(self._load_keywords(ref))
+
+    @staticmethod
+    def _load_keywords(ref: Referential) -> Iterable[_Keyword]:
+        kw_lemmas: dict[str, list[str]] = ref.lemmas.get("keywords", {})
+        with (DATA_DIR / "sector_keywords_fr.csv").open(encoding="utf-8", newline="") as fh:
+            for row in csv.DictReader(fh):
+                targets = tuple(t for t in row["targets"].split() if t in ref)
+                lem = " ".join(norm_key(x) for x in kw_lemmas.get(row["keyword"], []))
+                raw = norm_key(row["keyword"])
+                terms = tuple(dict.fromkeys(t for t in (lem, raw) if t))
+                if targets and terms:
+                    yield _Keyword(terms, targets, float(row.get("weight") or 1), row["keyword"])
+
+    def score(self, lemmas: Sequence[str], text: str = "", limit: int = 10) -> list[SectorScore]:
+        """The best NAF concepts for these lemmas, best first (``text`` helps keyword matching)."""
+        tf = Counter(_terms(lemmas))
+        if text:
+            raw = [norm_key(w) for w in _TOKEN.findall(text[:200_000].lower())]
+            raw_terms = Counter(raw + [f"{a} {b}" for a, b in zip(raw, raw[1:], strict=False)])
+        else:
+            raw_terms = Counter()
+        qvec = {t: (1 + math.log(k)) * self.idf[t] for t, k in tf.items() if t in self.idf}
+        qnorm = math.sqrt(sum(v * v for v in qvec.values())) or 1.0
+        dots: dict[str, float] = defaultdict(float)
+        evidence: dict[str, list[tuple[float, str]]] = defaultdict(list)
+        for t, qv in qvec.items():
+            for class_id in self.postings.get(t, ()):
+                contrib = qv * self.vectors[class_id][t]
+                dots[class_id] += contrib
+                evidence[class_id].append((contrib, t))
+        scores: dict[str, SectorScore] = {}
+        for class_id, dot in dots.items():
+            terms = [t for _, t in sorted(evidence[class_id], reverse=True)[:5]]
+            scores[class_id] = SectorScore(class_id, dot / (qnorm * self.norms[class_id]), terms)
+        for kw in self.keywords:
+            count = max(tf.get(t, 0) + raw_terms.get(t, 0) for t in kw.terms)
+            if not count:
+                continue
+            bonus = KEYWORD_FACTOR * kw.weight * (1 + math.log(count))
+            for target in kw.targets:
+                entry = scores.setdefault(target, SectorScore(target, 0.0, []))
+                entry.score += bonus
+                entry.evidence.insert(0, f"keyword:{kw.label}")
+        ranked = sorted(scores.values(), key=lambda s: s.score, reverse=True)
+        for s in ranked:
+            s.score = round(min(1.0, s.score), 4)
+        return ranked[:limit]
+
+
+def aggregate(ref: Referential, scores: Sequence[SectorScore], level: str = "division") -> list[SectorScore]:
+    """Roll class scores up to divisions (or sections) by summing them: several weak but consistent
+    classes of one division beat a single stray class elsewhere (≈ +10 points of accuracy@1)."""
+    out: dict[str, SectorScore] = {}
+    for s in scores:
+        target = ref.division_of(s.concept_id) if level == "division" else ref.section_of(s.concept_id)
+        target = target or s.concept_id
+        entry = out.setdefault(target, SectorScore(target, 0.0, []))
+        entry.score += s.score
+        entry.evidence += [e for e in s.evidence if e not in entry.evidence]
+    ranked = sorted(out.values(), key=lambda s: s.score, reverse=True)
+    for s in ranked:
+        s.score = round(min(1.0, s.score), 4)
+        s.evidence = s.evidence[:8]
+    return ranked
