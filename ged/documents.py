@@ -29,7 +29,9 @@ __all__ = [
 
 
 class BlobReader(Protocol):
-    def read(self, blob_key: str) -> bytes: ...
+    """What reads need from the blob store (``ged.blobs.BlobStore`` or its encrypting wrapper)."""
+
+    def get(self, key: str) -> bytes: ...
 
 
 @dataclass(frozen=True)
@@ -227,4 +229,4 @@ def document_content(
             else f"document {doc_id!r} has no content"
         )
     chosen = versions[-1]
-    return blob_store.read(chosen.blob_key), chosen.mime or "application/octet-stream", chosen.filename
+    return blob_store.get(chosen.blob_key), chosen.mime or "application/octet-stream", chosen.filename

@@ -27,7 +27,7 @@ _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class BlobReader(Protocol):
-    def read(self, blob_key: str) -> bytes: ...
+    def get(self, key: str) -> bytes: ...
 
 
 class LoginRequired(Exception):

@@ -1,0 +1,222 @@
+"""The JSON API through the real app: authentication, access scope, parameter checks, error shape."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from tests.web.conftest import MAX_UPLOAD, Installation
+from tfe.models import AuditEvent
+
+VISIBLE_TO_ALICE = {"doc-vins-de", "doc-vins-it", "doc-machines-de"}
+BETA_ONLY = {"doc-beta-secret", "doc-beta-org"}
+
+
+def _assert_error(response, status: int, code: str | None = None) -> None:  # type: ignore[no-untyped-def]
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    body = response.json()
+    assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}
+    assert body["error"]["message"]
+    if code is not None:
+        assert body["error"]["code"] == code
+
+
+def test_healthz(client: TestClient) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "db": "ok"}
+
+
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer tfe_nope_nope"}, {"Authorization": "Basic x"}])
+def test_search_requires_authentication(client: TestClient, headers: dict[str, str]) -> None:
+    _assert_error(client.get("/api/search", params={"q": "vins"}, headers=headers), 401, "unauthenticated")
+
+
+def test_search_shape_and_facets(installation: Installation, client: TestClient) -> None:
+    response = client.get("/api/search", params={"q": "vins Allemagne"}, headers=installation.auth("alice"))
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert set(body) == {"total", "hits", "facets"}
+    assert body["total"] >= 1 and body["hits"]
+    for hit in body["hits"]:
+        assert {"id", "title", "snippet", "score", "type", "sectors", "countries", "url"} <= set(hit)
+        assert all({"id", "label"} <= set(s) for s in hit["sectors"] + hit["countries"])
+    assert set(body["facets"]) == {"sector", "country", "type"}
+    assert all({"id", "label", "count"} <= set(e) for entries in body["facets"].values() for e in entries)
+    assert "doc-vins-de" in {h["id"] for h in body["hits"]}
+
+
+def test_other_organisations_documents_never_leak(installation: Installation, client: TestClient) -> None:
+    for params in ({"q": "vins Japon confidentielle", "limit": 100}, {"q": "cosmétiques Japon", "limit": 100},
+                   {"q": "vins", "country": "country:JP", "limit": 100}):
+        body = client.get("/api/search", params=params, headers=installation.auth("alice")).json()
+        ids = {h["id"] for h in body["hits"]}
+        assert not ids & BETA_ONLY
+        assert ids <= VISIBLE_TO_ALICE
+        assert body["total"] <= len(VISIBLE_TO_ALICE)
+        countries = {e["id"]: e["count"] for e in body["facets"]["country"]}
+        assert "country:JP" not in countries
+        types = {e["id"] for e in body["facets"]["type"]}
+        assert not types & {"doctype:country_note", "doctype:regulation"}
+    # bob sees his own private note and his organisation's document
+    body = client.get("/api/search", params={"q": "vins Japon", "limit": 100}, headers=installation.auth("bob")).json()
+    ids = {h["id"] for h in body["hits"]}
+    assert {"doc-beta-secret", "doc-beta-org"} <= ids
+    assert "doc-vins-it" not in ids  # alpha's organisation-only document
+
+
+def test_search_filters_repeatable(installation: Installation, client: TestClient) -> None:
+    params = [("q", "vins"), ("country", "country:DE"), ("country", "country:IT"), ("limit", "100")]
+    body = client.get("/api/search", params=params, headers=installation.auth("alice")).json()
+    assert {h["id"] for h in body["hits"]} <= VISIBLE_TO_ALICE
+    assert {"doc-vins-de", "doc-vins-it"} <= {h["id"] for h in body["hits"]}
+    body = client.get("/api/search", params={"q": "vins", "type": "doctype:sector_analysis"},
+                      headers=installation.auth("alice")).json()
+    assert {h["id"] for h in body["hits"]} == {"doc-vins-de"}
+
+
+@pytest.mark.parametrize("params", [{"limit": 0}, {"limit": 1000}, {"offset": -1}, {"mode": "psychic"},
+                                    {"limit": "ten"}])
+def test_search_bad_parameters(installation: Installation, client: TestClient, params: dict[str, object]) -> None:
+    response = client.get("/api/search", params={"q": "vins", **params}, headers=installation.auth("alice"))
+    _assert_error(response, 400, "invalid")
+    assert re.search(r"limit|offset|mode", response.json()["error"]["message"])
+
+
+def test_search_is_audited(installation: Installation, client: TestClient) -> None:
+    client.get("/api/search", params={"q": "audit vins", "country": "country:DE"}, headers=installation.auth("alice"))
+    with installation.rt.session() as session:
+        event = session.scalars(select(AuditEvent).where(AuditEvent.action == "search")
+                                .order_by(AuditEvent.id.desc())).first()
+        assert event is not None and event.actor_user_id == installation.users["alice"]
+        assert event.detail["q"] == "audit vins" and event.detail["country"] == ["country:DE"]
+        assert "total" in event.detail
+        assert not any(installation.tokens["alice"] in str(e.detail) for e in session.scalars(select(AuditEvent)))
+
+
+def test_document_metadata(installation: Installation, client: TestClient) -> None:
+    response = client.get("/api/documents/doc-vins-de", headers=installation.auth("alice"))
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["id"] == "doc-vins-de" and body["title"].startswith("Le marché des vins")
+    assert body["type"]["id"] == "doctype:sector_analysis" and body["type"]["label"]
+    labels = {c["id"]: c for c in body["classifications"]}
+    assert labels["country:DE"]["label"] == "Allemagne" and labels["country:DE"]["evidence"] == ["vins"]
+    assert body["versions"][0]["number"] == 1 and body["versions"][0]["mime"] == "text/plain"
+
+
+def test_document_content_download(installation: Installation, client: TestClient) -> None:
+    response = client.get("/api/documents/doc-vins-de/content", headers=installation.auth("reader"))
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    disposition = response.headers["content-disposition"]
+    assert disposition.startswith("attachment;") and "filename*=UTF-8''doc-vins-de-%C3%A9.txt" in disposition
+    assert response.content.startswith(b"Le march")
+    with installation.rt.session() as session:
+        actions = set(session.scalars(select(AuditEvent.action)))
+    assert {"document.download", "document.read"} <= actions
+
+
+@pytest.mark.parametrize("path", ["/api/documents/nope", "/api/documents/doc-beta-secret",
+                                  "/api/documents/doc-beta-org", "/api/documents/doc-beta-secret/content"])
+def test_unknown_or_out_of_scope_document_is_404(installation: Installation, client: TestClient, path: str) -> None:
+    response = client.get(path, headers=installation.auth("alice"))
+    _assert_error(response, 404, "not_found")
+    assert "doc-beta" not in response.json()["error"]["message"] or "unknown document" in response.text
+
+
+def test_private_document_visible_to_owner(installation: Installation, client: TestClient) -> None:
+    assert client.get("/api/documents/doc-beta-secret", headers=installation.auth("bob")).status_code == 200
+
+
+def test_unknown_route_and_method(client: TestClient) -> None:
+    _assert_error(client.get("/api/nothing-here"), 404, "not_found")
+    _assert_error(client.delete("/healthz"), 405, "method_not_allowed")
+
+
+def test_oversized_upload_is_413(installation: Installation, client: TestClient) -> None:
+    big = b"%PDF-1.4\n" + b"x" * (MAX_UPLOAD * 3)
+    response = client.post("/api/documents", files={"file": ("gros.pdf", big, "application/pdf")},
+                           headers=installation.auth("alice"))
+    _assert_error(response, 413, "too_large")
+    just_over = b"a" * (MAX_UPLOAD + 10)  # under the multipart slack of the body cap: caught while reading
+    response = client.post("/api/documents", files={"file": ("note.txt", just_over, "text/plain")},
+                           headers=installation.auth("alice"))
+    _assert_error(response, 413, "too_large")
+
+
+@pytest.mark.parametrize(("name", "data", "status"), [
+    ("vide.pdf", b"", 415), ("programme.exe", b"MZ\x90\x00", 415), ("faux.pdf", b"MZ\x90\x00rest", 415),
+    ("archive.docx", b"not a zip", 415), ("photo.jpg", b"\xff\xd8\xff", 415),
+])
+def test_bad_uploads_rejected(installation: Installation, client: TestClient, name: str, data: bytes,
+                              status: int) -> None:
+    response = client.post("/api/documents", files={"file": (name, data, "application/octet-stream")},
+                           headers=installation.auth("alice"))
+    _assert_error(response, status, "unsupported")
+
+
+def test_upload_missing_file_is_400(installation: Installation, client: TestClient) -> None:
+    _assert_error(client.post("/api/documents", data={"visibility": "network"}, headers=installation.auth("alice")),
+                  400, "invalid")
+
+
+def test_upload_needs_contributor_role(installation: Installation, client: TestClient) -> None:
+    response = client.post("/api/documents", files={"file": ("a.txt", b"bonjour", "text/plain")},
+                           headers=installation.auth("reader"))
+    _assert_error(response, 403, "forbidden")
+
+
+def test_upload_calls_ingest(installation: Installation, client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[dict[str, object]] = []
+    results = iter([
+        {"status": "ok", "id": "doc-new", "reason": None, "title": "Nouveau"},
+        {"status": "duplicate", "id": "doc-new", "reason": "same content", "title": "Nouveau"},
+        {"status": "failed", "id": None, "reason": "no text could be extracted", "title": None},
+    ])
+
+    def fake_ingest(**kwargs: object) -> dict[str, object]:
+        calls.append(kwargs)
+        return next(results)
+
+    monkeypatch.setattr(installation.rt, "ingest_upload", fake_ingest, raising=False)
+    files = {"file": ("note vins.txt", "Vins en Allemagne".encode(), "text/plain")}
+    first = client.post("/api/documents", files=files, data={"visibility": "network", "doc_type": "doctype:news"},
+                        headers=installation.auth("alice"))
+    assert first.status_code == 201 and first.json()["id"] == "doc-new" and first.json()["status"] == "ok"
+    assert calls[0]["filename"] == "note vins.txt" and calls[0]["visibility"] == "network"
+    assert calls[0]["data"] == "Vins en Allemagne".encode() and calls[0]["doc_type"] == "doctype:news"
+    second = client.post("/api/documents", files=files, headers=installation.auth("alice"))
+    assert second.status_code == 200 and second.json()["status"] == "duplicate"
+    _assert_error(client.post("/api/documents", files=files, headers=installation.auth("alice")),
+                  422, "extraction_failed")
+    _assert_error(client.post("/api/documents", files=files, data={"visibility": "everyone"},
+                              headers=installation.auth("alice")), 400, "invalid")
+
+
+def test_taxonomy_endpoints(installation: Installation, client: TestClient) -> None:
+    _assert_error(client.get("/api/taxonomy/schemes"), 401)
+    schemes = client.get("/api/taxonomy/schemes", headers=installation.auth("alice")).json()
+    assert {"naf", "country", "doctype"} <= {s["id"] for s in schemes["items"]}
+    body = client.get("/api/taxonomy/concepts", params={"scheme": "country", "q": "allem"},
+                      headers=installation.auth("alice")).json()
+    assert "country:DE" in {c["id"] for c in body["items"]} and body["total"] >= 1
+    _assert_error(client.get("/api/taxonomy/concepts", params={"limit": 0}, headers=installation.auth("alice")),
+                  400)
+
+
+def test_openapi_and_offline_docs(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    assert {"/api/search", "/api/documents", "/api/documents/{doc_id}", "/api/documents/{doc_id}/content",
+            "/api/taxonomy/schemes", "/api/taxonomy/concepts", "/healthz"} <= set(spec["paths"])
+    docs = client.get("/docs")
+    assert docs.status_code == 200 and "text/html" in docs.headers["content-type"]
+    for host in re.findall(r"(?:src|href)=[\"'](https?://[^\"'/]+)", docs.text):
+        pytest.fail(f"/docs loads an asset from {host}")
+    assert "cdn" not in docs.text.lower()
+    asset = re.search(r"src=[\"']([^\"']+\.js)", docs.text)
+    assert asset and client.get(asset.group(1)).status_code == 200
