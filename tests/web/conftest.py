@@ -42,30 +42,75 @@ class DemoDoc:
 
 
 DOCS = [
-    DemoDoc("doc-vins-de", "Le marché des vins français en Allemagne",
-            "Les vins français en Allemagne : premier marché export en volume, distribution par les "
-            "cavistes et la grande distribution, salon ProWein à Düsseldorf.",
-            "alpha", "alice", "network", ["naf:C", "naf:11"], ["country:DE"], "doctype:sector_analysis"),
-    DemoDoc("doc-vins-it", "Vins et spiritueux : concurrence italienne",
-            "Les vins italiens concurrencent les vins français sur le marché allemand et européen.",
-            "alpha", "alice", "organisation", ["naf:C", "naf:11"], ["country:IT"], "doctype:market_study"),
-    DemoDoc("doc-machines-de", "Machines agricoles en Allemagne",
-            "Le marché allemand des machines agricoles et du machinisme viticole pour les vins.",
-            "alpha", "alice", "public", ["naf:C", "naf:28"], ["country:DE"], "doctype:market_study"),
-    DemoDoc("doc-beta-secret", "Note confidentielle : vins en Allemagne et au Japon",
-            "Note confidentielle beta sur les vins français en Allemagne et au Japon, prix et marges.",
-            "beta", "bob", "private", ["naf:C", "naf:11"], ["country:JP"], "doctype:country_note"),
-    DemoDoc("doc-beta-org", "Cosmétiques au Japon (organisation beta)",
-            "Cosmétiques au Japon : distribution, réglementation, vins et spiritueux en duty free.",
-            "beta", "bob", "organisation", ["naf:C", "naf:20"], ["country:JP"], "doctype:regulation"),
+    DemoDoc(
+        "doc-vins-de",
+        "Le marché des vins français en Allemagne",
+        "Les vins français en Allemagne : premier marché export en volume, distribution par les "
+        "cavistes et la grande distribution, salon ProWein à Düsseldorf.",
+        "alpha",
+        "alice",
+        "network",
+        ["naf:C", "naf:11"],
+        ["country:DE"],
+        "doctype:sector_analysis",
+    ),
+    DemoDoc(
+        "doc-vins-it",
+        "Vins et spiritueux : concurrence italienne",
+        "Les vins italiens concurrencent les vins français sur le marché allemand et européen.",
+        "alpha",
+        "alice",
+        "organisation",
+        ["naf:C", "naf:11"],
+        ["country:IT"],
+        "doctype:market_study",
+    ),
+    DemoDoc(
+        "doc-machines-de",
+        "Machines agricoles en Allemagne",
+        "Le marché allemand des machines agricoles et du machinisme viticole pour les vins.",
+        "alpha",
+        "alice",
+        "public",
+        ["naf:C", "naf:28"],
+        ["country:DE"],
+        "doctype:market_study",
+    ),
+    DemoDoc(
+        "doc-beta-secret",
+        "Note confidentielle : vins en Allemagne et au Japon",
+        "Note confidentielle beta sur les vins français en Allemagne et au Japon, prix et marges.",
+        "beta",
+        "bob",
+        "private",
+        ["naf:C", "naf:11"],
+        ["country:JP"],
+        "doctype:country_note",
+    ),
+    DemoDoc(
+        "doc-beta-org",
+        "Cosmétiques au Japon (organisation beta)",
+        "Cosmétiques au Japon : distribution, réglementation, vins et spiritueux en duty free.",
+        "beta",
+        "bob",
+        "organisation",
+        ["naf:C", "naf:20"],
+        ["country:JP"],
+        "doctype:regulation",
+    ),
 ]
 
 _LABELS = {
-    "naf:C": ("naf", "Industrie manufacturière"), "naf:11": ("naf", "Fabrication de boissons"),
-    "naf:20": ("naf", "Industrie chimique"), "naf:28": ("naf", "Fabrication de machines et équipements n.c.a."),
-    "country:DE": ("country", "Allemagne"), "country:IT": ("country", "Italie"),
-    "country:JP": ("country", "Japon"), "doctype:sector_analysis": ("doctype", "Analyse sectorielle"),
-    "doctype:market_study": ("doctype", "Étude de marché"), "doctype:country_note": ("doctype", "Fiche pays"),
+    "naf:C": ("naf", "Industrie manufacturière"),
+    "naf:11": ("naf", "Fabrication de boissons"),
+    "naf:20": ("naf", "Industrie chimique"),
+    "naf:28": ("naf", "Fabrication de machines et équipements n.c.a."),
+    "country:DE": ("country", "Allemagne"),
+    "country:IT": ("country", "Italie"),
+    "country:JP": ("country", "Japon"),
+    "doctype:sector_analysis": ("doctype", "Analyse sectorielle"),
+    "doctype:market_study": ("doctype", "Étude de marché"),
+    "doctype:country_note": ("doctype", "Fiche pays"),
     "doctype:regulation": ("doctype", "Réglementation"),
 }
 
@@ -87,7 +132,9 @@ def _ensure_taxonomy(rt: Runtime) -> None:
     with rt.session() as session:
         for scheme in ("naf", "country", "doctype"):
             if session.get(ConceptScheme, scheme) is None:
-                session.add(ConceptScheme(id=scheme, uri=f"urn:tfe:{scheme}", label_fr=scheme, label_en=scheme))
+                session.add(
+                    ConceptScheme(id=scheme, uri=f"urn:tfe:{scheme}", label_fr=scheme, label_en=scheme)
+                )
         session.flush()
         for concept_id, (scheme, label) in _LABELS.items():
             if session.get(Concept, concept_id) is None:
@@ -119,30 +166,59 @@ class _ShimSearchService:
     def __init__(self, backend: Any, embedder: Any) -> None:
         self.backend, self.embedder = backend, embedder
 
-    def search(self, text: str, scope: Any, *, sector: Any = (), country: Any = (), type: Any = (),
-               limit: int = 10, offset: int = 0, mode: str = "hybrid") -> dict[str, Any]:
+    def search(
+        self,
+        text: str,
+        scope: Any,
+        *,
+        sector: Any = (),
+        country: Any = (),
+        type: Any = (),
+        limit: int = 10,
+        offset: int = 0,
+        mode: str = "hybrid",
+    ) -> dict[str, Any]:
         from search.types import SearchQuery
 
         vec = self.embedder.query(text) if text.strip() and mode != "bm25" else None
         filters = {"sector": list(sector), "country": list(country), "type": list(type)}
-        result = self.backend.search(SearchQuery(text=text, scope=scope, filters=filters, limit=limit,
-                                                 offset=offset, mode=mode, query_embedding=vec))  # type: ignore[arg-type]
+        result = self.backend.search(
+            SearchQuery(
+                text=text,
+                scope=scope,
+                filters=filters,
+                limit=limit,
+                offset=offset,
+                mode=mode,  # type: ignore[arg-type]
+                query_embedding=vec,
+            )
+        )
         ref = lambda cid: {"id": cid, "label": _label(cid)}  # noqa: E731
         return {
             "total": result.total,
-            "hits": [{"id": h.parent_id, "title": h.title, "snippet": h.snippet, "score": h.score,
-                      "type": ref(h.meta.get("doc_type")) if h.meta.get("doc_type") else None,
-                      "sectors": [ref(s) for s in h.meta.get("sector_facet", [])],
-                      "countries": [ref(c) for c in h.meta.get("countries", [])],
-                      "url": f"/documents/{h.parent_id}"} for h in result.hits],
-            "facets": {name: [{"id": v, "label": _label(v), "count": n} for v, n in values]
-                       for name, values in result.facets.items()},
+            "hits": [
+                {
+                    "id": h.parent_id,
+                    "title": h.title,
+                    "snippet": h.snippet,
+                    "score": h.score,
+                    "type": ref(h.meta.get("doc_type")) if h.meta.get("doc_type") else None,
+                    "sectors": [ref(s) for s in h.meta.get("sector_facet", [])],
+                    "countries": [ref(c) for c in h.meta.get("countries", [])],
+                    "url": f"/documents/{h.parent_id}",
+                }
+                for h in result.hits
+            ],
+            "facets": {
+                name: [{"id": v, "label": _label(v), "count": n} for v, n in values]
+                for name, values in result.facets.items()
+            },
         }
 
 
 def _ensure_search(rt: Runtime) -> None:
     try:
-        import search.factory  # noqa: F401
+        import search.factory
         import search.service  # noqa: F401
     except ModuleNotFoundError:
         from search.embedded import EmbeddedBackend
@@ -160,31 +236,83 @@ def _seed(rt: Runtime) -> tuple[dict[str, str], dict[str, int], dict[str, int]]:
         alpha = identity.get_or_create_org(session, "alpha", "CCI Alpha", "regional_chamber")
         beta = identity.get_or_create_org(session, "beta", "Banque Beta", "bank")
         orgs.update(alpha=alpha.id, beta=beta.id)
-        for key, org, role in (("alice", alpha, "contributor"), ("reader", alpha, "reader"),
-                               ("bob", beta, "contributor")):
-            user = identity.create_user(session, email=f"{key}@{org.slug}.fr", org=org, role=role,
-                                        name=key.capitalize(), password=PASSWORD)
+        for key, org, role in (
+            ("alice", alpha, "contributor"),
+            ("reader", alpha, "reader"),
+            ("bob", beta, "contributor"),
+        ):
+            user = identity.create_user(
+                session,
+                email=f"{key}@{org.slug}.fr",
+                org=org,
+                role=role,
+                name=key.capitalize(),
+                password=PASSWORD,
+            )
             users[key] = user.id
             tokens[key] = identity.create_token(session, user, name="tests")[1]
         for doc in DOCS:
             data = f"{doc.title}\n\n{doc.text}\n".encode()
             key = blobs.put(data)
-            session.add(Document(id=doc.id, title=doc.title, doc_type=doc.doc_type, org_id=orgs[doc.org],
-                                 owner_user_id=users[doc.owner], visibility=doc.visibility, language="fr"))
+            session.add(
+                Document(
+                    id=doc.id,
+                    title=doc.title,
+                    doc_type=doc.doc_type,
+                    org_id=orgs[doc.org],
+                    owner_user_id=users[doc.owner],
+                    visibility=doc.visibility,
+                    language="fr",
+                )
+            )
             session.flush()
-            session.add(DocumentVersion(document_id=doc.id, number=1, content_hash=hashlib.sha256(data).hexdigest(),
-                                        filename=f"{doc.id}-é.txt", mime="text/plain", size=len(data),
-                                        blob_key=key, text=doc.text))
+            session.add(
+                DocumentVersion(
+                    document_id=doc.id,
+                    number=1,
+                    content_hash=hashlib.sha256(data).hexdigest(),
+                    filename=f"{doc.id}-é.txt",
+                    mime="text/plain",
+                    size=len(data),
+                    blob_key=key,
+                    text=doc.text,
+                )
+            )
             for concept_id in [*doc.sectors[1:], *doc.countries, doc.doc_type]:
-                session.add(Classification(target_kind="document", target_id=doc.id, concept_id=concept_id,
-                                           score=0.9, method="rule", explanation={"evidence": ["vins"]}))
+                session.add(
+                    Classification(
+                        target_kind="document",
+                        target_id=doc.id,
+                        concept_id=concept_id,
+                        score=0.9,
+                        method="rule",
+                        explanation={"evidence": ["vins"]},
+                    )
+                )
     vectors = rt.embedder.passages([f"{d.title}. {d.text}" for d in DOCS])
     passages = [
-        Passage(id=f"{d.id}:0", parent_id=d.id, title=d.title, text=d.text, position=0, embedding=vectors[i],
-                meta={"kind": "document", "doc_type": d.doc_type, "sectors": d.sectors,
-                      "sector_facet": d.sectors[1:], "countries": d.countries, "regions": [],
-                      "org_id": orgs[d.org], "owner_user_id": users[d.owner], "visibility": d.visibility,
-                      "language": "fr", "date": "2025-01-15T00:00:00", "url": f"/documents/{d.id}"})
+        Passage(
+            id=f"{d.id}:0",
+            parent_id=d.id,
+            title=d.title,
+            text=d.text,
+            position=0,
+            embedding=vectors[i],
+            meta={
+                "kind": "document",
+                "doc_type": d.doc_type,
+                "sectors": d.sectors,
+                "sector_facet": d.sectors[1:],
+                "countries": d.countries,
+                "regions": [],
+                "org_id": orgs[d.org],
+                "owner_user_id": users[d.owner],
+                "visibility": d.visibility,
+                "language": "fr",
+                "date": "2025-01-15T00:00:00",
+                "url": f"/documents/{d.id}",
+            },
+        )
         for i, d in enumerate(DOCS)
     ]
     rt.backend.write(passages)
@@ -193,8 +321,13 @@ def _seed(rt: Runtime) -> tuple[dict[str, str], dict[str, int], dict[str, int]]:
 
 
 def make_installation(data_dir: Path) -> tuple[Runtime, dict[str, str], dict[str, int], dict[str, int]]:
-    settings = Settings(data_dir=data_dir, environment="test", max_upload_bytes=MAX_UPLOAD,
-                        admin_password="admin-password-123", secret_key="test-secret-key")
+    settings = Settings(
+        data_dir=data_dir,
+        environment="test",
+        max_upload_bytes=MAX_UPLOAD,
+        admin_password="admin-password-123",
+        secret_key="test-secret-key",
+    )
     rt = Runtime(settings)
     _install(rt)
     _ensure_search(rt)

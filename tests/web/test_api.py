@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -31,7 +33,9 @@ def test_healthz(client: TestClient) -> None:
     assert response.json() == {"status": "ok", "db": "ok"}
 
 
-@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer tfe_nope_nope"}, {"Authorization": "Basic x"}])
+@pytest.mark.parametrize(
+    "headers", [{}, {"Authorization": "Bearer tfe_nope_nope"}, {"Authorization": "Basic x"}]
+)
 def test_search_requires_authentication(client: TestClient, headers: dict[str, str]) -> None:
     _assert_error(client.get("/api/search", params={"q": "vins"}, headers=headers), 401, "unauthenticated")
 
@@ -51,8 +55,12 @@ def test_search_shape_and_facets(installation: Installation, client: TestClient)
 
 
 def test_other_organisations_documents_never_leak(installation: Installation, client: TestClient) -> None:
-    for params in ({"q": "vins Japon confidentielle", "limit": 100}, {"q": "cosmétiques Japon", "limit": 100},
-                   {"q": "vins", "country": "country:JP", "limit": 100}):
+    cases: tuple[dict[str, Any], ...] = (
+        {"q": "vins Japon confidentielle", "limit": 100},
+        {"q": "cosmétiques Japon", "limit": 100},
+        {"q": "vins", "country": "country:JP", "limit": 100},
+    )
+    for params in cases:
         body = client.get("/api/search", params=params, headers=installation.auth("alice")).json()
         ids = {h["id"] for h in body["hits"]}
         assert not ids & BETA_ONLY
@@ -63,39 +71,57 @@ def test_other_organisations_documents_never_leak(installation: Installation, cl
         types = {e["id"] for e in body["facets"]["type"]}
         assert not types & {"doctype:country_note", "doctype:regulation"}
     # bob sees his own private note and his organisation's document
-    body = client.get("/api/search", params={"q": "vins Japon", "limit": 100}, headers=installation.auth("bob")).json()
+    body = client.get(
+        "/api/search", params={"q": "vins Japon", "limit": 100}, headers=installation.auth("bob")
+    ).json()
     ids = {h["id"] for h in body["hits"]}
     assert {"doc-beta-secret", "doc-beta-org"} <= ids
     assert "doc-vins-it" not in ids  # alpha's organisation-only document
 
 
 def test_search_filters_repeatable(installation: Installation, client: TestClient) -> None:
-    params = [("q", "vins"), ("country", "country:DE"), ("country", "country:IT"), ("limit", "100")]
+    params: list[tuple[str, str | int | float | bool | None]] = [
+        ("q", "vins"),
+        ("country", "country:DE"),
+        ("country", "country:IT"),
+        ("limit", "100"),
+    ]
     body = client.get("/api/search", params=params, headers=installation.auth("alice")).json()
     assert {h["id"] for h in body["hits"]} <= VISIBLE_TO_ALICE
     assert {"doc-vins-de", "doc-vins-it"} <= {h["id"] for h in body["hits"]}
-    body = client.get("/api/search", params={"q": "vins", "type": "doctype:sector_analysis"},
-                      headers=installation.auth("alice")).json()
+    body = client.get(
+        "/api/search",
+        params={"q": "vins", "type": "doctype:sector_analysis"},
+        headers=installation.auth("alice"),
+    ).json()
     assert {h["id"] for h in body["hits"]} == {"doc-vins-de"}
 
 
-@pytest.mark.parametrize("params", [{"limit": 0}, {"limit": 1000}, {"offset": -1}, {"mode": "psychic"},
-                                    {"limit": "ten"}])
-def test_search_bad_parameters(installation: Installation, client: TestClient, params: dict[str, object]) -> None:
+@pytest.mark.parametrize(
+    "params", [{"limit": 0}, {"limit": 1000}, {"offset": -1}, {"mode": "psychic"}, {"limit": "ten"}]
+)
+def test_search_bad_parameters(
+    installation: Installation, client: TestClient, params: dict[str, Any]
+) -> None:
     response = client.get("/api/search", params={"q": "vins", **params}, headers=installation.auth("alice"))
     _assert_error(response, 400, "invalid")
     assert re.search(r"limit|offset|mode", response.json()["error"]["message"])
 
 
 def test_search_is_audited(installation: Installation, client: TestClient) -> None:
-    client.get("/api/search", params={"q": "audit vins", "country": "country:DE"}, headers=installation.auth("alice"))
+    client.get(
+        "/api/search", params={"q": "audit vins", "country": "country:DE"}, headers=installation.auth("alice")
+    )
     with installation.rt.session() as session:
-        event = session.scalars(select(AuditEvent).where(AuditEvent.action == "search")
-                                .order_by(AuditEvent.id.desc())).first()
+        event = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "search").order_by(AuditEvent.id.desc())
+        ).first()
         assert event is not None and event.actor_user_id == installation.users["alice"]
         assert event.detail["q"] == "audit vins" and event.detail["country"] == ["country:DE"]
         assert "total" in event.detail
-        assert not any(installation.tokens["alice"] in str(e.detail) for e in session.scalars(select(AuditEvent)))
+        assert not any(
+            installation.tokens["alice"] in str(e.detail) for e in session.scalars(select(AuditEvent))
+        )
 
 
 def test_document_metadata(installation: Installation, client: TestClient) -> None:
@@ -121,9 +147,18 @@ def test_document_content_download(installation: Installation, client: TestClien
     assert {"document.download", "document.read"} <= actions
 
 
-@pytest.mark.parametrize("path", ["/api/documents/nope", "/api/documents/doc-beta-secret",
-                                  "/api/documents/doc-beta-org", "/api/documents/doc-beta-secret/content"])
-def test_unknown_or_out_of_scope_document_is_404(installation: Installation, client: TestClient, path: str) -> None:
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/documents/nope",
+        "/api/documents/doc-beta-secret",
+        "/api/documents/doc-beta-org",
+        "/api/documents/doc-beta-secret/content",
+    ],
+)
+def test_unknown_or_out_of_scope_document_is_404(
+    installation: Installation, client: TestClient, path: str
+) -> None:
     response = client.get(path, headers=installation.auth("alice"))
     _assert_error(response, 404, "not_found")
     assert "doc-beta" not in response.json()["error"]["message"] or "unknown document" in response.text
@@ -140,79 +175,128 @@ def test_unknown_route_and_method(client: TestClient) -> None:
 
 def test_oversized_upload_is_413(installation: Installation, client: TestClient) -> None:
     big = b"%PDF-1.4\n" + b"x" * (MAX_UPLOAD * 3)
-    response = client.post("/api/documents", files={"file": ("gros.pdf", big, "application/pdf")},
-                           headers=installation.auth("alice"))
+    response = client.post(
+        "/api/documents",
+        files={"file": ("gros.pdf", big, "application/pdf")},
+        headers=installation.auth("alice"),
+    )
     _assert_error(response, 413, "too_large")
     just_over = b"a" * (MAX_UPLOAD + 10)  # under the multipart slack of the body cap: caught while reading
-    response = client.post("/api/documents", files={"file": ("note.txt", just_over, "text/plain")},
-                           headers=installation.auth("alice"))
+    response = client.post(
+        "/api/documents",
+        files={"file": ("note.txt", just_over, "text/plain")},
+        headers=installation.auth("alice"),
+    )
     _assert_error(response, 413, "too_large")
 
 
-@pytest.mark.parametrize(("name", "data", "status"), [
-    ("vide.pdf", b"", 415), ("programme.exe", b"MZ\x90\x00", 415), ("faux.pdf", b"MZ\x90\x00rest", 415),
-    ("archive.docx", b"not a zip", 415), ("photo.jpg", b"\xff\xd8\xff", 415),
-])
-def test_bad_uploads_rejected(installation: Installation, client: TestClient, name: str, data: bytes,
-                              status: int) -> None:
-    response = client.post("/api/documents", files={"file": (name, data, "application/octet-stream")},
-                           headers=installation.auth("alice"))
+@pytest.mark.parametrize(
+    ("name", "data", "status"),
+    [
+        ("vide.pdf", b"", 415),
+        ("programme.exe", b"MZ\x90\x00", 415),
+        ("faux.pdf", b"MZ\x90\x00rest", 415),
+        ("archive.docx", b"not a zip", 415),
+        ("photo.jpg", b"\xff\xd8\xff", 415),
+    ],
+)
+def test_bad_uploads_rejected(
+    installation: Installation, client: TestClient, name: str, data: bytes, status: int
+) -> None:
+    response = client.post(
+        "/api/documents",
+        files={"file": (name, data, "application/octet-stream")},
+        headers=installation.auth("alice"),
+    )
     _assert_error(response, status, "unsupported")
 
 
 def test_upload_missing_file_is_400(installation: Installation, client: TestClient) -> None:
-    _assert_error(client.post("/api/documents", data={"visibility": "network"}, headers=installation.auth("alice")),
-                  400, "invalid")
+    _assert_error(
+        client.post("/api/documents", data={"visibility": "network"}, headers=installation.auth("alice")),
+        400,
+        "invalid",
+    )
 
 
 def test_upload_needs_contributor_role(installation: Installation, client: TestClient) -> None:
-    response = client.post("/api/documents", files={"file": ("a.txt", b"bonjour", "text/plain")},
-                           headers=installation.auth("reader"))
+    response = client.post(
+        "/api/documents",
+        files={"file": ("a.txt", b"bonjour", "text/plain")},
+        headers=installation.auth("reader"),
+    )
     _assert_error(response, 403, "forbidden")
 
 
-def test_upload_calls_ingest(installation: Installation, client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[dict[str, object]] = []
-    results = iter([
-        {"status": "ok", "id": "doc-new", "reason": None, "title": "Nouveau"},
-        {"status": "duplicate", "id": "doc-new", "reason": "same content", "title": "Nouveau"},
-        {"status": "failed", "id": None, "reason": "no text could be extracted", "title": None},
-    ])
+def test_upload_calls_ingest(
+    installation: Installation, client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[dict[str, Any]] = []
+    results: Iterator[dict[str, Any]] = iter(
+        [
+            {"status": "ok", "id": "doc-new", "reason": None, "title": "Nouveau"},
+            {"status": "duplicate", "id": "doc-new", "reason": "same content", "title": "Nouveau"},
+            {"status": "failed", "id": None, "reason": "no text could be extracted", "title": None},
+        ]
+    )
 
-    def fake_ingest(**kwargs: object) -> dict[str, object]:
+    def fake_ingest(**kwargs: Any) -> dict[str, Any]:
         calls.append(kwargs)
         return next(results)
 
     monkeypatch.setattr(installation.rt, "ingest_upload", fake_ingest, raising=False)
-    files = {"file": ("note vins.txt", "Vins en Allemagne".encode(), "text/plain")}
-    first = client.post("/api/documents", files=files, data={"visibility": "network", "doc_type": "doctype:news"},
-                        headers=installation.auth("alice"))
+    files = {"file": ("note vins.txt", b"Vins en Allemagne", "text/plain")}
+    first = client.post(
+        "/api/documents",
+        files=files,
+        data={"visibility": "network", "doc_type": "doctype:news"},
+        headers=installation.auth("alice"),
+    )
     assert first.status_code == 201 and first.json()["id"] == "doc-new" and first.json()["status"] == "ok"
     assert calls[0]["filename"] == "note vins.txt" and calls[0]["visibility"] == "network"
-    assert calls[0]["data"] == "Vins en Allemagne".encode() and calls[0]["doc_type"] == "doctype:news"
+    assert calls[0]["data"] == b"Vins en Allemagne" and calls[0]["doc_type"] == "doctype:news"
     second = client.post("/api/documents", files=files, headers=installation.auth("alice"))
     assert second.status_code == 200 and second.json()["status"] == "duplicate"
-    _assert_error(client.post("/api/documents", files=files, headers=installation.auth("alice")),
-                  422, "extraction_failed")
-    _assert_error(client.post("/api/documents", files=files, data={"visibility": "everyone"},
-                              headers=installation.auth("alice")), 400, "invalid")
+    _assert_error(
+        client.post("/api/documents", files=files, headers=installation.auth("alice")),
+        422,
+        "extraction_failed",
+    )
+    _assert_error(
+        client.post(
+            "/api/documents", files=files, data={"visibility": "everyone"}, headers=installation.auth("alice")
+        ),
+        400,
+        "invalid",
+    )
 
 
 def test_taxonomy_endpoints(installation: Installation, client: TestClient) -> None:
     _assert_error(client.get("/api/taxonomy/schemes"), 401)
     schemes = client.get("/api/taxonomy/schemes", headers=installation.auth("alice")).json()
     assert {"naf", "country", "doctype"} <= {s["id"] for s in schemes["items"]}
-    body = client.get("/api/taxonomy/concepts", params={"scheme": "country", "q": "allem"},
-                      headers=installation.auth("alice")).json()
+    body = client.get(
+        "/api/taxonomy/concepts",
+        params={"scheme": "country", "q": "allem"},
+        headers=installation.auth("alice"),
+    ).json()
     assert "country:DE" in {c["id"] for c in body["items"]} and body["total"] >= 1
-    _assert_error(client.get("/api/taxonomy/concepts", params={"limit": 0}, headers=installation.auth("alice")),
-                  400)
+    _assert_error(
+        client.get("/api/taxonomy/concepts", params={"limit": 0}, headers=installation.auth("alice")), 400
+    )
 
 
 def test_openapi_and_offline_docs(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
-    assert {"/api/search", "/api/documents", "/api/documents/{doc_id}", "/api/documents/{doc_id}/content",
-            "/api/taxonomy/schemes", "/api/taxonomy/concepts", "/healthz"} <= set(spec["paths"])
+    assert {
+        "/api/search",
+        "/api/documents",
+        "/api/documents/{doc_id}",
+        "/api/documents/{doc_id}/content",
+        "/api/taxonomy/schemes",
+        "/api/taxonomy/concepts",
+        "/healthz",
+    } <= set(spec["paths"])
     docs = client.get("/docs")
     assert docs.status_code == 200 and "text/html" in docs.headers["content-type"]
     for host in re.findall(r"(?:src|href)=[\"'](https?://[^\"'/]+)", docs.text):

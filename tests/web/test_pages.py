@@ -1,4 +1,4 @@
-"""The French pages: sign-in with CSRF, redirects, search page with facets, document page, sessions on the API."""
+"""The French pages: sign-in with CSRF, redirects, search with facets, document page, API sessions."""
 
 from __future__ import annotations
 
@@ -21,8 +21,11 @@ def _csrf(html: str) -> str:
 
 def _sign_in(client: TestClient, email: str = "alice@alpha.fr", next_url: str = "/") -> None:
     token = _csrf(client.get("/login").text)
-    response = client.post("/login", data={"email": email, "password": PASSWORD, "csrf": token, "next": next_url},
-                           follow_redirects=False)
+    response = client.post(
+        "/login",
+        data={"email": email, "password": PASSWORD, "csrf": token, "next": next_url},
+        follow_redirects=False,
+    )
     assert response.status_code == 303, response.text
     assert response.headers["location"] == next_url
 
@@ -45,8 +48,9 @@ def test_login_rejects_missing_csrf_and_bad_password(installation: Installation,
     response = client.post("/login", data={"email": "alice@alpha.fr", "password": PASSWORD, "csrf": "forged"})
     assert response.status_code == 400 and "session a expiré" in response.text
     token = _csrf(client.get("/login").text)
-    response = client.post("/login", data={"email": "alice@alpha.fr", "password": "mauvais-mot-de-passe",
-                                           "csrf": token})
+    response = client.post(
+        "/login", data={"email": "alice@alpha.fr", "password": "mauvais-mot-de-passe", "csrf": token}
+    )
     assert response.status_code == 401 and "Adresse e-mail ou mot de passe incorrect." in response.text
     with installation.rt.session() as session:
         failed = session.scalars(select(AuditEvent).where(AuditEvent.action == "auth.login_failed")).all()
@@ -66,11 +70,17 @@ def test_login_search_document_logout(installation: Installation, client: TestCl
     assert "<mark>" in html  # highlighted snippet rendered as HTML
     assert "Note confidentielle" not in html and "Japon</span>" not in html
     assert 'href="/recherche?q=vins+Allemagne&amp;country=country%3ADE"' in html
-    filtered = client.get("/recherche", params=[("q", "vins Allemagne"), ("type", "doctype:sector_analysis")]).text
+    filtered = client.get(
+        "/recherche", params=[("q", "vins Allemagne"), ("type", "doctype:sector_analysis")]
+    ).text
     assert "Filtres actifs" in filtered and "Machines agricoles" not in filtered
     assert 'href="/recherche?q=vins+Allemagne"' in filtered  # removing the only filter keeps the query
     doc = client.get("/documents/doc-vins-de")
-    assert doc.status_code == 200 and "Allemagne" in doc.text and "/api/documents/doc-vins-de/content" in doc.text
+    assert (
+        doc.status_code == 200
+        and "Allemagne" in doc.text
+        and "/api/documents/doc-vins-de/content" in doc.text
+    )
     assert client.get("/documents/doc-beta-secret", headers=HTML).status_code == 404
     # the session cookie works on the API too; unsafe requests need the CSRF header
     assert client.get("/api/documents/doc-vins-de").status_code == 200
@@ -96,4 +106,6 @@ def test_forged_session_cookie_is_ignored(client: TestClient) -> None:
 def test_html_error_page(client: TestClient) -> None:
     _sign_in(client)
     response = client.get("/documents/inconnu", headers=HTML)
-    assert response.status_code == 404 and "Page introuvable" in response.text and 'lang="fr"' in response.text
+    assert (
+        response.status_code == 404 and "Page introuvable" in response.text and 'lang="fr"' in response.text
+    )

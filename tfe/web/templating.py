@@ -13,6 +13,7 @@ STATIC_DIR = WEB_DIR / "static"
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 
 _VISIBILITY_FR = {"private": "Privé", "organisation": "Organisation", "network": "Réseau", "public": "Public"}
+_METHOD_FR = {"rule": "Règle", "model": "Modèle", "similarity": "Similarité", "curator": "Curateur"}
 _STATUS_FR = {"draft": "Brouillon", "validated": "Validé", "archived": "Archivé"}
 
 
@@ -22,6 +23,14 @@ def _visibility_fr(value: str | None) -> str:
 
 def _status_fr(value: str | None) -> str:
     return _STATUS_FR.get(value or "", value or "")
+
+
+def _method_fr(value: str | None) -> str:
+    return _METHOD_FR.get(value or "", value or "")
+
+
+def _score_fr(value: float | None) -> str:
+    return f"{float(value or 0):.2f}".replace(".", ",")
 
 
 def _filesize(value: int | None) -> str:
@@ -39,5 +48,7 @@ def _number_fr(value: int) -> str:
 
 templates.env.filters["visibility_fr"] = _visibility_fr
 templates.env.filters["status_fr"] = _status_fr
+templates.env.filters["method_fr"] = _method_fr
+templates.env.filters["score_fr"] = _score_fr
 templates.env.filters["filesize"] = _filesize
 templates.env.filters["number_fr"] = _number_fr
