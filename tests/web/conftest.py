@@ -10,7 +10,6 @@ import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -18,7 +17,7 @@ from fastapi.testclient import TestClient
 from ged.blobs import BlobStore
 from ged.models import Document, DocumentVersion
 from search.types import Passage
-from taxonomy.models import Classification, Concept, ConceptScheme
+from taxonomy.models import Classification
 from tfe.runtime import Runtime, init_installation
 from tfe.security import identity
 from tfe.settings import Settings
@@ -100,20 +99,6 @@ DOCS = [
     ),
 ]
 
-_LABELS = {
-    "naf:C": ("naf", "Industrie manufacturière"),
-    "naf:11": ("naf", "Fabrication de boissons"),
-    "naf:20": ("naf", "Industrie chimique"),
-    "naf:28": ("naf", "Fabrication de machines et équipements n.c.a."),
-    "country:DE": ("country", "Allemagne"),
-    "country:IT": ("country", "Italie"),
-    "country:JP": ("country", "Japon"),
-    "doctype:sector_analysis": ("doctype", "Analyse sectorielle"),
-    "doctype:market_study": ("doctype", "Étude de marché"),
-    "doctype:country_note": ("doctype", "Fiche pays"),
-    "doctype:regulation": ("doctype", "Réglementation"),
-}
-
 
 @dataclass
 class Installation:
@@ -125,106 +110,6 @@ class Installation:
 
     def auth(self, who: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[who]}"}
-
-
-def _ensure_taxonomy(rt: Runtime) -> None:
-    """The default taxonomy when ``init_installation`` loaded it; otherwise the few concepts tests use."""
-    with rt.session() as session:
-        for scheme in ("naf", "country", "doctype"):
-            if session.get(ConceptScheme, scheme) is None:
-                session.add(
-                    ConceptScheme(id=scheme, uri=f"urn:tfe:{scheme}", label_fr=scheme, label_en=scheme)
-                )
-        session.flush()
-        for concept_id, (scheme, label) in _LABELS.items():
-            if session.get(Concept, concept_id) is None:
-                notation = concept_id.split(":", 1)[1]
-                session.add(Concept(id=concept_id, scheme_id=scheme, notation=notation, pref_label_fr=label))
-
-
-def _install(rt: Runtime) -> None:
-    try:
-        init_installation(rt)
-    except ModuleNotFoundError as exc:  # taxonomy loader not landed yet: bare schema
-        if "taxonomy" not in str(exc):
-            raise
-        from tfe.db import Base
-
-        for path in (rt.settings.index_dir, rt.settings.blob_dir):
-            path.mkdir(parents=True, exist_ok=True)
-        Base.metadata.create_all(rt.engine)
-    _ensure_taxonomy(rt)
-
-
-def _label(concept_id: str) -> str:
-    return _LABELS.get(concept_id, ("", concept_id))[1]
-
-
-class _ShimSearchService:
-    """Stand-in for ``search.service.SearchService`` until it lands (same call, same API shape)."""
-
-    def __init__(self, backend: Any, embedder: Any) -> None:
-        self.backend, self.embedder = backend, embedder
-
-    def search(
-        self,
-        text: str,
-        scope: Any,
-        *,
-        sector: Any = (),
-        country: Any = (),
-        type: Any = (),
-        limit: int = 10,
-        offset: int = 0,
-        mode: str = "hybrid",
-    ) -> dict[str, Any]:
-        from search.types import SearchQuery
-
-        vec = self.embedder.query(text) if text.strip() and mode != "bm25" else None
-        filters = {"sector": list(sector), "country": list(country), "type": list(type)}
-        result = self.backend.search(
-            SearchQuery(
-                text=text,
-                scope=scope,
-                filters=filters,
-                limit=limit,
-                offset=offset,
-                mode=mode,  # type: ignore[arg-type]
-                query_embedding=vec,
-            )
-        )
-        ref = lambda cid: {"id": cid, "label": _label(cid)}  # noqa: E731
-        return {
-            "total": result.total,
-            "hits": [
-                {
-                    "id": h.parent_id,
-                    "title": h.title,
-                    "snippet": h.snippet,
-                    "score": h.score,
-                    "type": ref(h.meta.get("doc_type")) if h.meta.get("doc_type") else None,
-                    "sectors": [ref(s) for s in h.meta.get("sector_facet", [])],
-                    "countries": [ref(c) for c in h.meta.get("countries", [])],
-                    "url": f"/documents/{h.parent_id}",
-                }
-                for h in result.hits
-            ],
-            "facets": {
-                name: [{"id": v, "label": _label(v), "count": n} for v, n in values]
-                for name, values in result.facets.items()
-            },
-        }
-
-
-def _ensure_search(rt: Runtime) -> None:
-    try:
-        import search.factory
-        import search.service  # noqa: F401
-    except ModuleNotFoundError:
-        from search.embedded import EmbeddedBackend
-
-        rt.__dict__["backend"] = EmbeddedBackend(rt.settings.index_dir)
-        rt.__dict__["search_service"] = _ShimSearchService(rt.backend, rt.embedder)
 
 
 def _seed(rt: Runtime) -> tuple[dict[str, str], dict[str, int], dict[str, int]]:
@@ -329,8 +214,7 @@ def make_installation(data_dir: Path) -> tuple[Runtime, dict[str, str], dict[str
         secret_key="test-secret-key",
     )
     rt = Runtime(settings)
-    _install(rt)
-    _ensure_search(rt)
+    init_installation(rt)
     tokens, users, orgs = _seed(rt)
     return rt, tokens, users, orgs
 
