@@ -1,4 +1,4 @@
-"""Build the package data files under ``taxonomy/data/`` from the real source data in ``shared/data/taxonomy``.
+"""Build the package data files under ``taxonomy/data/`` from the source data in ``shared/data/taxonomy``.
 
 Run by hand when the sources change (``python scripts/build_taxonomy.py [SOURCE_DIR]``); the output is
 committed so that the product never reads the shared folder at run time. Outputs:
@@ -220,7 +220,8 @@ def build_countries(src: Path) -> list[dict[str, Any]]:
             "label_en": name_en,
             "official_fr": official_fr,
             "official_en": m.get("name", {}).get("official", ""),
-            "alt_fr": "|".join(sorted(a.replace("’", "'") for a in alt_fr if a and a != name_fr and "," not in a)),
+            "alt_fr": "|".join(sorted(
+                a.replace("’", "'") for a in alt_fr if a and a != name_fr and "," not in a)),
             "alt_en": "|".join(sorted(a for a in alt_en if a and a != name_en and "," not in a)),
             "demonym_fr_m": dem_fr_m,
             "demonym_fr_f": dem_fr_f,

@@ -39,7 +39,9 @@ def _ranked_unique(ids: list[str]) -> list[str]:
     return list(dict.fromkeys(ids))
 
 
-def evaluate_classification(path: str | Path, classifier: TaxonomyClassifier, nlp: Language) -> dict[str, Any]:
+def evaluate_classification(
+    path: str | Path, classifier: TaxonomyClassifier, nlp: Language
+) -> dict[str, Any]:
     """Accuracy@1/@3 at NACE division and section level (and class) on a labelled JSONL file."""
     rows = _read_jsonl(path)
     ref = classifier.ref

@@ -107,8 +107,8 @@ class Gazetteer:
         kept: list[Mention] = []
         for m in mentions:
             if m.ambiguous and m.concept_id not in sure and not (
-                norm_key(m.text) in place_keys or m.concept_id in place_concepts
-                and any(norm_key(m.text) in k for k in place_keys)
+                norm_key(m.text) in place_keys or (m.concept_id in place_concepts
+                and any(norm_key(m.text) in k for k in place_keys))
             ):
                 continue
             kept.append(m)

@@ -44,12 +44,13 @@ def load_taxonomy(session: Session, referential: Referential | None = None) -> d
     ref = referential or Referential.load()
     existing_schemes = {s.id: s for s in session.scalars(select(ConceptScheme))}
     for info in SCHEMES.values():
-        row = existing_schemes.get(info.id)
-        if row is None:
-            session.add(ConceptScheme(id=info.id, uri=info.uri, label_fr=info.label_fr, label_en=info.label_en,
-                                      version=info.version))
+        scheme_row = existing_schemes.get(info.id)
+        if scheme_row is None:
+            session.add(ConceptScheme(id=info.id, uri=info.uri, label_fr=info.label_fr,
+                                      label_en=info.label_en, version=info.version))
         else:
-            row.uri, row.label_fr, row.label_en, row.version = info.uri, info.label_fr, info.label_en, info.version
+            scheme_row.uri, scheme_row.label_fr = info.uri, info.label_fr
+            scheme_row.label_en, scheme_row.version = info.label_en, info.version
     session.flush()
     existing = {c.id: c for c in session.scalars(select(ConceptRow))}
     counts: dict[str, int] = {}

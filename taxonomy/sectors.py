@@ -13,6 +13,7 @@ terms), so a curator can see why a sector was proposed.
 from __future__ import annotations
 
 import csv
+import itertools
 import math
 import re
 from collections import Counter, defaultdict
@@ -46,7 +47,7 @@ def _terms(lemmas: Sequence[str]) -> list[str]:
     """Unigrams and adjacent bigrams of folded lemmas."""
     folded = [norm_key(lem) for lem in lemmas]
     folded = [f for f in folded if f]
-    return folded + [f"{a} {b}" for a, b in zip(folded, folded[1:], strict=False)]
+    return folded + [f"{a} {b}" for a, b in itertools.pairwise(folded)]
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ class SectorMatcher:
     def __init__(self, ref: Referential) -> None:
         self.ref = ref
         labels: dict[str, list[str]] = ref.lemmas.get("labels", {})
-        docs: dict[str, Counter[str]] = defaultdict(Counter)
+        docs: dict[str, dict[str, float]] = defaultdict(dict)
         for c in ref.concepts("naf"):
             if c.level not in ("class", "subclass"):
                 continue
@@ -73,7 +74,7 @@ class SectorMatcher:
                 src += [(a, SOURCE_WEIGHTS[ref.concept(a).level]) for a in ref.ancestors(c.id)[:2]]
             for concept_id, weight in src:
                 for term in set(_terms(labels.get(concept_id, []))):
-                    docs[class_id][term] = max(docs[class_id][term], weight)
+                    docs[class_id][term] = max(docs[class_id].get(term, 0.0), weight)
         n = len(docs)
         df: Counter[str] = Counter(t for d in docs.values() for t in d)
         self.idf = {t: math.log((n + 1) / (k + 0.5)) * (GENERIC_FACTOR if t in GENERIC else 1.0)
@@ -106,7 +107,7 @@ class SectorMatcher:
         tf = Counter(_terms(lemmas))
         if text:
             raw = [norm_key(w) for w in _TOKEN.findall(text[:200_000].lower())]
-            raw_terms = Counter(raw + [f"{a} {b}" for a, b in zip(raw, raw[1:], strict=False)])
+            raw_terms = Counter(raw + [f"{a} {b}" for a, b in itertools.pairwise(raw)])
         else:
             raw_terms = Counter()
         qvec = {t: (1 + math.log(k)) * self.idf[t] for t, k in tf.items() if t in self.idf}

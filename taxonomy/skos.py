@@ -96,12 +96,12 @@ def import_turtle(session: Session, path: str | Path) -> dict[str, int]:
         assert isinstance(node, URIRef)
         sid = str(g.value(node, TFE.schemeId) or str(node).rstrip("/").rsplit("/", 1)[-1])
         labels = _lang_values(g, node, SKOS.prefLabel)
-        row = session.get(ConceptScheme, sid) or ConceptScheme(id=sid)
-        row.uri = str(node)
-        row.label_fr = (labels.get("fr") or [sid])[0]
-        row.label_en = (labels.get("en") or labels.get("fr") or [sid])[0]
-        row.version = str(g.value(node, TFE.version) or "1")
-        session.add(row)
+        scheme_row = session.get(ConceptScheme, sid) or ConceptScheme(id=sid)
+        scheme_row.uri = str(node)
+        scheme_row.label_fr = (labels.get("fr") or [sid])[0]
+        scheme_row.label_en = (labels.get("en") or labels.get("fr") or [sid])[0]
+        scheme_row.version = str(g.value(node, TFE.version) or "1")
+        session.add(scheme_row)
         scheme_ids[node] = sid
         counts["schemes"] += 1
     session.flush()
@@ -110,12 +110,12 @@ def import_turtle(session: Session, path: str | Path) -> dict[str, int]:
     for node in g.subjects(RDF.type, SKOS.Concept):
         assert isinstance(node, URIRef)
         scheme = g.value(node, SKOS.inScheme)
-        sid = scheme_ids.get(scheme) if isinstance(scheme, URIRef) else None
+        scheme_id = scheme_ids.get(scheme) if isinstance(scheme, URIRef) else None
         notation = str(g.value(node, SKOS.notation) or str(node).rsplit("/", 1)[-1])
-        if sid is None:
+        if scheme_id is None:
             continue
-        ids[node] = str(g.value(node, TFE.conceptId) or f"{sid}:{notation}")
-        parsed.append({"node": node, "scheme_id": sid, "notation": notation})
+        ids[node] = str(g.value(node, TFE.conceptId) or f"{scheme_id}:{notation}")
+        parsed.append({"node": node, "scheme_id": scheme_id, "notation": notation})
     for item in parsed:
         node = item["node"]
         pref = _lang_values(g, node, SKOS.prefLabel)
@@ -126,7 +126,8 @@ def import_turtle(session: Session, path: str | Path) -> dict[str, int]:
             id=ids[node], level=str(g.value(node, TFE.level) or ""),
             pref_label_fr=(pref.get("fr") or pref.get("en") or [item["notation"]])[0],
             pref_label_en=(pref.get("en") or [""])[0],
-            alt_labels=_lang_values(g, node, SKOS.altLabel), hidden_labels=_lang_values(g, node, SKOS.hiddenLabel),
+            alt_labels=_lang_values(g, node, SKOS.altLabel),
+            hidden_labels=_lang_values(g, node, SKOS.hiddenLabel),
             definition_fr=(definition.get("fr") or [""])[0], definition_en=(definition.get("en") or [""])[0],
             broader_id=ids.get(broader) if isinstance(broader, URIRef) else None,
             deprecated=bool(g.value(node, TFE.deprecated)), scope_note=(note.get("en") or [""])[0])
@@ -134,9 +135,10 @@ def import_turtle(session: Session, path: str | Path) -> dict[str, int]:
 
     def _depth(cid: str) -> int:
         n, seen = 0, set()
-        while depth.get(cid) and cid not in seen:
-            seen.add(cid)
-            cid = depth[cid] or ""
+        current: str | None = cid
+        while current and depth.get(current) and current not in seen:
+            seen.add(current)
+            current = depth[current]
             n += 1
         return n
 
@@ -152,7 +154,8 @@ def import_turtle(session: Session, path: str | Path) -> dict[str, int]:
         else:
             old_hidden = {k: sorted(v) for k, v in (row.hidden_labels or {}).items()}
             old_alt = {k: sorted(v) for k, v in (row.alt_labels or {}).items()}
-            before = {k: getattr(row, k) for k in fields} | {"hidden_labels": old_hidden, "alt_labels": old_alt}
+            before = {k: getattr(row, k) for k in fields}
+            before |= {"hidden_labels": old_hidden, "alt_labels": old_alt}
             for k, v in fields.items():
                 setattr(row, k, v)
             counts["updated"] += before != fields

@@ -31,7 +31,8 @@ def test_analyse_long_text_in_chunks(nlp: Language) -> None:
 
 
 def test_wine_export(classifier: TaxonomyClassifier, nlp: Language) -> None:
-    res = run(classifier, nlp, "Les vins français et les vignobles de Bordeaux s'exportent bien en Allemagne.")
+    text = "Les vins français et les vignobles de Bordeaux s'exportent bien en Allemagne."
+    res = run(classifier, nlp, text)
     top = res.sectors[0]
     assert top.concept_id in {"naf:11.02", "naf:01.21"}
     assert res.divisions[0].concept_id in {"naf:11", "naf:01"}
@@ -72,7 +73,9 @@ def test_countries_title_bonus(classifier: TaxonomyClassifier, nlp: Language) ->
         ("", "", "Appel d'offres : date limite de dépôt le 3 mars.", "doctype:tender"),
     ],
 )
-def test_doc_type(classifier: TaxonomyClassifier, title: str, filename: str, text: str, expected: str) -> None:
+def test_doc_type(
+    classifier: TaxonomyClassifier, title: str, filename: str, text: str, expected: str
+) -> None:
     dt = classifier.classify_doc_type(text, title, filename)
     assert dt is not None and dt.concept_id == expected
     assert dt.evidence and 0 < dt.score < 1
