@@ -1,0 +1,132 @@
+"""``SearchService``: the one entry point the API and CLI call; returns the ``GET /api/search`` shape.
+
+It validates paging and mode, embeds the query, asks the backend (which applies the caller's scope
+inside its query) and turns concept ids into labels with the injected ``labeler`` (the integrator
+passes ``Referential.load().label``; search sits below nothing that would let it import taxonomy rules).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from search.backend import SearchBackend
+from search.embeddings import Embedder
+from search.types import Hit, SearchQuery
+from tfe.errors import ValidationError
+from tfe.security.scope import AccessScope
+
+log = logging.getLogger(__name__)
+
+MODES = ("hybrid", "bm25", "vector")
+MAX_LIMIT = 100
+
+Labeler = Callable[[str], str]
+
+
+def _as_list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    return [str(v) for v in value]
+
+
+class SearchService:
+    """Scoped, labelled search over one backend."""
+
+    def __init__(
+        self, backend: SearchBackend, embedder: Embedder | None, labeler: Labeler | None = None
+    ) -> None:
+        self.backend = backend
+        self.embedder = embedder
+        self.labeler = labeler
+
+    def _label(self, concept_id: str) -> str:
+        if self.labeler is None:
+            return concept_id
+        try:
+            label = self.labeler(concept_id)
+        except Exception:  # an unknown or retired concept must not break a search
+            log.debug("no label for concept id=%s", concept_id)
+            return concept_id
+        return label or concept_id
+
+    def _concepts(self, ids: Iterable[str]) -> list[dict[str, str]]:
+        return [{"id": cid, "label": self._label(cid)} for cid in ids]
+
+    def search(
+        self,
+        text: str,
+        scope: AccessScope,
+        *,
+        sector: Iterable[str] = (),
+        country: Iterable[str] = (),
+        type: Iterable[str] = (),
+        limit: int = 10,
+        offset: int = 0,
+        mode: str = "hybrid",
+    ) -> dict[str, Any]:
+        """Search as ``scope`` sees the index; ``sector``/``country``/``type`` are concept ids (OR within)."""
+        if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= MAX_LIMIT:
+            raise ValidationError(f"limit must be between 1 and {MAX_LIMIT}")
+        if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
+            raise ValidationError("offset must be zero or more")
+        if mode not in MODES:
+            raise ValidationError(f"mode must be one of {', '.join(MODES)}")
+        text = (text or "").strip()
+        filters = {
+            name: values
+            for name, values in (
+                ("sector", _as_list(sector)),
+                ("country", _as_list(country)),
+                ("type", _as_list(type)),
+            )
+            if values
+        }
+        embedding = None
+        if text and mode in ("hybrid", "vector"):
+            if self.embedder is None:
+                mode = "bm25"  # no model configured: keyword search still answers
+            else:
+                embedding = self.embedder.query(text)
+        query = SearchQuery(
+            text=text,
+            scope=scope,
+            filters=filters,
+            limit=limit,
+            offset=offset,
+            mode=mode,  # type: ignore[arg-type]
+            query_embedding=embedding,
+        )
+        result = self.backend.search(query)
+        return {
+            "total": result.total,
+            "hits": [self._hit(h) for h in result.hits],
+            "facets": {
+                name: [{"id": value, "label": self._label(value), "count": count} for value, count in counts]
+                for name, counts in result.facets.items()
+            },
+        }
+
+    def _hit(self, hit: Hit) -> dict[str, Any]:
+        meta = hit.meta
+        kind = str(meta.get("kind") or "document")
+        if kind == "document":
+            url = f"/documents/{hit.parent_id}"
+        else:
+            url = str(meta.get("url") or f"/items/{hit.parent_id}")
+        sectors = _as_list(meta.get("sector_facet")) or _as_list(meta.get("sectors"))
+        doc_type = meta.get("doc_type")
+        return {
+            "id": hit.parent_id,
+            "title": hit.title,
+            "snippet": hit.snippet,
+            "score": round(float(hit.score), 6),
+            "type": {"id": str(doc_type), "label": self._label(str(doc_type))} if doc_type else None,
+            "sectors": self._concepts(sectors),
+            "countries": self._concepts(_as_list(meta.get("countries"))),
+            "url": url,
+            "kind": kind,
+        }
