@@ -45,6 +45,10 @@ class IngestItem:
     guid: str | None = None
     meta: dict[str, Any] = field(default_factory=dict)
 
+    def to_dict(self) -> dict[str, Any]:
+        """A small summary (no bytes, no text) used when Haystack snapshots a failed pipeline run."""
+        return {"key": self.key, "kind": self.kind, "filename": self.filename, "guid": self.guid}
+
     def content_hash(self) -> str:
         """SHA-256 of the original bytes (files) or of the title and text (feed entries)."""
         if self.data is not None:
@@ -86,6 +90,11 @@ class Processed:
     vectors: np.ndarray | None = None  # (len(chunks), dim) float32, or None when embedding is deferred
     target_id: str | None = None  # the document or item id, once the sink has saved it
     passages_written: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """A small summary used when Haystack snapshots a failed pipeline run."""
+        return {"item": self.item.to_dict(), "content_hash": self.content_hash, "mime": self.mime,
+                "chars": len(self.text), "chunks": len(self.chunks), "target_id": self.target_id}
 
     @property
     def date(self) -> dt.datetime | None:

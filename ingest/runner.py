@@ -95,8 +95,8 @@ class IngestRunner:
             "doc_type": doc_type,
         }
 
-        def load(path: Path) -> IngestItem:
-            return self._read_file(path, ownership)
+        def load(key: str) -> IngestItem:
+            return self._read_file(Path(key), ownership)
 
         return self._run("files", [str(f) for f in files], load, args, progress, unit="file")
 

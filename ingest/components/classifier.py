@@ -55,7 +55,8 @@ class TaxonomyClassifierComponent:
         record.sectors = [_assigned(s) for s in result.sectors]
         record.countries = [_assigned(c) for c in result.countries]
         if item.doc_type:
-            record.doc_type = Assigned(item.doc_type, 1.0, ["given at ingest"])
+            given = item.doc_type if ":" in item.doc_type else f"doctype:{item.doc_type}"
+            record.doc_type = Assigned(given, 1.0, ["given at ingest"])
         elif item.kind == "item":
             record.doc_type = Assigned(NEWS_DOCTYPE, 1.0, ["feed entry"])
         elif result.doc_type is not None:
