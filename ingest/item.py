@@ -93,8 +93,14 @@ class Processed:
 
     def to_dict(self) -> dict[str, Any]:
         """A small summary used when Haystack snapshots a failed pipeline run."""
-        return {"item": self.item.to_dict(), "content_hash": self.content_hash, "mime": self.mime,
-                "chars": len(self.text), "chunks": len(self.chunks), "target_id": self.target_id}
+        return {
+            "item": self.item.to_dict(),
+            "content_hash": self.content_hash,
+            "mime": self.mime,
+            "chars": len(self.text),
+            "chunks": len(self.chunks),
+            "target_id": self.target_id,
+        }
 
     @property
     def date(self) -> dt.datetime | None:

@@ -35,7 +35,6 @@ class TaxonomyClassifierComponent:
         """Load the referential and build the classifier (once)."""
         if self._classifier is None:
             from taxonomy.classifier import TaxonomyClassifier
-
             from taxonomy.referential import Referential
 
             referential = self._referential or Referential.load()

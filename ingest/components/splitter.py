@@ -1,7 +1,8 @@
 """Passage splitting: ~``passage_words`` words per passage with ``overlap_words`` of overlap.
 
 Passages end on paragraph or sentence boundaries where possible, so that snippets read well and a
-sentence is rarely cut between two vectors; only a sentence longer than a passage (less its overlap) is cut by words.
+sentence is rarely cut between two vectors; only a sentence longer than a passage (less its overlap)
+is cut by words.
 """
 
 from __future__ import annotations

@@ -57,16 +57,20 @@ def test_french_text_and_language(extractor: TikaExtractor) -> None:
 
 @pytest.mark.parametrize(
     "relative",
-    ["docx/testWORD_protected_passtika.docx", "pdf/testUnicodePassword.pdf", "doc/testWORD_protected_passtika.doc",
-     "odt/testODTEncrypted.odt"],
+    [
+        "docx/testWORD_protected_passtika.docx",
+        "pdf/testUnicodePassword.pdf",
+        "doc/testWORD_protected_passtika.doc",
+        "odt/testODTEncrypted.odt",
+    ],
 )
 def test_encrypted_documents(extractor: TikaExtractor, relative: str) -> None:
-    with pytest.raises(IngestError, match="^encrypted document$"):
+    with pytest.raises(IngestError, match=r"^encrypted document$"):
         _extract(extractor, DOCS / relative)
 
 
 def test_corrupt_file(extractor: TikaExtractor) -> None:
-    with pytest.raises(IngestError, match="^corrupt file: "):
+    with pytest.raises(IngestError, match=r"^corrupt file: "):
         _extract(extractor, DOCS / "docx" / "testWORD_truncated.docx")
 
 
@@ -81,19 +85,19 @@ def test_truncated_zip_made_here(extractor: TikaExtractor, tmp_path: Path) -> No
 def test_empty_file(extractor: TikaExtractor, tmp_path: Path) -> None:
     empty = tmp_path / "empty.pdf"
     empty.write_bytes(b"")
-    with pytest.raises(IngestError, match="^empty file$"):
+    with pytest.raises(IngestError, match=r"^empty file$"):
         _extract(extractor, empty)
 
 
 def test_binary_noise_is_unsupported(extractor: TikaExtractor, tmp_path: Path) -> None:
     noise = tmp_path / "noise.bin"
     noise.write_bytes(bytes(range(256)) * 8)
-    with pytest.raises(IngestError, match="^unsupported type application/octet-stream$"):
+    with pytest.raises(IngestError, match=r"^unsupported type application/octet-stream$"):
         _extract(extractor, noise)
 
 
 def test_no_text(extractor: TikaExtractor) -> None:
-    with pytest.raises(IngestError, match="^no text extracted$"):
+    with pytest.raises(IngestError, match=r"^no text extracted$"):
         _extract(extractor, DOCS / "docx" / "testWORD_multi_authors.docx")
 
 

@@ -50,11 +50,11 @@ def test_bozo_feed_with_entries_is_accepted(settings: Settings) -> None:
 
 
 def test_not_a_feed(settings: Settings, tmp_path: Path) -> None:
-    with pytest.raises(ValidationError, match="^not an RSS/Atom feed"):
+    with pytest.raises(ValidationError, match=r"^not an RSS/Atom feed"):
         read_feed(str(FEEDS / "assorted" / "unrecognized.rss"), settings)
     page = tmp_path / "page.html"
     page.write_text("<html><body><p>Bonjour</p></body></html>")
-    with pytest.raises(ValidationError, match="^not an RSS/Atom feed"):
+    with pytest.raises(ValidationError, match=r"^not an RSS/Atom feed"):
         read_feed(str(page), settings)
 
 

@@ -140,9 +140,19 @@ def test_folder_run_rerun_and_resume(env: Env, folder: Path) -> None:
         french = session.get(Document, items["french.txt"]["id"])
         assert french is not None and french.language == "fr" and french.visibility == "organisation"
         version = session.scalar(select(DocumentVersion).where(DocumentVersion.document_id == french.id))
-        assert version is not None and env.doc_sink.blobs.get(version.blob_key) == (DOCS / "txt" / "french.txt").read_bytes()
-        states = dict(session.execute(select(IngestRecord.input_key, IngestRecord.status)
-                                      .where(IngestRecord.run_id == report["run_id"])).tuples().all())
+        assert (
+            version is not None
+            and env.doc_sink.blobs.get(version.blob_key) == (DOCS / "txt" / "french.txt").read_bytes()
+        )
+        states = dict(
+            session.execute(
+                select(IngestRecord.input_key, IngestRecord.status).where(
+                    IngestRecord.run_id == report["run_id"]
+                )
+            )
+            .tuples()
+            .all()
+        )
         assert len(states) == 10 and "pending" not in states.values()
         run = session.get(IngestRun, report["run_id"])
         assert run is not None and run.finished_at is not None and run.counts["ok"] == 4
@@ -160,7 +170,12 @@ def test_folder_run_rerun_and_resume(env: Env, folder: Path) -> None:
     # an interrupted run: the pipeline dies on the second new file, leaving pending records
     extra = folder / "extra"
     extra.mkdir()
-    for rel in ("docx/testWORD_multi_authors.docx", "xlsx/testEXCEL.xlsx", "pptx/testPPT.pptx", "rtf/testRTF.rtf"):
+    for rel in (
+        "docx/testWORD_multi_authors.docx",
+        "xlsx/testEXCEL.xlsx",
+        "pptx/testPPT.pptx",
+        "rtf/testRTF.rtf",
+    ):
         shutil.copy(DOCS / rel, extra / Path(rel).name)
 
     class Crash:
@@ -181,8 +196,11 @@ def test_folder_run_rerun_and_resume(env: Env, folder: Path) -> None:
     with env.factory() as session:
         interrupted = session.scalar(select(IngestRun).where(IngestRun.finished_at.is_(None)))
         assert interrupted is not None
-        pending = session.scalar(select(func.count()).where(IngestRecord.run_id == interrupted.id,
-                                                             IngestRecord.status == "pending"))
+        pending = session.scalar(
+            select(func.count()).where(
+                IngestRecord.run_id == interrupted.id, IngestRecord.status == "pending"
+            )
+        )
         assert pending == 3
     resumed = env.runner().run_paths([extra], progress=False)
     statuses = {Path(i["input"]).name: i["status"] for i in resumed["items"]}

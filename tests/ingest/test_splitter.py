@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from ingest.components.normaliser import TextNormaliser, normalise_text
 from ingest.components.splitter import PassageSplitter, split_passages
 from ingest.item import IngestItem, Processed
@@ -28,7 +30,7 @@ def test_passages_have_target_length_and_cut_on_sentences() -> None:
 
 def test_overlap_repeats_the_previous_tail() -> None:
     passages = split_passages(_sentences(40), 50, 10)
-    for first, second in zip(passages, passages[1:], strict=False):
+    for first, second in itertools.pairwise(passages):
         last_sentence = first.rsplit(". ", 1)[-1]
         assert second.startswith(last_sentence.rstrip("."))
 
