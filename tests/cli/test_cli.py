@@ -1,0 +1,90 @@
+"""The ``tfe`` command line as a user runs it: real subprocesses on a temporary data dir."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tfe.demo import CORPUS_DIR, FEEDS_DIR
+
+pytestmark = pytest.mark.slow
+
+
+def run(data_dir: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "TFE_DATA_DIR": str(data_dir), "TFE_ADMIN_PASSWORD": "admin-password-123"}
+    env.pop("TFE_DATABASE_URL", None)
+    return subprocess.run(
+        [sys.executable, "-m", "tfe", *args], env=env, input=stdin, capture_output=True, text=True, timeout=600
+    )
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("cli") / "data"
+    out = run(path, "init", "--json")
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    assert report["taxonomy"]["naf"] > 1000 and report["taxonomy"]["country"] > 200
+    return path
+
+
+def test_help_lists_the_commands(tmp_path: Path) -> None:
+    out = run(tmp_path, "--help")
+    assert out.returncode == 0
+    for command in ("init", "demo", "serve", "ingest", "search", "taxonomy", "eval", "user", "token"):
+        assert command in out.stdout
+
+
+def test_bad_input_is_one_line_and_non_zero(data_dir: Path) -> None:
+    out = run(data_dir, "ingest")
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert out.stderr.strip().startswith("tfe: error:")
+    out = run(data_dir, "search", "vins", "--limit", "0")
+    assert out.returncode == 2 and "Traceback" not in out.stderr and "limit" in out.stderr
+    out = run(data_dir, "token", "create", "nobody@example.org")
+    assert out.returncode == 2 and "unknown user" in out.stderr
+
+
+def test_ingest_records_every_input_and_is_idempotent(data_dir: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    good = sorted(CORPUS_DIR.glob("*vins*allemagne*.docx"))[0]
+    (folder / good.name).write_bytes(good.read_bytes())
+    (folder / "corrupt.pdf").write_bytes(b"%PDF-1.4\n garbage that is not a pdf")
+    (folder / "empty.docx").write_bytes(b"")
+    out = run(data_dir, "ingest", str(folder), "--org", "cci-test", "--json")
+    assert out.returncode == 1, out.stderr  # something failed
+    report = json.loads(out.stdout)
+    assert (report["ok"], report["duplicate"], report["failed"]) == (1, 0, 2)
+    assert all(item["reason"] for item in report["items"] if item["status"] == "failed")
+    again = json.loads(run(data_dir, "ingest", str(folder), "--org", "cci-test", "--json").stdout)
+    assert (again["ok"], again["duplicate"], again["failed"]) == (0, 1, 2)
+
+
+def test_feed_entries_are_watch_items_found_by_search(data_dir: Path) -> None:
+    out = run(data_dir, "ingest", "--feed", str(FEEDS_DIR / "veille-marches.rss"), "--json")
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    assert report["ok"] == 10 and report["failed"] == 0
+    found = json.loads(run(data_dir, "search", "vin Allemagne", "--json").stdout)
+    assert found["total"] >= 1
+    assert {"id", "title", "snippet", "score", "type", "sectors", "countries", "url"} <= set(found["hits"][0])
+    assert set(found["facets"]) == {"sector", "country", "type"}
+
+
+def test_users_tokens_and_taxonomy_export(data_dir: Path, tmp_path: Path) -> None:
+    out = run(data_dir, "user", "add", "ana@cci-test.fr", "--org", "cci-test", "--role", "contributor",
+              "--password-stdin", "--json", stdin="a long enough password\n")
+    assert out.returncode == 0, out.stderr
+    token = json.loads(run(data_dir, "token", "create", "ana@cci-test.fr", "--json").stdout)["token"]
+    assert token.startswith("tfe_")
+    ttl = tmp_path / "taxonomy.ttl"
+    out = run(data_dir, "taxonomy", "export", str(ttl))
+    assert out.returncode == 0, out.stderr
+    text = ttl.read_text(encoding="utf-8")
+    assert "skos:Concept" in text and "Production de vin" in text
