@@ -18,9 +18,8 @@ pytestmark = pytest.mark.slow
 def run(data_dir: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "TFE_DATA_DIR": str(data_dir), "TFE_ADMIN_PASSWORD": "admin-password-123"}
     env.pop("TFE_DATABASE_URL", None)
-    return subprocess.run(
-        [sys.executable, "-m", "tfe", *args], env=env, input=stdin, capture_output=True, text=True, timeout=600
-    )
+    command = [sys.executable, "-m", "tfe", *args]
+    return subprocess.run(command, env=env, input=stdin, capture_output=True, text=True, timeout=900)
 
 
 @pytest.fixture(scope="module")
