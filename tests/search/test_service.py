@@ -1,0 +1,103 @@
+"""SearchService: validation and the exact ``GET /api/search`` shape; factory; fusion; evaluation metrics."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from search.embedded import EmbeddedBackend
+from search.evaluation import evaluate_beir, mrr_at_k, ndcg_at_k, recall_at_k
+from search.factory import make_backend
+from search.fusion import reciprocal_rank_fusion
+from search.service import SearchService
+from search.testing import ANONYMOUS, SYSTEM, _embedder, corpus_passages
+from tfe.errors import ConfigurationError, ValidationError
+from tfe.settings import load_settings
+
+LABELS = {
+    "naf:11": "Fabrication de boissons",
+    "country:DE": "Allemagne",
+    "doctype:sector_analysis": "Analyse",
+}
+
+
+@pytest.fixture
+def service(tmp_path: Path) -> SearchService:
+    backend = EmbeddedBackend(tmp_path / "index")
+    backend.write([replace(p) for p in corpus_passages()])
+    backend.commit()
+    return SearchService(backend, _embedder(), lambda cid: LABELS[cid])
+
+
+def test_api_shape(service: SearchService) -> None:
+    out = service.search("vins Allemagne", ANONYMOUS, sector=["naf:11"])
+    assert set(out) == {"total", "hits", "facets"}
+    assert out["total"] == len(out["hits"]) == 2
+    hit = out["hits"][0]
+    assert set(hit) == {"id", "title", "snippet", "score", "type", "sectors", "countries", "url", "kind"}
+    assert hit["id"] == "doc-vin" and hit["url"] == "/documents/doc-vin" and hit["kind"] == "document"
+    assert hit["sectors"] == [{"id": "naf:11", "label": "Fabrication de boissons"}]
+    assert {"id": "country:DE", "label": "Allemagne"} in hit["countries"]
+    assert hit["type"] == {"id": "doctype:sector_analysis", "label": "Analyse"}
+    item = next(h for h in out["hits"] if h["kind"] == "item")
+    assert item["url"] == "https://example.org/news/vin-chine"
+    assert out["facets"]["sector"] == [{"id": "naf:11", "label": "Fabrication de boissons", "count": 2}]
+    assert {"id": "country:CN", "label": "country:CN", "count": 1} in out["facets"][
+        "country"
+    ]  # unknown label
+    json.dumps(out)
+
+
+@pytest.mark.parametrize("kwargs", [{"limit": 0}, {"limit": 101}, {"offset": -1}, {"mode": "fuzzy"}])
+def test_validation(service: SearchService, kwargs: dict[str, object]) -> None:
+    with pytest.raises(ValidationError):
+        service.search("vins", ANONYMOUS, **kwargs)  # type: ignore[arg-type]
+
+
+def test_every_mode_and_paging(service: SearchService) -> None:
+    for mode in ("bm25", "vector", "hybrid"):
+        assert service.search("vins", SYSTEM, mode=mode, limit=1, offset=1)["hits"]
+    assert service.search("", ANONYMOUS, limit=100)["total"] == 4
+
+
+def test_factory(tmp_path: Path) -> None:
+    backend = make_backend(load_settings(data_dir=tmp_path))
+    assert isinstance(backend, EmbeddedBackend)
+    with pytest.raises(ConfigurationError):
+        make_backend(load_settings(data_dir=tmp_path, search_backend="opensearch"))
+
+
+def test_rrf() -> None:
+    fused = reciprocal_rank_fusion([["a", "b", "c"], ["c", "a"]])
+    assert [x for x, _ in fused] == ["a", "c", "b"]
+    assert fused[0][1] == pytest.approx(1 / 61 + 1 / 62)
+
+
+def test_metrics() -> None:
+    rel = {"d1": 1, "d2": 1}
+    assert ndcg_at_k(["d1", "d2", "x"], rel) == pytest.approx(1.0)
+    assert recall_at_k(["x", "d2"], rel) == 0.5
+    assert mrr_at_k(["x", "d2"], rel) == 0.5
+
+
+def test_evaluate_beir_small(tmp_path: Path) -> None:
+    corpus = [
+        {"_id": "c1", "title": "Vins", "text": "Les vins de Bordeaux s'exportent en Chine."},
+        {"_id": "c2", "title": "Énergie", "text": "Le solaire progresse au Maroc."},
+        {"_id": "c3", "title": "Fromages", "text": "Le comté se vend bien au Japon."},
+    ]
+    queries = [{"_id": "q1", "text": "exportation de vin"}, {"_id": "q2", "text": "énergie solaire"}]
+    (tmp_path / "corpus.jsonl").write_text("\n".join(json.dumps(c) for c in corpus), encoding="utf-8")
+    (tmp_path / "queries.jsonl").write_text("\n".join(json.dumps(q) for q in queries), encoding="utf-8")
+    (tmp_path / "qrels.tsv").write_text(
+        "query-id\tcorpus-id\tscore\nq1\tc1\t1\nq2\tc2\t1\n", encoding="utf-8"
+    )
+    out = evaluate_beir(tmp_path, _embedder(), progress=False)
+    assert out["queries"] == 2 and out["corpus"] == 3
+    for mode in ("bm25", "vector", "hybrid"):
+        assert out["modes"][mode]["ndcg@10"] == pytest.approx(1.0)
+    with pytest.raises(ValidationError):
+        evaluate_beir(tmp_path / "missing", _embedder())
