@@ -31,6 +31,7 @@ from tfe.errors import BackendError, ValidationError
 log = logging.getLogger(__name__)
 
 VECTOR_CANDIDATES = 100  # passages the vector side contributes (at least; grows with offset + limit)
+RANK_DEPTH = 1000  # passages of each list that are fused and grouped (all matches still count for facets)
 
 
 @dataclass
@@ -267,14 +268,16 @@ class EmbeddedBackend:
             k = max(VECTOR_CANDIDATES, 5 * (query.offset + query.limit))
             vec_rows, vec_scores = self._vector(query.query_embedding, table.mask(flt), k)
 
+        depth = max(RANK_DEPTH, 10 * (query.offset + query.limit))
+        ranked: list[tuple[int, float]]
         if query.mode == "bm25":
-            ranked = list(zip(bm25_rows.tolist(), bm25_scores.tolist(), strict=True))
+            ranked = list(zip(bm25_rows[:depth].tolist(), bm25_scores[:depth].tolist(), strict=True))
             matched = bm25_rows
         elif query.mode == "vector":
             ranked = list(zip(vec_rows.tolist(), vec_scores.tolist(), strict=True))
             matched = vec_rows
         else:
-            ranked = reciprocal_rank_fusion([bm25_rows.tolist(), vec_rows.tolist()])
+            ranked = reciprocal_rank_fusion([bm25_rows[:depth].tolist(), vec_rows[:depth].tolist()])
             matched = np.union1d(bm25_rows, vec_rows)
         return self._grouped(query, searcher, tq, ranked, matched, addr_of)
 
@@ -289,13 +292,16 @@ class EmbeddedBackend:
         hits = searcher.search(q, limit=n, count=False).hits
         if not hits:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32), {}
-        addrs = [a for _s, a in hits]
+        scores_t, addrs_t = zip(*hits, strict=True)
+        addrs = list(addrs_t)
         keys = np.asarray(searcher.fast_field_values("key", addrs), dtype=np.int64)
         rows = self._table.rows_for_keys(keys)
-        scores = np.asarray([s for s, _a in hits], dtype=np.float32)
+        scores = np.asarray(scores_t, dtype=np.float32)
         ok = rows >= 0
-        addr_of = {int(r): addrs[i] for i, r in enumerate(rows.tolist()) if r >= 0}
-        return rows[ok], scores[ok], addr_of
+        rows, scores = rows[ok], scores[ok]
+        kept = [a for a, good in zip(addrs, ok.tolist(), strict=True) if good] if not ok.all() else addrs
+        addr_of = dict(zip(rows[:RANK_DEPTH].tolist(), kept[:RANK_DEPTH], strict=True))
+        return rows, scores, addr_of
 
     def _vector(self, q: np.ndarray, mask: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Top-k cosine among rows allowed by ``mask`` (scope and facets) that have a vector."""
@@ -316,16 +322,20 @@ class EmbeddedBackend:
     def _browse(self, query: SearchQuery, searcher: tantivy.Searcher, fq: tantivy.Query) -> SearchResult:
         """Empty query text: every scoped passage, parents newest first (by ``meta.date``)."""
         n = int(searcher.num_docs)
-        hits = searcher.search(fq, limit=n, count=False).hits if n else []
+        hits = (
+            searcher.search(fq, limit=n, count=False, order_by_field="date", order=tantivy.Order.Desc).hits
+            if n
+            else []
+        )
         addrs = [a for _s, a in hits]
         keys = np.asarray(searcher.fast_field_values("key", addrs), dtype=np.int64) if addrs else np.zeros(0)
         rows = self._table.rows_for_keys(keys.astype(np.int64))
-        addr_of = {int(r): addrs[i] for i, r in enumerate(rows.tolist()) if r >= 0}
-        rows = rows[rows >= 0]
-        dates = [self._table.first_value("date", int(r)) for r in rows]
-        dated = sorted((i for i in range(len(rows)) if dates[i]), key=lambda i: dates[i], reverse=True)
-        undated = [i for i in range(len(rows)) if not dates[i]]
-        ranked = [(int(rows[i]), 0.0) for i in dated + undated]
+        ok = rows >= 0
+        depth = max(RANK_DEPTH, 10 * (query.offset + query.limit))
+        kept = [a for a, good in zip(addrs, ok.tolist(), strict=True) if good]
+        rows = rows[ok]
+        addr_of = dict(zip(rows[:depth].tolist(), kept[:depth], strict=True))
+        ranked = [(r, 0.0) for r in rows[:depth].tolist()]
         return self._grouped(query, searcher, None, ranked, rows, addr_of)
 
     def _grouped(
@@ -341,10 +351,13 @@ class EmbeddedBackend:
         table = self._table
         codes = table.parent_codes
         best: dict[int, tuple[int, float]] = {}
+        wanted = query.offset + query.limit
         for row, score in ranked:
             code = int(codes[row])
             if code not in best:
                 best[code] = (row, score)
+                if len(best) >= wanted:
+                    break
         page = list(best.values())[query.offset : query.offset + query.limit]
         matched = np.asarray(matched, dtype=np.int64)
         facets = {name: table.facet_counts(fld, matched) for name, fld in FACET_FIELDS.items()}

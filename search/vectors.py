@@ -169,7 +169,9 @@ class VectorTable:
     def distinct_parents(self, rows: np.ndarray) -> int:
         if len(rows) == 0:
             return 0
-        return len(np.unique(self.parent_codes[rows]))
+        seen = np.zeros(len(self._ensure_derived()["parent_names"]), dtype=bool)
+        seen[self.parent_codes[rows]] = True
+        return int(seen.sum())
 
     def facet_counts(self, name: str, rows: np.ndarray) -> list[tuple[str, int]]:
         """(value, number of distinct parents among ``rows`` carrying it), most frequent first."""
@@ -183,10 +185,14 @@ class VectorTable:
             return []
         entry = np.repeat(starts - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths) + np.arange(total)
         codes = col.codes[entry].astype(np.int64)
-        parents = np.repeat(self.parent_codes[rows], lengths)
-        pairs = np.unique(codes * (int(self.parent_codes.max()) + 1) + parents)
-        value_codes = pairs // (int(self.parent_codes.max()) + 1)
-        counts = np.bincount(value_codes, minlength=len(col.values))
+        n_parents = len(self._ensure_derived()["parent_names"])
+        pairs = codes * n_parents + np.repeat(self.parent_codes[rows], lengths)
+        if len(col.values) * n_parents <= 50_000_000:  # a bitmap of (value, parent) beats hashing
+            seen = np.zeros(len(col.values) * n_parents, dtype=bool)
+            seen[pairs] = True
+            counts = seen.reshape(len(col.values), n_parents).sum(axis=1)
+        else:
+            counts = np.bincount(np.unique(pairs) // n_parents, minlength=len(col.values))
         nz = np.nonzero(counts)[0]
         out = [(col.values[c], int(counts[c])) for c in nz]
         out.sort(key=lambda vc: (-vc[1], vc[0]))
