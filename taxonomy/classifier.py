@@ -55,8 +55,9 @@ class TaxonomyClassifier:
     """Sectors, countries, zones and document type for a text; cheap to call, built once."""
 
     def __init__(self, referential: Referential, *, max_sectors: int = 5, max_countries: int = 10,
-                 min_sector_score: float = 0.05) -> None:
+                 min_sector_score: float = 0.05, relative_floor: float = 0.6) -> None:
         self.ref = referential
+        self.relative_floor = relative_floor
         self.max_sectors = max_sectors
         self.max_countries = max_countries
         self.min_sector_score = min_sector_score
@@ -77,11 +78,12 @@ class TaxonomyClassifier:
         """Classify one text; ``lemmas``/``entities`` are its ``taxonomy.nlp.analyse`` output."""
         candidates = self.sectors.score(lemmas, f"{title}\n{text}", limit=40)
         divisions = aggregate(self.ref, candidates, "division")
+        floor = max(self.min_sector_score, self.relative_floor * candidates[0].score) if candidates else 1.0
         sectors = [Scored(s.concept_id, s.score, s.evidence) for s in candidates[: self.max_sectors]
-                   if s.score >= self.min_sector_score]
+                   if s.score >= floor]
         return ClassificationResult(
             sectors=sectors,
-            countries=self.classify_countries(text, entities, title)[: self.max_countries],
+            countries=_without_home_country(self.classify_countries(text, entities, title))[: self.max_countries],
             doc_type=self.classify_doc_type(text, title, filename),
             divisions=[Scored(s.concept_id, s.score, s.evidence) for s in divisions[: self.max_sectors]
                        if s.score >= self.min_sector_score],
@@ -130,3 +132,13 @@ class TaxonomyClassifier:
             if raw and (best is None or raw / (raw + 3.0) > best.score):
                 best = Scored(cid, round(raw / (raw + 3.0), 4), ev)
         return best
+
+
+HOME_COUNTRY = "country:FR"
+
+
+def _without_home_country(countries: list[Scored]) -> list[Scored]:
+    """France is the origin of nearly every export document ("vins français"), so it only counts as a
+    subject when no foreign country is named; otherwise it would top every country facet."""
+    foreign = [c for c in countries if c.concept_id != HOME_COUNTRY]
+    return foreign or countries

@@ -22,6 +22,7 @@ from tfe.security import audit, identity
 from tfe.settings import Settings
 
 if TYPE_CHECKING:
+    from ged.blobs import BlobStore
     from ingest.pipeline import IngestPipeline
     from search.backend import SearchBackend
     from search.embeddings import Embedder
@@ -46,7 +47,8 @@ class InitReport:
 @dataclass
 class Runtime:
     settings: Settings
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+    _pipelines: dict[tuple[str, bool], IngestPipeline] = field(default_factory=dict, repr=False)
 
     @cached_property
     def engine(self):  # type: ignore[no-untyped-def]
@@ -85,12 +87,120 @@ class Runtime:
         return SearchService(self.backend, self.embedder, self.referential.label)
 
     @cached_property
-    def pipeline(self) -> IngestPipeline:
-        from ingest.pipeline import IngestPipeline
+    def blob_store(self) -> BlobStore:
+        from ged.blobs import BlobStore
 
-        pipe = IngestPipeline(self.settings, backend=self.backend, embedder=self.embedder)
-        pipe.warm_up()
-        return pipe
+        return BlobStore(self.settings.blob_dir)
+
+    def _pipeline(self, kind: str, embed: bool) -> IngestPipeline:
+        """The ingestion pipeline into the GED ("document") or the watch ("item"), built once per variant."""
+        key = (kind, embed)
+        with self._lock:
+            if key not in self._pipelines:
+                from ged.sink import DocumentSink
+                from ingest.pipeline import IngestPipeline
+                from veille.sink import ItemSink
+
+                sink = (DocumentSink(self.session_factory, self.blob_store) if kind == "document"
+                        else ItemSink(self.session_factory))
+                self._pipelines[key] = IngestPipeline(
+                    self.settings, sink, self.backend, embed=embed,
+                    embedder=self.embedder if embed else None, referential=self.referential,
+                )
+            return self._pipelines[key]
+
+    def _runner(self, kind: str, embed: bool):  # type: ignore[no-untyped-def]
+        from ingest.runner import IngestRunner
+
+        pipeline = self._pipeline(kind, embed)
+        return IngestRunner(self.session_factory, pipeline, pipeline.sink, self.settings)
+
+    def _org_id(self, slug: str | None) -> int | None:
+        if slug is None:
+            return None
+        with self.session() as session:
+            return identity.find_org(session, slug).id
+
+    def ingest_paths(
+        self, paths: list[Path], *, org_slug: str | None = None, visibility: str = "organisation",
+        doc_type: str | None = None, owner_email: str | None = None, embed: bool = True, progress: bool = True,
+    ) -> dict[str, Any]:
+        """Ingest files and folders into the GED; every input ends ok, duplicate or failed."""
+        org_id = self._org_id(org_slug or ADMIN_ORG_SLUG)
+        owner_id = None
+        if owner_email:
+            with self.session() as session:
+                owner_id = identity.find_user(session, owner_email).id
+        if visibility == "private" and owner_id is None:
+            with self.session() as session:
+                owner_id = identity.find_user(session, self.settings.admin_email).id
+        report = self._runner("document", embed).run_paths(
+            [str(p) for p in paths], org_id=org_id, owner_user_id=owner_id, visibility=visibility,
+            doc_type=doc_type, progress=progress,
+        )
+        with self.session() as session:
+            audit.record(session, "ingest.files", actor_user_id=owner_id, actor_org_id=org_id,
+                         target_kind="run", target_id=report["run_id"],
+                         detail={k: report[k] for k in ("ok", "duplicate", "failed")})
+        return report
+
+    def ingest_feed(
+        self, url_or_path: str, *, org_slug: str | None = None, visibility: str = "network",
+        embed: bool = True, progress: bool = True,
+    ) -> dict[str, Any]:
+        """Ingest the entries of one RSS/Atom feed as watch items."""
+        from ingest.feeds import read_feed
+
+        org_id = self._org_id(org_slug)
+        feed = read_feed(url_or_path, self.settings)
+        for entry in feed.entries:
+            entry.org_id = org_id
+            entry.visibility = visibility
+        report = self._runner("item", embed).run_items(feed.entries, progress=progress)
+        with self.session() as session:
+            audit.record(session, "ingest.feed", actor_org_id=org_id, target_kind="run",
+                         target_id=report["run_id"],
+                         detail={"feed": feed.url, **{k: report[k] for k in ("ok", "duplicate", "failed")}})
+        return report
+
+    def ingest_upload(
+        self, *, filename: str, data: bytes, user: User, visibility: str, doc_type: str | None
+    ) -> dict[str, Any]:
+        """Ingest one uploaded file (the web layer audits the upload itself)."""
+        from ingest.item import IngestItem
+
+        item = IngestItem(
+            key=f"upload:{user.id}:{filename}", kind="document", filename=filename, data=data,
+            org_id=user.org_id, owner_user_id=user.id, visibility=visibility, doc_type=doc_type,
+            meta={"uploaded_by": user.id},
+        )
+        report = self._runner("document", True).run_items([item], progress=False)
+        entry = report["items"][0]
+        return {"status": entry["status"], "id": entry["id"], "reason": entry["reason"], "title": entry["title"]}
+
+    def search_as(
+        self, text: str, *, email: str | None, sector: list[str], country: list[str], doc_type: list[str],
+        limit: int = 10, offset: int = 0, mode: str = "hybrid",
+    ) -> dict[str, Any]:
+        """Search with one user's access scope (the CLI's way in), audited like the API."""
+        with self.session() as session:
+            user = identity.find_user(session, email or self.settings.admin_email)
+            scope = identity.scope_for(user)
+            result = self.search_service.search(
+                text, scope, sector=sector, country=country, type=doc_type, limit=limit, offset=offset,
+                mode=mode,  # type: ignore[arg-type]
+            )
+            audit.record(session, "search", **actor(user), detail={
+                "q": text, "sector": sector, "country": country, "type": doc_type, "total": result["total"],
+                "via": "cli",
+            })
+        return result
+
+    def backfill(self, batch: int = 64) -> int:
+        """Embed passages indexed without a vector."""
+        from ingest.backfill import backfill_embeddings
+
+        return backfill_embeddings(self.backend, self.embedder, batch=batch)
 
     def close(self) -> None:
         if "backend" in self.__dict__:

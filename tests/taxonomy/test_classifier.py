@@ -38,8 +38,13 @@ def test_wine_export(classifier: TaxonomyClassifier, nlp: Language) -> None:
     assert res.divisions[0].concept_id in {"naf:11", "naf:01"}
     assert any("vin" in e for e in top.evidence)
     assert 0 < top.score <= 1
-    assert [c.concept_id for c in res.countries][:2] == ["country:DE", "country:FR"] or {
-        c.concept_id for c in res.countries} == {"country:DE", "country:FR"}
+    # France, the home country, is dropped when a foreign country is named
+    assert [c.concept_id for c in res.countries] == ["country:DE"]
+
+
+def test_home_country_kept_when_alone(classifier: TaxonomyClassifier, nlp: Language) -> None:
+    res = run(classifier, nlp, "Les vins français se vendent bien dans les caves de Bordeaux.")
+    assert [c.concept_id for c in res.countries] == ["country:FR"]
 
 
 @pytest.mark.parametrize(

@@ -20,6 +20,8 @@ def ingest(
     doc_type: Annotated[str | None, typer.Option("--type", help="Document type, e.g. quote_template")] = None,
     org: Annotated[str | None, typer.Option("--org", help="Owning organisation slug")] = None,
     visibility: Annotated[str, typer.Option(help="private, organisation, network, public")] = "organisation",
+    defer_embeddings: Annotated[bool, typer.Option(
+        "--defer-embeddings", help="Index for BM25 now, compute vectors later with `tfe backfill`")] = False,
     progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
     as_json: JsonOpt = False,
 ) -> None:
@@ -32,10 +34,11 @@ def ingest(
     reports = []
     if paths:
         reports.append(rt.ingest_paths(paths, org_slug=org, visibility=visibility, doc_type=doc_type,
-                                       progress=progress and not as_json))
+                                       embed=not defer_embeddings, progress=progress and not as_json))
     if feed:
         reports.append(rt.ingest_feed(feed, org_slug=org, visibility="network" if visibility == "organisation"
-                                      and org is None else visibility, progress=progress and not as_json))
+                                      and org is None else visibility, embed=not defer_embeddings,
+                                      progress=progress and not as_json))
     report = reports[0] if len(reports) == 1 else _merge(reports)
     if as_json:
         emit_json(report)
