@@ -19,11 +19,17 @@ from sqlalchemy import Engine, create_engine, text
 
 from tfe.settings import Settings
 
-POSTGRES_URL = os.environ.get("TFE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+POSTGRES_URL = os.environ.get(
+    "TFE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 
 
 def make_settings(tmp_path: Path, **overrides: object) -> Settings:
-    base: dict[str, object] = {"data_dir": tmp_path / "data", "environment": "test", "admin_password": "admin-password-123"}
+    base: dict[str, object] = {
+        "data_dir": tmp_path / "data",
+        "environment": "test",
+        "admin_password": "admin-password-123",
+    }
     base.update(overrides)
     return Settings(**base)  # type: ignore[arg-type]
 

@@ -41,7 +41,7 @@ class InitReport:
     taxonomy: dict[str, int]
     admin_email: str
     admin_password: str | None  # only when it was generated now
-    admin_token: str | None = None
+    admin_created: bool = False
 
 
 @dataclass
@@ -101,11 +101,18 @@ class Runtime:
                 from ingest.pipeline import IngestPipeline
                 from veille.sink import ItemSink
 
-                sink = (DocumentSink(self.session_factory, self.blob_store) if kind == "document"
-                        else ItemSink(self.session_factory))
+                sink = (
+                    DocumentSink(self.session_factory, self.blob_store)
+                    if kind == "document"
+                    else ItemSink(self.session_factory)
+                )
                 self._pipelines[key] = IngestPipeline(
-                    self.settings, sink, self.backend, embed=embed,
-                    embedder=self.embedder if embed else None, referential=self.referential,
+                    self.settings,
+                    sink,
+                    self.backend,
+                    embed=embed,
+                    embedder=self.embedder if embed else None,
+                    referential=self.referential,
                 )
             return self._pipelines[key]
 
@@ -122,8 +129,15 @@ class Runtime:
             return identity.find_org(session, slug).id
 
     def ingest_paths(
-        self, paths: list[Path], *, org_slug: str | None = None, visibility: str = "organisation",
-        doc_type: str | None = None, owner_email: str | None = None, embed: bool = True, progress: bool = True,
+        self,
+        paths: list[Path],
+        *,
+        org_slug: str | None = None,
+        visibility: str = "organisation",
+        doc_type: str | None = None,
+        owner_email: str | None = None,
+        embed: bool = True,
+        progress: bool = True,
     ) -> dict[str, Any]:
         """Ingest files and folders into the GED; every input ends ok, duplicate or failed."""
         org_id = self._org_id(org_slug or ADMIN_ORG_SLUG)
@@ -135,18 +149,33 @@ class Runtime:
             with self.session() as session:
                 owner_id = identity.find_user(session, self.settings.admin_email).id
         report = self._runner("document", embed).run_paths(
-            [str(p) for p in paths], org_id=org_id, owner_user_id=owner_id, visibility=visibility,
-            doc_type=doc_type, progress=progress,
+            [str(p) for p in paths],
+            org_id=org_id,
+            owner_user_id=owner_id,
+            visibility=visibility,
+            doc_type=doc_type,
+            progress=progress,
         )
         with self.session() as session:
-            audit.record(session, "ingest.files", actor_user_id=owner_id, actor_org_id=org_id,
-                         target_kind="run", target_id=report["run_id"],
-                         detail={k: report[k] for k in ("ok", "duplicate", "failed")})
+            audit.record(
+                session,
+                "ingest.files",
+                actor_user_id=owner_id,
+                actor_org_id=org_id,
+                target_kind="run",
+                target_id=report["run_id"],
+                detail={k: report[k] for k in ("ok", "duplicate", "failed")},
+            )
         return report
 
     def ingest_feed(
-        self, url_or_path: str, *, org_slug: str | None = None, visibility: str = "network",
-        embed: bool = True, progress: bool = True,
+        self,
+        url_or_path: str,
+        *,
+        org_slug: str | None = None,
+        visibility: str = "network",
+        embed: bool = True,
+        progress: bool = True,
     ) -> dict[str, Any]:
         """Ingest the entries of one RSS/Atom feed as watch items."""
         from ingest.feeds import read_feed
@@ -158,9 +187,14 @@ class Runtime:
             entry.visibility = visibility
         report = self._runner("item", embed).run_items(feed.entries, progress=progress)
         with self.session() as session:
-            audit.record(session, "ingest.feed", actor_org_id=org_id, target_kind="run",
-                         target_id=report["run_id"],
-                         detail={"feed": feed.url, **{k: report[k] for k in ("ok", "duplicate", "failed")}})
+            audit.record(
+                session,
+                "ingest.feed",
+                actor_org_id=org_id,
+                target_kind="run",
+                target_id=report["run_id"],
+                detail={"feed": feed.url, **{k: report[k] for k in ("ok", "duplicate", "failed")}},
+            )
         return report
 
     def ingest_upload(
@@ -170,30 +204,64 @@ class Runtime:
         from ingest.item import IngestItem
 
         item = IngestItem(
-            key=f"upload:{user.id}:{filename}", kind="document", filename=filename, data=data,
-            org_id=user.org_id, owner_user_id=user.id, visibility=visibility, doc_type=doc_type,
+            key=f"upload:{user.id}:{filename}",
+            kind="document",
+            filename=filename,
+            data=data,
+            org_id=user.org_id,
+            owner_user_id=user.id,
+            visibility=visibility,
+            doc_type=doc_type,
             meta={"uploaded_by": user.id},
         )
         report = self._runner("document", True).run_items([item], progress=False)
         entry = report["items"][0]
-        return {"status": entry["status"], "id": entry["id"], "reason": entry["reason"], "title": entry["title"]}
+        return {
+            "status": entry["status"],
+            "id": entry["id"],
+            "reason": entry["reason"],
+            "title": entry["title"],
+        }
 
     def search_as(
-        self, text: str, *, email: str | None, sector: list[str], country: list[str], doc_type: list[str],
-        limit: int = 10, offset: int = 0, mode: str = "hybrid",
+        self,
+        text: str,
+        *,
+        email: str | None,
+        sector: list[str],
+        country: list[str],
+        doc_type: list[str],
+        limit: int = 10,
+        offset: int = 0,
+        mode: str = "hybrid",
     ) -> dict[str, Any]:
         """Search with one user's access scope (the CLI's way in), audited like the API."""
         with self.session() as session:
             user = identity.find_user(session, email or self.settings.admin_email)
             scope = identity.scope_for(user)
             result = self.search_service.search(
-                text, scope, sector=sector, country=country, type=doc_type, limit=limit, offset=offset,
+                text,
+                scope,
+                sector=sector,
+                country=country,
+                type=doc_type,
+                limit=limit,
+                offset=offset,
                 mode=mode,  # type: ignore[arg-type]
             )
-            audit.record(session, "search", **actor(user), detail={
-                "q": text, "sector": sector, "country": country, "type": doc_type, "total": result["total"],
-                "via": "cli",
-            })
+            audit.record(
+                session,
+                "search",
+                **actor(user),
+                detail={
+                    "q": text,
+                    "sector": sector,
+                    "country": country,
+                    "type": doc_type,
+                    "total": result["total"],
+                    "via": "cli",
+                },
+            )
         return result
 
     def backfill(self, batch: int = 64) -> int:
@@ -223,6 +291,7 @@ def init_installation(rt: Runtime) -> InitReport:
     settings.blob_dir.mkdir(parents=True, exist_ok=True)
     migrate(rt.engine)
     generated: str | None = None
+    created = False
     with rt.session() as session:
         counts = load_taxonomy(session)
         org = session.scalar(select(Organisation).where(Organisation.slug == ADMIN_ORG_SLUG))
@@ -232,15 +301,30 @@ def init_installation(rt: Runtime) -> InitReport:
         if admin is None:
             password = settings.admin_password or secrets.token_urlsafe(12)
             generated = None if settings.admin_password else password
+            created = True
             admin = identity.create_user(
-                session, email=settings.admin_email, org=org, role="admin", name="Administrateur",
+                session,
+                email=settings.admin_email,
+                org=org,
+                role="admin",
+                name="Administrateur",
                 password=password,
             )
-            audit.record(session, "user.create", actor_user_id=None, target_kind="user",
-                         target_id=str(admin.id), detail={"email": admin.email, "role": "admin"})
+            audit.record(
+                session,
+                "user.create",
+                actor_user_id=None,
+                target_kind="user",
+                target_id=str(admin.id),
+                detail={"email": admin.email, "role": "admin"},
+            )
     return InitReport(
-        data_dir=settings.resolved_data_dir, database=_safe_url(settings.sqlalchemy_url), taxonomy=counts,
-        admin_email=settings.admin_email, admin_password=generated,
+        data_dir=settings.resolved_data_dir,
+        database=_safe_url(settings.sqlalchemy_url),
+        taxonomy=counts,
+        admin_email=settings.admin_email,
+        admin_password=generated,
+        admin_created=created,
     )
 
 

@@ -29,7 +29,9 @@ class Settings(BaseSettings):
 
     environment: Literal["development", "production", "test"] = "development"
     data_dir: Path = Field(default=Path("tfe-data"), description="Where the database, index and blobs live")
-    database_url: str | None = Field(default=None, description="SQLAlchemy URL; SQLite under data_dir if unset")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; SQLite under data_dir if unset"
+    )
     search_backend: Literal["embedded", "opensearch"] = "embedded"
     opensearch_url: str | None = None
     tika_url: str | None = None

@@ -77,8 +77,19 @@ def test_feed_entries_are_watch_items_found_by_search(data_dir: Path) -> None:
 
 
 def test_users_tokens_and_taxonomy_export(data_dir: Path, tmp_path: Path) -> None:
-    out = run(data_dir, "user", "add", "ana@cci-test.fr", "--org", "cci-test", "--role", "contributor",
-              "--password-stdin", "--json", stdin="a long enough password\n")
+    out = run(
+        data_dir,
+        "user",
+        "add",
+        "ana@cci-test.fr",
+        "--org",
+        "cci-test",
+        "--role",
+        "contributor",
+        "--password-stdin",
+        "--json",
+        stdin="a long enough password\n",
+    )
     assert out.returncode == 0, out.stderr
     token = json.loads(run(data_dir, "token", "create", "ana@cci-test.fr", "--json").stdout)["token"]
     assert token.startswith("tfe_")

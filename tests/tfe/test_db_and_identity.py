@@ -27,19 +27,34 @@ def test_migrations_create_every_table_and_are_idempotent(db_settings: Settings)
     migrate(engine)
     migrate(engine)  # second run is a no-op
     tables = set(inspect(engine).get_table_names())
-    assert {"organisations", "users", "api_tokens", "audit_events", "concepts", "documents",
-            "document_versions", "items", "sources", "ingest_records", "classifications"} <= tables
+    assert {
+        "organisations",
+        "users",
+        "api_tokens",
+        "audit_events",
+        "concepts",
+        "documents",
+        "document_versions",
+        "items",
+        "sources",
+        "ingest_records",
+        "classifications",
+    } <= tables
     engine.dispose()
 
 
 def test_users_passwords_and_tokens(factory) -> None:  # type: ignore[no-untyped-def]
     with session_scope(factory) as s:
         org = identity.get_or_create_org(s, "cci-bretagne", "CCI Bretagne", "regional_chamber")
-        user = identity.create_user(s, email="Ana@Example.org", org=org, role="contributor",
-                                    password="correct horse battery")
+        user = identity.create_user(
+            s, email="Ana@Example.org", org=org, role="contributor", password="correct horse battery"
+        )
         _, raw = identity.create_token(s, user, name="cli")
     with session_scope(factory) as s:
-        assert identity.authenticate_password(s, "ana@example.org", "correct horse battery").email == "ana@example.org"
+        assert (
+            identity.authenticate_password(s, "ana@example.org", "correct horse battery").email
+            == "ana@example.org"
+        )
         with pytest.raises(AuthenticationError):
             identity.authenticate_password(s, "ana@example.org", "wrong password!")
         found = identity.authenticate_token(s, raw)

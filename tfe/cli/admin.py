@@ -32,6 +32,8 @@ def init(as_json: JsonOpt = False) -> None:
     echo("Référentiel : " + ", ".join(f"{k} {v}" for k, v in report.taxonomy.items()))
     if report.admin_password:
         echo(f"Compte administrateur : {report.admin_email} / mot de passe : {report.admin_password}")
+    elif report.admin_created:
+        echo(f"Compte administrateur : {report.admin_email} (mot de passe de TFE_ADMIN_PASSWORD)")
     else:
         echo(f"Compte administrateur : {report.admin_email} (déjà créé)")
 
@@ -40,9 +42,9 @@ def init(as_json: JsonOpt = False) -> None:
 def org_add(
     slug: str,
     name: Annotated[str, typer.Option(help="Display name")] = "",
-    kind: Annotated[str, typer.Option(help="national_agency, regional_chamber, bank, region, partner_abroad")] = (
-        "regional_chamber"
-    ),
+    kind: Annotated[
+        str, typer.Option(help="national_agency, regional_chamber, bank, region, partner_abroad")
+    ] = ("regional_chamber"),
     as_json: JsonOpt = False,
 ) -> None:
     """Create an organisation (idempotent)."""
@@ -60,7 +62,9 @@ def user_add(
     org: Annotated[str, typer.Option(help="Organisation slug (created if missing)")],
     role: Annotated[str, typer.Option(help="reader, contributor, curator, admin")] = "reader",
     name: Annotated[str, typer.Option()] = "",
-    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from stdin")] = False,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from stdin")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Create a user in an organisation."""
@@ -68,9 +72,16 @@ def user_add(
     rt = runtime()
     with rt.session() as session:
         organisation = identity.get_or_create_org(session, org)
-        user = identity.create_user(session, email=email, org=organisation, role=role, name=name, password=password)
-        audit.record(session, "user.create", target_kind="user", target_id=str(user.id),
-                     detail={"email": user.email, "role": role, "org": org})
+        user = identity.create_user(
+            session, email=email, org=organisation, role=role, name=name, password=password
+        )
+        audit.record(
+            session,
+            "user.create",
+            target_kind="user",
+            target_id=str(user.id),
+            detail={"email": user.email, "role": role, "org": org},
+        )
         out = {"id": user.id, "email": user.email, "org": org, "role": user.role}
     emit_json(out) if as_json else echo(f"Utilisateur {out['email']} ({out['role']}, {org})")
 
@@ -87,8 +98,14 @@ def token_create(
     with rt.session() as session:
         user = identity.find_user(session, email)
         token, raw = identity.create_token(session, user, name=name, expires_in_days=expires_days)
-        audit.record(session, "token.create", actor_user_id=user.id, actor_org_id=user.org_id,
-                     target_kind="token", target_id=token.prefix)
+        audit.record(
+            session,
+            "token.create",
+            actor_user_id=user.id,
+            actor_org_id=user.org_id,
+            target_kind="token",
+            target_id=token.prefix,
+        )
     emit_json({"token": raw, "prefix": token.prefix, "user": email}) if as_json else echo(raw)
 
 

@@ -18,7 +18,9 @@ def fail(message: str, code: int = 2) -> NoReturn:
 
 
 def runtime() -> Runtime:
-    logging.basicConfig(level=os.environ.get("TFE_LOG_LEVEL", "WARNING"), format="%(levelname)s %(name)s %(message)s")
+    logging.basicConfig(
+        level=os.environ.get("TFE_LOG_LEVEL", "WARNING"), format="%(levelname)s %(name)s %(message)s"
+    )
     try:
         settings = load_settings()
     except Exception as exc:  # pydantic ValidationError: bad TFE_* value

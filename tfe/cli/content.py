@@ -16,12 +16,18 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document o
 
 def ingest(
     paths: Annotated[list[Path] | None, typer.Argument(help="Files or folders")] = None,
-    feed: Annotated[str | None, typer.Option("--feed", help="Ingest the entries of one RSS/Atom feed (URL or file)")] = None,
+    feed: Annotated[
+        str | None, typer.Option("--feed", help="Ingest the entries of one RSS/Atom feed (URL or file)")
+    ] = None,
     doc_type: Annotated[str | None, typer.Option("--type", help="Document type, e.g. quote_template")] = None,
     org: Annotated[str | None, typer.Option("--org", help="Owning organisation slug")] = None,
     visibility: Annotated[str, typer.Option(help="private, organisation, network, public")] = "organisation",
-    defer_embeddings: Annotated[bool, typer.Option(
-        "--defer-embeddings", help="Index for BM25 now, compute vectors later with `tfe backfill`")] = False,
+    defer_embeddings: Annotated[
+        bool,
+        typer.Option(
+            "--defer-embeddings", help="Index for BM25 now, compute vectors later with `tfe backfill`"
+        ),
+    ] = False,
     progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
     as_json: JsonOpt = False,
 ) -> None:
@@ -33,12 +39,26 @@ def ingest(
     rt = runtime()
     reports = []
     if paths:
-        reports.append(rt.ingest_paths(paths, org_slug=org, visibility=visibility, doc_type=doc_type,
-                                       embed=not defer_embeddings, progress=progress and not as_json))
+        reports.append(
+            rt.ingest_paths(
+                paths,
+                org_slug=org,
+                visibility=visibility,
+                doc_type=doc_type,
+                embed=not defer_embeddings,
+                progress=progress and not as_json,
+            )
+        )
     if feed:
-        reports.append(rt.ingest_feed(feed, org_slug=org, visibility="network" if visibility == "organisation"
-                                      and org is None else visibility, embed=not defer_embeddings,
-                                      progress=progress and not as_json))
+        reports.append(
+            rt.ingest_feed(
+                feed,
+                org_slug=org,
+                visibility="network" if visibility == "organisation" and org is None else visibility,
+                embed=not defer_embeddings,
+                progress=progress and not as_json,
+            )
+        )
     report = reports[0] if len(reports) == 1 else _merge(reports)
     if as_json:
         emit_json(report)
@@ -72,15 +92,26 @@ def search(
 ) -> None:
     """Search documents and watch items (hybrid BM25 + vectors) within a user's access scope."""
     rt = runtime()
-    result = rt.search_as(query, email=as_user, sector=sector or [], country=country or [],
-                          doc_type=doc_type or [], limit=limit, offset=offset, mode=mode)
+    result = rt.search_as(
+        query,
+        email=as_user,
+        sector=sector or [],
+        country=country or [],
+        doc_type=doc_type or [],
+        limit=limit,
+        offset=offset,
+        mode=mode,
+    )
     if as_json:
         emit_json(result)
         return
     echo(f"{result['total']} résultat(s)")
     for hit in result["hits"]:
         labels = ", ".join(s["label"] for s in hit["sectors"][:2] + hit["countries"][:2])
-        echo(f"- {hit['title']}  [{hit.get('type') or ''}] {labels}")
+        kind = (
+            (hit.get("type") or {}).get("label", "") if isinstance(hit.get("type"), dict) else hit.get("type")
+        )
+        echo(f"- {hit['title']}  [{kind or ''}] {labels}")
         snippet = hit["snippet"].replace("<mark>", "\033[1m").replace("</mark>", "\033[0m")
         echo(f"    {snippet}")
 

@@ -31,7 +31,9 @@ def serve(host: HostOpt = None, port: PortOpt = None) -> None:
 def demo(
     host: HostOpt = None,
     port: PortOpt = None,
-    serve_after: Annotated[bool, typer.Option("--serve/--no-serve", help="Start the server at the end")] = True,
+    serve_after: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="Start the server at the end")
+    ] = True,
 ) -> None:
     """Init, load the bundled demo corpus and demo feeds, then serve on http://127.0.0.1:8000."""
     from tfe.demo.loader import load_demo
@@ -40,17 +42,24 @@ def demo(
     report = init_installation(rt)
     echo(f"Données : {report.data_dir}")
     result = load_demo(rt, progress=True)
-    echo(f"Corpus de démonstration : {result['documents']['ok']} ajoutés, "
-         f"{result['documents']['duplicate']} déjà présents, {result['documents']['failed']} en échec")
-    echo(f"Flux de veille : {result['feeds']['ok']} articles ajoutés, {result['feeds']['duplicate']} déjà présents")
+    echo(
+        f"Corpus de démonstration : {result['documents']['ok']} ajoutés, "
+        f"{result['documents']['duplicate']} déjà présents, {result['documents']['failed']} en échec"
+    )
+    echo(
+        f"Flux de veille : {result['feeds']['ok']} articles ajoutés, "
+        f"{result['feeds']['duplicate']} déjà présents"
+    )
     url = f"http://{host or rt.settings.host}:{port or rt.settings.port}"
     echo("")
     echo(f"Ouvrez {url}/login et connectez-vous :")
     if report.admin_password:
         echo(f"  administrateur : {report.admin_email} / {report.admin_password}")
     else:
-        echo(f"  administrateur : {report.admin_email} (mot de passe affiché au premier lancement,"
-             " ou TFE_ADMIN_PASSWORD)")
+        echo(
+            f"  administrateur : {report.admin_email} (mot de passe affiché au premier lancement,"
+            " ou TFE_ADMIN_PASSWORD)"
+        )
     for account in result["accounts"]:
         echo(f"  {account['org']} : {account['email']} / {account['password']}")
     echo(f"API : curl -H 'Authorization: Bearer {result['token']}' '{url}/api/search?q=vins+Allemagne'")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, cast
 
 import typer
 
@@ -23,6 +23,7 @@ def retrieval(
 ) -> None:
     """nDCG@10, Recall@10 and MRR@10 on a BEIR layout (corpus.jsonl, queries.jsonl, qrels.tsv)."""
     from search.evaluation import evaluate_beir
+    from search.types import Mode
 
     for name in ("corpus.jsonl", "queries.jsonl", "qrels.tsv"):
         if not (directory / name).is_file():
@@ -31,8 +32,10 @@ def retrieval(
     if not wanted or any(m not in ("bm25", "vector", "hybrid") for m in wanted):
         fail(f"unknown mode in {modes!r}; use bm25, vector, hybrid")
     rt = runtime()
-    report = evaluate_beir(directory, rt.embedder, modes=wanted, limit_queries=limit_queries,
-                           progress=not as_json)
+    report = evaluate_beir(
+        directory, rt.embedder, modes=cast("tuple[Mode, ...]", wanted), limit_queries=limit_queries,
+        progress=not as_json,
+    )
     if as_json:
         emit_json(report)
         return

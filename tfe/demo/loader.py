@@ -52,10 +52,21 @@ def ensure_demo_accounts(rt: Runtime) -> dict[str, Any]:
             email = f"conseiller@{org_def['slug']}.demo"
             if session.scalar(select(User).where(User.email == email)) is None:
                 password = secrets.token_urlsafe(9)
-                user = identity.create_user(session, email=email, org=org, role="contributor",
-                                            name=f"Conseiller {org_def['name']}", password=password)
-                audit.record(session, "user.create", target_kind="user", target_id=str(user.id),
-                             detail={"email": email, "demo": True})
+                user = identity.create_user(
+                    session,
+                    email=email,
+                    org=org,
+                    role="contributor",
+                    name=f"Conseiller {org_def['name']}",
+                    password=password,
+                )
+                audit.record(
+                    session,
+                    "user.create",
+                    target_kind="user",
+                    target_id=str(user.id),
+                    detail={"email": email, "demo": True},
+                )
                 creds["accounts"] = [a for a in creds["accounts"] if a["email"] != email]
                 creds["accounts"].append({"org": org_def["slug"], "email": email, "password": password})
             elif email not in known:
@@ -79,14 +90,20 @@ def load_demo(rt: Runtime, progress: bool = True) -> dict[str, Any]:
     totals = {"ok": 0, "duplicate": 0, "failed": 0}
     for (org, visibility, doc_type), paths in sorted(groups.items()):
         owner = f"conseiller@{org}.demo" if visibility == "private" else None
-        report = rt.ingest_paths(paths, org_slug=org, visibility=visibility, doc_type=f"doctype:{doc_type}",
-                                 owner_email=owner, progress=progress)
-        for key in totals:
-            totals[key] += report[key]
+        report = rt.ingest_paths(
+            paths,
+            org_slug=org,
+            visibility=visibility,
+            doc_type=f"doctype:{doc_type}",
+            owner_email=owner,
+            progress=progress,
+        )
+        for state in totals:
+            totals[state] += report[state]
     feeds = {"ok": 0, "duplicate": 0, "failed": 0}
     for feed in sorted(FEEDS_DIR.iterdir()):
         if feed.suffix in (".rss", ".atom", ".xml"):
             report = rt.ingest_feed(str(feed), org_slug=None, visibility="network", progress=progress)
-            for key in feeds:
-                feeds[key] += report[key]
+            for state in feeds:
+                feeds[state] += report[state]
     return {"documents": totals, "feeds": feeds, "accounts": creds["accounts"], "token": creds["token"]}

@@ -54,8 +54,15 @@ def record(
     last = session.scalar(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1).with_for_update())
     prev = last.hash if last is not None else ""
     event = AuditEvent(
-        at=utcnow(), actor_user_id=actor_user_id, actor_org_id=actor_org_id, action=action,
-        target_kind=target_kind, target_id=target_id, detail=_clean(detail or {}), prev_hash=prev, hash="",
+        at=utcnow(),
+        actor_user_id=actor_user_id,
+        actor_org_id=actor_org_id,
+        action=action,
+        target_kind=target_kind,
+        target_id=target_id,
+        detail=_clean(detail or {}),
+        prev_hash=prev,
+        hash="",
     )
     event.hash = _hash(prev, _payload(event))
     session.add(event)

@@ -27,7 +27,9 @@ def scope_for(user: User) -> AccessScope:
     return AccessScope(user_id=user.id, org_id=user.org_id, roles=frozenset({user.role}))
 
 
-def get_or_create_org(session: Session, slug: str, name: str | None = None, kind: str = "national_agency") -> Organisation:
+def get_or_create_org(
+    session: Session, slug: str, name: str | None = None, kind: str = "national_agency"
+) -> Organisation:
     if not _SLUG.match(slug):
         raise ValidationError(f"invalid organisation slug {slug!r} (lowercase letters, digits, hyphens)")
     if kind not in ORG_KINDS:
@@ -48,7 +50,12 @@ def find_org(session: Session, slug: str) -> Organisation:
 
 
 def create_user(
-    session: Session, *, email: str, org: Organisation, role: str = "reader", name: str = "",
+    session: Session,
+    *,
+    email: str,
+    org: Organisation,
+    role: str = "reader",
+    name: str = "",
     password: str | None = None,
 ) -> User:
     email = email.strip().lower()
@@ -61,7 +68,10 @@ def create_user(
     if password is not None and len(password) < 10:
         raise ValidationError("password too short (10 characters at least)")
     user = User(
-        email=email, org_id=org.id, role=role, name=name or email.split("@")[0],
+        email=email,
+        org_id=org.id,
+        role=role,
+        name=name or email.split("@")[0],
         password_hash=hash_password(password) if password else None,
     )
     session.add(user)
