@@ -31,6 +31,8 @@ from tfe.errors import BackendError, ValidationError
 log = logging.getLogger(__name__)
 
 VECTOR_CANDIDATES = 100  # passages the vector side contributes (at least; grows with offset + limit)
+VECTOR_MARGIN = 0.03  # hybrid: vector-only candidates within this cosine of the best one join the results
+VECTOR_EXTRA = 5  # ... and at most this many of them
 RANK_DEPTH = 1000  # passages of each list that are fused and grouped (all matches still count for facets)
 
 
@@ -250,7 +252,8 @@ class EmbeddedBackend:
         table = self._table
         searcher = self._index.searcher()
         text = (query.text or "").strip()
-        tq = ti.text_query(self._index, text) if text else None
+        keyword = ti.is_keyword_query(text)
+        tq = ti.text_query(self._index, text, conjunction=keyword) if text else None
         fq = ti.filter_query(self._schema, flt, table.matching_values)
         if tq is None:
             return self._browse(query, searcher, fq)
@@ -262,6 +265,9 @@ class EmbeddedBackend:
         addr_of: dict[int, tantivy.DocAddress] = {}
         if query.mode in ("bm25", "hybrid"):
             bm25_rows, bm25_scores, addr_of = self._bm25(searcher, tq, fq)
+            if keyword and len(bm25_rows) == 0:  # no passage has every term: any term will do
+                tq = ti.text_query(self._index, text, conjunction=False)
+                bm25_rows, bm25_scores, addr_of = self._bm25(searcher, tq, fq)
         vec_rows = np.zeros(0, dtype=np.int64)
         vec_scores = np.zeros(0, dtype=np.float32)
         if want_vec and query.query_embedding is not None:
@@ -277,8 +283,16 @@ class EmbeddedBackend:
             ranked = list(zip(vec_rows.tolist(), vec_scores.tolist(), strict=True))
             matched = vec_rows
         else:
-            ranked = reciprocal_rank_fusion([bm25_rows[:depth].tolist(), vec_rows[:depth].tolist()])
-            matched = np.union1d(bm25_rows, vec_rows)
+            # The result set is every BM25 match plus the few vector candidates close to the best one
+            # (semantic recall without flooding totals and facets); both lists rank that same set.
+            close = (
+                vec_rows[vec_scores >= vec_scores[0] - VECTOR_MARGIN][:VECTOR_EXTRA]
+                if len(vec_rows)
+                else vec_rows
+            )
+            matched = np.union1d(bm25_rows, close)
+            by_vector = self._rank_by_vector(query.query_embedding, matched, depth)
+            ranked = reciprocal_rank_fusion([bm25_rows[:depth].tolist(), by_vector])
         return self._grouped(query, searcher, tq, ranked, matched, addr_of)
 
     def _bm25(
@@ -302,6 +316,15 @@ class EmbeddedBackend:
         kept = [a for a, good in zip(addrs, ok.tolist(), strict=True) if good] if not ok.all() else addrs
         addr_of = dict(zip(rows[:RANK_DEPTH].tolist(), kept[:RANK_DEPTH], strict=True))
         return rows, scores, addr_of
+
+    def _rank_by_vector(self, q: np.ndarray | None, rows: np.ndarray, depth: int) -> list[int]:
+        """``rows`` ordered by cosine to the query (rows without a vector are left out)."""
+        if q is None or len(rows) == 0:
+            return []
+        table = self._table
+        rows = rows[table.has_vec[rows]]
+        scores = table.matrix[rows] @ np.asarray(q, dtype=np.float32).reshape(-1)
+        return rows[np.argsort(-scores, kind="stable")][:depth].tolist()
 
     def _vector(self, q: np.ndarray, mask: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Top-k cosine among rows allowed by ``mask`` (scope and facets) that have a vector."""

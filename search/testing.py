@@ -246,6 +246,17 @@ class RetrievalTests(_Loaded):
         assert parents(run(loaded, "panneaux photovoltaïques au Maroc", mode="hybrid"))[0] == "doc-energie"
         assert parents(run(loaded, "vins Allemagne", scope=ANONYMOUS, mode="hybrid"))[0] == "doc-vin"
 
+    def test_keyword_queries_require_every_term(self, loaded: SearchBackend) -> None:
+        # "vins Allemagne" is a keyword list: the item about wine in China matches one term only
+        for mode in ("bm25", "hybrid"):
+            result = run(loaded, "vins Allemagne", scope=ANONYMOUS, mode=mode)
+            assert parents(result) == ["doc-vin"] and result.total == 1
+        # when no passage has every term, any term will do
+        assert set(parents(run(loaded, "vins Tombouctou", scope=ANONYMOUS, mode="bm25"))) == {
+            "doc-vin",
+            "item-chine",
+        }
+
     def test_results_grouped_per_parent(self, loaded: SearchBackend) -> None:
         for mode in MODES:
             result = run(loaded, "vins biologiques allemands", mode=mode, limit=50)
