@@ -41,7 +41,7 @@ def demo(
     rt = runtime()
     report = init_installation(rt)
     echo(f"Données : {report.data_dir}")
-    result = load_demo(rt, progress=True)
+    result = load_demo(rt, progress=True, admin_password=report.admin_password)
     echo(
         f"Corpus de démonstration : {result['documents']['ok']} ajoutés, "
         f"{result['documents']['duplicate']} déjà présents, {result['documents']['failed']} en échec"
@@ -53,13 +53,10 @@ def demo(
     url = f"http://{host or rt.settings.host}:{port or rt.settings.port}"
     echo("")
     echo(f"Ouvrez {url}/login et connectez-vous :")
-    if report.admin_password:
-        echo(f"  administrateur : {report.admin_email} / {report.admin_password}")
+    if result["admin"]:
+        echo(f"  administrateur : {result['admin']['email']} / {result['admin']['password']}")
     else:
-        echo(
-            f"  administrateur : {report.admin_email} (mot de passe affiché au premier lancement,"
-            " ou TFE_ADMIN_PASSWORD)"
-        )
+        echo(f"  administrateur : {report.admin_email} (mot de passe de TFE_ADMIN_PASSWORD)")
     for account in result["accounts"]:
         echo(f"  {account['org']} : {account['email']} / {account['password']}")
     echo(f"API : curl -H 'Authorization: Bearer {result['token']}' '{url}/api/search?q=vins+Allemagne'")

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
+from tqdm import tqdm
 
 from tfe.demo import CORPUS_DIR, FEEDS_DIR, load_manifest, load_organisations
 from tfe.models import User
@@ -41,10 +42,12 @@ def _write_credentials(path: Path, creds: dict[str, Any]) -> None:
     os.replace(tmp, path)
 
 
-def ensure_demo_accounts(rt: Runtime) -> dict[str, Any]:
+def ensure_demo_accounts(rt: Runtime, admin_password: str | None = None) -> dict[str, Any]:
     """One adviser (contributor) per demo organisation, plus an API token for the first one."""
     path = _credentials_file(rt)
     creds = _read_credentials(path)
+    if admin_password:
+        creds["admin"] = {"email": rt.settings.admin_email, "password": admin_password}
     known = {a["email"] for a in creds["accounts"]}
     with rt.session() as session:
         for org_def in load_organisations():
@@ -80,14 +83,15 @@ def ensure_demo_accounts(rt: Runtime) -> dict[str, Any]:
     return creds
 
 
-def load_demo(rt: Runtime, progress: bool = True) -> dict[str, Any]:
+def load_demo(rt: Runtime, progress: bool = True, admin_password: str | None = None) -> dict[str, Any]:
     """Create the demo organisations and accounts, ingest the corpus (per its manifest) and the feeds."""
-    creds = ensure_demo_accounts(rt)
+    creds = ensure_demo_accounts(rt, admin_password)
     groups: dict[tuple[str, str, str], list[Path]] = defaultdict(list)
     for entry in load_manifest():
         key = (entry["org"], entry["visibility"], entry["doc_type"])
         groups[key].append(CORPUS_DIR / entry["file"])
     totals = {"ok": 0, "duplicate": 0, "failed": 0}
+    bar = tqdm(total=sum(len(p) for p in groups.values()), desc="corpus", unit="doc", disable=not progress)
     for (org, visibility, doc_type), paths in sorted(groups.items()):
         owner = f"conseiller@{org}.demo" if visibility == "private" else None
         report = rt.ingest_paths(
@@ -96,14 +100,22 @@ def load_demo(rt: Runtime, progress: bool = True) -> dict[str, Any]:
             visibility=visibility,
             doc_type=f"doctype:{doc_type}",
             owner_email=owner,
-            progress=progress,
+            progress=False,
         )
+        bar.update(len(paths))
         for state in totals:
             totals[state] += report[state]
+    bar.close()
     feeds = {"ok": 0, "duplicate": 0, "failed": 0}
     for feed in sorted(FEEDS_DIR.iterdir()):
         if feed.suffix in (".rss", ".atom", ".xml"):
             report = rt.ingest_feed(str(feed), org_slug=None, visibility="network", progress=progress)
             for state in feeds:
                 feeds[state] += report[state]
-    return {"documents": totals, "feeds": feeds, "accounts": creds["accounts"], "token": creds["token"]}
+    return {
+        "documents": totals,
+        "feeds": feeds,
+        "admin": creds.get("admin"),
+        "accounts": creds["accounts"],
+        "token": creds["token"],
+    }
