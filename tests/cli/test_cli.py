@@ -29,6 +29,8 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert out.returncode == 0, out.stderr
     report = json.loads(out.stdout)
     assert report["taxonomy"]["naf"] > 1000 and report["taxonomy"]["country"] > 200
+    out = run(path, "org", "add", "cci-test", "--name", "CCI Test", "--kind", "regional_chamber")
+    assert out.returncode == 0, out.stderr
     return path
 
 
@@ -47,12 +49,14 @@ def test_bad_input_is_one_line_and_non_zero(data_dir: Path) -> None:
     assert out.returncode == 2 and "Traceback" not in out.stderr and "limit" in out.stderr
     out = run(data_dir, "token", "create", "nobody@example.org")
     assert out.returncode == 2 and "unknown user" in out.stderr
+    out = run(data_dir, "ingest", "README.md", "--org", "no-such-org")
+    assert out.returncode == 2 and "unknown organisation" in out.stderr
 
 
 def test_ingest_records_every_input_and_is_idempotent(data_dir: Path, tmp_path: Path) -> None:
     folder = tmp_path / "in"
     folder.mkdir()
-    good = sorted(CORPUS_DIR.glob("*vins*allemagne*.docx"))[0]
+    good = CORPUS_DIR / "devis-accompagnement-salon-prowein-allemagne.docx"
     (folder / good.name).write_bytes(good.read_bytes())
     (folder / "corrupt.pdf").write_bytes(b"%PDF-1.4\n garbage that is not a pdf")
     (folder / "empty.docx").write_bytes(b"")
