@@ -81,9 +81,10 @@ class TaxonomyClassifier:
         floor = max(self.min_sector_score, self.relative_floor * candidates[0].score) if candidates else 1.0
         sectors = [Scored(s.concept_id, s.score, s.evidence) for s in candidates[: self.max_sectors]
                    if s.score >= floor]
+        countries = _without_home_country(self.classify_countries(text, entities, title))
         return ClassificationResult(
             sectors=sectors,
-            countries=_without_home_country(self.classify_countries(text, entities, title))[: self.max_countries],
+            countries=countries[: self.max_countries],
             doc_type=self.classify_doc_type(text, title, filename),
             divisions=[Scored(s.concept_id, s.score, s.evidence) for s in divisions[: self.max_sectors]
                        if s.score >= self.min_sector_score],
