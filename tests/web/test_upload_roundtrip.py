@@ -40,7 +40,7 @@ def test_upload_classify_read_download_and_scope(fresh: tuple[TestClient, dict[s
     doc_id = created.json()["id"]
 
     meta = client.get(f"/api/documents/{doc_id}", headers=bearer(tokens, "alice")).json()
-    concepts = {c["concept_id"] if "concept_id" in c else c["id"] for c in meta["classifications"]}
+    concepts = {c["id"] for c in meta["classifications"]}
     assert "country:DE" in concepts
     assert any(c.startswith("naf:11") for c in concepts)  # wine: beverages
     content = client.get(f"/api/documents/{doc_id}/content", headers=bearer(tokens, "alice"))
