@@ -11,8 +11,9 @@ from ingest.components.normaliser import TextNormaliser
 from ingest.errors import IngestError
 from ingest.item import IngestItem, Processed
 from tests.conftest import make_settings
+from tests.paths import SHARED_DATA
 
-DOCS = Path("/work/shared/data/fixtures/documents")
+DOCS = SHARED_DATA / "fixtures" / "documents"
 
 
 @pytest.fixture(scope="module")

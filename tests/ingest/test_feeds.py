@@ -11,10 +11,11 @@ import pytest
 
 from ingest.feeds import read_feed, strip_html
 from tests.conftest import make_settings
+from tests.paths import SHARED_DATA
 from tfe.errors import TooLargeError, ValidationError
 from tfe.settings import Settings
 
-FEEDS = Path("/work/shared/data/fixtures/feeds")
+FEEDS = SHARED_DATA / "fixtures" / "feeds"
 FT = FEEDS / "economic_news_en" / "ft-home.xml"
 
 

@@ -29,6 +29,7 @@ from ingest.pipeline import IngestPipeline
 from ingest.runner import IngestRunner
 from search.types import SearchQuery
 from tests.conftest import make_settings
+from tests.paths import SHARED_DATA
 from tfe.db import Base, make_engine, make_session_factory
 from tfe.security.scope import AccessScope
 from tfe.settings import Settings
@@ -37,8 +38,8 @@ from veille.sink import ItemSink
 
 _TABLES = (tfe.models, taxonomy.models, ingest.models, ged.models, veille.models)  # registered on Base
 
-DOCS = Path("/work/shared/data/fixtures/documents")
-FEED = Path("/work/shared/data/fixtures/feeds/economic_news_en/ft-home.xml")
+DOCS = SHARED_DATA / "fixtures" / "documents"
+FEED = SHARED_DATA / "fixtures" / "feeds" / "economic_news_en" / "ft-home.xml"
 GOOD = ["docx/testWORD_text_box.docx", "pdf/testPDF.pdf", "txt/french.txt", "odt/testODT-TIKA-6000.odt"]
 BAD = ["docx/testWORD_protected_passtika.docx", "docx/testWORD_truncated.docx"]
 
