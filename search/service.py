@@ -23,6 +23,10 @@ MODES = ("hybrid", "bm25", "vector")
 MAX_LIMIT = 100
 
 Labeler = Callable[[str], str]
+Resolver = Callable[[str, str], "str | None"]  # (user value, scheme) -> concept id
+
+# Which concept schemes a facet filter value may name ("11", "Allemagne", "Europe", "quote_template").
+FACET_SCHEMES = {"sector": ("naf",), "country": ("country", "region"), "type": ("doctype",)}
 
 
 def _as_list(value: Any) -> list[str]:
@@ -37,11 +41,30 @@ class SearchService:
     """Scoped, labelled search over one backend."""
 
     def __init__(
-        self, backend: SearchBackend, embedder: Embedder | None, labeler: Labeler | None = None
+        self,
+        backend: SearchBackend,
+        embedder: Embedder | None,
+        labeler: Labeler | None = None,
+        resolver: Resolver | None = None,
     ) -> None:
         self.backend = backend
         self.embedder = embedder
         self.labeler = labeler
+        self.resolver = resolver
+
+    def _resolve(self, facet: str, values: list[str]) -> list[str]:
+        """Filter values as concept ids: codes, names and ids are accepted; unknown ones are an error."""
+        if self.resolver is None:
+            return values
+        out: list[str] = []
+        for value in values:
+            found = next(
+                (cid for scheme in FACET_SCHEMES[facet] if (cid := self.resolver(value, scheme))), None
+            )
+            if found is None:
+                raise ValidationError(f"unknown {facet} {value!r}")
+            out.append(found)
+        return out
 
     def _label(self, concept_id: str) -> str:
         if self.labeler is None:
@@ -77,7 +100,7 @@ class SearchService:
             raise ValidationError(f"mode must be one of {', '.join(MODES)}")
         text = (text or "").strip()
         filters = {
-            name: values
+            name: self._resolve(name, values)
             for name, values in (
                 ("sector", _as_list(sector)),
                 ("country", _as_list(country)),

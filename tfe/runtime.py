@@ -84,7 +84,7 @@ class Runtime:
     def search_service(self) -> SearchService:
         from search.service import SearchService
 
-        return SearchService(self.backend, self.embedder, self.referential.label)
+        return SearchService(self.backend, self.embedder, self.referential.label, self.referential.resolve)
 
     @cached_property
     def blob_store(self) -> BlobStore:

@@ -101,3 +101,20 @@ def test_evaluate_beir_small(tmp_path: Path) -> None:
         assert out["modes"][mode]["ndcg@10"] == pytest.approx(1.0)
     with pytest.raises(ValidationError):
         evaluate_beir(tmp_path / "missing", _embedder())
+
+
+def test_filter_values_are_resolved_to_concepts(tmp_path: Path) -> None:
+    backend = EmbeddedBackend(tmp_path / "index")
+    backend.write([replace(p) for p in corpus_passages()])
+    backend.commit()
+    known = {
+        ("11", "naf"): "naf:11",
+        ("Allemagne", "country"): "country:DE",
+        ("Europe", "region"): "region:150",
+    }
+    service = SearchService(backend, None, None, lambda value, scheme: known.get((value, scheme)))
+    by_code = service.search("vins", ANONYMOUS, sector=["11"], country=["Allemagne"], mode="bm25")
+    assert [h["id"] for h in by_code["hits"]] == ["doc-vin"]
+    assert service.search("vins", ANONYMOUS, country=["Europe"], mode="bm25")["total"] == 1
+    with pytest.raises(ValidationError, match="unknown sector"):
+        service.search("vins", ANONYMOUS, sector=["boulangerie"])
