@@ -102,3 +102,43 @@ def test_users_tokens_and_taxonomy_export(data_dir: Path, tmp_path: Path) -> Non
     assert out.returncode == 0, out.stderr
     text = ttl.read_text(encoding="utf-8")
     assert "skos:Concept" in text and "Production de vin" in text
+
+
+def test_evaluations_on_small_sets(data_dir: Path, tmp_path: Path) -> None:
+    beir = tmp_path / "beir"
+    beir.mkdir()
+    corpus = [
+        {"_id": "d1", "title": "Vin", "text": "Les vins de Bordeaux sont exportés en Allemagne."},
+        {"_id": "d2", "title": "Avions", "text": "L'aéronautique française vend des avions au Brésil."},
+        {"_id": "d3", "title": "Lait", "text": "Les produits laitiers progressent au Vietnam."},
+    ]
+    queries = [{"_id": "q1", "text": "exportations de vin"}, {"_id": "q2", "text": "constructeurs d'avions"}]
+    (beir / "corpus.jsonl").write_text("\n".join(json.dumps(c) for c in corpus), encoding="utf-8")
+    (beir / "queries.jsonl").write_text("\n".join(json.dumps(q) for q in queries), encoding="utf-8")
+    (beir / "qrels.tsv").write_text("query-id\tcorpus-id\tscore\nq1\td1\t1\nq2\td2\t1\n", encoding="utf-8")
+    out = run(data_dir, "eval", "retrieval", str(beir), "--json")
+    assert out.returncode == 0, out.stderr
+    report = json.dumps(json.loads(out.stdout))
+    assert "ndcg@10" in report.lower() and "hybrid" in report
+
+    labelled = tmp_path / "nace.jsonl"
+    rows = [
+        {
+            "text": "Production de vin de raisin",
+            "nace_class": "11.02",
+            "nace_division": "11",
+            "nace_section": "C",
+        },
+        {
+            "text": "Construction aéronautique et spatiale",
+            "nace_class": "30.30",
+            "nace_division": "30",
+            "nace_section": "C",
+        },
+    ]
+    labelled.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    out = run(data_dir, "eval", "classify", str(labelled), "--json")
+    assert out.returncode == 0, out.stderr
+    assert "division" in out.stdout
+    out = run(data_dir, "eval", "retrieval", str(tmp_path))
+    assert out.returncode == 2 and "not a BEIR directory" in out.stderr
