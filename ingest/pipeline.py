@@ -50,7 +50,9 @@ def build_pipeline(
     pipeline.add_component("extractor", TikaExtractor(settings))
     pipeline.add_component("normaliser", TextNormaliser())
     pipeline.add_component("analyser", SpacyAnalyser())
-    pipeline.add_component("classifier", TaxonomyClassifierComponent(referential))
+    # with embeddings on, the classifier also compares the document with every NAF class (e5 similarity)
+    embed_query = embedder.query if embed and embedder is not None else None
+    pipeline.add_component("classifier", TaxonomyClassifierComponent(referential, embed_query=embed_query))
     pipeline.add_component(
         "splitter", PassageSplitter(settings.passage_words, settings.passage_overlap_words)
     )

@@ -11,20 +11,26 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from taxonomy.gazetteer import Mention, country_gazetteer, zone_gazetteer
 from taxonomy.referential import Referential
-from taxonomy.sectors import SectorMatcher, aggregate
+from taxonomy.sectors import SectorMatcher, SectorScore, aggregate
+from taxonomy.similarity import SectorSimilarity
 from taxonomy.text import fold, norm_key
+
+QueryEmbedder = Callable[[str], Any]  # text -> e5 "query:" vector (np.ndarray of 384 floats)
 
 __all__ = ["ClassificationResult", "Scored", "TaxonomyClassifier"]
 
 KIND_WEIGHTS = {"name": 1.0, "alt": 1.0, "adjective": 0.6}
 TITLE_BONUS = 2.0
 DOCTYPE_TEXT_CHARS = 5_000
+SIMILARITY_WEIGHT = 0.8  # class score = 0.8 × similarity + 0.2 × lexical (NACE dev set: best of 0.5-1.0)
+SIMILARITY_TEXT_CHARS = 1_500  # the head of a document is what e5 reads (512 tokens)
+SIMILARITY_MARGIN = 0.04  # other classes within this of the best one are kept if they have lexical evidence
 
 
 @dataclass
@@ -54,10 +60,20 @@ class ClassificationResult:
 class TaxonomyClassifier:
     """Sectors, countries, zones and document type for a text; cheap to call, built once."""
 
-    def __init__(self, referential: Referential, *, max_sectors: int = 5, max_countries: int = 10,
-                 min_sector_score: float = 0.05, relative_floor: float = 0.6) -> None:
+    def __init__(
+        self,
+        referential: Referential,
+        *,
+        max_sectors: int = 5,
+        max_countries: int = 10,
+        min_sector_score: float = 0.05,
+        relative_floor: float = 0.6,
+        embed_query: QueryEmbedder | None = None,
+    ) -> None:
         self.ref = referential
         self.relative_floor = relative_floor
+        self.embed_query = embed_query
+        self.similarity = SectorSimilarity.load() if embed_query is not None else None
         self.max_sectors = max_sectors
         self.max_countries = max_countries
         self.min_sector_score = min_sector_score
@@ -73,27 +89,82 @@ class TaxonomyClassifier:
             cues[c.id] = [(w, re.compile(rf"(?<!\w){re.escape(norm_key(w))}(?!\w)")) for w in words]
         return cues
 
-    def classify(self, text: str, *, lemmas: Sequence[str], entities: Sequence[tuple[str, str]] = (),
-                 title: str = "", filename: str = "") -> ClassificationResult:
+    def classify(
+        self,
+        text: str,
+        *,
+        lemmas: Sequence[str],
+        entities: Sequence[tuple[str, str]] = (),
+        title: str = "",
+        filename: str = "",
+    ) -> ClassificationResult:
         """Classify one text; ``lemmas``/``entities`` are its ``taxonomy.nlp.analyse`` output."""
         candidates = self.sectors.score(lemmas, f"{title}\n{text}", limit=40)
-        divisions = aggregate(self.ref, candidates, "division")
-        floor = max(self.min_sector_score, self.relative_floor * candidates[0].score) if candidates else 1.0
-        sectors = [Scored(s.concept_id, s.score, s.evidence) for s in candidates[: self.max_sectors]
-                   if s.score >= floor]
+        if self.similarity is not None and self.embed_query is not None and (title or text).strip():
+            sectors, divisions = self._with_similarity(candidates, f"{title}\n{text}"[:SIMILARITY_TEXT_CHARS])
+        else:
+            floor = (
+                max(self.min_sector_score, self.relative_floor * candidates[0].score) if candidates else 1.0
+            )
+            sectors = [
+                Scored(s.concept_id, s.score, s.evidence)
+                for s in candidates[: self.max_sectors]
+                if s.score >= floor
+            ]
+            divisions = [
+                Scored(s.concept_id, s.score, s.evidence)
+                for s in aggregate(self.ref, candidates, "division")[: self.max_sectors]
+                if s.score >= self.min_sector_score
+            ]
         countries = _without_home_country(self.classify_countries(text, entities, title))
         return ClassificationResult(
             sectors=sectors,
             countries=countries[: self.max_countries],
             doc_type=self.classify_doc_type(text, title, filename),
-            divisions=[Scored(s.concept_id, s.score, s.evidence) for s in divisions[: self.max_sectors]
-                       if s.score >= self.min_sector_score],
+            divisions=divisions,
             zones=self._score_mentions(self.zones.match(text, entities), self.zones.match(title, entities)),
         )
 
+    def _with_similarity(self, candidates: list[SectorScore], head: str) -> tuple[list[Scored], list[Scored]]:
+        """Blend lexical class scores with e5 similarity to every NAF class (method "similarity")."""
+        assert self.similarity is not None and self.embed_query is not None
+        sims = self.similarity.scores(self.embed_query(head))
+        lexical: dict[str, SectorScore] = {}
+        for cand in candidates:  # sous-classes count for their class; divisions are handled below
+            concept = self.ref.get(cand.concept_id)
+            cid = concept.broader if concept is not None and concept.level == "subclass" else cand.concept_id
+            if cid and cid in sims and (cid not in lexical or lexical[cid].score < cand.score):
+                lexical[cid] = SectorScore(cid, cand.score, cand.evidence)
+        blended = {
+            cid: SIMILARITY_WEIGHT * sim
+            + (1 - SIMILARITY_WEIGHT) * (lexical[cid].score if cid in lexical else 0.0)
+            for cid, sim in sims.items()
+        }
+        ranked = sorted(blended, key=lambda c: (-blended[c], c))
+
+        def scored(cid: str) -> Scored:
+            evidence = [f"similarité {sims[cid]:.2f}"] + (lexical[cid].evidence if cid in lexical else [])
+            return Scored(cid, round(blended[cid], 4), evidence[:8])
+
+        best = ranked[0]
+        sectors = [scored(best)] + [
+            scored(c)
+            for c in ranked[1 : self.max_sectors]
+            if c in lexical and blended[c] >= blended[best] - SIMILARITY_MARGIN
+        ]
+        division_scores: dict[str, Scored] = {}
+        for cid in ranked:
+            div = self.ref.division_of(cid)
+            if div and div not in division_scores:
+                division_scores[div] = Scored(div, round(blended[cid], 4), scored(cid).evidence)
+            if len(division_scores) >= self.max_sectors:
+                break
+        return sectors, list(division_scores.values())
+
     # ----------------------------------------------------------------- countries
-    def classify_countries(self, text: str, entities: Sequence[tuple[str, str]] = (),
-                           title: str = "") -> list[Scored]:
+    def classify_countries(
+        self, text: str, entities: Sequence[tuple[str, str]] = (), title: str = ""
+    ) -> list[Scored]:
         """Countries mentioned in the text or title, scored from frequency, form kind and title."""
         body = self.countries.match(text, entities)
         head = self.countries.match(title, entities) if title else []
@@ -107,9 +178,14 @@ class TaxonomyClassifier:
             raw[m.concept_id] += KIND_WEIGHTS.get(m.kind, 1.0) * bonus
             key = ("title:" if bonus > 1 else "") + m.text
             evidence[m.concept_id][key] = evidence[m.concept_id].get(key, 0) + 1
-        out = [Scored(cid, round(v / (v + 2.0), 4),
-                      [f"{k}×{n}" if n > 1 else k for k, n in evidence[cid].items()][:6])
-               for cid, v in raw.items()]
+        out = [
+            Scored(
+                cid,
+                round(v / (v + 2.0), 4),
+                [f"{k}×{n}" if n > 1 else k for k, n in evidence[cid].items()][:6],
+            )
+            for cid, v in raw.items()
+        ]
         return sorted(out, key=lambda s: (-s.score, s.concept_id))
 
     # ----------------------------------------------------------------- document type

@@ -27,8 +27,9 @@ def _assigned(scored: Any) -> Assigned:
 class TaxonomyClassifierComponent:
     """Fill ``Processed.sectors``, ``countries`` and ``doc_type`` with the shared taxonomy classifier."""
 
-    def __init__(self, referential: Any = None) -> None:
+    def __init__(self, referential: Any = None, embed_query: Any = None) -> None:
         self._referential = referential
+        self._embed_query = embed_query  # text -> e5 query vector; None = lexical matching only
         self._classifier: Any = None
 
     def warm_up(self) -> None:
@@ -38,7 +39,7 @@ class TaxonomyClassifierComponent:
             from taxonomy.referential import Referential
 
             referential = self._referential or Referential.load()
-            self._classifier = TaxonomyClassifier(referential)
+            self._classifier = TaxonomyClassifier(referential, embed_query=self._embed_query)
 
     @component.output_types(record=Processed)
     def run(self, record: Processed) -> dict[str, Processed]:

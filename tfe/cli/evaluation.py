@@ -43,7 +43,13 @@ def retrieval(
 
 
 @eval_app.command("classify")
-def classify(file: Path, as_json: JsonOpt = False) -> None:
+def classify(
+    file: Path,
+    similarity: Annotated[
+        bool, typer.Option("--similarity/--lexical-only", help="Blend e5 similarity with lexical matching")
+    ] = True,
+    as_json: JsonOpt = False,
+) -> None:
     """Accuracy@1/@3 (NACE division and section) or country/zone precision and recall (news)."""
     from taxonomy.classifier import TaxonomyClassifier
     from taxonomy.evaluation import evaluate_classification, evaluate_countries
@@ -58,7 +64,7 @@ def classify(file: Path, as_json: JsonOpt = False) -> None:
     except (json.JSONDecodeError, TypeError):
         fail(f"{file} is not a JSON-lines file")
     rt = runtime()
-    classifier = TaxonomyClassifier(rt.referential)
+    classifier = TaxonomyClassifier(rt.referential, embed_query=rt.embedder.query if similarity else None)
     nlp = load_nlp()
     if "nace_division" in keys or "nace_class" in keys:
         report = evaluate_classification(file, classifier, nlp)
