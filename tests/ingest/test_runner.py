@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ from ingest.models import IngestRecord, IngestRun
 from ingest.pipeline import IngestPipeline
 from ingest.runner import IngestRunner
 from search.types import SearchQuery
-from tests.conftest import make_settings
+from tests.conftest import make_settings, pg_schema
 from tests.paths import SHARED_DATA
 from tfe.db import Base, make_engine, make_session_factory
 from tfe.security.scope import AccessScope
@@ -57,8 +58,8 @@ def _make_backend(settings: Settings) -> Any:
 class Env:
     """One data dir: database, blobs, index, the two sinks and their pipelines (warmed once)."""
 
-    def __init__(self, root: Path) -> None:
-        self.settings = make_settings(root)
+    def __init__(self, root: Path, **overrides: Any) -> None:
+        self.settings = make_settings(root, **overrides)
         self.settings.resolved_data_dir.mkdir(parents=True)
         self.settings.index_dir.mkdir(parents=True)
         engine = make_engine(self.settings)
@@ -90,11 +91,15 @@ class Env:
             return int(session.scalar(select(func.count()).select_from(model)) or 0)
 
 
-@pytest.fixture(scope="module")
-def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
-    environment = Env(tmp_path_factory.mktemp("ingest"))
-    yield environment
-    environment.backend.close()
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def env(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
+    """The same runs on SQLite and on PostgreSQL (each in a fresh schema)."""
+    root = tmp_path_factory.mktemp("ingest")
+    with ExitStack() as stack:
+        overrides = {"database_url": stack.enter_context(pg_schema())} if request.param == "postgres" else {}
+        environment = Env(root, **overrides)
+        yield environment
+        environment.backend.close()
 
 
 @pytest.fixture
