@@ -58,7 +58,13 @@ def build_pipeline(
     )
     pipeline.add_component(
         "embedder",
-        PassageEmbedder(embedder, enabled=embed, batch=settings.embed_batch, threads=settings.embed_threads),
+        PassageEmbedder(
+            embedder,
+            enabled=embed,
+            batch=settings.embed_batch,
+            threads=settings.embed_threads,
+            max_passages=settings.embed_inline_max_passages,
+        ),
     )
     pipeline.add_component("writer", RecordWriter(sink, backend, referential))
     pipeline.connect("extractor.record", "normaliser.record")

@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     passage_words: int = Field(default=180, description="Target passage length in words")
     passage_overlap_words: int = 30
     embed_batch: int = 16
+    embed_inline_max_passages: int = Field(
+        default=48, description="Passages per document embedded at ingest; the rest wait for `tfe backfill`"
+    )
     embed_threads: int = 1
 
     admin_email: str = "admin@tfe.local"

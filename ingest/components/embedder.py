@@ -20,9 +20,16 @@ class PassageEmbedder:
     """Fill ``Processed.vectors`` (one row per chunk) or leave it None when disabled."""
 
     def __init__(
-        self, embedder: Any = None, *, enabled: bool = True, batch: int = 16, threads: int = 1
+        self,
+        embedder: Any = None,
+        *,
+        enabled: bool = True,
+        batch: int = 16,
+        threads: int = 1,
+        max_passages: int | None = None,
     ) -> None:
         self.enabled = enabled
+        self.max_passages = max_passages  # beyond this, passages wait for ``tfe backfill`` (BM25 meanwhile)
         self.batch = batch
         self.threads = threads
         self._embedder = embedder
@@ -43,5 +50,6 @@ class PassageEmbedder:
             record.vectors = None
             return {"record": record}
         self.warm_up()
-        record.vectors = self._embedder.passages(record.chunks, batch=self.batch)
+        head = record.chunks if self.max_passages is None else record.chunks[: self.max_passages]
+        record.vectors = self._embedder.passages(head, batch=self.batch)
         return {"record": record}

@@ -78,7 +78,8 @@ class RecordWriter:
         title = record.display_title
         out: list[Passage] = []
         for position, text in enumerate(record.chunks):
-            vector = record.vectors[position] if record.vectors is not None else None
+            has_vector = record.vectors is not None and position < len(record.vectors)
+            vector = record.vectors[position] if has_vector else None  # type: ignore[index]
             out.append(
                 Passage(
                     id=f"{parent_id}:{position}",
