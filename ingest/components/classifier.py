@@ -56,9 +56,9 @@ class TaxonomyClassifierComponent:
         record.countries = [_assigned(c) for c in result.countries]
         if item.doc_type:
             given = item.doc_type if ":" in item.doc_type else f"doctype:{item.doc_type}"
-            record.doc_type = Assigned(given, 1.0, ["given at ingest"])
+            record.doc_type = Assigned(given, 1.0, ["indiqué à l'ingestion"])
         elif item.kind == "item":
-            record.doc_type = Assigned(NEWS_DOCTYPE, 1.0, ["feed entry"])
+            record.doc_type = Assigned(NEWS_DOCTYPE, 1.0, ["entrée de flux de veille"])
         elif result.doc_type is not None:
             record.doc_type = _assigned(result.doc_type)
         else:
