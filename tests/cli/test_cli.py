@@ -142,3 +142,26 @@ def test_evaluations_on_small_sets(data_dir: Path, tmp_path: Path) -> None:
     assert "division" in out.stdout
     out = run(data_dir, "eval", "retrieval", str(tmp_path))
     assert out.returncode == 2 and "not a BEIR directory" in out.stderr
+
+
+def test_deferred_embeddings_are_back_filled(data_dir: Path) -> None:
+    source = CORPUS_DIR / "fiche-pays-vietnam.html"
+    out = run(data_dir, "ingest", str(source), "--defer-embeddings", "--visibility", "network", "--json")
+    assert out.returncode == 0, out.stderr
+    doc_id = json.loads(out.stdout)["items"][0]["id"]
+    before = json.loads(
+        run(data_dir, "search", "repères exportateurs Vietnam", "--mode", "vector", "--json").stdout
+    )
+    assert doc_id not in [h["id"] for h in before["hits"]]  # no vector yet: invisible to vector search
+    assert doc_id in [
+        h["id"]
+        for h in json.loads(run(data_dir, "search", "Vietnam", "--mode", "bm25", "--json").stdout)["hits"]
+    ]  # BM25 at once
+    out = run(data_dir, "backfill")
+    assert out.returncode == 0, out.stderr
+    assert int(out.stdout.split()[0]) > 0
+    after = json.loads(
+        run(data_dir, "search", "repères exportateurs Vietnam", "--mode", "vector", "--json").stdout
+    )
+    assert doc_id in [h["id"] for h in after["hits"]]
+    assert run(data_dir, "backfill").stdout.startswith("0 ")
