@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Hashable, Sequence
 from typing import TypeVar
 
-K = 60
+# k = 10 rather than the paper's 60: on PIAF (dev) nDCG@10 0.834 against 0.824 (k = 30: 0.827); a small k
+# lets the top of each list weigh more, and both lists here are short and precise at the top.
+K = 10
 T = TypeVar("T", bound=Hashable)
 
 

@@ -73,7 +73,8 @@ def test_factory(tmp_path: Path) -> None:
 def test_rrf() -> None:
     fused = reciprocal_rank_fusion([["a", "b", "c"], ["c", "a"]])
     assert [x for x, _ in fused] == ["a", "c", "b"]
-    assert fused[0][1] == pytest.approx(1 / 61 + 1 / 62)
+    assert fused[0][1] == pytest.approx(1 / 11 + 1 / 12)  # k = 10
+    assert reciprocal_rank_fusion([["a"], ["a"]], k=60)[0][1] == pytest.approx(2 / 61)
 
 
 def test_metrics() -> None:
