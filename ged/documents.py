@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from ged.models import Document, DocumentVersion
 from taxonomy.models import Classification, Concept
 from tfe.errors import NotFoundError
+from tfe.security import audit
 from tfe.security.scope import AccessScope
 
 __all__ = [
@@ -230,3 +231,18 @@ def document_content(
         )
     chosen = versions[-1]
     return blob_store.get(chosen.blob_key), chosen.mime or "application/octet-stream", chosen.filename
+
+
+def read_document(session: Session, doc_id: str, scope: AccessScope, *, channel: str) -> DocumentView:
+    """A document in the caller's scope, its read recorded in the audit trail (API and pages alike)."""
+    view = get_document(session, doc_id, scope)
+    audit.record(
+        session,
+        "document.read",
+        actor_user_id=scope.user_id,
+        actor_org_id=scope.org_id,
+        target_kind="document",
+        target_id=doc_id,
+        detail={"channel": channel},
+    )
+    return view

@@ -9,7 +9,8 @@ from urllib.parse import quote
 from fastapi import APIRouter, File, Form, Path, UploadFile
 from fastapi.responses import JSONResponse, Response
 
-from ged.documents import document_content, get_document
+from ged import documents as ged_documents
+from ged.documents import document_content
 from tfe.errors import PermissionDeniedError, TooLargeError
 from tfe.models import User
 from tfe.security import audit
@@ -93,15 +94,7 @@ def upload_document(
 
 @router.get("/{doc_id}", summary="Document metadata, classifications and versions")
 def read_document(doc_id: DocId, session: SessionDep, user: CurrentUser, scope: ScopeDep) -> dict[str, Any]:
-    view = get_document(session, doc_id, scope)
-    audit.record(
-        session,
-        "document.read",
-        **actor_of(user),
-        target_kind="document",
-        target_id=doc_id,
-        detail={"channel": "api"},
-    )
+    view = ged_documents.read_document(session, doc_id, scope, channel="api")
     body = view.as_dict()
     body["content_url"] = f"/api/documents/{doc_id}/content"
     return body

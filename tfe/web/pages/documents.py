@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 
-from ged.documents import get_document
+from ged.documents import read_document
 from tfe.models import Organisation
-from tfe.security import audit, identity
-from tfe.web.deps import PageUser, SessionDep, actor_of, csrf_token
+from tfe.security import identity
+from tfe.web.deps import PageUser, SessionDep, csrf_token
 from tfe.web.templating import templates
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -30,16 +30,8 @@ def document_page(
     user: PageUser,
     doc_id: Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")],
 ) -> Response:
-    view = get_document(session, doc_id, identity.scope_for(user))
+    view = read_document(session, doc_id, identity.scope_for(user), channel="web")
     org = session.get(Organisation, view.org_id) if view.org_id is not None else None
-    audit.record(
-        session,
-        "document.read",
-        **actor_of(user),
-        target_kind="document",
-        target_id=doc_id,
-        detail={"channel": "web"},
-    )
     groups = [(label, view.by_scheme(scheme)) for scheme, label in SCHEMES]
     known = {scheme for scheme, _ in SCHEMES}
     others = [c for c in view.classifications if c.scheme not in known]
