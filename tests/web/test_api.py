@@ -284,6 +284,11 @@ def test_taxonomy_endpoints(installation: Installation, client: TestClient) -> N
     _assert_error(
         client.get("/api/taxonomy/concepts", params={"limit": 0}, headers=installation.auth("alice")), 400
     )
+    _assert_error(
+        client.get("/api/taxonomy/concepts", params={"scheme": "zzz"}, headers=installation.auth("alice")),
+        404,
+        "not_found",
+    )
 
 
 def test_openapi_and_offline_docs(client: TestClient) -> None:

@@ -8,7 +8,9 @@ from fastapi import APIRouter, Query
 from sqlalchemy import func, or_, select
 
 from taxonomy.models import Concept, ConceptScheme
-from tfe.web.deps import CurrentUser, SessionDep
+from tfe.errors import NotFoundError
+from tfe.security import audit
+from tfe.web.deps import CurrentUser, SessionDep, actor_of
 
 router = APIRouter(prefix="/api/taxonomy", tags=["taxonomy"])
 
@@ -28,6 +30,7 @@ def list_schemes(session: SessionDep, user: CurrentUser) -> dict[str, Any]:
         }
         for s in schemes
     ]
+    audit.record(session, "taxonomy.read", **actor_of(user), target_kind="scheme", detail={"channel": "api"})
     return {"total": len(items), "items": items}
 
 
@@ -44,6 +47,8 @@ def list_concepts(
 ) -> dict[str, Any]:
     stmt = select(Concept)
     if scheme:
+        if session.get(ConceptScheme, scheme) is None:
+            raise NotFoundError(f"unknown concept scheme {scheme!r}")
         stmt = stmt.where(Concept.scheme_id == scheme)
     if q:
         pattern = f"%{q.strip().lower()}%"
@@ -71,4 +76,12 @@ def list_concepts(
         }
         for c in rows
     ]
+    audit.record(
+        session,
+        "taxonomy.read",
+        **actor_of(user),
+        target_kind="scheme",
+        target_id=scheme,
+        detail={"q": q, "limit": limit, "offset": offset, "channel": "api"},
+    )
     return {"total": int(total), "items": items}
