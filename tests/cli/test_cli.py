@@ -41,6 +41,14 @@ def test_help_lists_the_commands(tmp_path: Path) -> None:
         assert command in out.stdout
 
 
+def test_uninitialised_installation_is_a_clear_error(tmp_path: Path) -> None:
+    for args in (("search", "vins"), ("ingest", "README.md"), ("token", "create", "a@b.fr")):
+        out = run(tmp_path / "nothing", *args)
+        assert out.returncode == 2 and "Traceback" not in out.stderr
+        assert "run `tfe init` first" in out.stderr
+    assert not (tmp_path / "nothing").exists()  # nothing created by a failed command
+
+
 def test_bad_input_is_one_line_and_non_zero(data_dir: Path) -> None:
     out = run(data_dir, "ingest")
     assert out.returncode == 2 and "Traceback" not in out.stderr

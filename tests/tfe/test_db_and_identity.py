@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import inspect, select, update
 
-from tfe.db import make_engine, make_session_factory, migrate, session_scope
+from tfe.db import make_engine, make_session_factory, migrate, schema_state, session_scope
 from tfe.errors import AuthenticationError, ConflictError, ValidationError
 from tfe.models import AuditEvent
 from tfe.security import audit, identity
@@ -24,8 +24,10 @@ def factory(db_settings: Settings):  # type: ignore[no-untyped-def]
 def test_migrations_create_every_table_and_are_idempotent(db_settings: Settings) -> None:
     db_settings.resolved_data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(db_settings)
+    assert schema_state(engine) == "missing"
     migrate(engine)
     migrate(engine)  # second run is a no-op
+    assert schema_state(engine) == "current"
     tables = set(inspect(engine).get_table_names())
     assert {
         "organisations",

@@ -22,7 +22,7 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document o
 
 def init(as_json: JsonOpt = False) -> None:
     """Create the data dir, migrate the database, load the taxonomy, create the admin account."""
-    rt = runtime()
+    rt = runtime(require_init=False)
     report = init_installation(rt)
     if as_json:
         emit_json(report.__dict__)

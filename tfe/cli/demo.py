@@ -38,7 +38,7 @@ def demo(
     """Init, load the bundled demo corpus and demo feeds, then serve on http://127.0.0.1:8000."""
     from tfe.demo.loader import load_demo
 
-    rt = runtime()
+    rt = runtime(require_init=False)
     report = init_installation(rt)
     echo(f"Données : {report.data_dir}")
     result = load_demo(rt, progress=True, admin_password=report.admin_password)

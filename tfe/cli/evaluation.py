@@ -31,9 +31,12 @@ def retrieval(
     wanted = tuple(m.strip() for m in modes.split(",") if m.strip())
     if not wanted or any(m not in ("bm25", "vector", "hybrid") for m in wanted):
         fail(f"unknown mode in {modes!r}; use bm25, vector, hybrid")
-    rt = runtime()
+    rt = runtime(require_init=False)
     report = evaluate_beir(
-        directory, rt.embedder, modes=cast("tuple[Mode, ...]", wanted), limit_queries=limit_queries,
+        directory,
+        rt.embedder,
+        modes=cast("tuple[Mode, ...]", wanted),
+        limit_queries=limit_queries,
         progress=not as_json,
     )
     if as_json:
@@ -63,7 +66,7 @@ def classify(
         keys = set(json.loads(first))
     except (json.JSONDecodeError, TypeError):
         fail(f"{file} is not a JSON-lines file")
-    rt = runtime()
+    rt = runtime(require_init=False)
     classifier = TaxonomyClassifier(rt.referential, embed_query=rt.embedder.query if similarity else None)
     nlp = load_nlp()
     if "nace_division" in keys or "nace_class" in keys:
