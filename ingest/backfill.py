@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from search.backend import SearchBackend
@@ -13,7 +14,11 @@ log = logging.getLogger(__name__)
 
 
 def backfill_embeddings(
-    backend: SearchBackend, embedder: Any, batch: int = 64, limit: int | None = None
+    backend: SearchBackend,
+    embedder: Any,
+    batch: int = 64,
+    limit: int | None = None,
+    on_batch: Callable[[int], None] | None = None,
 ) -> int:
     """Embed passages that have no vector yet, ``batch`` at a time, until none is left (or ``limit``);
     returns how many passages got a vector. Safe to interrupt and re-run: each batch is committed."""
@@ -28,4 +33,6 @@ def backfill_embeddings(
         backend.commit()
         done += len(missing)
         log.info("backfilled embeddings done=%d", done)
+        if on_batch is not None:
+            on_batch(len(missing))
     return done

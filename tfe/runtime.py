@@ -264,11 +264,14 @@ class Runtime:
             )
         return result
 
-    def backfill(self, batch: int = 64) -> int:
-        """Embed passages indexed without a vector."""
+    def backfill(self, batch: int = 64, progress: bool = False) -> int:
+        """Embed passages indexed without a vector (a progress bar on stderr when asked)."""
+        from tqdm import tqdm
+
         from ingest.backfill import backfill_embeddings
 
-        return backfill_embeddings(self.backend, self.embedder, batch=batch)
+        with tqdm(desc="vectors", unit="passage", disable=not progress) as bar:
+            return backfill_embeddings(self.backend, self.embedder, batch=batch, on_batch=bar.update)
 
     def close(self) -> None:
         if "backend" in self.__dict__:

@@ -116,10 +116,13 @@ def search(
         echo(f"    {snippet}")
 
 
-def backfill(batch: Annotated[int, typer.Option(help="Passages per batch")] = 64) -> None:
+def backfill(
+    batch: Annotated[int, typer.Option(help="Passages per batch")] = 64,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
+) -> None:
     """Compute embeddings for passages indexed without one (BM25 works before, vectors after)."""
     rt = runtime()
-    done = rt.backfill(batch=batch)
+    done = rt.backfill(batch=batch, progress=progress)
     with rt.session() as session:
         audit.record(session, "index.backfill", detail={"passages": done})
     echo(f"{done} passage(s) vectorisé(s)")
