@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,7 @@ from tfe.errors import BackendError, ValidationError
 log = logging.getLogger(__name__)
 
 VECTOR_CANDIDATES = 100  # passages the vector side contributes (at least; grows with offset + limit)
+WRITER_WAIT_S = 30.0  # how long a write waits for another process to release the index
 VECTOR_MARGIN = 0.03  # hybrid: vector-only candidates within this cosine of the best one join the results
 VECTOR_EXTRA = 5  # ... and at most this many of them
 RANK_DEPTH = 1000  # passages of each list that are fused and grouped (all matches still count for facets)
@@ -82,11 +84,23 @@ class EmbeddedBackend:
         self._index.reload()
 
     def _w(self) -> tantivy.IndexWriter:
+        """The index writer, held from the first write until ``commit``.
+
+        Tantivy's writer lock makes this process the only writer (``tfe serve`` and ``tfe ingest`` may run
+        side by side): wait for it a while, then pick up what the previous writer committed, so that our
+        vector table and passage keys continue from its state instead of overwriting it.
+        """
         if self._writer is None:
-            try:
-                self._writer = self._index.writer(heap_size=128_000_000, num_threads=0)
-            except ValueError as e:
-                raise BackendError(f"search index is locked by another writer: {e}") from e
+            deadline = time.monotonic() + WRITER_WAIT_S
+            while True:
+                try:
+                    self._writer = self._index.writer(heap_size=128_000_000, num_threads=0)
+                    break
+                except ValueError as e:
+                    if time.monotonic() >= deadline:
+                        raise BackendError(f"search index is locked by another writer: {e}") from e
+                    time.sleep(0.1)
+            self._maybe_reload()
         return self._writer
 
     def close(self) -> None:
@@ -143,6 +157,7 @@ class EmbeddedBackend:
     def set_embeddings(self, ids: list[str], vectors: object) -> None:
         matrix = np.asarray(vectors, dtype=np.float32).reshape(len(ids), -1)
         with self._lock:
+            self._w()  # the vector table is shared state: take the writer lock as for any write
             for pid, vec in zip(ids, matrix, strict=True):
                 self._ops.append(_Op("embed", target=pid, vector=vec.copy()))
 
@@ -151,13 +166,13 @@ class EmbeddedBackend:
             if self._writer is not None:
                 self._writer.commit()
                 self._writer.wait_merging_threads()
-                self._writer = None
             self._index.reload()
             if self._ops:
                 self._apply_ops()
                 self._table.next_key = max(self._table.next_key, self._next_key)
                 self._table.save(self._vec_dir)
             self._seen_current = self._current_stamp()
+            self._writer = None  # release the index lock only once the vectors are saved too
 
     def _apply_ops(self) -> None:
         table = self._table
