@@ -100,11 +100,14 @@ class IngestRunner:
 
         return self._run("files", [str(f) for f in files], load, args, progress, unit="file")
 
-    def run_items(self, items: list[IngestItem], *, progress: bool = True) -> dict[str, Any]:
-        """Ingest prepared items (feed entries); their ``key`` identifies them in the records."""
+    def run_items(
+        self, items: list[IngestItem], *, kind: str = "feed", progress: bool = True
+    ) -> dict[str, Any]:
+        """Ingest prepared items (feed entries, or ``kind="upload"`` for API uploads); their ``key``
+        identifies them in the records."""
         by_key = {item.key: item for item in items}
         args = {"keys": len(by_key), "feed": items[0].meta.get("feed_url") if items else None}
-        return self._run("feed", list(by_key), by_key.__getitem__, args, progress, unit="item")
+        return self._run(kind, list(by_key), by_key.__getitem__, args, progress, unit="item")
 
     # -- internals -------------------------------------------------------------------------------------
 

@@ -22,8 +22,14 @@ from tfe.security import audit, identity
 from tfe.settings import Settings
 
 if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session, sessionmaker
+
     from ged.blobs import BlobStore
     from ingest.pipeline import IngestPipeline
+    from ingest.runner import IngestRunner
     from search.backend import SearchBackend
     from search.embeddings import Embedder
     from search.service import SearchService
@@ -51,14 +57,15 @@ class Runtime:
     _pipelines: dict[tuple[str, bool], IngestPipeline] = field(default_factory=dict, repr=False)
 
     @cached_property
-    def engine(self):  # type: ignore[no-untyped-def]
+    def engine(self) -> Engine:
         return make_engine(self.settings)
 
     @cached_property
-    def session_factory(self):  # type: ignore[no-untyped-def]
+    def session_factory(self) -> sessionmaker[Session]:
         return make_session_factory(self.engine)
 
-    def session(self):  # type: ignore[no-untyped-def]
+    def session(self) -> AbstractContextManager[Session]:
+        """A unit of work that commits on success."""
         return session_scope(self.session_factory)
 
     @cached_property
@@ -116,7 +123,7 @@ class Runtime:
                 )
             return self._pipelines[key]
 
-    def _runner(self, kind: str, embed: bool):  # type: ignore[no-untyped-def]
+    def _runner(self, kind: str, embed: bool) -> IngestRunner:
         from ingest.runner import IngestRunner
 
         pipeline = self._pipeline(kind, embed)
@@ -214,7 +221,7 @@ class Runtime:
             doc_type=doc_type,
             meta={"uploaded_by": user.id},
         )
-        report = self._runner("document", True).run_items([item], progress=False)
+        report = self._runner("document", True).run_items([item], kind="upload", progress=False)
         entry = report["items"][0]
         return {
             "status": entry["status"],
