@@ -28,12 +28,13 @@ from ingest.item import IngestItem, Processed
 from ingest.models import IngestRecord, IngestRun
 from ingest.pipeline import IngestPipeline
 from ingest.runner import IngestRunner
+from search.factory import make_backend
 from search.types import SearchQuery
+from taxonomy.loader import load_taxonomy
 from tests.conftest import make_settings, pg_schema
 from tests.paths import SHARED_DATA
 from tfe.db import Base, make_engine, make_session_factory
 from tfe.security.scope import AccessScope
-from tfe.settings import Settings
 from veille.models import Item
 from veille.sink import ItemSink
 
@@ -43,16 +44,6 @@ DOCS = SHARED_DATA / "fixtures" / "documents"
 FEED = SHARED_DATA / "fixtures" / "feeds" / "economic_news_en" / "ft-home.xml"
 GOOD = ["docx/testWORD_text_box.docx", "pdf/testPDF.pdf", "txt/french.txt", "odt/testODT-TIKA-6000.odt"]
 BAD = ["docx/testWORD_protected_passtika.docx", "docx/testWORD_truncated.docx"]
-
-
-def _make_backend(settings: Settings) -> Any:
-    try:
-        from search.factory import make_backend
-    except ImportError:  # the factory is landing in parallel; the embedded backend is what it returns
-        from search.embedded import EmbeddedBackend
-
-        return EmbeddedBackend(settings.index_dir)
-    return make_backend(settings)
 
 
 class Env:
@@ -66,7 +57,7 @@ class Env:
         Base.metadata.create_all(engine)
         self.factory: sessionmaker[Session] = make_session_factory(engine)
         self._load_taxonomy()
-        self.backend = _make_backend(self.settings)
+        self.backend = make_backend(self.settings)
         self.doc_sink = DocumentSink(self.factory, BlobStore(self.settings.blob_dir))
         self.item_sink = ItemSink(self.factory)
         self.doc_pipeline = IngestPipeline(self.settings, self.doc_sink, self.backend)
@@ -75,10 +66,6 @@ class Env:
         self.item_pipeline.warm_up()
 
     def _load_taxonomy(self) -> None:
-        try:
-            from taxonomy.loader import load_taxonomy
-        except ImportError:
-            return  # classifications are then skipped by the sinks (concept rows missing)
         with self.factory() as session:
             load_taxonomy(session)
             session.commit()
