@@ -55,6 +55,7 @@ class Runtime:
     settings: Settings
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     _pipelines: dict[tuple[str, bool], IngestPipeline] = field(default_factory=dict, repr=False)
+    _ingest_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @cached_property
     def engine(self) -> Engine:
@@ -221,7 +222,8 @@ class Runtime:
             doc_type=doc_type,
             meta={"uploaded_by": user.id},
         )
-        report = self._runner("document", True).run_items([item], kind="upload", progress=False)
+        with self._ingest_lock:  # one upload at a time through the pipeline (Tika and the index writer)
+            report = self._runner("document", True).run_items([item], kind="upload", progress=False)
         entry = report["items"][0]
         return {
             "status": entry["status"],
