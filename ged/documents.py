@@ -7,52 +7,26 @@ a missing one (``NotFoundError``) so that ids do not leak the existence of other
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ged.models import Document, DocumentVersion
-from taxonomy.models import Classification, Concept
+from taxonomy.classifications import ClassificationView, classifications_of
+from taxonomy.models import Concept
 from tfe.errors import NotFoundError
 from tfe.security import audit
 from tfe.security.scope import AccessScope
 
-__all__ = [
-    "ClassificationView",
-    "DocumentView",
-    "VersionView",
-    "classifications_of",
-    "document_content",
-    "get_document",
-]
+__all__ = ["DocumentView", "VersionView", "document_content", "get_document", "read_document"]
 
 
 class BlobReader(Protocol):
     """What reads need from the blob store (``ged.blobs.BlobStore`` or its encrypting wrapper)."""
 
     def get(self, key: str) -> bytes: ...
-
-
-@dataclass(frozen=True)
-class ClassificationView:
-    concept_id: str
-    scheme: str
-    label: str
-    score: float
-    method: str
-    evidence: list[str] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.concept_id,
-            "scheme": self.scheme,
-            "label": self.label,
-            "score": self.score,
-            "method": self.method,
-            "evidence": list(self.evidence),
-        }
 
 
 @dataclass(frozen=True)
@@ -134,36 +108,6 @@ def _visible_document(session: Session, doc_id: str, scope: AccessScope) -> Docu
     ):
         raise NotFoundError(f"unknown document {doc_id!r}")
     return document
-
-
-def _evidence(explanation: dict[str, Any] | None) -> list[str]:
-    if not explanation:
-        return []
-    raw = explanation.get("evidence", [])
-    if isinstance(raw, str):
-        return [raw]
-    return [str(item) for item in raw] if isinstance(raw, list) else []
-
-
-def classifications_of(session: Session, target_kind: str, target_id: str) -> list[ClassificationView]:
-    """Concepts assigned to one target, best score first, with their French labels and evidence."""
-    rows = session.execute(
-        select(Classification, Concept)
-        .join(Concept, Concept.id == Classification.concept_id)
-        .where(Classification.target_kind == target_kind, Classification.target_id == target_id)
-        .order_by(Classification.score.desc(), Classification.concept_id)
-    ).all()
-    return [
-        ClassificationView(
-            concept_id=c.concept_id,
-            scheme=concept.scheme_id,
-            label=concept.pref_label_fr or concept.id,
-            score=float(c.score),
-            method=c.method,
-            evidence=_evidence(c.explanation),
-        )
-        for c, concept in rows
-    ]
 
 
 def _versions(session: Session, doc_id: str) -> list[DocumentVersion]:
