@@ -8,11 +8,12 @@ from fastapi_offline import FastAPIOffline
 
 from tfe.runtime import Runtime
 from tfe.web.api import documents as documents_api
-from tfe.web.api import health, search, taxonomy
+from tfe.web.api import health, items, search, taxonomy
 from tfe.web.errors import install_error_handlers
 from tfe.web.limits import BodySizeLimitMiddleware
 from tfe.web.pages import auth as auth_pages
 from tfe.web.pages import documents as document_pages
+from tfe.web.pages import items as item_pages
 from tfe.web.pages import search as search_pages
 from tfe.web.session import SignedSessionMiddleware
 from tfe.web.templating import STATIC_DIR
@@ -51,9 +52,11 @@ def create_app(runtime: Runtime) -> FastAPI:
         search.router,
         documents_api.router,
         taxonomy.router,
+        items.router,
         auth_pages.router,
         search_pages.router,
         document_pages.router,
+        item_pages.router,
     ):
         app.include_router(router)
     return app

@@ -1,0 +1,34 @@
+"""``/items/{id}``: the page of one watch item (title, summary, source link, classification)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import Response
+
+from tfe.security import identity
+from tfe.web.deps import PageUser, SessionDep, csrf_token
+from tfe.web.pages.documents import SCHEMES
+from tfe.web.templating import templates
+from veille.items import read_item
+
+router = APIRouter(tags=["pages"], include_in_schema=False)
+
+
+@router.get("/items/{item_id}")
+def item_page(
+    request: Request,
+    session: SessionDep,
+    user: PageUser,
+    item_id: Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")],
+) -> Response:
+    view = read_item(session, item_id, identity.scope_for(user), channel="web")
+    groups = [(label, view.by_scheme(scheme)) for scheme, label in SCHEMES]
+    context = {
+        "user": user,
+        "csrf": csrf_token(request),
+        "item": view,
+        "groups": [(label, items) for label, items in groups if items],
+    }
+    return templates.TemplateResponse(request, "item.html", context)
