@@ -146,14 +146,18 @@ class TaxonomyClassifier:
             evidence = [f"similarité {sims[cid]:.2f}"] + (lexical[cid].evidence if cid in lexical else [])
             return Scored(cid, round(blended[cid], 4), evidence[:8])
 
-        best = ranked[0]
+        # Assigned sectors need a matched term when any class has one (similarity alone ranks, but an
+        # unexplained label such as "Fabrication de malt" for a desalination tender must not be filed).
+        supported = [c for c in ranked if c in lexical]
+        best = supported[0] if supported else ranked[0]
         sectors = [scored(best)] + [
             scored(c)
-            for c in ranked[1 : self.max_sectors]
-            if c in lexical and blended[c] >= blended[best] - SIMILARITY_MARGIN
+            for c in supported[1 : self.max_sectors]
+            if blended[c] >= blended[best] - SIMILARITY_MARGIN
         ]
         division_scores: dict[str, Scored] = {}
-        for cid in ranked:
+        assigned = [s.concept_id for s in sectors]
+        for cid in assigned + [c for c in ranked if c not in assigned]:  # assigned sectors' divisions first
             div = self.ref.division_of(cid)
             if div and div not in division_scores:
                 division_scores[div] = Scored(div, round(blended[cid], 4), scored(cid).evidence)
