@@ -40,3 +40,15 @@ def test_similarity_ranks_the_division_with_evidence(blended: TaxonomyClassifier
     assert result.sectors[0].concept_id.startswith("naf:03.")
     assert any(e.startswith("similarité") for e in result.sectors[0].evidence)
     assert all(0 <= s.score <= 1 for s in result.sectors)
+
+
+def test_assigned_sectors_are_explained_by_a_matched_term(blended: TaxonomyClassifier, nlp: Language) -> None:
+    text = (
+        "Maroc : appel d'offres pour une usine de dessalement. Les entreprises françaises du traitement "
+        "de l'eau sont invitées à se positionner."
+    )
+    analysis = analyse(nlp, text)
+    result = blended.classify(text, lemmas=analysis.lemmas, entities=analysis.entities)
+    assert result.sectors and all(len(s.evidence) > 1 for s in result.sectors)  # similarity + a term
+    assert result.divisions[0].concept_id == Referential.load().division_of(result.sectors[0].concept_id)
+    assert result.sectors[0].concept_id.startswith(("naf:36", "naf:37"))  # water, not malt
