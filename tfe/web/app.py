@@ -7,6 +7,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 
 from tfe.runtime import Runtime
+from tfe.security.throttle import LoginThrottle
 from tfe.web.api import documents as documents_api
 from tfe.web.api import health, items, search, taxonomy
 from tfe.web.errors import install_error_handlers
@@ -46,6 +47,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         https_only=settings.environment == "production" and settings.host not in _LOOPBACK,
         same_site="lax",
     )
+    app.state.login_throttle = LoginThrottle()
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     for router in (
         health.router,

@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from tfe.errors import AuthenticationError
 from tfe.security import audit, identity
+from tfe.security.throttle import LoginThrottle
 from tfe.web.deps import SESSION_CSRF_KEY, SESSION_USER_KEY, SessionDep, csrf_token, csrf_valid, session_user
 from tfe.web.templating import templates
 
@@ -55,13 +56,24 @@ def login_submit(
         return _login_page(
             request, target, email, "Saisissez votre adresse e-mail et votre mot de passe.", 400
         )
+    throttle: LoginThrottle = request.app.state.login_throttle
+    keys = (f"email:{email.strip().lower()}", f"ip:{request.client.host if request.client else '?'}")
+    if throttle.blocked(*keys):
+        audit.record(
+            session, "auth.login_throttled", target_kind="user", detail={"email": email.strip().lower()}
+        )
+        return _login_page(
+            request, target, email, "Trop de tentatives : réessayez dans quelques minutes.", 429
+        )
     try:
         user = identity.authenticate_password(session, email, password)
     except AuthenticationError:
+        throttle.failed(*keys)
         audit.record(
             session, "auth.login_failed", target_kind="user", detail={"email": email.strip().lower()}
         )
         return _login_page(request, target, email, "Adresse e-mail ou mot de passe incorrect.", 401)
+    throttle.succeeded(keys[0])
     audit.record(
         session,
         "auth.login",
