@@ -180,13 +180,5 @@ def document_content(
 def read_document(session: Session, doc_id: str, scope: AccessScope, *, channel: str) -> DocumentView:
     """A document in the caller's scope, its read recorded in the audit trail (API and pages alike)."""
     view = get_document(session, doc_id, scope)
-    audit.record(
-        session,
-        "document.read",
-        actor_user_id=scope.user_id,
-        actor_org_id=scope.org_id,
-        target_kind="document",
-        target_id=doc_id,
-        detail={"channel": channel},
-    )
+    audit.record_read(session, scope, "document", doc_id, channel=channel)
     return view

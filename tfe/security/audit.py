@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from tfe.db import utcnow
 from tfe.models import AuditEvent
+from tfe.security.scope import AccessScope
 
 _SECRET_KEYS = ("password", "token", "secret", "authorization", "cookie")
 
@@ -68,6 +69,21 @@ def record(
     session.add(event)
     session.flush()
     return event
+
+
+def record_read(
+    session: Session, scope: AccessScope, target_kind: str, target_id: str, *, channel: str
+) -> AuditEvent:
+    """Append "<kind>.read" for the caller of ``scope`` (API and pages alike, told apart by ``channel``)."""
+    return record(
+        session,
+        f"{target_kind}.read",
+        actor_user_id=scope.user_id,
+        actor_org_id=scope.org_id,
+        target_kind=target_kind,
+        target_id=target_id,
+        detail={"channel": channel},
+    )
 
 
 def verify_chain(session: Session) -> int | None:
