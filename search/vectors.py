@@ -50,6 +50,7 @@ class VectorTable:
         self.next_key = 1
         self.generation = 0
         self._derived: dict[str, Any] | None = None
+        self._lookup: dict[str, Any] | None = None
 
     # ------------------------------------------------------------------ size and lookups
     def __len__(self) -> int:
@@ -63,24 +64,28 @@ class VectorTable:
         pos = np.minimum(pos, len(self.keys) - 1)
         return np.where(self.keys[pos] == keys, pos, -1)
 
+    def _lookups(self) -> dict[str, Any]:
+        """Passage id → row and parent → rows: all that writes need (cheap to rebuild after each commit)."""
+        if self._lookup is None:
+            by_parent: dict[str, list[int]] = {}
+            for i, p in enumerate(self.parents):
+                by_parent.setdefault(p, []).append(i)
+            self._lookup = {"id_row": {pid: i for i, pid in enumerate(self.ids)}, "by_parent": by_parent}
+        return self._lookup
+
     def _ensure_derived(self) -> dict[str, Any]:
+        """Parent codes and keyword columns for searching (built on the first search after a change)."""
         if self._derived is None:
-            id_row = {pid: i for i, pid in enumerate(self.ids)}
             parent_vocab: dict[str, int] = {}
             parent_codes = np.fromiter(
                 (parent_vocab.setdefault(p, len(parent_vocab)) for p in self.parents),
                 dtype=np.int64,
                 count=len(self.parents),
             )
-            by_parent: dict[str, list[int]] = {}
-            for i, p in enumerate(self.parents):
-                by_parent.setdefault(p, []).append(i)
             columns = {name: self._column(values) for name, values in self.fields.items()}
             self._derived = {
-                "id_row": id_row,
                 "parent_codes": parent_codes,
                 "parent_names": list(parent_vocab),
-                "by_parent": by_parent,
                 "columns": columns,
             }
         return self._derived
@@ -97,10 +102,10 @@ class VectorTable:
         return col
 
     def row_of(self, passage_id: str) -> int | None:
-        return self._ensure_derived()["id_row"].get(passage_id)
+        return self._lookups()["id_row"].get(passage_id)  # type: ignore[no-any-return]
 
     def rows_of_parent(self, parent_id: str) -> list[int]:
-        return list(self._ensure_derived()["by_parent"].get(parent_id, []))
+        return list(self._lookups()["by_parent"].get(parent_id, []))
 
     @property
     def parent_codes(self) -> np.ndarray:
@@ -204,7 +209,7 @@ class VectorTable:
 
     # ------------------------------------------------------------------ mutation (writer only)
     def invalidate(self) -> None:
-        self._derived = None
+        self._derived = self._lookup = None
 
     def append(
         self,
@@ -222,7 +227,7 @@ class VectorTable:
             self.fields[name].append(meta_values.get(name, []))
         self._append_vectors([vector])
         self.next_key = max(self.next_key, key + 1)
-        self._derived = None
+        self._derived = self._lookup = None
 
     def extend(self, rows: list[tuple[int, str, str, dict[str, list[str]], np.ndarray | None]]) -> None:
         """Add many rows at once (keys ascending)."""
@@ -236,7 +241,7 @@ class VectorTable:
                 self.fields[name].append(values.get(name, []))
             self.next_key = max(self.next_key, key + 1)
         self._append_vectors([r[4] for r in rows])
-        self._derived = None
+        self._derived = self._lookup = None
 
     def _append_vectors(self, vectors: list[np.ndarray | None]) -> None:
         block = np.zeros((len(vectors), DIM), dtype=np.float32)
@@ -265,7 +270,7 @@ class VectorTable:
         self.fields = {n: [vals[i] for i in idx] for n, vals in self.fields.items()}
         self.matrix = self.matrix[idx]
         self.has_vec = self.has_vec[idx]
-        self._derived = None
+        self._derived = self._lookup = None
 
     # ------------------------------------------------------------------ persistence
     @staticmethod
@@ -291,7 +296,9 @@ class VectorTable:
         }
         tmp = str(meta) + ".tmp"
         with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(doc, fh, separators=(",", ":"))
+            # json.dumps uses the C encoder; json.dump to a file streams through the pure-Python one
+            # (4.6 s against about 0.4 s for the metadata of 100k passages)
+            fh.write(json.dumps(doc, separators=(",", ":")))
         os.replace(tmp, meta)
         cur_tmp = directory / "CURRENT.tmp"
         cur_tmp.write_text(str(gen), encoding="utf-8")
