@@ -51,6 +51,7 @@ class VectorTable:
         self.generation = 0
         self._derived: dict[str, Any] | None = None
         self._lookup: dict[str, Any] | None = None
+        self._buf: np.ndarray | None = None  # spare capacity behind ``matrix`` (a view of its first rows)
 
     # ------------------------------------------------------------------ size and lookups
     def __len__(self) -> int:
@@ -250,7 +251,15 @@ class VectorTable:
             if v is not None:
                 block[i] = np.asarray(v, dtype=np.float32).reshape(DIM)
                 have[i] = True
-        self.matrix = np.concatenate([self.matrix, block]) if len(self.matrix) else block
+        n_old, n_new = len(self.matrix), len(self.matrix) + len(vectors)
+        buf = self._buf
+        if buf is None or self.matrix.base is not buf or buf.shape[0] < n_new:
+            # grow with headroom so that one-document commits do not copy the whole matrix each time
+            buf = np.zeros((max(n_new, int(n_new * 1.25) + 1024), DIM), dtype=np.float32)
+            buf[:n_old] = self.matrix
+            self._buf = buf
+        buf[n_old:n_new] = block
+        self.matrix = buf[:n_new]
         self.has_vec = np.concatenate([self.has_vec, have])
 
     def set_vector(self, row: int, vector: np.ndarray) -> None:
