@@ -73,9 +73,6 @@ class DocumentView:
     def latest(self) -> VersionView | None:
         return self.versions[-1] if self.versions else None
 
-    def by_scheme(self, scheme: str) -> list[ClassificationView]:
-        return [c for c in self.classifications if c.scheme == scheme]
-
     def as_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,

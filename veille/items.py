@@ -31,9 +31,6 @@ class ItemView:
     source_url: str | None
     classifications: list[ClassificationView] = field(default_factory=list)
 
-    def by_scheme(self, scheme: str) -> list[ClassificationView]:
-        return [c for c in self.classifications if c.scheme == scheme]
-
     def as_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 
 from ged.documents import read_document
+from taxonomy.classifications import ClassificationView
 from tfe.models import Organisation
 from tfe.security import identity
 from tfe.web.deps import PageUser, SessionDep, csrf_token
@@ -23,6 +24,16 @@ SCHEMES = (
 )
 
 
+def classification_groups(
+    classifications: list[ClassificationView],
+) -> list[tuple[str, list[ClassificationView]]]:
+    """Classifications grouped under French scheme headings (unknown schemes last, under "Autres")."""
+    known = {scheme for scheme, _ in SCHEMES}
+    groups = [(label, [c for c in classifications if c.scheme == scheme]) for scheme, label in SCHEMES]
+    groups.append(("Autres", [c for c in classifications if c.scheme not in known]))
+    return [(label, items) for label, items in groups if items]
+
+
 @router.get("/documents/{doc_id}")
 def document_page(
     request: Request,
@@ -32,16 +43,11 @@ def document_page(
 ) -> Response:
     view = read_document(session, doc_id, identity.scope_for(user), channel="web")
     org = session.get(Organisation, view.org_id) if view.org_id is not None else None
-    groups = [(label, view.by_scheme(scheme)) for scheme, label in SCHEMES]
-    known = {scheme for scheme, _ in SCHEMES}
-    others = [c for c in view.classifications if c.scheme not in known]
-    if others:
-        groups.append(("Autres", others))
     context = {
         "user": user,
         "csrf": csrf_token(request),
         "doc": view,
         "org": org,
-        "groups": [(label, items) for label, items in groups if items],
+        "groups": classification_groups(view.classifications),
     }
     return templates.TemplateResponse(request, "document.html", context)

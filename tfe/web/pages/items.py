@@ -9,7 +9,7 @@ from fastapi.responses import Response
 
 from tfe.security import identity
 from tfe.web.deps import PageUser, SessionDep, csrf_token
-from tfe.web.pages.documents import SCHEMES
+from tfe.web.pages.documents import classification_groups
 from tfe.web.templating import templates
 from veille.items import read_item
 
@@ -24,11 +24,10 @@ def item_page(
     item_id: Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")],
 ) -> Response:
     view = read_item(session, item_id, identity.scope_for(user), channel="web")
-    groups = [(label, view.by_scheme(scheme)) for scheme, label in SCHEMES]
     context = {
         "user": user,
         "csrf": csrf_token(request),
         "item": view,
-        "groups": [(label, items) for label, items in groups if items],
+        "groups": classification_groups(view.classifications),
     }
     return templates.TemplateResponse(request, "item.html", context)
