@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from search.embedded import EmbeddedBackend
 from search.embeddings import DIM
 from search.types import Mode, Passage, SearchQuery
-from tfe.security.scope import AccessScope
+from tfe.core.security.scope import AccessScope
 
 STEMS = [
     "export",

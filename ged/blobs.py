@@ -12,7 +12,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from tfe.errors import NotFoundError, ValidationError
+from tfe.core.errors import NotFoundError, ValidationError
 
 __all__ = ["BlobStore"]
 

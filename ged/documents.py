@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 from ged.models import Document, DocumentVersion
 from taxonomy.classifications import ClassificationView, classifications_of
 from taxonomy.models import Concept
-from tfe.errors import NotFoundError
-from tfe.security import audit
-from tfe.security.scope import AccessScope
+from tfe.core.errors import NotFoundError
+from tfe.core.security import audit
+from tfe.core.security.scope import AccessScope
 
 __all__ = ["DocumentView", "VersionView", "document_content", "get_document", "read_document"]
 

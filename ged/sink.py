@@ -13,7 +13,7 @@ from ged.models import Document, DocumentVersion
 from ingest.item import IngestItem, Processed
 from ingest.sink import classification_rows
 from taxonomy.models import Classification
-from tfe.db import session_scope
+from tfe.core.db import session_scope
 
 __all__ = ["DEFAULT_VISIBILITY", "DocumentSink"]
 

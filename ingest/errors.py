@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tfe.errors import TfeError
+from tfe.core.errors import TfeError
 
 __all__ = ["IngestError"]
 

@@ -21,8 +21,8 @@ import feedparser
 import httpx
 
 from ingest.item import IngestItem
-from tfe.errors import TooLargeError, ValidationError
-from tfe.settings import Settings
+from tfe.core.errors import TooLargeError, ValidationError
+from tfe.core.settings import Settings
 
 __all__ = ["NEWS_DOCTYPE", "FeedResult", "entry_to_item", "read_feed", "strip_html"]
 

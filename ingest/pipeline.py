@@ -23,7 +23,7 @@ from ingest.errors import IngestError
 from ingest.item import IngestItem, Processed
 from ingest.sink import ContentSink
 from search.backend import SearchBackend
-from tfe.settings import Settings
+from tfe.core.settings import Settings
 
 __all__ = ["STEPS", "IngestPipeline", "build_pipeline"]
 

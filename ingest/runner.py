@@ -27,8 +27,8 @@ from ingest.errors import IngestError
 from ingest.item import IngestItem
 from ingest.models import IngestRecord, IngestRun
 from ingest.sink import ContentSink
-from tfe.db import session_scope, utcnow
-from tfe.settings import Settings
+from tfe.core.db import session_scope, utcnow
+from tfe.core.settings import Settings
 
 __all__ = ["IngestRunner", "walk_paths"]
 

@@ -4,8 +4,8 @@ Usage::
 
     python scripts/make_demo_corpus.py [OUT_DIR] [--feeds-dir DIR] [--organisations FILE]
 
-OUT_DIR defaults to ``tfe/demo/corpus``; it receives the documents (docx, pdf, xlsx, pptx, html, odt) and
-``manifest.json``. Feeds go to ``tfe/demo/feeds`` and the organisations to ``tfe/demo/organisations.json``
+OUT_DIR defaults to ``tfe/app/demo/corpus``; it receives the documents (docx, pdf, xlsx, pptx, html, odt) and
+``manifest.json``. Feeds go to ``tfe/app/demo/feeds``, organisations to ``tfe/app/demo/organisations.json``
 unless told otherwise. The output is deterministic: zip timestamps and document dates are fixed, so a
 re-run produces byte-identical files.
 """

@@ -27,7 +27,7 @@ from search.filters import KEYWORD_FIELDS, check, combine, facet_filter, keyword
 from search.fusion import reciprocal_rank_fusion
 from search.types import FACET_FIELDS, Hit, Passage, SearchQuery, SearchResult
 from search.vectors import VectorTable
-from tfe.errors import BackendError, ValidationError
+from tfe.core.errors import BackendError, ValidationError
 
 log = logging.getLogger(__name__)
 

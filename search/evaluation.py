@@ -23,8 +23,8 @@ from tqdm import tqdm
 from search.embedded import EmbeddedBackend
 from search.embeddings import Embedder
 from search.types import Mode, Passage, SearchQuery
-from tfe.errors import ValidationError
-from tfe.security.scope import AccessScope
+from tfe.core.errors import ValidationError
+from tfe.core.security.scope import AccessScope
 
 K = 10
 

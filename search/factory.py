@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from search.backend import SearchBackend
-from tfe.errors import ConfigurationError
-from tfe.settings import Settings
+from tfe.core.errors import ConfigurationError
+from tfe.core.settings import Settings
 
 
 def make_backend(settings: Settings) -> SearchBackend:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from tfe.errors import ValidationError
+from tfe.core.errors import ValidationError
 
 # Keyword fields every backend indexes from ``Passage.meta`` (see ``search.types.Passage``).
 KEYWORD_FIELDS: tuple[str, ...] = (

@@ -14,8 +14,8 @@ from typing import Any
 from search.backend import SearchBackend
 from search.embeddings import Embedder
 from search.types import Hit, SearchQuery
-from tfe.errors import ValidationError
-from tfe.security.scope import AccessScope
+from tfe.core.errors import ValidationError
+from tfe.core.security.scope import AccessScope
 
 log = logging.getLogger(__name__)
 

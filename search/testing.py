@@ -23,7 +23,7 @@ from haystack.testing.document_store import DocumentStoreBaseTests
 from search.backend import SearchBackend
 from search.embeddings import Embedder
 from search.types import Mode, Passage, SearchQuery, SearchResult
-from tfe.security.scope import AccessScope
+from tfe.core.security.scope import AccessScope
 
 MODES: tuple[Mode, ...] = ("bm25", "vector", "hybrid")
 

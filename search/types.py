@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from tfe.security.scope import AccessScope
+from tfe.core.security.scope import AccessScope
 
 Mode = Literal["hybrid", "bm25", "vector"]
 

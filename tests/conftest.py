@@ -18,7 +18,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import pytest
 from sqlalchemy import Engine, create_engine, text
 
-from tfe.settings import Settings
+from tfe.core.settings import Settings
 
 POSTGRES_URL = os.environ.get(
     "TFE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

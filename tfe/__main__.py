@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tfe.cli import main
+from tfe.app.cli import main
 
 if __name__ == "__main__":
     main()

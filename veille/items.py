@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from taxonomy.classifications import ClassificationView, classifications_of
-from tfe.errors import NotFoundError
-from tfe.security import audit
-from tfe.security.scope import AccessScope
+from tfe.core.errors import NotFoundError
+from tfe.core.security import audit
+from tfe.core.security.scope import AccessScope
 from veille.models import Item, Source
 
 __all__ = ["ItemView", "read_item"]

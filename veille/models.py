@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tfe.db import Base, utcnow
+from tfe.core.db import Base, utcnow
 
 
 class Source(Base):

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ingest.item import IngestItem, Processed
 from ingest.sink import classification_rows
 from taxonomy.models import Classification
-from tfe.db import session_scope
+from tfe.core.db import session_scope
 from veille.models import Item, Source
 
 __all__ = ["ItemSink"]

@@ -18,7 +18,7 @@ from haystack import component
 
 from ingest.errors import IngestError
 from ingest.item import IngestItem, Processed
-from tfe.settings import Settings
+from tfe.core.settings import Settings
 
 __all__ = ["TikaExtractor", "parse_date"]
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tfe.demo import CORPUS_DIR, FEEDS_DIR
+from tfe.app.demo import CORPUS_DIR, FEEDS_DIR
 
 pytestmark = pytest.mark.slow
 

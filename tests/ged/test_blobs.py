@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from ged.blobs import BlobStore
-from tfe.errors import NotFoundError, ValidationError
+from tfe.core.errors import NotFoundError, ValidationError
 
 
 def test_put_get_delete(tmp_path: Path) -> None:

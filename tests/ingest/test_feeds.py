@@ -12,8 +12,8 @@ import pytest
 from ingest.feeds import read_feed, strip_html
 from tests.conftest import make_settings
 from tests.paths import SHARED_DATA
-from tfe.errors import TooLargeError, ValidationError
-from tfe.settings import Settings
+from tfe.core.errors import TooLargeError, ValidationError
+from tfe.core.settings import Settings
 
 FEEDS = SHARED_DATA / "fixtures" / "feeds"
 FT = FEEDS / "economic_news_en" / "ft-home.xml"

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 import ged.models
 import ingest.models
 import taxonomy.models
-import tfe.models
+import tfe.core.models
 import veille.models
 from ged.blobs import BlobStore
 from ged.models import Document, DocumentVersion
@@ -33,12 +33,12 @@ from search.types import SearchQuery
 from taxonomy.loader import load_taxonomy
 from tests.conftest import make_settings, pg_schema
 from tests.paths import SHARED_DATA
-from tfe.db import Base, make_engine, make_session_factory
-from tfe.security.scope import AccessScope
+from tfe.core.db import Base, make_engine, make_session_factory
+from tfe.core.security.scope import AccessScope
 from veille.models import Item
 from veille.sink import ItemSink
 
-_TABLES = (tfe.models, taxonomy.models, ingest.models, ged.models, veille.models)  # registered on Base
+_TABLES = (tfe.core.models, taxonomy.models, ingest.models, ged.models, veille.models)  # registered on Base
 
 DOCS = SHARED_DATA / "fixtures" / "documents"
 FEED = SHARED_DATA / "fixtures" / "feeds" / "economic_news_en" / "ft-home.xml"

@@ -14,8 +14,8 @@ from search.factory import make_backend
 from search.fusion import reciprocal_rank_fusion
 from search.service import SearchService
 from search.testing import ANONYMOUS, SYSTEM, _embedder, corpus_passages
-from tfe.errors import ConfigurationError, ValidationError
-from tfe.settings import load_settings
+from tfe.core.errors import ConfigurationError, ValidationError
+from tfe.core.settings import load_settings
 
 LABELS = {
     "naf:11": "Fabrication de boissons",

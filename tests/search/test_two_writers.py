@@ -9,7 +9,7 @@ import numpy as np
 
 from search.embedded import EmbeddedBackend
 from search.types import Passage, SearchQuery
-from tfe.security.scope import AccessScope
+from tfe.core.security.scope import AccessScope
 
 
 def _passage(n: int) -> Passage:

@@ -11,15 +11,15 @@ from sqlalchemy import create_engine
 from sqlalchemy.orm import Session, sessionmaker
 
 import taxonomy.models
-import tfe.models
+import tfe.core.models
 from taxonomy.classifier import TaxonomyClassifier
 from taxonomy.referential import Referential
-from tfe.db import Base
+from tfe.core.db import Base
 
 if TYPE_CHECKING:
     from spacy.language import Language
 
-assert tfe.models and taxonomy.models  # tables registered on Base.metadata
+assert tfe.core.models and taxonomy.models  # tables registered on Base.metadata
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from taxonomy.loader import load_taxonomy
 from taxonomy.models import Concept, ConceptScheme
 from taxonomy.skos import export_turtle, import_turtle
-from tfe.db import session_scope
+from tfe.core.db import session_scope
 
 
 def _count(session: Session) -> int:

@@ -9,16 +9,16 @@ from sqlalchemy import func, select
 import ged.models
 import ingest.models
 import taxonomy.models
-import tfe.models
+import tfe.core.models
 import veille.models
 from ingest.item import Assigned, IngestItem, Processed
 from taxonomy.models import Classification, Concept, ConceptScheme
 from tests.conftest import make_settings
-from tfe.db import Base, make_engine, make_session_factory
+from tfe.core.db import Base, make_engine, make_session_factory
 from veille.models import Item, Source
 from veille.sink import ItemSink
 
-_TABLES = (tfe.models, taxonomy.models, ingest.models, ged.models, veille.models)
+_TABLES = (tfe.core.models, taxonomy.models, ingest.models, ged.models, veille.models)
 
 
 def _entry(guid: str, text: str) -> IngestItem:

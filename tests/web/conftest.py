@@ -18,10 +18,10 @@ from ged.blobs import BlobStore
 from ged.models import Document, DocumentVersion
 from search.types import Passage
 from taxonomy.models import Classification
-from tfe.runtime import Runtime, init_installation
-from tfe.security import identity
-from tfe.settings import Settings
-from tfe.web.app import create_app
+from tfe.app.runtime import Runtime, init_installation
+from tfe.app.web.app import create_app
+from tfe.core.security import identity
+from tfe.core.settings import Settings
 
 PASSWORD = "motdepasse-solide-42"
 MAX_UPLOAD = 64 * 1024

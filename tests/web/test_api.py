@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from tests.web.conftest import MAX_UPLOAD, Installation
-from tfe.models import AuditEvent
+from tfe.core.models import AuditEvent
 
 VISIBLE_TO_ALICE = {"doc-vins-de", "doc-vins-it", "doc-machines-de"}
 BETA_ONLY = {"doc-beta-secret", "doc-beta-org"}

@@ -14,7 +14,7 @@ import pytest
 import uvicorn
 
 from tests.web.conftest import PASSWORD, Installation
-from tfe.web.app import create_app
+from tfe.app.web.app import create_app
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

@@ -9,10 +9,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from tests.web.conftest import PASSWORD, make_installation
-from tfe.demo import ATOM_FEED, RSS_FEED
-from tfe.models import AuditEvent
-from tfe.runtime import Runtime
-from tfe.web.app import create_app
+from tfe.app.demo import ATOM_FEED, RSS_FEED
+from tfe.app.runtime import Runtime
+from tfe.app.web.app import create_app
+from tfe.core.models import AuditEvent
 
 
 @pytest.fixture(scope="module")

@@ -10,10 +10,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from tests.web.conftest import PASSWORD, make_installation
-from tfe.models import AuditEvent
-from tfe.runtime import Runtime
-from tfe.security.throttle import LoginThrottle
-from tfe.web.app import create_app
+from tfe.app.runtime import Runtime
+from tfe.app.web.app import create_app
+from tfe.core.models import AuditEvent
+from tfe.core.security.throttle import LoginThrottle
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from tests.web.conftest import PASSWORD, Installation
-from tfe.models import AuditEvent
+from tfe.core.models import AuditEvent
 
 HTML = {"Accept": "text/html"}
 

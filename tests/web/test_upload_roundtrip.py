@@ -9,8 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.web.conftest import make_installation
-from tfe.demo import CORPUS_DIR
-from tfe.web.app import create_app
+from tfe.app.demo import CORPUS_DIR
+from tfe.app.web.app import create_app
 
 DOCX = CORPUS_DIR / "devis-accompagnement-salon-prowein-allemagne.docx"
 

@@ -1,0 +1,75 @@
+"""The bundled demo end to end: what ``tfe demo`` loads, and what each organisation then sees.
+
+This is the issue's acceptance check: "vins Allemagne" finds the wine-in-Germany documents with sector and
+country facets, and another organisation's token never reveals CCI Nouvelle-Aquitaine's private or
+organisation-only documents.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.conftest import make_settings
+from tfe.app.demo import load_manifest
+from tfe.app.demo.loader import load_demo
+from tfe.app.runtime import Runtime, init_installation
+from tfe.app.web.app import create_app
+
+pytestmark = pytest.mark.slow
+
+CCI = "cci-nouvelle-aquitaine"
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Runtime, dict, TestClient]]:
+    rt = Runtime(make_settings(tmp_path_factory.mktemp("demo")))
+    report = init_installation(rt)
+    result = load_demo(rt, progress=False, admin_password=report.admin_password)
+    with TestClient(create_app(rt)) as client:
+        yield rt, result, client
+    rt.close()
+
+
+def _token(rt: Runtime, result: dict, org: str) -> dict[str, str]:
+    from tfe.core.security import identity
+
+    email = next(a["email"] for a in result["accounts"] if a["org"] == org)
+    with rt.session() as session:
+        _, raw = identity.create_token(session, identity.find_user(session, email), name="test")
+    return {"Authorization": f"Bearer {raw}"}
+
+
+def test_every_demo_file_and_feed_entry_is_loaded(demo: tuple[Runtime, dict, TestClient]) -> None:
+    rt, result, _ = demo
+    assert result["documents"] == {"ok": len(load_manifest()), "duplicate": 0, "failed": 0}
+    assert result["feeds"]["ok"] == 20 and result["feeds"]["failed"] == 0
+    again = load_demo(rt, progress=False)  # idempotent
+    assert again["documents"]["ok"] == 0 and again["documents"]["duplicate"] == len(load_manifest())
+    assert Path(rt.settings.resolved_data_dir / "demo-credentials.json").stat().st_mode & 0o077 == 0
+
+
+def test_wine_in_germany_with_facets_and_scope(demo: tuple[Runtime, dict, TestClient]) -> None:
+    rt, result, client = demo
+    private_titles = {e["title"] for e in load_manifest() if e["org"] == CCI and e["visibility"] != "network"}
+    assert len(private_titles) >= 2
+
+    bank = client.get("/api/search", params={"q": "vins Allemagne"}, headers=_token(rt, result, "bpifrance"))
+    assert bank.status_code == 200
+    body = bank.json()
+    titles = [h["title"] for h in body["hits"]]
+    assert body["total"] >= 4 and any("vin" in t.lower() and "allemagne" in t.lower() for t in titles[:3])
+    assert not private_titles & set(titles)
+    assert {"id": "naf:11", "label": "Fabrication de boissons"}.items() <= body["facets"]["sector"][0].items()
+    assert body["facets"]["country"][0]["id"] == "country:DE"
+    assert all("vin" in (h["snippet"] + h["title"]).lower() for h in body["hits"])
+
+    owner = client.get(
+        "/api/search", params={"q": "vins Allemagne", "limit": 50}, headers=_token(rt, result, CCI)
+    ).json()
+    assert private_titles <= {h["title"] for h in owner["hits"]}
+    assert json.dumps(owner)  # JSON-serialisable

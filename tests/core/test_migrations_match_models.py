@@ -1,0 +1,27 @@
+"""The hand-kept migrations produce exactly the schema the models declare."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+import ged.models
+import ingest.models
+import taxonomy.models
+import tfe.core.models
+import veille.models
+from tfe.core.db import Base, make_engine, migrate
+from tfe.core.settings import Settings
+
+MODEL_MODULES = (tfe.core.models, taxonomy.models, ingest.models, ged.models, veille.models)
+
+
+def test_no_difference_between_migrations_and_models(db_settings: Settings) -> None:
+    assert all(m.__name__ for m in MODEL_MODULES)
+    db_settings.resolved_data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(db_settings)
+    migrate(engine)
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    engine.dispose()
+    assert diff == []

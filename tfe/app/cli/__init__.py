@@ -1,0 +1,44 @@
+"""The ``tfe`` command line (also ``python -m tfe``): a composition root, like ``tfe.app.web``.
+
+Errors the user can fix end as one line on stderr and a non-zero exit code, never a traceback.
+``--json`` prints exactly one JSON document on stdout.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from tfe.app.cli import admin, content, demo, evaluation
+from tfe.app.cli.common import fail
+from tfe.core.errors import TfeError
+
+app = typer.Typer(
+    name="tfe",
+    help="Team France Export: GED et veille — ingestion, classification, recherche.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("init")(admin.init)
+app.command("serve")(demo.serve)
+app.command("demo")(demo.demo)
+app.command("ingest")(content.ingest)
+app.command("search")(content.search)
+app.command("backfill")(content.backfill)
+app.add_typer(admin.user_app, name="user")
+app.add_typer(admin.org_app, name="org")
+app.add_typer(admin.token_app, name="token")
+app.add_typer(admin.taxonomy_app, name="taxonomy")
+app.add_typer(evaluation.eval_app, name="eval")
+
+
+def main() -> None:
+    try:
+        app()
+    except TfeError as exc:
+        fail(exc.message)
+    except KeyboardInterrupt:
+        print("tfe: interrupted (re-run the same command to resume)", file=sys.stderr)
+        sys.exit(130)

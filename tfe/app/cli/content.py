@@ -1,0 +1,128 @@
+"""Content commands: ingest files and feeds, search, back-fill embeddings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tfe.app.cli.common import echo, emit_json, fail, runtime
+from tfe.core.models import VISIBILITIES
+from tfe.core.security import audit
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+
+
+def ingest(
+    paths: Annotated[list[Path] | None, typer.Argument(help="Files or folders")] = None,
+    feed: Annotated[
+        str | None, typer.Option("--feed", help="Ingest the entries of one RSS/Atom feed (URL or file)")
+    ] = None,
+    doc_type: Annotated[str | None, typer.Option("--type", help="Document type, e.g. quote_template")] = None,
+    org: Annotated[str | None, typer.Option("--org", help="Owning organisation slug")] = None,
+    visibility: Annotated[str, typer.Option(help="private, organisation, network, public")] = "organisation",
+    defer_embeddings: Annotated[
+        bool,
+        typer.Option(
+            "--defer-embeddings", help="Index for BM25 now, compute vectors later with `tfe backfill`"
+        ),
+    ] = False,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
+    as_json: JsonOpt = False,
+) -> None:
+    """Ingest files, folders or a feed; every input ends ok, duplicate or failed (exit 1 if any failed)."""
+    if not paths and not feed:
+        fail("give at least one PATH or --feed URL")
+    if visibility not in VISIBILITIES:
+        fail(f"unknown visibility {visibility!r}; expected one of {', '.join(VISIBILITIES)}")
+    rt = runtime()
+    reports = []
+    if paths:
+        reports.append(
+            rt.ingest_paths(
+                paths,
+                org_slug=org,
+                visibility=visibility,
+                doc_type=doc_type,
+                embed=not defer_embeddings,
+                progress=progress and not as_json,
+            )
+        )
+    if feed:
+        reports.append(
+            rt.ingest_feed(
+                feed,
+                org_slug=org,
+                visibility="network" if visibility == "organisation" and org is None else visibility,
+                embed=not defer_embeddings,
+                progress=progress and not as_json,
+            )
+        )
+    report = reports[0] if len(reports) == 1 else _merge(reports)
+    if as_json:
+        emit_json(report)
+    else:
+        for item in report["items"]:
+            if item["status"] == "failed":
+                echo(f"échec   {item['input']} : {item['reason']}")
+        echo(f"{report['ok']} ok, {report['duplicate']} doublon(s), {report['failed']} échec(s)")
+    raise typer.Exit(1 if report["failed"] else 0)
+
+
+def _merge(reports: list[dict]) -> dict:
+    merged: dict = {"ok": 0, "duplicate": 0, "failed": 0, "items": []}
+    for rep in reports:
+        for key in ("ok", "duplicate", "failed"):
+            merged[key] += rep[key]
+        merged["items"].extend(rep["items"])
+    return merged
+
+
+def search(
+    query: Annotated[str, typer.Argument(help="Texte recherché")],
+    sector: Annotated[list[str] | None, typer.Option(help="Sector concept or NAF code (repeatable)")] = None,
+    country: Annotated[list[str] | None, typer.Option(help="Country (ISO code or name, repeatable)")] = None,
+    doc_type: Annotated[list[str] | None, typer.Option("--type", help="Document type (repeatable)")] = None,
+    limit: Annotated[int, typer.Option(help="1..100")] = 10,
+    offset: Annotated[int, typer.Option()] = 0,
+    mode: Annotated[str, typer.Option(help="hybrid, bm25 or vector")] = "hybrid",
+    as_user: Annotated[str | None, typer.Option("--as", help="Search with this user's access scope")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Search documents and watch items (hybrid BM25 + vectors) within a user's access scope."""
+    rt = runtime()
+    result = rt.search_as(
+        query,
+        email=as_user,
+        sector=sector or [],
+        country=country or [],
+        doc_type=doc_type or [],
+        limit=limit,
+        offset=offset,
+        mode=mode,
+    )
+    if as_json:
+        emit_json(result)
+        return
+    echo(f"{result['total']} résultat(s)")
+    for hit in result["hits"]:
+        labels = ", ".join(s["label"] for s in hit["sectors"][:2] + hit["countries"][:2])
+        kind = (
+            (hit.get("type") or {}).get("label", "") if isinstance(hit.get("type"), dict) else hit.get("type")
+        )
+        echo(f"- {hit['title']}  [{kind or ''}] {labels}")
+        snippet = hit["snippet"].replace("<mark>", "\033[1m").replace("</mark>", "\033[0m")
+        echo(f"    {snippet}")
+
+
+def backfill(
+    batch: Annotated[int, typer.Option(help="Passages per batch")] = 64,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
+) -> None:
+    """Compute embeddings for passages indexed without one (BM25 works before, vectors after)."""
+    rt = runtime()
+    done = rt.backfill(batch=batch, progress=progress)
+    with rt.session() as session:
+        audit.record(session, "index.backfill", detail={"passages": done})
+    echo(f"{done} passage(s) vectorisé(s)")

@@ -1,0 +1,19 @@
+"""``GET /api/items/{id}``: one watch item (feed entry) in the caller's scope, with its classifications."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path
+
+from tfe.app.web.deps import ScopeDep, SessionDep
+from veille.items import read_item
+
+router = APIRouter(prefix="/api/items", tags=["watch"])
+
+ItemId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+
+
+@router.get("/{item_id}", summary="Watch item, its source and classifications")
+def get_item(item_id: ItemId, session: SessionDep, scope: ScopeDep) -> dict[str, Any]:
+    return read_item(session, item_id, scope, channel="api").as_dict()

@@ -1,0 +1,87 @@
+"""``/api/taxonomy``: concept schemes and concepts (read from the database tables)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from sqlalchemy import func, or_, select
+
+from taxonomy.models import Concept, ConceptScheme
+from tfe.app.web.deps import CurrentUser, SessionDep, actor_of
+from tfe.core.errors import NotFoundError
+from tfe.core.security import audit
+
+router = APIRouter(prefix="/api/taxonomy", tags=["taxonomy"])
+
+
+@router.get("/schemes", summary="Concept schemes with their concept counts")
+def list_schemes(session: SessionDep, user: CurrentUser) -> dict[str, Any]:
+    counts = dict(session.execute(select(Concept.scheme_id, func.count()).group_by(Concept.scheme_id)).all())
+    schemes = session.scalars(select(ConceptScheme).order_by(ConceptScheme.id))
+    items = [
+        {
+            "id": s.id,
+            "uri": s.uri,
+            "label": s.label_fr,
+            "label_en": s.label_en,
+            "version": s.version,
+            "concepts": int(counts.get(s.id, 0)),
+        }
+        for s in schemes
+    ]
+    audit.record(session, "taxonomy.read", **actor_of(user), target_kind="scheme", detail={"channel": "api"})
+    return {"total": len(items), "items": items}
+
+
+@router.get("/concepts", summary="Concepts of a scheme, optionally matching a label or notation")
+def list_concepts(
+    session: SessionDep,
+    user: CurrentUser,
+    scheme: Annotated[
+        str | None, Query(max_length=32, description="Scheme id: naf, country, region, doctype")
+    ] = None,
+    q: Annotated[str | None, Query(max_length=200, description="Substring of a label or notation")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    stmt = select(Concept)
+    if scheme:
+        if session.get(ConceptScheme, scheme) is None:
+            raise NotFoundError(f"unknown concept scheme {scheme!r}")
+        stmt = stmt.where(Concept.scheme_id == scheme)
+    if q:
+        pattern = f"%{q.strip().lower()}%"
+        stmt = stmt.where(
+            or_(
+                func.lower(Concept.pref_label_fr).like(pattern),
+                func.lower(Concept.pref_label_en).like(pattern),
+                func.lower(Concept.notation).like(pattern),
+                func.lower(Concept.id).like(pattern),
+            )
+        )
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = session.scalars(stmt.order_by(Concept.scheme_id, Concept.id).limit(limit).offset(offset))
+    items = [
+        {
+            "id": c.id,
+            "scheme": c.scheme_id,
+            "notation": c.notation,
+            "level": c.level,
+            "label": c.pref_label_fr,
+            "label_en": c.pref_label_en,
+            "broader": c.broader_id,
+            "deprecated": c.deprecated,
+            "replaced_by": c.replaced_by_id,
+        }
+        for c in rows
+    ]
+    audit.record(
+        session,
+        "taxonomy.read",
+        **actor_of(user),
+        target_kind="scheme",
+        target_id=scheme,
+        detail={"q": q, "limit": limit, "offset": offset, "channel": "api"},
+    )
+    return {"total": int(total), "items": items}

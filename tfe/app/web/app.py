@@ -1,0 +1,64 @@
+"""``create_app(runtime)``: the FastAPI application (JSON API, French pages, offline API docs)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
+
+from tfe.app.runtime import Runtime
+from tfe.app.web.api import documents as documents_api
+from tfe.app.web.api import health, items, search, taxonomy
+from tfe.app.web.errors import install_error_handlers
+from tfe.app.web.limits import BodySizeLimitMiddleware
+from tfe.app.web.pages import auth as auth_pages
+from tfe.app.web.pages import documents as document_pages
+from tfe.app.web.pages import items as item_pages
+from tfe.app.web.pages import search as search_pages
+from tfe.app.web.session import SignedSessionMiddleware
+from tfe.app.web.templating import STATIC_DIR
+from tfe.core.security.throttle import LoginThrottle
+
+API_DESCRIPTION = """Team France Export knowledge platform: documents (GED) and economic watch (veille).
+
+Authenticate with `Authorization: Bearer <token>` (tokens from `tfe token create`) or the session cookie
+set by `/login`. Errors are `{"error": {"code": ..., "message": ...}}`.
+"""
+
+_LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def create_app(runtime: Runtime) -> FastAPI:
+    """Build the app around one runtime (shared by every request)."""
+    settings = runtime.settings
+    app = FastAPIOffline(
+        title="tfe: Team France Export",
+        version="0.1.0",
+        description=API_DESCRIPTION,
+        openapi_url="/openapi.json",
+    )
+    app.state.runtime = runtime
+    install_error_handlers(app)
+    # Middleware runs outermost-last-added: sessions wrap everything, the body cap sits inside them.
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_upload_bytes + 64 * 1024)
+    app.add_middleware(
+        SignedSessionMiddleware,
+        secret_key=settings.secret_key,
+        https_only=settings.environment == "production" and settings.host not in _LOOPBACK,
+        same_site="lax",
+    )
+    app.state.login_throttle = LoginThrottle()
+    app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+    for router in (
+        health.router,
+        search.router,
+        documents_api.router,
+        taxonomy.router,
+        items.router,
+        auth_pages.router,
+        search_pages.router,
+        document_pages.router,
+        item_pages.router,
+    ):
+        app.include_router(router)
+    return app

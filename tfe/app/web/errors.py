@@ -1,0 +1,136 @@
+"""The one place that maps errors to HTTP.
+
+JSON everywhere under ``/api`` (and for any client that does not ask for HTML)::
+
+    {"error": {"code": "<stable code>", "message": "<readable message>"}}
+
+- ``TfeError`` → its ``http_status`` and ``code``;
+- ``RequestValidationError`` → 400 ``invalid`` with the offending parameters named;
+- ``HTTPException`` (unknown route, wrong method, body limit) → its status, code from the status;
+- anything else → 500 ``internal`` (the traceback goes to the server log only).
+
+Page requests (browsers asking for ``text/html`` outside ``/api``) get a French HTML error page, and
+``LoginRequired`` becomes a redirect to ``/login?next=...``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from tfe.app.web.deps import LoginRequired
+from tfe.app.web.templating import templates
+from tfe.core.errors import TfeError
+
+log = logging.getLogger(__name__)
+
+_STATUS_CODES = {
+    400: "invalid",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported",
+    422: "invalid",
+    429: "rate_limited",
+    503: "backend_unavailable",
+}
+_FRENCH_TITLES = {
+    400: "Requête invalide",
+    401: "Connexion requise",
+    403: "Accès refusé",
+    404: "Page introuvable",
+    405: "Méthode non autorisée",
+    413: "Fichier trop volumineux",
+    415: "Type de fichier non pris en charge",
+    422: "Contenu illisible",
+    500: "Erreur interne",
+    503: "Service momentanément indisponible",
+}
+
+
+def error_body(code: str, message: str) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message}}
+
+
+def _wants_html(request: Request) -> bool:
+    if request.url.path.startswith(("/api/", "/healthz", "/openapi")):
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
+def _respond(
+    request: Request, status: int, code: str, message: str, headers: dict[str, str] | None = None
+) -> Response:
+    if _wants_html(request):
+        title = _FRENCH_TITLES.get(status, "Erreur")
+        return templates.TemplateResponse(
+            request,
+            "error.html",
+            {"status": status, "title": title, "message": message if status < 500 else ""},
+            status_code=status,
+        )
+    return JSONResponse(error_body(code, message), status_code=status, headers=headers)
+
+
+def _validation_message(exc: RequestValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("query", "body", "path", "header", "cookie")]
+        where = ".".join(loc) or "request"
+        parts.append(f"{where}: {err.get('msg', 'invalid value')}")
+    return "; ".join(parts) or "invalid request"
+
+
+async def _tfe_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, TfeError)
+    headers = {"WWW-Authenticate": "Bearer"} if exc.http_status == 401 else None
+    if exc.http_status >= 500:
+        log.error("request failed path=%s code=%s message=%s", request.url.path, exc.code, exc.message)
+    return _respond(request, exc.http_status, exc.code, exc.message, headers)
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    return _respond(request, 400, "invalid", _validation_message(exc))
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    status = exc.status_code
+    code = _STATUS_CODES.get(status, "error")
+    message = exc.detail if isinstance(exc.detail, str) else code
+    if status == 404 and message == "Not Found":
+        message = f"no route for {request.url.path}"
+    return _respond(request, status, code, message, dict(exc.headers) if exc.headers else None)
+
+
+async def _login_required(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, LoginRequired)
+    return RedirectResponse("/login?" + urlencode({"next": exc.next_url}), status_code=303)
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error path=%s", request.url.path, exc_info=exc)
+    if _wants_html(request):
+        return HTMLResponse(
+            '<!doctype html><html lang="fr"><title>Erreur interne</title><h1>Erreur interne</h1></html>',
+            status_code=500,
+        )
+    return JSONResponse(error_body("internal", "internal error"), status_code=500)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(TfeError, _tfe_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(LoginRequired, _login_required)
+    app.add_exception_handler(Exception, _unexpected)

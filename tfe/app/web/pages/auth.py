@@ -1,0 +1,124 @@
+"""``/login`` and ``/logout``: the signed session cookie for browsers.
+
+CSRF: the cookie is ``SameSite=Lax`` and every form carries the session's CSRF token, checked on POST.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from tfe.app.web.deps import (
+    SESSION_CSRF_KEY,
+    SESSION_USER_KEY,
+    SessionDep,
+    csrf_token,
+    csrf_valid,
+    session_user,
+)
+from tfe.app.web.templating import templates
+from tfe.core.errors import AuthenticationError
+from tfe.core.security import audit, identity
+from tfe.core.security.throttle import LoginThrottle
+
+router = APIRouter(tags=["pages"], include_in_schema=False)
+
+
+def safe_next(value: str | None) -> str:
+    """A local path to go back to after sign-in (never another host)."""
+    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return "/"
+    return value
+
+
+def _login_page(
+    request: Request, next_url: str, email: str = "", error: str = "", status: int = 200
+) -> Response:
+    context = {"next": next_url, "email": email, "error": error, "csrf": csrf_token(request), "user": None}
+    return templates.TemplateResponse(request, "login.html", context, status_code=status)
+
+
+@router.get("/login")
+def login_form(request: Request, session: SessionDep, next: str | None = None) -> Response:
+    if session_user(request, session) is not None:
+        return RedirectResponse(safe_next(next), status_code=303)
+    return _login_page(request, safe_next(next))
+
+
+@router.post("/login")
+def login_submit(
+    request: Request,
+    session: SessionDep,
+    email: Annotated[str, Form(max_length=254)] = "",
+    password: Annotated[str, Form(max_length=1024)] = "",
+    csrf: Annotated[str, Form(max_length=200)] = "",
+    next: Annotated[str, Form(max_length=2000)] = "/",
+) -> Response:
+    target = safe_next(next)
+    if not csrf_valid(request, csrf):
+        return _login_page(request, target, email, "Votre session a expiré : veuillez réessayer.", 400)
+    if not email.strip() or not password:
+        return _login_page(
+            request, target, email, "Saisissez votre adresse e-mail et votre mot de passe.", 400
+        )
+    throttle: LoginThrottle = request.app.state.login_throttle
+    keys = (f"email:{email.strip().lower()}", f"ip:{request.client.host if request.client else '?'}")
+    if throttle.blocked(*keys):
+        audit.record(
+            session, "auth.login_throttled", target_kind="user", detail={"email": email.strip().lower()}
+        )
+        return _login_page(
+            request, target, email, "Trop de tentatives : réessayez dans quelques minutes.", 429
+        )
+    try:
+        user = identity.authenticate_password(session, email, password)
+    except AuthenticationError:
+        throttle.failed(*keys)
+        audit.record(
+            session, "auth.login_failed", target_kind="user", detail={"email": email.strip().lower()}
+        )
+        return _login_page(request, target, email, "Adresse e-mail ou mot de passe incorrect.", 401)
+    throttle.succeeded(keys[0])
+    audit.record(
+        session,
+        "auth.login",
+        actor_user_id=user.id,
+        actor_org_id=user.org_id,
+        target_kind="user",
+        target_id=str(user.id),
+        detail={"channel": "web"},
+    )
+    request.session.clear()
+    request.session[SESSION_USER_KEY] = user.id
+    csrf_token(request)  # a fresh token for the signed-in session
+    return RedirectResponse(target, status_code=303)
+
+
+@router.get("/logout")
+def logout_form(request: Request, session: SessionDep) -> Response:
+    user = session_user(request, session)
+    if user is None:
+        return RedirectResponse("/login", status_code=303)
+    return templates.TemplateResponse(request, "logout.html", {"user": user, "csrf": csrf_token(request)})
+
+
+@router.post("/logout")
+def logout_submit(
+    request: Request, session: SessionDep, csrf: Annotated[str, Form(max_length=200)] = ""
+) -> Response:
+    user = session_user(request, session)
+    if user is not None and csrf_valid(request, csrf):
+        audit.record(
+            session,
+            "auth.logout",
+            actor_user_id=user.id,
+            actor_org_id=user.org_id,
+            target_kind="user",
+            target_id=str(user.id),
+        )
+        request.session.pop(SESSION_USER_KEY, None)
+        request.session.pop(SESSION_CSRF_KEY, None)
+        return RedirectResponse("/login", status_code=303)
+    return RedirectResponse("/logout", status_code=303)

@@ -1,0 +1,149 @@
+"""``/`` and ``/recherche``: the search page with facets, active filters, highlighted snippets, pagination."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
+from taxonomy.models import Concept
+from tfe.app.web.deps import PageUser, RuntimeDep, SessionDep, actor_of, csrf_token
+from tfe.app.web.templating import templates
+from tfe.core.security import audit, identity
+
+router = APIRouter(tags=["pages"], include_in_schema=False)
+
+PAGE_SIZE = 10
+FACETS = (("sector", "Secteur"), ("country", "Pays"), ("type", "Type de document"))
+
+
+@dataclass(frozen=True)
+class SearchState:
+    """The page's query: text, filters per facet, page number; builds the links that change one of them."""
+
+    q: str
+    filters: dict[str, tuple[str, ...]]
+    page: int = 1
+
+    def url(self, *, filters: dict[str, tuple[str, ...]] | None = None, page: int = 1) -> str:
+        params: list[tuple[str, str]] = [("q", self.q)] if self.q else []
+        for name, _ in FACETS:
+            params.extend((name, value) for value in (filters if filters is not None else self.filters)[name])
+        if page > 1:
+            params.append(("page", str(page)))
+        return "/recherche" + (f"?{urlencode(params)}" if params else "")
+
+    def toggled(self, facet: str, value: str) -> str:
+        current = self.filters[facet]
+        changed = tuple(v for v in current if v != value) if value in current else (*current, value)
+        return self.url(filters={**self.filters, facet: changed})
+
+    def page_url(self, page: int) -> str:
+        return self.url(page=page)
+
+    @property
+    def active(self) -> bool:
+        return bool(self.q.strip()) or any(self.filters.values())
+
+
+def _as_ref(value: Any) -> dict[str, str]:
+    """A hit's type/sector/country as ``{"id", "label"}`` whether the service gave a dict or an id."""
+    if isinstance(value, dict):
+        ident = str(value.get("id", ""))
+        return {"id": ident, "label": str(value.get("label") or ident)}
+    return {"id": str(value), "label": str(value)}
+
+
+def _labels(session: Session, result: dict[str, Any], state: SearchState) -> dict[str, str]:
+    labels: dict[str, str] = {}
+    for entries in result.get("facets", {}).values():
+        for entry in entries:
+            labels[str(entry["id"])] = str(entry.get("label") or entry["id"])
+    for values in state.filters.values():
+        for value in values:
+            if value not in labels:
+                concept = session.get(Concept, value)
+                labels[value] = concept.pref_label_fr if concept is not None else value
+    return labels
+
+
+def _search_page(request: Request, runtime: Any, session: Session, user: Any, state: SearchState) -> Response:
+    result: dict[str, Any] = {"total": 0, "hits": [], "facets": {}}
+    if state.active:
+        result = runtime.search_service.search(
+            state.q,
+            identity.scope_for(user),
+            sector=list(state.filters["sector"]),
+            country=list(state.filters["country"]),
+            type=list(state.filters["type"]),
+            limit=PAGE_SIZE,
+            offset=(state.page - 1) * PAGE_SIZE,
+        )
+        audit.record(
+            session,
+            "search",
+            **actor_of(user),
+            target_kind="search",
+            detail={
+                "q": state.q,
+                **{k: list(v) for k, v in state.filters.items()},
+                "page": state.page,
+                "total": result.get("total", 0),
+                "channel": "web",
+            },
+        )
+    hits = [
+        {
+            **hit,
+            "type_ref": _as_ref(hit["type"]) if hit.get("type") else None,
+            "sector_refs": [_as_ref(s) for s in hit.get("sectors", [])],
+            "country_refs": [_as_ref(c) for c in hit.get("countries", [])],
+            "href": hit.get("url") or f"/documents/{hit['id']}",
+        }
+        for hit in result.get("hits", [])
+    ]
+    total = int(result.get("total", 0))
+    pages = max(1, -(-total // PAGE_SIZE))
+    context = {
+        "user": user,
+        "csrf": csrf_token(request),
+        "state": state,
+        "facets": FACETS,
+        "hits": hits,
+        "total": total,
+        "facet_values": result.get("facets", {}),
+        "labels": _labels(session, result, state),
+        "page": state.page,
+        "pages": pages,
+    }
+    return templates.TemplateResponse(request, "search.html", context)
+
+
+FilterParam = Annotated[list[str] | None, Query(max_length=64)]
+
+
+@router.get("/")
+def home(request: Request, runtime: RuntimeDep, session: SessionDep, user: PageUser) -> Response:
+    state = SearchState(q="", filters={name: () for name, _ in FACETS})
+    return _search_page(request, runtime, session, user, state)
+
+
+@router.get("/recherche")
+def search_page(
+    request: Request,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    user: PageUser,
+    q: Annotated[str, Query(max_length=500)] = "",
+    sector: FilterParam = None,
+    country: FilterParam = None,
+    type: FilterParam = None,
+    page: Annotated[int, Query(ge=1, le=1000)] = 1,
+) -> Response:
+    filters = {"sector": tuple(sector or ()), "country": tuple(country or ()), "type": tuple(type or ())}
+    state = SearchState(q=q.strip(), filters=filters, page=page)
+    return _search_page(request, runtime, session, user, state)

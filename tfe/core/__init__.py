@@ -1,0 +1,1 @@
+"""The kernel: settings, database, errors, security (identity, scope, audit). It imports no other layer."""
