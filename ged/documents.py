@@ -20,7 +20,15 @@ from tfe.core.errors import NotFoundError
 from tfe.core.security import audit
 from tfe.core.security.scope import AccessScope
 
-__all__ = ["DocumentView", "VersionView", "document_content", "get_document", "read_document"]
+__all__ = [
+    "BlobReader",
+    "DocumentView",
+    "VersionView",
+    "document_content",
+    "download_document",
+    "get_document",
+    "read_document",
+]
 
 
 class BlobReader(Protocol):
@@ -177,5 +185,28 @@ def document_content(
 def read_document(session: Session, doc_id: str, scope: AccessScope, *, channel: str) -> DocumentView:
     """A document in the caller's scope, its read recorded in the audit trail (API and pages alike)."""
     view = get_document(session, doc_id, scope)
-    audit.record_read(session, scope, "document", doc_id, channel=channel)
+    actor = audit.Actor.of_scope(scope, channel)
+    audit.record(session, "document.read", actor, target_kind="document", target_id=doc_id)
     return view
+
+
+def download_document(
+    session: Session,
+    blob_store: BlobReader,
+    doc_id: str,
+    scope: AccessScope,
+    *,
+    channel: str,
+    version: int | None = None,
+) -> tuple[bytes, str, str]:
+    """``document_content`` for a caller, the download recorded in the audit trail."""
+    data, mime, filename = document_content(session, blob_store, doc_id, scope, version)
+    audit.record(
+        session,
+        "document.download",
+        audit.Actor.of_scope(scope, channel),
+        target_kind="document",
+        target_id=doc_id,
+        detail={"filename": filename, "version": version, "size": len(data)},
+    )
+    return data, mime, filename

@@ -1,4 +1,7 @@
-"""``SearchService``: the one entry point the API and CLI call; returns the ``GET /api/search`` shape.
+"""``SearchService``: the search use case the API, the pages and the CLI call; the ``GET /api/search`` shape.
+
+``run`` is the audited use case (one ``search`` event per query, with the caller's channel); ``search``
+is the same query unaudited, for internal callers (evaluation, tests).
 
 It validates paging and mode, embeds the query, asks the backend (which applies the caller's scope
 inside its query) and turns concept ids into labels with the injected ``labeler`` (the integrator
@@ -9,12 +12,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
+
+from sqlalchemy.orm import Session
 
 from search.backend import SearchBackend
 from search.embeddings import Embedder
 from search.types import Hit, SearchQuery
 from tfe.core.errors import ValidationError
+from tfe.core.security import audit
 from tfe.core.security.scope import AccessScope
 
 log = logging.getLogger(__name__)
@@ -27,6 +34,30 @@ Resolver = Callable[[str, str], "str | None"]  # (user value, scheme) -> concept
 
 # Which concept schemes a facet filter value may name ("11", "Allemagne", "Europe", "quote_template").
 FACET_SCHEMES = {"sector": ("naf",), "country": ("country", "region"), "type": ("doctype",)}
+
+
+@dataclass(frozen=True)
+class SearchParams:
+    """One search request as every channel states it (filters are codes, names or concept ids)."""
+
+    q: str = ""
+    sector: tuple[str, ...] = ()
+    country: tuple[str, ...] = ()
+    type: tuple[str, ...] = ()
+    limit: int = 10
+    offset: int = 0
+    mode: str = "hybrid"
+
+    def audit_detail(self) -> dict[str, Any]:
+        return {
+            "q": self.q,
+            "sector": list(self.sector),
+            "country": list(self.country),
+            "type": list(self.type),
+            "mode": self.mode,
+            "limit": self.limit,
+            "offset": self.offset,
+        }
 
 
 def _as_list(value: Any) -> list[str]:
@@ -78,6 +109,29 @@ class SearchService:
 
     def _concepts(self, ids: Iterable[str]) -> list[dict[str, str]]:
         return [{"id": cid, "label": self._label(cid)} for cid in ids]
+
+    def run(
+        self, session: Session, scope: AccessScope, actor: audit.Actor, params: SearchParams
+    ) -> dict[str, Any]:
+        """Search as ``scope`` sees the index and record the query (``search``) in the audit trail."""
+        result = self.search(
+            params.q,
+            scope,
+            sector=params.sector,
+            country=params.country,
+            type=params.type,
+            limit=params.limit,
+            offset=params.offset,
+            mode=params.mode,
+        )
+        audit.record(
+            session,
+            "search",
+            actor,
+            target_kind="search",
+            detail={**params.audit_detail(), "total": result["total"]},
+        )
+        return result
 
     def search(
         self,

@@ -52,7 +52,9 @@ def read_item(session: Session, item_id: str, scope: AccessScope, *, channel: st
     if item is None or not scope.can_see(visibility=item.visibility, org_id=item.org_id, owner_user_id=None):
         raise NotFoundError(f"unknown item {item_id!r}")
     source = session.get(Source, item.source_id) if item.source_id is not None else None
-    audit.record_read(session, scope, "item", item_id, channel=channel)
+    audit.record(
+        session, "item.read", audit.Actor.of_scope(scope, channel), target_kind="item", target_id=item_id
+    )
     return ItemView(
         id=item.id,
         title=item.title,

@@ -75,7 +75,8 @@ def test_users_passwords_and_tokens(factory) -> None:  # type: ignore[no-untyped
 def test_audit_chain_detects_tampering(factory) -> None:  # type: ignore[no-untyped-def]
     with session_scope(factory) as s:
         for i in range(3):
-            audit.record(s, "search", actor_user_id=1, detail={"q": f"vins {i}", "token": "secret"})
+            actor = audit.Actor(1, None, "api")
+            audit.record(s, "search", actor, detail={"q": f"vins {i}", "token": "secret"})
     with session_scope(factory) as s:
         assert audit.verify_chain(s) is None
         events = s.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()

@@ -17,7 +17,8 @@ from fastapi.testclient import TestClient
 from tests.conftest import make_settings
 from tfe.app.demo import load_manifest
 from tfe.app.demo.loader import load_demo
-from tfe.app.runtime import Runtime, init_installation
+from tfe.app.install import init_installation
+from tfe.app.runtime import Runtime
 from tfe.app.web.app import create_app
 
 pytestmark = pytest.mark.slow

@@ -18,7 +18,8 @@ from ged.blobs import BlobStore
 from ged.models import Document, DocumentVersion
 from search.types import Passage
 from taxonomy.models import Classification
-from tfe.app.runtime import Runtime, init_installation
+from tfe.app.install import init_installation
+from tfe.app.runtime import Runtime
 from tfe.app.web.app import create_app
 from tfe.core.security import identity
 from tfe.core.settings import Settings

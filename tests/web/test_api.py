@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from ged.service import UploadResult
 from tests.web.conftest import MAX_UPLOAD, Installation
 from tfe.core.models import AuditEvent
 
@@ -240,11 +241,11 @@ def test_upload_calls_ingest(
         ]
     )
 
-    def fake_ingest(**kwargs: Any) -> dict[str, Any]:
+    def fake_upload(user: Any, **kwargs: Any) -> UploadResult:
         calls.append(kwargs)
-        return next(results)
+        return UploadResult(**next(results))
 
-    monkeypatch.setattr(installation.rt, "ingest_upload", fake_ingest, raising=False)
+    monkeypatch.setattr(installation.rt.documents, "upload", fake_upload)
     files = {"file": ("note vins.txt", b"Vins en Allemagne", "text/plain")}
     first = client.post(
         "/api/documents",

@@ -9,8 +9,11 @@ from typing import Annotated
 import typer
 
 from tfe.app.cli.common import echo, emit_json, fail, runtime
-from tfe.app.runtime import init_installation
+from tfe.app.install import init_installation
 from tfe.core.security import audit, identity
+from tfe.core.security.audit import Actor
+
+CLI = Actor.system("cli")
 
 user_app = typer.Typer(help="Comptes utilisateurs.", no_args_is_help=True)
 org_app = typer.Typer(help="Organisations du réseau.", no_args_is_help=True)
@@ -51,7 +54,9 @@ def org_add(
     rt = runtime()
     with rt.session() as session:
         org = identity.get_or_create_org(session, slug, name or slug, kind)
-        audit.record(session, "org.create", target_kind="org", target_id=str(org.id), detail={"slug": slug})
+        audit.record(
+            session, "org.create", CLI, target_kind="org", target_id=str(org.id), detail={"slug": slug}
+        )
         out = {"id": org.id, "slug": org.slug, "name": org.name, "kind": org.kind}
     emit_json(out) if as_json else echo(f"Organisation {out['slug']} ({out['id']})")
 
@@ -78,6 +83,7 @@ def user_add(
         audit.record(
             session,
             "user.create",
+            CLI,
             target_kind="user",
             target_id=str(user.id),
             detail={"email": user.email, "role": role, "org": org},
@@ -101,8 +107,7 @@ def token_create(
         audit.record(
             session,
             "token.create",
-            actor_user_id=user.id,
-            actor_org_id=user.org_id,
+            Actor.of_user(user, "cli"),
             target_kind="token",
             target_id=token.prefix,
         )
@@ -115,7 +120,7 @@ def token_revoke(prefix: str) -> None:
     rt = runtime()
     with rt.session() as session:
         identity.revoke_token(session, prefix)
-        audit.record(session, "token.revoke", target_kind="token", target_id=prefix)
+        audit.record(session, "token.revoke", CLI, target_kind="token", target_id=prefix)
     echo(f"Jeton {prefix} révoqué")
 
 
@@ -127,7 +132,7 @@ def taxonomy_export(file: Path) -> None:
     rt = runtime()
     with rt.session() as session:
         count = export_turtle(session, file)
-        audit.record(session, "taxonomy.export", target_kind="file", target_id=str(file)[:64])
+        audit.record(session, "taxonomy.export", CLI, target_kind="file", target_id=str(file)[:64])
     echo(f"{count} triplets écrits dans {file}")
 
 
@@ -141,5 +146,7 @@ def taxonomy_import(file: Path, as_json: JsonOpt = False) -> None:
     rt = runtime()
     with rt.session() as session:
         counts = import_turtle(session, file)
-        audit.record(session, "taxonomy.import", target_kind="file", target_id=str(file)[:64], detail=counts)
+        audit.record(
+            session, "taxonomy.import", CLI, target_kind="file", target_id=str(file)[:64], detail=counts
+        )
     emit_json(counts) if as_json else echo(", ".join(f"{k}: {v}" for k, v in counts.items()))

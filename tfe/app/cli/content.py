@@ -6,10 +6,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from tqdm import tqdm
 
+from ingest.backfill import backfill_embeddings
+from search.service import SearchParams
 from tfe.app.cli.common import echo, emit_json, fail, runtime
 from tfe.core.models import VISIBILITIES
-from tfe.core.security import audit
+from tfe.core.security import audit, identity
+from tfe.core.security.audit import Actor
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 
@@ -40,7 +44,7 @@ def ingest(
     reports = []
     if paths:
         reports.append(
-            rt.ingest_paths(
+            rt.documents.ingest_paths(
                 paths,
                 org_slug=org,
                 visibility=visibility,
@@ -51,7 +55,7 @@ def ingest(
         )
     if feed:
         reports.append(
-            rt.ingest_feed(
+            rt.watch.ingest_feed(
                 feed,
                 org_slug=org,
                 visibility="network" if visibility == "organisation" and org is None else visibility,
@@ -92,16 +96,18 @@ def search(
 ) -> None:
     """Search documents and watch items (hybrid BM25 + vectors) within a user's access scope."""
     rt = runtime()
-    result = rt.search_as(
-        query,
-        email=as_user,
-        sector=sector or [],
-        country=country or [],
-        doc_type=doc_type or [],
+    params = SearchParams(
+        q=query,
+        sector=tuple(sector or ()),
+        country=tuple(country or ()),
+        type=tuple(doc_type or ()),
         limit=limit,
         offset=offset,
         mode=mode,
     )
+    with rt.session() as session:
+        user = identity.find_user(session, as_user or rt.settings.admin_email)
+        result = rt.search_service.run(session, identity.scope_for(user), Actor.of_user(user, "cli"), params)
     if as_json:
         emit_json(result)
         return
@@ -122,7 +128,8 @@ def backfill(
 ) -> None:
     """Compute embeddings for passages indexed without one (BM25 works before, vectors after)."""
     rt = runtime()
-    done = rt.backfill(batch=batch, progress=progress)
+    with tqdm(desc="vectors", unit="passage", disable=not progress) as bar:
+        done = backfill_embeddings(rt.backend, rt.embedder, batch=batch, on_batch=bar.update)
     with rt.session() as session:
-        audit.record(session, "index.backfill", detail={"passages": done})
+        audit.record(session, "index.backfill", Actor.system("cli"), detail={"passages": done})
     echo(f"{done} passage(s) vectorisé(s)")

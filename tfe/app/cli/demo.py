@@ -7,7 +7,8 @@ from typing import Annotated
 import typer
 
 from tfe.app.cli.common import echo, runtime
-from tfe.app.runtime import Runtime, init_installation
+from tfe.app.install import init_installation
+from tfe.app.runtime import Runtime
 
 HostOpt = Annotated[str | None, typer.Option(help="Interface to listen on (default from TFE_HOST)")]
 PortOpt = Annotated[int | None, typer.Option(help="Port (default from TFE_PORT)")]

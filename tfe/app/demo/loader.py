@@ -66,6 +66,7 @@ def ensure_demo_accounts(rt: Runtime, admin_password: str | None = None) -> dict
                 audit.record(
                     session,
                     "user.create",
+                    audit.Actor.system("demo"),
                     target_kind="user",
                     target_id=str(user.id),
                     detail={"email": email, "demo": True},
@@ -94,13 +95,14 @@ def load_demo(rt: Runtime, progress: bool = True, admin_password: str | None = N
     bar = tqdm(total=sum(len(p) for p in groups.values()), desc="corpus", unit="doc", disable=not progress)
     for (org, visibility, doc_type), paths in sorted(groups.items()):
         owner = f"conseiller@{org}.demo" if visibility == "private" else None
-        report = rt.ingest_paths(
+        report = rt.documents.ingest_paths(
             paths,
             org_slug=org,
             visibility=visibility,
             doc_type=f"doctype:{doc_type}",
             owner_email=owner,
             progress=False,
+            channel="demo",
         )
         bar.update(len(paths))
         for state in totals:
@@ -109,7 +111,9 @@ def load_demo(rt: Runtime, progress: bool = True, admin_password: str | None = N
     feeds = {"ok": 0, "duplicate": 0, "failed": 0}
     for feed in sorted(FEEDS_DIR.iterdir()):
         if feed.suffix in (".rss", ".atom", ".xml"):
-            report = rt.ingest_feed(str(feed), org_slug=None, visibility="network", progress=progress)
+            report = rt.watch.ingest_feed(
+                str(feed), org_slug=None, visibility="network", progress=progress, channel="demo"
+            )
             for state in feeds:
                 feeds[state] += report[state]
     return {

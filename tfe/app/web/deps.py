@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
-from typing import Annotated, Any, Protocol
+from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
+from ged.documents import BlobReader
 from tfe.app.runtime import Runtime
 from tfe.core.errors import AuthenticationError, PermissionDeniedError
 from tfe.core.models import User
@@ -24,10 +25,6 @@ SESSION_USER_KEY = "uid"
 SESSION_CSRF_KEY = "csrf"
 CSRF_HEADER = "x-csrf-token"
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-
-
-class BlobReader(Protocol):
-    def get(self, key: str) -> bytes: ...
 
 
 class LoginRequired(Exception):
@@ -117,6 +114,13 @@ def get_page_user(request: Request, session: SessionDep) -> User:
 PageUser = Annotated[User, Depends(get_page_user)]
 
 
+def get_page_scope(user: PageUser) -> AccessScope:
+    return identity.scope_for(user)
+
+
+PageScopeDep = Annotated[AccessScope, Depends(get_page_scope)]
+
+
 def get_scope(user: CurrentUser) -> AccessScope:
     return identity.scope_for(user)
 
@@ -125,18 +129,7 @@ ScopeDep = Annotated[AccessScope, Depends(get_scope)]
 
 
 def get_blob_store(runtime: RuntimeDep) -> BlobReader:
-    """The runtime's blob store when it has one, else a ``ged.blobs.BlobStore`` on the blob dir."""
-    store: Any = getattr(runtime, "blob_store", None)
-    if store is None:
-        from ged.blobs import BlobStore
-
-        store = BlobStore(runtime.settings.blob_dir)
-    return store  # type: ignore[no-any-return]
+    return runtime.blob_store
 
 
 BlobStoreDep = Annotated[BlobReader, Depends(get_blob_store)]
-
-
-def actor_of(user: User) -> dict[str, Any]:
-    """Audit keyword arguments naming the acting user."""
-    return {"actor_user_id": user.id, "actor_org_id": user.org_id}

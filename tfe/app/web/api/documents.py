@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import unicodedata
-from typing import Annotated, Any, Literal, Protocol, cast
+from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, Path, UploadFile
 from fastapi.responses import JSONResponse, Response
 
 from ged import documents as ged_documents
-from ged.documents import document_content
-from tfe.app.web.deps import BlobStoreDep, CurrentUser, RuntimeDep, ScopeDep, SessionDep, actor_of
+from ged.documents import download_document
+from tfe.app.web.deps import BlobStoreDep, CurrentUser, RuntimeDep, ScopeDep, SessionDep
 from tfe.app.web.errors import error_body
 from tfe.app.web.uploads import check_upload
 from tfe.core.errors import PermissionDeniedError, TooLargeError
-from tfe.core.models import User
-from tfe.core.security import audit
 
 router = APIRouter(prefix="/api/documents", tags=["documents"])
 
@@ -24,14 +22,6 @@ Visibility = Literal["private", "organisation", "network", "public"]
 DocId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 UPLOAD_ROLES = frozenset({"contributor", "curator", "admin"})
 _CHUNK = 1024 * 1024
-
-
-class _Uploader(Protocol):
-    """What the route needs from the runtime (``Runtime.ingest_upload``, wired by the integrator)."""
-
-    def ingest_upload(
-        self, *, filename: str, data: bytes, user: User, visibility: str, doc_type: str | None
-    ) -> dict[str, Any]: ...
 
 
 def _read_capped(upload: UploadFile, limit: int) -> bytes:
@@ -64,29 +54,14 @@ def upload_document(
         raise PermissionDeniedError("uploading needs the contributor, curator or admin role")
     data = _read_capped(file, min(runtime.settings.max_upload_bytes, runtime.settings.max_file_bytes))
     filename = check_upload(file.filename or "", data[:2048], len(data))
-    result = cast(_Uploader, runtime).ingest_upload(
-        filename=filename, data=data, user=user, visibility=visibility, doc_type=doc_type or None
+    result = runtime.documents.upload(
+        user, filename=filename, data=data, visibility=visibility, doc_type=doc_type or None, channel="api"
     )
-    status = result.get("status")
-    audit.record(
-        session,
-        "document.upload",
-        **actor_of(user),
-        target_kind="document",
-        target_id=result.get("id"),
-        detail={
-            "filename": filename,
-            "size": len(data),
-            "visibility": visibility,
-            "doc_type": doc_type,
-            "status": status,
-            "reason": result.get("reason"),
-        },
-    )
+    status = result.status
     if status == "failed":
-        message = f"{filename}: {result.get('reason') or 'the file could not be read'}"
+        message = f"{filename}: {result.reason or 'the file could not be read'}"
         return JSONResponse(error_body("extraction_failed", message), status_code=422)
-    body = dict(result)
+    body = result.as_dict()
     if body.get("id"):
         body["url"] = f"/api/documents/{body['id']}"
     return JSONResponse(body, status_code=201 if status == "ok" else 200)
@@ -120,15 +95,7 @@ def download_content(
     blobs: BlobStoreDep,
     version: int | None = None,
 ) -> Response:
-    data, mime, filename = document_content(session, blobs, doc_id, scope, version)
-    audit.record(
-        session,
-        "document.download",
-        **actor_of(user),
-        target_kind="document",
-        target_id=doc_id,
-        detail={"filename": filename, "version": version, "size": len(data)},
-    )
+    data, mime, filename = download_document(session, blobs, doc_id, scope, channel="api", version=version)
     headers = {
         "Content-Disposition": _content_disposition(filename),
         "X-Content-Type-Options": "nosniff",

@@ -6,8 +6,9 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
-from tfe.app.web.deps import CurrentUser, RuntimeDep, ScopeDep, SessionDep, actor_of
-from tfe.core.security import audit
+from search.service import SearchParams
+from tfe.app.web.deps import CurrentUser, RuntimeDep, ScopeDep, SessionDep
+from tfe.core.security.audit import Actor
 
 router = APIRouter(prefix="/api/search", tags=["search"])
 
@@ -32,25 +33,13 @@ def search(
     offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
     mode: Mode = "hybrid",
 ) -> dict[str, Any]:
-    sectors, countries, types = sector or [], country or [], type or []
-    result: dict[str, Any] = runtime.search_service.search(
-        q, scope, sector=sectors, country=countries, type=types, limit=limit, offset=offset, mode=mode
+    params = SearchParams(
+        q=q,
+        sector=tuple(sector or ()),
+        country=tuple(country or ()),
+        type=tuple(type or ()),
+        limit=limit,
+        offset=offset,
+        mode=mode,
     )
-    audit.record(
-        session,
-        "search",
-        **actor_of(user),
-        target_kind="search",
-        detail={
-            "q": q,
-            "sector": sectors,
-            "country": countries,
-            "type": types,
-            "mode": mode,
-            "limit": limit,
-            "offset": offset,
-            "total": result.get("total", 0),
-            "channel": "api",
-        },
-    )
-    return result
+    return runtime.search_service.run(session, scope, Actor.of_user(user, "api"), params)

@@ -8,9 +8,10 @@ from fastapi import APIRouter, Query
 from sqlalchemy import func, or_, select
 
 from taxonomy.models import Concept, ConceptScheme
-from tfe.app.web.deps import CurrentUser, SessionDep, actor_of
+from tfe.app.web.deps import CurrentUser, SessionDep
 from tfe.core.errors import NotFoundError
 from tfe.core.security import audit
+from tfe.core.security.audit import Actor
 
 router = APIRouter(prefix="/api/taxonomy", tags=["taxonomy"])
 
@@ -30,7 +31,7 @@ def list_schemes(session: SessionDep, user: CurrentUser) -> dict[str, Any]:
         }
         for s in schemes
     ]
-    audit.record(session, "taxonomy.read", **actor_of(user), target_kind="scheme", detail={"channel": "api"})
+    audit.record(session, "taxonomy.read", Actor.of_user(user, "api"), target_kind="scheme")
     return {"total": len(items), "items": items}
 
 
@@ -79,9 +80,9 @@ def list_concepts(
     audit.record(
         session,
         "taxonomy.read",
-        **actor_of(user),
+        Actor.of_user(user, "api"),
         target_kind="scheme",
         target_id=scheme,
-        detail={"q": q, "limit": limit, "offset": offset, "channel": "api"},
+        detail={"q": q, "limit": limit, "offset": offset},
     )
     return {"total": int(total), "items": items}

@@ -21,8 +21,10 @@ from tfe.app.web.deps import (
 from tfe.app.web.templating import templates
 from tfe.core.errors import AuthenticationError
 from tfe.core.security import audit, identity
+from tfe.core.security.audit import Actor
 from tfe.core.security.throttle import LoginThrottle
 
+WEB = Actor.system("web")
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
 
@@ -67,7 +69,7 @@ def login_submit(
     keys = (f"email:{email.strip().lower()}", f"ip:{request.client.host if request.client else '?'}")
     if throttle.blocked(*keys):
         audit.record(
-            session, "auth.login_throttled", target_kind="user", detail={"email": email.strip().lower()}
+            session, "auth.login_throttled", WEB, target_kind="user", detail={"email": email.strip().lower()}
         )
         return _login_page(
             request, target, email, "Trop de tentatives : réessayez dans quelques minutes.", 429
@@ -77,18 +79,16 @@ def login_submit(
     except AuthenticationError:
         throttle.failed(*keys)
         audit.record(
-            session, "auth.login_failed", target_kind="user", detail={"email": email.strip().lower()}
+            session, "auth.login_failed", WEB, target_kind="user", detail={"email": email.strip().lower()}
         )
         return _login_page(request, target, email, "Adresse e-mail ou mot de passe incorrect.", 401)
     throttle.succeeded(keys[0])
     audit.record(
         session,
         "auth.login",
-        actor_user_id=user.id,
-        actor_org_id=user.org_id,
+        Actor.of_user(user, "web"),
         target_kind="user",
         target_id=str(user.id),
-        detail={"channel": "web"},
     )
     request.session.clear()
     request.session[SESSION_USER_KEY] = user.id
@@ -113,8 +113,7 @@ def logout_submit(
         audit.record(
             session,
             "auth.logout",
-            actor_user_id=user.id,
-            actor_org_id=user.org_id,
+            Actor.of_user(user, "web"),
             target_kind="user",
             target_id=str(user.id),
         )

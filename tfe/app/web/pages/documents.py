@@ -9,10 +9,9 @@ from fastapi.responses import Response
 
 from ged.documents import read_document
 from taxonomy.classifications import ClassificationView
-from tfe.app.web.deps import PageUser, SessionDep, csrf_token
+from tfe.app.web.deps import PageScopeDep, PageUser, SessionDep, csrf_token
 from tfe.app.web.templating import templates
 from tfe.core.models import Organisation
-from tfe.core.security import identity
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -39,9 +38,10 @@ def document_page(
     request: Request,
     session: SessionDep,
     user: PageUser,
+    scope: PageScopeDep,
     doc_id: Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")],
 ) -> Response:
-    view = read_document(session, doc_id, identity.scope_for(user), channel="web")
+    view = read_document(session, doc_id, scope, channel="web")
     org = session.get(Organisation, view.org_id) if view.org_id is not None else None
     context = {
         "user": user,

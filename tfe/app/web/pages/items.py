@@ -7,10 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 
-from tfe.app.web.deps import PageUser, SessionDep, csrf_token
+from tfe.app.web.deps import PageScopeDep, PageUser, SessionDep, csrf_token
 from tfe.app.web.pages.documents import classification_groups
 from tfe.app.web.templating import templates
-from tfe.core.security import identity
 from veille.items import read_item
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -21,9 +20,10 @@ def item_page(
     request: Request,
     session: SessionDep,
     user: PageUser,
+    scope: PageScopeDep,
     item_id: Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")],
 ) -> Response:
-    view = read_item(session, item_id, identity.scope_for(user), channel="web")
+    view = read_item(session, item_id, scope, channel="web")
     context = {
         "user": user,
         "csrf": csrf_token(request),

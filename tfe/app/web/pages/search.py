@@ -10,10 +10,12 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
+from search.service import SearchParams
 from taxonomy.models import Concept
-from tfe.app.web.deps import PageUser, RuntimeDep, SessionDep, actor_of, csrf_token
+from tfe.app.web.deps import PageScopeDep, PageUser, RuntimeDep, SessionDep, csrf_token
 from tfe.app.web.templating import templates
-from tfe.core.security import audit, identity
+from tfe.core.security.audit import Actor
+from tfe.core.security.scope import AccessScope
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -71,31 +73,20 @@ def _labels(session: Session, result: dict[str, Any], state: SearchState) -> dic
     return labels
 
 
-def _search_page(request: Request, runtime: Any, session: Session, user: Any, state: SearchState) -> Response:
+def _search_page(
+    request: Request, runtime: Any, session: Session, user: Any, scope: AccessScope, state: SearchState
+) -> Response:
     result: dict[str, Any] = {"total": 0, "hits": [], "facets": {}}
     if state.active:
-        result = runtime.search_service.search(
-            state.q,
-            identity.scope_for(user),
-            sector=list(state.filters["sector"]),
-            country=list(state.filters["country"]),
-            type=list(state.filters["type"]),
+        params = SearchParams(
+            q=state.q,
+            sector=state.filters["sector"],
+            country=state.filters["country"],
+            type=state.filters["type"],
             limit=PAGE_SIZE,
             offset=(state.page - 1) * PAGE_SIZE,
         )
-        audit.record(
-            session,
-            "search",
-            **actor_of(user),
-            target_kind="search",
-            detail={
-                "q": state.q,
-                **{k: list(v) for k, v in state.filters.items()},
-                "page": state.page,
-                "total": result.get("total", 0),
-                "channel": "web",
-            },
-        )
+        result = runtime.search_service.run(session, scope, Actor.of_user(user, "web"), params)
     hits = [
         {
             **hit,
@@ -127,9 +118,11 @@ FilterParam = Annotated[list[str] | None, Query(max_length=64)]
 
 
 @router.get("/")
-def home(request: Request, runtime: RuntimeDep, session: SessionDep, user: PageUser) -> Response:
+def home(
+    request: Request, runtime: RuntimeDep, session: SessionDep, user: PageUser, scope: PageScopeDep
+) -> Response:
     state = SearchState(q="", filters={name: () for name, _ in FACETS})
-    return _search_page(request, runtime, session, user, state)
+    return _search_page(request, runtime, session, user, scope, state)
 
 
 @router.get("/recherche")
@@ -138,6 +131,7 @@ def search_page(
     runtime: RuntimeDep,
     session: SessionDep,
     user: PageUser,
+    scope: PageScopeDep,
     q: Annotated[str, Query(max_length=500)] = "",
     sector: FilterParam = None,
     country: FilterParam = None,
@@ -146,4 +140,4 @@ def search_page(
 ) -> Response:
     filters = {"sector": tuple(sector or ()), "country": tuple(country or ()), "type": tuple(type or ())}
     state = SearchState(q=q.strip(), filters=filters, page=page)
-    return _search_page(request, runtime, session, user, state)
+    return _search_page(request, runtime, session, user, scope, state)
