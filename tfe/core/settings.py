@@ -14,6 +14,8 @@ from typing import Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from tfe.core.errors import ConfigurationError
+
 DEV_SECRET = "dev-insecure-secret-change-me"
 
 
@@ -22,7 +24,6 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(
         env_prefix="TFE_",
-        env_file=os.environ.get("TFE_SETTINGS_FILE"),
         env_file_encoding="utf-8",
         extra="ignore",
     )
@@ -85,6 +86,19 @@ class Settings(BaseSettings):
         return self.resolved_data_dir / "blobs"
 
 
+def settings_file() -> Path | None:
+    """The settings file named by ``TFE_SETTINGS_FILE`` now (read at each load, never at import)."""
+    name = os.environ.get("TFE_SETTINGS_FILE")
+    return Path(name) if name else None
+
+
 def load_settings(**overrides: object) -> Settings:
-    """Read the settings once; keyword overrides win over the environment (used by tests and the CLI)."""
-    return Settings(**overrides)  # type: ignore[arg-type]
+    """Read the settings once; keyword overrides win over the environment (used by tests and the CLI).
+
+    ``TFE_SETTINGS_FILE`` is looked up when this is called, so a file named after import still counts;
+    a named file that does not exist is an error rather than silently ignored.
+    """
+    path = settings_file()
+    if path is not None and not path.is_file():
+        raise ConfigurationError(f"settings file not found: {path}")
+    return Settings(_env_file=path, **overrides)  # type: ignore[arg-type, call-arg]
