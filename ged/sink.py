@@ -14,6 +14,7 @@ from ingest.item import IngestItem, Processed
 from ingest.sink import classification_rows
 from taxonomy.models import Classification
 from tfe.core.db import session_scope
+from tfe.core.security.scope import AccessScope
 
 __all__ = ["DEFAULT_VISIBILITY", "DocumentSink"]
 
@@ -51,7 +52,24 @@ class DocumentSink:
             )
 
     def find_duplicate(self, item: IngestItem, content_hash: str) -> str | None:
-        return self.find_by_hash(content_hash)
+        """A stored document with these bytes that the item's uploader may see, else ``None``.
+
+        De-duplication is scoped: the same file uploaded by another organisation, where this one cannot
+        see it, is stored again as this organisation's own document, so the answer never discloses that
+        someone else holds it.
+        """
+        scope = AccessScope.member(item.org_id, item.owner_user_id)
+        with session_scope(self.session_factory) as session:
+            return session.scalar(
+                select(Document.id)
+                .join(DocumentVersion, DocumentVersion.document_id == Document.id)
+                .where(
+                    DocumentVersion.content_hash == content_hash,
+                    scope.sql_clause(Document.visibility, Document.org_id, Document.owner_user_id),
+                )
+                .order_by(Document.created_at)
+                .limit(1)
+            )
 
     def save(self, item: IngestItem, processed: Processed) -> str:
         """Store the blob, then the document, its first version and its classifications (one transaction)."""

@@ -67,3 +67,27 @@ def test_corrupt_upload_is_422_and_recorded(fresh: tuple[TestClient, dict[str, s
     assert response.status_code == 422
     body = response.json()
     assert body["error"]["code"] == "extraction_failed" and body["error"]["message"]
+
+
+def test_same_bytes_from_another_organisation_is_stored_as_its_own(
+    fresh: tuple[TestClient, dict[str, str]],
+) -> None:
+    """Issue 12 defect 1: de-duplication never reports a document the uploader may not see."""
+    client, tokens = fresh
+    data = b"Note interne alpha : tarifs de prospection en Allemagne, salon ProWein, vins du Bordelais.\n"
+    files = {"file": ("footnotes.txt", data, "text/plain")}
+    alpha = client.post(
+        "/api/documents", files=files, data={"visibility": "organisation"}, headers=bearer(tokens, "alice")
+    )
+    assert alpha.status_code == 201, alpha.text
+    beta = client.post(
+        "/api/documents", files=files, data={"visibility": "organisation"}, headers=bearer(tokens, "bob")
+    )
+    assert beta.status_code == 201, beta.text
+    assert beta.json()["status"] == "ok" and beta.json()["id"] != alpha.json()["id"]
+    own, other = beta.json()["id"], alpha.json()["id"]
+    assert client.get(f"/api/documents/{own}", headers=bearer(tokens, "bob")).status_code == 200
+    assert client.get(f"/api/documents/{other}", headers=bearer(tokens, "bob")).status_code == 404
+    # within one organisation the same bytes are still a duplicate of the visible copy
+    again = client.post("/api/documents", files=files, headers=bearer(tokens, "bob"))
+    assert again.status_code == 200 and again.json()["id"] == beta.json()["id"]

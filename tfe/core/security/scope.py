@@ -16,6 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import ColumnElement, and_, or_, true
+from sqlalchemy.orm import InstrumentedAttribute
+
 
 @dataclass(frozen=True)
 class AccessScope:
@@ -31,13 +34,19 @@ class AccessScope:
         return cls()
 
     @classmethod
+    def member(cls, org_id: int | None, user_id: int | None = None) -> AccessScope:
+        """What a member of ``org_id`` sees (a CLI import for an organisation, or its uploader)."""
+        return cls(user_id=user_id, org_id=org_id)
+
+    @classmethod
     def everything(cls) -> AccessScope:
         """Scope for trusted internal jobs only (never for a request)."""
         return cls(system=True)
 
     @property
     def authenticated(self) -> bool:
-        return self.user_id is not None
+        """A signed-in user, or an organisation acting as itself (``member``)."""
+        return self.user_id is not None or self.org_id is not None
 
     @property
     def is_admin(self) -> bool:
@@ -55,7 +64,8 @@ class AccessScope:
         if visibility == "organisation":
             return same_org
         if visibility == "private":
-            return owner_user_id == self.user_id or (same_org and self.is_admin)
+            own = self.user_id is not None and owner_user_id == self.user_id
+            return own or (same_org and self.is_admin)
         return False
 
     def haystack_filter(self) -> dict[str, Any] | None:
@@ -77,14 +87,17 @@ class AccessScope:
                     {"field": "meta.org_id", "operator": "==", "value": self.org_id},
                 ],
             },
-            {
-                "operator": "AND",
-                "conditions": [
-                    {"field": "meta.visibility", "operator": "==", "value": "private"},
-                    {"field": "meta.owner_user_id", "operator": "==", "value": self.user_id},
-                ],
-            },
         ]
+        if self.user_id is not None:
+            clauses.append(
+                {
+                    "operator": "AND",
+                    "conditions": [
+                        {"field": "meta.visibility", "operator": "==", "value": "private"},
+                        {"field": "meta.owner_user_id", "operator": "==", "value": self.user_id},
+                    ],
+                }
+            )
         if self.is_admin:
             clauses.append(
                 {
@@ -96,3 +109,24 @@ class AccessScope:
                 }
             )
         return {"operator": "OR", "conditions": clauses}
+
+    def sql_clause(
+        self,
+        visibility: ColumnElement[str] | InstrumentedAttribute[str],
+        org_id: ColumnElement[int | None] | InstrumentedAttribute[int | None],
+        owner_user_id: ColumnElement[int | None] | InstrumentedAttribute[int | None],
+    ) -> ColumnElement[bool]:
+        """The same rule as a SQLAlchemy condition on a table's visibility, org and owner columns."""
+        if self.system:
+            return true()
+        if not self.authenticated:
+            return visibility == "public"
+        clauses = [
+            visibility.in_(("public", "network")),
+            and_(visibility == "organisation", org_id == self.org_id),
+        ]
+        if self.user_id is not None:
+            clauses.append(and_(visibility == "private", owner_user_id == self.user_id))
+        if self.is_admin:
+            clauses.append(and_(visibility == "private", org_id == self.org_id))
+        return or_(*clauses)
