@@ -173,3 +173,24 @@ def test_deferred_embeddings_are_back_filled(data_dir: Path) -> None:
     )
     assert doc_id in [h["id"] for h in after["hits"]]
     assert run(data_dir, "backfill").stdout.startswith("0 ")
+
+
+def test_taxonomy_files_errors_are_one_line(data_dir: Path, tmp_path: Path) -> None:
+    """Issue 12 defect 3: a bad path or a bad Turtle file is one line and exit 2, never a traceback."""
+    bad = tmp_path / "bad.ttl"
+    bad.write_text("@prefix skos: <http://www.w3.org/2004/02/skos/core#> .\n<a> skos:prefLabel \n", "utf-8")
+    cases = {
+        ("taxonomy", "export", "/nonexistent/dir/x.ttl"): "no such directory",
+        ("taxonomy", "export", str(tmp_path)): "is a directory",
+        ("taxonomy", "import", str(bad)): "not valid Turtle",
+        ("taxonomy", "import", str(tmp_path / "absent.ttl")): "no such file",
+    }
+    for args, message in cases.items():
+        out = run(data_dir, *args)
+        assert out.returncode == 2, (args, out.stderr)
+        assert "Traceback" not in out.stderr and message in out.stderr, (args, out.stderr)
+        assert len(out.stderr.strip().splitlines()) == 1, out.stderr
+    target = tmp_path / "taxonomie.ttl"
+    out = run(data_dir, "taxonomy", "export", str(target))
+    assert out.returncode == 0 and target.stat().st_size > 100_000
+    assert "concepts écrits" in out.stdout

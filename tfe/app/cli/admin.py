@@ -20,11 +20,11 @@ org_app = typer.Typer(help="Organisations du réseau.", no_args_is_help=True)
 token_app = typer.Typer(help="Jetons d'API.", no_args_is_help=True)
 taxonomy_app = typer.Typer(help="Référentiel (SKOS Turtle).", no_args_is_help=True)
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Écrit un seul document JSON sur la sortie standard.")]
 
 
 def init(as_json: JsonOpt = False) -> None:
-    """Create the data dir, migrate the database, load the taxonomy, create the admin account."""
+    """Crée le dossier de données, migre la base, charge la taxonomie, crée le compte administrateur."""
     rt = runtime(require_init=False)
     report = init_installation(rt)
     if as_json:
@@ -44,13 +44,13 @@ def init(as_json: JsonOpt = False) -> None:
 @org_app.command("add")
 def org_add(
     slug: str,
-    name: Annotated[str, typer.Option(help="Display name")] = "",
+    name: Annotated[str, typer.Option(help="Nom affiché")] = "",
     kind: Annotated[
-        str, typer.Option(help="national_agency, regional_chamber, bank, region, partner_abroad")
+        str, typer.Option(help="Type : national_agency, regional_chamber, bank, region, partner_abroad")
     ] = ("regional_chamber"),
     as_json: JsonOpt = False,
 ) -> None:
-    """Create an organisation (idempotent)."""
+    """Crée une organisation (sans effet si elle existe déjà)."""
     rt = runtime()
     with rt.session() as session:
         org = identity.get_or_create_org(session, slug, name or slug, kind)
@@ -64,15 +64,15 @@ def org_add(
 @user_app.command("add")
 def user_add(
     email: str,
-    org: Annotated[str, typer.Option(help="Organisation slug (created if missing)")],
-    role: Annotated[str, typer.Option(help="reader, contributor, curator, admin")] = "reader",
+    org: Annotated[str, typer.Option(help="Identifiant de l'organisation (créée si absente)")],
+    role: Annotated[str, typer.Option(help="Rôle : reader, contributor, curator, admin")] = "reader",
     name: Annotated[str, typer.Option()] = "",
     password_stdin: Annotated[
-        bool, typer.Option("--password-stdin", help="Read the password from stdin")
+        bool, typer.Option("--password-stdin", help="Lit le mot de passe sur l'entrée standard")
     ] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Create a user in an organisation."""
+    """Crée un compte utilisateur dans une organisation."""
     password = sys.stdin.readline().rstrip("\n") if password_stdin else None
     rt = runtime()
     with rt.session() as session:
@@ -95,11 +95,11 @@ def user_add(
 @token_app.command("create")
 def token_create(
     email: str,
-    name: Annotated[str, typer.Option(help="What the token is for")] = "",
-    expires_days: Annotated[int | None, typer.Option(help="Expire after N days")] = None,
+    name: Annotated[str, typer.Option(help="Usage du jeton")] = "",
+    expires_days: Annotated[int | None, typer.Option(help="Expire après N jours")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Create an API token for a user; the token is printed once and never stored in clear."""
+    """Crée un jeton d'API pour un utilisateur ; il est affiché une seule fois et jamais stocké en clair."""
     rt = runtime()
     with rt.session() as session:
         user = identity.find_user(session, email)
@@ -116,7 +116,7 @@ def token_create(
 
 @token_app.command("revoke")
 def token_revoke(prefix: str) -> None:
-    """Revoke a token by its prefix (the part after ``tfe_``)."""
+    """Révoque un jeton par son préfixe (la partie qui suit « tfe_ »)."""
     rt = runtime()
     with rt.session() as session:
         identity.revoke_token(session, prefix)
@@ -125,28 +125,42 @@ def token_revoke(prefix: str) -> None:
 
 
 @taxonomy_app.command("export")
-def taxonomy_export(file: Path) -> None:
-    """Write the taxonomy as SKOS Turtle."""
+def taxonomy_export(file: Annotated[Path, typer.Argument(help="Fichier Turtle à écrire")]) -> None:
+    """Écrit la taxonomie en SKOS Turtle."""
     from taxonomy.skos import export_turtle
 
+    if file.is_dir():
+        fail(f"{file} is a directory: give a file name, e.g. {file / 'taxonomie.ttl'}")
+    if not file.parent.is_dir():
+        fail(f"no such directory: {file.parent}")
     rt = runtime()
-    with rt.session() as session:
-        count = export_turtle(session, file)
-        audit.record(session, "taxonomy.export", CLI, target_kind="file", target_id=str(file)[:64])
-    echo(f"{count} triplets écrits dans {file}")
+    try:
+        with rt.session() as session:
+            count = export_turtle(session, file)
+            audit.record(session, "taxonomy.export", CLI, target_kind="file", target_id=str(file)[:64])
+    except OSError as exc:
+        fail(f"cannot write {file}: {exc.strerror or exc}")
+    echo(f"{count} concepts écrits dans {file}")
 
 
 @taxonomy_app.command("import")
-def taxonomy_import(file: Path, as_json: JsonOpt = False) -> None:
-    """Read SKOS Turtle into the taxonomy (upsert)."""
+def taxonomy_import(
+    file: Annotated[Path, typer.Argument(help="Fichier SKOS Turtle à lire")], as_json: JsonOpt = False
+) -> None:
+    """Lit un fichier SKOS Turtle dans la taxonomie (ajout et mise à jour)."""
     from taxonomy.skos import import_turtle
 
     if not file.is_file():
         fail(f"no such file: {file}")
     rt = runtime()
-    with rt.session() as session:
-        counts = import_turtle(session, file)
-        audit.record(
-            session, "taxonomy.import", CLI, target_kind="file", target_id=str(file)[:64], detail=counts
-        )
+    try:
+        with rt.session() as session:
+            counts = import_turtle(session, file)
+            audit.record(
+                session, "taxonomy.import", CLI, target_kind="file", target_id=str(file)[:64], detail=counts
+            )
+    except SyntaxError as exc:  # rdflib's BadSyntax: say where, in one line
+        fail(f"{file} is not valid Turtle: {' '.join(str(exc).split())[:300]}")
+    except (OSError, UnicodeDecodeError) as exc:
+        fail(f"cannot read {file}: {exc}")
     emit_json(counts) if as_json else echo(", ".join(f"{k}: {v}" for k, v in counts.items()))

@@ -15,27 +15,32 @@ from tfe.core.models import VISIBILITIES
 from tfe.core.security import audit, identity
 from tfe.core.security.audit import Actor
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Écrit un seul document JSON sur la sortie standard.")]
 
 
 def ingest(
-    paths: Annotated[list[Path] | None, typer.Argument(help="Files or folders")] = None,
+    paths: Annotated[list[Path] | None, typer.Argument(help="Fichiers ou dossiers")] = None,
     feed: Annotated[
-        str | None, typer.Option("--feed", help="Ingest the entries of one RSS/Atom feed (URL or file)")
+        str | None, typer.Option("--feed", help="Ingère les entrées d'un flux RSS/Atom (URL ou fichier)")
     ] = None,
-    doc_type: Annotated[str | None, typer.Option("--type", help="Document type, e.g. quote_template")] = None,
-    org: Annotated[str | None, typer.Option("--org", help="Owning organisation slug")] = None,
-    visibility: Annotated[str, typer.Option(help="private, organisation, network, public")] = "organisation",
+    doc_type: Annotated[
+        str | None, typer.Option("--type", help="Type de document, par ex. quote_template")
+    ] = None,
+    org: Annotated[str | None, typer.Option("--org", help="Organisation propriétaire (identifiant)")] = None,
+    visibility: Annotated[
+        str, typer.Option(help="Visibilité : private, organisation, network, public")
+    ] = "organisation",
     defer_embeddings: Annotated[
         bool,
         typer.Option(
-            "--defer-embeddings", help="Index for BM25 now, compute vectors later with `tfe backfill`"
+            "--defer-embeddings",
+            help="Indexe tout de suite pour BM25, calcule les vecteurs plus tard avec « tfe backfill »",
         ),
     ] = False,
     progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
     as_json: JsonOpt = False,
 ) -> None:
-    """Ingest files, folders or a feed; every input ends ok, duplicate or failed (exit 1 if any failed)."""
+    """Ingère fichiers, dossiers ou un flux ; chaque entrée finit ok, doublon ou échec (code 1 si échec)."""
     if not paths and not feed:
         fail("give at least one PATH or --feed URL")
     if visibility not in VISIBILITIES:
@@ -85,16 +90,20 @@ def _merge(reports: list[dict]) -> dict:
 
 def search(
     query: Annotated[str, typer.Argument(help="Texte recherché")],
-    sector: Annotated[list[str] | None, typer.Option(help="Sector concept or NAF code (repeatable)")] = None,
-    country: Annotated[list[str] | None, typer.Option(help="Country (ISO code or name, repeatable)")] = None,
-    doc_type: Annotated[list[str] | None, typer.Option("--type", help="Document type (repeatable)")] = None,
-    limit: Annotated[int, typer.Option(help="1..100")] = 10,
+    sector: Annotated[
+        list[str] | None, typer.Option(help="Secteur : concept ou code NAF (répétable)")
+    ] = None,
+    country: Annotated[list[str] | None, typer.Option(help="Pays : code ISO ou nom (répétable)")] = None,
+    doc_type: Annotated[list[str] | None, typer.Option("--type", help="Type de document (répétable)")] = None,
+    limit: Annotated[int, typer.Option(help="Nombre de résultats (1 à 100)")] = 10,
     offset: Annotated[int, typer.Option()] = 0,
-    mode: Annotated[str, typer.Option(help="hybrid, bm25 or vector")] = "hybrid",
-    as_user: Annotated[str | None, typer.Option("--as", help="Search with this user's access scope")] = None,
+    mode: Annotated[str, typer.Option(help="Mode : hybrid, bm25 ou vector")] = "hybrid",
+    as_user: Annotated[
+        str | None, typer.Option("--as", help="Cherche avec les droits de cet utilisateur (e-mail)")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Search documents and watch items (hybrid BM25 + vectors) within a user's access scope."""
+    """Cherche dans les documents et la veille (hybride BM25 + vecteurs), avec les droits d'un utilisateur."""
     rt = runtime()
     params = SearchParams(
         q=query,
@@ -123,10 +132,10 @@ def search(
 
 
 def backfill(
-    batch: Annotated[int, typer.Option(help="Passages per batch")] = 64,
+    batch: Annotated[int, typer.Option(help="Passages par lot")] = 64,
     progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
 ) -> None:
-    """Compute embeddings for passages indexed without one (BM25 works before, vectors after)."""
+    """Calcule les vecteurs des passages indexés sans vecteur (BM25 fonctionne déjà avant)."""
     rt = runtime()
     with tqdm(desc="vectors", unit="passage", disable=not progress) as bar:
         done = backfill_embeddings(rt.backend, rt.embedder, batch=batch, on_batch=bar.update)

@@ -10,8 +10,8 @@ from tfe.app.cli.common import echo, runtime
 from tfe.app.install import init_installation
 from tfe.app.runtime import Runtime
 
-HostOpt = Annotated[str | None, typer.Option(help="Interface to listen on (default from TFE_HOST)")]
-PortOpt = Annotated[int | None, typer.Option(help="Port (default from TFE_PORT)")]
+HostOpt = Annotated[str | None, typer.Option(help="Interface d'écoute (par défaut TFE_HOST)")]
+PortOpt = Annotated[int | None, typer.Option(help="Port (par défaut TFE_PORT)")]
 
 
 def _serve(rt: Runtime, host: str | None, port: int | None) -> None:
@@ -24,7 +24,7 @@ def _serve(rt: Runtime, host: str | None, port: int | None) -> None:
 
 
 def serve(host: HostOpt = None, port: PortOpt = None) -> None:
-    """Serve the web interface and the HTTP API."""
+    """Sert l'interface web et l'API HTTP."""
     rt = runtime()
     _serve(rt, host, port)
 
@@ -33,10 +33,10 @@ def demo(
     host: HostOpt = None,
     port: PortOpt = None,
     serve_after: Annotated[
-        bool, typer.Option("--serve/--no-serve", help="Start the server at the end")
+        bool, typer.Option("--serve/--no-serve", help="Démarre le serveur à la fin")
     ] = True,
 ) -> None:
-    """Init, load the bundled demo corpus and demo feeds, then serve on http://127.0.0.1:8000."""
+    """Initialise, charge le corpus et les flux de démonstration, puis sert http://127.0.0.1:8000."""
     from tfe.app.demo.loader import load_demo
 
     rt = runtime(require_init=False)

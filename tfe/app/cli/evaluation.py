@@ -11,17 +11,19 @@ import typer
 from tfe.app.cli.common import echo, emit_json, fail, runtime
 
 eval_app = typer.Typer(help="Évaluations de qualité (recherche, classification).", no_args_is_help=True)
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Écrit un seul document JSON sur la sortie standard.")]
 
 
 @eval_app.command("retrieval")
 def retrieval(
     directory: Path,
-    modes: Annotated[str, typer.Option(help="Comma-separated: bm25,vector,hybrid")] = "bm25,vector,hybrid",
-    limit_queries: Annotated[int | None, typer.Option(help="Evaluate only the first N queries")] = None,
+    modes: Annotated[
+        str, typer.Option(help="Modes séparés par des virgules : bm25,vector,hybrid")
+    ] = "bm25,vector,hybrid",
+    limit_queries: Annotated[int | None, typer.Option(help="N'évalue que les N premières requêtes")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """nDCG@10, Recall@10 and MRR@10 on a BEIR layout (corpus.jsonl, queries.jsonl, qrels.tsv)."""
+    """nDCG@10, Recall@10 et MRR@10 sur un jeu au format BEIR (corpus.jsonl, queries.jsonl, qrels.tsv)."""
     from search.evaluation import evaluate_beir
     from search.types import Mode
 
@@ -49,11 +51,14 @@ def retrieval(
 def classify(
     file: Path,
     similarity: Annotated[
-        bool, typer.Option("--similarity/--lexical-only", help="Blend e5 similarity with lexical matching")
+        bool,
+        typer.Option(
+            "--similarity/--lexical-only", help="Combine la similarité e5 et la correspondance lexicale"
+        ),
     ] = True,
     as_json: JsonOpt = False,
 ) -> None:
-    """Accuracy@1/@3 (NACE division and section) or country/zone precision and recall (news)."""
+    """Exactitude @1/@3 (division et section NACE) ou précision et rappel pays/zones (actualités)."""
     from taxonomy.classifier import TaxonomyClassifier
     from taxonomy.evaluation import evaluate_classification, evaluate_countries
     from taxonomy.nlp import load_nlp
