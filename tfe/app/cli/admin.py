@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from tfe.app.cli.common import echo, emit_json, fail, runtime
+from tfe.app.cli.common import JsonOpt, echo, emit_json, fail, runtime
 from tfe.app.install import init_installation
 from tfe.core.security import audit, identity
 from tfe.core.security.audit import Actor
@@ -20,7 +20,6 @@ org_app = typer.Typer(help="Organisations du réseau.", no_args_is_help=True)
 token_app = typer.Typer(help="Jetons d'API.", no_args_is_help=True)
 taxonomy_app = typer.Typer(help="Référentiel (SKOS Turtle).", no_args_is_help=True)
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="Écrit un seul document JSON sur la sortie standard.")]
 
 
 def init(as_json: JsonOpt = False) -> None:

@@ -6,10 +6,14 @@ import json
 import logging
 import os
 import sys
-from typing import Any, NoReturn
+from typing import Annotated, Any, NoReturn
+
+import typer
 
 from tfe.app.runtime import Runtime, open_runtime
 from tfe.core.settings import load_settings
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Écrit un seul document JSON sur la sortie standard.")]
 
 
 def fail(message: str, code: int = 2) -> NoReturn:

@@ -10,12 +10,10 @@ from tqdm import tqdm
 
 from ingest.backfill import backfill_embeddings
 from search.service import SearchParams
-from tfe.app.cli.common import echo, emit_json, fail, runtime
+from tfe.app.cli.common import JsonOpt, echo, emit_json, fail, runtime
 from tfe.core.models import VISIBILITIES
 from tfe.core.security import audit, identity
 from tfe.core.security.audit import Actor
-
-JsonOpt = Annotated[bool, typer.Option("--json", help="Écrit un seul document JSON sur la sortie standard.")]
 
 
 def ingest(

@@ -8,10 +8,9 @@ from typing import Annotated, cast
 
 import typer
 
-from tfe.app.cli.common import echo, emit_json, fail, runtime
+from tfe.app.cli.common import JsonOpt, echo, emit_json, fail, runtime
 
 eval_app = typer.Typer(help="Évaluations de qualité (recherche, classification).", no_args_is_help=True)
-JsonOpt = Annotated[bool, typer.Option("--json", help="Écrit un seul document JSON sur la sortie standard.")]
 
 
 @eval_app.command("retrieval")
