@@ -21,7 +21,6 @@ token_app = typer.Typer(help="Jetons d'API.", no_args_is_help=True)
 taxonomy_app = typer.Typer(help="Référentiel (SKOS Turtle).", no_args_is_help=True)
 
 
-
 def init(as_json: JsonOpt = False) -> None:
     """Crée le dossier de données, migre la base, charge la taxonomie, crée le compte administrateur."""
     rt = runtime(require_init=False)
@@ -42,7 +41,7 @@ def init(as_json: JsonOpt = False) -> None:
 
 @org_app.command("add")
 def org_add(
-    slug: str,
+    slug: Annotated[str, typer.Argument(help="Identifiant court, par ex. cci-bretagne")],
     name: Annotated[str, typer.Option(help="Nom affiché")] = "",
     kind: Annotated[
         str, typer.Option(help="Type : national_agency, regional_chamber, bank, region, partner_abroad")
@@ -62,10 +61,10 @@ def org_add(
 
 @user_app.command("add")
 def user_add(
-    email: str,
+    email: Annotated[str, typer.Argument(help="Adresse e-mail du compte")],
     org: Annotated[str, typer.Option(help="Identifiant de l'organisation (créée si absente)")],
     role: Annotated[str, typer.Option(help="Rôle : reader, contributor, curator, admin")] = "reader",
-    name: Annotated[str, typer.Option()] = "",
+    name: Annotated[str, typer.Option(help="Nom affiché")] = "",
     password_stdin: Annotated[
         bool, typer.Option("--password-stdin", help="Lit le mot de passe sur l'entrée standard")
     ] = False,
@@ -93,7 +92,7 @@ def user_add(
 
 @token_app.command("create")
 def token_create(
-    email: str,
+    email: Annotated[str, typer.Argument(help="Adresse e-mail du titulaire")],
     name: Annotated[str, typer.Option(help="Usage du jeton")] = "",
     expires_days: Annotated[int | None, typer.Option(help="Expire après N jours")] = None,
     as_json: JsonOpt = False,
@@ -114,7 +113,7 @@ def token_create(
 
 
 @token_app.command("revoke")
-def token_revoke(prefix: str) -> None:
+def token_revoke(prefix: Annotated[str, typer.Argument(help="Préfixe du jeton")]) -> None:
     """Révoque un jeton par son préfixe (la partie qui suit « tfe_ »)."""
     rt = runtime()
     with rt.session() as session:

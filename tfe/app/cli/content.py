@@ -35,7 +35,7 @@ def ingest(
             help="Indexe tout de suite pour BM25, calcule les vecteurs plus tard avec « tfe backfill »",
         ),
     ] = False,
-    progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Barre de progression")] = True,
     as_json: JsonOpt = False,
 ) -> None:
     """Ingère fichiers, dossiers ou un flux ; chaque entrée finit ok, doublon ou échec (code 1 si échec)."""
@@ -94,7 +94,7 @@ def search(
     country: Annotated[list[str] | None, typer.Option(help="Pays : code ISO ou nom (répétable)")] = None,
     doc_type: Annotated[list[str] | None, typer.Option("--type", help="Type de document (répétable)")] = None,
     limit: Annotated[int, typer.Option(help="Nombre de résultats (1 à 100)")] = 10,
-    offset: Annotated[int, typer.Option()] = 0,
+    offset: Annotated[int, typer.Option(help="Résultats à sauter (pagination)")] = 0,
     mode: Annotated[str, typer.Option(help="Mode : hybrid, bm25 ou vector")] = "hybrid",
     as_user: Annotated[
         str | None, typer.Option("--as", help="Cherche avec les droits de cet utilisateur (e-mail)")
@@ -131,7 +131,7 @@ def search(
 
 def backfill(
     batch: Annotated[int, typer.Option(help="Passages par lot")] = 64,
-    progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Barre de progression")] = True,
 ) -> None:
     """Calcule les vecteurs des passages indexés sans vecteur (BM25 fonctionne déjà avant)."""
     rt = runtime()

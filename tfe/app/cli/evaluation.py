@@ -15,7 +15,7 @@ eval_app = typer.Typer(help="Évaluations de qualité (recherche, classification
 
 @eval_app.command("retrieval")
 def retrieval(
-    directory: Path,
+    directory: Annotated[Path, typer.Argument(help="Dossier BEIR")],
     modes: Annotated[
         str, typer.Option(help="Modes séparés par des virgules : bm25,vector,hybrid")
     ] = "bm25,vector,hybrid",
@@ -48,7 +48,7 @@ def retrieval(
 
 @eval_app.command("classify")
 def classify(
-    file: Path,
+    file: Annotated[Path, typer.Argument(help="Fichier JSONL étiqueté (activités NACE ou actualités)")],
     similarity: Annotated[
         bool,
         typer.Option(
