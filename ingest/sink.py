@@ -6,18 +6,14 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Protocol, runtime_checkable
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ingest.item import IngestItem, Processed
-from taxonomy.models import Classification, Concept
+from taxonomy.classifications import save_classifications
 
 __all__ = ["ContentSink", "classification_rows"]
-
-log = logging.getLogger(__name__)
 
 
 @runtime_checkable
@@ -42,30 +38,10 @@ class ContentSink(Protocol):
 def classification_rows(session: Session, target_kind: str, target_id: str, processed: Processed) -> int:
     """Add one ``Classification`` (method "rule") per assigned concept; returns how many were added.
 
-    Concepts missing from the ``concepts`` table (taxonomy not loaded yet) are skipped with a log line
-    rather than failing the input on a foreign key.
+    The rows are written by ``taxonomy.classifications.save_classifications`` (concepts missing from the
+    taxonomy are skipped there rather than failing the input on a foreign key).
     """
     assigned = [*processed.sectors, *processed.countries]
     if processed.doc_type is not None:
         assigned.append(processed.doc_type)
-    if not assigned:
-        return 0
-    wanted = {a.concept_id for a in assigned}
-    known = set(session.scalars(select(Concept.id).where(Concept.id.in_(wanted))))
-    added = 0
-    for a in assigned:
-        if a.concept_id not in known:
-            log.debug("skip classification target=%s concept=%s (not in taxonomy)", target_id, a.concept_id)
-            continue
-        session.add(
-            Classification(
-                target_kind=target_kind,
-                target_id=target_id,
-                concept_id=a.concept_id,
-                score=float(a.score),
-                method="rule",
-                explanation={"evidence": list(a.evidence)},
-            )
-        )
-        added += 1
-    return added
+    return save_classifications(session, target_kind, target_id, assigned, method="rule")

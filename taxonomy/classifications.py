@@ -1,16 +1,87 @@
-"""Read side of classifications: the concepts assigned to a document or a watch item, with labels."""
+"""Classifications of documents and watch items: written by ``save_classifications``, read by
+``classifications_of`` (labels come from the ``concepts`` rows, so a curator's relabelling shows at once).
+
+Both sides live here, next to the table, so the sinks of ``ged`` and ``veille`` (through ``ingest.sink``)
+and future reclassification jobs write rows the same way.
+"""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from taxonomy.models import Classification, Concept
 
-__all__ = ["ClassificationView", "classifications_of"]
+__all__ = ["Assignment", "ClassificationView", "classifications_of", "save_classifications"]
+
+log = logging.getLogger(__name__)
+
+
+class Assignment(Protocol):
+    """One proposed concept (``taxonomy.classifier.Scored``, ``ingest.item.Assigned``)."""
+
+    @property
+    def concept_id(self) -> str: ...
+
+    @property
+    def score(self) -> float: ...
+
+    @property
+    def evidence(self) -> Sequence[str]: ...
+
+
+def save_classifications(
+    session: Session,
+    target_kind: str,
+    target_id: str,
+    scored: Iterable[Assignment],
+    *,
+    method: str = "rule",
+    replace: bool = False,
+) -> int:
+    """Add one ``Classification`` row per assigned concept, in the caller's transaction; how many added.
+
+    Concepts missing from the ``concepts`` table (taxonomy not loaded yet, or removed) are skipped with a
+    log line rather than failing the caller on a foreign key; a concept given twice is written once (the
+    first). ``replace`` first deletes the target's earlier rows of the same ``method`` (reclassification).
+    """
+    assigned = list(scored)
+    if replace:
+        session.execute(
+            delete(Classification).where(
+                Classification.target_kind == target_kind,
+                Classification.target_id == target_id,
+                Classification.method == method,
+            )
+        )
+    if not assigned:
+        return 0
+    wanted = {a.concept_id for a in assigned}
+    known = set(session.scalars(select(Concept.id).where(Concept.id.in_(wanted))))
+    written: set[str] = set()
+    for a in assigned:
+        if a.concept_id not in known:
+            log.debug("skip classification target=%s concept=%s (not in taxonomy)", target_id, a.concept_id)
+            continue
+        if a.concept_id in written:
+            continue
+        written.add(a.concept_id)
+        session.add(
+            Classification(
+                target_kind=target_kind,
+                target_id=target_id,
+                concept_id=a.concept_id,
+                score=float(a.score),
+                method=method,
+                explanation={"evidence": list(a.evidence)},
+            )
+        )
+    return len(written)
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,12 @@
 """Load the packaged taxonomy into the database tables (idempotent upsert).
 
 The referential in memory (``taxonomy.referential``) is the source; the ``concept_schemes`` and
-``concepts`` tables are its curatable copy, used by the API, facets and SKOS export. Running the loader
-again updates labels and adds new concepts without duplicating anything.
+``concepts`` tables are its curatable copy, used by the API, facets and SKOS export, and the source of
+the running referential (``taxonomy.live.DatabaseReferential``). Running the loader again updates labels
+and adds new concepts without duplicating anything; label sets are compared whatever their order
+(``taxonomy.labels``), so a database that went through a SKOS export and import reports no change. When
+it changes something (or the database was never stamped) it bumps the taxonomy version in the same
+transaction.
 """
 
 from __future__ import annotations
@@ -10,13 +14,23 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from taxonomy.labels import same_labels
 from taxonomy.models import Concept as ConceptRow
 from taxonomy.models import ConceptScheme
 from taxonomy.referential import SCHEMES, Concept, Referential
+from taxonomy.version import bump_version, current_version
 
 __all__ = ["LOAD_ORDER", "concept_fields", "load_taxonomy"]
 
 LOAD_ORDER = ("naf", "region", "country", "doctype")  # countries point at regions
+_LABEL_SETS = ("alt_labels", "hidden_labels")
+
+
+def _differs(row: ConceptRow, key: str, value: object) -> bool:
+    current = getattr(row, key)
+    if key in _LABEL_SETS:
+        return not same_labels(current, value)  # type: ignore[arg-type]
+    return bool(current != value)
 
 
 def concept_fields(c: Concept) -> dict[str, object]:
@@ -40,17 +54,26 @@ def concept_fields(c: Concept) -> dict[str, object]:
 
 
 def load_taxonomy(session: Session, referential: Referential | None = None) -> dict[str, int]:
-    """Upsert every scheme and concept; returns the number of concepts per scheme (and changes)."""
+    """Upsert every scheme and concept; returns the number of concepts per scheme (and changes).
+
+    ``created`` and ``updated`` count concepts actually added or modified; the taxonomy version is
+    bumped when anything changed (schemes included) or no version was stamped yet.
+    """
     ref = referential or Referential.load()
     existing_schemes = {s.id: s for s in session.scalars(select(ConceptScheme))}
+    schemes_changed = False
     for info in SCHEMES.values():
         scheme_row = existing_schemes.get(info.id)
+        values = {"uri": info.uri, "label_fr": info.label_fr, "label_en": info.label_en,
+                  "version": info.version}
         if scheme_row is None:
-            session.add(ConceptScheme(id=info.id, uri=info.uri, label_fr=info.label_fr,
-                                      label_en=info.label_en, version=info.version))
-        else:
-            scheme_row.uri, scheme_row.label_fr = info.uri, info.label_fr
-            scheme_row.label_en, scheme_row.version = info.label_en, info.version
+            session.add(ConceptScheme(id=info.id, **values))
+            schemes_changed = True
+            continue
+        for attr, wanted in values.items():
+            if getattr(scheme_row, attr) != wanted:
+                setattr(scheme_row, attr, wanted)
+                schemes_changed = True
     session.flush()
     existing = {c.id: c for c in session.scalars(select(ConceptRow))}
     counts: dict[str, int] = {}
@@ -66,7 +89,7 @@ def load_taxonomy(session: Session, referential: Referential | None = None) -> d
             else:
                 changed = False
                 for key, value in fields.items():
-                    if getattr(row, key) != value:
+                    if _differs(row, key, value):
                         setattr(row, key, value)
                         changed = True
                 updated += changed
@@ -74,4 +97,6 @@ def load_taxonomy(session: Session, referential: Referential | None = None) -> d
         session.flush()
     counts["created"] = created
     counts["updated"] = updated
+    if created or updated or schemes_changed or current_version(session) is None:
+        bump_version(session)
     return counts

@@ -53,3 +53,18 @@ class Classification(Base):
     method: Mapped[str] = mapped_column(String(16), default="rule")  # rule, model, similarity, curator
     explanation: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class TaxonomyState(Base):
+    """One row: the taxonomy's version, bumped in the transaction of every write to schemes or concepts.
+
+    Every process compares it with the version its in-memory referential was built from
+    (``taxonomy.live.DatabaseReferential``), so an edit made anywhere reaches classification and search
+    labels without a restart; one indexed single-row read is cheap enough to do every second.
+    """
+
+    __tablename__ = "taxonomy_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)  # always 1
+    version: Mapped[int] = mapped_column(default=0)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

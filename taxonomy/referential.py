@@ -1,10 +1,11 @@
 """The shared referential: NAF/NACE sectors, countries, M49 zones and document types, in memory.
 
 ``Referential.load()`` reads the package data files under ``taxonomy/data`` (built by
-``scripts/build_taxonomy.py``) once per process. Concept ids are ``naf:A`` (section), ``naf:01``
-(division), ``naf:01.1`` (group), ``naf:01.11`` (class), ``naf:01.11Z`` (sous-classe), ``country:DE``
-(ISO alpha-2), ``region:150`` (UN M49 code) and ``doctype:quote_template``. The database copy of the
-taxonomy (``taxonomy.loader``) is filled from this same data.
+``scripts/build_taxonomy.py``) once per process; ``Referential.from_database(session)`` builds the same
+from the database tables, which the running product uses (``taxonomy.live``). Concept ids are
+``naf:A`` (section), ``naf:01`` (division), ``naf:01.1`` (group), ``naf:01.11`` (class), ``naf:01.11Z``
+(sous-classe), ``country:DE`` (ISO alpha-2), ``region:150`` (UN M49 code) and ``doctype:quote_template``.
+The database copy of the taxonomy (``taxonomy.loader``) is seeded from this same data.
 """
 
 from __future__ import annotations
@@ -15,9 +16,14 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from taxonomy.text import norm_key
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from taxonomy.lemmas import Lemmatise
 
 __all__ = ["DATA_DIR", "SCHEMES", "Concept", "Referential", "SchemeInfo"]
 
@@ -145,8 +151,15 @@ class Referential:
         lemmas = json.loads((DATA_DIR / "lemmas.json").read_text(encoding="utf-8"))
         return cls(concepts, lemmas)
 
+    @classmethod
+    def from_database(cls, session: Session, *, lemmatise: Lemmatise | None = None) -> Referential:
+        """A fresh referential of the ``concepts`` table (see ``taxonomy.dbref``); empty if not seeded."""
+        from taxonomy.dbref import referential_from_database
+
+        return referential_from_database(session, lemmatise=lemmatise)
+
     def _index_names(self, c: Concept) -> None:
-        names = self._names[c.scheme]
+        names = self._names.setdefault(c.scheme, {})
         keys = [c.notation, c.label_fr, c.label_en, *c.alt_labels_fr, *c.alt_labels_en]
         if c.scheme == "country":
             keys += [c.extra.get("alpha3", ""), c.extra.get("numeric", ""), *c.hidden_labels_fr,
@@ -157,6 +170,9 @@ class Referential:
                 names[k] = c.id
 
     # ----------------------------------------------------------------- lookup
+    def __len__(self) -> int:
+        return len(self._by_id)
+
     def __contains__(self, concept_id: object) -> bool:
         return concept_id in self._by_id
 

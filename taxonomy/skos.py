@@ -4,11 +4,14 @@ Each scheme is a ``skos:ConceptScheme``; each concept a ``skos:Concept`` with ``
 ``skos:prefLabel``/``altLabel``/``hiddenLabel`` in ``@fr`` and ``@en``, ``skos:definition``,
 ``skos:scopeNote``, ``skos:broader``/``skos:narrower``, ``skos:inScheme`` and ``skos:topConceptOf``.
 Concept URIs are ``<scheme uri>/<notation>``; the project's concept id and level travel in
-``tfe:conceptId`` and ``tfe:level`` so that an import restores exactly what was exported.
+``tfe:conceptId``, ``tfe:level`` and ``tfe:extra`` (JSON: ISO codes, M49 zones, demonyms) so that an
+import restores exactly what was exported, even into an empty database. Labels are
+sets in SKOS, so the import compares them as sets and keeps the stored order (``taxonomy.labels``).
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +19,10 @@ from rdflib import RDF, SKOS, Graph, Literal, Namespace, URIRef
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from taxonomy.labels import merge_labels
 from taxonomy.models import Concept as ConceptRow
 from taxonomy.models import ConceptScheme
+from taxonomy.version import bump_version
 
 __all__ = ["TFE", "export_turtle", "import_turtle"]
 
@@ -66,6 +71,9 @@ def export_turtle(session: Session, path: str | Path) -> int:
         note = (c.extra or {}).get("scope_note_en")
         if note:
             g.add((node, SKOS.scopeNote, Literal(str(note), lang="en")))
+        extra = {k: v for k, v in (c.extra or {}).items() if k != "scope_note_en"}
+        if extra:
+            g.add((node, TFE.extra, Literal(json.dumps(extra, ensure_ascii=False, sort_keys=True))))
         if c.broader_id and c.broader_id in uris:
             g.add((node, SKOS.broader, uris[c.broader_id]))
             g.add((uris[c.broader_id], SKOS.narrower, node))
@@ -86,25 +94,56 @@ def _lang_values(g: Graph, node: URIRef, prop: URIRef) -> dict[str, list[str]]:
     return {k: sorted(v) for k, v in out.items()}
 
 
-def import_turtle(session: Session, path: str | Path) -> dict[str, int]:
-    """Read a SKOS Turtle file and upsert its schemes and concepts; returns counts."""
-    g = Graph()
-    g.parse(str(path), format="turtle")
-    scheme_ids: dict[URIRef, str] = {}
-    counts = {"schemes": 0, "concepts": 0, "created": 0, "updated": 0}
+def _with_note(extra: dict[str, Any] | None, note: str) -> dict[str, Any]:
+    """``extra`` with the scope note the file gives (none in the file: none kept)."""
+    out = {k: v for k, v in (extra or {}).items() if k != "scope_note_en"}
+    if note:
+        out["scope_note_en"] = note
+    return out
+
+
+def _extra(g: Graph, node: URIRef) -> dict[str, Any] | None:
+    """The ``tfe:extra`` JSON of a concept; ``None`` when the file has none (a foreign SKOS file)."""
+    raw = g.value(node, TFE.extra)
+    if raw is None:
+        return None
+    try:
+        value = json.loads(str(raw))
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _parse_schemes(g: Graph) -> dict[URIRef, dict[str, str]]:
+    out: dict[URIRef, dict[str, str]] = {}
     for node in g.subjects(RDF.type, SKOS.ConceptScheme):
         assert isinstance(node, URIRef)
         sid = str(g.value(node, TFE.schemeId) or str(node).rstrip("/").rsplit("/", 1)[-1])
         labels = _lang_values(g, node, SKOS.prefLabel)
-        scheme_row = session.get(ConceptScheme, sid) or ConceptScheme(id=sid)
-        scheme_row.uri = str(node)
-        scheme_row.label_fr = (labels.get("fr") or [sid])[0]
-        scheme_row.label_en = (labels.get("en") or labels.get("fr") or [sid])[0]
-        scheme_row.version = str(g.value(node, TFE.version) or "1")
-        session.add(scheme_row)
-        scheme_ids[node] = sid
-        counts["schemes"] += 1
+        out[node] = {"id": sid, "uri": str(node), "label_fr": (labels.get("fr") or [sid])[0],
+                     "label_en": (labels.get("en") or labels.get("fr") or [sid])[0],
+                     "version": str(g.value(node, TFE.version) or "1")}
+    return out
+
+
+def _upsert_schemes(session: Session, schemes: dict[URIRef, dict[str, str]]) -> bool:
+    """Create or update the scheme rows; whether anything changed."""
+    changed = False
+    for values in schemes.values():
+        row = session.get(ConceptScheme, values["id"])
+        if row is None:
+            session.add(ConceptScheme(**values))
+            changed = True
+            continue
+        for key, value in values.items():
+            if getattr(row, key) != value:
+                setattr(row, key, value)
+                changed = True
     session.flush()
+    return changed
+
+
+def _parse_concepts(g: Graph, scheme_ids: dict[URIRef, str]) -> list[dict[str, Any]]:
     parsed: list[dict[str, Any]] = []
     ids: dict[URIRef, str] = {}
     for node in g.subjects(RDF.type, SKOS.Concept):
@@ -130,37 +169,66 @@ def import_turtle(session: Session, path: str | Path) -> dict[str, int]:
             hidden_labels=_lang_values(g, node, SKOS.hiddenLabel),
             definition_fr=(definition.get("fr") or [""])[0], definition_en=(definition.get("en") or [""])[0],
             broader_id=ids.get(broader) if isinstance(broader, URIRef) else None,
-            deprecated=bool(g.value(node, TFE.deprecated)), scope_note=(note.get("en") or [""])[0])
-    depth = {p["id"]: p["broader_id"] for p in parsed}
+            deprecated=bool(g.value(node, TFE.deprecated)), scope_note=(note.get("en") or [""])[0],
+            extra=_extra(g, node))
+    return parsed
 
-    def _depth(cid: str) -> int:
+
+def _by_depth(parsed: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Broader concepts first, so foreign keys resolve whatever the flush order."""
+    parent = {p["id"]: p["broader_id"] for p in parsed}
+
+    def depth(cid: str) -> int:
         n, seen = 0, set()
         current: str | None = cid
-        while current and depth.get(current) and current not in seen:
+        while current and parent.get(current) and current not in seen:
             seen.add(current)
-            current = depth[current]
+            current = parent[current]
             n += 1
         return n
 
-    for item in sorted(parsed, key=lambda p: _depth(p["id"])):
-        row = session.get(ConceptRow, item["id"])
-        fields = {k: item[k] for k in ("scheme_id", "notation", "level", "pref_label_fr", "pref_label_en",
-                                       "alt_labels", "hidden_labels", "definition_fr", "definition_en",
-                                       "broader_id", "deprecated")}
-        if row is None:
-            row = ConceptRow(id=item["id"], extra={}, **fields)
-            session.add(row)
-            counts["created"] += 1
-        else:
-            old_hidden = {k: sorted(v) for k, v in (row.hidden_labels or {}).items()}
-            old_alt = {k: sorted(v) for k, v in (row.alt_labels or {}).items()}
-            before = {k: getattr(row, k) for k in fields}
-            before |= {"hidden_labels": old_hidden, "alt_labels": old_alt}
-            for k, v in fields.items():
-                setattr(row, k, v)
-            counts["updated"] += before != fields
-        if item["scope_note"]:
-            row.extra = {**(row.extra or {}), "scope_note_en": item["scope_note"]}
+    return sorted(parsed, key=lambda p: depth(p["id"]))
+
+
+_FIELDS = ("scheme_id", "notation", "level", "pref_label_fr", "pref_label_en", "alt_labels", "hidden_labels",
+           "definition_fr", "definition_en", "broader_id", "deprecated")
+
+
+def import_turtle(session: Session, path: str | Path) -> dict[str, int]:
+    """Read a SKOS Turtle file and upsert its schemes and concepts; returns counts.
+
+    ``created``, ``updated`` and ``unchanged`` count concepts by what the import really did to their
+    rows: label sets equal to the stored ones (in any order) keep the stored order and count as
+    unchanged, so ``export`` then ``import`` reports and does nothing. Any change bumps the taxonomy
+    version in the caller's transaction.
+    """
+    g = Graph()
+    g.parse(str(path), format="turtle")
+    schemes = _parse_schemes(g)
+    changed = _upsert_schemes(session, schemes)
+    parsed = _parse_concepts(g, {node: v["id"] for node, v in schemes.items()})
+    counts = {"schemes": len(schemes), "concepts": 0, "created": 0, "updated": 0, "unchanged": 0}
+    existing = {r.id: r for r in session.scalars(select(ConceptRow))}
+    for item in _by_depth(parsed):
+        row = existing.get(item["id"])
+        fields = {k: item[k] for k in _FIELDS}
         counts["concepts"] += 1
+        if row is None:
+            extra = _with_note(item["extra"], item["scope_note"])
+            session.add(ConceptRow(id=item["id"], extra=extra, **fields))
+            counts["created"] += 1
+            continue
+        fields["alt_labels"] = merge_labels(row.alt_labels, fields["alt_labels"])
+        fields["hidden_labels"] = merge_labels(row.hidden_labels, fields["hidden_labels"])
+        extra = row.extra if item["extra"] is None else item["extra"]
+        fields["extra"] = _with_note(extra, item["scope_note"])
+        row_changed = False
+        for k, v in fields.items():
+            if getattr(row, k) != v:
+                setattr(row, k, v)
+                row_changed = True
+        counts["updated" if row_changed else "unchanged"] += 1
     session.flush()
+    if changed or counts["created"] or counts["updated"]:
+        bump_version(session)
     return counts
