@@ -1,18 +1,23 @@
 """The one error hierarchy of tfe. ``tfe.app.web.errors`` maps it to HTTP; the CLI to one-line messages.
 
-::
+Every class carries a stable machine-readable ``code`` (the ``error.code`` of an API answer) and the
+``http_status`` it is answered with; the status is the class's, never chosen at the raise site::
 
-    TfeError                      base; ``code`` is a stable machine-readable string
-    ├── ConfigurationError        settings or environment unusable
-    ├── NotFoundError             unknown id (HTTP 404)
-    ├── ValidationError           bad input from a user (HTTP 400/422)
-    │   └── UnsupportedInputError file type or content we cannot take (HTTP 415)
-    ├── TooLargeError             over a configured size cap (HTTP 413)
-    ├── AuthenticationError       no or bad credentials (HTTP 401)
-    ├── PermissionDeniedError     authenticated but out of scope (HTTP 403)
-    ├── ConflictError             duplicate or state clash (HTTP 409)
-    ├── ExtractionError           the extractor could not read a file (recorded as failed)
-    └── BackendError              search backend or other adapter failed (HTTP 503)
+    TfeError                       error               500  base; never raised itself
+    ├── ConfigurationError         configuration       500  settings or environment unusable
+    ├── ValidationError            invalid             400  bad input from a user (parameter, body, file)
+    │   └── UnsupportedInputError  unsupported         415  file type or content we do not take
+    ├── ExtractionError            extraction_failed   422  a file was accepted but no text could be read
+    ├── TooLargeError              too_large           413  over a configured size cap
+    ├── AuthenticationError        unauthenticated     401  no or bad credentials
+    ├── PermissionDeniedError      forbidden           403  authenticated but role too low, CSRF missing
+    ├── NotFoundError              not_found           404  unknown id, or one outside the caller's scope
+    ├── ConflictError              conflict            409  duplicate or state clash
+    └── BackendError               backend_unavailable 503  search backend or other adapter failed
+
+Packages may refine a class here for their own use; ``ingest.errors.IngestError`` (``ingest_failed``,
+422) is such a refinement of ``TfeError``: the ingestion runner catches it and records the reason per
+input, so it never reaches an HTTP client.
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ __all__ = [
 
 
 class TfeError(Exception):
-    """Base of every error tfe raises on purpose."""
+    """Base of every error tfe raises on purpose: a readable ``message``, a stable ``code``, a status."""
 
     code = "error"
     http_status = 500
@@ -44,50 +49,70 @@ class TfeError(Exception):
 
 
 class ConfigurationError(TfeError):
+    """Settings or environment unusable (missing file, bad URL, default secret in production)."""
+
     code = "configuration"
     http_status = 500
 
 
-class NotFoundError(TfeError):
-    code = "not_found"
-    http_status = 404
-
-
 class ValidationError(TfeError):
+    """Bad input from a user: a parameter out of range, an unknown facet value, a malformed body."""
+
     code = "invalid"
     http_status = 400
 
 
 class UnsupportedInputError(ValidationError):
+    """A file we do not take: empty, executable, archive, or a type outside the upload allow-list."""
+
     code = "unsupported"
     http_status = 415
 
 
+class ExtractionError(TfeError):
+    """A file passed screening but no text could be read from it (corrupt, encrypted, image only)."""
+
+    code = "extraction_failed"
+    http_status = 422
+
+
 class TooLargeError(TfeError):
+    """Over a configured size cap (upload, feed, file)."""
+
     code = "too_large"
     http_status = 413
 
 
 class AuthenticationError(TfeError):
+    """No or bad credentials (token, session, password)."""
+
     code = "unauthenticated"
     http_status = 401
 
 
 class PermissionDeniedError(TfeError):
+    """Authenticated, but the role is too low or the CSRF token of a cookie session is missing."""
+
     code = "forbidden"
     http_status = 403
 
 
+class NotFoundError(TfeError):
+    """Unknown id, or one outside the caller's scope (reported alike so that ids do not leak)."""
+
+    code = "not_found"
+    http_status = 404
+
+
 class ConflictError(TfeError):
+    """Duplicate or state clash (a user with that e-mail already exists)."""
+
     code = "conflict"
     http_status = 409
 
 
-class ExtractionError(TfeError):
-    code = "extraction_failed"
-    http_status = 422
-
-
 class BackendError(TfeError):
+    """The search backend or another adapter failed (index locked, service unreachable)."""
+
     code = "backend_unavailable"
     http_status = 503

@@ -22,7 +22,9 @@ from tfe.core.security.throttle import LoginThrottle
 API_DESCRIPTION = """Team France Export knowledge platform: documents (GED) and economic watch (veille).
 
 Authenticate with `Authorization: Bearer <token>` (tokens from `tfe token create`) or the session cookie
-set by `/login`. Errors are `{"error": {"code": ..., "message": ...}}`.
+set by `/login` (with `X-CSRF-Token` on unsafe methods). Every error is `{"error": {"code": ..., "message":
+...}}` (`ErrorPublic`) with the status each operation lists; a bad parameter or body is 400 `invalid`, never
+FastAPI's 422 (422 is `extraction_failed` on upload only).
 """
 
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")

@@ -4,13 +4,18 @@ JSON everywhere under ``/api`` (and for any client that does not ask for HTML)::
 
     {"error": {"code": "<stable code>", "message": "<readable message>"}}
 
-- ``TfeError`` → its ``http_status`` and ``code``;
-- ``RequestValidationError`` → 400 ``invalid`` with the offending parameters named;
+- ``TfeError`` → its ``http_status`` and ``code`` (the table in ``tfe.core.errors``); routes raise, never
+  build an error body themselves;
+- ``RequestValidationError`` (FastAPI's own parameter and body checks) → 400 ``invalid`` with the offending
+  parameters named, not FastAPI's 422 ``{"detail": [...]}``;
 - ``HTTPException`` (unknown route, wrong method, body limit) → its status, code from the status;
 - anything else → 500 ``internal`` (the traceback goes to the server log only).
 
 Page requests (browsers asking for ``text/html`` outside ``/api``) get a French HTML error page, and
 ``LoginRequired`` becomes a redirect to ``/login?next=...``.
+
+``error_responses(...)`` documents the same mapping in ``/openapi.json``: each route names the statuses
+it can answer and gets the ``ErrorPublic`` schema and the codes for each.
 """
 
 from __future__ import annotations
@@ -25,7 +30,9 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tfe.app.web.deps import LoginRequired
+from tfe.app.web.schemas.errors import ErrorPublic
 from tfe.app.web.templating import templates
+from tfe.core import errors as core_errors
 from tfe.core.errors import TfeError
 
 log = logging.getLogger(__name__)
@@ -57,7 +64,53 @@ _FRENCH_TITLES = {
 }
 
 
+_WHEN = {
+    400: "Invalid parameter or body (FastAPI's request validation is answered here too, never as 422)",
+    401: "No or bad bearer token, or no signed-in session",
+    403: "Role too low, or the CSRF token of a cookie session is missing",
+    404: "Unknown id, or outside the caller's scope (existence is not disclosed)",
+    409: "Conflicts with the current state",
+    413: "Upload above the size limit",
+    415: "Empty file or a type we do not ingest",
+    422: "The file could not be read (corrupt, encrypted, no text)",
+    429: "Too many attempts; retry later",
+    503: "A backend is unavailable",
+}
+
+
+def codes_for(status: int) -> list[str]:
+    """The stable codes an answer with ``status`` may carry: the error tree's, then the HTTP layer's."""
+    tree = (getattr(core_errors, name) for name in core_errors.__all__)
+    codes = sorted({c.code for c in tree if c.http_status == status})
+    http_code = _STATUS_CODES.get(status)
+    if http_code and http_code not in codes and status != 422:  # FastAPI's 422 is answered as 400
+        codes.append(http_code)
+    return codes
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for the error statuses a route answers, each with the error body schema.
+
+    ``default`` (500 ``internal``) is always added: it is true of every route, and it keeps FastAPI from
+    documenting its own 422 validation body, which ``install_error_handlers`` answers as 400 instead.
+    """
+    responses: dict[int | str, dict[str, Any]] = {}
+    for status in statuses:
+        codes = codes_for(status)
+        responses[status] = {
+            "model": ErrorPublic,
+            "description": f"{_WHEN[status]}; code {', '.join(f'`{c}`' for c in codes)}",
+            "content": {"application/json": {"example": error_body(codes[0], _WHEN[status])}},
+        }
+    responses["default"] = {
+        "model": ErrorPublic,
+        "description": "Unexpected server error; code `internal` (details in the server log only)",
+    }
+    return responses
+
+
 def error_body(code: str, message: str) -> dict[str, Any]:
+    """The JSON error body (``ErrorPublic``)."""
     return {"error": {"code": code, "message": message}}
 
 

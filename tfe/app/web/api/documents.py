@@ -3,24 +3,25 @@
 from __future__ import annotations
 
 import unicodedata
-from typing import Annotated, Any, Literal
+from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, File, Form, Path, UploadFile
-from fastapi.responses import JSONResponse, Response
+from fastapi import APIRouter, Form, Path, Query, UploadFile
+from fastapi.responses import Response
 
 from ged import documents as ged_documents
 from ged.documents import download_document
 from tfe.app.web.deps import BlobStoreDep, CurrentUser, RuntimeDep, ScopeDep, SessionDep
-from tfe.app.web.errors import error_body
+from tfe.app.web.errors import error_responses
+from tfe.app.web.schemas.documents import DocumentCreate, DocumentPublic, DocumentUploadPublic
 from tfe.app.web.uploads import check_upload
-from tfe.core.errors import PermissionDeniedError, TooLargeError
+from tfe.core.errors import ExtractionError, PermissionDeniedError, TooLargeError
 
 router = APIRouter(prefix="/api/documents", tags=["documents"])
 
-Visibility = Literal["private", "organisation", "network", "public"]
 DocId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 UPLOAD_ROLES = frozenset({"contributor", "curator", "admin"})
+MAX_VERSION = 1_000_000  # far above any real history, far below SQLite's 64-bit integers
 _CHUNK = 1024 * 1024
 
 
@@ -40,39 +41,47 @@ def _read_capped(upload: UploadFile, limit: int) -> bytes:
     "",
     summary="Upload a document (ingested, classified and indexed at once)",
     status_code=201,
-    responses={200: {"description": "Duplicate of an existing document"}, 413: {}, 415: {}, 422: {}},
+    responses={
+        200: {"model": DocumentUploadPublic, "description": "Duplicate of an existing document"},
+        **error_responses(400, 401, 403, 413, 415, 422),
+    },
 )
 def upload_document(
     runtime: RuntimeDep,
     session: SessionDep,
     user: CurrentUser,
-    file: Annotated[UploadFile, File(description="The document (PDF, office, text, HTML, e-mail)")],
-    visibility: Annotated[Visibility, Form()] = "organisation",
-    doc_type: Annotated[str | None, Form(max_length=64, description="Document type concept id")] = None,
-) -> JSONResponse:
+    form: Annotated[DocumentCreate, Form(media_type="multipart/form-data")],
+    response: Response,
+) -> DocumentUploadPublic:
     if user.role not in UPLOAD_ROLES:
         raise PermissionDeniedError("uploading needs the contributor, curator or admin role")
-    data = _read_capped(file, min(runtime.settings.max_upload_bytes, runtime.settings.max_file_bytes))
-    filename = check_upload(file.filename or "", data[:2048], len(data))
+    data = _read_capped(form.file, min(runtime.settings.max_upload_bytes, runtime.settings.max_file_bytes))
+    filename = check_upload(form.file.filename or "", data[:2048], len(data))
     result = runtime.documents.upload(
-        user, filename=filename, data=data, visibility=visibility, doc_type=doc_type or None, channel="api"
+        user,
+        filename=filename,
+        data=data,
+        visibility=form.visibility,
+        doc_type=form.doc_type or None,
+        channel="api",
     )
-    status = result.status
-    if status == "failed":
-        message = f"{filename}: {result.reason or 'the file could not be read'}"
-        return JSONResponse(error_body("extraction_failed", message), status_code=422)
-    body = result.as_dict()
-    if body.get("id"):
-        body["url"] = f"/api/documents/{body['id']}"
-    return JSONResponse(body, status_code=201 if status == "ok" else 200)
+    if result.status == "failed":
+        raise ExtractionError(f"{filename}: {result.reason or 'the file could not be read'}")
+    if result.status == "duplicate":
+        response.status_code = 200
+    url = f"/api/documents/{result.id}" if result.id else None
+    return DocumentUploadPublic.model_validate({**result.as_dict(), "url": url})
 
 
-@router.get("/{doc_id}", summary="Document metadata, classifications and versions")
-def read_document(doc_id: DocId, session: SessionDep, user: CurrentUser, scope: ScopeDep) -> dict[str, Any]:
+@router.get(
+    "/{doc_id}",
+    summary="Document metadata, classifications and versions",
+    responses=error_responses(400, 401, 404),
+)
+def read_document(doc_id: DocId, session: SessionDep, user: CurrentUser, scope: ScopeDep) -> DocumentPublic:
     view = ged_documents.read_document(session, doc_id, scope, channel="api")
-    body = view.as_dict()
-    body["content_url"] = f"/api/documents/{doc_id}/content"
-    return body
+    content_url = f"/api/documents/{doc_id}/content"
+    return DocumentPublic.model_validate({**view.as_dict(), "content_url": content_url})
 
 
 def _content_disposition(filename: str) -> str:
@@ -85,7 +94,13 @@ def _content_disposition(filename: str) -> str:
     "/{doc_id}/content",
     summary="The original file (latest version unless ?version=N)",
     response_class=Response,
-    responses={200: {"content": {"application/octet-stream": {}}}},
+    responses={
+        200: {
+            "description": "The original bytes, with the stored media type",
+            "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+        },
+        **error_responses(400, 401, 404),
+    },
 )
 def download_content(
     doc_id: DocId,
@@ -93,7 +108,9 @@ def download_content(
     user: CurrentUser,
     scope: ScopeDep,
     blobs: BlobStoreDep,
-    version: int | None = None,
+    version: Annotated[
+        int | None, Query(ge=1, le=MAX_VERSION, description="Version number (latest when absent)")
+    ] = None,
 ) -> Response:
     data, mime, filename = download_document(session, blobs, doc_id, scope, channel="api", version=version)
     headers = {

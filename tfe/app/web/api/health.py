@@ -4,23 +4,28 @@ from __future__ import annotations
 
 import logging
 
-from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Response
 from sqlalchemy import text
 
 from tfe.app.web.deps import RuntimeDep
+from tfe.app.web.schemas.health import HealthPublic
 
 log = logging.getLogger(__name__)
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz", summary="Liveness and database check")
-def healthz(runtime: RuntimeDep) -> JSONResponse:
+@router.get(
+    "/healthz",
+    summary="Liveness and database check",
+    responses={503: {"model": HealthPublic, "description": "The database does not answer"}},
+)
+def healthz(runtime: RuntimeDep, response: Response) -> HealthPublic:
     try:
         with runtime.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
     except Exception as exc:  # report, do not raise: a health probe must always answer
         log.warning("health check: database unreachable error=%s", type(exc).__name__)
-        return JSONResponse({"status": "degraded", "db": "error"}, status_code=503)
-    return JSONResponse({"status": "ok", "db": "ok"})
+        response.status_code = 503
+        return HealthPublic(status="degraded", db="error")
+    return HealthPublic(status="ok", db="ok")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path
 
 from tfe.app.web.deps import ScopeDep, SessionDep
+from tfe.app.web.errors import error_responses
+from tfe.app.web.schemas.items import ItemPublic
 from veille.items import read_item
 
 router = APIRouter(prefix="/api/items", tags=["watch"])
@@ -14,6 +16,10 @@ router = APIRouter(prefix="/api/items", tags=["watch"])
 ItemId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 
 
-@router.get("/{item_id}", summary="Watch item, its source and classifications")
-def get_item(item_id: ItemId, session: SessionDep, scope: ScopeDep) -> dict[str, Any]:
-    return read_item(session, item_id, scope, channel="api").as_dict()
+@router.get(
+    "/{item_id}",
+    summary="Watch item, its source and classifications",
+    responses=error_responses(400, 401, 404),
+)
+def get_item(item_id: ItemId, session: SessionDep, scope: ScopeDep) -> ItemPublic:
+    return ItemPublic.model_validate(read_item(session, item_id, scope, channel="api").as_dict())

@@ -2,44 +2,35 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 
 from search.service import SearchParams
 from tfe.app.web.deps import CurrentUser, RuntimeDep, ScopeDep, SessionDep
+from tfe.app.web.errors import error_responses
+from tfe.app.web.schemas.search import SearchQuery, SearchResultsPublic
 from tfe.core.security.audit import Actor
 
 router = APIRouter(prefix="/api/search", tags=["search"])
 
-Mode = Literal["hybrid", "bm25", "vector"]
 
-
-@router.get("", summary="Search documents and watch items")
+@router.get("", summary="Search documents and watch items", responses=error_responses(400, 401))
 def search(
     runtime: RuntimeDep,
     session: SessionDep,
     user: CurrentUser,
     scope: ScopeDep,
-    q: Annotated[str, Query(max_length=500, description="Free text (French or English)")] = "",
-    sector: Annotated[
-        list[str] | None, Query(description="Sector concept ids or NAF codes (repeatable)")
-    ] = None,
-    country: Annotated[
-        list[str] | None, Query(description="Country concept ids or ISO codes (repeatable)")
-    ] = None,
-    type: Annotated[list[str] | None, Query(description="Document type concept ids (repeatable)")] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 10,
-    offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
-    mode: Mode = "hybrid",
-) -> dict[str, Any]:
+    query: Annotated[SearchQuery, Query()],
+) -> SearchResultsPublic:
     params = SearchParams(
-        q=q,
-        sector=tuple(sector or ()),
-        country=tuple(country or ()),
-        type=tuple(type or ()),
-        limit=limit,
-        offset=offset,
-        mode=mode,
+        q=query.q,
+        sector=tuple(query.sector),
+        country=tuple(query.country),
+        type=tuple(query.type),
+        limit=query.limit,
+        offset=query.offset,
+        mode=query.mode,
     )
-    return runtime.search_service.run(session, scope, Actor.of_user(user, "api"), params)
+    result = runtime.search_service.run(session, scope, Actor.of_user(user, "api"), params)
+    return SearchResultsPublic.model_validate(result)

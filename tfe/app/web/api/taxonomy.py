@@ -9,15 +9,19 @@ from sqlalchemy import func, or_, select
 
 from taxonomy.models import Concept, ConceptScheme
 from tfe.app.web.deps import CurrentUser, SessionDep
+from tfe.app.web.errors import error_responses
+from tfe.app.web.schemas.taxonomy import ConceptsPublic, SchemesPublic
 from tfe.core.errors import NotFoundError
 from tfe.core.security import audit
 from tfe.core.security.audit import Actor
 
 router = APIRouter(prefix="/api/taxonomy", tags=["taxonomy"])
 
+MAX_OFFSET = 100_000  # far above any scheme's size, far below SQLite's 64-bit integers
 
-@router.get("/schemes", summary="Concept schemes with their concept counts")
-def list_schemes(session: SessionDep, user: CurrentUser) -> dict[str, Any]:
+
+@router.get("/schemes", summary="Concept schemes with their concept counts", responses=error_responses(401))
+def list_schemes(session: SessionDep, user: CurrentUser) -> SchemesPublic:
     counts = dict(session.execute(select(Concept.scheme_id, func.count()).group_by(Concept.scheme_id)).all())
     schemes = session.scalars(select(ConceptScheme).order_by(ConceptScheme.id))
     items = [
@@ -32,10 +36,15 @@ def list_schemes(session: SessionDep, user: CurrentUser) -> dict[str, Any]:
         for s in schemes
     ]
     audit.record(session, "taxonomy.read", Actor.of_user(user, "api"), target_kind="scheme")
-    return {"total": len(items), "items": items}
+    return SchemesPublic.model_validate({"total": len(items), "items": items})
 
 
-@router.get("/concepts", summary="Concepts of a scheme, optionally matching a label or notation")
+@router.get(
+    "/concepts",
+    summary="Concepts of a scheme, optionally matching a label or notation",
+    response_model=ConceptsPublic,
+    responses=error_responses(400, 401, 404),
+)
 def list_concepts(
     session: SessionDep,
     user: CurrentUser,
@@ -44,7 +53,7 @@ def list_concepts(
     ] = None,
     q: Annotated[str | None, Query(max_length=200, description="Substring of a label or notation")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> dict[str, Any]:
     stmt = select(Concept)
     if scheme:

@@ -1,0 +1,251 @@
+"""Real answers of every route, on a real installation, match what ``/openapi.json`` documents for them.
+
+Each case calls a route and validates the body against the schema documented for that operation and
+status (JSON Schema 2020-12, with undocumented keys refused); together the cases answer every documented
+status. The typed answers also keep the keys and values of the domain views they come from.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+import pytest
+from fastapi.testclient import TestClient
+from jsonschema import Draft202012Validator
+
+from ged import documents as ged_documents
+from ged.service import UploadResult
+from taxonomy.models import Classification
+from tests.web.conftest import MAX_UPLOAD, Installation
+from tfe.core.models import User
+from tfe.core.security import identity
+from veille.items import read_item
+from veille.models import Item, Source
+
+ITEM_ID = "item-contract"
+BIG = 2**63  # one past SQLite's largest integer (issue 12 defect 18)
+
+
+@pytest.fixture(scope="module")
+def spec(installation: Installation) -> dict[str, Any]:
+    body: dict[str, Any] = installation.client.get("/openapi.json").json()
+    return body
+
+
+@pytest.fixture(scope="module")
+def item_id(installation: Installation) -> str:
+    """One watch item of alpha's organisation, written straight into the tables (no feed fetch)."""
+    with installation.rt.session() as session:
+        source = Source(url="https://veille.example.org/contract.xml", title="Veille contrat")
+        session.add(source)
+        session.flush()
+        session.add(
+            Item(
+                id=ITEM_ID,
+                source_id=source.id,
+                url="https://veille.example.org/vins",
+                guid="contract-1",
+                title="Les vins français progressent en Allemagne",
+                summary="Export de vins vers l'Allemagne.",
+                text="Export de vins vers l'Allemagne.",
+                published_at=dt.datetime(2025, 1, 15, 8, 30),
+                language="fr",
+                content_hash="0" * 64,
+                org_id=installation.orgs["alpha"],
+                visibility="organisation",
+            )
+        )
+        session.add(
+            Classification(
+                target_kind="item",
+                target_id=ITEM_ID,
+                concept_id="country:DE",
+                score=0.8,
+                method="rule",
+                explanation={"evidence": ["Allemagne"]},
+            )
+        )
+    return ITEM_ID
+
+
+class _Answer(Protocol):
+    """What ``_check`` reads of a test client response."""
+
+    @property
+    def status_code(self) -> int: ...
+
+    @property
+    def text(self) -> str: ...
+
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+
+    def json(self) -> Any: ...
+
+
+def _strict(node: Any) -> Any:
+    """The schema with ``additionalProperties: false`` on every object that lists its properties."""
+    if isinstance(node, dict):
+        out = {k: _strict(v) for k, v in node.items()}
+        if "properties" in out and out.get("type") == "object":
+            out.setdefault("additionalProperties", False)
+        return out
+    if isinstance(node, list):
+        return [_strict(v) for v in node]
+    return node
+
+
+def _check(spec: dict[str, Any], method: str, path: str, response: _Answer) -> None:
+    status = str(response.status_code)
+    responses = spec["paths"][path][method]["responses"]
+    assert status in responses, f"{method.upper()} {path} answered undocumented {status}: {response.text}"
+    content = responses[status]["content"]
+    media = response.headers["content-type"].split(";")[0]
+    if media != "application/json":
+        assert path.endswith("/content") and "application/octet-stream" in content
+        return
+    schema = {
+        **content["application/json"]["schema"],
+        "components": _strict(copy.deepcopy(spec["components"])),
+    }
+    Draft202012Validator.check_schema(schema)
+    validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    errors = [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(response.json())]
+    assert not errors, f"{method.upper()} {path} {status}: {errors}"
+
+
+def _fake_upload(user: Any, **kwargs: Any) -> UploadResult:
+    outcomes = {
+        "neuf.txt": UploadResult("ok", "doc-contract", "Neuf", None),
+        "double.txt": UploadResult("duplicate", "doc-vins-de", "Le marché", "same content"),
+    }
+    return outcomes.get(kwargs["filename"], UploadResult("failed", None, None, "no text could be extracted"))
+
+
+def test_every_route_answers_what_it_documents(
+    installation: Installation,
+    client: TestClient,
+    spec: dict[str, Any],
+    item_id: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(installation.rt.documents, "upload", _fake_upload)
+    alice, reader = installation.auth("alice"), installation.auth("reader")
+
+    def upload(name: str, data: bytes, headers: dict[str, str]) -> dict[str, Any]:
+        return {"files": {"file": (name, data, "text/plain")}, "headers": headers}
+
+    cases: list[tuple[str, str, str, dict[str, Any]]] = [
+        ("get", "/healthz", "/healthz", {}),
+        ("get", "/api/search", "/api/search", {"params": {"q": "vins Allemagne"}, "headers": alice}),
+        ("get", "/api/search", "/api/search", {"params": {"q": "", "limit": 100}, "headers": alice}),
+        ("get", "/api/search", "/api/search", {"params": {"limit": 0}, "headers": alice}),
+        ("get", "/api/search", "/api/search", {"params": {"offset": BIG}, "headers": alice}),
+        ("get", "/api/search", "/api/search", {"params": {"sector": "naf:99.99.99"}, "headers": alice}),
+        ("get", "/api/search", "/api/search", {"params": {"q": "vins"}}),
+        ("post", "/api/documents", "/api/documents", upload("neuf.txt", b"Vins", alice)),
+        ("post", "/api/documents", "/api/documents", upload("double.txt", b"Vins", alice)),
+        ("post", "/api/documents", "/api/documents", upload("illisible.txt", b"Vins", alice)),
+        ("post", "/api/documents", "/api/documents", upload("a.exe", b"MZ\x90\x00", alice)),
+        ("post", "/api/documents", "/api/documents", upload("big.txt", b"a" * (MAX_UPLOAD + 10), alice)),
+        ("post", "/api/documents", "/api/documents", upload("a.txt", b"Vins", reader)),
+        ("post", "/api/documents", "/api/documents", upload("a.txt", b"Vins", {})),
+        ("post", "/api/documents", "/api/documents", {"data": {"visibility": "network"}, "headers": alice}),
+        ("get", "/api/documents/{doc_id}", "/api/documents/doc-vins-de", {"headers": alice}),
+        ("get", "/api/documents/{doc_id}", "/api/documents/doc-beta-secret", {"headers": alice}),
+        ("get", "/api/documents/{doc_id}", "/api/documents/bad id!", {"headers": alice}),
+        ("get", "/api/documents/{doc_id}", "/api/documents/doc-vins-de", {}),
+        ("get", "/api/documents/{doc_id}/content", "/api/documents/doc-vins-de/content", {"headers": alice}),
+        ("get", "/api/documents/{doc_id}/content", "/api/documents/nope/content", {"headers": alice}),
+        (
+            "get",
+            "/api/documents/{doc_id}/content",
+            "/api/documents/doc-vins-de/content",
+            {"params": {"version": BIG}, "headers": alice},
+        ),
+        ("get", "/api/documents/{doc_id}/content", "/api/documents/doc-vins-de/content", {}),
+        ("get", "/api/items/{item_id}", f"/api/items/{item_id}", {"headers": alice}),
+        ("get", "/api/items/{item_id}", f"/api/items/{item_id}", {"headers": installation.auth("bob")}),
+        ("get", "/api/items/{item_id}", "/api/items/bad id!", {"headers": alice}),
+        ("get", "/api/items/{item_id}", f"/api/items/{item_id}", {}),
+        ("get", "/api/taxonomy/schemes", "/api/taxonomy/schemes", {"headers": alice}),
+        ("get", "/api/taxonomy/schemes", "/api/taxonomy/schemes", {}),
+        (
+            "get",
+            "/api/taxonomy/concepts",
+            "/api/taxonomy/concepts",
+            {"params": {"limit": 5}, "headers": alice},
+        ),
+        (
+            "get",
+            "/api/taxonomy/concepts",
+            "/api/taxonomy/concepts",
+            {"params": {"scheme": "country", "q": "allem"}, "headers": alice},
+        ),
+        (
+            "get",
+            "/api/taxonomy/concepts",
+            "/api/taxonomy/concepts",
+            {"params": {"offset": BIG}, "headers": alice},
+        ),
+        (
+            "get",
+            "/api/taxonomy/concepts",
+            "/api/taxonomy/concepts",
+            {"params": {"scheme": "zzz"}, "headers": alice},
+        ),
+        ("get", "/api/taxonomy/concepts", "/api/taxonomy/concepts", {}),
+    ]
+    answered: set[tuple[str, str, str]] = set()
+    for method, template, url, kwargs in cases:
+        response = client.request(method.upper(), url, **kwargs)
+        assert response.status_code < 500, (url, response.text)
+        _check(spec, method, template, response)
+        answered.add((method, template, str(response.status_code)))
+    documented = {
+        (method, path, status)
+        for path, ops in spec["paths"].items()
+        for method, op in ops.items()
+        for status in op["responses"]
+        if status != "default" and (path, status) != ("/healthz", "503")
+    }
+    assert documented - answered == set()
+
+
+def test_answers_keep_the_domain_views(installation: Installation, client: TestClient, item_id: str) -> None:
+    """Backward compatibility: the typed answers are exactly the dicts the routes answered before."""
+    alice = installation.auth("alice")
+    with installation.rt.session() as session:
+        user = session.get(User, installation.users["alice"])
+        assert user is not None
+        scope = identity.scope_for(user)
+        document = ged_documents.get_document(session, "doc-vins-de", scope).as_dict()
+        item = read_item(session, item_id, scope, channel="api").as_dict()
+    document["content_url"] = "/api/documents/doc-vins-de/content"
+    assert client.get("/api/documents/doc-vins-de", headers=alice).json() == document
+    assert client.get(f"/api/items/{item_id}", headers=alice).json() == item
+    search = installation.rt.search_service.search("vins Allemagne", scope, country=["country:DE"])
+    answer = client.get(
+        "/api/search", params={"q": "vins Allemagne", "country": "country:DE"}, headers=alice
+    ).json()
+    assert answer == search
+
+
+def test_integer_overflow_is_a_400_not_a_500(installation: Installation, client: TestClient) -> None:
+    """Issue 12 defect 18: ``?offset=9223372036854775808`` reached SQLite and answered 500 OverflowError."""
+    alice = installation.auth("alice")
+    for url, params in (
+        ("/api/taxonomy/concepts", {"offset": BIG}),
+        ("/api/taxonomy/concepts", {"limit": BIG}),
+        ("/api/search", {"offset": BIG}),
+        ("/api/search", {"limit": -BIG}),
+        ("/api/documents/doc-vins-de/content", {"version": BIG}),
+        ("/api/documents/doc-vins-de/content", {"version": 0}),
+    ):
+        response = client.get(url, params=params, headers=alice)
+        assert response.status_code == 400, (url, params, response.text)
+        assert response.json()["error"]["code"] == "invalid"
+        assert next(iter(params)) in response.json()["error"]["message"]

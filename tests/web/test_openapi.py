@@ -1,0 +1,194 @@
+"""``/openapi.json`` describes the whole contract: every answer's schema and every error status answered."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.web.conftest import Installation
+
+ERROR_SCHEMA = {"$ref": "#/components/schemas/ErrorPublic"}
+
+# Every operation and the statuses it documents; a new route must be added here (and documented).
+OPERATIONS: dict[tuple[str, str], set[str]] = {
+    ("get", "/healthz"): {"200", "503"},
+    ("get", "/api/search"): {"200", "400", "401"},
+    ("post", "/api/documents"): {"200", "201", "400", "401", "403", "413", "415", "422"},
+    ("get", "/api/documents/{doc_id}"): {"200", "400", "401", "404"},
+    ("get", "/api/documents/{doc_id}/content"): {"200", "400", "401", "404"},
+    ("get", "/api/items/{item_id}"): {"200", "400", "401", "404"},
+    ("get", "/api/taxonomy/schemes"): {"200", "401"},
+    ("get", "/api/taxonomy/concepts"): {"200", "400", "401", "404"},
+}
+# The JSON answers and the model that documents each.
+RESPONSE_MODELS = {
+    ("get", "/healthz", "200"): "HealthPublic",
+    ("get", "/healthz", "503"): "HealthPublic",
+    ("get", "/api/search", "200"): "SearchResultsPublic",
+    ("post", "/api/documents", "201"): "DocumentUploadPublic",
+    ("post", "/api/documents", "200"): "DocumentUploadPublic",
+    ("get", "/api/documents/{doc_id}", "200"): "DocumentPublic",
+    ("get", "/api/items/{item_id}", "200"): "ItemPublic",
+    ("get", "/api/taxonomy/schemes", "200"): "SchemesPublic",
+    ("get", "/api/taxonomy/concepts", "200"): "ConceptsPublic",
+}
+
+
+@pytest.fixture(scope="module")
+def spec(installation: Installation) -> dict[str, Any]:
+    response = installation.client.get("/openapi.json")
+    assert response.status_code == 200
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def _schema(spec: dict[str, Any], name: str) -> dict[str, Any]:
+    schema: dict[str, Any] = spec["components"]["schemas"][name]
+    return schema
+
+
+def _resolve(spec: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    """Follow ``$ref`` and unwrap ``X | None`` (``anyOf`` with null) down to the object schema."""
+    if "$ref" in schema:
+        return _resolve(spec, _schema(spec, schema["$ref"].rsplit("/", 1)[1]))
+    if "anyOf" in schema:
+        (inner,) = [s for s in schema["anyOf"] if s.get("type") != "null"]
+        return _resolve(spec, inner)
+    if schema.get("type") == "array":
+        return _resolve(spec, schema["items"])
+    return schema
+
+
+def _props(spec: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    props: dict[str, Any] = _resolve(spec, schema)["properties"]
+    return props
+
+
+def test_every_operation_lists_its_statuses(spec: dict[str, Any]) -> None:
+    found = {(m, p) for p, ops in spec["paths"].items() for m in ops}
+    assert found == set(OPERATIONS)
+    for (method, path), statuses in OPERATIONS.items():
+        responses = spec["paths"][path][method]["responses"]
+        default = set() if path == "/healthz" else {"default"}  # the probe catches everything
+        assert set(responses) == statuses | default, (method, path)
+
+
+def test_error_responses_have_the_error_body(spec: dict[str, Any]) -> None:
+    for (method, path), statuses in OPERATIONS.items():
+        responses = spec["paths"][path][method]["responses"]
+        if path == "/healthz":
+            continue  # the probe answers its own body, even when degraded
+        for status in [s for s in statuses if s.startswith(("4", "5"))] + ["default"]:
+            content = responses[status]["content"]["application/json"]
+            assert content["schema"] == ERROR_SCHEMA, (method, path, status)
+            assert "`" in responses[status]["description"]  # names the stable code(s)
+            if status != "default":
+                assert set(content["example"]) == {"error"}
+    error = _schema(spec, "ErrorPublic")
+    assert error["required"] == ["error"]
+    detail = _resolve(spec, error["properties"]["error"])
+    assert set(detail["required"]) == {"code", "message"}
+
+
+def test_fastapi_validation_body_is_not_documented(spec: dict[str, Any]) -> None:
+    """FastAPI's own 422 is answered as 400 ``invalid``: its ``HTTPValidationError`` must not appear."""
+    assert "HTTPValidationError" not in spec["components"]["schemas"]
+    assert "ValidationError" not in spec["components"]["schemas"]
+    for path, ops in spec["paths"].items():
+        for method, op in ops.items():
+            if "422" in op["responses"]:
+                assert (method, path) == ("post", "/api/documents")
+                assert "extraction_failed" in op["responses"]["422"]["description"]
+    invalid = spec["paths"]["/api/search"]["get"]["responses"]["400"]
+    assert "`invalid`" in invalid["description"] and "422" in invalid["description"]
+
+
+def test_json_answers_are_documented_by_their_models(spec: dict[str, Any]) -> None:
+    for (method, path, status), model in RESPONSE_MODELS.items():
+        content = spec["paths"][path][method]["responses"][status]["content"]["application/json"]
+        assert content["schema"] == {"$ref": f"#/components/schemas/{model}"}, (method, path, status)
+
+
+def test_answers_always_carry_every_documented_key(spec: dict[str, Any]) -> None:
+    """No optional keys in answers: a missing value is ``null``, so every property is required."""
+    seen: set[str] = set()
+
+    def walk(name: str) -> None:
+        if name in seen:
+            return
+        seen.add(name)
+        schema = _schema(spec, name)
+        assert set(schema.get("required", [])) == set(schema["properties"]), name
+        for prop in schema["properties"].values():
+            text = repr(prop)
+            for ref in text.split("#/components/schemas/")[1:]:
+                walk(ref.split("'")[0])
+
+    for model in set(RESPONSE_MODELS.values()) | {"ErrorPublic"}:
+        walk(model)
+
+
+def test_search_schema(spec: dict[str, Any]) -> None:
+    body = _schema(spec, "SearchResultsPublic")["properties"]
+    assert {"total", "hits", "facets"} == set(body)
+    hit = _props(spec, body["hits"])
+    assert {"id", "title", "snippet", "score", "type", "sectors", "countries", "url", "kind"} == set(hit)
+    assert set(_props(spec, hit["sectors"])) == {"id", "label"}
+    assert set(_props(spec, hit["type"])) == {"id", "label"}
+    facets = _props(spec, body["facets"])
+    assert set(facets) == {"sector", "country", "type"}
+    for entries in facets.values():
+        assert set(_props(spec, entries)) == {"id", "label", "count"}
+    params = {p["name"]: p for p in spec["paths"]["/api/search"]["get"]["parameters"]}
+    assert set(params) == {"q", "sector", "country", "type", "limit", "offset", "mode"}
+    assert all(p["in"] == "query" for p in params.values())
+    assert params["sector"]["schema"]["type"] == "array"
+    assert params["mode"]["schema"]["enum"] == ["hybrid", "bm25", "vector"]
+
+
+def test_document_item_and_taxonomy_schemas(spec: dict[str, Any]) -> None:
+    document = _schema(spec, "DocumentPublic")["properties"]
+    assert {"id", "title", "type", "visibility", "versions", "classifications", "content_url"} <= set(
+        document
+    )
+    assert set(_props(spec, document["versions"])) == {
+        "number",
+        "filename",
+        "mime",
+        "size",
+        "sha256",
+        "created_at",
+    }
+    classification = {"id", "scheme", "label", "score", "method", "evidence"}
+    assert set(_props(spec, document["classifications"])) == classification
+    assert document["created_at"]["anyOf"][0]["type"] == "string"
+    item = _schema(spec, "ItemPublic")["properties"]
+    assert {"id", "title", "summary", "url", "source", "classifications"} <= set(item)
+    assert set(_props(spec, item["source"])) == {"title", "url"}
+    assert set(_props(spec, item["classifications"])) == classification
+    schemes = _schema(spec, "SchemesPublic")["properties"]
+    assert set(_props(spec, schemes["items"])) == {"id", "uri", "label", "label_en", "version", "concepts"}
+    concepts = _schema(spec, "ConceptsPublic")["properties"]
+    assert {"id", "scheme", "notation", "label", "broader", "deprecated"} <= set(
+        _props(spec, concepts["items"])
+    )
+    upload = spec["paths"]["/api/documents"]["post"]["requestBody"]["content"]
+    form = _resolve(spec, upload["multipart/form-data"]["schema"])
+    assert form["title"] == "DocumentCreate" and form["required"] == ["file"]
+    assert set(form["properties"]) == {"file", "visibility", "doc_type"}
+
+
+def test_every_integer_parameter_is_bounded(spec: dict[str, Any]) -> None:
+    """Issue 12 defect 18: an unbounded integer reached SQLite and overflowed (500)."""
+    checked = 0
+    for path, ops in spec["paths"].items():
+        for op in ops.values():
+            for param in op.get("parameters", []):
+                schema = param["schema"]
+                ints = [s for s in schema.get("anyOf", [schema]) if s.get("type") == "integer"]
+                for s in ints:
+                    assert "minimum" in s and "maximum" in s, (path, param["name"])
+                    assert s["maximum"] < 2**63
+                    checked += 1
+    assert checked >= 5  # search limit/offset, concepts limit/offset, content version

@@ -1,0 +1,20 @@
+"""The error body every failed API call answers: ``{"error": {"code": ..., "message": ...}}``."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+__all__ = ["ErrorDetail", "ErrorPublic"]
+
+
+class ErrorDetail(BaseModel):
+    """A stable machine-readable ``code`` (see ``tfe.core.errors``) and a readable message."""
+
+    code: str = Field(description="Stable error code", examples=["not_found"])
+    message: str = Field(description="What went wrong, for people", examples=["unknown document 'x'"])
+
+
+class ErrorPublic(BaseModel):
+    """The body of every 4xx and 5xx JSON answer."""
+
+    error: ErrorDetail

@@ -1,0 +1,67 @@
+"""``GET /api/search``: the query string it takes and the answer (hits and facet counts)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from search.service import MAX_LIMIT
+from tfe.app.web.schemas.common import ConceptRef
+
+__all__ = ["FacetCountPublic", "SearchFacetsPublic", "SearchHitPublic", "SearchQuery", "SearchResultsPublic"]
+
+MAX_OFFSET = 10_000
+"""Deepest page a client may ask for (also keeps every integer far inside SQLite's 64-bit range)."""
+
+
+class SearchQuery(BaseModel):
+    """The query string of a search; ``sector``, ``country`` and ``type`` are repeatable (OR within)."""
+
+    q: str = Field("", max_length=500, description="Free text (French or English)")
+    sector: list[str] = Field([], description="Sector concept ids or NAF codes (repeatable)")
+    country: list[str] = Field([], description="Country concept ids or ISO codes (repeatable)")
+    type: list[str] = Field([], description="Document type concept ids (repeatable)")
+    limit: int = Field(10, ge=1, le=MAX_LIMIT, description="Hits per page")
+    offset: int = Field(0, ge=0, le=MAX_OFFSET, description="Hits to skip")
+    mode: Literal["hybrid", "bm25", "vector"] = Field(
+        "hybrid", description="BM25 fused with vector similarity, or one of them alone"
+    )
+
+
+class SearchHitPublic(BaseModel):
+    """One document or watch item, its best passage as a snippet, and its concepts."""
+
+    id: str = Field(description="Document or item id")
+    title: str
+    snippet: str = Field(description="HTML-escaped text with <mark> around matched terms")
+    score: float = Field(description="Fused rank score (higher is better; not comparable across queries)")
+    type: ConceptRef | None = Field(description="Document type concept")
+    sectors: list[ConceptRef]
+    countries: list[ConceptRef]
+    url: str = Field(description="Page of the hit (a document page, or the item's source link)")
+    kind: str = Field(description="document or item", examples=["document"])
+
+
+class FacetCountPublic(BaseModel):
+    """How many matching documents and items carry one concept."""
+
+    id: str
+    label: str
+    count: int
+
+
+class SearchFacetsPublic(BaseModel):
+    """Facet counts over every match in the caller's scope (not only the page)."""
+
+    sector: list[FacetCountPublic]
+    country: list[FacetCountPublic]
+    type: list[FacetCountPublic]
+
+
+class SearchResultsPublic(BaseModel):
+    """One page of hits, the total number of matches and the facet counts."""
+
+    total: int = Field(description="Matching documents and items in the caller's scope")
+    hits: list[SearchHitPublic]
+    facets: SearchFacetsPublic
