@@ -1,9 +1,11 @@
 """What flows through the ingestion pipeline.
 
 ``IngestItem`` is one source-agnostic input (a file's bytes or a feed entry's text, plus ownership
-metadata); ``Processed`` is the record the components fill in turn (extraction, normalisation, NLP,
-classification, chunking, embedding) and the writer persists. Both are plain dataclasses so that every
-step's contribution is explicit and testable without a pipeline.
+metadata). ``ExtractedMetadata`` is what the extractor learns about the input besides its text (MIME,
+size, content hash, author, dates, the raw Tika metadata); it travels unchanged to the writer. The other
+components exchange plain typed values (text, title, language, lemmas, concepts, passages, embeddings:
+see each component's ``run()``). ``Processed`` is the record the writer assembles from all of them, hands
+to the ``ContentSink`` and returns. Concepts are ``taxonomy.classifier.Scored`` everywhere.
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ from typing import Any, Literal
 
 import numpy as np
 
-__all__ = ["Assigned", "IngestItem", "Kind", "Processed"]
+from taxonomy.classifier import Scored
+
+__all__ = ["ExtractedMetadata", "IngestItem", "Kind", "Processed"]
 
 Kind = Literal["document", "item"]
 
@@ -58,17 +62,25 @@ class IngestItem:
 
 
 @dataclass
-class Assigned:
-    """One concept the classifier assigned, with its score and the evidence behind it."""
+class ExtractedMetadata:
+    """What extraction learns about an input besides its text, title and declared language."""
 
-    concept_id: str
-    score: float
-    evidence: list[str] = field(default_factory=list)
+    content_hash: str
+    mime: str = "application/octet-stream"
+    size: int = 0
+    author: str | None = None
+    created_at: dt.datetime | None = None
+    modified_at: dt.datetime | None = None
+    tika_meta: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A small summary used when Haystack snapshots a failed pipeline run."""
+        return {"content_hash": self.content_hash, "mime": self.mime, "size": self.size}
 
 
 @dataclass
 class Processed:
-    """The record the pipeline builds for one ``IngestItem`` (each component fills its own fields)."""
+    """The saved record of one ``IngestItem``: what the writer hands to the sink and the pipeline returns."""
 
     item: IngestItem
     content_hash: str
@@ -81,24 +93,22 @@ class Processed:
     modified_at: dt.datetime | None = None
     language: str | None = None
     tika_meta: dict[str, str] = field(default_factory=dict)
-    lemmas: list[str] = field(default_factory=list)
-    entities: list[tuple[str, str]] = field(default_factory=list)
-    sectors: list[Assigned] = field(default_factory=list)
-    countries: list[Assigned] = field(default_factory=list)
-    doc_type: Assigned | None = None
-    chunks: list[str] = field(default_factory=list)
-    vectors: np.ndarray | None = None  # (len(chunks), dim) float32, or None when embedding is deferred
+    sectors: list[Scored] = field(default_factory=list)
+    countries: list[Scored] = field(default_factory=list)
+    doc_type: Scored | None = None
+    passages: list[str] = field(default_factory=list)
+    embeddings: np.ndarray | None = None  # (<= len(passages), dim) float32, or None when deferred
     target_id: str | None = None  # the document or item id, once the sink has saved it
     passages_written: int = 0
 
     def to_dict(self) -> dict[str, Any]:
-        """A small summary used when Haystack snapshots a failed pipeline run."""
+        """A small summary used when Haystack traces or snapshots a pipeline run."""
         return {
             "item": self.item.to_dict(),
             "content_hash": self.content_hash,
             "mime": self.mime,
             "chars": len(self.text),
-            "chunks": len(self.chunks),
+            "passages": len(self.passages),
             "target_id": self.target_id,
         }
 

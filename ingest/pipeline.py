@@ -1,8 +1,10 @@
 """The ingestion pipeline: extract → normalise → analyse → classify → split → embed → write.
 
-``build_pipeline`` wires the Haystack components explicitly in one function; ``IngestPipeline`` wraps it
-with ``warm_up()`` and ``process(item)``, turning any failure inside a component into an ``IngestError``
-with a clear reason (the runner records it and goes on).
+``build_pipeline`` wires the Haystack components explicitly in one function, socket by socket, so the
+flow of every value (text, title, language, metadata, lemmas, entities, concepts, passages, embeddings)
+reads there; the ``IngestItem`` itself is a pipeline input of the extractor, the classifier and the
+writer. ``IngestPipeline`` wraps it with ``warm_up()`` and ``process(item)``, turning any failure inside a
+component into an ``IngestError`` with a clear reason (the runner records it and goes on).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from ingest.errors import IngestError
 from ingest.item import IngestItem, Processed
 from ingest.sink import ContentSink
 from search.backend import SearchBackend
+from taxonomy.live import ReferentialSource, StaticReferential
 from tfe.core.settings import Settings
 
 __all__ = ["STEPS", "IngestPipeline", "build_pipeline"]
@@ -30,6 +33,7 @@ __all__ = ["STEPS", "IngestPipeline", "build_pipeline"]
 log = logging.getLogger(__name__)
 
 STEPS = ("extractor", "normaliser", "analyser", "classifier", "splitter", "embedder", "writer")
+ITEM_INPUTS = ("extractor", "classifier", "writer")  # the components that take the ``IngestItem`` itself
 
 
 def build_pipeline(
@@ -39,20 +43,23 @@ def build_pipeline(
     *,
     embed: bool = False,
     embedder: Any = None,
-    referential: Any = None,
+    referential_source: ReferentialSource | None = None,
 ) -> Pipeline:
     """The Haystack pipeline for one sink (documents or watch items) and one search backend.
 
     ``embed=False`` indexes passages without vectors (BM25 at once; ``ingest.backfill`` adds vectors);
-    ``embedder`` lets callers share one warmed ``search.embeddings.Embedder``.
+    ``embedder`` lets callers share one warmed ``search.embeddings.Embedder``; the classifier and the
+    writer ask ``referential_source`` (default: ``StaticReferential()``, the packaged taxonomy) for the
+    referential in force on every item.
     """
+    source = referential_source or StaticReferential()
     pipeline = Pipeline()
     pipeline.add_component("extractor", TikaExtractor(settings))
     pipeline.add_component("normaliser", TextNormaliser())
     pipeline.add_component("analyser", SpacyAnalyser())
     # with embeddings on, the classifier also compares the document with every NAF class (e5 similarity)
     embed_query = embedder.query if embed and embedder is not None else None
-    pipeline.add_component("classifier", TaxonomyClassifierComponent(referential, embed_query=embed_query))
+    pipeline.add_component("classifier", TaxonomyClassifierComponent(source, embed_query=embed_query))
     pipeline.add_component(
         "splitter", PassageSplitter(settings.passage_words, settings.passage_overlap_words)
     )
@@ -66,13 +73,27 @@ def build_pipeline(
             max_passages=settings.embed_inline_max_passages,
         ),
     )
-    pipeline.add_component("writer", RecordWriter(sink, backend, referential))
-    pipeline.connect("extractor.record", "normaliser.record")
-    pipeline.connect("normaliser.record", "analyser.record")
-    pipeline.connect("analyser.record", "classifier.record")
-    pipeline.connect("classifier.record", "splitter.record")
-    pipeline.connect("splitter.record", "embedder.record")
-    pipeline.connect("embedder.record", "writer.record")
+    pipeline.add_component("writer", RecordWriter(sink, backend, source))
+    pipeline.connect("extractor.text", "normaliser.text")
+    pipeline.connect("extractor.title", "normaliser.title")
+    pipeline.connect("extractor.language", "normaliser.language")  # declared; the normaliser detects
+    pipeline.connect("normaliser.text", "analyser.text")
+    pipeline.connect("normaliser.title", "analyser.title")
+    pipeline.connect("normaliser.text", "classifier.text")
+    pipeline.connect("normaliser.title", "classifier.title")
+    pipeline.connect("analyser.lemmas", "classifier.lemmas")
+    pipeline.connect("analyser.entities", "classifier.entities")
+    pipeline.connect("normaliser.text", "splitter.text")
+    pipeline.connect("splitter.passages", "embedder.passages")
+    pipeline.connect("extractor.metadata", "writer.metadata")
+    pipeline.connect("normaliser.text", "writer.text")
+    pipeline.connect("normaliser.title", "writer.title")
+    pipeline.connect("normaliser.language", "writer.language")
+    pipeline.connect("classifier.sectors", "writer.sectors")
+    pipeline.connect("classifier.countries", "writer.countries")
+    pipeline.connect("classifier.doc_type", "writer.doc_type")
+    pipeline.connect("splitter.passages", "writer.passages")
+    pipeline.connect("embedder.embeddings", "writer.embeddings")
     return pipeline
 
 
@@ -101,12 +122,18 @@ class IngestPipeline:
         *,
         embed: bool = False,
         embedder: Any = None,
-        referential: Any = None,
+        referential_source: ReferentialSource | None = None,
     ) -> None:
         self.sink = sink
         self.backend = backend
+        self.referential_source = referential_source or StaticReferential()
         self.pipeline = build_pipeline(
-            settings, sink, backend, embed=embed, embedder=embedder, referential=referential
+            settings,
+            sink,
+            backend,
+            embed=embed,
+            embedder=embedder,
+            referential_source=self.referential_source,
         )
         self._warm = False
 
@@ -124,7 +151,7 @@ class IngestPipeline:
         """Run ``item`` through every step; the saved and indexed record, or ``IngestError(reason)``."""
         self.warm_up()
         try:
-            result = self.pipeline.run({"extractor": {"item": item}})
+            result = self.pipeline.run({name: {"item": item} for name in ITEM_INPUTS})
         except Exception as exc:
             cause = _root_cause(exc)
             if isinstance(cause, IngestError):

@@ -17,20 +17,20 @@ import uuid
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 from tqdm import tqdm
 
 from ingest.errors import IngestError
-from ingest.item import IngestItem
+from ingest.item import IngestItem, Processed
 from ingest.models import IngestRecord, IngestRun
 from ingest.sink import ContentSink
 from tfe.core.db import session_scope, utcnow
 from tfe.core.settings import Settings
 
-__all__ = ["IngestRunner", "walk_paths"]
+__all__ = ["IngestRunner", "ItemProcessor", "walk_paths"]
 
 log = logging.getLogger(__name__)
 
@@ -55,16 +55,33 @@ def walk_paths(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
     return list(dict.fromkeys(out))
 
 
+class ItemProcessor(Protocol):
+    """What the runner needs of a pipeline (``ingest.pipeline.IngestPipeline`` is one): the sink it
+    writes to (asked for duplicates before processing), a warm-up, and ``process`` raising
+    ``IngestError``."""
+
+    @property
+    def sink(self) -> ContentSink: ...
+
+    def warm_up(self) -> None: ...
+
+    def process(self, item: IngestItem) -> Processed: ...
+
+
 class IngestRunner:
-    """Feed inputs through an ``IngestPipeline`` into a ``ContentSink`` and record every outcome."""
+    """Feed inputs through an ``IngestPipeline`` (into the sink it owns) and record every outcome."""
 
     def __init__(
-        self, session_factory: sessionmaker[Session], pipeline: Any, sink: ContentSink, settings: Settings
+        self, session_factory: sessionmaker[Session], pipeline: ItemProcessor, settings: Settings
     ) -> None:
         self.session_factory = session_factory
         self.pipeline = pipeline
-        self.sink = sink
         self.settings = settings
+
+    @property
+    def sink(self) -> ContentSink:
+        """The pipeline's sink: duplicates are looked up where the pipeline writes."""
+        return self.pipeline.sink
 
     # -- public API ------------------------------------------------------------------------------------
 
@@ -112,7 +129,11 @@ class IngestRunner:
     # -- internals -------------------------------------------------------------------------------------
 
     def _read_file(self, path: Path, ownership: dict[str, Any]) -> IngestItem:
-        """Read one file into an item; ``IngestError`` for missing, unreadable or oversized files."""
+        """Read one file into an item; ``IngestError`` for missing, unreadable or oversized files.
+
+        This is the one place the file size cap is checked (before reading, so a huge file costs no
+        memory); uploads are capped by the web layer before they become items.
+        """
         try:
             if not path.exists():
                 raise IngestError("broken link" if path.is_symlink() else "not found")

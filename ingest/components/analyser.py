@@ -10,8 +10,6 @@ from typing import Any
 
 from haystack import component
 
-from ingest.item import Processed
-
 __all__ = ["MAX_ANALYSED_CHARS", "SpacyAnalyser"]
 
 MAX_ANALYSED_CHARS = 100_000
@@ -19,7 +17,7 @@ MAX_ANALYSED_CHARS = 100_000
 
 @component
 class SpacyAnalyser:
-    """Fill ``Processed.lemmas`` and ``Processed.entities``."""
+    """Lemmas and named entities of a title and text, the classifier's evidence."""
 
     def __init__(self, max_chars: int = MAX_ANALYSED_CHARS) -> None:
         self.max_chars = max_chars
@@ -32,13 +30,14 @@ class SpacyAnalyser:
 
             self._nlp = load_nlp()
 
-    @component.output_types(record=Processed)
-    def run(self, record: Processed) -> dict[str, Processed]:
+    @component.output_types(lemmas=list[str], entities=list[tuple[str, str]])
+    def run(self, text: str, title: str) -> dict[str, Any]:
+        """``lemmas`` of the title and the head of the text; ``entities`` as ``(text, spaCy label)``."""
         from taxonomy.nlp import analyse
 
         self.warm_up()
-        text = f"{record.title}\n\n{record.text}" if record.title else record.text
-        analysis = analyse(self._nlp, text, max_chars=self.max_chars)
-        record.lemmas = list(analysis.lemmas)
-        record.entities = [(str(t), str(label)) for t, label in analysis.entities]
-        return {"record": record}
+        analysis = analyse(self._nlp, f"{title}\n\n{text}" if title else text, max_chars=self.max_chars)
+        return {
+            "lemmas": list(analysis.lemmas),
+            "entities": [(str(t), str(label)) for t, label in analysis.entities],
+        }

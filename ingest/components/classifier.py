@@ -1,7 +1,10 @@
 """Taxonomy classification: sectors (NAF), countries and document type, each with score and evidence.
 
-An explicit ``doc_type`` on the item (chosen by the uploader or the CLI's ``--type``) always wins over the
-classifier's guess; feed entries are news unless told otherwise.
+The referential comes from a ``taxonomy.live.ReferentialSource`` asked once per item, and the
+``TaxonomyClassifier`` is rebuilt only when the source answers a different referential, so a curator's
+taxonomy edit applies to the next item without a restart. An explicit ``doc_type`` on the item (chosen
+by the uploader or the CLI's ``--type``) always wins over the classifier's guess; feed entries are news
+unless told otherwise.
 """
 
 from __future__ import annotations
@@ -10,57 +13,55 @@ from typing import Any
 
 from haystack import component
 
-from ingest.item import Assigned, Processed
+from ingest.item import IngestItem
+from taxonomy.classifier import QueryEmbedder, Scored, TaxonomyClassifier
+from taxonomy.live import ReferentialSource, StaticReferential
+from taxonomy.referential import Referential
 
 __all__ = ["NEWS_DOCTYPE", "TaxonomyClassifierComponent"]
 
 NEWS_DOCTYPE = "doctype:news"
 
 
-def _assigned(scored: Any) -> Assigned:
-    return Assigned(
-        concept_id=str(scored.concept_id), score=float(scored.score), evidence=list(scored.evidence)
-    )
-
-
 @component
 class TaxonomyClassifierComponent:
-    """Fill ``Processed.sectors``, ``countries`` and ``doc_type`` with the shared taxonomy classifier."""
+    """Sectors, countries and document type of one item with the shared taxonomy classifier."""
 
-    def __init__(self, referential: Any = None, embed_query: Any = None) -> None:
-        self._referential = referential
+    def __init__(
+        self, referential_source: ReferentialSource | None = None, embed_query: QueryEmbedder | None = None
+    ) -> None:
+        self.referential_source = referential_source or StaticReferential()
         self._embed_query = embed_query  # text -> e5 query vector; None = lexical matching only
-        self._classifier: Any = None
+        self._classifier: TaxonomyClassifier | None = None
+        self._built_for: Referential | None = None
 
     def warm_up(self) -> None:
-        """Load the referential and build the classifier (once)."""
-        if self._classifier is None:
-            from taxonomy.classifier import TaxonomyClassifier
-            from taxonomy.referential import Referential
+        """Build the classifier for the current referential."""
+        self._current()
 
-            referential = self._referential or Referential.load()
+    def _current(self) -> TaxonomyClassifier:
+        """The classifier for the referential in force, rebuilt only when the source answers a new one."""
+        referential = self.referential_source.current()
+        if self._classifier is None or referential is not self._built_for:
             self._classifier = TaxonomyClassifier(referential, embed_query=self._embed_query)
+            self._built_for = referential
+        return self._classifier
 
-    @component.output_types(record=Processed)
-    def run(self, record: Processed) -> dict[str, Processed]:
-        self.warm_up()
-        item = record.item
-        result = self._classifier.classify(
-            record.text,
-            lemmas=record.lemmas,
-            entities=record.entities,
-            title=record.title or item.title,
-            filename=item.filename,
+    @component.output_types(sectors=list[Scored], countries=list[Scored], doc_type=Scored | None)
+    def run(
+        self, item: IngestItem, text: str, title: str, lemmas: list[str], entities: list[tuple[str, str]]
+    ) -> dict[str, Any]:
+        """Classify the normalised ``text`` and ``title`` with their ``lemmas`` and ``entities``; ``item``
+        gives the file name, the kind and an explicit document type."""
+        result = self._current().classify(
+            text, lemmas=lemmas, entities=entities, title=title or item.title, filename=item.filename
         )
-        record.sectors = [_assigned(s) for s in result.sectors]
-        record.countries = [_assigned(c) for c in result.countries]
+        doc_type: Scored | None
         if item.doc_type:
             given = item.doc_type if ":" in item.doc_type else f"doctype:{item.doc_type}"
-            record.doc_type = Assigned(given, 1.0, ["indiqué à l'ingestion"])
+            doc_type = Scored(given, 1.0, ["indiqué à l'ingestion"])
         elif item.kind == "item":
-            record.doc_type = Assigned(NEWS_DOCTYPE, 1.0, ["entrée de flux de veille"])
-        elif result.doc_type is not None:
-            record.doc_type = _assigned(result.doc_type)
+            doc_type = Scored(NEWS_DOCTYPE, 1.0, ["entrée de flux de veille"])
         else:
-            record.doc_type = None
-        return {"record": record}
+            doc_type = result.doc_type
+        return {"sectors": result.sectors, "countries": result.countries, "doc_type": doc_type}

@@ -8,16 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 from haystack import component
-
-from ingest.item import Processed
 
 __all__ = ["PassageEmbedder"]
 
 
 @component
 class PassageEmbedder:
-    """Fill ``Processed.vectors`` (one row per chunk) or leave it None when disabled."""
+    """One vector per passage (the first ``max_passages`` of them), or None when disabled."""
 
     def __init__(
         self,
@@ -44,12 +43,12 @@ class PassageEmbedder:
             self._embedder = Embedder(threads=self.threads)
         self._embedder.warm_up()
 
-    @component.output_types(record=Processed)
-    def run(self, record: Processed) -> dict[str, Processed]:
-        if not self.enabled or not record.chunks:
-            record.vectors = None
-            return {"record": record}
+    @component.output_types(embeddings=np.ndarray | None)
+    def run(self, passages: list[str]) -> dict[str, np.ndarray | None]:
+        """``embeddings``: a float32 array with one row per embedded passage (the head of ``passages``),
+        or None when embedding is disabled or there is nothing to embed (``ingest.backfill`` fills in)."""
+        if not self.enabled or not passages:
+            return {"embeddings": None}
         self.warm_up()
-        head = record.chunks if self.max_passages is None else record.chunks[: self.max_passages]
-        record.vectors = self._embedder.passages(head, batch=self.batch)
-        return {"record": record}
+        head = passages if self.max_passages is None else passages[: self.max_passages]
+        return {"embeddings": self._embedder.passages(head, batch=self.batch)}

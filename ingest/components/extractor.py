@@ -1,9 +1,11 @@
 """Text and metadata extraction with Apache Tika (in-process via iscc-tika, or a Tika server over HTTP).
 
-Every way a file can fail becomes an ``IngestError`` with a short, stable reason ("encrypted document",
-"no text extracted", "unsupported type ...", "file too large (...)", "corrupt file: ...") so the run report
-can group failures; no Tika or native error escapes as anything else. Feed entries (text already known)
-pass through without Tika.
+Every way a file can fail becomes an ``IngestError`` with a short, stable reason so the run report can
+group failures: "empty file", "encrypted document", "no text extracted", "unsupported type <mime>",
+"corrupt file: <Tika's first line>", "tika server unavailable: ..."; no Tika or native error escapes as
+anything else (``ingest.testing.ExtractorTests`` checks each). Feed entries (text already known) pass
+through without Tika. The size cap is not checked here: the runner refuses oversized files before
+reading them, and the web layer refuses oversized uploads before they reach the pipeline.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import httpx
 from haystack import component
 
 from ingest.errors import IngestError
-from ingest.item import IngestItem, Processed
+from ingest.item import ExtractedMetadata, IngestItem
 from tfe.core.settings import Settings
 
 __all__ = ["TikaExtractor", "parse_date"]
@@ -66,10 +68,9 @@ def _short(message: str, limit: int = 160) -> str:
 
 @component
 class TikaExtractor:
-    """Fill ``text``, ``mime``, ``title``, ``author``, dates and the Tika metadata of a ``Processed``."""
+    """Extract the text, title, declared language and ``ExtractedMetadata`` of one ``IngestItem``."""
 
     def __init__(self, settings: Settings) -> None:
-        self.max_file_bytes = settings.max_file_bytes
         self.max_chars = settings.tika_max_chars
         self.tika_url = settings.tika_url.rstrip("/") if settings.tika_url else None
         self.timeout_s = 120.0
@@ -84,27 +85,26 @@ class TikaExtractor:
             extractor.set_extract_string_max_length(self.max_chars)
             self._extractor = extractor
 
-    @component.output_types(record=Processed)
-    def run(self, item: IngestItem) -> dict[str, Processed]:
-        """Extract one item; raises ``IngestError`` with a clear reason when the file cannot be read."""
-        record = Processed(item=item, content_hash=item.content_hash())
+    @component.output_types(text=str, title=str, language=str | None, metadata=ExtractedMetadata)
+    def run(self, item: IngestItem) -> dict[str, Any]:
+        """Extract one item; raises ``IngestError`` with a clear reason when the file cannot be read.
+
+        ``language`` is the one the file declares (``dc:language``, ...), if any; the normaliser detects
+        the real one and falls back on it.
+        """
         if item.data is None:
-            record.mime = "text/plain"
-            record.text = item.text or ""
-            record.title = item.title
-            record.author = item.author
-            record.size = len(record.text.encode("utf-8"))
-            return {"record": record}
-        record.size = len(item.data)
-        if record.size > self.max_file_bytes:
-            raise IngestError(
-                f"file too large ({record.size} bytes > {self.max_file_bytes})", step="extractor"
+            text = item.text or ""
+            metadata = ExtractedMetadata(
+                content_hash=item.content_hash(),
+                mime="text/plain",
+                size=len(text.encode("utf-8")),
+                author=item.author,
             )
-        if record.size == 0:
+            return {"text": text, "title": item.title, "language": None, "metadata": metadata}
+        if not item.data:
             raise IngestError("empty file", step="extractor")
         text, meta = self._extract(item.data)
-        self._fill(record, text, meta)
-        return {"record": record}
+        return self._outputs(item, text, meta)
 
     def _extract(self, data: bytes) -> tuple[str, dict[str, Any]]:
         try:
@@ -137,26 +137,36 @@ class TikaExtractor:
             raise IngestError(f"corrupt file: tika server answered {text.status_code}", step="extractor")
         return text.text, (meta.json() if meta.status_code < 400 else {})
 
-    def _fill(self, record: Processed, text: str, meta: dict[str, Any]) -> None:
+    def _outputs(self, item: IngestItem, text: str, meta: dict[str, Any]) -> dict[str, Any]:
+        """The run outputs from Tika's answer; ``IngestError`` for encrypted, empty or unsupported files."""
+        assert item.data is not None
         types = meta.get("Content-Type") or []
         types = [types] if isinstance(types, str) else [str(t) for t in types]
         mime = (types[-1] if types else "application/octet-stream").split(";")[0].strip()
         warnings = " ".join(str(w) for w in (meta.get("X-TIKA:warning") or []))
-        record.mime = mime
-        record.tika_meta = {
-            k: ", ".join(map(str, v)) if isinstance(v, list) else str(v)
-            for k, v in meta.items()
-            if not k.startswith("X-TIKA:EXCEPTION")
-        }
         if any(marker in t for t in types for marker in _ENCRYPTED_TYPES) or "EncryptedDocument" in warnings:
             raise IngestError("encrypted document", step="extractor")
         if not text.strip():
             if mime.startswith(_UNSUPPORTED_TYPES):
                 raise IngestError(f"unsupported type {mime}", step="extractor")
             raise IngestError("no text extracted", step="extractor")
-        record.text = text
-        record.title = _first(meta, _TITLE_KEYS) or ""
-        record.author = _first(meta, _AUTHOR_KEYS)
-        record.created_at = parse_date(_first(meta, _CREATED_KEYS))
-        record.modified_at = parse_date(_first(meta, _MODIFIED_KEYS))
-        record.language = (_first(meta, _LANGUAGE_KEYS) or "")[:8] or None
+        metadata = ExtractedMetadata(
+            content_hash=item.content_hash(),
+            mime=mime,
+            size=len(item.data),
+            author=_first(meta, _AUTHOR_KEYS),
+            created_at=parse_date(_first(meta, _CREATED_KEYS)),
+            modified_at=parse_date(_first(meta, _MODIFIED_KEYS)),
+            tika_meta={
+                k: ", ".join(map(str, v)) if isinstance(v, list) else str(v)
+                for k, v in meta.items()
+                if not k.startswith("X-TIKA:EXCEPTION")
+            },
+        )
+        language = (_first(meta, _LANGUAGE_KEYS) or "")[:8] or None
+        return {
+            "text": text,
+            "title": _first(meta, _TITLE_KEYS) or "",
+            "language": language,
+            "metadata": metadata,
+        }

@@ -14,7 +14,6 @@ from typing import Any
 from haystack import component
 
 from ingest.errors import IngestError
-from ingest.item import Processed
 
 __all__ = ["LANGUAGES", "TextNormaliser", "normalise_text"]
 
@@ -44,7 +43,7 @@ def normalise_text(text: str) -> str:
 
 @component
 class TextNormaliser:
-    """Normalise ``Processed.text`` and ``title`` and set ``language`` (detected, else Tika's, else None)."""
+    """Normalise the text and title, and give the language (detected, else the declared one, else None)."""
 
     def __init__(self, languages: tuple[str, ...] = LANGUAGES) -> None:
         self.languages = list(languages)
@@ -68,12 +67,16 @@ class TextNormaliser:
         lang, _prob = self._identifier.classify(sample)
         return str(lang)
 
-    @component.output_types(record=Processed)
-    def run(self, record: Processed) -> dict[str, Processed]:
-        record.text = normalise_text(record.text)
-        record.title = " ".join(normalise_text(record.title).split())
-        if not record.text:
+    @component.output_types(text=str, title=str, language=str | None)
+    def run(self, text: str, title: str, language: str | None) -> dict[str, Any]:
+        """Clean ``text`` and ``title``; ``language`` is the declared one (e.g. Tika's ``fr-FR``), kept
+        (as ``fr``) only when detection has too little text and it is one of ``languages``.
+
+        Raises ``IngestError("no text extracted")`` when nothing is left after cleaning.
+        """
+        text = normalise_text(text)
+        if not text:
             raise IngestError("no text extracted", step="normaliser")
-        tika_lang = (record.language or "").split("-")[0].lower()
-        record.language = self.detect(record.text) or (tika_lang if tika_lang in self.languages else None)
-        return {"record": record}
+        declared = (language or "").split("-")[0].lower()
+        detected = self.detect(text) or (declared if declared in self.languages else None)
+        return {"text": text, "title": " ".join(normalise_text(title).split()), "language": detected}

@@ -11,8 +11,6 @@ import re
 
 from haystack import component
 
-from ingest.item import Processed
-
 __all__ = ["PassageSplitter", "split_passages"]
 
 _PARAGRAPHS = re.compile(r"\n\s*\n")
@@ -66,13 +64,12 @@ def split_passages(text: str, words: int = 180, overlap: int = 30) -> list[str]:
 
 @component
 class PassageSplitter:
-    """Fill ``Processed.chunks`` with the passage texts to index."""
+    """The passage texts to index (see ``split_passages``)."""
 
     def __init__(self, words: int = 180, overlap: int = 30) -> None:
         self.words = words
         self.overlap = overlap
 
-    @component.output_types(record=Processed)
-    def run(self, record: Processed) -> dict[str, Processed]:
-        record.chunks = split_passages(record.text, self.words, self.overlap)
-        return {"record": record}
+    @component.output_types(passages=list[str])
+    def run(self, text: str) -> dict[str, list[str]]:
+        return {"passages": split_passages(text, self.words, self.overlap)}

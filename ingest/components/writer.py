@@ -1,9 +1,11 @@
 """Persistence: the system-of-record rows through a ``ContentSink``, then the passages in the search backend.
 
-Rows first (the sink commits document/item, version, blob and classifications in one transaction), then
-the passages with the facet/filter metadata every backend indexes (see ``search.types.Passage``), then a
-backend commit so the input is searchable when the runner reports it ``ok``. If indexing fails the rows
-are discarded again, so a re-run retries the input instead of reporting it as a duplicate.
+The writer assembles the ``Processed`` record from what the other components gave, then saves rows first
+(the sink commits document/item, version, blob and classifications in one transaction), then the passages
+with the facet/filter metadata every backend indexes (see ``search.types.Passage``), then a backend commit
+so the input is searchable when the runner reports it ``ok``. If indexing fails the rows are discarded
+again, so a re-run retries the input instead of reporting it as a duplicate. Sector ancestors and regions
+come from the referential the ``ReferentialSource`` answers for each item.
 """
 
 from __future__ import annotations
@@ -11,15 +13,19 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import numpy as np
 from haystack import component
 
 from ingest.errors import IngestError
-from ingest.item import Processed
+from ingest.item import ExtractedMetadata, IngestItem, Processed
 from ingest.sink import ContentSink
 from search.backend import SearchBackend
 from search.types import Passage
+from taxonomy.classifier import Scored
+from taxonomy.live import ReferentialSource, StaticReferential
+from taxonomy.referential import Referential
 
-__all__ = ["RecordWriter", "passage_meta"]
+__all__ = ["RecordWriter", "index_passages", "passage_meta"]
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +34,7 @@ def _unique(values: list[str]) -> list[str]:
     return list(dict.fromkeys(v for v in values if v))
 
 
-def passage_meta(record: Processed, referential: Any) -> dict[str, Any]:
+def passage_meta(record: Processed, referential: Referential) -> dict[str, Any]:
     """The indexed metadata of every passage of ``record`` (sectors with ancestors, facets, regions, ACL)."""
     item = record.item
     assigned = [s.concept_id for s in record.sectors]
@@ -53,58 +59,86 @@ def passage_meta(record: Processed, referential: Any) -> dict[str, Any]:
     }
 
 
+def index_passages(record: Processed, parent_id: str, meta: dict[str, Any]) -> list[Passage]:
+    """The ``Passage`` objects of a saved record (ids ``f"{parent_id}:{position}"``); passages beyond the
+    embedded head get no vector (back-filled later)."""
+    vectors = record.embeddings
+    out: list[Passage] = []
+    for position, text in enumerate(record.passages):
+        vector = vectors[position] if vectors is not None and position < len(vectors) else None
+        out.append(
+            Passage(
+                id=f"{parent_id}:{position}",
+                parent_id=parent_id,
+                title=record.display_title,
+                text=text,
+                position=position,
+                meta=dict(meta),
+                embedding=vector,
+            )
+        )
+    return out
+
+
 @component
 class RecordWriter:
-    """Save ``Processed`` through the sink and index its passages; sets ``target_id``."""
+    """Save one input through the sink and index its passages; gives the saved record and its id."""
 
     def __init__(
-        self, sink: ContentSink, backend: SearchBackend, referential: Any = None, commit: bool = True
+        self,
+        sink: ContentSink,
+        backend: SearchBackend,
+        referential_source: ReferentialSource | None = None,
+        commit: bool = True,
     ) -> None:
         self.sink = sink
         self.backend = backend
         self.commit = commit
-        self._referential = referential
+        self.referential_source = referential_source or StaticReferential()
 
     def warm_up(self) -> None:
-        if self._referential is None:
-            from taxonomy.referential import Referential
+        """Load the referential now rather than on the first item."""
+        self.referential_source.current()
 
-            self._referential = Referential.load()
-
-    def passages(self, record: Processed, parent_id: str) -> list[Passage]:
-        """The ``Passage`` objects of a saved record (ids ``f"{parent_id}:{position}"``)."""
-        self.warm_up()
-        meta = passage_meta(record, self._referential)
-        title = record.display_title
-        out: list[Passage] = []
-        for position, text in enumerate(record.chunks):
-            has_vector = record.vectors is not None and position < len(record.vectors)
-            vector = record.vectors[position] if has_vector else None  # type: ignore[index]
-            out.append(
-                Passage(
-                    id=f"{parent_id}:{position}",
-                    parent_id=parent_id,
-                    title=title,
-                    text=text,
-                    position=position,
-                    meta=dict(meta),
-                    embedding=vector,
-                )
+    @component.output_types(record=Processed, target_id=str)
+    def run(
+        self,
+        item: IngestItem,
+        metadata: ExtractedMetadata,
+        text: str,
+        title: str,
+        language: str | None,
+        sectors: list[Scored],
+        countries: list[Scored],
+        doc_type: Scored | None,
+        passages: list[str],
+        embeddings: np.ndarray | None,
+    ) -> dict[str, Any]:
+        """Assemble, save and index; ``IngestError`` when saving or indexing fails (rows undone)."""
+        record = Processed(
+            item=item,
+            content_hash=metadata.content_hash,
+            mime=metadata.mime,
+            size=metadata.size,
+            text=text,
+            title=title,
+            author=metadata.author,
+            created_at=metadata.created_at,
+            modified_at=metadata.modified_at,
+            language=language,
+            tika_meta=metadata.tika_meta,
+            sectors=sectors,
+            countries=countries,
+            doc_type=doc_type,
+            passages=passages,
+            embeddings=embeddings,
+        )
+        referential = self.referential_source.current()
+        target_id = self._save(record)
+        try:
+            record.passages_written = self.backend.write(
+                index_passages(record, target_id, passage_meta(record, referential))
             )
-        return out
-
-    @component.output_types(record=Processed)
-    def run(self, record: Processed) -> dict[str, Processed]:
-        self.warm_up()
-        try:
-            target_id = self.sink.save(record.item, record)
-        except IngestError:
-            raise
-        except Exception as exc:
-            raise IngestError(f"could not save: {type(exc).__name__}: {exc}"[:300], step="writer") from exc
-        record.target_id = target_id
-        try:
-            record.passages_written = self.backend.write(self.passages(record, target_id))
             if self.commit:
                 self.backend.commit()
         except Exception as exc:
@@ -114,6 +148,14 @@ class RecordWriter:
             except Exception:  # the backend is already failing; the discard below matters more
                 log.exception("could not remove passages of %s", target_id)
             self.sink.discard(target_id)
-            record.target_id = None
             raise IngestError(f"indexing failed: {type(exc).__name__}: {exc}"[:300], step="writer") from exc
-        return {"record": record}
+        record.target_id = target_id
+        return {"record": record, "target_id": target_id}
+
+    def _save(self, record: Processed) -> str:
+        try:
+            return self.sink.save(record.item, record)
+        except IngestError:
+            raise
+        except Exception as exc:
+            raise IngestError(f"could not save: {type(exc).__name__}: {exc}"[:300], step="writer") from exc

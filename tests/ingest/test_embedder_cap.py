@@ -3,25 +3,27 @@
 from __future__ import annotations
 
 from ingest.components.embedder import PassageEmbedder
-from ingest.components.writer import RecordWriter
+from ingest.components.writer import index_passages
 from ingest.item import IngestItem, Processed
 from search.embeddings import Embedder
 
 
-class _NoSink:
-    target_kind = "document"
-
-
 def test_only_the_first_passages_get_vectors_inline() -> None:
-    record = Processed(item=IngestItem(key="k", filename="long.txt"), content_hash="h")
-    record.chunks = [f"Passage numéro {i} sur les vins de Bordeaux." for i in range(5)]
-    out = PassageEmbedder(Embedder(), max_passages=2).run(record)["record"]
-    assert out.vectors is not None and out.vectors.shape == (2, 384)
-    passages = RecordWriter(_NoSink(), backend=None).passages(out, "doc-1")  # type: ignore[arg-type]
-    assert [p.embedding is not None for p in passages] == [True, True, False, False, False]
-    assert [p.id for p in passages] == [f"doc-1:{i}" for i in range(5)]
+    passages = [f"Passage numéro {i} sur les vins de Bordeaux." for i in range(5)]
+    embeddings = PassageEmbedder(Embedder(), max_passages=2).run(passages)["embeddings"]
+    assert embeddings is not None and embeddings.shape == (2, 384)
+    record = Processed(
+        item=IngestItem(key="k", filename="long.txt"),
+        content_hash="h",
+        passages=passages,
+        embeddings=embeddings,
+    )
+    indexed = index_passages(record, "doc-1", {"kind": "document"})
+    assert [p.embedding is not None for p in indexed] == [True, True, False, False, False]
+    assert [p.id for p in indexed] == [f"doc-1:{i}" for i in range(5)]
+    assert all(p.title == "long.txt" and p.meta == {"kind": "document"} for p in indexed)
 
 
 def test_disabled_embedder_leaves_every_passage_for_backfill() -> None:
-    record = Processed(item=IngestItem(key="k"), content_hash="h", chunks=["un", "deux"])
-    assert PassageEmbedder(enabled=False).run(record)["record"].vectors is None
+    assert PassageEmbedder(enabled=False).run(["un", "deux"])["embeddings"] is None
+    assert PassageEmbedder(Embedder()).run([])["embeddings"] is None

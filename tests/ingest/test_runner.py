@@ -34,6 +34,7 @@ from taxonomy.loader import load_taxonomy
 from tests.conftest import make_settings, pg_schema
 from tests.paths import SHARED_DATA
 from tfe.core.db import Base, make_engine, make_session_factory
+from tfe.core.models import Organisation
 from tfe.core.security.scope import AccessScope
 from veille.models import Item
 from veille.sink import ItemSink
@@ -56,7 +57,7 @@ class Env:
         engine = make_engine(self.settings)
         Base.metadata.create_all(engine)
         self.factory: sessionmaker[Session] = make_session_factory(engine)
-        self._load_taxonomy()
+        self.org_id = self._seed()
         self.backend = make_backend(self.settings)
         self.doc_sink = DocumentSink(self.factory, BlobStore(self.settings.blob_dir))
         self.item_sink = ItemSink(self.factory)
@@ -65,13 +66,18 @@ class Env:
         self.doc_pipeline.warm_up()
         self.item_pipeline.warm_up()
 
-    def _load_taxonomy(self) -> None:
+    def _seed(self) -> int:
+        """Load the taxonomy and add the organisation every file run imports for (duplicates are looked
+        up in what it may see, as ``ged.service`` does for the CLI's default organisation); its id."""
         with self.factory() as session:
             load_taxonomy(session)
+            org = Organisation(slug="tfe", name="Team France Export")
+            session.add(org)
             session.commit()
+            return org.id
 
-    def runner(self, pipeline: Any = None, sink: Any = None) -> IngestRunner:
-        return IngestRunner(self.factory, pipeline or self.doc_pipeline, sink or self.doc_sink, self.settings)
+    def runner(self, pipeline: Any = None) -> IngestRunner:
+        return IngestRunner(self.factory, pipeline or self.doc_pipeline, self.settings)
 
     def count(self, model: Any) -> int:
         with self.factory() as session:
@@ -108,9 +114,10 @@ def _by_name(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {Path(i["input"]).name: i for i in report["items"]}
 
 
+@pytest.mark.slow
 def test_folder_run_rerun_and_resume(env: Env, folder: Path) -> None:
     missing = folder / "missing.docx"
-    report = env.runner().run_paths([folder, missing], org_id=None, progress=False)
+    report = env.runner().run_paths([folder, missing], org_id=env.org_id, progress=False)
     items = _by_name(report)
     assert len(report["items"]) == 10 and ".hidden.txt" not in items
     assert (report["ok"], report["duplicate"], report["failed"]) == (4, 1, 5)
@@ -156,7 +163,7 @@ def test_folder_run_rerun_and_resume(env: Env, folder: Path) -> None:
 
     # re-running is idempotent: the good ones are duplicates, nothing new is stored
     documents = env.count(Document)
-    again = env.runner().run_paths([folder], progress=False)
+    again = env.runner().run_paths([folder], org_id=env.org_id, progress=False)
     assert (again["ok"], again["duplicate"], again["failed"]) == (0, 5, 4)
     assert env.count(Document) == documents
 
@@ -173,7 +180,7 @@ def test_folder_run_rerun_and_resume(env: Env, folder: Path) -> None:
 
     class Crash:
         def __init__(self, inner: IngestPipeline) -> None:
-            self.inner, self.calls = inner, 0
+            self.inner, self.sink, self.calls = inner, inner.sink, 0
 
         def warm_up(self) -> None:
             self.inner.warm_up()
@@ -185,7 +192,7 @@ def test_folder_run_rerun_and_resume(env: Env, folder: Path) -> None:
             return self.inner.process(item)
 
     with pytest.raises(KeyboardInterrupt):
-        env.runner(pipeline=Crash(env.doc_pipeline)).run_paths([extra], progress=False)
+        env.runner(pipeline=Crash(env.doc_pipeline)).run_paths([extra], org_id=env.org_id, progress=False)
     with env.factory() as session:
         interrupted = session.scalar(select(IngestRun).where(IngestRun.finished_at.is_(None)))
         assert interrupted is not None
@@ -195,7 +202,7 @@ def test_folder_run_rerun_and_resume(env: Env, folder: Path) -> None:
             )
         )
         assert pending == 3
-    resumed = env.runner().run_paths([extra], progress=False)
+    resumed = env.runner().run_paths([extra], org_id=env.org_id, progress=False)
     statuses = {Path(i["input"]).name: i["status"] for i in resumed["items"]}
     # sorted: testEXCEL (done before the crash), testPPT (crashed), testRTF, testWORD (never reached)
     assert statuses["testEXCEL.xlsx"] == "duplicate"
@@ -207,15 +214,53 @@ def test_folder_run_rerun_and_resume(env: Env, folder: Path) -> None:
         assert closed is not None and closed.finished_at is not None
 
 
+@pytest.mark.slow
 def test_feed_items_run(env: Env) -> None:
     feed = read_feed(str(FEED), env.settings)
-    first = env.runner(env.item_pipeline, env.item_sink).run_items(feed.entries, progress=False)
+    first = env.runner(env.item_pipeline).run_items(feed.entries, progress=False)
     assert first["ok"] + first["failed"] == len(feed.entries) and first["ok"] >= 15
     with env.factory() as session:
         rows = list(session.scalars(select(Item)))
         assert len(rows) == first["ok"]
         assert all(r.source_id is not None and r.guid and r.content_hash for r in rows)
-    second = env.runner(env.item_pipeline, env.item_sink).run_items(feed.entries, progress=False)
+    second = env.runner(env.item_pipeline).run_items(feed.entries, progress=False)
     assert second["ok"] == 0 and second["duplicate"] == first["ok"]
     hits = env.backend.search(SearchQuery(text="chart", scope=AccessScope.everything(), mode="bm25"))
     assert any(h.meta.get("kind") == "item" and h.meta.get("doc_type") == "doctype:news" for h in hits.hits)
+
+
+class _NeverSink:
+    """A sink that holds nothing; its pipeline must never be asked to process anything."""
+
+    target_kind = "document"
+
+    def find_duplicate(self, item: IngestItem, content_hash: str) -> str | None:
+        return None
+
+
+class _NeverPipeline:
+    sink = _NeverSink()
+
+    def warm_up(self) -> None:
+        pass
+
+    def process(self, item: IngestItem) -> Processed:
+        raise AssertionError(f"{item.key} reached the pipeline")
+
+
+def test_oversized_file_is_refused_before_reading(tmp_path: Path) -> None:
+    """The one size check: the runner's, from the file's size on disk, with one reason format."""
+    settings = make_settings(tmp_path, max_file_bytes=1000)
+    settings.resolved_data_dir.mkdir(parents=True)
+    engine = make_engine(settings)
+    Base.metadata.create_all(engine)
+    big = tmp_path / "big.pdf"
+    shutil.copy(DOCS / "pdf" / "testPDF.pdf", big)
+    runner = IngestRunner(make_session_factory(engine), _NeverPipeline(), settings)  # type: ignore[arg-type]
+    report = runner.run_paths([big], progress=False)
+    assert report["failed"] == 1
+    assert report["items"][0]["reason"] == f"file too large ({big.stat().st_size} bytes > 1000)"
+    with runner.session_factory() as session:
+        record = session.scalar(select(IngestRecord))
+        assert record is not None and record.target_kind == "document" and record.status == "failed"
+    engine.dispose()

@@ -1,12 +1,14 @@
-"""Passage splitting and text normalisation (pure functions, no models)."""
+"""Passage splitting and text normalisation (pure functions and the language model, no other models)."""
 
 from __future__ import annotations
 
 import itertools
 
+import pytest
+
 from ingest.components.normaliser import TextNormaliser, normalise_text
 from ingest.components.splitter import PassageSplitter, split_passages
-from ingest.item import IngestItem, Processed
+from ingest.errors import IngestError
 
 
 def _sentences(n: int, words: int = 10) -> str:
@@ -53,10 +55,9 @@ def test_paragraph_breaks_end_units() -> None:
     assert split_passages(text, 4, 0) == ["Premier paragraphe sans point", "final Deuxième paragraphe"]
 
 
-def test_splitter_component_fills_chunks() -> None:
-    record = Processed(item=IngestItem(key="k"), content_hash="h", text=_sentences(30))
-    out = PassageSplitter(words=60, overlap=10).run(record)["record"]
-    assert len(out.chunks) >= 5
+def test_splitter_component_gives_passages() -> None:
+    passages = PassageSplitter(words=60, overlap=10).run(_sentences(30))["passages"]
+    assert len(passages) >= 5 and passages == split_passages(_sentences(30), 60, 10)
 
 
 def test_normalise_text() -> None:
@@ -69,3 +70,17 @@ def test_language_detection() -> None:
     assert normaliser.detect("Les exportations françaises de vin vers l'Allemagne progressent.") == "fr"
     assert normaliser.detect("German machinery exports to China fell sharply this quarter.") == "en"
     assert normaliser.detect("court") is None
+
+
+def test_normaliser_component_cleans_and_falls_back_on_declared_language() -> None:
+    normaliser = TextNormaliser()
+    out = normaliser.run("Les exportations  françaises de vin progressent.", " Vins \n de France ", "en-GB")
+    assert out == {
+        "text": "Les exportations françaises de vin progressent.",
+        "title": "Vins de France",
+        "language": "fr",
+    }
+    assert normaliser.run("Court.", "", "fr-FR")["language"] == "fr"  # too short to detect: declared one
+    assert normaliser.run("Court.", "", "zh")["language"] is None  # declared, but not a network language
+    with pytest.raises(IngestError, match=r"^no text extracted$"):
+        normaliser.run(" \u00ad\n\x00 ", "Titre", None)
