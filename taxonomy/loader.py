@@ -2,8 +2,8 @@
 
 The referential in memory (``taxonomy.referential``) is the source; the ``concept_schemes`` and
 ``concepts`` tables are its curatable copy, used by the API, facets and SKOS export, and the source of
-the running referential (``taxonomy.live.DatabaseReferential``). Running the loader again updates labels
-and adds new concepts without duplicating anything; label sets are compared whatever their order
+the running referential (``taxonomy.live.DatabaseReferential``). Running the loader again adds new
+concepts and leaves existing ones as curators left them (``overwrite=True`` resets them); label sets are compared whatever their order
 (``taxonomy.labels``), so a database that went through a SKOS export and import reports no change. When
 it changes something (or the database was never stamped) it bumps the taxonomy version in the same
 transaction.
@@ -53,11 +53,16 @@ def concept_fields(c: Concept) -> dict[str, object]:
     }
 
 
-def load_taxonomy(session: Session, referential: Referential | None = None) -> dict[str, int]:
-    """Upsert every scheme and concept; returns the number of concepts per scheme (and changes).
+def load_taxonomy(
+    session: Session, referential: Referential | None = None, *, overwrite: bool = False
+) -> dict[str, int]:
+    """Seed the shipped schemes and concepts; returns the number of concepts per scheme (and changes).
 
-    ``created`` and ``updated`` count concepts actually added or modified; the taxonomy version is
-    bumped when anything changed (schemes included) or no version was stamped yet.
+    Once seeded, the database is the source of truth: by default existing concepts are left as they are
+    (a curator's edit or a SKOS import survives ``tfe init``) and only missing ones are added;
+    ``overwrite=True`` resets existing concepts to the shipped values. ``created`` and ``updated``
+    count concepts actually added or modified; the taxonomy version is bumped when anything changed
+    (schemes included) or no version was stamped yet.
     """
     ref = referential or Referential.load()
     existing_schemes = {s.id: s for s in session.scalars(select(ConceptScheme))}
@@ -86,7 +91,7 @@ def load_taxonomy(session: Session, referential: Referential | None = None) -> d
             if row is None:
                 session.add(ConceptRow(id=c.id, **fields))
                 created += 1
-            else:
+            elif overwrite:
                 changed = False
                 for key, value in fields.items():
                     if _differs(row, key, value):

@@ -109,11 +109,17 @@ def test_loader_bumps_only_when_it_changes_something(open_db: Opener) -> None:
         assert load_taxonomy(session)["updated"] == 0
     with factory() as session:
         assert current_version(session) == 1
-    _relabel(open_db, "naf:01.15", TRUFFLE)  # version 2; the next init puts the shipped label back
+    _relabel(open_db, "naf:01.15", TRUFFLE)  # version 2: a curator's edit
     with session_scope(factory) as session:
-        assert load_taxonomy(session)["updated"] == 1
+        assert load_taxonomy(session)["updated"] == 0  # the next init keeps it
+    with factory() as session:
+        assert current_version(session) == 2
+        assert session.get(ConceptRow, "naf:01.15").pref_label_fr == TRUFFLE
+    with session_scope(factory) as session:
+        assert load_taxonomy(session, overwrite=True)["updated"] == 1  # an explicit reset puts it back
     with factory() as session:
         assert current_version(session) == 3
+        assert session.get(ConceptRow, "naf:01.15").pref_label_fr == "Culture du tabac"
 
 
 def test_live_source_follows_another_process(seeded: Opener, nlp: Language) -> None:

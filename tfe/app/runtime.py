@@ -55,9 +55,10 @@ class Runtime:
 
     @cached_property
     def referential_source(self) -> ReferentialSource:
-        from taxonomy.live import StaticReferential
+        """The taxonomy from the database, rebuilt when its version stamp changes (any process's edit)."""
+        from taxonomy.live import DatabaseReferential
 
-        return StaticReferential()
+        return DatabaseReferential(self.session_factory)
 
     @property
     def referential(self) -> Referential:
