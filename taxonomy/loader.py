@@ -1,12 +1,12 @@
-"""Load the packaged taxonomy into the database tables (idempotent upsert).
+"""Seed the database tables with the packaged taxonomy (idempotent).
 
-The referential in memory (``taxonomy.referential``) is the source; the ``concept_schemes`` and
-``concepts`` tables are its curatable copy, used by the API, facets and SKOS export, and the source of
-the running referential (``taxonomy.live.DatabaseReferential``). Running the loader again adds new
-concepts and leaves existing ones as curators left them (``overwrite=True`` resets them); label sets are compared whatever their order
-(``taxonomy.labels``), so a database that went through a SKOS export and import reports no change. When
-it changes something (or the database was never stamped) it bumps the taxonomy version in the same
-transaction.
+The shipped files (``taxonomy.referential.Referential.from_files``) seed the ``concept_schemes`` and
+``concepts`` tables, which are then the source of truth: the API, facets and SKOS export read them, and
+so does the running referential (``taxonomy.live.DatabaseReferential``). Running the loader again adds
+new concepts and leaves existing ones as curators left them (``overwrite=True`` resets them); label sets
+are compared whatever their order (``taxonomy.labels``), so a database that went through a SKOS export
+and import reports no change. When it changes something (or the database was never stamped) it bumps
+the taxonomy version in the same transaction.
 """
 
 from __future__ import annotations

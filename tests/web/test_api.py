@@ -310,3 +310,13 @@ def test_openapi_and_offline_docs(client: TestClient) -> None:
     assert "cdn" not in docs.text.lower()
     asset = re.search(r"src=[\"']([^\"']+\.js)", docs.text)
     assert asset and client.get(asset.group(1)).status_code == 200
+
+
+def test_concept_search_matches_words_not_substrings(installation: Installation, client: TestClient) -> None:
+    """Issue 12 defect 11: ``q=vin`` finds wine concepts first and never "bovins"."""
+    body = client.get(
+        "/api/taxonomy/concepts", params={"q": "vin", "scheme": "naf"}, headers=installation.auth("alice")
+    ).json()
+    labels = [c["label"].lower() for c in body["items"]]
+    assert labels and "vin" in labels[0]
+    assert not any("bovin" in label for label in labels)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
+from taxonomy.concept_search import find_concepts
 from taxonomy.models import Concept, ConceptScheme
 from tfe.app.web.deps import CurrentUser, SessionDep
 from tfe.app.web.errors import error_responses
@@ -51,27 +52,16 @@ def list_concepts(
     scheme: Annotated[
         str | None, Query(max_length=32, description="Scheme id: naf, country, region, doctype")
     ] = None,
-    q: Annotated[str | None, Query(max_length=200, description="Substring of a label or notation")] = None,
+    q: Annotated[
+        str | None, Query(max_length=200, description="Words or word prefixes of a label, or a code")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> dict[str, Any]:
-    stmt = select(Concept)
-    if scheme:
-        if session.get(ConceptScheme, scheme) is None:
-            raise NotFoundError(f"unknown concept scheme {scheme!r}")
-        stmt = stmt.where(Concept.scheme_id == scheme)
-    if q:
-        pattern = f"%{q.strip().lower()}%"
-        stmt = stmt.where(
-            or_(
-                func.lower(Concept.pref_label_fr).like(pattern),
-                func.lower(Concept.pref_label_en).like(pattern),
-                func.lower(Concept.notation).like(pattern),
-                func.lower(Concept.id).like(pattern),
-            )
-        )
-    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    rows = session.scalars(stmt.order_by(Concept.scheme_id, Concept.id).limit(limit).offset(offset))
+    if scheme and session.get(ConceptScheme, scheme) is None:
+        raise NotFoundError(f"unknown concept scheme {scheme!r}")
+    page = find_concepts(session, q, scheme, limit=limit, offset=offset)
+    total, rows = page.total, page.concepts
     items = [
         {
             "id": c.id,
