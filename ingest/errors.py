@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from tfe.core.errors import TfeError
+from tfe.core.errors import ExtractionError
 
 __all__ = ["IngestError"]
 
 
-class IngestError(TfeError):
+class IngestError(ExtractionError):
     """An input could not be ingested; ``reason`` is what the run report and ``IngestRecord`` show.
 
-    ``step`` names the pipeline component that failed ("extractor", "writer", ...) when known.
+    ``step`` names the pipeline component that failed ("extractor", "writer", ...) when known. It is an
+    ``ExtractionError`` (``extraction_failed``, 422) wherever it would reach a client.
     """
-
-    code = "ingest_failed"
-    http_status = 422
 
     def __init__(self, reason: str, *, step: str | None = None) -> None:
         super().__init__(reason)

@@ -212,8 +212,9 @@ class IngestRunner:
                     updated_at=utcnow(),
                 )
             )
+        # a failed input is an outcome, recorded and reported to the caller: not an operational warning
         log.log(
-            logging.WARNING if status == "failed" else logging.DEBUG,
+            logging.INFO if status == "failed" else logging.DEBUG,
             "ingest run_id=%s input=%s status=%s reason=%s id=%s",
             run_id,
             key,

@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 
 class Assignment(Protocol):
-    """One proposed concept (``taxonomy.classifier.Scored``, ``ingest.item.Assigned``)."""
+    """One proposed concept: anything shaped like ``taxonomy.classifier.Scored``."""
 
     @property
     def concept_id(self) -> str: ...

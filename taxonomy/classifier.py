@@ -41,6 +41,10 @@ class Scored:
     score: float
     evidence: list[str] = field(default_factory=list)
 
+    def to_dict(self) -> dict[str, object]:
+        """Plain data (Haystack snapshots a failed pipeline run's inputs with it)."""
+        return {"concept_id": self.concept_id, "score": self.score, "evidence": list(self.evidence)}
+
 
 @dataclass
 class ClassificationResult:

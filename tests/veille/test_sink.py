@@ -11,7 +11,8 @@ import ingest.models
 import taxonomy.models
 import tfe.core.models
 import veille.models
-from ingest.item import Assigned, IngestItem, Processed
+from ingest.item import IngestItem, Processed
+from taxonomy.classifier import Scored
 from taxonomy.models import Classification, Concept, ConceptScheme
 from tests.conftest import make_settings
 from tfe.core.db import Base, make_engine, make_session_factory
@@ -55,8 +56,8 @@ def test_item_sink(tmp_path: Path) -> None:
         text=entry.text or "",
         title=entry.title,
         language="fr",
-        doc_type=Assigned("doctype:news", 1.0, ["feed entry"]),
-        countries=[Assigned("country:ZZ", 0.5, ["unknown concept"])],
+        doc_type=Scored("doctype:news", 1.0, ["feed entry"]),
+        countries=[Scored("country:ZZ", 0.5, ["unknown concept"])],
     )
     assert sink.find_duplicate(entry, record.content_hash) is None
     item_id = sink.save(entry, record)

@@ -15,9 +15,9 @@ Every class carries a stable machine-readable ``code`` (the ``error.code`` of an
     ├── ConflictError              conflict            409  duplicate or state clash
     └── BackendError               backend_unavailable 503  search backend or other adapter failed
 
-Packages may refine a class here for their own use; ``ingest.errors.IngestError`` (``ingest_failed``,
-422) is such a refinement of ``TfeError``: the ingestion runner catches it and records the reason per
-input, so it never reaches an HTTP client.
+Packages may refine a class here for their own use; ``ingest.errors.IngestError`` is such a refinement
+of ``ExtractionError``: the ingestion runner catches it and records the reason per input (an upload
+that fails answers 422 ``extraction_failed``).
 """
 
 from __future__ import annotations
