@@ -1,0 +1,71 @@
+"""The hybrid candidate rule and fusion every backend shares (``search.fusion``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+
+from search import fusion
+
+
+def _rows(*values: int) -> np.ndarray:
+    return np.asarray(values, dtype=np.int64)
+
+
+def _scores(*values: float) -> np.ndarray:
+    return np.asarray(values, dtype=np.float32)
+
+
+def test_sizes_grow_with_the_page() -> None:
+    assert fusion.K == 10  # the PIAF-tuned constant
+    assert fusion.vector_k(0, 10) == fusion.VECTOR_CANDIDATES == 100
+    assert fusion.vector_k(40, 20) == 300
+    assert fusion.rank_depth(0, 10) == fusion.RANK_DEPTH == 1000
+    assert fusion.rank_depth(150, 50) == 2000
+
+
+def test_only_close_vector_candidates_join() -> None:
+    rows = _rows(7, 3, 9, 4, 5, 6, 8)
+    scores = _scores(0.90, 0.89, 0.885, 0.88, 0.875, 0.874, 0.5)  # six within the margin
+    assert fusion.close_vector_candidates(rows, scores).tolist() == [7, 3, 9, 4, 5]  # at most five
+    assert fusion.close_vector_candidates(rows[:3], _scores(0.9, 0.86, 0.8)).tolist() == [7]
+    assert fusion.close_vector_candidates(_rows(), _scores()).tolist() == []
+
+
+def _by_vector(order: list[int]) -> Callable[[np.ndarray, int], list[int]]:
+    """A backend's cosine ranking: ``order`` is the cosine order of every row."""
+
+    def rank(rows: np.ndarray, depth: int) -> list[int]:
+        wanted = set(rows.tolist())
+        return [r for r in order if r in wanted][:depth]
+
+    return rank
+
+
+def test_single_modes_keep_their_lists() -> None:
+    bm25 = (_rows(1, 2, 3), _scores(3.0, 2.0, 1.0))
+    vector = (_rows(9, 1), _scores(0.8, 0.7))
+    out = fusion.fuse("bm25", bm25, vector, _by_vector([]), depth=2)
+    assert out.ranked == [(1, 3.0), (2, 2.0)] and out.matched.tolist() == [1, 2, 3]
+    out = fusion.fuse("vector", bm25, vector, _by_vector([]), depth=2)
+    assert [r for r, _ in out.ranked] == [9, 1] and out.matched.tolist() == [9, 1]
+
+
+def test_hybrid_fuses_bm25_with_the_cosine_order_of_the_result_set() -> None:
+    bm25 = (_rows(1, 2, 3), _scores(3.0, 2.0, 1.0))
+    vector = (_rows(9, 3, 8), _scores(0.80, 0.79, 0.50))  # 9 and 3 are close to the best, 8 is not
+    out = fusion.fuse("hybrid", bm25, vector, _by_vector([9, 3, 2, 8, 1]), depth=1000)
+    assert out.matched.tolist() == [1, 2, 3, 9]
+    expected = fusion.reciprocal_rank_fusion([[1, 2, 3], [9, 3, 2, 1]])
+    assert out.ranked == expected
+    k = fusion.K
+    assert dict(out.ranked)[3] == pytest.approx(1 / (k + 3) + 1 / (k + 2))
+    assert [r for r, _ in out.ranked] == [1, 2, 3, 9]  # 9 joined as a close vector candidate, ranked last
+
+
+def test_hybrid_without_vectors_is_bm25_order() -> None:
+    bm25 = (_rows(4, 5), _scores(2.0, 1.0))
+    out = fusion.fuse("hybrid", bm25, (_rows(), _scores()), _by_vector([]), depth=10)
+    assert [r for r, _ in out.ranked] == [4, 5] and out.matched.tolist() == [4, 5]
