@@ -11,7 +11,7 @@ import secrets
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from sqlalchemy.orm import Session
 
 from ged.documents import BlobReader
@@ -20,6 +20,9 @@ from tfe.core.errors import AuthenticationError, PermissionDeniedError
 from tfe.core.models import User
 from tfe.core.security import identity
 from tfe.core.security.scope import AccessScope
+
+ID_PATTERN = r"^[A-Za-z0-9_.:-]+$"  # document and item ids (hex uuids today; ids stay URL-safe)
+TargetId = Annotated[str, Path(min_length=1, max_length=64, pattern=ID_PATTERN)]
 
 SESSION_USER_KEY = "uid"
 SESSION_CSRF_KEY = "csrf"

@@ -6,12 +6,12 @@ import unicodedata
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, Path, Query, UploadFile
+from fastapi import APIRouter, Form, Query, UploadFile
 from fastapi.responses import Response
 
 from ged import documents as ged_documents
 from ged.documents import download_document
-from tfe.app.web.deps import BlobStoreDep, CurrentUser, RuntimeDep, ScopeDep, SessionDep
+from tfe.app.web.deps import BlobStoreDep, CurrentUser, RuntimeDep, ScopeDep, SessionDep, TargetId
 from tfe.app.web.errors import error_responses
 from tfe.app.web.schemas.documents import DocumentCreate, DocumentPublic, DocumentUploadPublic
 from tfe.app.web.uploads import check_upload
@@ -19,7 +19,7 @@ from tfe.core.errors import ExtractionError, PermissionDeniedError, TooLargeErro
 
 router = APIRouter(prefix="/api/documents", tags=["documents"])
 
-DocId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+DocId = TargetId
 UPLOAD_ROLES = frozenset({"contributor", "curator", "admin"})
 MAX_VERSION = 1_000_000  # far above any real history, far below SQLite's 64-bit integers
 _CHUNK = 1024 * 1024

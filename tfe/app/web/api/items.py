@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import APIRouter
 
-from fastapi import APIRouter, Path
-
-from tfe.app.web.deps import ScopeDep, SessionDep
+from tfe.app.web.deps import ScopeDep, SessionDep, TargetId
 from tfe.app.web.errors import error_responses
 from tfe.app.web.schemas.items import ItemPublic
 from veille.items import read_item
 
 router = APIRouter(prefix="/api/items", tags=["watch"])
 
-ItemId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+ItemId = TargetId
 
 
 @router.get(

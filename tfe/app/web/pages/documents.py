@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from ged.documents import read_document
 from taxonomy.classifications import ClassificationView
-from tfe.app.web.deps import PageScopeDep, PageUser, SessionDep, csrf_token
+from tfe.app.web.deps import PageScopeDep, PageUser, SessionDep, TargetId, csrf_token
 from tfe.app.web.templating import templates
 from tfe.core.models import Organisation
 
@@ -39,7 +37,7 @@ def document_page(
     session: SessionDep,
     user: PageUser,
     scope: PageScopeDep,
-    doc_id: Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")],
+    doc_id: TargetId,
 ) -> Response:
     view = read_document(session, doc_id, scope, channel="web")
     org = session.get(Organisation, view.org_id) if view.org_id is not None else None

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from tfe.app.web.deps import PageScopeDep, PageUser, SessionDep, csrf_token
+from tfe.app.web.deps import PageScopeDep, PageUser, SessionDep, TargetId, csrf_token
 from tfe.app.web.pages.documents import classification_groups
 from tfe.app.web.templating import templates
 from veille.items import read_item
@@ -21,7 +19,7 @@ def item_page(
     session: SessionDep,
     user: PageUser,
     scope: PageScopeDep,
-    item_id: Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")],
+    item_id: TargetId,
 ) -> Response:
     view = read_item(session, item_id, scope, channel="web")
     context = {
