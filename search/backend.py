@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from search.types import Passage, SearchQuery, SearchResult
 
@@ -38,3 +38,18 @@ class SearchBackend(Protocol):
 
     def close(self) -> None:
         """Release files and handles."""
+
+
+@runtime_checkable
+class FilterEngines(Protocol):
+    """A backend that evaluates one filter in more than one engine (e.g. its text index and its vectors).
+
+    Searches apply the same filter in each engine before ranking, so the engines must select the same
+    passages for every filter; ``search.testing.FilterParityTests`` checks it.
+    """
+
+    filter_engines: tuple[str, ...]
+
+    def filter_ids(self, filters: dict[str, Any] | None, engine: str) -> list[str]:
+        """Ids of the committed passages matching a Haystack filter in ``engine``, in write order;
+        ``tfe.core.errors.ValidationError`` for a filter the backend cannot evaluate."""

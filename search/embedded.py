@@ -1,10 +1,12 @@
-"""``EmbeddedBackend``: Tantivy (BM25, French analyzer, keyword filters, snippets) + a float32 vector matrix.
+"""``EmbeddedBackend``: Tantivy (BM25, French analyzer, meta filters, snippets) + a float32 vector matrix.
 
 Layout under ``index_dir``: ``tantivy/`` (the text index) and ``vectors/`` (see ``search.vectors``).
 Safe for one writer process; readers notice a new commit (``vectors/CURRENT`` changes) and reload both
 halves before their next search. The access scope and facet filters are one Haystack filter, applied
 inside the Tantivy query and as a row mask before vector ranking; totals, facets and snippets are
-computed from those scoped matches only.
+computed from those scoped matches only. Which candidates each side contributes and how they are fused is
+``search.fusion``'s rule (the same for every backend). ``filter_passages`` shows what each filter engine
+selects; the Haystack store answers ``filter_documents`` with it, and the parity tests compare them.
 """
 
 from __future__ import annotations
@@ -13,51 +15,42 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import tantivy
 
+from search import fusion
 from search import tantivy_index as ti
 from search.embeddings import DIM
-from search.filters import KEYWORD_FIELDS, check, combine, facet_filter, keyword_values
-from search.fusion import reciprocal_rank_fusion
+from search.filters import SORT_FIELD, check, combine, facet_filter
+from search.tantivy_filters import filter_query
 from search.types import FACET_FIELDS, Hit, Passage, SearchQuery, SearchResult
-from search.vectors import VectorTable
+from search.upgrade import upgrade
+from search.vectors import Op, VectorTable
 from tfe.core.errors import BackendError, ValidationError
 
 log = logging.getLogger(__name__)
 
-VECTOR_CANDIDATES = 100  # passages the vector side contributes (at least; grows with offset + limit)
 WRITER_WAIT_S = 30.0  # how long a write waits for another process to release the index
-VECTOR_MARGIN = 0.03  # hybrid: vector-only candidates within this cosine of the best one join the results
-VECTOR_EXTRA = 5  # ... and at most this many of them
-RANK_DEPTH = 1000  # passages of each list that are fused and grouped (all matches still count for facets)
-
-
-@dataclass
-class _Op:
-    kind: str  # "upsert" | "delete_parent" | "delete_id" | "embed"
-    passage: Passage | None = None
-    key: int = 0
-    target: str = ""
-    vector: np.ndarray | None = None
+FILTER_ENGINES = ("tantivy", "vectors")  # the two engines that evaluate one filter (they must agree)
 
 
 class EmbeddedBackend:
     """The zero-configuration search backend (implements ``search.backend.SearchBackend``)."""
 
+    filter_engines = FILTER_ENGINES
+
     def __init__(self, index_dir: Path) -> None:
         self.index_dir = Path(index_dir)
         self._vec_dir = self.index_dir / "vectors"
+        upgrade(self.index_dir)
         self._lock = threading.RLock()
         self._index = ti.open_index(self.index_dir / "tantivy")
         self._schema = self._index.schema
         self._writer: tantivy.IndexWriter | None = None
-        self._ops: list[_Op] = []
+        self._ops: list[Op] = []
         self._table = VectorTable.load(self._vec_dir)
         self._next_key = self._table.next_key
         self._seen_current = self._current_stamp()
@@ -122,7 +115,7 @@ class EmbeddedBackend:
                 self._next_key += 1
                 writer.delete_documents_by_term("id", p.id)
                 writer.add_document(ti.to_document(p, key))
-                self._ops.append(_Op("upsert", passage=p, key=key))
+                self._ops.append(Op("upsert", passage=p, key=key))
             return len(passages)
 
     def _live_ids(self, parent_id: str) -> set[str]:
@@ -143,7 +136,7 @@ class EmbeddedBackend:
         with self._lock:
             n = len(self._live_ids(parent_id))
             self._w().delete_documents_by_term("parent_id", parent_id)
-            self._ops.append(_Op("delete_parent", target=parent_id))
+            self._ops.append(Op("delete_parent", target=parent_id))
             return n
 
     def delete(self, ids: list[str]) -> None:
@@ -152,14 +145,14 @@ class EmbeddedBackend:
             writer = self._w()
             for pid in ids:
                 writer.delete_documents_by_term("id", pid)
-                self._ops.append(_Op("delete_id", target=pid))
+                self._ops.append(Op("delete_id", target=pid))
 
     def set_embeddings(self, ids: list[str], vectors: object) -> None:
         matrix = np.asarray(vectors, dtype=np.float32).reshape(len(ids), -1)
         with self._lock:
             self._w()  # the vector table is shared state: take the writer lock as for any write
             for pid, vec in zip(ids, matrix, strict=True):
-                self._ops.append(_Op("embed", target=pid, vector=vec.copy()))
+                self._ops.append(Op("embed", target=pid, vector=vec.copy()))
 
     def commit(self) -> None:
         with self._lock:
@@ -168,45 +161,12 @@ class EmbeddedBackend:
                 self._writer.wait_merging_threads()
             self._index.reload()
             if self._ops:
-                self._apply_ops()
+                self._table.apply(self._ops)
+                self._ops = []
                 self._table.next_key = max(self._table.next_key, self._next_key)
                 self._table.save(self._vec_dir)
             self._seen_current = self._current_stamp()
             self._writer = None  # release the index lock only once the vectors are saved too
-
-    def _apply_ops(self) -> None:
-        table = self._table
-        dead: set[int] = set()
-        new_rows: dict[str, tuple[int, str, str, dict[str, list[str]], np.ndarray | None]] = {}
-        for op in self._ops:
-            if op.kind == "upsert" and op.passage is not None:
-                p = op.passage
-                row = table.row_of(p.id)
-                if row is not None:
-                    dead.add(row)
-                values = {f: keyword_values(p.meta, f) for f in KEYWORD_FIELDS}
-                vec = None if p.embedding is None else np.asarray(p.embedding, dtype=np.float32)
-                new_rows.pop(p.id, None)
-                new_rows[p.id] = (op.key, p.id, p.parent_id, values, vec)
-            elif op.kind == "delete_parent":
-                dead.update(table.rows_of_parent(op.target))
-                for pid in [k for k, v in new_rows.items() if v[2] == op.target]:
-                    del new_rows[pid]
-            elif op.kind == "delete_id":
-                row = table.row_of(op.target)
-                if row is not None:
-                    dead.add(row)
-                new_rows.pop(op.target, None)
-            elif op.kind == "embed" and op.vector is not None:
-                if op.target in new_rows:
-                    new_rows[op.target] = (*new_rows[op.target][:4], op.vector)
-                else:
-                    row = table.row_of(op.target)
-                    if row is not None and row not in dead:
-                        table.set_vector(row, op.vector)
-        table.drop(sorted(dead))
-        table.extend(sorted(new_rows.values(), key=lambda r: r[0]))
-        self._ops = []
 
     # ------------------------------------------------------------------ reads
     def count(self) -> int:
@@ -237,19 +197,44 @@ class EmbeddedBackend:
                 p.embedding = self._table.matrix[row].copy()
         return out
 
-    def iter_passages(self) -> Iterator[Passage]:
-        """Every committed passage, in write order (used by the Haystack document store)."""
+    def filter_passages(self, filters: dict[str, Any] | None, engine: str = "tantivy") -> list[Passage]:
+        """Committed passages matching a Haystack filter, in write order, as one engine selects them.
+
+        ``tantivy`` runs the filter as the Tantivy query, ``vectors`` as the vector table's row mask (the
+        passages are then read from Tantivy by id); searches use both, so both must select the same.
+        """
         with self._lock:
             self._maybe_reload()
-            searcher = self._index.searcher()
-            n = int(searcher.num_docs)
-            if n == 0:
-                return iter(())
-            hits = searcher.search(
-                tantivy.Query.all_query(), limit=n, count=False, order_by_field="key", order=tantivy.Order.Asc
-            ).hits
-            passages = [ti.from_document(searcher.doc(addr)) for _k, addr in hits]
-        return iter(passages)
+            keys = self._filter_keys(filters, engine)
+            return self._by_keys(keys)
+
+    def filter_ids(self, filters: dict[str, Any] | None, engine: str = "tantivy") -> list[str]:
+        """Ids of ``filter_passages`` (for parity checks between the engines)."""
+        return [p.id for p in self.filter_passages(filters, engine)]
+
+    def _filter_keys(self, filters: dict[str, Any] | None, engine: str) -> list[int]:
+        if engine not in FILTER_ENGINES:
+            raise ValidationError(f"unknown filter engine {engine!r}")
+        filters = filters or None  # Haystack: an empty filter is no filter
+        if filters is not None:
+            check(filters)
+        if engine == "vectors":
+            return self._table.keys[self._table.mask(filters)].tolist()  # type: ignore[no-any-return]
+        searcher = self._index.searcher()
+        n = int(searcher.num_docs)
+        if n == 0:
+            return []
+        hits = searcher.search(filter_query(self._index, filters), limit=n, count=False).hits
+        keys = searcher.fast_field_values("key", [a for _s, a in hits]) if hits else []
+        return sorted(int(k) for k in keys if k is not None)
+
+    def _by_keys(self, keys: list[int]) -> list[Passage]:
+        if not keys:
+            return []
+        searcher = self._index.searcher()
+        q = tantivy.Query.term_set_query(self._schema, "key", keys)
+        hits = searcher.search(q, limit=len(keys), count=False, order_by_field="key", order=tantivy.Order.Asc)
+        return [ti.from_document(searcher.doc(addr)) for _k, addr in hits.hits]
 
     def search(self, query: SearchQuery) -> SearchResult:
         if query.mode not in ("bm25", "vector", "hybrid"):
@@ -269,7 +254,7 @@ class EmbeddedBackend:
         text = (query.text or "").strip()
         keyword = ti.is_keyword_query(text)
         tq = ti.text_query(self._index, text, conjunction=keyword) if text else None
-        fq = ti.filter_query(self._schema, flt, table.matching_values)
+        fq = filter_query(self._index, flt)
         if tq is None:
             return self._browse(query, searcher, fq)
         want_vec = query.mode in ("vector", "hybrid")
@@ -285,36 +270,26 @@ class EmbeddedBackend:
                 bm25_rows, bm25_scores, addr_of = self._bm25(searcher, tq, fq)
         vec_rows = np.zeros(0, dtype=np.int64)
         vec_scores = np.zeros(0, dtype=np.float32)
-        if want_vec and query.query_embedding is not None:
-            k = max(VECTOR_CANDIDATES, 5 * (query.offset + query.limit))
-            vec_rows, vec_scores = self._vector(query.query_embedding, table.mask(flt), k)
-
-        depth = max(RANK_DEPTH, 10 * (query.offset + query.limit))
-        ranked: list[tuple[int, float]]
-        if query.mode == "bm25":
-            ranked = list(zip(bm25_rows[:depth].tolist(), bm25_scores[:depth].tolist(), strict=True))
-            matched = bm25_rows
-        elif query.mode == "vector":
-            ranked = list(zip(vec_rows.tolist(), vec_scores.tolist(), strict=True))
-            matched = vec_rows
-        else:
-            # The result set is every BM25 match plus the few vector candidates close to the best one
-            # (semantic recall without flooding totals and facets); both lists rank that same set.
-            close = (
-                vec_rows[vec_scores >= vec_scores[0] - VECTOR_MARGIN][:VECTOR_EXTRA]
-                if len(vec_rows)
-                else vec_rows
-            )
-            matched = np.union1d(bm25_rows, close)
-            by_vector = self._rank_by_vector(query.query_embedding, matched, depth)
-            ranked = reciprocal_rank_fusion([bm25_rows[:depth].tolist(), by_vector])
-        return self._grouped(query, searcher, tq, ranked, matched, addr_of)
+        qvec = query.query_embedding
+        if want_vec and qvec is not None:
+            k = fusion.vector_k(query.offset, query.limit)
+            vec_rows, vec_scores = table.top_k(qvec, table.mask(flt), k)
+        fused = fusion.fuse(
+            query.mode,
+            (bm25_rows, bm25_scores),
+            (vec_rows, vec_scores),
+            lambda rows, depth: table.rank(qvec, rows, depth),
+            fusion.rank_depth(query.offset, query.limit),
+        )
+        return self._grouped(query, searcher, tq, fused.ranked, fused.matched, addr_of)
 
     def _bm25(
         self, searcher: tantivy.Searcher, tq: tantivy.Query, fq: tantivy.Query
     ) -> tuple[np.ndarray, np.ndarray, dict[int, tantivy.DocAddress]]:
         """Every scoped BM25 match (rows and scores, best first): totals and facets need all of them."""
-        q = tantivy.Query.boolean_query([(tantivy.Occur.Must, tq), (tantivy.Occur.Must, fq)])
+        # the filter selects without scoring: its term clauses would otherwise add their BM25 to the text's
+        scoreless = tantivy.Query.const_score_query(fq, 0.0)
+        q = tantivy.Query.boolean_query([(tantivy.Occur.Must, tq), (tantivy.Occur.Must, scoreless)])
         n = int(searcher.num_docs)
         if n == 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32), {}
@@ -329,39 +304,17 @@ class EmbeddedBackend:
         ok = rows >= 0
         rows, scores = rows[ok], scores[ok]
         kept = [a for a, good in zip(addrs, ok.tolist(), strict=True) if good] if not ok.all() else addrs
-        addr_of = dict(zip(rows[:RANK_DEPTH].tolist(), kept[:RANK_DEPTH], strict=True))
+        depth = fusion.RANK_DEPTH
+        addr_of = dict(zip(rows[:depth].tolist(), kept[:depth], strict=True))
         return rows, scores, addr_of
-
-    def _rank_by_vector(self, q: np.ndarray | None, rows: np.ndarray, depth: int) -> list[int]:
-        """``rows`` ordered by cosine to the query (rows without a vector are left out)."""
-        if q is None or len(rows) == 0:
-            return []
-        table = self._table
-        rows = rows[table.has_vec[rows]]
-        scores = table.matrix[rows] @ np.asarray(q, dtype=np.float32).reshape(-1)
-        return rows[np.argsort(-scores, kind="stable")][:depth].tolist()
-
-    def _vector(self, q: np.ndarray, mask: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Top-k cosine among rows allowed by ``mask`` (scope and facets) that have a vector."""
-        table = self._table
-        allowed = mask & table.has_vec
-        if not allowed.any():
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        qv = np.asarray(q, dtype=np.float32).reshape(-1)
-        scores = table.matrix @ qv
-        scores[~allowed] = -np.inf
-        n_allowed = int(allowed.sum())
-        k = min(k, n_allowed)
-        top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
-        top = top[np.isfinite(scores[top])]
-        order = top[np.argsort(-scores[top], kind="stable")]
-        return order.astype(np.int64), scores[order]
 
     def _browse(self, query: SearchQuery, searcher: tantivy.Searcher, fq: tantivy.Query) -> SearchResult:
         """Empty query text: every scoped passage, parents newest first (by ``meta.date``)."""
         n = int(searcher.num_docs)
         hits = (
-            searcher.search(fq, limit=n, count=False, order_by_field="date", order=tantivy.Order.Desc).hits
+            searcher.search(
+                fq, limit=n, count=False, order_by_field=SORT_FIELD, order=tantivy.Order.Desc
+            ).hits
             if n
             else []
         )
@@ -369,7 +322,7 @@ class EmbeddedBackend:
         keys = np.asarray(searcher.fast_field_values("key", addrs), dtype=np.int64) if addrs else np.zeros(0)
         rows = self._table.rows_for_keys(keys.astype(np.int64))
         ok = rows >= 0
-        depth = max(RANK_DEPTH, 10 * (query.offset + query.limit))
+        depth = fusion.rank_depth(query.offset, query.limit)
         kept = [a for a, good in zip(addrs, ok.tolist(), strict=True) if good]
         rows = rows[ok]
         addr_of = dict(zip(rows[:depth].tolist(), kept[:depth], strict=True))

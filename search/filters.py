@@ -1,39 +1,44 @@
-"""Haystack filter grammar helpers shared by the embedded backend's two halves (Tantivy and vectors).
+"""Haystack filter grammar and value semantics, the same in every engine (Tantivy query, vector mask).
 
 Filters arrive in Haystack's grammar (``{"operator": "AND"|"OR"|"NOT", "conditions": [...]}`` and
 ``{"field": "meta.x", "operator": "==", "value": v}`` with ``== != in "not in" > >= < <=``). The access
 scope is one (``AccessScope.haystack_filter()``) and the API facets are turned into another by
 ``facet_filter``; ``combine`` ANDs them so every backend applies both *inside* its query.
+
+Every meta value is filterable (``filter_values`` flattens ``Passage.meta``; keys starting with ``_`` are
+private). The semantics, identical in every engine (``check`` refuses what they cannot express):
+
+- values are typed: strings, numbers (``2 == 2.0``), booleans (never equal to numbers); a list is
+  multi-valued and a comparison matches when any element does;
+- ``== None`` matches a missing field, ``!= v`` and ``not in`` match missing fields too (as in Haystack),
+  ``in`` accepts ``None`` among its values;
+- strings that are ISO 8601 dates are also instants: ``==`` matches the same instant in another spelling,
+  and ``> >= < <=`` take a number (compared with numbers) or an ISO date / ``datetime`` (compared with
+  dates); a naive date is UTC. Other strings cannot be ordered (``ValidationError``); ``None`` matches
+  nothing.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import math
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from tfe.core.errors import ValidationError
 
-# Keyword fields every backend indexes from ``Passage.meta`` (see ``search.types.Passage``).
-KEYWORD_FIELDS: tuple[str, ...] = (
-    "kind",
-    "doc_type",
-    "sectors",
-    "sector_facet",
-    "countries",
-    "regions",
-    "org_id",
-    "owner_user_id",
-    "visibility",
-    "language",
-    "date",
-)
+Scalar = str | int | float | bool
 
 COMPARISONS = ("==", "!=", "in", "not in", ">", ">=", "<", "<=")
+ORDERING = (">", ">=", "<", "<=")
 LOGICAL = ("AND", "OR", "NOT")
+SORT_FIELD = "date"  # the meta field browsing (empty query text) orders by, newest first
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_I64 = 2**63
 
 
 def keyword(value: Any) -> str:
-    """The string form a scalar takes in a keyword field (ints as digits, dates as ISO 8601)."""
+    """The string form of a scalar (facet values, stored JSON of dates, the browse sort key)."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, datetime | date):
@@ -41,22 +46,120 @@ def keyword(value: Any) -> str:
     return str(value)
 
 
-def keyword_values(meta: dict[str, Any], field: str) -> list[str]:
-    """The keyword strings a passage carries for ``field`` (empty when absent)."""
-    value = meta.get(field)
-    if value is None:
-        return []
-    if isinstance(value, list | tuple | set | frozenset):
-        return [keyword(v) for v in value if v is not None]
-    return [keyword(value)]
+def as_scalar(value: Any) -> Scalar | None:
+    """A meta or filter value as an indexable scalar (``None``: not filterable, e.g. NaN, bytes, objects)."""
+    if isinstance(value, bool | str):
+        return value
+    if isinstance(value, int):
+        return value if -_I64 <= value < _I64 else float(value)
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return None
 
 
-def field_name(name: str) -> str:
-    """``meta.visibility`` -> ``visibility``; refuses fields the backends do not index as keywords."""
-    bare = name[5:] if name.startswith("meta.") else name
-    if bare not in KEYWORD_FIELDS:
+def filter_values(meta: dict[str, Any]) -> dict[str, list[Scalar]]:
+    """``meta`` flattened to dotted paths -> scalars (``{"a": {"b": 1}}`` -> ``{"a.b": [1]}``).
+
+    Lists are multi-valued; ``None``, empty lists and private keys (``_...``, e.g. the Haystack copy of a
+    document) are left out, so a field is "missing" exactly when it has no value here.
+    """
+    out: dict[str, list[Scalar]] = {}
+
+    def walk(path: str, value: Any) -> None:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                key = str(k)
+                if key and not (not path and key.startswith("_")):
+                    walk(f"{path}.{key}" if path else key, v)
+        elif isinstance(value, list | tuple | set | frozenset):
+            for v in value:
+                walk(path, v)
+        else:
+            scalar = as_scalar(value)
+            if scalar is not None and path:
+                out.setdefault(path, []).append(scalar)
+
+    walk("", meta)
+    return out
+
+
+def _looks_like_iso_date(value: str) -> bool:
+    """A ``YYYY-MM-DD`` prefix, alone or followed by a time (Haystack's cheap test before parsing)."""
+    return (
+        len(value) >= 10
+        and value[:4].isdigit()
+        and value[4] == "-"
+        and value[5:7].isdigit()
+        and value[7] == "-"
+        and value[8:10].isdigit()
+        and (len(value) == 10 or value[10] in "Tt ")
+    )
+
+
+def instant(value: Any) -> int | None:
+    """Microseconds since 1970 (UTC) of an ISO 8601 date string or ``datetime``; ``None`` otherwise."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, datetime):
+        when = value
+    elif isinstance(value, date):
+        when = datetime(value.year, value.month, value.day)
+    elif isinstance(value, str) and _looks_like_iso_date(value):
+        try:  # RFC 3339 allows a lower-case "t" and "z"; Python's parser wants them upper-case
+            when = datetime.fromisoformat(value[:10] + value[10:].upper())
+        except ValueError:
+            return None
+    else:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return (when - _EPOCH) // timedelta(microseconds=1)
+
+
+def instant_values(values: dict[str, list[Scalar]]) -> dict[str, list[int]]:
+    """The instants among flattened values (what engines index to order dates)."""
+    out: dict[str, list[int]] = {}
+    for path, vals in values.items():
+        found = [t for t in (instant(v) for v in vals if isinstance(v, str)) if t is not None]
+        if found:
+            out[path] = found
+    return out
+
+
+def term_key(value: Scalar) -> tuple[int, Any]:
+    """Equality identity of a scalar: booleans, numbers (int and float alike) and strings never mix."""
+    if isinstance(value, bool):
+        return (0, value)
+    if isinstance(value, int | float):
+        return (1, float(value))
+    return (2, value)
+
+
+def field_path(name: str) -> str:
+    """``meta.sectors`` -> ``sectors`` (the path in ``filter_values``); bare names are meta fields too."""
+    path = name[5:] if name.startswith("meta.") else name
+    if not path or path.startswith("_") or any(not part for part in path.split(".")):
         raise ValidationError(f"cannot filter search results on field {name!r}")
-    return bare
+    return path
+
+
+def order_operand(value: Any) -> tuple[str, float] | None:
+    """The right side of ``> >= < <=``: ``("number", x)`` or ``("instant", microseconds)``; ``None``
+    (no document matches) for a ``None`` value."""
+    if value is None:
+        return None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if not math.isfinite(value):
+            raise ValidationError("cannot order-compare with a non-finite number")
+        return ("number", float(value))
+    when = instant(value)
+    if when is None:
+        raise ValidationError(
+            f"cannot order-compare with {value!r}: only numbers and ISO 8601 dates are ordered"
+        )
+    return ("instant", float(when))
 
 
 def combine(*filters: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -100,42 +203,38 @@ def facet_filter(facets: dict[str, list[str]]) -> dict[str, Any] | None:
     return combine(*conditions)
 
 
-def check(node: dict[str, Any]) -> None:
-    """Raise ``ValidationError`` unless ``node`` is a well-formed filter over keyword fields."""
-    if "operator" not in node:
+def _check_equality_value(op: str, value: Any) -> None:
+    if value is not None and as_scalar(value) is None:
+        raise ValidationError(f"operator {op!r} needs a string, number, boolean, date or None")
+
+
+def check(node: Any) -> None:
+    """Raise ``ValidationError`` unless ``node`` is a well-formed filter every engine can evaluate."""
+    if not isinstance(node, dict) or "operator" not in node:
         raise ValidationError("filter without an operator")
     op = node["operator"]
     if "conditions" in node:
         if op not in LOGICAL:
             raise ValidationError(f"unknown logical operator {op!r}")
+        if not isinstance(node["conditions"], list):
+            raise ValidationError("conditions must be a list")
         for child in node["conditions"]:
             check(child)
         return
     if op not in COMPARISONS:
         raise ValidationError(f"unknown comparison operator {op!r}")
-    if "field" not in node or "value" not in node:
+    if "field" not in node or "value" not in node or not isinstance(node["field"], str):
         raise ValidationError("comparison needs a field and a value")
-    field_name(node["field"])
-    if op in ("in", "not in") and not isinstance(node["value"], list):
-        raise ValidationError(f"operator {op!r} needs a list value")
-
-
-def compare(op: str, left: str, right: Any) -> bool:
-    """Order comparison of a stored keyword with a filter value (numbers numerically, else as strings)."""
-    if right is None or isinstance(right, list):
-        return False
-    rkey = keyword(right)
-    try:
-        lnum, rnum = float(left), float(rkey)
-    except ValueError:
-        lval: Any = left
-        rval: Any = rkey
+    field_path(node["field"])
+    value = node["value"]
+    if op in ("in", "not in"):
+        if not isinstance(value, list):
+            raise ValidationError(f"operator {op!r} needs a list value")
+        for v in value:
+            _check_equality_value(op, v)
+    elif op in ORDERING:
+        if isinstance(value, list):
+            raise ValidationError(f"operator {op!r} cannot take a list value")
+        order_operand(value)
     else:
-        lval, rval = lnum, rnum
-    if op == ">":
-        return bool(lval > rval)
-    if op == ">=":
-        return bool(lval >= rval)
-    if op == "<":
-        return bool(lval < rval)
-    return bool(lval <= rval)
+        _check_equality_value(op, value)

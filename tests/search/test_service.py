@@ -13,7 +13,7 @@ from search.evaluation import evaluate_beir, mrr_at_k, ndcg_at_k, recall_at_k
 from search.factory import make_backend
 from search.fusion import reciprocal_rank_fusion
 from search.service import SearchService
-from search.testing import ANONYMOUS, SYSTEM, _embedder, corpus_passages
+from search.testdata import ANONYMOUS, SYSTEM, corpus_passages, shared_embedder
 from tfe.core.errors import ConfigurationError, ValidationError
 from tfe.core.settings import load_settings
 
@@ -29,7 +29,7 @@ def service(tmp_path: Path) -> SearchService:
     backend = EmbeddedBackend(tmp_path / "index")
     backend.write([replace(p) for p in corpus_passages()])
     backend.commit()
-    return SearchService(backend, _embedder(), lambda cid: LABELS[cid])
+    return SearchService(backend, shared_embedder(), lambda cid: LABELS[cid])
 
 
 def test_api_shape(service: SearchService) -> None:
@@ -96,12 +96,12 @@ def test_evaluate_beir_small(tmp_path: Path) -> None:
     (tmp_path / "qrels.tsv").write_text(
         "query-id\tcorpus-id\tscore\nq1\tc1\t1\nq2\tc2\t1\n", encoding="utf-8"
     )
-    out = evaluate_beir(tmp_path, _embedder(), progress=False)
+    out = evaluate_beir(tmp_path, shared_embedder(), progress=False)
     assert out["queries"] == 2 and out["corpus"] == 3
     for mode in ("bm25", "vector", "hybrid"):
         assert out["modes"][mode]["ndcg@10"] == pytest.approx(1.0)
     with pytest.raises(ValidationError):
-        evaluate_beir(tmp_path / "missing", _embedder())
+        evaluate_beir(tmp_path / "missing", shared_embedder())
 
 
 def test_filter_values_are_resolved_to_concepts(tmp_path: Path) -> None:

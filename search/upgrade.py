@@ -1,0 +1,139 @@
+"""Bring an embedded index written by an older version to the current layout, from what it stored itself.
+
+Layouts: until format 2, Tantivy had one keyword field per product meta field and the vector table
+(format 1) held those values as strings, so only they could be filtered, and ``org_id == 1`` matched
+the string ``"1"``. Now every meta value is filterable and typed, in two JSON fields of the Tantivy
+schema (``search.tantivy_filters``) and in the table's columns (format 2).
+
+Tantivy stores each passage whole (id, key, parent, title, text, position, meta), so an older index is
+rebuilt from its own documents into ``tantivy.upgrade/``, keys kept, so the vector rows and their vectors
+stay aligned and only the table's meta columns are recomputed; then the directories are swapped. It runs
+once, on the first open after the upgrade, under a lock file and the old index's writer lock; a crash
+before the swap leaves the old index in place and the next open starts again.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import tantivy
+
+from search import tantivy_index as ti
+from search.filters import Scalar, filter_values
+from search.types import Passage
+from search.vectors import FORMAT_VERSION, VectorTable
+from tfe.core.errors import BackendError
+
+log = logging.getLogger(__name__)
+
+LOCK_WAIT_S = 300.0  # how long an open waits for another process's upgrade or writer
+
+
+def current(tantivy_dir: Path) -> bool:
+    """Whether the Tantivy index under ``tantivy_dir`` (if any) has the current schema."""
+    if not tantivy_dir.exists() or not tantivy.Index.exists(str(tantivy_dir)):
+        return True
+    try:
+        tantivy.Index(ti.build_schema(), path=str(tantivy_dir), reuse=True)
+    except ValueError as e:
+        if "schema does not match" in str(e):
+            return False
+        raise
+    return True
+
+
+@contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _writer(index: tantivy.Index) -> tantivy.IndexWriter:
+    """The old index's writer: while we hold it, no other process writes to what we are copying."""
+    deadline = time.monotonic() + LOCK_WAIT_S
+    while True:
+        try:
+            return index.writer(heap_size=15_000_000, num_threads=1)
+        except ValueError as e:
+            if time.monotonic() >= deadline:
+                raise BackendError(f"cannot upgrade the search index: it stays locked ({e})") from e
+            time.sleep(0.2)
+
+
+def _stored(index: tantivy.Index) -> list[tuple[int, Passage]]:
+    """Every stored passage with its key, in key order."""
+    index.reload()
+    searcher = index.searcher()
+    n = int(searcher.num_docs)
+    if n == 0:
+        return []
+    hits = searcher.search(
+        tantivy.Query.all_query(), limit=n, count=False, order_by_field="key", order=tantivy.Order.Asc
+    ).hits
+    out = []
+    for _k, addr in hits:
+        doc = searcher.doc(addr)
+        out.append((ti.doc_key(doc), ti.from_document(doc)))
+    return out
+
+
+def _retype_table(vec_dir: Path, stored: list[tuple[int, Passage]]) -> None:
+    """Recompute the vector table's meta columns from the stored meta (rows matched by key)."""
+    table = VectorTable.load(vec_dir)
+    if len(table) == 0 and not VectorTable.current_path(vec_dir).exists():
+        return
+    meta_of = {key: p.meta for key, p in stored}
+    fields: dict[str, list[list[Scalar]]] = {}
+    for row, key in enumerate(table.keys.tolist()):
+        for path, vals in filter_values(meta_of.get(int(key), {})).items():
+            fields.setdefault(path, [[] for _ in range(len(table))])[row] = vals
+    table.fields = fields
+    table.format = FORMAT_VERSION
+    table.invalidate()
+    table.save(vec_dir)
+
+
+def upgrade(index_dir: Path) -> bool:
+    """Rebuild ``index_dir`` in the current layout if it has an older one; returns whether it did."""
+    tantivy_dir = index_dir / "tantivy"
+    if current(tantivy_dir):
+        return False
+    with _file_lock(index_dir / ".upgrade.lock"):
+        if current(tantivy_dir):  # another process upgraded it while we waited
+            return False
+        log.warning("search index %s has an older layout: rebuilding it from its stored passages", index_dir)
+        old = tantivy.Index.open(str(tantivy_dir))
+        lock = _writer(old)
+        try:
+            stored = _stored(old)
+            new_dir = index_dir / "tantivy.upgrade"
+            shutil.rmtree(new_dir, ignore_errors=True)
+            writer = ti.open_index(new_dir).writer(heap_size=128_000_000, num_threads=0)
+            for key, passage in stored:
+                writer.add_document(ti.to_document(passage, key))
+            writer.commit()
+            writer.wait_merging_threads()
+            del writer
+            _retype_table(index_dir / "vectors", stored)
+        finally:
+            lock.rollback()
+            del lock, old
+        old_dir = index_dir / "tantivy.old"
+        shutil.rmtree(old_dir, ignore_errors=True)
+        os.replace(tantivy_dir, old_dir)
+        os.replace(new_dir, tantivy_dir)
+        shutil.rmtree(old_dir, ignore_errors=True)
+        log.warning("search index %s upgraded: %d passages", index_dir, len(stored))
+    return True
