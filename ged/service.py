@@ -7,7 +7,6 @@ live beside the read model.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,7 +53,6 @@ class DocumentService:
         self._runner = runner
         self._default_org_slug = default_org_slug
         self._admin_email = admin_email
-        self._upload_lock = threading.Lock()  # one upload at a time through Tika and the index writer
 
     def ingest_paths(
         self,
@@ -115,8 +113,7 @@ class DocumentService:
             doc_type=doc_type,
             meta={"uploaded_by": user.id},
         )
-        with self._upload_lock:
-            report = self._runner(True).run_items([item], kind="upload", progress=False)
+        report = self._runner(True).run_items([item], kind="upload", progress=False)
         entry = report["items"][0]
         result = UploadResult(entry["status"], entry["id"], entry["title"], entry["reason"])
         with session_scope(self._sessions) as session:

@@ -10,6 +10,7 @@ component into an ``IngestError`` with a clear reason (the runner records it and
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any
 
 from haystack import Pipeline
@@ -28,7 +29,7 @@ from search.backend import SearchBackend
 from taxonomy.live import ReferentialSource, StaticReferential
 from tfe.core.settings import Settings
 
-__all__ = ["STEPS", "IngestPipeline", "build_pipeline"]
+__all__ = ["STEPS", "IngestPipeline", "SerialProcessor", "build_pipeline"]
 
 log = logging.getLogger(__name__)
 
@@ -161,3 +162,28 @@ class IngestPipeline:
             raise IngestError(reason) from exc
         record: Processed = result["writer"]["record"]
         return record
+
+
+class SerialProcessor:
+    """Lets one item at a time through ``pipeline``, under a lock shared by every pipeline of a process.
+
+    Tika, the spaCy model and the embedding model are shared by the pipelines of one process and are not
+    safe to run from two threads at once; a server that loads the demo corpus in the background while it
+    answers uploads passes both through the same lock (held per item, so neither waits for a whole run).
+    """
+
+    def __init__(self, pipeline: IngestPipeline, lock: threading.Lock) -> None:
+        self.pipeline = pipeline
+        self.lock = lock
+
+    @property
+    def sink(self) -> ContentSink:
+        return self.pipeline.sink
+
+    def warm_up(self) -> None:
+        with self.lock:
+            self.pipeline.warm_up()
+
+    def process(self, item: IngestItem) -> Processed:
+        with self.lock:
+            return self.pipeline.process(item)

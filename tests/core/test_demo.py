@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from typer.testing import CliRunner
 from tests.conftest import make_settings
 from tfe.app.cli import app
 from tfe.app.demo import load_manifest
-from tfe.app.demo.loader import load_demo
+from tfe.app.demo.loader import ensure_demo_accounts, load_demo, start_demo_load
 from tfe.app.install import init_installation
 from tfe.app.runtime import Runtime
 from tfe.app.web.app import create_app
@@ -32,11 +33,22 @@ CCI = "cci-nouvelle-aquitaine"
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Runtime, dict, TestClient]]:
+    """The demo as ``tfe demo`` loads it: the server answers at once, the corpus loads in the background."""
     rt = Runtime(make_settings(tmp_path_factory.mktemp("demo")))
     report = init_installation(rt)
-    result = load_demo(rt, progress=False, admin_password=report.admin_password)
-    with TestClient(create_app(rt)) as client:
-        yield rt, result, client
+    ensure_demo_accounts(rt, report.admin_password)
+    app = create_app(rt)
+    app.state.demo = status = start_demo_load(rt)
+    with TestClient(app) as client:
+        page = client.get("/login")  # served while the corpus is still loading, with its progress
+        assert page.status_code == 200 and "Chargement du corpus de démonstration" in page.text
+        deadline = time.monotonic() + 900
+        while status.running and time.monotonic() < deadline:
+            time.sleep(1)
+        assert status.phase == "terminé" and status.result is not None, status.error
+        assert status.vectors > 0 and rt.backend.missing_embeddings(limit=1) == []  # vectors after BM25
+        assert "Chargement" not in client.get("/login").text
+        yield rt, status.result, client
     rt.close()
 
 

@@ -1,8 +1,7 @@
 """The composition root shared by the web app and the CLI: builds and holds the long-lived parts.
 
-Wiring only: the use cases live in their packages (``ged.service``, ``veille.service``,
-``search.service``, ``tfe.app.install``). Everything heavy (spaCy, the embedding model, the search index)
-is created on first use, so ``tfe --help`` and simple commands stay fast. One ``Runtime`` per process.
+Wiring only: the use cases live in their packages (``ged.service``, ``veille.service``, ``search.service``,
+``tfe.app.install``). Heavy parts (spaCy, the embedding model, the index) are created on first use.
 """
 
 from __future__ import annotations
@@ -40,6 +39,7 @@ class Runtime:
     settings: Settings
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     _pipelines: dict[tuple[str, bool], IngestPipeline] = field(default_factory=dict, repr=False)
+    ingest_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)  # one item at a time
 
     @cached_property
     def engine(self) -> Engine:
@@ -135,16 +135,14 @@ class Runtime:
             return self._pipelines[(kind, embed)]
 
     def runner(self, kind: str, embed: bool) -> IngestRunner:
+        from ingest.pipeline import SerialProcessor
         from ingest.runner import IngestRunner
 
-        return IngestRunner(self.session_factory, self.pipeline(kind, embed), self.settings)
+        pipeline = SerialProcessor(self.pipeline(kind, embed), self.ingest_lock)
+        return IngestRunner(self.session_factory, pipeline, self.settings)
 
     def close(self) -> None:
         if "backend" in self.__dict__:
             self.backend.close()
         if "engine" in self.__dict__:
             self.engine.dispose()
-
-
-def open_runtime(settings: Settings) -> Runtime:
-    return Runtime(settings)

@@ -10,7 +10,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
-from tfe.app.runtime import Runtime, open_runtime
+from tfe.app.runtime import Runtime
 from tfe.core.settings import load_settings
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Écrit un seul document JSON sur la sortie standard.")]
@@ -30,7 +30,7 @@ def runtime(require_init: bool = True) -> Runtime:
         settings = load_settings()
     except Exception as exc:  # pydantic ValidationError: bad TFE_* value
         fail(f"invalid settings: {str(exc).splitlines()[0]} — {exc}")
-    rt = open_runtime(settings)
+    rt = Runtime(settings)
     if require_init:
         _check_installation(rt)
     return rt

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from tfe.app.cli.common import echo, runtime
+from tfe.app.demo.loader import DemoProgress, ensure_demo_accounts, load_demo, start_demo_load
 from tfe.app.install import init_installation
 from tfe.app.runtime import Runtime
 
@@ -14,12 +15,13 @@ HostOpt = Annotated[str | None, typer.Option(help="Interface d'écoute (par déf
 PortOpt = Annotated[int | None, typer.Option(help="Port (par défaut TFE_PORT)")]
 
 
-def _serve(rt: Runtime, host: str | None, port: int | None) -> None:
+def _serve(rt: Runtime, host: str | None, port: int | None, demo: DemoProgress | None = None) -> None:
     import uvicorn
 
     from tfe.app.web.app import create_app
 
     app = create_app(rt)
+    app.state.demo = demo
     uvicorn.run(app, host=host or rt.settings.host, port=port or rt.settings.port, log_level="info")
 
 
@@ -36,30 +38,38 @@ def demo(
         bool, typer.Option("--serve/--no-serve", help="Démarre le serveur à la fin")
     ] = True,
 ) -> None:
-    """Initialise, charge le corpus et les flux de démonstration, puis sert http://127.0.0.1:8000."""
-    from tfe.app.demo.loader import load_demo
+    """Initialise, charge le corpus et les flux de démonstration, puis sert http://127.0.0.1:8000.
 
+    Avec le serveur, le corpus se charge en arrière-plan (mots-clés d'abord, vecteurs ensuite) et les
+    pages affichent la progression ; avec --no-serve, tout est chargé avant de rendre la main.
+    """
     rt = runtime(require_init=False)
-    report = init_installation(rt)
+    report = init_installation(rt, channel="demo")
     echo(f"Données : {report.data_dir}")
-    result = load_demo(rt, progress=True, admin_password=report.admin_password)
-    echo(
-        f"Corpus de démonstration : {result['documents']['ok']} ajoutés, "
-        f"{result['documents']['duplicate']} déjà présents, {result['documents']['failed']} en échec"
-    )
-    echo(
-        f"Flux de veille : {result['feeds']['ok']} articles ajoutés, "
-        f"{result['feeds']['duplicate']} déjà présents"
-    )
+    creds = ensure_demo_accounts(rt, report.admin_password)
+    status = None
+    if serve_after:
+        status = start_demo_load(rt)
+        echo("Corpus de démonstration : chargement en arrière-plan (progression affichée sur les pages)")
+    else:
+        result = load_demo(rt, progress=True)
+        echo(
+            f"Corpus de démonstration : {result['documents']['ok']} ajoutés, "
+            f"{result['documents']['duplicate']} déjà présents, {result['documents']['failed']} en échec"
+        )
+        echo(
+            f"Flux de veille : {result['feeds']['ok']} articles ajoutés, "
+            f"{result['feeds']['duplicate']} déjà présents"
+        )
     url = f"http://{host or rt.settings.host}:{port or rt.settings.port}"
     echo("")
     echo(f"Ouvrez {url}/login et connectez-vous :")
-    if result["admin"]:
-        echo(f"  administrateur : {result['admin']['email']} / {result['admin']['password']}")
+    if creds.get("admin"):
+        echo(f"  administrateur : {creds['admin']['email']} / {creds['admin']['password']}")
     else:
         echo(f"  administrateur : {report.admin_email} (mot de passe de TFE_ADMIN_PASSWORD)")
-    for account in result["accounts"]:
+    for account in creds["accounts"]:
         echo(f"  {account['org']} : {account['email']} / {account['password']}")
-    echo(f"API : curl -H 'Authorization: Bearer {result['token']}' '{url}/api/search?q=vins+Allemagne'")
+    echo(f"API : curl -H 'Authorization: Bearer {creds['token']}' '{url}/api/search?q=vins+Allemagne'")
     if serve_after:
-        _serve(rt, host, port)
+        _serve(rt, host, port, status)

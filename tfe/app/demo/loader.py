@@ -7,21 +7,27 @@ so that re-running ``tfe demo`` can print them again; nothing else stores a clea
 from __future__ import annotations
 
 import json
+import logging
 import os
 import secrets
+import threading
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from tqdm import tqdm
 
+from ingest.backfill import backfill_embeddings
 from tfe.app.demo import CORPUS_DIR, FEEDS_DIR, load_manifest, load_organisations
 from tfe.core.models import User
 from tfe.core.security import audit, identity
 
 if TYPE_CHECKING:
     from tfe.app.runtime import Runtime
+
+log = logging.getLogger(__name__)
 
 
 def _credentials_file(rt: Runtime) -> Path:
@@ -84,15 +90,62 @@ def ensure_demo_accounts(rt: Runtime, admin_password: str | None = None) -> dict
     return creds
 
 
-def load_demo(rt: Runtime, progress: bool = True, admin_password: str | None = None) -> dict[str, Any]:
-    """Create the demo organisations and accounts, ingest the corpus (per its manifest) and the feeds."""
+@dataclass
+class DemoProgress:
+    """Where a background demo load stands, for the banner of the pages (French) and the CLI."""
+
+    phase: str = "documents"  # documents → veille → vecteurs → terminé | échec
+    done: int = 0
+    total: int = 0
+    vectors: int = 0
+    error: str | None = None
+    result: dict[str, Any] | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.phase not in ("terminé", "échec")
+
+    def notice(self) -> str | None:
+        """One French sentence for the page banner while loading (``None`` once done)."""
+        if self.phase == "documents":
+            return (
+                f"Chargement du corpus de démonstration : {self.done} / {self.total} documents. "
+                "Les documents chargés sont déjà cherchables par mots-clés ; actualisez pour suivre."
+            )
+        if self.phase == "veille":
+            return "Chargement des flux de veille de démonstration…"
+        if self.phase == "vecteurs":
+            return (
+                f"Corpus chargé ; calcul des vecteurs pour la recherche sémantique : {self.vectors} passages "
+                "traités. La recherche par mots-clés fonctionne déjà."
+            )
+        if self.phase == "échec":
+            return f"Le chargement de la démonstration a échoué : {self.error}"
+        return None
+
+
+def load_demo(
+    rt: Runtime,
+    progress: bool = True,
+    admin_password: str | None = None,
+    *,
+    embed: bool = True,
+    status: DemoProgress | None = None,
+) -> dict[str, Any]:
+    """Create the demo organisations and accounts, ingest the corpus (per its manifest) and the feeds.
+
+    ``embed=False`` indexes for BM25 only (vectors later, see ``backfill_demo``); ``status`` is updated as
+    the load goes (the background load of ``tfe demo`` shows it on the pages).
+    """
+    status = status or DemoProgress()
     creds = ensure_demo_accounts(rt, admin_password)
     groups: dict[tuple[str, str, str], list[Path]] = defaultdict(list)
     for entry in load_manifest():
         key = (entry["org"], entry["visibility"], entry["doc_type"])
         groups[key].append(CORPUS_DIR / entry["file"])
     totals = {"ok": 0, "duplicate": 0, "failed": 0}
-    bar = tqdm(total=sum(len(p) for p in groups.values()), desc="corpus", unit="doc", disable=not progress)
+    status.phase, status.total = "documents", sum(len(p) for p in groups.values())
+    bar = tqdm(total=status.total, desc="corpus", unit="doc", disable=not progress)
     for (org, visibility, doc_type), paths in sorted(groups.items()):
         owner = f"conseiller@{org}.demo" if visibility == "private" else None
         report = rt.documents.ingest_paths(
@@ -101,18 +154,21 @@ def load_demo(rt: Runtime, progress: bool = True, admin_password: str | None = N
             visibility=visibility,
             doc_type=f"doctype:{doc_type}",
             owner_email=owner,
+            embed=embed,
             progress=False,
             channel="demo",
         )
         bar.update(len(paths))
+        status.done += len(paths)
         for state in totals:
             totals[state] += report[state]
     bar.close()
     feeds = {"ok": 0, "duplicate": 0, "failed": 0}
+    status.phase = "veille"
     for feed in sorted(FEEDS_DIR.iterdir()):
         if feed.suffix in (".rss", ".atom", ".xml"):
             report = rt.watch.ingest_feed(
-                str(feed), org_slug=None, visibility="network", progress=progress, channel="demo"
+                str(feed), org_slug=None, visibility="network", embed=embed, progress=progress, channel="demo"
             )
             for state in feeds:
                 feeds[state] += report[state]
@@ -123,3 +179,34 @@ def load_demo(rt: Runtime, progress: bool = True, admin_password: str | None = N
         "accounts": creds["accounts"],
         "token": creds["token"],
     }
+
+
+def backfill_demo(rt: Runtime, status: DemoProgress, batch: int = 16) -> int:
+    """Vectors for the passages indexed without one, a batch at a time under the runtime's ingest lock
+    (so uploads made meanwhile interleave with it instead of waiting for the whole back-fill)."""
+    status.phase = "vecteurs"
+    while True:
+        with rt.ingest_lock:
+            done = backfill_embeddings(rt.backend, rt.embedder, batch=batch, limit=batch)
+        if not done:
+            return status.vectors
+        status.vectors += done
+
+
+def start_demo_load(rt: Runtime) -> DemoProgress:
+    """Load the demo in a background thread: BM25 first (each document searchable once ingested), then
+    the vectors; the returned ``DemoProgress`` follows it. Re-running resumes what an interruption left."""
+    status = DemoProgress()
+
+    def work() -> None:
+        try:
+            status.result = load_demo(rt, progress=False, embed=False, status=status)
+            backfill_demo(rt, status)
+            status.phase = "terminé"
+            log.info("demo loaded documents=%s vectors=%d", status.result["documents"], status.vectors)
+        except Exception as exc:  # shown on the pages; the server keeps serving what is loaded
+            log.exception("demo load failed")
+            status.phase, status.error = "échec", f"{type(exc).__name__}: {exc}"[:300]
+
+    threading.Thread(target=work, name="tfe-demo-load", daemon=True).start()
+    return status

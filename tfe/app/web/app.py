@@ -40,6 +40,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         openapi_url="/openapi.json",
     )
     app.state.runtime = runtime
+    app.state.demo = None  # a tfe.app.demo.loader.DemoProgress while `tfe demo` loads in the background
     install_error_handlers(app)
     # Middleware runs outermost-last-added: sessions wrap everything, the body cap sits inside them.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_upload_bytes + 64 * 1024)
