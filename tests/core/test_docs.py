@@ -65,3 +65,14 @@ def test_every_cli_parameter_has_help() -> None:
         assert command.help, path
         for param in command.params:
             assert getattr(param, "help", None), f"{path} {param.name}"
+
+
+def test_every_error_code_is_documented() -> None:
+    from tfe.app.web import errors as web_errors
+    from tfe.core import errors as core_errors
+
+    text = (DOCS / "api.md").read_text(encoding="utf-8")
+    tree = {getattr(core_errors, name).code for name in core_errors.__all__}
+    codes = tree | set(web_errors._STATUS_CODES.values()) | {"internal"}
+    assert len(codes) >= 12
+    assert sorted(c for c in codes if f"`{c}`" not in text and f"\"{c}\"" not in text) == []
