@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 
@@ -19,7 +20,12 @@ from tfe.app.web.session import SignedSessionMiddleware
 from tfe.app.web.templating import STATIC_DIR
 from tfe.core.security.throttle import LoginThrottle
 
-API_DESCRIPTION = """Team France Export knowledge platform: documents (GED) and economic watch (veille).
+API_DESCRIPTION = """**Base documentaire et veille de la Team France Export** : recherche hybride dans les
+documents (GED) et la veille économique, dans le périmètre de votre organisation. Authentifiez-vous avec
+un jeton (`Authorization: Bearer <jeton>`, créé par `tfe token create`) ; chaque erreur a la forme
+`{"error": {"code", "message"}}`. Le contrat ci-dessous est rédigé en anglais, comme le code.
+
+Team France Export knowledge platform: documents (GED) and economic watch (veille).
 
 Authenticate with `Authorization: Bearer <token>` (tokens from `tfe token create`) or the session cookie
 set by `/login` (with `X-CSRF-Token` on unsafe methods). Every error is `{"error": {"code": ..., "message":
@@ -52,6 +58,11 @@ def create_app(runtime: Runtime) -> FastAPI:
     )
     app.state.login_throttle = LoginThrottle()
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> FileResponse:
+        return FileResponse(STATIC_DIR / "favicon.ico", media_type="image/x-icon")
+
     for router in (
         health.router,
         search.router,

@@ -134,6 +134,39 @@ def _respond(
     return JSONResponse(error_body(code, message), status_code=status, headers=headers)
 
 
+_FRENCH_VALIDATION = {
+    "string_too_long": "{max_length} caractères au plus",
+    "string_too_short": "au moins {min_length} caractère(s)",
+    "greater_than_equal": "au moins {ge}",
+    "greater_than": "plus de {gt}",
+    "less_than_equal": "au plus {le}",
+    "less_than": "moins de {lt}",
+    "int_parsing": "un nombre entier est attendu",
+    "int_from_float": "un nombre entier est attendu",
+    "float_parsing": "un nombre est attendu",
+    "bool_parsing": "oui/non (true/false) est attendu",
+    "missing": "ce champ est obligatoire",
+    "string_pattern_mismatch": "format non valide",
+    "literal_error": "valeur non reconnue (attendu : {expected})",
+    "enum": "valeur non reconnue (attendu : {expected})",
+}
+
+
+def validation_message_fr(exc: RequestValidationError) -> str:
+    """The validation errors in French, for the pages (the API keeps the validator's English)."""
+    parts = []
+    for err in exc.errors():
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("query", "body", "path", "header", "cookie")]
+        where = ".".join(loc) or "requête"
+        template = _FRENCH_VALIDATION.get(str(err.get("type")), "valeur non valide")
+        try:
+            text = template.format(**{k: str(v).replace("'", "") for k, v in (err.get("ctx") or {}).items()})
+        except (KeyError, IndexError):
+            text = "valeur non valide"
+        parts.append(f"« {where} » : {text}")
+    return "Paramètre non valide. " + " ; ".join(parts) + "." if parts else "Requête non valide."
+
+
 def _validation_message(exc: RequestValidationError) -> str:
     parts = []
     for err in exc.errors():
@@ -153,7 +186,8 @@ async def _tfe_error(request: Request, exc: Exception) -> Response:
 
 async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
-    return _respond(request, 400, "invalid", _validation_message(exc))
+    message = validation_message_fr(exc) if _wants_html(request) else _validation_message(exc)
+    return _respond(request, 400, "invalid", message)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
