@@ -14,8 +14,12 @@ from ged.service import UploadResult
 from tests.web.conftest import MAX_UPLOAD, Installation
 from tfe.core.models import AuditEvent
 
-VISIBLE_TO_ALICE = {"doc-vins-de", "doc-vins-it", "doc-machines-de"}
+VISIBLE_TO_ALICE = {"doc-vins-de", "doc-vins-it", "doc-machines-de"}  # keys of conftest.DOCS
 BETA_ONLY = {"doc-beta-secret", "doc-beta-org"}
+
+
+def _ids(installation: Installation, keys: set[str]) -> set[str]:
+    return {installation.ids[key] for key in keys}
 
 
 def _assert_error(response, status: int, code: str | None = None) -> None:  # type: ignore[no-untyped-def]
@@ -52,7 +56,7 @@ def test_search_shape_and_facets(installation: Installation, client: TestClient)
         assert all({"id", "label"} <= set(s) for s in hit["sectors"] + hit["countries"])
     assert set(body["facets"]) == {"sector", "country", "type"}
     assert all({"id", "label", "count"} <= set(e) for entries in body["facets"].values() for e in entries)
-    assert "doc-vins-de" in {h["id"] for h in body["hits"]}
+    assert installation.ids["doc-vins-de"] in {h["id"] for h in body["hits"]}
 
 
 def test_other_organisations_documents_never_leak(installation: Installation, client: TestClient) -> None:
@@ -64,8 +68,8 @@ def test_other_organisations_documents_never_leak(installation: Installation, cl
     for params in cases:
         body = client.get("/api/search", params=params, headers=installation.auth("alice")).json()
         ids = {h["id"] for h in body["hits"]}
-        assert not ids & BETA_ONLY
-        assert ids <= VISIBLE_TO_ALICE
+        assert not ids & _ids(installation, BETA_ONLY)
+        assert ids <= _ids(installation, VISIBLE_TO_ALICE)
         assert body["total"] <= len(VISIBLE_TO_ALICE)
         countries = {e["id"]: e["count"] for e in body["facets"]["country"]}
         assert "country:JP" not in countries
@@ -76,8 +80,8 @@ def test_other_organisations_documents_never_leak(installation: Installation, cl
         "/api/search", params={"q": "vins Japon", "limit": 100}, headers=installation.auth("bob")
     ).json()
     ids = {h["id"] for h in body["hits"]}
-    assert {"doc-beta-secret", "doc-beta-org"} <= ids
-    assert "doc-vins-it" not in ids  # alpha's organisation-only document
+    assert _ids(installation, {"doc-beta-secret", "doc-beta-org"}) <= ids
+    assert installation.ids["doc-vins-it"] not in ids  # alpha's organisation-only document
 
 
 def test_search_filters_repeatable(installation: Installation, client: TestClient) -> None:
@@ -88,14 +92,14 @@ def test_search_filters_repeatable(installation: Installation, client: TestClien
         ("limit", "100"),
     ]
     body = client.get("/api/search", params=params, headers=installation.auth("alice")).json()
-    assert {h["id"] for h in body["hits"]} <= VISIBLE_TO_ALICE
-    assert {"doc-vins-de", "doc-vins-it"} <= {h["id"] for h in body["hits"]}
+    assert {h["id"] for h in body["hits"]} <= _ids(installation, VISIBLE_TO_ALICE)
+    assert _ids(installation, {"doc-vins-de", "doc-vins-it"}) <= {h["id"] for h in body["hits"]}
     body = client.get(
         "/api/search",
         params={"q": "vins", "type": "doctype:sector_analysis"},
         headers=installation.auth("alice"),
     ).json()
-    assert {h["id"] for h in body["hits"]} == {"doc-vins-de"}
+    assert {h["id"] for h in body["hits"]} == {installation.ids["doc-vins-de"]}
 
 
 @pytest.mark.parametrize(
@@ -126,10 +130,11 @@ def test_search_is_audited(installation: Installation, client: TestClient) -> No
 
 
 def test_document_metadata(installation: Installation, client: TestClient) -> None:
-    response = client.get("/api/documents/doc-vins-de", headers=installation.auth("alice"))
+    doc_id = installation.ids["doc-vins-de"]
+    response = client.get(f"/api/documents/{doc_id}", headers=installation.auth("alice"))
     assert response.status_code == 200, response.text
     body = response.json()
-    assert body["id"] == "doc-vins-de" and body["title"].startswith("Le marché des vins")
+    assert body["id"] == doc_id and body["title"].startswith("Le marché des vins")
     assert body["type"]["id"] == "doctype:sector_analysis" and body["type"]["label"]
     labels = {c["id"]: c for c in body["classifications"]}
     assert labels["country:DE"]["label"] == "Allemagne" and labels["country:DE"]["evidence"] == ["vins"]
@@ -137,7 +142,8 @@ def test_document_metadata(installation: Installation, client: TestClient) -> No
 
 
 def test_document_content_download(installation: Installation, client: TestClient) -> None:
-    response = client.get("/api/documents/doc-vins-de/content", headers=installation.auth("reader"))
+    doc_id = installation.ids["doc-vins-de"]
+    response = client.get(f"/api/documents/{doc_id}/content", headers=installation.auth("reader"))
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
     disposition = response.headers["content-disposition"]
@@ -149,24 +155,26 @@ def test_document_content_download(installation: Installation, client: TestClien
 
 
 @pytest.mark.parametrize(
-    "path",
+    ("key", "suffix"),
     [
-        "/api/documents/nope",
-        "/api/documents/doc-beta-secret",
-        "/api/documents/doc-beta-org",
-        "/api/documents/doc-beta-secret/content",
+        ("nope", ""),
+        ("doc-beta-secret", ""),
+        ("doc-beta-org", ""),
+        ("doc-beta-secret", "/content"),
     ],
 )
 def test_unknown_or_out_of_scope_document_is_404(
-    installation: Installation, client: TestClient, path: str
+    installation: Installation, client: TestClient, key: str, suffix: str
 ) -> None:
-    response = client.get(path, headers=installation.auth("alice"))
+    doc_id = installation.ids.get(key, key)  # "nope" is no document's key: requested as is
+    response = client.get(f"/api/documents/{doc_id}{suffix}", headers=installation.auth("alice"))
     _assert_error(response, 404, "not_found")
-    assert "doc-beta" not in response.json()["error"]["message"] or "unknown document" in response.text
+    assert doc_id not in response.json()["error"]["message"] or "unknown document" in response.text
 
 
 def test_private_document_visible_to_owner(installation: Installation, client: TestClient) -> None:
-    assert client.get("/api/documents/doc-beta-secret", headers=installation.auth("bob")).status_code == 200
+    doc_id = installation.ids["doc-beta-secret"]
+    assert client.get(f"/api/documents/{doc_id}", headers=installation.auth("bob")).status_code == 200
 
 
 def test_unknown_route_and_method(client: TestClient) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 import pytest
@@ -117,12 +117,18 @@ def _check(spec: dict[str, Any], method: str, path: str, response: _Answer) -> N
     assert not errors, f"{method.upper()} {path} {status}: {errors}"
 
 
-def _fake_upload(user: Any, **kwargs: Any) -> UploadResult:
-    outcomes = {
-        "neuf.txt": UploadResult("ok", "doc-contract", "Neuf", None),
-        "double.txt": UploadResult("duplicate", "doc-vins-de", "Le marché", "same content"),
-    }
-    return outcomes.get(kwargs["filename"], UploadResult("failed", None, None, "no text could be extracted"))
+def _fake_upload(duplicate_of: str) -> Callable[..., UploadResult]:
+    """A stand-in for ``DocumentService.upload``: "double.txt" duplicates the document ``duplicate_of``."""
+
+    def upload(user: Any, **kwargs: Any) -> UploadResult:
+        outcomes = {
+            "neuf.txt": UploadResult("ok", "doc-contract", "Neuf", None),
+            "double.txt": UploadResult("duplicate", duplicate_of, "Le marché", "same content"),
+        }
+        failed = UploadResult("failed", None, None, "no text could be extracted")
+        return outcomes.get(kwargs["filename"], failed)
+
+    return upload
 
 
 def test_every_route_answers_what_it_documents(
@@ -132,7 +138,8 @@ def test_every_route_answers_what_it_documents(
     item_id: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(installation.rt.documents, "upload", _fake_upload)
+    doc, secret = installation.ids["doc-vins-de"], installation.ids["doc-beta-secret"]
+    monkeypatch.setattr(installation.rt.documents, "upload", _fake_upload(doc))
     alice, reader = installation.auth("alice"), installation.auth("reader")
 
     def upload(name: str, data: bytes, headers: dict[str, str]) -> dict[str, Any]:
@@ -154,19 +161,19 @@ def test_every_route_answers_what_it_documents(
         ("post", "/api/documents", "/api/documents", upload("a.txt", b"Vins", reader)),
         ("post", "/api/documents", "/api/documents", upload("a.txt", b"Vins", {})),
         ("post", "/api/documents", "/api/documents", {"data": {"visibility": "network"}, "headers": alice}),
-        ("get", "/api/documents/{doc_id}", "/api/documents/doc-vins-de", {"headers": alice}),
-        ("get", "/api/documents/{doc_id}", "/api/documents/doc-beta-secret", {"headers": alice}),
+        ("get", "/api/documents/{doc_id}", f"/api/documents/{doc}", {"headers": alice}),
+        ("get", "/api/documents/{doc_id}", f"/api/documents/{secret}", {"headers": alice}),
         ("get", "/api/documents/{doc_id}", "/api/documents/bad id!", {"headers": alice}),
-        ("get", "/api/documents/{doc_id}", "/api/documents/doc-vins-de", {}),
-        ("get", "/api/documents/{doc_id}/content", "/api/documents/doc-vins-de/content", {"headers": alice}),
+        ("get", "/api/documents/{doc_id}", f"/api/documents/{doc}", {}),
+        ("get", "/api/documents/{doc_id}/content", f"/api/documents/{doc}/content", {"headers": alice}),
         ("get", "/api/documents/{doc_id}/content", "/api/documents/nope/content", {"headers": alice}),
         (
             "get",
             "/api/documents/{doc_id}/content",
-            "/api/documents/doc-vins-de/content",
+            f"/api/documents/{doc}/content",
             {"params": {"version": BIG}, "headers": alice},
         ),
-        ("get", "/api/documents/{doc_id}/content", "/api/documents/doc-vins-de/content", {}),
+        ("get", "/api/documents/{doc_id}/content", f"/api/documents/{doc}/content", {}),
         ("get", "/api/items/{item_id}", f"/api/items/{item_id}", {"headers": alice}),
         ("get", "/api/items/{item_id}", f"/api/items/{item_id}", {"headers": installation.auth("bob")}),
         ("get", "/api/items/{item_id}", "/api/items/bad id!", {"headers": alice}),
@@ -217,15 +224,15 @@ def test_every_route_answers_what_it_documents(
 
 def test_answers_keep_the_domain_views(installation: Installation, client: TestClient, item_id: str) -> None:
     """Backward compatibility: the typed answers are exactly the dicts the routes answered before."""
-    alice = installation.auth("alice")
+    alice, doc_id = installation.auth("alice"), installation.ids["doc-vins-de"]
     with installation.rt.session() as session:
         user = session.get(User, installation.users["alice"])
         assert user is not None
         scope = identity.scope_for(user)
-        document = ged_documents.get_document(session, "doc-vins-de", scope).as_dict()
+        document = ged_documents.get_document(session, doc_id, scope).as_dict()
         item = read_item(session, item_id, scope, channel="api").as_dict()
-    document["content_url"] = "/api/documents/doc-vins-de/content"
-    assert client.get("/api/documents/doc-vins-de", headers=alice).json() == document
+    document["content_url"] = f"/api/documents/{doc_id}/content"
+    assert client.get(f"/api/documents/{doc_id}", headers=alice).json() == document
     assert client.get(f"/api/items/{item_id}", headers=alice).json() == item
     search = installation.rt.search_service.search("vins Allemagne", scope, country=["country:DE"])
     answer = client.get(
@@ -236,14 +243,14 @@ def test_answers_keep_the_domain_views(installation: Installation, client: TestC
 
 def test_integer_overflow_is_a_400_not_a_500(installation: Installation, client: TestClient) -> None:
     """Issue 12 defect 18: ``?offset=9223372036854775808`` reached SQLite and answered 500 OverflowError."""
-    alice = installation.auth("alice")
+    alice, content = installation.auth("alice"), f"/api/documents/{installation.ids['doc-vins-de']}/content"
     for url, params in (
         ("/api/taxonomy/concepts", {"offset": BIG}),
         ("/api/taxonomy/concepts", {"limit": BIG}),
         ("/api/search", {"offset": BIG}),
         ("/api/search", {"limit": -BIG}),
-        ("/api/documents/doc-vins-de/content", {"version": BIG}),
-        ("/api/documents/doc-vins-de/content", {"version": 0}),
+        (content, {"version": BIG}),
+        (content, {"version": 0}),
     ):
         response = client.get(url, params=params, headers=alice)
         assert response.status_code == 400, (url, params, response.text)

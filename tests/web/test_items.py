@@ -19,13 +19,13 @@ from tfe.core.models import AuditEvent
 def watch(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[Runtime, TestClient, dict[str, str], dict]]:
-    rt, tokens, _users, _orgs = make_installation(tmp_path_factory.mktemp("items"))
+    rt, seed = make_installation(tmp_path_factory.mktemp("items"))
     network = rt.watch.ingest_feed(str(RSS_FEED), visibility="network", progress=False)
     private = rt.watch.ingest_feed(
         str(ATOM_FEED), org_slug="alpha", visibility="organisation", progress=False
     )
     with TestClient(create_app(rt)) as client:
-        yield rt, client, tokens, {"network": network, "organisation": private}
+        yield rt, client, seed.tokens, {"network": network, "organisation": private}
     rt.close()
 
 

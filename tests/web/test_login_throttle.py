@@ -18,7 +18,7 @@ from tfe.core.security.throttle import LoginThrottle
 
 @pytest.fixture
 def app_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Runtime, TestClient]]:
-    rt, _tokens, _users, _orgs = make_installation(tmp_path_factory.mktemp("throttle"))
+    rt, _seed = make_installation(tmp_path_factory.mktemp("throttle"))
     with TestClient(create_app(rt)) as client:
         yield rt, client
     rt.close()

@@ -75,21 +75,20 @@ def test_login_search_document_logout(installation: Installation, client: TestCl
     ).text
     assert "Filtres actifs" in filtered and "Machines agricoles" not in filtered
     assert 'href="/recherche?q=vins+Allemagne"' in filtered  # removing the only filter keeps the query
-    doc = client.get("/documents/doc-vins-de")
+    doc_id = installation.ids["doc-vins-de"]
+    doc = client.get(f"/documents/{doc_id}")
     assert (
-        doc.status_code == 200
-        and "Allemagne" in doc.text
-        and "/api/documents/doc-vins-de/content" in doc.text
+        doc.status_code == 200 and "Allemagne" in doc.text and f"/api/documents/{doc_id}/content" in doc.text
     )
-    assert client.get("/documents/doc-beta-secret", headers=HTML).status_code == 404
+    assert client.get(f"/documents/{installation.ids['doc-beta-secret']}", headers=HTML).status_code == 404
     # the session cookie works on the API too; unsafe requests need the CSRF header
-    assert client.get("/api/documents/doc-vins-de").status_code == 200
+    assert client.get(f"/api/documents/{doc_id}").status_code == 200
     response = client.post("/api/documents", files={"file": ("a.txt", b"x", "text/plain")})
     assert response.status_code == 403 and response.json()["error"]["code"] == "forbidden"
     token = _csrf(client.get("/logout").text)
     response = client.post("/logout", data={"csrf": token}, follow_redirects=False)
     assert response.status_code == 303 and response.headers["location"] == "/login"
-    assert client.get("/api/documents/doc-vins-de").status_code == 401
+    assert client.get(f"/api/documents/{doc_id}").status_code == 401
 
 
 def test_open_redirect_refused(client: TestClient) -> None:

@@ -31,9 +31,9 @@ TRUFFLE_NOTE = (
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Runtime, TestClient, dict[str, str]]]:
-    rt, tokens, _users, _orgs = make_installation(tmp_path_factory.mktemp("live-taxonomy"))
+    rt, seed = make_installation(tmp_path_factory.mktemp("live-taxonomy"))
     with TestClient(create_app(rt)) as client:
-        yield rt, client, tokens
+        yield rt, client, seed.tokens
     rt.close()
 
 

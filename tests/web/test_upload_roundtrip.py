@@ -17,9 +17,9 @@ DOCX = CORPUS_DIR / "devis-accompagnement-salon-prowein-allemagne.docx"
 
 @pytest.fixture(scope="module")
 def fresh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, dict[str, str]]]:
-    rt, tokens, _users, _orgs = make_installation(tmp_path_factory.mktemp("upload"))
+    rt, seed = make_installation(tmp_path_factory.mktemp("upload"))
     with TestClient(create_app(rt)) as client:
-        yield client, tokens
+        yield client, seed.tokens
     rt.close()
 
 
