@@ -1,0 +1,33 @@
+"""Search tables: the searches users save (query text and facet filters), one row per saved search.
+
+A saved search is the query half of a future alert subscription: the alert work adds its delivery
+settings (frequency, channels) to this row instead of copying the query, so a user turns a saved search
+into an alert without re-entering it (see ``docs/decisions.md``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tfe.core.db import Base, utcnow
+
+
+class SavedSearch(Base):
+    """A user's named search: text and filters per facet (``{"sector": [...], "country": [...], ...}``)."""
+
+    __tablename__ = "saved_searches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    query: Mapped[str] = mapped_column(String(500), default="")
+    filters: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+__all__ = ["SavedSearch"]
