@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from taxonomy.labels import same_labels
 from taxonomy.models import Concept as ConceptRow
-from taxonomy.models import ConceptScheme
+from taxonomy.models import ConceptScheme, assign_changed
 from taxonomy.referential import SCHEMES, Concept, Referential
 from taxonomy.version import bump_version, current_version
 
@@ -75,10 +75,7 @@ def load_taxonomy(
             session.add(ConceptScheme(id=info.id, **values))
             schemes_changed = True
             continue
-        for attr, wanted in values.items():
-            if getattr(scheme_row, attr) != wanted:
-                setattr(scheme_row, attr, wanted)
-                schemes_changed = True
+        schemes_changed |= assign_changed(scheme_row, values)
     session.flush()
     existing = {c.id: c for c in session.scalars(select(ConceptRow))}
     counts: dict[str, int] = {}

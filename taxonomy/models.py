@@ -68,3 +68,13 @@ class TaxonomyState(Base):
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)  # always 1
     version: Mapped[int] = mapped_column(default=0)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+def assign_changed(row: Base, values: dict[str, Any]) -> bool:
+    """Set ``values`` on ``row``; whether any column actually changed (for truthful upsert counts)."""
+    changed = False
+    for key, value in values.items():
+        if getattr(row, key) != value:
+            setattr(row, key, value)
+            changed = True
+    return changed

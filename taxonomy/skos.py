@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from taxonomy.labels import merge_labels
 from taxonomy.models import Concept as ConceptRow
-from taxonomy.models import ConceptScheme
+from taxonomy.models import ConceptScheme, assign_changed
 from taxonomy.version import bump_version
 
 __all__ = ["TFE", "export_turtle", "import_turtle"]
@@ -135,10 +135,7 @@ def _upsert_schemes(session: Session, schemes: dict[URIRef, dict[str, str]]) -> 
             session.add(ConceptScheme(**values))
             changed = True
             continue
-        for key, value in values.items():
-            if getattr(row, key) != value:
-                setattr(row, key, value)
-                changed = True
+        changed |= assign_changed(row, values)
     session.flush()
     return changed
 
