@@ -5,6 +5,11 @@ Each input gets an ``IngestRecord`` created ``pending`` before any work, then en
 goes on). An interrupted run leaves ``pending`` records behind: re-running the same command processes
 what was not done (the done inputs are found by content hash and reported ``duplicate``) and closes the
 interrupted run, marking its leftover records failed with "interrupted (resumed by run ...)".
+
+Every file is screened by the one acceptance policy (``ingest.acceptance``, the upload route's too)
+before extraction; a refusal is a ``failed`` record with the policy's reason. ``record_refused`` records
+an input refused before any run (an upload refused at screening); ``recover_interrupted`` closes, at
+server start, the uploads a crash left ``pending``.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 from tqdm import tqdm
 
+from ingest.acceptance import HEAD_BYTES, RefusedInput, screen
 from ingest.errors import IngestError
 from ingest.item import IngestItem, Processed
 from ingest.models import IngestRecord, IngestRun
@@ -30,7 +36,9 @@ from ingest.sink import ContentSink
 from tfe.core.db import session_scope, utcnow
 from tfe.core.settings import Settings
 
-__all__ = ["IngestRunner", "ItemProcessor", "walk_paths"]
+__all__ = ["IngestRunner", "ItemProcessor", "record_refused", "recover_interrupted", "walk_paths"]
+
+RESTARTED = "interrupted (server restarted)"
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +137,8 @@ class IngestRunner:
     # -- internals -------------------------------------------------------------------------------------
 
     def _read_file(self, path: Path, ownership: dict[str, Any]) -> IngestItem:
-        """Read one file into an item; ``IngestError`` for missing, unreadable or oversized files.
+        """Read one file into an item; ``IngestError`` for missing, unreadable or oversized files,
+        ``RefusedInput`` for a file the acceptance policy does not take.
 
         This is the one place the file size cap is checked (before reading, so a huge file costs no
         memory); uploads are capped by the web layer before they become items.
@@ -145,6 +154,7 @@ class IngestRunner:
             data = path.read_bytes()
         except OSError as exc:
             raise IngestError(f"unreadable: {exc.strerror or type(exc).__name__}") from exc
+        screen(path.name, data[:HEAD_BYTES], len(data))
         return IngestItem(
             key=str(path),
             kind="document",
@@ -195,7 +205,7 @@ class IngestRunner:
             else:
                 processed = self.pipeline.process(item)
                 status, target, title = "ok", processed.target_id, processed.display_title
-        except IngestError as exc:
+        except (IngestError, RefusedInput) as exc:
             reason = exc.reason
         except Exception as exc:  # a bug in a step must cost one input, not the run
             log.exception("unexpected ingest error run_id=%s input=%s", run_id, key)
@@ -276,3 +286,76 @@ class IngestRunner:
             seconds,
         )
         return report
+
+
+def record_refused(
+    session_factory: sessionmaker[Session],
+    *,
+    kind: str,
+    key: str,
+    reason: str,
+    target_kind: str = "document",
+    args: dict[str, Any] | None = None,
+) -> str:
+    """Record an input refused before it could enter a run (an upload refused at screening): a finished
+    run of ``kind`` with one ``failed`` record carrying ``reason``, so that nothing refused goes unrecorded.
+    Returns the run id."""
+    run_id = uuid.uuid4().hex
+    with session_scope(session_factory) as session:
+        session.add(
+            IngestRun(
+                id=run_id,
+                kind=kind,
+                args=args or {},
+                finished_at=utcnow(),
+                counts={"ok": 0, "duplicate": 0, "failed": 1},
+            )
+        )
+        session.flush()
+        session.add(
+            IngestRecord(
+                run_id=run_id, input_key=key, status="failed", reason=reason, target_kind=target_kind
+            )
+        )
+    log.info("ingest refused run_id=%s kind=%s input=%s reason=%s", run_id, kind, key, reason)
+    return run_id
+
+
+def recover_interrupted(session_factory: sessionmaker[Session], kinds: Iterable[str] = ("upload",)) -> int:
+    """At server start: mark ``failed`` ("interrupted (server restarted)") the ``pending`` records that
+    no process will finish, and close their runs; returns how many records were marked.
+
+    Those are the pending records of every run already finished, and of the unfinished runs of ``kinds``
+    (by default the uploads, which only the server runs: a restarted server is not running any). Unfinished
+    runs of other kinds (``tfe ingest`` in another process, a feed poll) are left alone: they may still be
+    running, and re-running their command resumes them.
+    """
+    kinds = tuple(kinds)
+    with session_scope(session_factory) as session:
+        abandoned = select(IngestRun.id).where(
+            (IngestRun.finished_at.is_not(None)) | (IngestRun.kind.in_(kinds))
+        )
+        pending = list(
+            session.scalars(
+                select(IngestRecord).where(
+                    IngestRecord.status == "pending", IngestRecord.run_id.in_(abandoned)
+                )
+            )
+        )
+        for record in pending:
+            record.status, record.reason = "failed", RESTARTED
+        session.flush()
+        run_ids = {r.run_id for r in pending} | set(
+            session.scalars(
+                select(IngestRun.id).where(IngestRun.finished_at.is_(None), IngestRun.kind.in_(kinds))
+            )
+        )
+        for run in session.scalars(select(IngestRun).where(IngestRun.id.in_(run_ids))):
+            states = Counter(
+                session.scalars(select(IngestRecord.status).where(IngestRecord.run_id == run.id))
+            )
+            run.finished_at = run.finished_at or utcnow()
+            run.counts = {k: states.get(k, 0) for k in ("ok", "duplicate", "failed")}
+    if pending:
+        log.warning("marked %d interrupted ingest record(s) failed: %s", len(pending), RESTARTED)
+    return len(pending)
