@@ -3,6 +3,11 @@
 
 Both sides live here, next to the table, so the sinks of ``ged`` and ``veille`` (through ``ingest.sink``)
 and future reclassification jobs write rows the same way.
+
+A person's decision is final: rows of method ``curator`` are never replaced by another method, and a
+concept a curator removed is kept as a ``curator`` row marked ``{"rejected": true}`` in its explanation
+(``REJECTED``). Readers never see rejected rows; writers of other methods skip every concept a curator
+decided on (see ``docs/decisions.md``, "Curator corrections are final").
 """
 
 from __future__ import annotations
@@ -17,7 +22,17 @@ from sqlalchemy.orm import Session
 
 from taxonomy.models import Classification, Concept
 
-__all__ = ["Assignment", "ClassificationView", "classifications_of", "save_classifications"]
+__all__ = [
+    "CURATOR",
+    "REJECTED",
+    "Assignment",
+    "ClassificationView",
+    "classifications_of",
+    "save_classifications",
+]
+
+CURATOR = "curator"  # the method of a person's correction
+REJECTED = "rejected"  # explanation key of a curator's removal (the row hides the concept)
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +64,7 @@ def save_classifications(
     Concepts missing from the ``concepts`` table (taxonomy not loaded yet, or removed) are skipped with a
     log line rather than failing the caller on a foreign key; a concept given twice is written once (the
     first). ``replace`` first deletes the target's earlier rows of the same ``method`` (reclassification).
+    A method other than ``curator`` never writes a concept a curator added or rejected on this target.
     """
     assigned = list(scored)
     if replace:
@@ -63,6 +79,16 @@ def save_classifications(
         return 0
     wanted = {a.concept_id for a in assigned}
     known = set(session.scalars(select(Concept.id).where(Concept.id.in_(wanted))))
+    if method != CURATOR:
+        known -= set(
+            session.scalars(
+                select(Classification.concept_id).where(
+                    Classification.target_kind == target_kind,
+                    Classification.target_id == target_id,
+                    Classification.method == CURATOR,
+                )
+            )
+        )
     written: set[str] = set()
     for a in assigned:
         if a.concept_id not in known:
@@ -114,7 +140,8 @@ def _evidence(explanation: dict[str, Any] | None) -> list[str]:
 
 
 def classifications_of(session: Session, target_kind: str, target_id: str) -> list[ClassificationView]:
-    """Concepts assigned to one target, best score first, with their French labels and evidence."""
+    """Concepts assigned to one target, best score first, with their French labels and evidence
+    (a curator's rejections are left out)."""
     rows = session.execute(
         select(Classification, Concept)
         .join(Concept, Concept.id == Classification.concept_id)
@@ -131,4 +158,5 @@ def classifications_of(session: Session, target_kind: str, target_id: str) -> li
             evidence=_evidence(c.explanation),
         )
         for c, concept in rows
+        if not (c.explanation or {}).get(REJECTED)
     ]

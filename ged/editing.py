@@ -1,0 +1,254 @@
+"""Edit a document: title, type, visibility and its sector and country classifications.
+
+One use case for the API (``PATCH /api/documents/{id}``) and the page (``/documents/{id}/modifier``):
+
+- who may edit (``may_edit``, ``may_classify``): the document's owner and the contributors, curators and
+  administrators of the owning organisation; classifications need the curator or admin role; readers
+  never. A document the caller may not see is ``NotFoundError`` (as for reads); one they may see but not
+  edit is ``PermissionDeniedError``.
+- a person's classification is a ``curator`` row; removing a concept leaves a ``curator`` rejection row
+  (``taxonomy.classifications.REJECTED``), so no reclassification brings it back.
+- the search index follows at once (``ged.reindex.reindex_document``: the stored passages get the new
+  title and metadata) and the edit is audited as ``document.update`` with what changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+
+from ged.doctypes import resolve_doc_type
+from ged.documents import DocumentView, get_document
+from ged.models import Document
+from ged.reindex import reindex_document
+from search.backend import SearchBackend
+from taxonomy.classifications import CURATOR, REJECTED, classifications_of
+from taxonomy.models import Classification
+from taxonomy.referential import Referential
+from tfe.core.errors import NotFoundError, PermissionDeniedError, ValidationError
+from tfe.core.models import VISIBILITIES, User
+from tfe.core.security import audit, identity
+
+__all__ = [
+    "CLASSIFY_ROLES",
+    "EDIT_ROLES",
+    "DocumentChanges",
+    "EditResult",
+    "edit_document",
+    "editable_document",
+    "may_classify",
+    "may_edit",
+]
+
+EDIT_ROLES = frozenset({"contributor", "curator", "admin"})
+CLASSIFY_ROLES = frozenset({"curator", "admin"})
+_SCHEMES = {"sectors": ("naf", "sector"), "countries": ("country", "country")}
+MAX_TITLE = 500
+
+
+@dataclass(frozen=True)
+class DocumentChanges:
+    """What to change; ``None`` and empty tuples leave a field as it is. Concepts are ids or names."""
+
+    title: str | None = None
+    doc_type: str | None = None
+    visibility: str | None = None
+    add_sectors: tuple[str, ...] = ()
+    remove_sectors: tuple[str, ...] = ()
+    add_countries: tuple[str, ...] = ()
+    remove_countries: tuple[str, ...] = ()
+
+    @property
+    def classifies(self) -> bool:
+        return bool(self.add_sectors or self.remove_sectors or self.add_countries or self.remove_countries)
+
+    @property
+    def empty(self) -> bool:
+        return (
+            self.title is None and self.doc_type is None and self.visibility is None and not self.classifies
+        )
+
+
+@dataclass(frozen=True)
+class EditResult:
+    """The document after the edit and what changed (the audit detail; empty when nothing did)."""
+
+    view: DocumentView
+    changed: dict[str, Any] = field(default_factory=dict)
+
+
+def may_edit(user: User, document: Document) -> bool:
+    """Owner or member of the owning organisation, with a role above reader."""
+    if not user.active or user.role not in EDIT_ROLES:
+        return False
+    own = document.owner_user_id is not None and document.owner_user_id == user.id
+    return own or (document.org_id is not None and document.org_id == user.org_id)
+
+
+def may_classify(user: User, document: Document) -> bool:
+    """``may_edit`` and a curator or admin role (classifications are the curators' work)."""
+    return may_edit(user, document) and user.role in CLASSIFY_ROLES
+
+
+def editable_document(session: Session, doc_id: str, user: User) -> Document:
+    """The document ``user`` may edit; ``NotFoundError`` if they cannot see it, else
+    ``PermissionDeniedError`` if they cannot edit it."""
+    document = session.get(Document, doc_id)
+    scope = identity.scope_for(user)
+    if document is None or not scope.can_see(
+        visibility=document.visibility, org_id=document.org_id, owner_user_id=document.owner_user_id
+    ):
+        raise NotFoundError(f"unknown document {doc_id!r}")
+    if not may_edit(user, document):
+        raise PermissionDeniedError(
+            "editing a document needs the contributor, curator or admin role in its organisation"
+        )
+    return document
+
+
+def _resolve(referential: Referential, value: str, scheme: str, what: str) -> str:
+    concept_id = referential.resolve(value, scheme)
+    if concept_id is None:
+        raise ValidationError(f"unknown {what} {value.strip()!r}")
+    return concept_id
+
+
+def _assigned(session: Session, doc_id: str, scheme: str) -> list[str]:
+    return [c.concept_id for c in classifications_of(session, "document", doc_id) if c.scheme == scheme]
+
+
+def _decide(session: Session, doc_id: str, concept_id: str, *, keep: bool, user: User) -> None:
+    """Replace every row of one concept on the document by the curator's decision (kept or rejected)."""
+    session.execute(
+        delete(Classification).where(
+            Classification.target_kind == "document",
+            Classification.target_id == doc_id,
+            Classification.concept_id == concept_id,
+        )
+    )
+    explanation: dict[str, Any] = {"evidence": [], "user_id": user.id}
+    if not keep:
+        explanation[REJECTED] = True
+    session.add(
+        Classification(
+            target_kind="document",
+            target_id=doc_id,
+            concept_id=concept_id,
+            score=1.0 if keep else 0.0,
+            method=CURATOR,
+            explanation=explanation,
+        )
+    )
+
+
+def _classify(
+    session: Session,
+    referential: Referential,
+    user: User,
+    doc_id: str,
+    kind: str,
+    add: Iterable[str],
+    remove: Iterable[str],
+) -> dict[str, Any]:
+    scheme, what = _SCHEMES[kind]
+    to_add = list(dict.fromkeys(_resolve(referential, v, scheme, what) for v in add))
+    to_remove = list(dict.fromkeys(_resolve(referential, v, scheme, what) for v in remove))
+    clash = set(to_add) & set(to_remove)
+    if clash:
+        raise ValidationError(f"cannot both add and remove {', '.join(sorted(clash))}")
+    for concept_id in to_add:
+        _decide(session, doc_id, concept_id, keep=True, user=user)
+    for concept_id in to_remove:
+        _decide(session, doc_id, concept_id, keep=False, user=user)
+    session.flush()
+    out: dict[str, Any] = {}
+    if to_add:
+        out[f"{kind}_added"] = to_add
+    if to_remove:
+        out[f"{kind}_removed"] = to_remove
+    return out
+
+
+def _retype(
+    session: Session, referential: Referential, user: User, document: Document, value: str
+) -> dict[str, Any]:
+    """A new type is the document's ``doc_type`` and its one ``doctype`` classification (curator)."""
+    concept_id = resolve_doc_type(referential, value)
+    if concept_id is None or concept_id == document.doc_type:
+        return {}
+    old = document.doc_type
+    for other in _assigned(session, document.id, "doctype"):
+        if other != concept_id:
+            _decide(session, document.id, other, keep=False, user=user)
+    _decide(session, document.id, concept_id, keep=True, user=user)
+    document.doc_type = concept_id
+    return {"doc_type": [old, concept_id]}
+
+
+def _simple_fields(document: Document, changes: DocumentChanges, user: User) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if changes.title is not None:
+        title = " ".join(changes.title.split())
+        if not title or len(title) > MAX_TITLE:
+            raise ValidationError(f"the title must have 1 to {MAX_TITLE} characters")
+        if title != document.title:
+            out["title"] = [document.title, title]
+            document.title = title
+    if changes.visibility is not None and changes.visibility != document.visibility:
+        if changes.visibility not in VISIBILITIES:
+            raise ValidationError(f"unknown visibility {changes.visibility!r}")
+        out["visibility"] = [document.visibility, changes.visibility]
+        document.visibility = changes.visibility
+        if changes.visibility == "private" and document.owner_user_id is None:
+            document.owner_user_id = user.id  # a private document needs an owner who can still see it
+            out["owner_user_id"] = [None, user.id]
+    return out
+
+
+def edit_document(
+    session: Session,
+    backend: SearchBackend,
+    referential: Referential,
+    user: User,
+    doc_id: str,
+    changes: DocumentChanges,
+    *,
+    channel: str,
+) -> EditResult:
+    """Apply ``changes`` for ``user`` in the caller's transaction, re-index and audit what changed.
+
+    Checks come first (scope, role, names), so a refused edit changes nothing. The index is rewritten
+    after the rows are flushed; if that fails the error propagates and the caller's transaction rolls back.
+    """
+    if changes.empty:
+        raise ValidationError("nothing to change: give a title, doc_type, visibility, sectors or countries")
+    document = editable_document(session, doc_id, user)
+    if changes.classifies and not may_classify(user, document):
+        raise PermissionDeniedError("changing sectors or countries needs the curator or admin role")
+    changed = _simple_fields(document, changes, user)
+    if changes.doc_type is not None:
+        changed.update(_retype(session, referential, user, document, changes.doc_type))
+    changed.update(
+        _classify(session, referential, user, doc_id, "sectors", changes.add_sectors, changes.remove_sectors)
+    )
+    changed.update(
+        _classify(
+            session, referential, user, doc_id, "countries", changes.add_countries, changes.remove_countries
+        )
+    )
+    session.flush()
+    if changed:
+        reindex_document(session, backend, referential, document)
+        audit.record(
+            session,
+            "document.update",
+            audit.Actor.of_user(user, channel),
+            target_kind="document",
+            target_id=doc_id,
+            detail=changed,
+        )
+    return EditResult(get_document(session, doc_id, identity.scope_for(user)), changed)
