@@ -3,6 +3,11 @@
 The CLI, the API, the pages and the demo loader call these same functions; each records its audit event
 with the actor and channel it is given. Reads (``ged.documents.read_document``, ``download_document``)
 live beside the read model.
+
+An upload ends in a recorded state whatever happens: its name is sanitised, its document type checked
+against the referential (``ged.doctypes``) and its bytes screened by the acceptance policy
+(``ingest.acceptance``) before ingestion; a refusal is recorded (a failed ingest record, run kind
+``upload``, and a ``document.upload`` audit event with status ``refused``) before the error is raised.
 """
 
 from __future__ import annotations
@@ -14,9 +19,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from ged.doctypes import ReferentialGetter, database_referential, resolve_doc_type
+from ingest.acceptance import HEAD_BYTES, RefusedInput, clean_filename, clean_text, screen
 from ingest.item import IngestItem
-from ingest.runner import IngestRunner
+from ingest.runner import IngestRunner, record_refused
 from tfe.core.db import session_scope
+from tfe.core.errors import ValidationError
 from tfe.core.models import User
 from tfe.core.security import audit, identity
 
@@ -33,6 +41,7 @@ class UploadResult:
     id: str | None
     title: str | None
     reason: str | None
+    filename: str | None = None  # the sanitised name it was stored under
 
     def as_dict(self) -> dict[str, Any]:
         return {"status": self.status, "id": self.id, "title": self.title, "reason": self.reason}
@@ -48,11 +57,20 @@ class DocumentService:
         *,
         default_org_slug: str,
         admin_email: str,
+        referential: ReferentialGetter | None = None,
     ) -> None:
+        """``referential`` answers the referential in force (``lambda: runtime.referential``); without
+        it the service reads the taxonomy from the database itself."""
         self._sessions = session_factory
         self._runner = runner
         self._default_org_slug = default_org_slug
         self._admin_email = admin_email
+        self._referential = referential or database_referential(session_factory)
+
+    def check_doc_type(self, value: str | None) -> str | None:
+        """The document type concept id for ``value`` (``quote_template`` or ``doctype:quote_template``),
+        ``None`` for none; ``ValidationError`` listing the accepted types for anything else."""
+        return resolve_doc_type(self._referential(), value)
 
     def ingest_paths(
         self,
@@ -66,7 +84,10 @@ class DocumentService:
         progress: bool = True,
         channel: str = "cli",
     ) -> dict[str, Any]:
-        """Ingest files and folders; every input ends ok, duplicate or failed (see ``IngestRunner``)."""
+        """Ingest files and folders; every input ends ok, duplicate or failed (see ``IngestRunner``).
+
+        An unknown ``doc_type`` raises ``ValidationError`` before the run starts."""
+        doc_type = self.check_doc_type(doc_type)
         with session_scope(self._sessions) as session:
             org_id = identity.find_org(session, org_slug or self._default_org_slug).id
             owner_id = identity.find_user(session, owner_email).id if owner_email else None
@@ -95,41 +116,105 @@ class DocumentService:
         self,
         user: User,
         *,
-        filename: str,
+        filename: str | None,
         data: bytes,
         visibility: str,
         doc_type: str | None,
         channel: str = "api",
     ) -> UploadResult:
-        """Ingest one uploaded file for ``user`` (already screened) and audit the upload."""
+        """Ingest one uploaded file for ``user`` and audit the upload.
+
+        The name is sanitised first; an unknown document type (``ValidationError``, 400) or a file the
+        acceptance policy refuses (``RefusedInput``, 415) is recorded by ``refuse`` and raised. A file
+        that passes and cannot be read comes back ``failed`` (the caller answers 422).
+        """
+        name = clean_filename(filename, data[:HEAD_BYTES])
+        try:
+            concept = self.check_doc_type(doc_type)
+            screen(name, data[:HEAD_BYTES], len(data))
+        except ValidationError as exc:
+            self.refuse(
+                user,
+                filename=name,
+                size=len(data),
+                reason=exc.message,
+                channel=channel,
+                visibility=visibility,
+                doc_type=doc_type,
+            )
+            if isinstance(exc, RefusedInput):
+                raise RefusedInput(f"{name}: {exc.reason}") from exc
+            raise
         item = IngestItem(
-            key=f"upload:{user.id}:{filename}",
+            key=f"upload:{user.id}:{name}",
             kind="document",
-            filename=filename,
+            filename=name,
             data=data,
             org_id=user.org_id,
             owner_user_id=user.id,
             visibility=visibility,
-            doc_type=doc_type,
+            doc_type=concept,
             meta={"uploaded_by": user.id},
         )
         report = self._runner(True).run_items([item], kind="upload", progress=False)
         entry = report["items"][0]
-        result = UploadResult(entry["status"], entry["id"], entry["title"], entry["reason"])
+        result = UploadResult(entry["status"], entry["id"], entry["title"], entry["reason"], name)
+        self._audit_upload(
+            user,
+            channel,
+            result.id,
+            filename=name,
+            size=len(data),
+            visibility=visibility,
+            doc_type=concept,
+            status=result.status,
+            reason=result.reason,
+        )
+        return result
+
+    def refuse(
+        self,
+        user: User,
+        *,
+        filename: str | None,
+        size: int,
+        reason: str,
+        channel: str = "api",
+        visibility: str | None = None,
+        doc_type: str | None = None,
+    ) -> str:
+        """Record an upload refused at screening (bad type, too large, unknown document type): a failed
+        ingest record (run kind ``upload``) and a ``document.upload`` audit event with status ``refused``.
+        Returns the sanitised name."""
+        name = clean_filename(filename)
+        clean_type = clean_text(doc_type) if doc_type else None  # the user's raw text, made storable
+        record_refused(
+            self._sessions,
+            kind="upload",
+            key=f"upload:{user.id}:{name}",
+            reason=reason,
+            args={"filename": name, "size": size, "channel": channel},
+        )
+        self._audit_upload(
+            user,
+            channel,
+            None,
+            filename=name,
+            size=size,
+            visibility=visibility,
+            doc_type=clean_type,
+            status="refused",
+            reason=reason,
+        )
+        return name
+
+    def _audit_upload(self, user: User, channel: str, target_id: str | None, **detail: Any) -> None:
         with session_scope(self._sessions) as session:
             audit.record(
                 session,
                 "document.upload",
                 audit.Actor.of_user(user, channel),
                 target_kind="document",
-                target_id=result.id,
-                detail={
-                    "filename": filename,
-                    "size": len(data),
-                    "visibility": visibility,
-                    "doc_type": doc_type,
-                    "status": result.status,
-                    "reason": result.reason,
-                },
+                target_id=target_id,
+                detail=detail,
             )
-        return result

@@ -1,8 +1,12 @@
 """The one acceptance policy (``ingest.acceptance``) and the runner's use of it; refusals and crashes
-recorded (``record_refused``, ``recover_interrupted``) on SQLite and PostgreSQL. Issue 12 defects 7, 19, 21."""
+recorded (``record_refused``, ``recover_interrupted``) on SQLite and PostgreSQL.
+
+Issue 12 defects 7, 19 and 21.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -147,7 +151,7 @@ class _NeverPipeline:
 
 
 @pytest.fixture
-def factory(db_settings: Settings) -> sessionmaker[Session]:
+def factory(db_settings: Settings) -> Iterator[sessionmaker[Session]]:
     db_settings.resolved_data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(db_settings)
     Base.metadata.create_all(engine)

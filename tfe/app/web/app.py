@@ -18,6 +18,7 @@ from tfe.app.web.pages import items as item_pages
 from tfe.app.web.pages import search as search_pages
 from tfe.app.web.session import SignedSessionMiddleware
 from tfe.app.web.templating import STATIC_DIR
+from tfe.app.web.uploads import record_refusal
 from tfe.core.security.throttle import LoginThrottle
 
 API_DESCRIPTION = """**Base documentaire et veille de la Team France Export** : recherche hybride dans les
@@ -49,7 +50,10 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.state.demo = None  # a tfe.app.demo.loader.DemoProgress while `tfe demo` loads in the background
     install_error_handlers(app)
     # Middleware runs outermost-last-added: sessions wrap everything, the body cap sits inside them.
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_upload_bytes + 64 * 1024)
+    # The cap adds the multipart envelope to TFE_MAX_UPLOAD_BYTES itself; its 413s are recorded.
+    app.add_middleware(
+        BodySizeLimitMiddleware, max_bytes=settings.max_upload_bytes, on_refused=record_refusal
+    )
     app.add_middleware(
         SignedSessionMiddleware,
         secret_key=settings.secret_key,

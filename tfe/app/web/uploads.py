@@ -1,76 +1,68 @@
-"""Upload screening before ingestion: refuse empty files and obviously unsupported types (HTTP 415).
+"""Upload refusals the route never sees: a body over the cap is refused by ``BodySizeLimitMiddleware``
+before the form is parsed, so no route code runs. ``record_refusal`` records it all the same (a failed
+ingest record of run kind ``upload`` and a ``document.upload`` audit event with status ``refused``) when
+the request is authenticated; an anonymous request is only logged, so that strangers cannot fill the
+audit trail.
 
-The extractor (Tika) reads far more formats than we accept; the allow-list keeps to what advisers share
-(office documents, PDF, text, web pages, e-mails) and the magic-number checks catch executables and
-archives hiding behind a document extension.
+The acceptance policy itself (allowed types, magic numbers, name sanitising) lives below the web layer,
+in ``ingest.acceptance``, where the CLI runner uses it too; the route applies it through
+``ged.service.DocumentService.upload``.
 """
 
 from __future__ import annotations
 
-from pathlib import PurePath
+import logging
 
-from tfe.core.errors import UnsupportedInputError
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.types import Scope
 
-ALLOWED_EXTENSIONS = frozenset(
-    {
-        ".pdf",
-        ".doc",
-        ".docx",
-        ".dot",
-        ".dotx",
-        ".odt",
-        ".ott",
-        ".rtf",
-        ".txt",
-        ".md",
-        ".csv",
-        ".tsv",
-        ".xls",
-        ".xlsx",
-        ".xlsm",
-        ".ods",
-        ".ppt",
-        ".pptx",
-        ".odp",
-        ".html",
-        ".htm",
-        ".xhtml",
-        ".xml",
-        ".json",
-        ".eml",
-        ".msg",
-        ".epub",
-    }
-)
-# Containers that are legitimately ZIP files (OOXML, OpenDocument, EPUB).
-_ZIP_BASED = frozenset({".docx", ".dotx", ".xlsx", ".xlsm", ".pptx", ".odt", ".ott", ".ods", ".odp", ".epub"})
-_OLE_BASED = frozenset({".doc", ".dot", ".xls", ".ppt", ".msg"})
-_EXECUTABLE_MAGIC = (b"MZ", b"\x7fELF", b"\xfe\xed\xfa", b"\xcf\xfa\xed\xfe", b"\xca\xfe\xba\xbe", b"#!")
-_ARCHIVE_MAGIC = (b"PK\x03\x04", b"\x1f\x8b", b"7z\xbc\xaf", b"Rar!", b"BZh", b"\xfd7zXZ")
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0"
+from ingest.acceptance import RefusedInput, clean_filename, screen
+from tfe.app.runtime import Runtime
+from tfe.app.web.deps import get_api_user
+from tfe.core.errors import TfeError
+
+__all__ = ["check_upload", "record_refusal"]
+
+log = logging.getLogger(__name__)
 
 
 def check_upload(filename: str, head: bytes, size: int) -> str:
-    """Return the cleaned file name, or raise ``UnsupportedInputError`` with the reason."""
-    name = PurePath(filename.replace("\\", "/")).name.strip()
-    if not name or name in (".", ".."):
-        raise UnsupportedInputError("the uploaded file has no name")
-    if size == 0:
-        raise UnsupportedInputError(f"{name}: empty file")
-    ext = PurePath(name).suffix.lower()
-    if ext not in ALLOWED_EXTENSIONS:
-        allowed = ", ".join(sorted(ALLOWED_EXTENSIONS))
-        raise UnsupportedInputError(f"{name}: unsupported file type {ext or '(none)'!r}; accepted: {allowed}")
-    if head.startswith(_EXECUTABLE_MAGIC):
-        raise UnsupportedInputError(f"{name}: executable content is not accepted")
-    if head.startswith(_ARCHIVE_MAGIC[0]) and ext not in _ZIP_BASED:
-        raise UnsupportedInputError(f"{name}: archive content does not match the {ext} extension")
-    if head.startswith(_ARCHIVE_MAGIC[1:]):
-        raise UnsupportedInputError(f"{name}: compressed archives are not accepted")
-    if ext == ".pdf" and b"%PDF-" not in head[:1024]:
-        raise UnsupportedInputError(f"{name}: not a PDF file")
-    if ext in _ZIP_BASED and not head.startswith(_ARCHIVE_MAGIC[0]):
-        raise UnsupportedInputError(f"{name}: not a valid {ext} file")
-    if ext in _OLE_BASED and not head.startswith(_OLE_MAGIC):
-        raise UnsupportedInputError(f"{name}: not a valid {ext} file")
+    """The sanitised name, or ``RefusedInput`` (415) with ``name: reason``: the acceptance policy alone,
+    for a caller that screens before ``DocumentService.upload`` (which screens, and records, itself)."""
+    name = clean_filename(filename, head)
+    try:
+        screen(name, head, size)
+    except RefusedInput as exc:
+        raise RefusedInput(f"{name}: {exc.reason}") from exc
     return name
+
+
+def _declared_size(scope: Scope) -> int:
+    for name, value in scope.get("headers", []):
+        if name == b"content-length":
+            try:
+                return max(int(value), 0)
+            except ValueError:
+                return 0
+    return 0
+
+
+def _record(runtime: Runtime, scope: Scope, message: str) -> None:
+    request = Request(scope)
+    with runtime.session() as session:
+        try:
+            user = get_api_user(request, session)
+        except TfeError:
+            log.info("anonymous upload refused path=%s reason=%s", scope.get("path"), message)
+            return
+    runtime.documents.refuse(user, filename=None, size=_declared_size(scope), reason=message, channel="api")
+
+
+async def record_refusal(scope: Scope, message: str) -> None:
+    """``BodySizeLimitMiddleware``'s ``on_refused``: record a 413 for the authenticated uploader."""
+    app = scope.get("app")
+    runtime = getattr(getattr(app, "state", None), "runtime", None)
+    if not isinstance(runtime, Runtime):
+        return
+    await run_in_threadpool(_record, runtime, scope, message)

@@ -1,4 +1,9 @@
-"""``/api/documents``: upload (multipart), metadata with classifications and versions, original content."""
+"""``/api/documents``: upload (multipart), metadata with classifications and versions, original content.
+
+The upload route reads the file under the size cap and hands it to ``DocumentService.upload``, which
+sanitises the name, checks the document type and applies the acceptance policy (``ingest.acceptance``);
+every refusal (400, 413, 415) is recorded there before it is answered.
+"""
 
 from __future__ import annotations
 
@@ -13,9 +18,10 @@ from ged import documents as ged_documents
 from ged.documents import download_document
 from tfe.app.web.deps import BlobStoreDep, CurrentUser, RuntimeDep, ScopeDep, SessionDep, TargetId
 from tfe.app.web.errors import error_responses
+from tfe.app.web.limits import too_large_message
 from tfe.app.web.schemas.documents import DocumentCreate, DocumentPublic, DocumentUploadPublic
-from tfe.app.web.uploads import check_upload
 from tfe.core.errors import ExtractionError, PermissionDeniedError, TooLargeError
+from tfe.core.settings import Settings
 
 router = APIRouter(prefix="/api/documents", tags=["documents"])
 
@@ -25,14 +31,21 @@ MAX_VERSION = 1_000_000  # far above any real history, far below SQLite's 64-bit
 _CHUNK = 1024 * 1024
 
 
-def _read_capped(upload: UploadFile, limit: int) -> bytes:
+def _file_limit(settings: Settings) -> tuple[int, str]:
+    """The per-file cap and the setting it comes from (the smaller of the upload and the ingest caps)."""
+    if settings.max_file_bytes < settings.max_upload_bytes:
+        return settings.max_file_bytes, "TFE_MAX_FILE_BYTES"
+    return settings.max_upload_bytes, "TFE_MAX_UPLOAD_BYTES"
+
+
+def _read_capped(upload: UploadFile, limit: int, setting: str) -> bytes:
     """The upload's bytes, counted while reading (the body cap already applies; this is per file)."""
     parts: list[bytes] = []
     total = 0
     while chunk := upload.file.read(_CHUNK):
         total += len(chunk)
         if total > limit:
-            raise TooLargeError(f"file over the {limit}-byte upload limit")
+            raise TooLargeError(too_large_message(limit, setting))
         parts.append(chunk)
     return b"".join(parts)
 
@@ -55,18 +68,30 @@ def upload_document(
 ) -> DocumentUploadPublic:
     if user.role not in UPLOAD_ROLES:
         raise PermissionDeniedError("uploading needs the contributor, curator or admin role")
-    data = _read_capped(form.file, min(runtime.settings.max_upload_bytes, runtime.settings.max_file_bytes))
-    filename = check_upload(form.file.filename or "", data[:2048], len(data))
+    limit, setting = _file_limit(runtime.settings)
+    try:
+        data = _read_capped(form.file, limit, setting)
+    except TooLargeError as exc:
+        runtime.documents.refuse(
+            user,
+            filename=form.file.filename,
+            size=form.file.size or limit + 1,
+            reason=exc.message,
+            channel="api",
+            visibility=form.visibility,
+            doc_type=form.doc_type,
+        )
+        raise
     result = runtime.documents.upload(
         user,
-        filename=filename,
+        filename=form.file.filename,
         data=data,
         visibility=form.visibility,
         doc_type=form.doc_type or None,
         channel="api",
     )
     if result.status == "failed":
-        raise ExtractionError(f"{filename}: {result.reason or 'the file could not be read'}")
+        raise ExtractionError(f"{result.filename}: {result.reason or 'the file could not be read'}")
     if result.status == "duplicate":
         response.status_code = 200
     url = f"/api/documents/{result.id}" if result.id else None
