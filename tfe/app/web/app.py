@@ -12,9 +12,11 @@ from tfe.app.web.api import documents as documents_api
 from tfe.app.web.api import health, items, search, taxonomy
 from tfe.app.web.errors import install_error_handlers
 from tfe.app.web.limits import BodySizeLimitMiddleware
+from tfe.app.web.pages import admin as admin_pages
 from tfe.app.web.pages import auth as auth_pages
 from tfe.app.web.pages import documents as document_pages
 from tfe.app.web.pages import items as item_pages
+from tfe.app.web.pages import saved_searches as saved_search_pages
 from tfe.app.web.pages import search as search_pages
 from tfe.app.web.session import SignedSessionMiddleware
 from tfe.app.web.templating import STATIC_DIR
@@ -77,6 +79,8 @@ def create_app(runtime: Runtime) -> FastAPI:
         search_pages.router,
         document_pages.router,
         item_pages.router,
+        saved_search_pages.router,
+        admin_pages.router,
     ):
         app.include_router(router)
     return app

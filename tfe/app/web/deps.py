@@ -18,7 +18,7 @@ from ged.documents import BlobReader
 from tfe.app.runtime import Runtime
 from tfe.core.errors import AuthenticationError, PermissionDeniedError
 from tfe.core.models import User
-from tfe.core.security import identity
+from tfe.core.security import administration, identity
 from tfe.core.security.scope import AccessScope
 
 ID_PATTERN = r"^[A-Za-z0-9_.:-]+$"  # document and item ids (hex uuids today; ids stay URL-safe)
@@ -115,6 +115,15 @@ def get_page_user(request: Request, session: SessionDep) -> User:
 
 
 PageUser = Annotated[User, Depends(get_page_user)]
+
+
+def get_admin_page_user(user: PageUser) -> User:
+    """A signed-in administrator; other users get 403 (``administration.require_admin``)."""
+    administration.require_admin(user)
+    return user
+
+
+AdminPageUser = Annotated[User, Depends(get_admin_page_user)]
 
 
 def get_page_scope(user: PageUser) -> AccessScope:

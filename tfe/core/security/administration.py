@@ -44,6 +44,7 @@ __all__ = [
     "list_organisations",
     "list_tokens",
     "list_users",
+    "manages_every_organisation",
     "require_admin",
     "revoke_token",
     "set_active",
@@ -96,7 +97,8 @@ def require_admin(user: User) -> None:
         raise PermissionDeniedError("administrator role required")
 
 
-def _is_national(session: Session, admin: User) -> bool:
+def manages_every_organisation(session: Session, admin: User) -> bool:
+    """Whether ``admin`` is an administrator of the national agency (who manage every organisation)."""
     org = session.get(Organisation, admin.org_id)
     return org is not None and org.slug == NATIONAL_AGENCY_SLUG
 
@@ -104,7 +106,7 @@ def _is_national(session: Session, admin: User) -> bool:
 def _managed_org_ids(session: Session, admin: User) -> set[int] | None:
     """The organisations ``admin`` manages: ``None`` for all (national agency), else their own."""
     require_admin(admin)
-    return None if _is_national(session, admin) else {admin.org_id}
+    return None if manages_every_organisation(session, admin) else {admin.org_id}
 
 
 def _in_scope(session: Session, admin: User, org_id: int) -> bool:

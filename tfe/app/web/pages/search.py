@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from search.service import SearchParams
 from taxonomy.models import Concept
 from tfe.app.web.deps import PageScopeDep, PageUser, RuntimeDep, SessionDep, csrf_token
+from tfe.app.web.pages.saved_searches import saved_panel
 from tfe.app.web.templating import templates
 from tfe.core.security.audit import Actor
 from tfe.core.security.scope import AccessScope
@@ -110,6 +111,7 @@ def _search_page(
         "labels": _labels(session, result, state),
         "page": state.page,
         "pages": pages,
+        "saved": saved_panel(request, session, user),
     }
     return templates.TemplateResponse(request, "search.html", context)
 
