@@ -1,0 +1,51 @@
+"""``PATCH /api/documents/{id}``: the edit body and its answer (the document, and what changed)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from tfe.app.web.schemas.common import Visibility
+from tfe.app.web.schemas.documents import DocumentPublic
+
+__all__ = ["ConceptChanges", "DocumentUpdate", "DocumentUpdatePublic"]
+
+ConceptName = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class ConceptChanges(BaseModel):
+    """Concepts to add and to remove, by id, code or French name (``naf:11.02``, ``11.02``, ``Allemagne``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    add: list[ConceptName] = Field(default_factory=list, max_length=50, examples=[["11.02"]])
+    remove: list[ConceptName] = Field(default_factory=list, max_length=50, examples=[["Allemagne"]])
+
+
+class DocumentUpdate(BaseModel):
+    """What to change; an absent (or null) field stays as it is. Classifications need the curator role."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str | None = Field(None, min_length=1, max_length=500)
+    doc_type: str | None = Field(
+        None,
+        min_length=1,
+        max_length=200,
+        description="Document type concept id or name",
+        examples=["doctype:market_study"],
+    )
+    visibility: Visibility | None = None
+    sectors: ConceptChanges | None = Field(None, description="NAF sectors to add or remove")
+    countries: ConceptChanges | None = Field(None, description="Countries to add or remove")
+
+
+class DocumentUpdatePublic(DocumentPublic):
+    """The document after the edit, and what changed (``{}`` when the values were already those)."""
+
+    changed: dict[str, Any] = Field(
+        description="Field -> [old, new] for title, doc_type and visibility; sectors_added, "
+        "sectors_removed, countries_added, countries_removed -> concept ids",
+        examples=[{"title": ["Ancien titre", "Nouveau titre"], "countries_added": ["country:DE"]}],
+    )
