@@ -9,15 +9,18 @@ from fastapi_offline import FastAPIOffline
 
 from tfe.app.runtime import Runtime
 from tfe.app.web.api import documents as documents_api
+from tfe.app.web.api import document_edit as document_edit_api
 from tfe.app.web.api import health, items, search, taxonomy
 from tfe.app.web.errors import install_error_handlers
 from tfe.app.web.limits import BodySizeLimitMiddleware
 from tfe.app.web.pages import admin as admin_pages
 from tfe.app.web.pages import auth as auth_pages
+from tfe.app.web.pages import document_edit as document_edit_pages
 from tfe.app.web.pages import documents as document_pages
 from tfe.app.web.pages import items as item_pages
 from tfe.app.web.pages import saved_searches as saved_search_pages
 from tfe.app.web.pages import search as search_pages
+from tfe.app.web.pages import upload as upload_pages
 from tfe.app.web.session import SignedSessionMiddleware
 from tfe.app.web.templating import STATIC_DIR
 from tfe.app.web.uploads import record_refusal
@@ -73,11 +76,14 @@ def create_app(runtime: Runtime) -> FastAPI:
         health.router,
         search.router,
         documents_api.router,
+        document_edit_api.router,
         taxonomy.router,
         items.router,
         auth_pages.router,
         search_pages.router,
         document_pages.router,
+        document_edit_pages.router,
+        upload_pages.router,
         item_pages.router,
         saved_search_pages.router,
         admin_pages.router,
