@@ -75,7 +75,7 @@
     if ((xhr.status === 201 || xhr.status === 200) && body && body.id) {
       var href = "/documents/" + encodeURIComponent(body.id);
       if (body.status === "duplicate") {
-        finish(r, "duplicate", "Déjà présent : ", { href: href, text: body.title || "document existant" });
+        finish(r, "duplicate", "Déjà présent (même contenu) : ", { href: href, text: "voir le document existant" });
       } else {
         finish(r, "ok", "Ajouté : ", { href: href, text: body.title || file.name });
       }
