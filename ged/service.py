@@ -124,27 +124,10 @@ class DocumentService:
     ) -> UploadResult:
         """Ingest one uploaded file for ``user`` and audit the upload.
 
-        The name is sanitised first; an unknown document type (``ValidationError``, 400) or a file the
-        acceptance policy refuses (``RefusedInput``, 415) is recorded by ``refuse`` and raised. A file
-        that passes and cannot be read comes back ``failed`` (the caller answers 422).
+        Screened first by ``screen_upload`` (which records and raises a refusal); a file that passes and
+        cannot be read comes back ``failed`` (the caller answers 422).
         """
-        name = clean_filename(filename, data[:HEAD_BYTES])
-        try:
-            concept = self.check_doc_type(doc_type)
-            screen(name, data[:HEAD_BYTES], len(data))
-        except ValidationError as exc:
-            self.refuse(
-                user,
-                filename=name,
-                size=len(data),
-                reason=exc.message,
-                channel=channel,
-                visibility=visibility,
-                doc_type=doc_type,
-            )
-            if isinstance(exc, RefusedInput):
-                raise RefusedInput(f"{name}: {exc.reason}") from exc
-            raise
+        name, concept = self._screen(user, filename, data, visibility, doc_type, channel)
         item = IngestItem(
             key=f"upload:{user.id}:{name}",
             kind="document",
@@ -171,6 +154,50 @@ class DocumentService:
             reason=result.reason,
         )
         return result
+
+    def screen_upload(
+        self,
+        user: User,
+        *,
+        filename: str | None,
+        data: bytes,
+        visibility: str,
+        doc_type: str | None,
+        channel: str = "api",
+    ) -> str:
+        """The sanitised name of an upload that passes screening; otherwise the refusal is recorded
+        (``refuse``) and raised: ``ValidationError`` (400) for an unknown document type, ``RefusedInput``
+        (415, "name: reason") for a file the acceptance policy does not take. ``upload`` screens too; a
+        caller may screen first to answer before any ingestion work."""
+        return self._screen(user, filename, data, visibility, doc_type, channel)[0]
+
+    def _screen(
+        self,
+        user: User,
+        filename: str | None,
+        data: bytes,
+        visibility: str,
+        doc_type: str | None,
+        channel: str,
+    ) -> tuple[str, str | None]:
+        name = clean_filename(filename, data[:HEAD_BYTES])
+        try:
+            concept = self.check_doc_type(doc_type)
+            screen(name, data[:HEAD_BYTES], len(data))
+        except ValidationError as exc:
+            self.refuse(
+                user,
+                filename=name,
+                size=len(data),
+                reason=exc.message,
+                channel=channel,
+                visibility=visibility,
+                doc_type=doc_type,
+            )
+            if isinstance(exc, RefusedInput):
+                raise RefusedInput(f"{name}: {exc.reason}") from exc
+            raise
+        return name, concept
 
     def refuse(
         self,

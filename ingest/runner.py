@@ -28,7 +28,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 from tqdm import tqdm
 
-from ingest.acceptance import HEAD_BYTES, RefusedInput, screen
+from ingest.acceptance import HEAD_BYTES, RefusedInput, clean_filename, screen
 from ingest.errors import IngestError
 from ingest.item import IngestItem, Processed
 from ingest.models import IngestRecord, IngestRun
@@ -158,7 +158,7 @@ class IngestRunner:
         return IngestItem(
             key=str(path),
             kind="document",
-            filename=path.name,
+            filename=clean_filename(path.name),  # the display name: no control or bidi characters
             data=data,
             url=None,
             meta={"path": str(path)},

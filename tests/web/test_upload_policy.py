@@ -24,7 +24,7 @@ from ingest.models import IngestRecord, IngestRun
 from ingest.runner import RESTARTED, IngestRunner, recover_interrupted
 from tests.conftest import pg_schema
 from tests.paths import SHARED_DATA
-from tests.web.conftest import MAX_UPLOAD, Installation
+from tests.web.conftest import MAX_UPLOAD, Installation, make_installation
 from tfe.app.install import init_installation
 from tfe.app.runtime import Runtime
 from tfe.app.web.app import create_app
@@ -35,6 +35,20 @@ from tfe.core.settings import Settings
 DOCS = SHARED_DATA / "fixtures" / "documents"
 HTML = b"<!DOCTYPE html><html><body><p>page web</p></body></html>"
 TEXT = "Modèle de devis : accompagnement d'une PME au salon ProWein de Düsseldorf, vins et spiritueux.\n"
+
+
+@pytest.fixture(scope="module")
+def installation(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installation]:
+    """An installation of this module's own: real uploads here must not add documents to the shared one."""
+    rt, seed = make_installation(tmp_path_factory.mktemp("upload-policy"))
+    with TestClient(create_app(rt)) as client:
+        yield Installation(rt, client, seed.tokens, seed.users, seed.orgs, seed.ids)
+    rt.close()
+
+
+@pytest.fixture
+def client(installation: Installation) -> TestClient:
+    return installation.client
 
 
 def _error(response: Any, status: int, code: str) -> str:

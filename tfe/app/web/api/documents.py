@@ -82,7 +82,7 @@ def upload_document(
             doc_type=form.doc_type,
         )
         raise
-    result = runtime.documents.upload(
+    filename = runtime.documents.screen_upload(
         user,
         filename=form.file.filename,
         data=data,
@@ -90,8 +90,16 @@ def upload_document(
         doc_type=form.doc_type or None,
         channel="api",
     )
+    result = runtime.documents.upload(
+        user,
+        filename=filename,
+        data=data,
+        visibility=form.visibility,
+        doc_type=form.doc_type or None,
+        channel="api",
+    )
     if result.status == "failed":
-        raise ExtractionError(f"{result.filename}: {result.reason or 'the file could not be read'}")
+        raise ExtractionError(f"{filename}: {result.reason or 'the file could not be read'}")
     if result.status == "duplicate":
         response.status_code = 200
     url = f"/api/documents/{result.id}" if result.id else None
