@@ -165,6 +165,27 @@ def test_every_route_answers_what_it_documents(
         ("get", "/api/documents/{doc_id}", f"/api/documents/{secret}", {"headers": alice}),
         ("get", "/api/documents/{doc_id}", "/api/documents/bad id!", {"headers": alice}),
         ("get", "/api/documents/{doc_id}", f"/api/documents/{doc}", {}),
+        # PATCH without a change (the shared installation stays as seeded): 200, then each refusal
+        (
+            "patch",
+            "/api/documents/{doc_id}",
+            f"/api/documents/{doc}",
+            {"json": {"visibility": "network"}, "headers": alice},
+        ),
+        ("patch", "/api/documents/{doc_id}", f"/api/documents/{doc}", {"json": {}, "headers": alice}),
+        (
+            "patch",
+            "/api/documents/{doc_id}",
+            f"/api/documents/{doc}",
+            {"json": {"title": "x"}, "headers": reader},
+        ),
+        (
+            "patch",
+            "/api/documents/{doc_id}",
+            f"/api/documents/{secret}",
+            {"json": {"title": "x"}, "headers": alice},
+        ),
+        ("patch", "/api/documents/{doc_id}", f"/api/documents/{doc}", {"json": {"title": "x"}}),
         ("get", "/api/documents/{doc_id}/content", f"/api/documents/{doc}/content", {"headers": alice}),
         ("get", "/api/documents/{doc_id}/content", "/api/documents/nope/content", {"headers": alice}),
         (
