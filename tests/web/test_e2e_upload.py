@@ -56,7 +56,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Seed
 
 
 def test_upload_two_files_then_edit_the_title(server: tuple[str, Seed], tmp_path: Path) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import FilePayload, expect, sync_playwright
 
     server_url, seed = server
     external: list[str] = []
@@ -74,12 +74,11 @@ def test_upload_two_files_then_edit_the_title(server: tuple[str, Seed], tmp_path
             expect(page.get_by_role("button", name="Déposer", exact=True)).to_be_hidden()  # the script runs
 
             page.get_by_label("Visibilité").select_option("network")
-            page.locator("#files").set_input_files(
-                [
-                    {"name": "zorglub.txt", "mimeType": "text/plain", "buffer": NEW_TEXT},
-                    {"name": "copie-vins.txt", "mimeType": "text/plain", "buffer": DOCS[0].data},
-                ]
-            )
+            files: list[FilePayload] = [
+                {"name": "zorglub.txt", "mimeType": "text/plain", "buffer": NEW_TEXT},
+                {"name": "copie-vins.txt", "mimeType": "text/plain", "buffer": DOCS[0].data},
+            ]
+            page.locator("#files").set_input_files(files)
             items = page.locator(".upload-item")
             expect(items).to_have_count(2)
             ok, duplicate = items.nth(0), items.nth(1)

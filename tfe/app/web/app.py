@@ -8,8 +8,8 @@ from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 
 from tfe.app.runtime import Runtime
-from tfe.app.web.api import documents as documents_api
 from tfe.app.web.api import document_edit as document_edit_api
+from tfe.app.web.api import documents as documents_api
 from tfe.app.web.api import health, items, search, taxonomy
 from tfe.app.web.errors import install_error_handlers
 from tfe.app.web.limits import BodySizeLimitMiddleware
