@@ -103,6 +103,7 @@ class Runtime:
             lambda embed: self.runner("document", embed),
             default_org_slug=ADMIN_ORG_SLUG,
             admin_email=self.settings.admin_email,
+            referential=lambda: self.referential,
         )
 
     @cached_property

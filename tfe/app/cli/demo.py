@@ -18,8 +18,12 @@ PortOpt = Annotated[int | None, typer.Option(help="Port (par défaut TFE_PORT)")
 def _serve(rt: Runtime, host: str | None, port: int | None, demo: DemoProgress | None = None) -> None:
     import uvicorn
 
+    from ingest.runner import recover_interrupted
     from tfe.app.web.app import create_app
 
+    recovered = recover_interrupted(rt.session_factory)  # uploads a crash left pending end failed
+    if recovered:
+        echo(f"{recovered} dépôt(s) interrompu(s) par un arrêt du serveur marqué(s) en échec")
     app = create_app(rt)
     app.state.demo = demo
     uvicorn.run(app, host=host or rt.settings.host, port=port or rt.settings.port, log_level="info")
