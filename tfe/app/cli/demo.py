@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -11,21 +11,30 @@ from tfe.app.demo.loader import DemoProgress, ensure_demo_accounts, load_demo, s
 from tfe.app.install import init_installation
 from tfe.app.runtime import Runtime
 
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
 HostOpt = Annotated[str | None, typer.Option(help="Interface d'écoute (par défaut TFE_HOST)")]
 PortOpt = Annotated[int | None, typer.Option(help="Port (par défaut TFE_PORT)")]
+
+
+def server_app(rt: Runtime, demo: DemoProgress | None = None) -> FastAPI:
+    """The app ``tfe serve`` and ``tfe demo`` run, after recovering the uploads a crash left pending."""
+    from ingest.runner import recover_interrupted
+    from tfe.app.web.app import create_app
+
+    recovered = recover_interrupted(rt.session_factory)
+    if recovered:
+        echo(f"{recovered} dépôt(s) interrompu(s) par un arrêt du serveur marqué(s) en échec")
+    app = create_app(rt)
+    app.state.demo = demo
+    return app
 
 
 def _serve(rt: Runtime, host: str | None, port: int | None, demo: DemoProgress | None = None) -> None:
     import uvicorn
 
-    from ingest.runner import recover_interrupted
-    from tfe.app.web.app import create_app
-
-    recovered = recover_interrupted(rt.session_factory)  # uploads a crash left pending end failed
-    if recovered:
-        echo(f"{recovered} dépôt(s) interrompu(s) par un arrêt du serveur marqué(s) en échec")
-    app = create_app(rt)
-    app.state.demo = demo
+    app = server_app(rt, demo)
     uvicorn.run(app, host=host or rt.settings.host, port=port or rt.settings.port, log_level="info")
 
 
