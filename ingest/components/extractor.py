@@ -1,11 +1,18 @@
-"""Text and metadata extraction with Apache Tika (in-process via iscc-tika, or a Tika server over HTTP).
+"""Text and metadata extraction with Apache Tika (iscc-tika in a sandboxed child process, or a Tika server).
+
+Before Tika sees a file: a ZIP container that would expand too far is refused from its central directory
+(``ingest.archive``); UTF-16/32 text is re-encoded as UTF-8 (``ingest.textfiles``), since Tika takes it
+for binary; ODF headings get the line break Tika drops (``ingest.odf``). The native Tika runs in a warm
+child process under a memory cap and a time limit (``ingest.sandbox``), so no file can grow or stall the
+server.
 
 Every way a file can fail becomes an ``IngestError`` with a short, stable reason so the run report can
 group failures: "empty file", "encrypted document", "no text extracted", "unsupported type <mime>",
-"corrupt file: <Tika's first line>", "tika server unavailable: ..."; no Tika or native error escapes as
-anything else (``ingest.testing.ExtractorTests`` checks each). Feed entries (text already known) pass
-through without Tika. The size cap is not checked here: the runner refuses oversized files before
-reading them, and the web layer refuses oversized uploads before they reach the pipeline.
+"corrupt file: <Tika's first line>", "archive expands beyond ...", "extraction exceeded the memory
+limit (N MB)", "extraction timed out after N s", "tika server unavailable: ..."; no Tika or native error
+escapes as anything else (``ingest.testing.ExtractorTests`` checks each). Feed entries (text already
+known) pass through without Tika. The size cap is not checked here: the runner refuses oversized files
+before reading them, and the web layer refuses oversized uploads before they reach the pipeline.
 """
 
 from __future__ import annotations
@@ -18,8 +25,12 @@ from typing import Any
 import httpx
 from haystack import component
 
+from ingest.archive import check_archive
 from ingest.errors import IngestError
 from ingest.item import ExtractedMetadata, IngestItem
+from ingest.odf import break_headings
+from ingest.sandbox import TikaSandbox
+from ingest.textfiles import utf8_text
 from tfe.core.settings import Settings
 
 __all__ = ["TikaExtractor", "parse_date"]
@@ -73,17 +84,26 @@ class TikaExtractor:
     def __init__(self, settings: Settings) -> None:
         self.max_chars = settings.tika_max_chars
         self.tika_url = settings.tika_url.rstrip("/") if settings.tika_url else None
-        self.timeout_s = 120.0
-        self._extractor: Any = None
+        self.timeout_s = settings.extract_timeout_s
+        self.max_expansion_ratio = settings.max_expansion_ratio
+        self.max_uncompressed_mb = settings.max_uncompressed_mb
+        self._sandbox = (
+            TikaSandbox(
+                max_chars=self.max_chars, timeout_s=self.timeout_s, memory_mb=settings.extract_memory_mb
+            )
+            if self.tika_url is None
+            else None
+        )
 
     def warm_up(self) -> None:
-        """Start the native Tika (once); a Tika server needs nothing."""
-        if self._extractor is None and self.tika_url is None:
-            from iscc_tika import Extractor
+        """Start the sandboxed native Tika (once); a Tika server needs nothing."""
+        if self._sandbox is not None:
+            self._sandbox.warm_up()
 
-            extractor = Extractor()
-            extractor.set_extract_string_max_length(self.max_chars)
-            self._extractor = extractor
+    def close(self) -> None:
+        """Stop the Tika child process (the next file starts a new one)."""
+        if self._sandbox is not None:
+            self._sandbox.close()
 
     @component.output_types(text=str, title=str, language=str | None, metadata=ExtractedMetadata)
     def run(self, item: IngestItem) -> dict[str, Any]:
@@ -103,16 +123,21 @@ class TikaExtractor:
             return {"text": text, "title": item.title, "language": None, "metadata": metadata}
         if not item.data:
             raise IngestError("empty file", step="extractor")
-        text, meta = self._extract(item.data)
+        text, meta = self._extract(self._prepare(item.data))
         return self._outputs(item, text, meta)
+
+    def _prepare(self, data: bytes) -> bytes:
+        """The bytes Tika gets: refused if a ZIP bomb, UTF-16/32 text as UTF-8, ODF headings broken."""
+        check_archive(
+            data, max_expansion_ratio=self.max_expansion_ratio, max_uncompressed_mb=self.max_uncompressed_mb
+        )
+        return utf8_text(data) or break_headings(data)
 
     def _extract(self, data: bytes) -> tuple[str, dict[str, Any]]:
         try:
-            if self.tika_url is not None:
+            if self._sandbox is None:
                 return self._extract_http(data)
-            self.warm_up()
-            text, meta = self._extractor.extract_bytes_to_string(bytearray(data))
-            return str(text or ""), dict(meta or {})
+            return self._sandbox.extract(data)
         except IngestError:
             raise
         except Exception as exc:  # Tika and the native bridge raise anything (TypeError, RuntimeError, ...)

@@ -47,6 +47,17 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(default=50 * 1024 * 1024, description="Upload cap per request")
     max_feed_bytes: int = Field(default=10 * 1024 * 1024, description="Cap on one fetched feed")
     tika_max_chars: int = Field(default=20_000_000, description="Tika's string cap (its default is 500,000)")
+    extract_timeout_s: float = Field(default=60.0, description="Time limit of one file's extraction (Tika)")
+    extract_memory_mb: int = Field(
+        default=2048, description="Memory cap of the Tika child process (RLIMIT_DATA); 0 = no cap"
+    )
+    max_expansion_ratio: float = Field(
+        default=200.0, description="Refuse ZIP containers expanding more than this many times their size"
+    )
+    max_uncompressed_mb: int = Field(default=1024, description="Refuse ZIP containers expanding beyond this")
+    analysis_sample_chars: int = Field(
+        default=20_000, description="Characters of a long text read by language detection, NLP and classifier"
+    )
     feed_timeout_s: float = 20.0
 
     passage_words: int = Field(default=180, description="Target passage length in words")
