@@ -28,7 +28,7 @@ import threading
 import time
 import weakref
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, ClassVar
 
 from ingest.errors import IngestError
 
@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 
 WORKER = Path(__file__).with_name("tika_worker.py")
 START_TIMEOUT_S = 60.0
+STDERR_KEEP_BYTES = 1 << 20
 _HEADER = struct.Struct(">I")
 _MEMORY_MARKERS = ("OutOfMemoryError", "Could not commit", "MemoryError", "NoMemory")
 
@@ -50,7 +51,8 @@ class _Worker:
     """One child process and its pipes; ``stderr`` is a file the parent reads after a failure."""
 
     def __init__(self, max_chars: int, memory_mb: int) -> None:
-        self.stderr: IO[bytes] = tempfile.TemporaryFile(prefix="tfe-tika-")  # noqa: SIM115 (lives with the child)
+        # append mode: the child writes through the same open file, and the parent may empty it
+        self.stderr: IO[bytes] = tempfile.TemporaryFile(mode="a+b", prefix="tfe-tika-")  # noqa: SIM115
         env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
         self.proc = subprocess.Popen(
             [sys.executable, "-s", str(WORKER), str(max_chars), str(memory_mb)],
@@ -103,8 +105,14 @@ class _Worker:
             return ""
 
     def stderr_offset(self) -> int:
+        """Where the child's next error output will start; empties the file once it passes 1 MiB."""
         try:
-            return os.fstat(self.stderr.fileno()).st_size
+            fd = self.stderr.fileno()
+            size = os.fstat(fd).st_size
+            if size > STDERR_KEEP_BYTES:
+                os.ftruncate(fd, 0)
+                return 0
+            return size
         except (OSError, ValueError):
             return 0
 
@@ -131,7 +139,23 @@ def _stop(proc: subprocess.Popen[bytes], stderr: IO[bytes]) -> None:
 
 
 class TikaSandbox:
-    """Extract with Tika in a reused child process, under ``memory_mb`` (0 = no cap) and ``timeout_s``."""
+    """Extract with Tika in a reused child process, under ``memory_mb`` (0 = no cap) and ``timeout_s``.
+
+    ``TikaSandbox.shared(...)`` gives the one sandbox of a process for given limits: the document and
+    watch pipelines (with and without embeddings) then share one child instead of starting one each.
+    """
+
+    _shared: ClassVar[dict[tuple[int, float, int], TikaSandbox]] = {}
+    _shared_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    @classmethod
+    def shared(cls, *, max_chars: int, timeout_s: float, memory_mb: int) -> TikaSandbox:
+        """The process-wide sandbox for these limits (created on first use)."""
+        key = (max_chars, timeout_s, memory_mb)
+        with cls._shared_lock:
+            if key not in cls._shared:
+                cls._shared[key] = cls(max_chars=max_chars, timeout_s=timeout_s, memory_mb=memory_mb)
+            return cls._shared[key]
 
     def __init__(self, *, max_chars: int, timeout_s: float, memory_mb: int) -> None:
         self.max_chars = max_chars

@@ -4,7 +4,9 @@
 ``ingest.components.extractor``: ``run(item=IngestItem)`` gives ``text``, ``title``, ``language`` (the one
 the file declares) and ``metadata`` (``ExtractedMetadata``), and every unreadable input fails with an
 ``IngestError`` whose reason is one of the documented ones ("empty file", "encrypted document",
-"no text extracted", "unsupported type <mime>", "corrupt file: ..."). The inheriting class supplies:
+"no text extracted", "unsupported type <mime>", "corrupt file: ...", "archive expands beyond ...").
+It also checks what users saw go wrong (issue 12): UTF-16 text and e-mail read as text, a heading never
+glued to the next line, text beyond Tika's default 500,000-character cap kept. The inheriting class supplies:
 
 - ``extractor``: a warmed extractor component (module or class scope is best: Tika starts once);
 - ``documents_dir``: the Tika test documents (``shared/data/fixtures/documents``, one folder per format);
@@ -17,6 +19,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
+import struct
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -54,6 +59,17 @@ ENCRYPTED = [
     "documents/xlsx/testEXCEL_protected_passtika.xlsx",
     "documents/odt/testODTEncrypted.odt",
 ]
+
+
+def _lying_zip() -> bytes:
+    """A ZIP whose central directory declares a 4 GiB member (the zip-bomb check reads only that)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("word/document.xml", b"<w:document/>")
+    data = bytearray(out.getvalue())
+    central = data.rindex(b"PK\x01\x02")
+    struct.pack_into("<I", data, central + 24, 0xFFFFFFF0)  # the declared uncompressed size
+    return bytes(data)
 
 
 class ExtractorTests:
@@ -176,6 +192,29 @@ class ExtractorTests:
     def test_blank_text_file_has_no_text(self, extractor: Any) -> None:
         blank = IngestItem(key="blank.txt", filename="blank.txt", data=b" \n\t\n ")
         assert self.fails(extractor, blank) == "no text extracted"
+
+    # -- issue 12 ------------------------------------------------------------------------------------------
+
+    @pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+    def test_utf16_email(self, extractor: Any, load: Load, encoding: str) -> None:
+        raw = (load("documents/eml/testRFC822_dkim.eml").data or b"").decode("latin-1")
+        item = IngestItem(key="utf16.eml", filename="utf16.eml", data=raw.encode(encoding))
+        out = self.extract(extractor, item)
+        assert (out["metadata"].mime, out["title"]) == ("message/rfc822", "Is dinner ready?")
+        assert "We lost the game" in out["text"]
+
+    def test_heading_not_glued_to_next_line(self, extractor: Any, load: Load) -> None:
+        text = self.extract(extractor, load("corpus/reference-client-ferroviaire-mexique.odt"))["text"]
+        assert "MexiqueAuteur" not in text and "Auteur : Sophie Castan" in text
+
+    def test_text_beyond_half_a_million_characters(self, extractor: Any) -> None:
+        data = ("Le marché mexicain demande de la préparation. " * 14_000).encode("utf-8")  # 658,000 chars
+        item = IngestItem(key="long.txt", filename="long.txt", data=data)
+        assert len(self.extract(extractor, item)["text"].strip()) == len(data.decode("utf-8").strip())
+
+    def test_zip_bomb_directory_is_refused(self, extractor: Any) -> None:
+        reason = self.fails(extractor, IngestItem(key="bomb.docx", filename="bomb.docx", data=_lying_zip()))
+        assert reason.startswith("archive expands beyond ")
 
     def test_binary_noise_is_unsupported(self, extractor: Any) -> None:
         noise = IngestItem(key="noise.bin", filename="noise.bin", data=bytes(range(256)) * 8)

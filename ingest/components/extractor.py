@@ -88,7 +88,7 @@ class TikaExtractor:
         self.max_expansion_ratio = settings.max_expansion_ratio
         self.max_uncompressed_mb = settings.max_uncompressed_mb
         self._sandbox = (
-            TikaSandbox(
+            TikaSandbox.shared(
                 max_chars=self.max_chars, timeout_s=self.timeout_s, memory_mb=settings.extract_memory_mb
             )
             if self.tika_url is None
@@ -101,7 +101,7 @@ class TikaExtractor:
             self._sandbox.warm_up()
 
     def close(self) -> None:
-        """Stop the Tika child process (the next file starts a new one)."""
+        """Stop the Tika child process, shared by the process's pipelines (the next file starts a new one)."""
         if self._sandbox is not None:
             self._sandbox.close()
 
