@@ -9,9 +9,9 @@ its memory has grown past half the cap. Whatever a file does, the parent's memor
 the text that comes back.
 
 ``extract`` returns ``(text, Tika metadata)``, raises ``IngestError`` for the limits ("extraction timed
-out after N s", "extraction exceeded the memory limit (N MB)") and for a crashed child ("corrupt file:
-the extractor crashed ..."), and ``TikaFailure`` (Tika's own error message) for the extractor to
-classify (encrypted, corrupt).
+out after N s", "extraction exceeded the memory limit (N MB)") and for a file that crashes the child
+twice ("corrupt file: the extractor crashed"), and ``TikaFailure`` (Tika's own error message) for the
+extractor to classify (encrypted, corrupt).
 """
 
 from __future__ import annotations
@@ -181,36 +181,47 @@ class TikaSandbox:
         return self._worker.proc.pid if self._worker is not None else None
 
     def extract(self, data: bytes) -> tuple[str, dict[str, Any]]:
-        """Tika's text and metadata of ``data`` (see the module docstring for the failures)."""
+        """Tika's text and metadata of ``data`` (see the module docstring for the failures).
+
+        A child that dies without a memory error gets one more try with a fresh child, so a child that
+        was already gone (killed by an operator, say) does not fail an innocent file."""
         with self._lock:
-            worker = self._ensure()
-            since = worker.stderr_offset()
-            try:
-                payload = worker.request(data or b" ", self.timeout_s)
-            except TimeoutError:
+            for attempt in (1, 2):
+                answer = self._attempt(data or b" ", last=attempt == 2)
+                if answer is not None:
+                    return answer
+            raise AssertionError("unreachable")  # pragma: no cover
+
+    def _attempt(self, data: bytes, *, last: bool) -> tuple[str, dict[str, Any]] | None:
+        """One request to a live child; None when it crashed and ``last`` is false (the caller retries)."""
+        worker = self._ensure()
+        since = worker.stderr_offset()
+        try:
+            payload = worker.request(data, self.timeout_s)
+        except TimeoutError:
+            self._discard()
+            reason = f"extraction timed out after {self.timeout_s:g} s"
+            raise IngestError(reason, step="extractor") from None
+        if payload is None:
+            errors = worker.error_output(since)
+            self._discard()
+            if any(marker in errors for marker in _MEMORY_MARKERS):
+                raise self._memory_error()
+            if not last:
+                return None
+            raise IngestError("corrupt file: the extractor crashed", step="extractor")
+        answer = json.loads(payload)
+        if not answer.get("ok"):
+            memory = bool(answer.get("memory")) or any(
+                marker in worker.error_output(since) for marker in _MEMORY_MARKERS
+            )
+            if memory:
                 self._discard()
-                reason = f"extraction timed out after {self.timeout_s:g} s"
-                raise IngestError(reason, step="extractor") from None
-            if payload is None:
-                errors = worker.error_output(since)
-                status = worker.stop()
-                self._worker = None
-                if any(marker in errors for marker in _MEMORY_MARKERS):
-                    raise self._memory_error()
-                reason = f"corrupt file: the extractor crashed (exit status {status})"
-                raise IngestError(reason, step="extractor")
-            answer = json.loads(payload)
-            if not answer.get("ok"):
-                memory = bool(answer.get("memory")) or any(
-                    marker in worker.error_output(since) for marker in _MEMORY_MARKERS
-                )
-                if memory:
-                    self._discard()
-                    raise self._memory_error()
-                raise TikaFailure(str(answer.get("error") or "unknown error"))
-            if answer.get("recycle"):
-                self._discard()
-            return str(answer.get("text") or ""), dict(answer.get("meta") or {})
+                raise self._memory_error()
+            raise TikaFailure(str(answer.get("error") or "unknown error"))
+        if answer.get("recycle"):
+            self._discard()
+        return str(answer.get("text") or ""), dict(answer.get("meta") or {})
 
     def _memory_error(self) -> IngestError:
         return IngestError(f"extraction exceeded the memory limit ({self.memory_mb} MB)", step="extractor")

@@ -83,8 +83,8 @@ def main(argv: list[str]) -> int:
     write_frame(stdout, b'{"ready": true}')
     while (data := read_frame(stdin)) is not None:
         answer = _answer(extractor, data, memory_mb)
-        try:
-            payload = json.dumps(answer, ensure_ascii=False, default=str).encode("utf-8")
+        try:  # "replace": a lone surrogate from a broken file must not kill the worker
+            payload = json.dumps(answer, ensure_ascii=False, default=str).encode("utf-8", "replace")
         except MemoryError:
             answer = {"ok": False, "error": "MemoryError while encoding the answer", "memory": True}
             payload = json.dumps(answer).encode("utf-8")

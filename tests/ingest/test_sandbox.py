@@ -8,7 +8,9 @@ the parent process never holds more than the file and the text.
 
 from __future__ import annotations
 
+import os
 import resource
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -113,3 +115,14 @@ def test_tika_is_not_loaded_in_the_parent(extractor: TikaExtractor) -> None:
     extractor.run(item=_item(DOCX.read_bytes(), "fiche.docx"))
     maps = Path("/proc/self/maps").read_text()
     assert "libtika_native" not in maps  # the native library lives in the child only
+
+
+def test_a_dead_child_is_replaced(extractor: TikaExtractor) -> None:
+    sandbox = extractor._sandbox
+    assert sandbox is not None
+    extractor.run(item=_item(DOCX.read_bytes(), "fiche.docx"))
+    pid = sandbox.pid
+    assert pid is not None
+    os.kill(pid, signal.SIGKILL)  # no wait: the next request may still find it "running"
+    out = extractor.run(item=_item(DOCX.read_bytes(), "fiche.docx"))
+    assert "Côte d'Ivoire" in out["text"] and sandbox.pid not in (None, pid)
