@@ -24,6 +24,10 @@ class SearchBackend(Protocol):
     def search(self, query: SearchQuery) -> SearchResult:
         """Ranked parents (grouped passages, best passage as snippet) with facet counts."""
 
+    def spelling(self, query: SearchQuery) -> str | None:
+        """``query.text`` with its unknown words corrected from the vocabulary of the passages the query may
+        see (scope and filters inside the term lookup); ``None`` when there is nothing to correct."""
+
     def count(self) -> int:
         """Number of passages indexed."""
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 import time
 from pathlib import Path
@@ -21,7 +22,7 @@ from typing import Any
 import numpy as np
 import tantivy
 
-from search import fusion
+from search import fusion, spelling
 from search import tantivy_index as ti
 from search.embeddings import DIM
 from search.filters import SORT_FIELD, check, combine, facet_filter
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 
 WRITER_WAIT_S = 30.0  # how long a write waits for another process to release the index
 FILTER_ENGINES = ("tantivy", "vectors")  # the two engines that evaluate one filter (they must agree)
+SURFACE_PASSAGES = 20  # visible passages read to learn how a suggested term is written
 
 
 class EmbeddedBackend:
@@ -54,6 +56,7 @@ class EmbeddedBackend:
         self._table = VectorTable.load(self._vec_dir)
         self._next_key = self._table.next_key
         self._seen_current = self._current_stamp()
+        self._analyzer = ti.french_analyzer()
 
     # ------------------------------------------------------------------ lifecycle
     def _current_stamp(self) -> tuple[int, int] | None:
@@ -274,14 +277,24 @@ class EmbeddedBackend:
         if want_vec and qvec is not None:
             k = fusion.vector_k(query.offset, query.limit)
             vec_rows, vec_scores = table.top_k(qvec, table.mask(flt), k)
+        lexical = None  # hybrid: whether BM25 found anything
+        if query.mode == "vector":
+            lexical = self._any_word(searcher, text, fq)
         fused = fusion.fuse(
             query.mode,
             (bm25_rows, bm25_scores),
             (vec_rows, vec_scores),
             lambda rows, depth: table.rank(qvec, rows, depth),
             fusion.rank_depth(query.offset, query.limit),
+            lexical=lexical,
         )
         return self._grouped(query, searcher, tq, fused.ranked, fused.matched, addr_of)
+
+    def _any_word(self, searcher: tantivy.Searcher, text: str, fq: tantivy.Query) -> bool:
+        """Whether any word of ``text`` occurs in a passage ``fq`` selects (``search.fusion``'s floors)."""
+        tq = ti.text_query(self._index, text, conjunction=False)
+        q = tantivy.Query.boolean_query([(tantivy.Occur.Must, tq), (tantivy.Occur.Must, fq)])
+        return bool(searcher.search(q, limit=1, count=False).hits)
 
     def _bm25(
         self, searcher: tantivy.Searcher, tq: tantivy.Query, fq: tantivy.Query
@@ -371,6 +384,71 @@ class EmbeddedBackend:
                 )
             )
         return SearchResult(total=table.distinct_parents(matched), hits=hits, facets=facets)
+
+    # ------------------------------------------------------------------ suggestions
+    def spelling(self, query: SearchQuery) -> str | None:
+        """``query.text`` with every word unknown to the passages the query may see replaced by the closest
+        term they contain (``search.spelling``); ``None`` when every word is known or nothing is close.
+
+        The vocabulary is that of the passages ``query.scope`` and ``query.filters`` select (the same
+        filter as the search, inside the term walk), so a word from an invisible document never shows.
+        """
+        text = (query.text or "").strip()
+        if not text:
+            return None
+        flt = combine(query.scope.haystack_filter(), facet_filter(query.filters))
+        if flt is not None:
+            check(flt)
+        with self._lock:
+            self._maybe_reload()
+            searcher = self._index.searcher()
+            if int(searcher.num_docs) == 0:
+                return None
+            fq = filter_query(self._index, flt)
+            changed = False
+
+            def fix(match: re.Match[str]) -> str:
+                nonlocal changed
+                word = match.group(0)
+                if not spelling.correctable(word):
+                    return word
+                terms = self._analyzer.analyze(word)
+                if not terms or any(self._visible(searcher, term, fq) for term in terms):
+                    return word  # a stop word, or a word the visible passages contain
+                better = self._closest(searcher, terms[0], fq)
+                if better is None:
+                    return word
+                changed = True
+                return better
+
+            corrected = spelling.WORD.sub(fix, text)
+            return corrected if changed else None
+
+    def _visible(self, searcher: tantivy.Searcher, term: str, fq: tantivy.Query) -> bool:
+        return any(
+            found == term and count > 0
+            for field in ti.TEXT_FIELDS
+            for found, count in searcher.terms_with_prefix(field, term, filter_query=fq)
+        )
+
+    def _closest(self, searcher: tantivy.Searcher, term: str, fq: tantivy.Query) -> str | None:
+        """The visible term nearest ``term`` (sharing its first letter), as the visible passages write it."""
+        counts: dict[str, int] = {}
+        for field in ti.TEXT_FIELDS:
+            for found, count in searcher.terms_with_prefix(field, term[0], filter_query=fq):
+                counts[found] = max(counts.get(found, 0), int(count))
+        best = spelling.best_term(term, counts.items())
+        if best is None:
+            return None
+        has_term = tantivy.Query.boolean_query(
+            [(tantivy.Occur.Should, tantivy.Query.term_query(self._schema, f, best)) for f in ti.TEXT_FIELDS]
+        )
+        q = tantivy.Query.boolean_query([(tantivy.Occur.Must, has_term), (tantivy.Occur.Must, fq)])
+        texts: list[str] = []
+        for _score, addr in searcher.search(q, limit=SURFACE_PASSAGES, count=False).hits:
+            p = ti.from_document(searcher.doc(addr))
+            texts.extend((p.title, p.text))
+        return spelling.surface_form(best, texts, self._analyzer.analyze)
 
     def _address(self, searcher: tantivy.Searcher, passage_id: str) -> tantivy.DocAddress | None:
         res = searcher.search(tantivy.Query.term_query(self._schema, "id", passage_id), limit=1, count=False)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 MODES = ("hybrid", "bm25", "vector")
 MAX_LIMIT = 100
+BROWSE_SUGGESTIONS = 3  # sectors offered to browse when a query finds nothing and nothing else helps
 
 Labeler = Callable[[str], str]
 Resolver = Callable[[str, str], "str | None"]  # (user value, scheme) -> concept id
@@ -58,6 +59,20 @@ class SearchParams:
             "limit": self.limit,
             "offset": self.offset,
         }
+
+
+def _suggestion(kind: str, label: str, q: str, filters: dict[str, list[str]], total: int) -> dict[str, Any]:
+    """One suggestion: its kind and label, the query text and filters to send (as given), its total."""
+    return {
+        "kind": kind,
+        "label": label,
+        "q": q,
+        "sector": list(filters.get("sector", [])),
+        "country": list(filters.get("country", [])),
+        "type": list(filters.get("type", [])),
+        "facet": None,
+        "total": total,
+    }
 
 
 def _as_list(value: Any) -> list[str]:
@@ -153,15 +168,8 @@ class SearchService:
         if mode not in MODES:
             raise ValidationError(f"mode must be one of {', '.join(MODES)}")
         text = (text or "").strip()
-        filters = {
-            name: self._resolve(name, values)
-            for name, values in (
-                ("sector", _as_list(sector)),
-                ("country", _as_list(country)),
-                ("type", _as_list(type)),
-            )
-            if values
-        }
+        given = {"sector": _as_list(sector), "country": _as_list(country), "type": _as_list(type)}
+        filters = {name: self._resolve(name, values) for name, values in given.items() if values}
         embedding = None
         if text and mode in ("hybrid", "vector"):
             if self.embedder is None:
@@ -185,15 +193,57 @@ class SearchService:
                 name: [{"id": value, "label": self._label(value), "count": count} for value, count in counts]
                 for name, counts in result.facets.items()
             },
+            "suggestions": self._suggestions(query, result.total, given),
         }
+
+    # ------------------------------------------------------------------ suggestions
+    def _count(self, query: SearchQuery) -> int:
+        return self.backend.search(replace(query, limit=1, offset=0)).total
+
+    def _suggestions(
+        self, query: SearchQuery, total: int, given: dict[str, list[str]]
+    ) -> list[dict[str, Any]]:
+        """What to try next, each with the parameters to send and how many results it gives (> 0).
+
+        ``spelling``: the query with its unknown words corrected from the vocabulary the caller may see
+        (whenever a word is unknown); when nothing matches, ``remove_filter``: the query without one of
+        its facet filters (all the values of that facet: they are OR-ed), and ``browse``: the sectors
+        most represented in what the caller may see (when nothing else helps). Every count runs as the
+        caller, inside their scope.
+        """
+        out: list[dict[str, Any]] = []
+        corrected = self.backend.spelling(query) if query.text else None
+        if corrected:
+            n = self._count(replace(query, text=corrected, mode="bm25", query_embedding=None))
+            if n:
+                out.append(_suggestion("spelling", corrected, corrected, given, n))
+        if total:
+            return out
+        for facet, values in given.items():
+            if not values:
+                continue
+            # values of one facet are OR-ed: only dropping all of them widens the result set
+            rest = {**given, facet: []}
+            n = self._count(replace(query, filters={k: v for k, v in query.filters.items() if k != facet}))
+            if n:
+                label = " ou ".join(self._label(cid) for cid in query.filters[facet])
+                out.append({**_suggestion("remove_filter", label, query.text, rest, n), "facet": facet})
+        if not out:
+            browse = self.backend.search(SearchQuery(text="", scope=query.scope, limit=1))
+            for concept_id, n in browse.facets.get("sector", [])[:BROWSE_SUGGESTIONS]:
+                out.append(
+                    {
+                        **_suggestion("browse", self._label(concept_id), "", {"sector": [concept_id]}, n),
+                        "facet": "sector",
+                    }
+                )
+        return out
 
     def _hit(self, hit: Hit) -> dict[str, Any]:
         meta = hit.meta
         kind = str(meta.get("kind") or "document")
-        if kind == "document":
-            url = f"/documents/{hit.parent_id}"
-        else:
-            url = str(meta.get("url") or f"/items/{hit.parent_id}")
+        url = f"/documents/{hit.parent_id}" if kind == "document" else f"/items/{hit.parent_id}"
+        source = str(meta.get("url") or "")
         sectors = _as_list(meta.get("sector_facet")) or _as_list(meta.get("sectors"))
         doc_type = meta.get("doc_type")
         return {
@@ -205,5 +255,6 @@ class SearchService:
             "sectors": self._concepts(sectors),
             "countries": self._concepts(_as_list(meta.get("countries"))),
             "url": url,
+            "source_url": source if source.startswith(("https://", "http://")) else None,
             "kind": kind,
         }

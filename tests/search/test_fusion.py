@@ -46,7 +46,7 @@ def _by_vector(order: list[int]) -> Callable[[np.ndarray, int], list[int]]:
 
 def test_single_modes_keep_their_lists() -> None:
     bm25 = (_rows(1, 2, 3), _scores(3.0, 2.0, 1.0))
-    vector = (_rows(9, 1), _scores(0.8, 0.7))
+    vector = (_rows(9, 1), _scores(0.9, 0.85))
     out = fusion.fuse("bm25", bm25, vector, _by_vector([]), depth=2)
     assert out.ranked == [(1, 3.0), (2, 2.0)] and out.matched.tolist() == [1, 2, 3]
     out = fusion.fuse("vector", bm25, vector, _by_vector([]), depth=2)
@@ -55,7 +55,7 @@ def test_single_modes_keep_their_lists() -> None:
 
 def test_hybrid_fuses_bm25_with_the_cosine_order_of_the_result_set() -> None:
     bm25 = (_rows(1, 2, 3), _scores(3.0, 2.0, 1.0))
-    vector = (_rows(9, 3, 8), _scores(0.80, 0.79, 0.50))  # 9 and 3 are close to the best, 8 is not
+    vector = (_rows(9, 3, 8), _scores(0.90, 0.89, 0.60))  # 9 and 3 are close to the best, 8 is not
     out = fusion.fuse("hybrid", bm25, vector, _by_vector([9, 3, 2, 8, 1]), depth=1000)
     assert out.matched.tolist() == [1, 2, 3, 9]
     expected = fusion.reciprocal_rank_fusion([[1, 2, 3], [9, 3, 2, 1]])

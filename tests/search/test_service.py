@@ -34,16 +34,29 @@ def service(tmp_path: Path) -> SearchService:
 
 def test_api_shape(service: SearchService) -> None:
     out = service.search("vins", ANONYMOUS, sector=["naf:11"])
-    assert set(out) == {"total", "hits", "facets"}
+    assert set(out) == {"total", "hits", "facets", "suggestions"}
     assert out["total"] == len(out["hits"]) == 2
     hit = next(h for h in out["hits"] if h["id"] == "doc-vin")
-    assert set(hit) == {"id", "title", "snippet", "score", "type", "sectors", "countries", "url", "kind"}
+    assert set(hit) == {
+        "id",
+        "title",
+        "snippet",
+        "score",
+        "type",
+        "sectors",
+        "countries",
+        "url",
+        "source_url",
+        "kind",
+    }
+    assert hit["source_url"] is None
     assert hit["id"] == "doc-vin" and hit["url"] == "/documents/doc-vin" and hit["kind"] == "document"
     assert hit["sectors"] == [{"id": "naf:11", "label": "Fabrication de boissons"}]
     assert {"id": "country:DE", "label": "Allemagne"} in hit["countries"]
     assert hit["type"] == {"id": "doctype:sector_analysis", "label": "Analyse"}
     item = next(h for h in out["hits"] if h["kind"] == "item")
-    assert item["url"] == "https://example.org/news/vin-chine"
+    assert item["url"] == "/items/item-chine"  # the item's own page (classification, story, source)
+    assert item["source_url"] == "https://example.org/news/vin-chine"
     assert out["facets"]["sector"] == [{"id": "naf:11", "label": "Fabrication de boissons", "count": 2}]
     assert {"id": "country:CN", "label": "country:CN", "count": 1} in out["facets"][
         "country"
