@@ -49,8 +49,8 @@ def test_search_shape_and_facets(installation: Installation, client: TestClient)
     response = client.get("/api/search", params={"q": "vins Allemagne"}, headers=installation.auth("alice"))
     assert response.status_code == 200, response.text
     body = response.json()
-    assert set(body) == {"total", "hits", "facets"}
-    assert body["total"] >= 1 and body["hits"]
+    assert set(body) == {"total", "hits", "facets", "suggestions"}
+    assert body["total"] >= 1 and body["hits"] and body["suggestions"] == []
     for hit in body["hits"]:
         assert {"id", "title", "snippet", "score", "type", "sectors", "countries", "url"} <= set(hit)
         assert all({"id", "label"} <= set(s) for s in hit["sectors"] + hit["countries"])

@@ -133,9 +133,21 @@ def test_answers_always_carry_every_documented_key(spec: dict[str, Any]) -> None
 
 def test_search_schema(spec: dict[str, Any]) -> None:
     body = _schema(spec, "SearchResultsPublic")["properties"]
-    assert {"total", "hits", "facets"} == set(body)
+    assert {"total", "hits", "facets", "suggestions"} == set(body)
     hit = _props(spec, body["hits"])
-    assert {"id", "title", "snippet", "score", "type", "sectors", "countries", "url", "kind"} == set(hit)
+    assert {
+        "id",
+        "title",
+        "snippet",
+        "score",
+        "type",
+        "sectors",
+        "countries",
+        "url",
+        "source_url",
+        "kind",
+    } == set(hit)
+    assert set(_props(spec, body["suggestions"])) == {"kind", "label", "q", "facet", "total", "url"}
     assert set(_props(spec, hit["sectors"])) == {"id", "label"}
     assert set(_props(spec, hit["type"])) == {"id", "label"}
     facets = _props(spec, body["facets"])

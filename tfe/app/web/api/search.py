@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query
 
@@ -33,4 +34,17 @@ def search(
         mode=query.mode,
     )
     result = runtime.search_service.run(session, scope, Actor.of_user(user, "api"), params)
-    return SearchResultsPublic.model_validate(result)
+    suggestions = [{**s, "url": _url(s, query)} for s in result.get("suggestions", [])]
+    return SearchResultsPublic.model_validate({**result, "suggestions": suggestions})
+
+
+def _url(suggestion: dict[str, Any], query: SearchQuery) -> str:
+    """A suggestion as the request to send: its text and filters, this request's mode and page size."""
+    params: list[tuple[str, str]] = [("q", suggestion["q"])] if suggestion["q"] else []
+    for facet in ("sector", "country", "type"):
+        params.extend((facet, value) for value in suggestion.get(facet, []))
+    if query.mode != "hybrid":
+        params.append(("mode", query.mode))
+    if query.limit != 10:
+        params.append(("limit", str(query.limit)))
+    return "/api/search" + (f"?{urlencode(params)}" if params else "")

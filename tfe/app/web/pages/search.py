@@ -98,6 +98,15 @@ def _search_page(
         }
         for hit in result.get("hits", [])
     ]
+    suggestions = [
+        {
+            **suggestion,
+            "href": SearchState(
+                q=suggestion["q"], filters={name: tuple(suggestion.get(name, ())) for name, _ in FACETS}
+            ).url(),
+        }
+        for suggestion in result.get("suggestions", [])
+    ]
     total = int(result.get("total", 0))
     pages = max(1, -(-total // PAGE_SIZE))
     context = {
@@ -107,6 +116,7 @@ def _search_page(
         "facets": FACETS,
         "hits": hits,
         "total": total,
+        "suggestions": suggestions,
         "facet_values": result.get("facets", {}),
         "labels": _labels(session, result, state),
         "page": state.page,

@@ -9,7 +9,14 @@ from pydantic import BaseModel, Field
 from search.service import MAX_LIMIT
 from tfe.app.web.schemas.common import ConceptRef
 
-__all__ = ["FacetCountPublic", "SearchFacetsPublic", "SearchHitPublic", "SearchQuery", "SearchResultsPublic"]
+__all__ = [
+    "FacetCountPublic",
+    "SearchFacetsPublic",
+    "SearchHitPublic",
+    "SearchQuery",
+    "SearchResultsPublic",
+    "SearchSuggestionPublic",
+]
 
 MAX_OFFSET = 10_000
 """Deepest page a client may ask for (also keeps every integer far inside SQLite's 64-bit range)."""
@@ -39,7 +46,10 @@ class SearchHitPublic(BaseModel):
     type: ConceptRef | None = Field(description="Document type concept")
     sectors: list[ConceptRef]
     countries: list[ConceptRef]
-    url: str = Field(description="Page of the hit (a document page, or the item's source link)")
+    url: str = Field(description="Page of the hit in this application (/documents/{id} or /items/{id})")
+    source_url: str | None = Field(
+        description="A watch item's original article (http or https), if any; null for documents"
+    )
     kind: str = Field(description="document or item", examples=["document"])
 
 
@@ -59,9 +69,29 @@ class SearchFacetsPublic(BaseModel):
     type: list[FacetCountPublic]
 
 
+class SearchSuggestionPublic(BaseModel):
+    """Another query worth trying, computed in the caller's scope, with the results it gives."""
+
+    kind: Literal["spelling", "remove_filter", "browse"] = Field(
+        description="spelling: the query with unknown words corrected from the caller's visible documents; "
+        "remove_filter: the query without one facet's filters (when nothing matches); "
+        "browse: a sector of the caller's documents (when nothing else helps)"
+    )
+    label: str = Field(description="What to show: the corrected query, or the filter or sector label")
+    q: str = Field(description="The query text of the suggestion")
+    facet: Literal["sector", "country", "type"] | None = Field(
+        description="remove_filter: the facet dropped; browse: the facet browsed; null for spelling"
+    )
+    total: int = Field(description="Matching documents and items for the suggestion (always more than 0)")
+    url: str = Field(description="The suggestion as a GET /api/search request")
+
+
 class SearchResultsPublic(BaseModel):
-    """One page of hits, the total number of matches and the facet counts."""
+    """One page of hits, the total number of matches, the facet counts and what to try next."""
 
     total: int = Field(description="Matching documents and items in the caller's scope")
     hits: list[SearchHitPublic]
-    facets: SearchFacetsPublic
+    facets: SearchFacetsPublic = Field(description="Counts over the matches only (empty lists when none)")
+    suggestions: list[SearchSuggestionPublic] = Field(
+        description="Spelling corrections, filters to drop or sectors to browse (see kind)"
+    )
