@@ -29,6 +29,9 @@ log = logging.getLogger(__name__)
 MODES = ("hybrid", "bm25", "vector")
 MAX_LIMIT = 100
 BROWSE_SUGGESTIONS = 3  # sectors offered to browse when a query finds nothing and nothing else helps
+# Spelling is offered for keyword queries of up to this many words (each word counts: one unknown word
+# already loses the exact match), and for longer questions only when they find nothing.
+SPELLING_WORDS = 3
 
 Labeler = Callable[[str], str]
 Resolver = Callable[[str, str], "str | None"]  # (user value, scheme) -> concept id
@@ -206,13 +209,14 @@ class SearchService:
         """What to try next, each with the parameters to send and how many results it gives (> 0).
 
         ``spelling``: the query with its unknown words corrected from the vocabulary the caller may see
-        (whenever a word is unknown); when nothing matches, ``remove_filter``: the query without one of
-        its facet filters (all the values of that facet: they are OR-ed), and ``browse``: the sectors
-        most represented in what the caller may see (when nothing else helps). Every count runs as the
-        caller, inside their scope.
+        (keyword queries, or any query that finds nothing); when nothing matches, ``remove_filter``: the
+        query without one of its facet filters (all the values of that facet: they are OR-ed), and
+        ``browse``: the sectors most represented in what the caller may see (when nothing else helps).
+        Every count runs as the caller, inside their scope.
         """
         out: list[dict[str, Any]] = []
-        corrected = self.backend.spelling(query) if query.text else None
+        short = len(query.text.split()) <= SPELLING_WORDS
+        corrected = self.backend.spelling(query) if query.text and (short or not total) else None
         if corrected:
             n = self._count(replace(query, text=corrected, mode="bm25", query_embedding=None))
             if n:

@@ -156,3 +156,14 @@ def test_no_result_offers_to_drop_a_filter(service: SearchService) -> None:
     several = service.search("vins", ANONYMOUS, sector=["naf:35", "naf:10"], mode="bm25")
     (drop,) = [s for s in several["suggestions"] if s["kind"] == "remove_filter"]
     assert drop["sector"] == [] and drop["label"] == "naf:35 ou naf:10"  # OR-ed values go together
+
+
+def test_spelling_for_keywords_or_when_nothing_is_found(service: SearchService) -> None:
+    short = service.search("vins Alemagne", ANONYMOUS)  # one unknown word: no exact match
+    assert short["total"] > 0
+    assert [s["q"] for s in short["suggestions"] if s["kind"] == "spelling"] == ["vins Allemagne"]
+    question = service.search("les exportations de vinz progressent en Allemagne", ANONYMOUS)
+    assert question["total"] > 0 and question["suggestions"] == []  # found: no advice on a long question
+    lost = service.search("zzzqqxx vinz en Alemagne", ANONYMOUS, mode="bm25")  # long, and nothing found
+    assert lost["total"] == 0
+    assert [s["q"] for s in lost["suggestions"] if s["kind"] == "spelling"] == ["zzzqqxx vins en Allemagne"]
