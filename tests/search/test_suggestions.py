@@ -1,5 +1,6 @@
 """The relevance floor of the vector side, spelling suggestions from the visible vocabulary, and the
-service's « what to try next » when a query finds nothing."""
+service's « what to try next » when a query finds nothing (the backend contract for the floor and the
+scoped spelling is in ``search.testing``: ``RetrievalTests`` and ``AccessScopeTests``)."""
 
 from __future__ import annotations
 
@@ -14,18 +15,11 @@ from search.embedded import EmbeddedBackend
 from search.service import SearchService
 from search.testdata import (
     ANONYMOUS,
-    MEMBER_ORG1,
-    MODES,
-    SYSTEM,
     corpus_passages,
     parents,
     run,
     shared_embedder,
-    visible,
 )
-from search.types import SearchQuery
-
-NONSENSE = ["zzzqqxx", "qsdfghjklm", "xkcd vbnm", "wxqz plokj"]
 
 
 @pytest.fixture
@@ -55,14 +49,6 @@ def test_vector_candidates_below_the_floor_never_count() -> None:
     bm25 = (np.asarray([7], dtype=np.int64), np.asarray([1.5], dtype=np.float32))
     out = fusion.fuse("hybrid", bm25, (rows[1:], scores[1:]), by_vector, depth=10)
     assert out.matched.tolist() == [2, 7]  # 2 reaches the floor; 7 stays as a BM25 match, whatever its cosine
-
-
-@pytest.mark.parametrize("text", NONSENSE)
-@pytest.mark.parametrize("mode", MODES)
-def test_nonsense_finds_nothing_in_any_mode(loaded: EmbeddedBackend, text: str, mode: str) -> None:
-    result = run(loaded, text, mode=mode)  # type: ignore[arg-type]
-    assert result.total == 0 and result.hits == []
-    assert all(counts == [] for counts in result.facets.values())
 
 
 def test_the_floor_keeps_real_queries(loaded: EmbeddedBackend) -> None:
@@ -95,31 +81,6 @@ def test_surface_form_is_the_most_written() -> None:
     texts = ["L'Allemagne importe.", "En Allemagne, les vins.", "allemagne"]
     assert spelling.surface_form("allemagn", texts, lambda w: [w[:8]]) == "Allemagne"
     assert spelling.surface_form("fromag", ["Fromages", "les fromages"], lambda w: [w[:6]]) == "fromages"
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("vinz Alemagne", "vins Allemagne"),
-        ("fromajes", "fromages"),
-        ("énergie solair Marok", "énergie solair Maroc"),
-        ("vins Allemagne", None),
-        ("zzzqqxx", None),
-        ("les", None),
-    ],
-)
-def test_spelling_from_the_index(loaded: EmbeddedBackend, text: str, expected: str | None) -> None:
-    assert loaded.spelling(SearchQuery(text=text, scope=SYSTEM)) == expected
-
-
-def test_spelling_never_uses_words_the_caller_cannot_see(loaded: EmbeddedBackend) -> None:
-    # « Carnet » only appears in doc-priv2 (private, organisation 2)
-    assert "doc-priv2" not in visible(MEMBER_ORG1) | visible(ANONYMOUS)
-    assert loaded.spelling(SearchQuery(text="carnnet", scope=SYSTEM)) == "Carnet"
-    assert loaded.spelling(SearchQuery(text="carnnet", scope=MEMBER_ORG1)) is None
-    assert loaded.spelling(SearchQuery(text="carnnet", scope=ANONYMOUS)) is None
-    # nor words outside the filters
-    assert loaded.spelling(SearchQuery(text="fromajes", scope=SYSTEM, filters={"sector": ["naf:35"]})) is None
 
 
 # ---------------------------------------------------------------------- the service
