@@ -35,12 +35,46 @@ HEAD_BYTES = 4096  # how much of a file the checks look at
 DEFAULT_FILENAME = "document"
 MAX_FILENAME_CHARS = 200
 
-_OOXML = frozenset({".docx", ".dotx", ".xlsx", ".xlsm", ".pptx"})
-_ZIP_BASED = _OOXML | frozenset({".odt", ".ott", ".ods", ".odp", ".epub"})
+# Macro-enabled and binary-workbook variants are stored and read like the others (never executed).
+_OOXML = frozenset(
+    {
+        ".docx",
+        ".docm",
+        ".dotx",
+        ".dotm",
+        ".xlsx",
+        ".xlsm",
+        ".xlsb",
+        ".xltx",
+        ".pptx",
+        ".pptm",
+        ".potx",
+        ".ppsx",
+    }
+)
+# Apple iWork files are ZIP packages; a ``.key`` that is not one (a PEM private key) is refused.
+_IWORK = frozenset({".pages", ".numbers", ".key"})
+_ZIP_BASED = _OOXML | _IWORK | frozenset({".odt", ".ott", ".ods", ".odp", ".epub"})
 # Legacy Office compound files; password-protected OOXML files are OLE containers too.
 _OLE_BASED = frozenset({".doc", ".dot", ".xls", ".ppt", ".msg"})
-_TEXT_BASED = frozenset({".txt", ".md", ".csv", ".tsv", ".html", ".htm", ".xhtml", ".xml", ".json", ".eml"})
-_OTHER = frozenset({".pdf", ".rtf"})
+_TEXT_BASED = frozenset(
+    {
+        ".txt",
+        ".md",
+        ".csv",
+        ".tsv",
+        ".html",
+        ".htm",
+        ".xhtml",
+        ".xml",
+        ".json",
+        ".eml",
+        ".mbox",
+        ".rss",
+        ".atom",
+    }
+)
+_OTHER = frozenset({".pdf", ".rtf", ".wpd"})
 ALLOWED_EXTENSIONS = _ZIP_BASED | _OLE_BASED | _TEXT_BASED | _OTHER
 
 # "MZ" (Windows) only counts with binary bytes after it, "#!" only as a script's "#!/": text may start so.
@@ -49,6 +83,8 @@ _COMPRESSED_MAGIC = (b"\x1f\x8b", b"7z\xbc\xaf", b"Rar!", b"BZh", b"\xfd7zXZ", b
 _IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG", b"GIF8", b"II*\x00", b"MM\x00*")
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"
+_WORDPERFECT_MAGIC = b"\xffWPC"
+_PEM_START = b"-----BEGIN "
 _HTML_STARTS = (b"<!doctype html", b"<html", b"<head", b"<body", b"<script", b"<iframe")
 _UTF_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
 
@@ -61,8 +97,11 @@ _KIND_WORDS = {
     "ole": "an OLE container (legacy Office or Outlook file)",
     "pdf": "a PDF file",
     "rtf": "an RTF document",
+    "wordperfect": "a WordPerfect document",
+    "pem": "a private key or certificate (PEM)",
     "html": "an HTML page",
     "binary": "binary data",
+    "xml": "an XML document",
     "text": "plain text",
 }
 
@@ -97,16 +136,22 @@ def sniff(head: bytes) -> str:
         return "ole"
     if head.startswith(_IMAGE_MAGIC):
         return "image"
+    if head.startswith(_WORDPERFECT_MAGIC):
+        return "wordperfect"
     if b"%PDF-" in head[:1024]:
         return "pdf"
     utf16 = head.startswith((b"\xff\xfe", b"\xfe\xff"))
     text = _strip_bom(head)
     if text.startswith(b"{\\rtf"):
         return "rtf"
+    if text.lstrip().startswith(_PEM_START):
+        return "pem"
     if not utf16 and b"\x00" in text:
         return "binary"
     if text.lstrip()[:64].lower().startswith(_HTML_STARTS):
         return "html"
+    if text.lstrip().startswith(b"<?xml"):
+        return "xml"
     return "text"
 
 
@@ -116,15 +161,19 @@ def _expected(ext: str) -> frozenset[str]:
         return frozenset({"pdf"})
     if ext == ".rtf":
         return frozenset({"rtf"})
+    if ext == ".wpd":
+        return frozenset({"wordperfect"})
     if ext in _OOXML:
         return frozenset({"zip", "ole"})  # OLE: a password-protected file (the extractor says "encrypted")
     if ext in _ZIP_BASED:
         return frozenset({"zip"})
+    # Legacy formats older than OLE (BIFF4 workbooks, WordPerfect 4 under .doc) are binary data; word
+    # processors also save RTF or Word 2003 XML under a .doc name.
     if ext in (".doc", ".dot"):
-        return frozenset({"ole", "rtf"})  # word processors often save RTF under a .doc name
+        return frozenset({"ole", "rtf", "binary", "xml"})
     if ext in _OLE_BASED:
-        return frozenset({"ole"})
-    return frozenset({"text", "html"})  # text formats: any text, a web page included
+        return frozenset({"ole", "binary"})
+    return frozenset({"text", "html", "xml"})  # text formats: any text, a web page or XML included
 
 
 def screen(filename: str, head: bytes, size: int) -> None:
@@ -141,7 +190,7 @@ def screen(filename: str, head: bytes, size: int) -> None:
         allowed = ", ".join(sorted(ALLOWED_EXTENSIONS))
         raise RefusedInput(f"unsupported file type {ext or '(none)'!r}; accepted: {allowed}")
     kind = sniff(head)
-    if kind in ("executable", "compressed"):
+    if kind in ("executable", "compressed", "pem"):
         raise RefusedInput(f"{_KIND_WORDS[kind]} is not accepted")
     if kind not in _expected(ext):
         if ext == ".pdf" and kind in ("text", "binary"):

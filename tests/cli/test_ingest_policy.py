@@ -50,15 +50,14 @@ def test_unknown_type_is_a_one_line_error(data_dir: Path, tmp_path: Path, value:
 def test_refused_files_are_failed_with_the_api_reasons(data_dir: Path, tmp_path: Path) -> None:
     folder = tmp_path / "in"
     folder.mkdir()
-    for ext in ("key", "wpd"):
-        source = sorted((DOCS / ext).iterdir())[0]
-        (folder / source.name).write_bytes(source.read_bytes())
+    (folder / "serveur.key").write_bytes(b"-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n")
+    (folder / "archive.zip").write_bytes(b"PK\x03\x04" + b"\x00" * 64)
     (folder / "page.pdf").write_bytes(b"<!DOCTYPE html><html><body>page</body></html>")
     out = run(data_dir, "ingest", str(folder), "--type", "doctype:quote_template", "--json", "--no-progress")
     assert out.returncode == 1, out.stderr
     report = json.loads(out.stdout)
     assert (report["ok"], report["duplicate"], report["failed"]) == (0, 0, 3)
     reasons = {Path(i["input"]).suffix: i["reason"] for i in report["items"]}
-    assert reasons[".key"].startswith("unsupported file type '.key'; accepted: ")
-    assert reasons[".wpd"].startswith("unsupported file type '.wpd'; accepted: ")
+    assert reasons[".key"] == "a private key or certificate (PEM) is not accepted"
+    assert reasons[".zip"].startswith("unsupported file type '.zip'; accepted: ")
     assert reasons[".pdf"] == "content does not match the .pdf extension: it is an HTML page"

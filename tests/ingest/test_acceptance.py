@@ -18,7 +18,7 @@ import ingest.models
 import taxonomy.models
 import tfe.core.models
 import veille.models
-from ingest.acceptance import ALLOWED_EXTENSIONS, RefusedInput, clean_filename, screen, sniff
+from ingest.acceptance import ALLOWED_EXTENSIONS, HEAD_BYTES, RefusedInput, clean_filename, screen, sniff
 from ingest.item import IngestItem, Processed
 from ingest.models import IngestRecord, IngestRun
 from ingest.runner import RESTARTED, IngestRunner, record_refused, recover_interrupted
@@ -29,6 +29,7 @@ from tfe.core.settings import Settings
 
 _TABLES = (tfe.core.models, taxonomy.models, ingest.models, ged.models, veille.models)  # registered on Base
 DOCS = SHARED_DATA / "fixtures" / "documents"
+PEM = b"-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----\n"
 HTML = b"<!DOCTYPE html><html><body><script>alert(1)</script></body></html>"
 
 
@@ -41,8 +42,13 @@ def _refusal(name: str, data: bytes) -> str:
 @pytest.mark.parametrize(
     ("name", "data", "words"),
     [
-        ("keynote.key", b"PK\x03\x04rest", "unsupported file type '.key'"),
-        ("lettre.wpd", b"\xffWPC rest", "unsupported file type '.wpd'"),
+        (
+            "serveur.key",
+            b"-----BEGIN PRIVATE KEY-----\nMIIE",
+            "a private key or certificate (PEM) is not accepted",
+        ),
+        ("archive.zip", b"PK\x03\x04rest", "unsupported file type '.zip'"),
+        ("lettre.wpd", b"plain words", "content does not match the .wpd extension: it is plain text"),
         ("vide.pdf", b"", "empty file"),
         ("page.pdf", HTML, "content does not match the .pdf extension: it is an HTML page"),
         ("faux.pdf", b"just some words", "not a PDF file (no %PDF- header)"),
@@ -162,19 +168,18 @@ def factory(db_settings: Settings) -> Iterator[sessionmaker[Session]]:
 def test_cli_runner_refuses_what_the_api_refuses(
     factory: sessionmaker[Session], db_settings: Settings, tmp_path: Path
 ) -> None:
-    """Defect 7: ``tfe ingest`` took ``.key`` and ``.wpd`` (and HTML named ``.pdf``) as ok."""
+    """Defect 7: ``tfe ingest`` and the API disagreed; one policy refuses the same files the same way."""
     folder = tmp_path / "in"
     folder.mkdir()
-    for rel in ("key/testKeynote.key", "wpd/testWordPerfect.wpd"):
-        matches = sorted((DOCS / Path(rel).parent).glob("*" + Path(rel).suffix))
-        (folder / matches[0].name).write_bytes(matches[0].read_bytes())
+    (folder / "serveur.key").write_bytes(PEM)
+    (folder / "archive.zip").write_bytes(b"PK\x03\x04" + b"\x00" * 64)
     (folder / "page.pdf").write_bytes(HTML)
     runner = IngestRunner(factory, _NeverPipeline(), db_settings)  # type: ignore[arg-type]
     report = runner.run_paths([folder], progress=False)
     assert report["failed"] == 3 and report["ok"] == 0
     reasons = {Path(i["input"]).suffix: i["reason"] for i in report["items"]}
-    assert reasons[".key"].startswith("unsupported file type '.key'")
-    assert reasons[".wpd"].startswith("unsupported file type '.wpd'")
+    assert reasons[".key"] == "a private key or certificate (PEM) is not accepted"
+    assert reasons[".zip"].startswith("unsupported file type '.zip'")
     assert reasons[".pdf"] == "content does not match the .pdf extension: it is an HTML page"
     with factory() as session:
         assert {r.status for r in session.scalars(select(IngestRecord))} == {"failed"}
@@ -214,3 +219,11 @@ def test_record_refused_and_recover_interrupted(factory: sessionmaker[Session]) 
         assert crashed is not None and crashed.finished_at is not None and crashed.counts["failed"] == 1
         live = session.get(IngestRun, "live-cli-run")
         assert live is not None and live.finished_at is None
+
+
+@pytest.mark.parametrize("ext", ["key", "pages", "numbers", "wpd", "docm", "pptm", "xlsb", "mbox", "rss", "atom"])
+def test_formats_tika_reads_are_accepted(ext: str) -> None:
+    """iWork, WordPerfect, macro-enabled and binary Office files, mailboxes and feeds saved as files."""
+    for path in sorted((DOCS / ext).iterdir()):
+        if path.suffix == f".{ext}" and path.stat().st_size:
+            screen(path.name, path.read_bytes()[:HEAD_BYTES], path.stat().st_size)

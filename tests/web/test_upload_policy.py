@@ -110,8 +110,12 @@ def _refusals(rt: Runtime, user_id: int) -> tuple[list[IngestRecord], list[Audit
 @pytest.mark.parametrize(
     ("name", "source", "reason"),
     [
-        ("keynote.key", "key/testKeynote.key", "unsupported file type '.key'"),
-        ("lettre.wpd", "wpd", "unsupported file type '.wpd'"),
+        (
+            "serveur.key",
+            b"-----BEGIN PRIVATE KEY-----\nMIIE\n",
+            "a private key or certificate (PEM) is not accepted",
+        ),
+        ("archive.zip", b"PK\x03\x04" + b"\x00" * 64, "unsupported file type '.zip'"),
         ("page.pdf", HTML, "content does not match the .pdf extension: it is an HTML page"),
         ("faux.pdf", b"quelques mots", "not a PDF file (no %PDF- header)"),
     ],
