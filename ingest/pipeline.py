@@ -73,7 +73,7 @@ def build_pipeline(
             embedder,
             enabled=embed,
             batch=settings.embed_batch,
-            threads=settings.embed_threads,
+            threads=settings.embedding_threads,
             max_passages=settings.embed_inline_max_passages,
         ),
     )

@@ -221,7 +221,9 @@ def test_record_refused_and_recover_interrupted(factory: sessionmaker[Session]) 
         assert live is not None and live.finished_at is None
 
 
-@pytest.mark.parametrize("ext", ["key", "pages", "numbers", "wpd", "docm", "pptm", "xlsb", "mbox", "rss", "atom"])
+@pytest.mark.parametrize(
+    "ext", ["key", "pages", "numbers", "wpd", "docm", "pptm", "xlsb", "mbox", "rss", "atom"]
+)
 def test_formats_tika_reads_are_accepted(ext: str) -> None:
     """iWork, WordPerfect, macro-enabled and binary Office files, mailboxes and feeds saved as files."""
     for path in sorted((DOCS / ext).iterdir()):

@@ -75,7 +75,7 @@ class Runtime:
     def embedder(self) -> Embedder:
         from search.embeddings import Embedder
 
-        return Embedder(threads=self.settings.embed_threads)
+        return Embedder(threads=self.settings.embedding_threads)
 
     @cached_property
     def search_service(self) -> SearchService:

@@ -66,7 +66,9 @@ class Settings(BaseSettings):
     embed_inline_max_passages: int = Field(
         default=48, description="Passages per document embedded at ingest; the rest wait for `tfe backfill`"
     )
-    embed_threads: int = 1
+    embed_threads: int = Field(
+        default=0, ge=0, description="Threads of the embedding model; 0: every core, at most 4"
+    )
 
     admin_email: str = "admin@tfe.local"
     admin_password: str | None = Field(default=None, description="Generated and printed by init if unset")
@@ -87,6 +89,11 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{self.resolved_data_dir / 'tfe.sqlite3'}"
+
+    @property
+    def embedding_threads(self) -> int:
+        """``embed_threads`` resolved: 0 means every core of the machine (at most 4)."""
+        return self.embed_threads or max(1, min(4, os.cpu_count() or 1))
 
     @property
     def index_dir(self) -> Path:
