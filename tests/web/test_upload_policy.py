@@ -263,7 +263,7 @@ def test_upload_cut_by_a_crash_is_failed_at_restart(installation: Installation, 
     with rt.session() as session:
         record = session.scalar(select(IngestRecord).where(IngestRecord.input_key == key))
         assert record is not None and record.status == "pending"
-    server_app(rt)  # what `tfe serve` and `tfe demo` build at start: it recovers the pending upload
+    server_app(rt, backfill=False)  # what `tfe serve` and `tfe demo` build: it recovers the pending upload
     with rt.session() as session:
         record = session.scalar(select(IngestRecord).where(IngestRecord.input_key == key))
         assert record is not None and (record.status, record.reason) == ("failed", RESTARTED)

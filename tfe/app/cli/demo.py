@@ -18,9 +18,11 @@ HostOpt = Annotated[str | None, typer.Option(help="Interface d'écoute (par déf
 PortOpt = Annotated[int | None, typer.Option(help="Port (par défaut TFE_PORT)")]
 
 
-def server_app(rt: Runtime, demo: DemoProgress | None = None) -> FastAPI:
-    """The app ``tfe serve`` and ``tfe demo`` run, after recovering the uploads a crash left pending."""
+def server_app(rt: Runtime, demo: DemoProgress | None = None, *, backfill: bool = True) -> FastAPI:
+    """The app ``tfe serve`` and ``tfe demo`` run: uploads a crash left pending are recovered first, and
+    (``backfill``) a background worker gives vectors to the passages indexed without one."""
     from ingest.runner import recover_interrupted
+    from tfe.app.background import BackfillWorker
     from tfe.app.web.app import create_app
 
     recovered = recover_interrupted(rt.session_factory)
@@ -28,6 +30,7 @@ def server_app(rt: Runtime, demo: DemoProgress | None = None) -> FastAPI:
         echo(f"{recovered} dépôt(s) interrompu(s) par un arrêt du serveur marqué(s) en échec")
     app = create_app(rt)
     app.state.demo = demo
+    app.state.backfill = BackfillWorker(rt).start() if backfill else None
     return app
 
 

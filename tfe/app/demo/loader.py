@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from tqdm import tqdm
 
-from ingest.backfill import backfill_embeddings
+from tfe.app.background import backfill_batch
 from tfe.app.demo import CORPUS_DIR, FEEDS_DIR, load_manifest, load_organisations
 from tfe.core.models import User
 from tfe.core.security import audit, identity
@@ -185,12 +185,9 @@ def backfill_demo(rt: Runtime, status: DemoProgress, batch: int = 16) -> int:
     """Vectors for the passages indexed without one, a batch at a time under the runtime's ingest lock
     (so uploads made meanwhile interleave with it instead of waiting for the whole back-fill)."""
     status.phase = "vecteurs"
-    while True:
-        with rt.ingest_lock:
-            done = backfill_embeddings(rt.backend, rt.embedder, batch=batch, limit=batch)
-        if not done:
-            return status.vectors
+    while done := backfill_batch(rt, batch):
         status.vectors += done
+    return status.vectors
 
 
 def start_demo_load(rt: Runtime) -> DemoProgress:
