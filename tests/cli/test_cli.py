@@ -157,6 +157,7 @@ def test_deferred_embeddings_are_back_filled(data_dir: Path) -> None:
     out = run(data_dir, "ingest", str(source), "--defer-embeddings", "--visibility", "network", "--json")
     assert out.returncode == 0, out.stderr
     doc_id = json.loads(out.stdout)["items"][0]["id"]
+    assert json.loads(out.stdout)["passages_without_vectors"] >= 1  # the report says what waits
     before = json.loads(
         run(data_dir, "search", "repères exportateurs Vietnam", "--mode", "vector", "--json").stdout
     )

@@ -67,6 +67,8 @@ def ingest(
             )
         )
     report = reports[0] if len(reports) == 1 else _merge(reports)
+    # beyond the inline cap (or all, when deferred) passages wait for their vectors: say so, with the way out
+    report["passages_without_vectors"] = len(rt.backend.missing_embeddings(limit=1_000_000))
     if as_json:
         emit_json(report)
     else:
@@ -74,6 +76,11 @@ def ingest(
             if item["status"] == "failed":
                 echo(f"échec   {item['input']} : {item['reason']}")
         echo(f"{report['ok']} ok, {report['duplicate']} doublon(s), {report['failed']} échec(s)")
+        if report["passages_without_vectors"]:
+            echo(
+                f"{report['passages_without_vectors']} passage(s) déjà cherchables par mots-clés attendent "
+                "leurs vecteurs : `tfe backfill`, ou `tfe serve` qui les calcule en arrière-plan"
+            )
     raise typer.Exit(1 if report["failed"] else 0)
 
 
