@@ -64,7 +64,7 @@ class Settings(BaseSettings):
     passage_overlap_words: int = 30
     embed_batch: int = 16
     embed_inline_max_passages: int = Field(
-        default=48, description="Passages per document embedded at ingest; the rest wait for `tfe backfill`"
+        default=8, description="Passages per document embedded at ingest; the rest are back-filled"
     )
     embed_threads: int = Field(
         default=0, ge=0, description="Threads of the embedding model; 0: every core, at most 4"
