@@ -37,6 +37,9 @@ class SearchBackend(Protocol):
     def missing_embeddings(self, limit: int = 1000) -> list[Passage]:
         """Passages indexed without a vector yet (for back-filling)."""
 
+    def count_missing_embeddings(self) -> int:
+        """How many passages have no vector yet (without reading them)."""
+
     def commit(self) -> None:
         """Make writes durable and visible to searches."""
 

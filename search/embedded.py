@@ -183,6 +183,11 @@ class EmbeddedBackend:
             rows = np.nonzero(~self._table.has_vec)[0][:limit]
             return self.get([self._table.ids[r] for r in rows])
 
+    def count_missing_embeddings(self) -> int:
+        with self._lock:
+            self._maybe_reload()
+            return int((~self._table.has_vec).sum())
+
     def get(self, ids: list[str]) -> list[Passage]:
         """Stored passages by id, in the order given (unknown ids are skipped)."""
         if not ids:

@@ -188,10 +188,11 @@ class RetrievalTests(_Loaded):
         assert "doc-energie" in parents(run(backend, "énergie", mode="bm25"))
         assert run(backend, "automobiles électriques", mode="vector").hits == []
         missing = backend.missing_embeddings(limit=1000)
+        assert backend.count_missing_embeddings() == len(missing)
         assert {p.id for p in missing} == {p.id for p in passages}
         backend.set_embeddings([p.id for p in missing], np.stack([_vector_of(p.id) for p in missing]))
         backend.commit()
-        assert backend.missing_embeddings() == []
+        assert backend.missing_embeddings() == [] and backend.count_missing_embeddings() == 0
         assert parents(run(backend, "automobiles électriques", mode="vector"))[0] == "doc-auto"
 
 

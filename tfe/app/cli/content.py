@@ -68,7 +68,7 @@ def ingest(
         )
     report = reports[0] if len(reports) == 1 else _merge(reports)
     # beyond the inline cap (or all, when deferred) passages wait for their vectors: say so, with the way out
-    report["passages_without_vectors"] = len(rt.backend.missing_embeddings(limit=1_000_000))
+    report["passages_without_vectors"] = rt.backend.count_missing_embeddings()
     if as_json:
         emit_json(report)
     else:
