@@ -17,25 +17,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.types import Scope
 
-from ingest.acceptance import RefusedInput, clean_filename, screen
 from tfe.app.runtime import Runtime
 from tfe.app.web.deps import get_api_user
 from tfe.core.errors import TfeError
 
-__all__ = ["check_upload", "record_refusal"]
+__all__ = ["record_refusal"]
 
 log = logging.getLogger(__name__)
-
-
-def check_upload(filename: str, head: bytes, size: int) -> str:
-    """The sanitised name, or ``RefusedInput`` (415) with ``name: reason``: the acceptance policy alone,
-    for a caller that screens before ``DocumentService.upload`` (which screens, and records, itself)."""
-    name = clean_filename(filename, head)
-    try:
-        screen(name, head, size)
-    except RefusedInput as exc:
-        raise RefusedInput(f"{name}: {exc.reason}") from exc
-    return name
 
 
 def _declared_size(scope: Scope) -> int:
