@@ -10,29 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy.orm import Session, sessionmaker
-
 from ingest.acceptance import clean_text
-from taxonomy.live import DatabaseReferential
 from taxonomy.referential import Referential
 from tfe.core.errors import ValidationError
 
-__all__ = ["ReferentialGetter", "database_referential", "resolve_doc_type"]
+__all__ = ["ReferentialGetter", "resolve_doc_type"]
 
 ReferentialGetter = Callable[[], Referential]
 SCHEME = "doctype"
-
-
-def database_referential(session_factory: sessionmaker[Session]) -> ReferentialGetter:
-    """The referential of the database, built on first use (for a service not given the runtime's)."""
-    source: list[DatabaseReferential] = []
-
-    def current() -> Referential:
-        if not source:
-            source.append(DatabaseReferential(session_factory))
-        return source[0].current()
-
-    return current
 
 
 def resolve_doc_type(referential: Referential, value: str | None) -> str | None:

@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from ged.doctypes import ReferentialGetter, database_referential, resolve_doc_type
+from ged.doctypes import ReferentialGetter, resolve_doc_type
 from ingest.acceptance import HEAD_BYTES, RefusedInput, clean_filename, clean_text, screen
 from ingest.item import IngestItem
 from ingest.runner import IngestRunner, record_refused
@@ -57,15 +57,14 @@ class DocumentService:
         *,
         default_org_slug: str,
         admin_email: str,
-        referential: ReferentialGetter | None = None,
+        referential: ReferentialGetter,
     ) -> None:
-        """``referential`` answers the referential in force (``lambda: runtime.referential``); without
-        it the service reads the taxonomy from the database itself."""
+        """``referential`` answers the referential in force (``lambda: runtime.referential``)."""
         self._sessions = session_factory
         self._runner = runner
         self._default_org_slug = default_org_slug
         self._admin_email = admin_email
-        self._referential = referential or database_referential(session_factory)
+        self._referential = referential
 
     def check_doc_type(self, value: str | None) -> str | None:
         """The document type concept id for ``value`` (``quote_template`` or ``doctype:quote_template``),

@@ -252,6 +252,7 @@ def test_upload_cut_by_a_crash_is_failed_at_restart(installation: Installation, 
         lambda embed: IngestRunner(rt.session_factory, _Crash(sink), rt.settings),
         default_org_slug="alpha",
         admin_email=rt.settings.admin_email,
+        referential=lambda: rt.referential,
     )
     with rt.session() as session:
         user = session.get(User, installation.users["alice"])
