@@ -19,9 +19,9 @@ import taxonomy.models
 import tfe.core.models
 import veille.models
 from ingest.acceptance import ALLOWED_EXTENSIONS, HEAD_BYTES, RefusedInput, clean_filename, screen, sniff
-from ingest.item import IngestItem, Processed
 from ingest.models import IngestRecord, IngestRun
 from ingest.runner import RESTARTED, IngestRunner, record_refused, recover_interrupted
+from tests.ingest.doubles import NeverPipeline
 from tests.paths import SHARED_DATA
 from tfe.core.db import Base, make_engine, make_session_factory
 from tfe.core.errors import UnsupportedInputError
@@ -137,25 +137,6 @@ def test_clean_filename_defaults_by_content_and_caps_length() -> None:
 # -- the runner ---------------------------------------------------------------------------------------
 
 
-class _NeverSink:
-    target_kind = "document"
-
-    def find_duplicate(self, item: IngestItem, content_hash: str) -> str | None:
-        return None
-
-
-class _NeverPipeline:
-    """Refused files never reach extraction."""
-
-    sink = _NeverSink()
-
-    def warm_up(self) -> None:
-        pass
-
-    def process(self, item: IngestItem) -> Processed:
-        raise AssertionError(f"{item.key} reached the pipeline")
-
-
 @pytest.fixture
 def factory(db_settings: Settings) -> Iterator[sessionmaker[Session]]:
     db_settings.resolved_data_dir.mkdir(parents=True, exist_ok=True)
@@ -174,7 +155,7 @@ def test_cli_runner_refuses_what_the_api_refuses(
     (folder / "serveur.key").write_bytes(PEM)
     (folder / "archive.zip").write_bytes(b"PK\x03\x04" + b"\x00" * 64)
     (folder / "page.pdf").write_bytes(HTML)
-    runner = IngestRunner(factory, _NeverPipeline(), db_settings)  # type: ignore[arg-type]
+    runner = IngestRunner(factory, NeverPipeline(), db_settings)  # type: ignore[arg-type]
     report = runner.run_paths([folder], progress=False)
     assert report["failed"] == 3 and report["ok"] == 0
     reasons = {Path(i["input"]).suffix: i["reason"] for i in report["items"]}

@@ -32,6 +32,7 @@ from search.factory import make_backend
 from search.types import SearchQuery
 from taxonomy.loader import load_taxonomy
 from tests.conftest import make_settings, pg_schema
+from tests.ingest.doubles import NeverPipeline
 from tests.paths import SHARED_DATA
 from tfe.core.db import Base, make_engine, make_session_factory
 from tfe.core.models import Organisation
@@ -229,25 +230,6 @@ def test_feed_items_run(env: Env) -> None:
     assert any(h.meta.get("kind") == "item" and h.meta.get("doc_type") == "doctype:news" for h in hits.hits)
 
 
-class _NeverSink:
-    """A sink that holds nothing; its pipeline must never be asked to process anything."""
-
-    target_kind = "document"
-
-    def find_duplicate(self, item: IngestItem, content_hash: str) -> str | None:
-        return None
-
-
-class _NeverPipeline:
-    sink = _NeverSink()
-
-    def warm_up(self) -> None:
-        pass
-
-    def process(self, item: IngestItem) -> Processed:
-        raise AssertionError(f"{item.key} reached the pipeline")
-
-
 def test_oversized_file_is_refused_before_reading(tmp_path: Path) -> None:
     """The one size check: the runner's, from the file's size on disk, with one reason format."""
     settings = make_settings(tmp_path, max_file_bytes=1000)
@@ -256,7 +238,7 @@ def test_oversized_file_is_refused_before_reading(tmp_path: Path) -> None:
     Base.metadata.create_all(engine)
     big = tmp_path / "big.pdf"
     shutil.copy(DOCS / "pdf" / "testPDF.pdf", big)
-    runner = IngestRunner(make_session_factory(engine), _NeverPipeline(), settings)  # type: ignore[arg-type]
+    runner = IngestRunner(make_session_factory(engine), NeverPipeline(), settings)  # type: ignore[arg-type]
     report = runner.run_paths([big], progress=False)
     assert report["failed"] == 1
     assert report["items"][0]["reason"] == f"file too large ({big.stat().st_size} bytes > 1000)"
