@@ -1,8 +1,8 @@
-"""Reading one RSS/Atom feed into ``IngestItem``s.
+"""Reading one RSS, Atom or JSON feed into ``IngestItem``s.
 
-Local files (a path or a ``file://`` URL) are read directly; ``http(s)`` URLs are fetched with httpx
-(timeout, streamed size cap, redirects, conditional GET with ETag/Last-Modified). feedparser only ever
-parses bytes: it has no timeout, so it must never fetch.
+``parse_feed`` reads RSS and Atom (feedparser) and JSON Feed bytes; ``read_feed_file`` reads a local file.
+Fetching over HTTP is the watch's job (``veille.fetch``: SSRF guard, caps, conditional GET): feedparser
+only ever parses bytes, it has no timeout, so it must never fetch.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import calendar
 import datetime as dt
 import hashlib
 import html
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,16 +19,14 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 import feedparser
-import httpx
 
 from ingest.item import IngestItem
 from tfe.core.errors import TooLargeError, ValidationError
 from tfe.core.settings import Settings
 
-__all__ = ["NEWS_DOCTYPE", "FeedResult", "entry_to_item", "read_feed", "strip_html"]
+__all__ = ["NEWS_DOCTYPE", "FeedResult", "entry_to_item", "parse_feed", "read_feed_file", "strip_html"]
 
 NEWS_DOCTYPE = "doctype:news"
-USER_AGENT = "tfe-veille/0.1 (+https://tfe.example.org)"
 
 _TAGS = re.compile(r"<(script|style)\b.*?</\1\s*>|<[^>]+>", re.S | re.I)
 _BLOCK = re.compile(r"</?(p|div|br|li|h[1-6]|tr|blockquote)\b[^>]*>", re.I)
@@ -43,6 +42,8 @@ class FeedResult:
     etag: str | None = None
     last_modified: str | None = None
     not_modified: bool = False  # the server answered 304: nothing new since etag/last_modified
+    link: str | None = None  # the site the feed belongs to
+    publisher_interval_s: int | None = None  # from <ttl> or sy:updatePeriod, when the feed says
 
 
 def strip_html(value: str) -> str:
@@ -51,36 +52,6 @@ def strip_html(value: str) -> str:
     text = html.unescape(_TAGS.sub(" ", text))
     lines = (" ".join(line.split()) for line in text.splitlines())
     return "\n".join(line for line in lines if line)
-
-
-def _fetch(url: str, settings: Settings, etag: str | None, last_modified: str | None) -> tuple[bytes, Any]:
-    headers = {"User-Agent": USER_AGENT, "Accept": "application/atom+xml, application/rss+xml, */*;q=0.5"}
-    if etag:
-        headers["If-None-Match"] = etag
-    if last_modified:
-        headers["If-Modified-Since"] = last_modified
-    try:
-        with (
-            httpx.Client(timeout=settings.feed_timeout_s, follow_redirects=True, headers=headers) as client,
-            client.stream("GET", url) as response,
-        ):
-            if response.status_code == 304:
-                return b"", response
-            if response.status_code >= 400:
-                raise ValidationError(f"feed fetch failed: HTTP {response.status_code} for {url}")
-            declared = int(response.headers.get("content-length") or 0)
-            if declared > settings.max_feed_bytes:
-                raise TooLargeError(f"feed too large ({declared} bytes > {settings.max_feed_bytes})")
-            chunks: list[bytes] = []
-            size = 0
-            for chunk in response.iter_bytes():
-                size += len(chunk)
-                if size > settings.max_feed_bytes:
-                    raise TooLargeError(f"feed too large (over {settings.max_feed_bytes} bytes)")
-                chunks.append(chunk)
-            return b"".join(chunks), response
-    except httpx.HTTPError as exc:
-        raise ValidationError(f"feed fetch failed: {type(exc).__name__}: {exc} ({url})") from exc
 
 
 def _published(entry: Any) -> dt.datetime | None:
@@ -117,39 +88,95 @@ def entry_to_item(entry: Any, feed_url: str, feed_title: str) -> IngestItem:
     )
 
 
-def read_feed(
-    url_or_path: str, settings: Settings, *, etag: str | None = None, last_modified: str | None = None
-) -> FeedResult:
-    """Fetch (or read) and parse one feed; ``ValidationError`` if it is not an RSS/Atom feed."""
-    parsed_url = urlparse(url_or_path)
-    etag_out = modified_out = None
-    if parsed_url.scheme in ("http", "https"):
-        data, response = _fetch(url_or_path, settings, etag, last_modified)
-        etag_out = response.headers.get("etag")
-        modified_out = response.headers.get("last-modified")
-        if response.status_code == 304:
-            return FeedResult(
-                title="",
-                url=url_or_path,
-                etag=etag or etag_out,
-                last_modified=last_modified or modified_out,
-                not_modified=True,
-            )
-        feed_url = str(response.url)
-    else:
-        path = Path(unquote(parsed_url.path) if parsed_url.scheme == "file" else url_or_path)
-        try:
-            size = path.stat().st_size
-            if size > settings.max_feed_bytes:
-                raise TooLargeError(f"feed too large ({size} bytes > {settings.max_feed_bytes})")
-            data = path.read_bytes()
-        except OSError as exc:
-            raise ValidationError(f"cannot read feed {url_or_path}: {exc.strerror or exc}") from exc
-        feed_url = path.absolute().as_uri()
+def _seconds(value: Any) -> int | None:
+    try:
+        return int(str(value).strip()) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+_PERIODS = {"hourly": 3600, "daily": 86400, "weekly": 7 * 86400, "monthly": 30 * 86400, "yearly": 365 * 86400}
+
+
+def _publisher_interval(feed: Any) -> int | None:
+    """The interval the publisher asks for: RSS ``<ttl>`` (minutes) or ``sy:updatePeriod``/``Frequency``."""
+    ttl = _seconds(feed.get("ttl"))
+    if ttl:
+        return ttl * 60
+    period = _PERIODS.get(str(feed.get("sy_updateperiod") or "").strip().lower())
+    if period:
+        frequency = _seconds(feed.get("sy_updatefrequency")) or 1
+        return max(1, period // max(1, frequency))
+    return None
+
+
+def _json_feed(data: bytes) -> Any | None:
+    """A JSON Feed (jsonfeed.org 1.x) as feedparser-like dicts, or ``None`` if ``data`` is not one."""
+    if data.lstrip()[:1] != b"{":
+        return None
+    try:
+        doc = json.loads(data)
+    except ValueError:
+        return None
+    if not isinstance(doc, dict) or "jsonfeed.org" not in str(doc.get("version", "")):
+        return None
+    entries = []
+    for raw in doc.get("items") or []:
+        if not isinstance(raw, dict):
+            continue
+        published = raw.get("date_published") or raw.get("date_modified")
+        parsed_date = None
+        if isinstance(published, str):
+            try:
+                parsed_date = dt.datetime.fromisoformat(published.replace("Z", "+00:00")).utctimetuple()
+            except ValueError:
+                parsed_date = None
+        authors = raw.get("authors") or ([raw["author"]] if isinstance(raw.get("author"), dict) else [])
+        entries.append(
+            {
+                "id": raw.get("id"),
+                "link": raw.get("url") or raw.get("external_url"),
+                "title": raw.get("title") or "",
+                "summary": raw.get("summary") or raw.get("content_html") or raw.get("content_text") or "",
+                "content": [{"value": raw.get("content_html") or raw.get("content_text") or ""}],
+                "published_parsed": parsed_date,
+                "author": (authors[0].get("name") if authors and isinstance(authors[0], dict) else None),
+            }
+        )
+    return {"title": str(doc.get("title") or ""), "link": doc.get("home_page_url"), "entries": entries}
+
+
+def parse_feed(data: bytes, feed_url: str) -> FeedResult:
+    """Parse RSS, Atom or JSON Feed bytes; ``ValidationError`` if they are none of them."""
+    as_json = _json_feed(data)
+    if as_json is not None:
+        title = strip_html(as_json["title"]).replace("\n", " ")
+        entries = [entry_to_item(e, feed_url, title) for e in as_json["entries"]]
+        return FeedResult(title=title, url=feed_url, entries=entries, link=as_json["link"])
     parsed = feedparser.parse(data)
     if not parsed.get("version") and not parsed.entries:
         problem = parsed.get("bozo_exception") or "no RSS/Atom root element"
-        raise ValidationError(f"not an RSS/Atom feed: {url_or_path} ({str(problem)[:200]})")
+        raise ValidationError(f"not an RSS/Atom/JSON feed: {feed_url} ({str(problem)[:200]})")
     title = strip_html(parsed.feed.get("title") or "").replace("\n", " ")
     entries = [entry_to_item(e, feed_url, title) for e in parsed.entries]
-    return FeedResult(title=title, url=feed_url, entries=entries, etag=etag_out, last_modified=modified_out)
+    return FeedResult(
+        title=title,
+        url=feed_url,
+        entries=entries,
+        link=parsed.feed.get("link") or None,
+        publisher_interval_s=_publisher_interval(parsed.feed),
+    )
+
+
+def read_feed_file(path_or_uri: str, settings: Settings) -> FeedResult:
+    """Read and parse a feed file (a path or a ``file://`` URL), within ``max_feed_bytes``."""
+    parsed_url = urlparse(path_or_uri)
+    path = Path(unquote(parsed_url.path) if parsed_url.scheme == "file" else path_or_uri)
+    try:
+        size = path.stat().st_size
+        if size > settings.max_feed_bytes:
+            raise TooLargeError(f"feed too large ({size} bytes > {settings.max_feed_bytes})")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ValidationError(f"cannot read feed {path_or_uri}: {exc.strerror or exc}") from exc
+    return parse_feed(data, path.absolute().as_uri())

@@ -30,6 +30,7 @@ def make_settings(tmp_path: Path, **overrides: object) -> Settings:
         "data_dir": tmp_path / "data",
         "environment": "test",
         "admin_password": "admin-password-123",
+        "fetch_allow_private": True,  # the tests' servers are on loopback
     }
     base.update(overrides)
     return Settings(**base)  # type: ignore[arg-type]

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from ingest.feeds import read_feed
+from veille.feeds import read_feed
 from ingest.runner import IngestRunner
 from tfe.core.db import session_scope
 from tfe.core.security import audit, identity

@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from ingest.feeds import read_feed, strip_html
+from ingest.feeds import strip_html
 from tests.conftest import make_settings
 from tests.paths import SHARED_DATA
-from tfe.core.errors import TooLargeError, ValidationError
+from tfe.core.errors import ValidationError
 from tfe.core.settings import Settings
+from veille.feeds import read_feed
 
 FEEDS = SHARED_DATA / "fixtures" / "feeds"
 FT = FEEDS / "economic_news_en" / "ft-home.xml"
@@ -51,11 +52,11 @@ def test_bozo_feed_with_entries_is_accepted(settings: Settings) -> None:
 
 
 def test_not_a_feed(settings: Settings, tmp_path: Path) -> None:
-    with pytest.raises(ValidationError, match=r"^not an RSS/Atom feed"):
+    with pytest.raises(ValidationError, match=r"^not an RSS/Atom/JSON feed"):
         read_feed(str(FEEDS / "assorted" / "unrecognized.rss"), settings)
     page = tmp_path / "page.html"
     page.write_text("<html><body><p>Bonjour</p></body></html>")
-    with pytest.raises(ValidationError, match=r"^not an RSS/Atom feed"):
+    with pytest.raises(ValidationError, match=r"^not an RSS/Atom/JSON feed"):
         read_feed(str(page), settings)
 
 
@@ -126,7 +127,7 @@ def test_http_feed_with_redirect_and_conditional_get(server: str, settings: Sett
 
 def test_http_size_cap_and_errors(server: str, tmp_path: Path) -> None:
     capped = make_settings(tmp_path, max_feed_bytes=len(_FeedHandler.body) * 2)
-    with pytest.raises(TooLargeError, match="feed too large"):
+    with pytest.raises(ValidationError, match="too large"):
         read_feed(f"{server}/big.xml", capped)
     with pytest.raises(ValidationError, match="HTTP 404"):
         read_feed(f"{server}/missing.xml", capped)

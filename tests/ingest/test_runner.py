@@ -23,11 +23,11 @@ import veille.models
 from ged.blobs import BlobStore
 from ged.models import Document, DocumentVersion
 from ged.sink import DocumentSink
-from ingest.feeds import read_feed
 from ingest.item import IngestItem, Processed
 from ingest.models import IngestRecord, IngestRun
 from ingest.pipeline import IngestPipeline
 from ingest.runner import IngestRunner
+from veille.feeds import read_feed
 from search.factory import make_backend
 from search.types import SearchQuery
 from taxonomy.loader import load_taxonomy

@@ -59,6 +59,29 @@ class Settings(BaseSettings):
         default=20_000, description="Characters of a long text read by language detection, NLP and classifier"
     )
     feed_timeout_s: float = 20.0
+    fetch_allow_private: bool = Field(
+        default=False,
+        description="Let sources, articles and webhooks reach private, loopback and link-local addresses",
+    )
+    max_page_bytes: int = Field(default=5 * 1024 * 1024, description="Cap on one fetched page or article")
+    max_decompressed_bytes: int = Field(
+        default=20 * 1024 * 1024, description="Cap on a fetched body once decompressed (gzip bombs)"
+    )
+    max_redirects: int = 5
+    user_agent: str = "tfe-veille/0.2 (Team France Export; +https://tfe.example.org/robots)"
+    redis_url: str | None = Field(default=None, description="Jobs and rate limits in Redis (scale mode)")
+    jobs_backend: Literal["sqlite", "redis", "memory"] = Field(
+        default="sqlite", description="Huey storage: SQLite under the data dir, Redis (TFE_REDIS_URL), memory"
+    )
+    worker_threads: int = Field(default=4, ge=1, description="Consumers of one worker process")
+    embedded_worker: bool = Field(default=True, description="tfe serve and tfe demo run a worker in-process")
+    poll_tick_s: int = Field(default=30, ge=1, description="How often the scheduler looks for due sources")
+    poll_host_concurrency: int = Field(default=2, ge=1, description="Simultaneous requests to one host")
+    poll_host_delay_s: float = Field(default=1.0, ge=0, description="Minimum delay between requests to a host")
+    poll_min_interval_s: int = Field(default=900, ge=1, description="Default shortest polling interval")
+    poll_max_interval_s: int = Field(default=86400, ge=1, description="Default longest polling interval")
+    poll_dead_after: int = Field(default=10, ge=1, description="Consecutive failures before a source is dead")
+    fulltext_timeout_s: float = Field(default=15.0, description="Time limit of one article's fetch")
 
     passage_words: int = Field(default=180, description="Target passage length in words")
     passage_overlap_words: int = 30
