@@ -25,7 +25,7 @@ import tantivy
 from search import fusion, spelling
 from search import tantivy_index as ti
 from search.embeddings import DIM
-from search.filters import SORT_FIELD, check, combine, facet_filter
+from search.filters import SORT_FIELD, check, combine, facet_filter, visible_filter
 from search.tantivy_filters import filter_query
 from search.types import FACET_FIELDS, Hit, Passage, SearchQuery, SearchResult
 from search.upgrade import upgrade
@@ -249,7 +249,7 @@ class EmbeddedBackend:
             raise ValidationError(f"unknown search mode {query.mode!r}")
         if query.limit < 0 or query.offset < 0:
             raise ValidationError("limit and offset must be non-negative")
-        flt = combine(query.scope.haystack_filter(), facet_filter(query.filters))
+        flt = combine(visible_filter(query.scope), facet_filter(query.filters))
         if flt is not None:
             check(flt)
         with self._lock:
@@ -401,7 +401,7 @@ class EmbeddedBackend:
         text = (query.text or "").strip()
         if not text:
             return None
-        flt = combine(query.scope.haystack_filter(), facet_filter(query.filters))
+        flt = combine(visible_filter(query.scope), facet_filter(query.filters))
         if flt is not None:
             check(flt)
         with self._lock:

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from haystack.testing.document_store import FilterDocumentsTest, create_filterable_docs
 
-from search.filters import combine, facet_filter
+from search.filters import combine, facet_filter, visible_filter
 from search.testdata import SCOPES, plain_passages
 from search.types import Passage
 
@@ -181,7 +181,7 @@ def product_filter_cases() -> list[Case]:
     for label, selection in facets:
         cases.append((f"facets {label}", facet_filter(selection)))
         for scope in SCOPES:
-            cases.append((f"{scope} + {label}", combine(scope.haystack_filter(), facet_filter(selection))))
+            cases.append((f"{scope} + {label}", combine(visible_filter(scope), facet_filter(selection))))
     cases.append(("recent", _c("date", ">=", "2024-02-01")))
     cases.append(("org documents of 2024", _and(_c("org_id", "==", 1), _c("date", ">=", "2024-01-01"))))
     return [(name, flt, False) for name, flt in cases]

@@ -25,6 +25,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from tfe.core.errors import ValidationError
+from tfe.core.security.scope import AccessScope
 
 Scalar = str | int | float | bool
 
@@ -170,6 +171,20 @@ def combine(*filters: dict[str, Any] | None) -> dict[str, Any] | None:
     if len(present) == 1:
         return present[0]
     return {"operator": "AND", "conditions": present}
+
+
+# Rejected watch items (``meta.curator_status``, set on item passages by a curator's decision) stay out of
+# every search except those of curators, administrators and system jobs; passages without the field
+# (documents, items never decided) are kept (``!=`` matches a missing field).
+REVIEWER_ROLES = frozenset({"curator", "admin"})
+NOT_REJECTED: dict[str, Any] = {"field": "meta.curator_status", "operator": "!=", "value": "rejected"}
+
+
+def visible_filter(scope: AccessScope) -> dict[str, Any] | None:
+    """What ``scope`` may find: its access filter, and no rejected item unless it reviews items."""
+    if scope.system or scope.roles & REVIEWER_ROLES:
+        return scope.haystack_filter()
+    return combine(scope.haystack_filter(), NOT_REJECTED)
 
 
 def facet_filter(facets: dict[str, list[str]]) -> dict[str, Any] | None:
