@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from tfe.app.cli import admin, content, demo, evaluation
+from tfe.app.cli import admin, content, demo, evaluation, watch
 from tfe.app.cli.common import fail
 from tfe.core.errors import TfeError
 
@@ -27,6 +27,8 @@ app.command("demo")(demo.demo)
 app.command("ingest")(content.ingest)
 app.command("search")(content.search)
 app.command("backfill")(content.backfill)
+app.command("poll")(watch.poll)
+app.command("worker")(watch.worker)
 app.add_typer(admin.user_app, name="user")
 app.add_typer(admin.org_app, name="org")
 app.add_typer(admin.token_app, name="token")

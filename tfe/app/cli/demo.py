@@ -16,6 +16,14 @@ if TYPE_CHECKING:
 
 HostOpt = Annotated[str | None, typer.Option(help="Interface d'écoute (par défaut TFE_HOST)")]
 PortOpt = Annotated[int | None, typer.Option(help="Port (par défaut TFE_PORT)")]
+WorkerOpt = Annotated[
+    bool,
+    typer.Option(
+        "--worker/--no-worker",
+        help="Exécute aussi les tâches de fond (interrogation des sources) dans ce processus "
+        "(sauf si TFE_EMBEDDED_WORKER=false)",
+    ),
+]
 
 
 def server_app(rt: Runtime, demo: DemoProgress | None = None, *, backfill: bool = True) -> FastAPI:
@@ -34,17 +42,35 @@ def server_app(rt: Runtime, demo: DemoProgress | None = None, *, backfill: bool 
     return app
 
 
-def _serve(rt: Runtime, host: str | None, port: int | None, demo: DemoProgress | None = None) -> None:
+def _serve(
+    rt: Runtime,
+    host: str | None,
+    port: int | None,
+    demo: DemoProgress | None = None,
+    *,
+    worker: bool = True,
+) -> None:
+    """Run uvicorn; with ``worker`` (and ``embedded_worker``), the job worker runs beside it and is
+    stopped, letting the polls in progress finish, once the server has shut down."""
     import uvicorn
 
+    from tfe.app.jobs import start_worker
+
     app = server_app(rt, demo)
-    uvicorn.run(app, host=host or rt.settings.host, port=port or rt.settings.port, log_level="info")
+    embedded = start_worker(rt) if worker and rt.settings.embedded_worker else None
+    if embedded is not None:
+        echo(f"Tâches de fond : {embedded.threads} en parallèle, file {embedded.jobs.queue.backend}")
+    try:
+        uvicorn.run(app, host=host or rt.settings.host, port=port or rt.settings.port, log_level="info")
+    finally:
+        if embedded is not None:
+            embedded.stop()
 
 
-def serve(host: HostOpt = None, port: PortOpt = None) -> None:
-    """Sert l'interface web et l'API HTTP."""
+def serve(host: HostOpt = None, port: PortOpt = None, worker: WorkerOpt = True) -> None:
+    """Sert l'interface web et l'API HTTP (et, par défaut, exécute les tâches de fond)."""
     rt = runtime()
-    _serve(rt, host, port)
+    _serve(rt, host, port, worker=worker)
 
 
 def demo(
@@ -53,6 +79,7 @@ def demo(
     serve_after: Annotated[
         bool, typer.Option("--serve/--no-serve", help="Démarre le serveur à la fin")
     ] = True,
+    worker: WorkerOpt = True,
 ) -> None:
     """Initialise, charge le corpus et les flux de démonstration, puis sert http://127.0.0.1:8000.
 
@@ -88,4 +115,4 @@ def demo(
         echo(f"  {account['org']} : {account['email']} / {account['password']}")
     echo(f"API : curl -H 'Authorization: Bearer {creds['token']}' '{url}/api/search?q=vins+Allemagne'")
     if serve_after:
-        _serve(rt, host, port, status)
+        _serve(rt, host, port, status, worker=worker)

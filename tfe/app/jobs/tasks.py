@@ -1,0 +1,213 @@
+"""The durable jobs of an installation: ``poll_source`` and the scheduler's tick that enqueues it.
+
+Two leases make polling survive crashes without ever running twice at once (``tfe.app.jobs.leases``):
+
+- ``enqueue-<id>`` (``enqueue_lease_s``, 10 min): taken by the scheduler when it enqueues a due source,
+  its token travels in the job, and the job gives it back when the poll ends (or ends for good after its
+  retries). While it is held the source is not enqueued again, whatever the number of schedulers.
+  Huey removes a job from the queue before running it, so a worker killed mid-poll loses the job; the
+  source stays due (the poller moves ``next_poll_at`` only when a poll finishes) and once the lease
+  expires the next tick enqueues it again.
+- ``poll-<id>`` (``run_lease_s``, 60 s, renewed every third of it while the poll runs): held during the
+  poll. A second job for the same source gives up quietly (the first one is polling it); a killed
+  worker's lease lapses within ``run_lease_s``. A job that waited in the queue past its enqueue lease,
+  while a newer job for the source was enqueued, gives up too, and so does one whose source is no longer
+  due (polled meanwhile by ``tfe poll --once`` or an explicit request). A job enqueued without a lease
+  (``poll_source(id)``: an explicit "poll now") always polls.
+
+A job that raises (database down, a bug) is retried by Huey (``retries`` times, ``retry_delay_s`` apart);
+failures of the source itself are the poller's business: recorded on the source, never raised.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import threading
+from typing import TYPE_CHECKING, Any, Protocol
+
+from sqlalchemy import select
+
+from tfe.app.jobs.leases import new_token
+from tfe.app.jobs.queue import Queue, make_queue
+from tfe.core.db import utcnow
+from veille.models import Source
+
+if TYPE_CHECKING:
+    from huey.api import Task, TaskWrapper
+
+    from tfe.app.runtime import Runtime
+
+__all__ = ["Jobs", "PollerLike"]
+
+log = logging.getLogger(__name__)
+
+
+class PollerLike(Protocol):
+    """What the jobs need of ``veille.poller.Poller``."""
+
+    def poll(self, source_id: int, now: dt.datetime | None = None) -> Any: ...
+
+    def due_sources(self, now: dt.datetime | None = None, limit: int | None = None) -> list[int]: ...
+
+
+class Jobs:
+    """The Huey queue of one installation with its tasks registered, capturing the runtime.
+
+    ``poll_source(source_id)`` enqueues a poll (``poll_source.call_local(source_id)`` runs it here);
+    ``enqueue_due()`` is one scheduler tick.
+    """
+
+    def __init__(
+        self,
+        rt: Runtime,
+        *,
+        queue: Queue | None = None,
+        poller: PollerLike | None = None,
+        enqueue_lease_s: float = 600.0,
+        run_lease_s: float = 60.0,
+        retries: int = 2,
+        retry_delay_s: float = 10.0,
+    ) -> None:
+        self.rt = rt
+        self.queue = queue or make_queue(rt.settings)
+        self.huey = self.queue.huey
+        self.leases = self.queue.leases
+        self._poller = poller
+        self.enqueue_lease_s = enqueue_lease_s
+        self.run_lease_s = run_lease_s
+        self.poll_source: TaskWrapper = self.huey.task(
+            retries=retries, retry_delay=retry_delay_s, context=True, name="poll_source"
+        )(self._poll_source)
+
+    @property
+    def poller(self) -> PollerLike:
+        return self._poller if self._poller is not None else self.rt.poller
+
+    # -- the scheduler's tick ------------------------------------------------------------------------
+
+    def enqueue_due(self, now: dt.datetime | None = None) -> list[int]:
+        """Enqueue a poll of every due source not already enqueued (lease held); the ids enqueued.
+
+        The due list is read again once the leases are taken: a poll that ended in between has moved
+        its source's ``next_poll_at`` before giving its lease back, so it is not enqueued a second time.
+        """
+        taken: dict[int, str] = {}
+        for source_id in self.poller.due_sources(now):
+            token = new_token()
+            if self.leases.acquire(_enqueue_key(source_id), token, self.enqueue_lease_s):
+                taken[source_id] = token
+        if not taken:
+            return []
+        still_due = set(self.poller.due_sources(now))
+        enqueued = []
+        for source_id, token in taken.items():
+            if source_id in still_due:
+                self.poll_source(source_id, lease=token)
+                enqueued.append(source_id)
+            else:
+                self.leases.release(_enqueue_key(source_id), token)
+        if enqueued:
+            log.debug("enqueued polls of %d source(s)", len(enqueued))
+        return enqueued
+
+    # -- the task ------------------------------------------------------------------------------------
+
+    def _poll_source(self, source_id: int, lease: str | None = None, task: Task | None = None) -> None:
+        """Poll one source under its run lease; give the enqueue lease back when done for good."""
+        if lease is not None:
+            holder = self.leases.holder(_enqueue_key(source_id))
+            if holder is not None and holder != lease:  # waited past its lease; a newer job will poll
+                log.info("poll source=%s skipped: a newer job was enqueued", source_id)
+                return
+            if not self._still_due(source_id):  # polled since it was enqueued (``tfe poll --once``...)
+                self.leases.release(_enqueue_key(source_id), lease)
+                log.info("poll source=%s skipped: no longer due", source_id)
+                return
+        run_token = new_token()
+        if not self.leases.acquire(_run_key(source_id), run_token, self.run_lease_s):
+            log.info("poll source=%s skipped: already being polled by another worker", source_id)
+            return
+        try:
+            with _Renewer(self.leases, _run_key(source_id), run_token, self.run_lease_s):
+                outcome = self.poller.poll(source_id)
+        except Exception:
+            if lease is not None and (task is None or not task.retries):
+                self.leases.release(_enqueue_key(source_id), lease)
+            raise
+        finally:
+            self.leases.release(_run_key(source_id), run_token)
+        if lease is not None:
+            self.leases.release(_enqueue_key(source_id), lease)
+        log.info(
+            "poll source=%s status=%s http=%s new=%s%s",
+            source_id,
+            getattr(outcome, "status", "?"),
+            getattr(outcome, "http_status", None),
+            getattr(outcome, "new", 0),
+            f" error={redact(str(outcome.error))}" if getattr(outcome, "error", None) else "",
+        )
+
+    def _still_due(self, source_id: int) -> bool:
+        with self.rt.session() as session:
+            row = session.execute(
+                select(Source.next_poll_at, Source.paused).where(Source.id == source_id)
+            ).first()
+        if row is None or row.paused:
+            return False
+        at = row.next_poll_at
+        if at is None:
+            return True
+        return (at if at.tzinfo else at.replace(tzinfo=dt.UTC)) <= utcnow()
+
+    def flush(self) -> None:
+        """Empty the queue, its schedule and its leases (tests; an operator's reset)."""
+        self.huey.storage.flush_all()
+        self.leases.clear()
+
+
+def _enqueue_key(source_id: int) -> str:
+    return f"enqueue-{source_id}"
+
+
+def _run_key(source_id: int) -> str:
+    return f"poll-{source_id}"
+
+
+_URL_SECRETS = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)[^/\s@]*@|(?P<query>\?)[^\s'\"]*", re.I)
+
+
+def redact(text: str) -> str:
+    """``text`` with URLs' credentials and query strings (where tokens hide) masked, for the logs."""
+
+    def mask(m: re.Match[str]) -> str:
+        return f"{m.group('scheme')}***@" if m.group("scheme") else "?***"
+
+    return _URL_SECRETS.sub(mask, text)[:300]
+
+
+class _Renewer:
+    """``with``: renews a lease every third of its TTL in a daemon thread until the block ends."""
+
+    def __init__(self, leases: Any, key: str, token: str, ttl_s: float) -> None:
+        self.leases, self.key, self.token, self.ttl_s = leases, key, token, ttl_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name=f"tfe-lease-{key}", daemon=True)
+
+    def __enter__(self) -> _Renewer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.ttl_s / 3):
+            try:
+                if not self.leases.renew(self.key, self.token, self.ttl_s):
+                    log.warning("lease %s lost while its job runs", self.key)
+                    return
+            except Exception:  # a store hiccup: try again at the next beat, the lease has time left
+                log.warning("lease %s: renewal failed", self.key, exc_info=True)
