@@ -51,6 +51,7 @@ __all__ = [
     "DECISIONS",
     "MAX_BULK",
     "MAX_LIMIT",
+    "SHARED_SOURCES",
     "BulkResult",
     "ConceptScore",
     "ItemDecisionView",

@@ -37,6 +37,8 @@ class World:
     items: dict[str, str]  # key -> item id
 
 
+PASSWORD = "motdepasse-solide-42"
+
 # key, source, title, sector, score, countries
 ITEMS = [
     (
@@ -53,7 +55,8 @@ ITEMS = [
 ]
 
 
-def _seed(rt: Runtime) -> World:
+def seed_world(rt: Runtime) -> World:
+    """Two organisations, curators, a reader and an admin; three sources and the four ``ITEMS``."""
     with rt.session() as session:
         alpha = identity.get_or_create_org(session, "alpha", "CCI Alpha", "regional_chamber")
         beta = identity.get_or_create_org(session, "beta", "Banque Beta", "bank")
@@ -65,7 +68,7 @@ def _seed(rt: Runtime) -> World:
             ("admin", alpha, "admin"),
         ):
             user = identity.create_user(
-                session, email=f"{key}@{org.slug}.fr", org=org, role=role, password="motdepasse-solide-42"
+                session, email=f"{key}@{org.slug}.fr", org=org, role=role, password=PASSWORD
             )
             scopes[key] = identity.scope_for(user)
         sources = {
@@ -127,7 +130,7 @@ def world(db_settings: Settings) -> Iterator[World]:
     rt = Runtime(db_settings)
     init_installation(rt)
     try:
-        yield _seed(rt)
+        yield seed_world(rt)
     finally:
         rt.close()
 

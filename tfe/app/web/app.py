@@ -8,6 +8,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 
 from tfe.app.runtime import Runtime
+from tfe.app.web.api import curation as curation_api
 from tfe.app.web.api import document_edit as document_edit_api
 from tfe.app.web.api import documents as documents_api
 from tfe.app.web.api import health, items, search, taxonomy
@@ -15,6 +16,7 @@ from tfe.app.web.errors import install_error_handlers
 from tfe.app.web.limits import BodySizeLimitMiddleware
 from tfe.app.web.pages import admin as admin_pages
 from tfe.app.web.pages import auth as auth_pages
+from tfe.app.web.pages import curation as curation_pages
 from tfe.app.web.pages import document_edit as document_edit_pages
 from tfe.app.web.pages import documents as document_pages
 from tfe.app.web.pages import items as item_pages
@@ -79,12 +81,14 @@ def create_app(runtime: Runtime) -> FastAPI:
         document_edit_api.router,
         taxonomy.router,
         items.router,
+        curation_api.router,
         auth_pages.router,
         search_pages.router,
         document_pages.router,
         document_edit_pages.router,
         upload_pages.router,
         item_pages.router,
+        curation_pages.router,
         saved_search_pages.router,
         admin_pages.router,
     ):
