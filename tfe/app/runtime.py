@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from search.service import SearchService
     from taxonomy.live import ReferentialSource
     from taxonomy.referential import Referential
+    from veille.catalogue import SourceService
     from veille.service import WatchService
 
 ADMIN_ORG_SLUG = "business-france"
@@ -111,6 +112,13 @@ class Runtime:
         from veille.service import WatchService
 
         return WatchService(self.session_factory, lambda embed: self.runner("item", embed), self.settings)
+
+    @cached_property
+    def sources(self) -> SourceService:
+        """The source catalogue's use cases (hints resolved by the referential in force)."""
+        from veille.catalogue import SourceService
+
+        return SourceService(self.session_factory, self.settings, lambda: self.referential)
 
     def pipeline(self, kind: str, embed: bool) -> IngestPipeline:
         """The ingestion pipeline into the GED ("document") or the watch ("item"), built once per variant."""

@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from tfe.app.cli import admin, content, demo, evaluation, watch
+from tfe.app.cli import admin, content, demo, evaluation, sources, watch
 from tfe.app.cli.common import fail
 from tfe.core.errors import TfeError
 
@@ -34,6 +34,7 @@ app.add_typer(admin.org_app, name="org")
 app.add_typer(admin.token_app, name="token")
 app.add_typer(admin.taxonomy_app, name="taxonomy")
 app.add_typer(evaluation.eval_app, name="eval")
+app.add_typer(sources.source_app, name="source")
 
 
 def main() -> None:
