@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -85,7 +85,7 @@ def test_redact_hides_credentials_and_query_strings() -> None:
     assert "feeds.example.org/rss" in masked and "http://x.org/a" in masked
 
 
-def test_a_queued_poll_runs_through_the_real_queue(runtimes: type[Runtime]) -> None:
+def test_a_queued_poll_runs_through_the_real_queue(runtimes: Callable[[], Runtime]) -> None:
     rt = runtimes()
     with feed_server() as server:
         server.routes["/feed.xml"] = Route(rss("Vide", []))
@@ -100,7 +100,7 @@ def test_a_queued_poll_runs_through_the_real_queue(runtimes: type[Runtime]) -> N
         assert jobs.leases.holder(f"enqueue-{source_id}") is None
 
 
-def test_enqueue_due_enqueues_once_per_lease(runtimes: type[Runtime]) -> None:
+def test_enqueue_due_enqueues_once_per_lease(runtimes: Callable[[], Runtime]) -> None:
     rt = runtimes()
     with feed_server() as server:
         server.routes["/feed.xml"] = Route(rss("Vide", []))

@@ -12,8 +12,6 @@ from typing import Annotated, Any
 import typer
 
 from tfe.app.cli.common import JsonOpt, echo, emit_json, fail, runtime
-from tfe.app.jobs import Jobs, JobWorker, drain
-from tfe.app.jobs.tasks import redact
 
 OnceOpt = Annotated[bool, typer.Option("--once", help="Un seul passage, puis rend la main.")]
 ThreadsOpt = Annotated[
@@ -36,6 +34,8 @@ def poll(once: OnceOpt = False, as_json: JsonOpt = False) -> None:
     if as_json:
         emit_json(report)
         return
+    from tfe.app.jobs.tasks import redact
+
     echo(_summary(report))
     for source in report["sources"]:
         if source["status"] == "failed":
@@ -56,6 +56,8 @@ def worker(threads: ThreadsOpt = None, once: OnceOpt = False) -> None:
 
     Plusieurs `tfe worker` peuvent tourner ensemble sur une même file Redis (TFE_JOBS_BACKEND=redis).
     """
+    from tfe.app.jobs import Jobs, JobWorker, drain
+
     rt = runtime()
     _log_jobs()
     jobs = Jobs(rt)
