@@ -58,7 +58,7 @@ _MEMORY_MARKERS = ("MemoryError", "Cannot allocate memory", "out of memory")
 
 @dataclass(frozen=True)
 class CrawledArticle:
-    url: str
+    url: str  # the link as found on the listing (before any redirect): what ``known_urls`` is matched with
     title: str
     text: str
     published_at: dt.datetime | None

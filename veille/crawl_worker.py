@@ -191,6 +191,8 @@ class ListingSpider(scrapy.Spider):
             self.sink.error(f"article is not HTML: {response.url[:200]}")
             return
         fields = article_fields(response, self.config)
+        # the link as the listing gives it, even when it redirected: what ``known_urls`` holds next time
+        fields["url"] = (response.meta.get("redirect_urls") or [response.url])[0]
         if not fields["text"]:
             self.sink.error(f"no text found in article {response.url[:200]}")
             return

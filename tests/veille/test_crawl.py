@@ -28,6 +28,7 @@ LISTING = b"""<html><head><title>Actualites</title></head><body>
   <li><a href="/a/1">Vins au Japon</a></li>
   <li><a href="/a/2#haut">Textile en Inde</a></li>
   <li><a href="/private/3">Reserve</a></li>
+  <li><a href="/old/4">Ancienne adresse</a></li>
   <li><a href="/a/1">Vins au Japon (doublon)</a></li>
 </ul></body></html>"""
 ARTICLE_2 = b"""<html><head><title>Textile en Inde</title></head><body>
@@ -67,6 +68,13 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, LISTING)
         elif path == "/a/1":
             self._send(200, ARTICLE)
+        elif path == "/old/4":
+            self.send_response(301)
+            self.send_header("Location", "/a/4")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        elif path == "/a/4":
+            self._send(200, ARTICLE_2.replace(b"Inde", b"Inde (suite)"))
         elif path == "/a/2":
             self._send(200, ARTICLE_2)
         elif path == "/slow-news":
@@ -117,7 +125,9 @@ def test_listing_obeys_robots_and_falls_back_to_page_metadata(site: Site, settin
     assert site.count("/private/3") == 0  # never fetched
     assert site.count("/a/1") == 1  # the duplicate link is fetched once
     by_url = {article.url: article for article in result.articles}
-    assert set(by_url) == {f"{site.base}/a/1", f"{site.base}/a/2"}  # fragment dropped
+    # fragment dropped; a redirected link keeps the listing's URL, so known_urls matches it next time
+    assert set(by_url) == {f"{site.base}/a/1", f"{site.base}/a/2", f"{site.base}/old/4"}
+    assert site.count("/a/4") == 1 and by_url[f"{site.base}/old/4"].title == "Textile en Inde (suite)"
     wine = by_url[f"{site.base}/a/1"]
     assert wine.title == "Vins français : les exportations vers le Japon progressent"  # og:title
     assert wine.published_at == dt.datetime(2025, 3, 4, 7, 30, tzinfo=dt.UTC)
