@@ -12,6 +12,7 @@ from tfe.app.web.api import curation as curation_api
 from tfe.app.web.api import document_edit as document_edit_api
 from tfe.app.web.api import documents as documents_api
 from tfe.app.web.api import health, items, search, taxonomy
+from tfe.app.web.api import sources as sources_api
 from tfe.app.web.errors import install_error_handlers
 from tfe.app.web.limits import BodySizeLimitMiddleware
 from tfe.app.web.pages import admin as admin_pages
@@ -81,6 +82,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         document_edit_api.router,
         taxonomy.router,
         items.router,
+        sources_api.router,
         curation_api.router,
         auth_pages.router,
         search_pages.router,
