@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import socket
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -60,11 +62,26 @@ def _serve(
     embedded = start_worker(rt) if worker and rt.settings.embedded_worker else None
     if embedded is not None:
         echo(f"Tâches de fond : {embedded.threads} en parallèle, file {embedded.jobs.queue.backend}")
-    try:
-        uvicorn.run(app, host=host or rt.settings.host, port=port or rt.settings.port, log_level="info")
-    finally:
-        if embedded is not None:
+
+    def stop_worker() -> None:
+        if embedded is not None and embedded.running:
             embedded.stop()
+            echo("Tâches de fond arrêtées")
+
+    class Server(uvicorn.Server):
+        """Stops the worker once the server has shut down, before uvicorn re-raises the signal it got."""
+
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().shutdown(sockets)
+            await asyncio.to_thread(stop_worker)
+
+    config = uvicorn.Config(
+        app, host=host or rt.settings.host, port=port or rt.settings.port, log_level="info"
+    )
+    try:
+        Server(config).run()
+    finally:  # the server did not start (port taken...) or the shutdown was interrupted
+        stop_worker()
 
 
 def serve(host: HostOpt = None, port: PortOpt = None, worker: WorkerOpt = True) -> None:

@@ -55,6 +55,10 @@ class JobWorker:
         self._stop = threading.Event()
         self._scheduler = threading.Thread(target=self._schedule, name="tfe-jobs-scheduler", daemon=True)
 
+    @property
+    def running(self) -> bool:
+        return self._scheduler.is_alive() and not self._stop.is_set()
+
     def start(self) -> JobWorker:
         self._consumer.start()
         self._scheduler.start()
@@ -62,6 +66,8 @@ class JobWorker:
 
     def stop(self) -> None:
         """Stop enqueueing, let the polls in progress finish (at most ``shutdown_timeout_s``), return."""
+        if self._stop.is_set():
+            return
         self._stop.set()
         if self._scheduler.is_alive():
             self._scheduler.join()
