@@ -293,3 +293,41 @@ def test_normalise_url() -> None:
     assert normalise_url("http://example.org:8080/a?b=1#c") == "http://example.org:8080/a?b=1"
     with pytest.raises(ValidationError):
         normalise_url("")
+
+
+def test_preview_of_a_watched_region(cat: Catalogue) -> None:
+    with feed_server() as server:
+        server.routes["/prix"] = Route(
+            body="<html><head><title>Tarifs</title></head><div id='p'>Prix : 12 €</div></html>".encode(),
+            content_type="text/html; charset=utf-8",
+        )
+        preview = cat.service.preview(
+            cat.curator("alpha"),
+            SourceSpec(url=server.url + "/prix", kind="watch", config={"selector": "#p"}),
+        )
+    assert preview.kind == "watch" and preview.changed is False
+    assert preview.entries[0]["text"] == "Prix : 12 €"
+
+
+@pytest.mark.slow
+def test_preview_of_a_listing_page(cat: Catalogue) -> None:  # Scrapy runs in a child process
+    with feed_server() as server:
+        server.routes["/robots.txt"] = Route(body=b"User-agent: *\nAllow: /\n", content_type="text/plain")
+        server.routes["/liste"] = Route(
+            body=b"<html><body><article><a href='/a1'>Un</a></article></body></html>",
+            content_type="text/html",
+        )
+        server.routes["/a1"] = Route(
+            body=b"<html><head><title>Article un</title></head><h1>Article un</h1><p>Texte.</p></html>",
+            content_type="text/html",
+        )
+        preview = cat.service.preview(
+            cat.curator("alpha"),
+            SourceSpec(
+                url=server.url + "/liste",
+                kind="page",
+                config={"links": "article a::attr(href)", "title": "h1"},
+            ),
+        )
+    assert [e["url"] for e in preview.entries] == [server.url + "/a1"], preview.errors
+    assert preview.entries[0]["title"] == "Article un"
