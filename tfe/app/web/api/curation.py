@@ -30,7 +30,9 @@ def get_queue(
     session: SessionDep,
     scope: ScopeDep,
     runtime: RuntimeDep,
-    source_id: Annotated[int | None, Query(ge=1, description="Only this source's items")] = None,
+    source_id: Annotated[
+        int | None, Query(ge=1, le=2**31 - 1, description="Only this source's items")
+    ] = None,
     sector: Annotated[str | None, Query(max_length=200, description="NAF concept (id, code or name)")] = None,
     country: Annotated[str | None, Query(max_length=200, description="Country or zone")] = None,
     min_confidence: Annotated[float | None, Query(ge=0, le=1)] = None,
