@@ -11,11 +11,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from veille.feeds import read_feed
 from ingest.runner import IngestRunner
 from tfe.core.db import session_scope
 from tfe.core.security import audit, identity
 from tfe.core.settings import Settings
+from veille.feeds import read_feed
 
 __all__ = ["WatchService"]
 

@@ -86,6 +86,7 @@ class ItemSink:
                     title=(processed.title or item.title)[:1000],
                     summary=str(item.meta.get("summary") or ""),
                     text=processed.text,
+                    content_origin=str(item.meta.get("content_origin") or "summary")[:16],
                     published_at=item.published_at,
                     language=processed.language,
                     content_hash=processed.content_hash,

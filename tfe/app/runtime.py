@@ -29,7 +29,9 @@ if TYPE_CHECKING:
     from search.service import SearchService
     from taxonomy.live import ReferentialSource
     from taxonomy.referential import Referential
+    from veille.arrivals import Arrivals
     from veille.catalogue import SourceService
+    from veille.poller import Poller
     from veille.service import WatchService
 
 ADMIN_ORG_SLUG = "business-france"
@@ -120,6 +122,30 @@ class Runtime:
 
         return SourceService(self.session_factory, self.settings, lambda: self.referential)
 
+    @cached_property
+    def poller(self) -> Poller:
+        from veille.poller import Poller
+
+        return Poller(
+            self.session_factory,
+            lambda embed: self.runner("item", embed),
+            self.settings,
+            on_new_items=self.after_new_items,
+        )
+
+    @cached_property
+    def arrivals(self) -> Arrivals:
+        """What follows a poll's new items: their stories, then automatic acceptance by the source's bar."""
+        from veille.arrivals import Arrivals
+        from veille.stories import StoryAssigner
+
+        return Arrivals(
+            self.session_factory, StoryAssigner(self.embedder), self.backend, lambda: self.referential
+        )
+
+    def after_new_items(self, item_ids: list[str]) -> None:
+        self.arrivals.process(item_ids)
+
     def pipeline(self, kind: str, embed: bool) -> IngestPipeline:
         """The ingestion pipeline into the GED ("document") or the watch ("item"), built once per variant."""
         with self._lock:
@@ -151,6 +177,8 @@ class Runtime:
         return IngestRunner(self.session_factory, pipeline, self.settings)
 
     def close(self) -> None:
+        if "poller" in self.__dict__:
+            self.poller.close()
         if "backend" in self.__dict__:
             self.backend.close()
         if "engine" in self.__dict__:
