@@ -7,9 +7,14 @@ fetch order; the clusterer keeps a window of recent stories in memory and decide
    earlier item of the window whose shingles overlap by ``near_duplicate`` (Jaccard) or more; the item
    joins that item's story (syndicated copies, small edits);
 2. otherwise the e5 vector of the item is compared with the stories of the window: the stories whose
-   centroid is closest are shortlisted, and each is scored as the mean cosine of the item with the
-   story's members (average link), blended with the best member's cosine; the best story above
-   ``threshold`` is joined, else a story starts.
+   centroid is closest are shortlisted, and each is scored by a blend of the cosine with the story's
+   centroid, the mean cosine with its members (average link) and the best member's cosine, mixed with
+   the IDF-weighted share of the item's words found in the story's members (IDF learnt from the stream:
+   rare names and figures count, common words do not); the best story above ``threshold`` is joined,
+   else a story starts.
+
+The defaults were tuned once on development headlines (``tfe eval stories``), one set for all feeds:
+e5 vectors of ``query: `` + headline and lead (``Embedder.query``).
 
 A story's id is fixed by its first member (``story_id_for``) and never changes as it grows; the same
 items in the same order give the same stories. Stories whose last item is older than ``window`` before
@@ -21,9 +26,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
 import re
 import unicodedata
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -36,9 +42,11 @@ __all__ = [
     "StoryCandidate",
     "StoryClusterer",
     "as_utc",
+    "candidate",
     "feature_text",
     "signature",
     "story_id_for",
+    "words",
 ]
 
 _WORD = re.compile(r"\w+")
@@ -55,8 +63,10 @@ def _minhash(num_perm: int, values: np.ndarray | None = None) -> MinHash:
 class ClusterParams:
     """One parameter set for every feed (tuned on the development headlines, see ``tfe eval stories``)."""
 
-    threshold: float = 0.87  # score needed to join a story
-    best_weight: float = 0.3  # share of the best member's cosine in the score (the rest: mean cosine)
+    threshold: float = 0.736  # score needed to join a story
+    best_weight: float = 0.3  # share of the best member's cosine in the vector score
+    centroid_weight: float = 0.6  # share of the cosine with the story's centroid (the rest: mean cosine)
+    lexical_weight: float = 0.2  # share of the IDF-weighted word overlap in the score (the rest: vectors)
     near_duplicate: float = 0.7  # estimated Jaccard of word shingles that makes a near-duplicate
     shingle: int = 2  # words per shingle
     num_perm: int = 64  # MinHash permutations (the stored signature has this many 64-bit values)
@@ -74,6 +84,7 @@ class StoryCandidate:
     vector: np.ndarray  # L2-normalised float32
     signature: np.ndarray | None = None  # MinHash hash values (uint64), ``signature()``
     at: dt.datetime | None = None
+    words: frozenset[str] = frozenset()  # ``words()`` of the feature text, for the lexical overlap
 
 
 @dataclass(frozen=True)
@@ -89,6 +100,25 @@ def as_utc(at: dt.datetime | None) -> dt.datetime | None:
     if at is None:
         return None
     return at.replace(tzinfo=dt.UTC) if at.tzinfo is None else at.astimezone(dt.UTC)
+
+
+def candidate(
+    key: str,
+    text: str,
+    vector: np.ndarray,
+    at: dt.datetime | None = None,
+    params: ClusterParams | None = None,
+    *,
+    hashes: np.ndarray | None = None,
+) -> StoryCandidate:
+    """The candidate for an item whose feature text is ``text`` (``hashes``: its stored signature)."""
+    return StoryCandidate(
+        key=key,
+        vector=vector,
+        signature=hashes if hashes is not None else signature(text, params),
+        at=at,
+        words=words(text),
+    )
 
 
 def story_id_for(first_key: str) -> str:
@@ -110,6 +140,11 @@ def feature_text(title: str, lead: str = "", *, words: int = 40) -> str:
     return " ".join([title, *lead_words]).strip()
 
 
+def words(text: str) -> frozenset[str]:
+    """The folded words of ``text`` (two characters or more) that the lexical overlap compares."""
+    return frozenset(w for w in _WORD.findall(_fold(text)) if len(w) > 1 or w.isdigit())
+
+
 def signature(text: str, params: ClusterParams | None = None) -> np.ndarray:
     """MinHash hash values (uint64) of the word shingles of ``text`` (case and accents folded)."""
     params = params or ClusterParams()
@@ -129,6 +164,7 @@ class _Story:
     keys: list[str] = field(default_factory=list)
     total: np.ndarray | None = None  # sum of all member vectors (the centroid's direction)
     size: int = 0
+    word_counts: Counter[str] = field(default_factory=Counter)  # members containing each word
 
 
 class StoryClusterer:
@@ -141,6 +177,8 @@ class StoryClusterer:
         self._hashes: dict[str, np.ndarray] = {}  # item key -> MinHash values, items of the window
         self._item_story: dict[str, str] = {}
         self._now: dt.datetime | None = None
+        self._df: Counter[str] = Counter()  # items seen containing each word (the stream's IDF)
+        self._seen = 0
 
     def __len__(self) -> int:
         return len(self._stories)
@@ -183,6 +221,9 @@ class StoryClusterer:
             story.members.pop(0)
         story.total = vec.copy() if story.total is None else story.total + vec
         story.size += 1
+        story.word_counts.update(item.words)
+        self._df.update(item.words)
+        self._seen += 1
         story.keys.append(item.key)
         if at is not None and (story.last_at is None or at > story.last_at):
             story.last_at = at
@@ -217,12 +258,19 @@ class StoryClusterer:
                 best = (key, jaccard)
         return best
 
-    def score(self, vector: np.ndarray) -> list[tuple[str, float]]:
+    def _idf(self, item_words: frozenset[str]) -> dict[str, float]:
+        n = self._seen + 1
+        return {w: math.log((n + 1) / (self._df.get(w, 0) + 1)) for w in item_words}
+
+    def score(self, item: StoryCandidate) -> list[tuple[str, float]]:
         """The shortlisted stories of the window with the item's score, best first."""
         if not self._stories:
             return []
         stories = list(self._stories.values())
-        vec = np.asarray(vector, dtype=np.float32)
+        vec = np.asarray(item.vector, dtype=np.float32)
+        lam = self.params.lexical_weight
+        idf = self._idf(item.words) if lam and item.words else {}
+        idf_total = sum(idf.values())
         totals = np.vstack([s.total for s in stories if s.total is not None])
         norms = np.linalg.norm(totals, axis=1)
         centroid = totals @ vec / np.maximum(norms, 1e-9)
@@ -230,9 +278,15 @@ class StoryClusterer:
         top = np.argpartition(-centroid, k - 1)[:k] if k < len(stories) else np.arange(len(stories))
         w = self.params.best_weight
         scored = []
+        c = self.params.centroid_weight
         for i in top:
-            sims = np.vstack(stories[i].members) @ vec
-            scored.append((stories[i].id, float((1 - w) * sims.mean() + w * sims.max())))
+            story = stories[i]
+            sims = np.vstack(story.members) @ vec
+            value = (1 - w - c) * float(sims.mean()) + w * float(sims.max()) + c * float(centroid[i])
+            if idf_total > 0:
+                overlap = sum(weight * story.word_counts[t] for t, weight in idf.items()) / story.size
+                value = (1 - lam) * value + lam * overlap / idf_total
+            scored.append((story.id, value))
         scored.sort(key=lambda pair: (-pair[1], pair[0]))
         return scored
 
@@ -247,7 +301,7 @@ class StoryClusterer:
             story = self._stories[self._item_story[duplicate[0]]]
             self._add(story, item)
             return Assignment(story.id, False, duplicate[1], near_duplicate_of=duplicate[0])
-        scored = self.score(item.vector)
+        scored = self.score(item)
         if scored and scored[0][1] >= self.params.threshold:
             story = self._stories[scored[0][0]]
             self._add(story, item)

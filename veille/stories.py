@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 from sqlalchemy import ColumnElement, Integer, distinct, func, null, select
@@ -31,6 +31,7 @@ from veille.clustering import (
     StoryCandidate,
     StoryClusterer,
     as_utc,
+    candidate,
     feature_text,
     signature,
 )
@@ -68,17 +69,22 @@ def _vector(blob: bytes) -> np.ndarray:
     return np.frombuffer(blob, dtype=np.float32)
 
 
-def candidate_of(item: Item) -> StoryCandidate:
-    """The clusterer's view of an item whose features are stored."""
+def _feature_text(item: Item) -> str:
+    return feature_text(item.title or "", item.summary or item.text or "")
+
+
+def candidate_of(item: Item, params: ClusterParams | None = None) -> StoryCandidate:
+    """The clusterer's view of an item whose story vector is stored."""
     if item.story_vector is None:
         raise ValueError(f"item {item.id!r} has no story vector")
-    sig = np.frombuffer(item.story_signature, dtype=np.uint64) if item.story_signature else None
-    return StoryCandidate(key=item.id, vector=_vector(item.story_vector), signature=sig, at=item_time(item))
+    hashes = np.frombuffer(item.story_signature, dtype=np.uint64) if item.story_signature else None
+    text = _feature_text(item)
+    return candidate(item.id, text, _vector(item.story_vector), item_time(item), params, hashes=hashes)
 
 
 def compute_features(item: Item, embedder: Embedder, params: ClusterParams) -> None:
     """Store the item's story vector and MinHash signature (once; kept if already there)."""
-    text = feature_text(item.title or "", item.summary or item.text or "")
+    text = _feature_text(item)
     if item.story_vector is None:
         item.story_vector = np.asarray(embedder.query(text), dtype=np.float32).tobytes()
     if item.story_signature is None:
@@ -104,7 +110,7 @@ def load_window(session: Session, clusterer: StoryClusterer, *, now: dt.datetime
     count = 0
     for item in session.scalars(query):
         assert item.story_id is not None
-        clusterer.seed(item.story_id, [candidate_of(item)])
+        clusterer.seed(item.story_id, [candidate_of(item, clusterer.params)])
         count += 1
     return count
 
@@ -148,14 +154,12 @@ def assign_story(
             raise ValueError(f"item {item.id!r} has no story vector and no embedder was given")
         compute_features(item, embedder, clusterer.params)
     elif item.story_signature is None:
-        item.story_signature = signature(
-            feature_text(item.title or "", item.summary or item.text or ""), clusterer.params
-        ).tobytes()
-    candidate = candidate_of(item)
+        item.story_signature = signature(_feature_text(item), clusterer.params).tobytes()
+    features = candidate_of(item, clusterer.params)
     if item.story_id is not None:
-        clusterer.seed(item.story_id, [candidate])
+        clusterer.seed(item.story_id, [features])
         return Assignment(item.story_id, created=False, similarity=1.0)
-    decision = clusterer.assign(candidate)
+    decision = clusterer.assign(features)
     at = item_time(item)
     story = session.get(Story, decision.story_id)
     if story is None:
@@ -231,7 +235,7 @@ class StoryView:
 
 def _visible(scope: AccessScope, include_rejected: bool) -> list[ColumnElement[bool]]:
     # items have no owner: a private item is seen by its organisation's administrators only
-    owner = null().cast(Integer)
+    owner = cast("ColumnElement[int | None]", null().cast(Integer))
     clauses = [Item.story_id.is_not(None), scope.sql_clause(Item.visibility, Item.org_id, owner)]
     if not include_rejected:
         clauses.append(Item.curator_status != "rejected")
@@ -248,9 +252,9 @@ def _views(
         .order_by(Item.fetched_at.desc(), Item.id)
     ).all()
     grouped: dict[str, list[tuple[Item, int | None, str | None]]] = {}
-    for item, source_id, source_title in rows:
-        assert item.story_id is not None
-        grouped.setdefault(item.story_id, []).append((item, source_id, source_title))
+    for row in rows:
+        assert row[0].story_id is not None
+        grouped.setdefault(row[0].story_id, []).append((row[0], row[1], row[2]))
     views = {}
     for story_id, members in grouped.items():
         items = [m[0] for m in members]
@@ -308,7 +312,12 @@ def list_stories(
 
 
 def read_story(
-    session: Session, story_id: str, scope: AccessScope, *, channel: str = "api", include_rejected: bool = False
+    session: Session,
+    story_id: str,
+    scope: AccessScope,
+    *,
+    channel: str = "api",
+    include_rejected: bool = False,
 ) -> StoryView:
     """One story in ``scope`` (``NotFoundError`` when none of its items is visible), audited."""
     view = _views(session, [story_id], scope, include_rejected).get(story_id)

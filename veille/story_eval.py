@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from veille.clustering import ClusterParams, StoryCandidate, StoryClusterer, as_utc, feature_text, signature
+from veille.clustering import ClusterParams, StoryCandidate, StoryClusterer, as_utc, candidate, feature_text
 from veille.story_metrics import bcubed, pairwise
 
 if TYPE_CHECKING:
@@ -93,11 +93,8 @@ def score_subset(
     params = params or ClusterParams()
     start = time.perf_counter()
     clusterer = StoryClusterer(params)
-    signatures = [signature(h.text, params) for h in items]
-    predicted = [
-        clusterer.assign(StoryCandidate(key=h.id, vector=vectors[i], signature=signatures[i], at=h.at)).story_id
-        for i, h in enumerate(items)
-    ]
+    candidates = [candidate(h.id, h.text, vectors[i], h.at, params) for i, h in enumerate(items)]
+    predicted = [clusterer.assign(c).story_id for c in candidates]
     gold = [h.story for h in items]
     report: dict[str, Any] = {
         "items": len(items),
@@ -110,8 +107,8 @@ def score_subset(
         duplicates = StoryClusterer(params)
         far = np.zeros(vectors.shape[1], dtype=np.float32)  # no vector ever reaches the threshold
         near = [
-            duplicates.assign(StoryCandidate(key=h.id, vector=far, signature=signatures[i], at=h.at)).story_id
-            for i, h in enumerate(items)
+            duplicates.assign(StoryCandidate(key=c.key, vector=far, signature=c.signature, at=c.at)).story_id
+            for c in candidates
         ]
         report["baselines"] = {
             "singletons": _scores([h.id for h in items], gold),
@@ -159,6 +156,4 @@ def _embed(embedder: Embedder, texts: list[str], progress: bool, label: str) -> 
 
 
 def _params(params: ClusterParams) -> dict[str, Any]:
-    return {
-        k: (v.total_seconds() if isinstance(v, dt.timedelta) else v) for k, v in vars(params).items()
-    }
+    return {k: (v.total_seconds() if isinstance(v, dt.timedelta) else v) for k, v in vars(params).items()}

@@ -169,10 +169,15 @@ def test_reads_show_only_what_the_scope_sees(factory: sessionmaker[Session], emb
         with_rejected = read_story(session, story_id, owner_org, channel="api", include_rejected=True)
         assert with_rejected.item_count == 3
         assert "rejected" in {i.curator_status for i in with_rejected.items}
-        assert {s.id for s in list_stories(session, owner_org, limit=10, offset=0)} == {story_id, private_story}
+        assert {s.id for s in list_stories(session, owner_org, limit=10, offset=0)} == {
+            story_id,
+            private_story,
+        }
         assert [s.id for s in list_stories(session, owner_org, limit=1, offset=0)] == [private_story]
         assert [s.id for s in list_stories(session, owner_org, limit=1, offset=1)] == [story_id]
-        since = list_stories(session, owner_org, limit=10, offset=0, since=T0 + dt.timedelta(hours=2, minutes=30))
+        since = list_stories(
+            session, owner_org, limit=10, offset=0, since=T0 + dt.timedelta(hours=2, minutes=30)
+        )
         assert [s.id for s in since] == [private_story]
     with factory() as session:
         reads = session.scalars(select(AuditEvent).where(AuditEvent.action == "story.read")).all()

@@ -1,4 +1,4 @@
-"""Quality evaluations: retrieval on BEIR-layout sets, classification on labelled files."""
+"""Quality evaluations: retrieval on BEIR-layout sets; classification and stories on labelled files."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ import typer
 
 from tfe.app.cli.common import JsonOpt, echo, emit_json, fail, runtime
 
-eval_app = typer.Typer(help="Évaluations de qualité (recherche, classification).", no_args_is_help=True)
+eval_app = typer.Typer(
+    help="Évaluations de qualité (recherche, classification, histoires).", no_args_is_help=True
+)
 
 
 @eval_app.command("retrieval")
@@ -80,3 +82,37 @@ def classify(
     else:
         fail(f"{file}: expected fields nace_class/nace_division or section")
     emit_json(report) if as_json else echo(json.dumps(report, indent=2, ensure_ascii=False))
+
+
+@eval_app.command("stories")
+def stories(
+    file: Annotated[
+        Path, typer.Argument(help="Fichier JSONL de titres étiquetés par histoire (champ story)")
+    ],
+    as_json: JsonOpt = False,
+) -> None:
+    """Regroupement incrémental en histoires : B-cubed et paires (précision, rappel, F1) par sous-ensemble."""
+    from veille.story_eval import evaluate_stories
+
+    if not file.is_file():
+        fail(f"no such file: {file}")
+    rt = runtime(require_init=False)
+    try:
+        report = evaluate_stories(file, rt.embedder, progress=not as_json)
+    except ValueError as e:
+        fail(str(e))
+    if as_json:
+        emit_json(report)
+        return
+    for name, sub in report["subsets"].items():
+        b, p = sub["bcubed"], sub["pairwise"]
+        echo(
+            f"{name}: {sub['items']} titres, {sub['stories']} histoires (référence), "
+            f"{sub['predicted_stories']} prédites"
+        )
+        echo(f"  B-cubed  P {b['precision']:.3f}  R {b['recall']:.3f}  F1 {b['f1']:.3f}")
+        echo(f"  paires   P {p['precision']:.3f}  R {p['recall']:.3f}  F1 {p['f1']:.3f}")
+        for base, scores in sub.get("baselines", {}).items():
+            bf1, pf1 = scores["bcubed"]["f1"], scores["pairwise"]["f1"]
+            echo(f"  référence {base}: B-cubed F1 {bf1:.3f}, paires F1 {pf1:.3f}")
+    echo(f"{report['seconds']} s")
