@@ -10,6 +10,7 @@ from veille.clustering import (
     ClusterParams,
     StoryCandidate,
     StoryClusterer,
+    candidate,
     feature_text,
     signature,
     story_id_for,
@@ -113,3 +114,18 @@ def test_feature_text_keeps_the_head_of_the_lead() -> None:
     text = feature_text("Titre de l'article", lead, words=40)
     assert text.startswith("Titre de l'article mot0") and text.endswith("mot39")
     assert feature_text("Un titre", "Un titre repris puis la suite") == "Un titre repris puis la suite"
+
+
+def test_shared_rare_words_tip_a_borderline_item_into_the_story() -> None:
+    params = ClusterParams(threshold=0.76, lexical_weight=0.2)
+    background = [f"actualite generale numero {n} du jour" for n in range(30)]
+
+    def run(text: str) -> bool:
+        c = StoryClusterer(params)
+        for n, line in enumerate(background):  # the stream's IDF: these words are common
+            c.assign(candidate(f"b{n}", line, _unit(0, 0, 0, 1, 0.01 * n), T0))
+        story = c.assign(candidate("a", "Airbus livre son A321XLR a Iberia du jour", _unit(1, 0), T0))
+        return c.assign(candidate("x", text, _unit(1, 0.6), T0)).story_id == story.story_id
+
+    assert run("Iberia recoit enfin son A321XLR livre par Airbus")  # rare names in common
+    assert not run("actualite generale du jour")  # only common words in common
