@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Boolean, Float, ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+import tfe.core.models  # noqa: F401  (the organisations and users tables these refer to)
 from tfe.core.db import Base, utcnow
 
 SOURCE_KINDS = ("feed", "page", "watch")
