@@ -10,11 +10,20 @@ import ingest.models
 import search.models
 import taxonomy.models
 import tfe.core.models
+import veille.alerts.models
 import veille.models
 from tfe.core.db import Base, make_engine, migrate
 from tfe.core.settings import Settings
 
-MODEL_MODULES = (tfe.core.models, taxonomy.models, search.models, ingest.models, ged.models, veille.models)
+MODEL_MODULES = (
+    tfe.core.models,
+    taxonomy.models,
+    search.models,
+    ingest.models,
+    ged.models,
+    veille.models,
+    veille.alerts.models,
+)
 
 
 def test_no_difference_between_migrations_and_models(db_settings: Settings) -> None:

@@ -77,11 +77,19 @@ class Settings(BaseSettings):
     embedded_worker: bool = Field(default=True, description="tfe serve and tfe demo run a worker in-process")
     poll_tick_s: int = Field(default=30, ge=1, description="How often the scheduler looks for due sources")
     poll_host_concurrency: int = Field(default=2, ge=1, description="Simultaneous requests to one host")
-    poll_host_delay_s: float = Field(default=1.0, ge=0, description="Minimum delay between requests to a host")
+    poll_host_delay_s: float = Field(default=1.0, ge=0, description="Delay between two requests to a host")
     poll_min_interval_s: int = Field(default=900, ge=1, description="Default shortest polling interval")
     poll_max_interval_s: int = Field(default=86400, ge=1, description="Default longest polling interval")
     poll_dead_after: int = Field(default=10, ge=1, description="Consecutive failures before a source is dead")
     fulltext_timeout_s: float = Field(default=15.0, description="Time limit of one article's fetch")
+    public_url: str = Field(
+        default="http://127.0.0.1:8000", description="The platform's address, for links in e-mails and feeds"
+    )
+    smtp_from: str = Field(default="Veille TFE <veille@tfe.local>", description="Sender of alert e-mails")
+    smtp_timeout_s: float = Field(default=20.0, description="Time limit of one SMTP conversation")
+    alert_max_attempts: int = Field(default=5, ge=1, description="Tries of one digest on one channel")
+    webhook_max_failures: int = Field(default=5, ge=1, description="Failures in a row disabling a webhook")
+    digest_max_stories: int = Field(default=50, ge=1, description="Stories in one digest at most")
 
     passage_words: int = Field(default=180, description="Target passage length in words")
     passage_overlap_words: int = 30

@@ -1,0 +1,1 @@
+"""Alerts: subscriptions over text and facets, matching new items and documents, story-level digests."""

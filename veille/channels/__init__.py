@@ -1,0 +1,1 @@
+"""Delivery channels of alert digests (email, Atom, webhook), each behind ``veille.channels.base.Channel``."""
