@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from search.service import SearchService
     from taxonomy.live import ReferentialSource
     from taxonomy.referential import Referential
+    from veille.alerts.digests import DigestService
     from veille.arrivals import Arrivals
     from veille.catalogue import SourceService
     from veille.poller import Poller
@@ -142,6 +143,13 @@ class Runtime:
         return Arrivals(
             self.session_factory, StoryAssigner(self.embedder), self.backend, lambda: self.referential
         )
+
+    @cached_property
+    def digests(self) -> DigestService:
+        """Alert digests: due subscriptions matched on new items and documents, sent through the channels."""
+        from veille.alerts.digests import DigestService
+
+        return DigestService(self.session_factory, self.backend, self.settings, lambda: self.referential)
 
     def after_new_items(self, item_ids: list[str]) -> None:
         self.arrivals.process(item_ids)

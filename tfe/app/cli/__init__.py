@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from tfe.app.cli import admin, content, demo, evaluation, sources, watch
+from tfe.app.cli import admin, content, demo, digests, evaluation, sources, watch
 from tfe.app.cli.common import fail
 from tfe.core.errors import TfeError
 
@@ -35,6 +35,7 @@ app.add_typer(admin.token_app, name="token")
 app.add_typer(admin.taxonomy_app, name="taxonomy")
 app.add_typer(evaluation.eval_app, name="eval")
 app.add_typer(sources.source_app, name="source")
+app.add_typer(digests.digest_app, name="digest")
 
 
 def main() -> None:
