@@ -8,7 +8,8 @@ reloads the recent window from the stored features, so a restart does not split 
 
 Read side: ``list_stories`` and ``read_story`` rebuild what the caller is shown only from the items
 their ``AccessScope`` lets them see, filtered inside the query; the title shown is the title of a
-visible item, so a private item's headline never leaks through a story it belongs to.
+visible item, so a private item's headline never leaks through a story it belongs to. ``story_page``
+is the audited listing the API and the pages call: one page, the total, filters by date, sector, country.
 """
 
 from __future__ import annotations
@@ -19,10 +20,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
-from sqlalchemy import ColumnElement, Integer, distinct, func, null, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Integer, Select, distinct, func, null, select
+from sqlalchemy.orm import Session, aliased
 
-from tfe.core.errors import NotFoundError
+from tfe.core.errors import NotFoundError, ValidationError
 from tfe.core.security import audit
 from tfe.core.security.scope import AccessScope
 from veille.clustering import (
@@ -35,21 +36,26 @@ from veille.clustering import (
     feature_text,
     signature,
 )
+from veille.items import classified_under
 from veille.models import Item, Source, Story
 
 if TYPE_CHECKING:
     from search.embeddings import Embedder
+    from taxonomy.referential import Referential
 
 __all__ = [
     "StoryAssigner",
     "StoryItemView",
+    "StoryPage",
     "StoryView",
     "assign_story",
     "candidate_of",
+    "count_stories",
     "item_time",
     "list_stories",
     "load_window",
     "read_story",
+    "story_page",
 ]
 
 _TITLE_MEMBERS = 200  # members looked at to choose a story's representative title
@@ -293,8 +299,12 @@ def list_stories(
     offset: int = 0,
     since: dt.datetime | None = None,
     include_rejected: bool = False,
+    only: Select[str | None] | None = None,
 ) -> list[StoryView]:
-    """The stories with an item in ``scope``, most recently seen first (by their visible items)."""
+    """The stories with an item in ``scope``, most recently seen first (by their visible items).
+
+    ``only``: a query of story ids the listing keeps to (``story_page`` builds it for its filters).
+    """
     last_seen = func.max(Item.fetched_at)
     query = (
         select(Item.story_id, last_seen.label("last_seen"))
@@ -304,6 +314,8 @@ def list_stories(
         .limit(max(0, limit))
         .offset(max(0, offset))
     )
+    if only is not None:
+        query = query.where(Item.story_id.in_(only))
     if since is not None:
         query = query.having(last_seen >= since)
     ids = [story_id for story_id, _last in session.execute(query) if story_id is not None]
@@ -327,3 +339,95 @@ def read_story(
         session, "story.read", audit.Actor.of_scope(scope, channel), target_kind="story", target_id=story_id
     )
     return view
+
+
+# -- the audited listing ---------------------------------------------------------------------------
+
+MAX_PAGE = 100  # stories per page at most
+
+
+def count_stories(
+    session: Session,
+    scope: AccessScope,
+    *,
+    since: dt.datetime | None = None,
+    include_rejected: bool = False,
+    only: Select[str | None] | None = None,
+) -> int:
+    """How many stories ``list_stories`` finds with the same arguments, over all its pages."""
+    grouped = select(Item.story_id).where(*_visible(scope, include_rejected)).group_by(Item.story_id)
+    if only is not None:
+        grouped = grouped.where(Item.story_id.in_(only))
+    if since is not None:
+        grouped = grouped.having(func.max(Item.fetched_at) >= since)
+    return int(session.scalar(select(func.count()).select_from(grouped.subquery())) or 0)
+
+
+@dataclass(frozen=True)
+class StoryPage:
+    total: int
+    stories: list[StoryView]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"total": self.total, "stories": [s.as_dict() for s in self.stories]}
+
+
+def _matching(
+    scope: AccessScope, referential: Referential, sector: str | None, country: str | None, rejected: bool
+) -> Select[str | None] | None:
+    """Ids of the stories with a visible item classified under ``sector`` and ``country`` (None: none)."""
+    member = aliased(Item)
+    concepts = classified_under(referential, member.id, sector=sector, country=country)
+    if not concepts:
+        return None
+    owner = cast("ColumnElement[int | None]", null().cast(Integer))
+    clauses = [member.story_id.is_not(None), scope.sql_clause(member.visibility, member.org_id, owner)]
+    if not rejected:
+        clauses.append(member.curator_status != "rejected")
+    return select(member.story_id).where(*clauses, *concepts)
+
+
+def story_page(
+    session: Session,
+    scope: AccessScope,
+    *,
+    referential: Referential,
+    limit: int = 20,
+    offset: int = 0,
+    since: dt.datetime | None = None,
+    sector: str | None = None,
+    country: str | None = None,
+    include_rejected: bool = False,
+    channel: str = "api",
+) -> StoryPage:
+    """One page of the stories ``scope`` sees, newest last seen first, and their total; audited.
+
+    ``since`` keeps the stories seen since then (a naive time is UTC); ``sector`` (a NAF id, code or
+    name, narrower ones included) and ``country`` (a country or a zone) keep the stories with a visible
+    item classified so. ``ValidationError`` for a bad page or an unknown concept.
+    """
+    if not 1 <= limit <= MAX_PAGE:
+        raise ValidationError(f"limit must be between 1 and {MAX_PAGE}")
+    if offset < 0:
+        raise ValidationError("offset must be zero or more")
+    since = as_utc(since)
+    only = _matching(scope, referential, sector, country, include_rejected)
+    args: dict[str, Any] = {"since": since, "include_rejected": include_rejected, "only": only}
+    total = count_stories(session, scope, **args)
+    stories = list_stories(session, scope, limit=limit, offset=offset, **args) if offset < total else []
+    audit.record(
+        session,
+        "story.list",
+        audit.Actor.of_scope(scope, channel),
+        target_kind="story",
+        detail={
+            "since": since.isoformat() if since else None,
+            "sector": sector,
+            "country": country,
+            "include_rejected": include_rejected,
+            "limit": limit,
+            "offset": offset,
+            "total": total,
+        },
+    )
+    return StoryPage(total=total, stories=stories)

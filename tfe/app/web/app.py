@@ -13,6 +13,7 @@ from tfe.app.web.api import document_edit as document_edit_api
 from tfe.app.web.api import documents as documents_api
 from tfe.app.web.api import health, items, search, taxonomy
 from tfe.app.web.api import sources as sources_api
+from tfe.app.web.api import stories as stories_api
 from tfe.app.web.errors import install_error_handlers
 from tfe.app.web.limits import BodySizeLimitMiddleware
 from tfe.app.web.pages import admin as admin_pages
@@ -23,6 +24,7 @@ from tfe.app.web.pages import documents as document_pages
 from tfe.app.web.pages import items as item_pages
 from tfe.app.web.pages import saved_searches as saved_search_pages
 from tfe.app.web.pages import search as search_pages
+from tfe.app.web.pages import stories as story_pages
 from tfe.app.web.pages import upload as upload_pages
 from tfe.app.web.session import SignedSessionMiddleware
 from tfe.app.web.templating import STATIC_DIR
@@ -84,6 +86,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         items.router,
         sources_api.router,
         curation_api.router,
+        stories_api.router,
         auth_pages.router,
         search_pages.router,
         document_pages.router,
@@ -91,6 +94,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         upload_pages.router,
         item_pages.router,
         curation_pages.router,
+        story_pages.router,
         saved_search_pages.router,
         admin_pages.router,
     ):

@@ -1,4 +1,10 @@
-"""``GET /api/search``: hybrid search over documents and watch items, scoped to the caller, with facets."""
+"""``GET /api/search``: hybrid search over documents and watch items, scoped to the caller, with facets.
+
+Watch item hits carry their ``story_id`` (one SQL look-up per page). With ``group=stories`` the watch
+hits of one story collapse into its best-ranked hit, which carries ``story_size`` (the story's items the
+caller sees); documents are unaffected. The grouping only merges hits the backend already returned in
+the caller's scope, so it never shows more than the scoped query found.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +12,21 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query
+from sqlalchemy.orm import Session
 
-from search.service import SearchParams
+from search.service import MAX_LIMIT, SearchParams, SearchService
 from tfe.app.web.deps import CurrentUser, RuntimeDep, ScopeDep, SessionDep
 from tfe.app.web.errors import error_responses
 from tfe.app.web.schemas.search import SearchQuery, SearchResultsPublic
+from tfe.core.security import audit
 from tfe.core.security.audit import Actor
+from tfe.core.security.scope import AccessScope
+from veille.items import story_ids_of, story_sizes
 
 router = APIRouter(prefix="/api/search", tags=["search"])
+
+GROUP_SCAN = 1000
+"""Matches looked at, at most, to build the grouped pages (deeper grouped pages are empty)."""
 
 
 @router.get("", summary="Search documents and watch items", responses=error_responses(400, 401))
@@ -33,9 +46,84 @@ def search(
         offset=query.offset,
         mode=query.mode,
     )
-    result = runtime.search_service.run(session, scope, Actor.of_user(user, "api"), params)
+    result = run_search(
+        runtime.search_service, session, scope, Actor.of_user(user, "api"), params, group=query.group
+    )
     suggestions = [{**s, "url": _url(s, query)} for s in result.get("suggestions", [])]
     return SearchResultsPublic.model_validate({**result, "suggestions": suggestions})
+
+
+def run_search(
+    service: SearchService,
+    session: Session,
+    scope: AccessScope,
+    actor: audit.Actor,
+    params: SearchParams,
+    *,
+    group: str | None = None,
+) -> dict[str, Any]:
+    """The audited search, its item hits with their story; ``group="stories"`` collapses each story."""
+    if group == "stories":
+        return _grouped(service, session, scope, actor, params)
+    result = service.run(session, scope, actor, params)
+    story_of = story_ids_of(session, scope, [h["id"] for h in result["hits"] if h.get("kind") == "item"])
+    hits = [{**h, "story_id": story_of.get(h["id"]), "story_size": None} for h in result["hits"]]
+    return {**result, "hits": hits}
+
+
+def _grouped(
+    service: SearchService, session: Session, scope: AccessScope, actor: audit.Actor, params: SearchParams
+) -> dict[str, Any]:
+    """Hits from the top, a story's later hits merged into its first one, until the page is full.
+
+    ``total`` counts the groups: exact when every match was looked at, otherwise the matches less the
+    merged hits found so far (an upper bound). Facets and suggestions are those of the plain query.
+    """
+    wanted = params.offset + params.limit
+    groups: list[dict[str, Any]] = []
+    first: dict[str, Any] | None = None
+    stories: set[str] = set()
+    merged = seen = 0
+    while True:
+        chunk = service.search(
+            params.q,
+            scope,
+            sector=params.sector,
+            country=params.country,
+            type=params.type,
+            limit=MAX_LIMIT,
+            offset=seen,
+            mode=params.mode,
+        )
+        first = first or chunk
+        hits: list[dict[str, Any]] = chunk["hits"]
+        story_of = story_ids_of(session, scope, [h["id"] for h in hits if h.get("kind") == "item"])
+        for hit in hits:
+            story_id = story_of.get(hit["id"]) if hit.get("kind") == "item" else None
+            if story_id is not None and story_id in stories:
+                merged += 1
+                continue
+            if story_id is not None:
+                stories.add(story_id)
+            groups.append({**hit, "story_id": story_id, "story_size": None})
+        seen += len(hits)
+        exhausted = not hits or seen >= int(chunk["total"])
+        if exhausted or len(groups) >= wanted or seen >= GROUP_SCAN:
+            break
+    total = len(groups) if exhausted else int(first["total"]) - merged
+    page = groups[params.offset : wanted]
+    sizes = story_sizes(session, scope, {h["story_id"] for h in page if h["story_id"]})
+    for hit in page:
+        if hit["story_id"]:
+            hit["story_size"] = max(1, sizes.get(hit["story_id"], 1))
+    audit.record(
+        session,
+        "search",
+        actor,
+        target_kind="search",
+        detail={**params.audit_detail(), "group": "stories", "total": total},
+    )
+    return {**first, "total": total, "hits": page}
 
 
 def _url(suggestion: dict[str, Any], query: SearchQuery) -> str:
@@ -47,4 +135,6 @@ def _url(suggestion: dict[str, Any], query: SearchQuery) -> str:
         params.append(("mode", query.mode))
     if query.limit != 10:
         params.append(("limit", str(query.limit)))
+    if query.group:
+        params.append(("group", query.group))
     return "/api/search" + (f"?{urlencode(params)}" if params else "")

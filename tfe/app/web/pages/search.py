@@ -1,9 +1,13 @@
-"""``/`` and ``/recherche``: the search page with facets, active filters, highlighted snippets, pagination."""
+"""``/`` and ``/recherche``: the search page with facets, active filters, highlighted snippets, pagination.
+
+« Regrouper la veille par actualité » (``group=stories``) collapses the watch hits of one story into its
+best-ranked hit, which links to the story page.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
@@ -12,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from search.service import SearchParams
 from taxonomy.models import Concept
+from tfe.app.web.api.search import run_search
 from tfe.app.web.deps import PageScopeDep, PageUser, RuntimeDep, SessionDep, csrf_token
 from tfe.app.web.pages.saved_searches import saved_panel
 from tfe.app.web.templating import templates
@@ -31,11 +36,14 @@ class SearchState:
     q: str
     filters: dict[str, tuple[str, ...]]
     page: int = 1
+    group: str | None = None  # "stories": watch hits grouped by story
 
     def url(self, *, filters: dict[str, tuple[str, ...]] | None = None, page: int = 1) -> str:
         params: list[tuple[str, str]] = [("q", self.q)] if self.q else []
         for name, _ in FACETS:
             params.extend((name, value) for value in (filters if filters is not None else self.filters)[name])
+        if self.group:
+            params.append(("group", self.group))
         if page > 1:
             params.append(("page", str(page)))
         return "/recherche" + (f"?{urlencode(params)}" if params else "")
@@ -87,7 +95,9 @@ def _search_page(
             limit=PAGE_SIZE,
             offset=(state.page - 1) * PAGE_SIZE,
         )
-        result = runtime.search_service.run(session, scope, Actor.of_user(user, "web"), params)
+        result = run_search(
+            runtime.search_service, session, scope, Actor.of_user(user, "web"), params, group=state.group
+        )
     hits = [
         {
             **hit,
@@ -95,6 +105,7 @@ def _search_page(
             "sector_refs": [_as_ref(s) for s in hit.get("sectors", [])],
             "country_refs": [_as_ref(c) for c in hit.get("countries", [])],
             "href": hit.get("url") or f"/documents/{hit['id']}",
+            "story_href": f"/veille/actualites/{hit['story_id']}" if hit.get("story_id") else None,
         }
         for hit in result.get("hits", [])
     ]
@@ -149,7 +160,8 @@ def search_page(
     country: FilterParam = None,
     type: FilterParam = None,
     page: Annotated[int, Query(ge=1, le=1000)] = 1,
+    group: Annotated[Literal["stories"] | None, Query()] = None,
 ) -> Response:
     filters = {"sector": tuple(sector or ()), "country": tuple(country or ()), "type": tuple(type or ())}
-    state = SearchState(q=q.strip(), filters=filters, page=page)
+    state = SearchState(q=q.strip(), filters=filters, page=page, group=group)
     return _search_page(request, runtime, session, user, scope, state)

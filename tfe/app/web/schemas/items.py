@@ -1,6 +1,8 @@
-"""``GET /api/items/{id}``: one watch item (feed entry) with its source and classifications."""
+"""``GET /api/items/{id}``: one watch item (feed entry) with its source, classifications and story."""
 
 from __future__ import annotations
+
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -29,3 +31,12 @@ class ItemPublic(BaseModel):
     visibility: Visibility
     source: ItemSourcePublic
     classifications: list[ClassificationPublic]
+    story_id: str | None = Field(description="The story the item belongs to (GET /api/stories/{id})")
+    curator_status: Literal["new", "accepted", "auto_accepted", "rejected"] = Field(
+        description="A curator's decision (new: none yet)"
+    )
+    content_origin: str = Field(
+        examples=["summary"],
+        description="What the item's text is: the feed's summary, the article's full text, a crawled "
+        "page, or the changes of a watched page",
+    )

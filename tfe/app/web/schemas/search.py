@@ -34,6 +34,11 @@ class SearchQuery(BaseModel):
     mode: Literal["hybrid", "bm25", "vector"] = Field(
         "hybrid", description="BM25 fused with vector similarity, or one of them alone"
     )
+    group: Literal["stories"] | None = Field(
+        None,
+        description="stories: the watch hits of one story collapse into its best-ranked hit (with "
+        "story_size); documents are unaffected; total then counts the groups",
+    )
 
 
 class SearchHitPublic(BaseModel):
@@ -51,6 +56,12 @@ class SearchHitPublic(BaseModel):
         description="A watch item's original article (http or https), if any; null for documents"
     )
     kind: str = Field(description="document or item", examples=["document"])
+    story_id: str | None = Field(
+        None, description="A watch item's story (GET /api/stories/{id}); null for documents and lone items"
+    )
+    story_size: int | None = Field(
+        None, description="With group=stories: the items of the hit's story the caller sees; else null"
+    )
 
 
 class FacetCountPublic(BaseModel):
