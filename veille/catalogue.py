@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from sqlalchemy import String, case, cast, delete, false, func, or_, select, true, update
+from sqlalchemy import Integer, String, case, cast, delete, false, func, null, or_, select, true, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from taxonomy.referential import Referential
@@ -42,7 +42,15 @@ from tfe.core.security.scope import AccessScope
 from tfe.core.settings import Settings
 from veille.models import HEALTHS, SOURCE_KINDS, Item, Source, SourcePoll
 
-__all__ = ["MANAGER_ROLES", "ImportReport", "PreviewView", "SourceService", "SourceSpec", "SourceView"]
+__all__ = [
+    "MANAGER_ROLES",
+    "ImportReport",
+    "PreviewView",
+    "SourceActivity",
+    "SourceService",
+    "SourceSpec",
+    "SourceView",
+]
 
 MANAGER_ROLES = frozenset({"curator", "admin"})
 PREVIEW_ENTRIES = 10
@@ -444,6 +452,14 @@ class PreviewView:
         }
 
 
+@dataclass(frozen=True)
+class SourceActivity:
+    """A source's recent history: its last polls and its last items in the caller's sight, newest first."""
+
+    polls: list[dict[str, Any]]  # {started_at, status, http_status, new_items, bytes, duration_ms, error}
+    items: list[dict[str, Any]]  # {id, title, url, published_at, fetched_at, curator_status}
+
+
 @dataclass
 class ImportReport:
     """An OPML import: sources added, already in the catalogue, and refused (with the reason)."""
@@ -819,6 +835,65 @@ class SourceService:
                 detail={"url": url, "items_detached": int(detached or 0)},
             )
         return {"id": source_id, "url": url, "removed": True, "items_detached": int(detached or 0)}
+
+    def activity(
+        self, scope: AccessScope, source_id: int, *, polls: int = 20, items: int = 20, channel: str = "api"
+    ) -> SourceActivity:
+        """The last ``polls`` poll records and ``items`` items of a source in the caller's sight, audited.
+
+        Items follow the items' own scope; rejected ones are left out except for curators and admins.
+        """
+        with session_scope(self._sessions) as session:
+            self._load(session, scope, source_id)
+            poll_rows = session.scalars(
+                select(SourcePoll)
+                .where(SourcePoll.source_id == source_id)
+                .order_by(SourcePoll.started_at.desc(), SourcePoll.id.desc())
+                .limit(max(0, polls))
+            )
+            item_query = select(Item).where(
+                Item.source_id == source_id,
+                scope.sql_clause(Item.visibility, Item.org_id, null().cast(Integer)),
+            )
+            if not scope.system and not scope.roles & MANAGER_ROLES:
+                item_query = item_query.where(Item.curator_status != "rejected")
+            item_rows = session.scalars(
+                item_query.order_by(Item.fetched_at.desc(), Item.id.desc()).limit(max(0, items))
+            )
+            view = SourceActivity(
+                polls=[
+                    {
+                        "started_at": p.started_at,
+                        "status": p.status,
+                        "http_status": p.http_status,
+                        "new_items": p.new_items,
+                        "bytes": p.bytes,
+                        "duration_ms": p.duration_ms,
+                        "error": p.error,
+                    }
+                    for p in poll_rows
+                ],
+                items=[
+                    {
+                        "id": i.id,
+                        "title": i.title,
+                        "url": i.url,
+                        "published_at": i.published_at,
+                        "fetched_at": i.fetched_at,
+                        "curator_status": i.curator_status,
+                    }
+                    for i in item_rows
+                ],
+            )
+            audit.record(
+                session,
+                "source.activity",
+                audit.Actor.of_scope(scope, channel),
+                target_kind="source",
+                target_id=str(source_id),
+                detail={"polls": len(view.polls), "items": len(view.items)},
+            )
+        return view
 
     def authorize_poll(self, scope: AccessScope, source_id: int, channel: str) -> None:
         """Check the caller may have this source polled now (manager of it), and audit the request."""

@@ -24,6 +24,7 @@ from tfe.app.web.pages import documents as document_pages
 from tfe.app.web.pages import items as item_pages
 from tfe.app.web.pages import saved_searches as saved_search_pages
 from tfe.app.web.pages import search as search_pages
+from tfe.app.web.pages import sources as source_pages
 from tfe.app.web.pages import stories as story_pages
 from tfe.app.web.pages import upload as upload_pages
 from tfe.app.web.session import SignedSessionMiddleware
@@ -95,6 +96,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         item_pages.router,
         curation_pages.router,
         story_pages.router,
+        source_pages.router,
         saved_search_pages.router,
         admin_pages.router,
     ):
