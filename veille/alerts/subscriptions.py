@@ -45,6 +45,7 @@ __all__ = [
     "MAX_PER_USER",
     "PREVIEW_UNAVAILABLE",
     "Created",
+    "DraftSubscription",
     "SubscriptionService",
     "SubscriptionSpec",
     "SubscriptionView",
@@ -176,6 +177,16 @@ def message_dict(row: AlertMessage) -> dict[str, Any]:
         "sent_at": _iso(row.sent_at),
         "entries": len((row.payload or {}).get("entries", [])),
     }
+
+
+@dataclass(frozen=True)
+class DraftSubscription:
+    """An alert being written (not saved): what ``matching.preview`` needs to match it."""
+
+    user_id: int
+    query: str
+    filters: dict[str, list[Any]]  # concept ids per facet; "source": source ids
+    scope: str
 
 
 class SubscriptionService:
@@ -363,6 +374,8 @@ class SubscriptionService:
         clean = self._clean(session, owner, {name: getattr(spec, name) for name in SPEC_FIELDS})
         filters = {k: clean[k] for k in ("sector", "country", "type", "source")}
         query = self._saved_query(clean["query"], filters)
+        if "webhook" in clean["channels"] and not clean["webhook_url"]:
+            raise ValidationError("le canal webhook demande une adresse (webhook_url)")
         now = now or utcnow()
         search = saved.create_saved_search(session, owner, clean["name"], query, channel=channel)
         if filters["source"]:
@@ -602,6 +615,19 @@ class SubscriptionService:
             "exported_at": utcnow().isoformat(),
             "subscriptions": subscriptions,
         }
+
+    def preview_spec(
+        self, session: Session, owner: User, spec: SubscriptionSpec, *, days: int = 7
+    ) -> dict[str, Any]:
+        """The preview of an alert not saved yet (the form), its values validated and resolved first."""
+        clean = self._clean(
+            session,
+            owner,
+            {k: getattr(spec, k) for k in ("query", "sectors", "countries", "types", "sources", "scope")},
+        )
+        filters = {k: clean[k] for k in ("sector", "country", "type", "source") if clean[k]}
+        draft = DraftSubscription(owner.id, clean["query"], filters, clean["scope"])
+        return run_preview(session, draft, identity.scope_for(owner), days)
 
     def preview(
         self, session: Session, owner: User, subscription_id: int, *, days: int = 7, channel: str = "api"
