@@ -23,8 +23,9 @@ One run, at ``now``:
    (``veille.alerts.dispatch``) happens after the commit: a crash before it leaves pending messages that
    the next run retries; a crash before the commit leaves nothing, and the next run matches again.
 
-Windows overlap by ``OVERLAP`` (a decision committed late, a clock a little behind) and reach back at
-most ``LOOKBACK``: the ledger keeps the overlap from sending anything twice. A digest holds the newest
+Windows overlap by ``OVERLAP`` (a decision committed late, a clock a little behind), never back before
+the subscription's creation, and reach back at most ``LOOKBACK``: the ledger keeps the overlap from
+sending anything twice. A digest holds the newest
 ``Settings.digest_max_stories`` entries at most.
 """
 
@@ -135,7 +136,9 @@ class _Due:
     timezone: str
     watermark: dt.datetime | None
     start: dt.datetime  # the window's start (aware UTC)
-    user: User
+    user_id: int
+    email: str | None
+    user_name: str
     scope: AccessScope = field(default_factory=AccessScope)
 
 
@@ -217,9 +220,10 @@ class DigestService:
             for sub, search, user in rows:
                 if sub.frequency != "instant" and not self._is_due(session, sub, now):
                     continue
-                session.expunge(user)
-                begin = _utc(sub.watermark) or _utc(sub.created_at) or now
-                start = max(begin, now - LOOKBACK) - OVERLAP
+                created = _utc(sub.created_at) or now
+                begin = _utc(sub.watermark) or created
+                # the overlap never reaches before the subscription itself: only what came after is sent
+                start = max(begin - OVERLAP, created - dt.timedelta(microseconds=1), now - LOOKBACK)
                 out.append(
                     _Due(
                         id=sub.id,
@@ -233,7 +237,9 @@ class DigestService:
                         timezone=sub.timezone,
                         watermark=sub.watermark,
                         start=start,
-                        user=user,
+                        user_id=user.id,
+                        email=(user.email or "").strip() or None,
+                        user_name=user.name or "",
                         scope=identity.scope_for(user),
                     )
                 )
@@ -320,8 +326,8 @@ class DigestService:
                 subscription_id=sub.id,
                 name=d.name,
                 frequency=d.frequency,
-                recipient_email=(d.user.email or "").strip() or None,
-                recipient_name=d.user.name or "",
+                recipient_email=d.email,
+                recipient_name=d.user_name,
                 entries=entries,
                 generated_at=now,
                 manage_url=self.settings.public_url.rstrip("/") + MANAGE_PATH,
@@ -338,7 +344,7 @@ class DigestService:
                 target_kind="subscription",
                 target_id=str(sub.id),
                 detail={
-                    "user_id": d.user.id,
+                    "user_id": d.user_id,
                     "frequency": d.frequency,
                     "stories": sum(1 for e in entries if e.kind == "story"),
                     "documents": sum(1 for e in entries if e.kind == "document"),
