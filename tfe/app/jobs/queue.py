@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import re
+import sqlite3
 from dataclasses import dataclass
 
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey
+from huey.storage import SqliteStorage
 
 from tfe.app.jobs.leases import LeaseStore, MemoryLeases, RedisLeases, SqliteLeases
 from tfe.core.errors import ConfigurationError
@@ -43,6 +45,21 @@ class Queue:
             raise ConfigurationError(f"Redis injoignable ({self.location}) : {exc}") from exc
 
 
+class _SqliteStorage(SqliteStorage):  # type: ignore[misc]  # huey ships no type hints
+    """Huey's SQLite storage in WAL mode with ``synchronous=NORMAL``: no fsync per enqueue and dequeue
+    (the default FULL costs one each, ~20 ms on slow disks); a power cut may lose the last jobs enqueued,
+    which the scheduler enqueues again once their lease expires."""
+
+    def _create_connection(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection = super()._create_connection()
+        conn.execute("PRAGMA synchronous=NORMAL")
+        return conn
+
+
+class _SqliteHuey(SqliteHuey):  # type: ignore[misc]
+    storage_class = _SqliteStorage
+
+
 def queue_name(settings: Settings) -> str:
     """``tfe<12 hex>``: the same for every process of one installation, distinct between installations
     (letters and digits only: Huey strips anything else from its Redis key names)."""
@@ -69,5 +86,5 @@ def make_queue(settings: Settings) -> Queue:
         return Queue(huey, RedisLeases(huey.storage.conn, name), "redis", name, redact_url(url))
     path = settings.resolved_data_dir / "jobs.sqlite3"
     path.parent.mkdir(parents=True, exist_ok=True)
-    huey = SqliteHuey(name, results=False, filename=str(path))
+    huey = _SqliteHuey(name, results=False, filename=str(path))
     return Queue(huey, SqliteLeases(path, name), "sqlite", name, str(path))
