@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from tfe.app.cli import admin, content, demo, digests, evaluation, sources, watch
+from tfe.app.cli import admin, alerts, content, demo, digests, evaluation, sources, watch
 from tfe.app.cli.common import fail
 from tfe.core.errors import TfeError
 
@@ -36,6 +36,7 @@ app.add_typer(admin.taxonomy_app, name="taxonomy")
 app.add_typer(evaluation.eval_app, name="eval")
 app.add_typer(sources.source_app, name="source")
 app.add_typer(digests.digest_app, name="digest")
+app.add_typer(alerts.subscription_app, name="subscription")
 
 
 def main() -> None:

@@ -14,9 +14,11 @@ from tfe.app.web.api import documents as documents_api
 from tfe.app.web.api import health, items, search, taxonomy
 from tfe.app.web.api import sources as sources_api
 from tfe.app.web.api import stories as stories_api
+from tfe.app.web.api import subscriptions as subscriptions_api
 from tfe.app.web.errors import install_error_handlers
 from tfe.app.web.limits import BodySizeLimitMiddleware
 from tfe.app.web.pages import admin as admin_pages
+from tfe.app.web.pages import alerts as alert_pages
 from tfe.app.web.pages import auth as auth_pages
 from tfe.app.web.pages import curation as curation_pages
 from tfe.app.web.pages import document_edit as document_edit_pages
@@ -88,6 +90,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         sources_api.router,
         curation_api.router,
         stories_api.router,
+        subscriptions_api.router,
         auth_pages.router,
         search_pages.router,
         document_pages.router,
@@ -98,6 +101,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         story_pages.router,
         source_pages.router,
         saved_search_pages.router,
+        alert_pages.router,
         admin_pages.router,
     ):
         app.include_router(router)
