@@ -239,6 +239,8 @@ class StoryClusterer:
     def seed(self, story_id: str, items: Iterable[StoryCandidate]) -> None:
         """Reload members already assigned to ``story_id`` (oldest first), deciding nothing."""
         for item in items:
+            if item.key in self._item_story:
+                continue  # already in the window (reloaded, then seen again)
             story = self._stories.get(story_id)
             if story is None:
                 story = _Story(id=story_id, last_at=as_utc(item.at))
