@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from search.models import SavedSearch
 from tfe.core.db import utcnow
 from tfe.core.errors import NotFoundError
 from tfe.core.models import User
@@ -35,6 +36,7 @@ __all__ = [
     "UNSUBSCRIBE_PATH",
     "make_token",
     "revoke_tokens",
+    "subscription_name",
     "unsubscribe",
     "unsubscribe_url",
     "verify_token",
@@ -103,6 +105,12 @@ def verify_token(session: Session, secret_key: str, token: str) -> Subscription:
     if not hmac.compare_digest(_mac(secret_key, subscription.id, nonce).encode(), mac.encode()):
         raise unknown
     return subscription
+
+
+def subscription_name(session: Session, subscription: Subscription) -> str:
+    """The name the subscriber gave the alert (its saved search's)."""
+    saved = session.get(SavedSearch, subscription.saved_search_id)
+    return saved.name if saved is not None else f"alerte {subscription.id}"
 
 
 def unsubscribe(session: Session, secret_key: str, token: str, *, method: str) -> tuple[Subscription, bool]:
