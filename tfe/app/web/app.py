@@ -19,15 +19,18 @@ from tfe.app.web.errors import install_error_handlers
 from tfe.app.web.limits import BodySizeLimitMiddleware
 from tfe.app.web.pages import admin as admin_pages
 from tfe.app.web.pages import alerts as alert_pages
+from tfe.app.web.pages import atom_feed as atom_feed_pages
 from tfe.app.web.pages import auth as auth_pages
 from tfe.app.web.pages import curation as curation_pages
 from tfe.app.web.pages import document_edit as document_edit_pages
 from tfe.app.web.pages import documents as document_pages
 from tfe.app.web.pages import items as item_pages
+from tfe.app.web.pages import outbox as outbox_pages
 from tfe.app.web.pages import saved_searches as saved_search_pages
 from tfe.app.web.pages import search as search_pages
 from tfe.app.web.pages import sources as source_pages
 from tfe.app.web.pages import stories as story_pages
+from tfe.app.web.pages import unsubscribe as unsubscribe_pages
 from tfe.app.web.pages import upload as upload_pages
 from tfe.app.web.session import SignedSessionMiddleware
 from tfe.app.web.templating import STATIC_DIR
@@ -102,6 +105,9 @@ def create_app(runtime: Runtime) -> FastAPI:
         source_pages.router,
         saved_search_pages.router,
         alert_pages.router,
+        unsubscribe_pages.router,
+        atom_feed_pages.router,
+        outbox_pages.router,
         admin_pages.router,
     ):
         app.include_router(router)
