@@ -32,9 +32,12 @@ import unicodedata
 from collections import Counter, OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-from datasketch import MinHash, MinHashLSH
+
+if TYPE_CHECKING:  # datasketch is imported on first use: its package import pulls in redis clients
+    from datasketch import MinHash
 
 __all__ = [
     "Assignment",
@@ -56,6 +59,8 @@ MINHASH_SCHEME = "affine32"
 
 
 def _minhash(num_perm: int, values: np.ndarray | None = None) -> MinHash:
+    from datasketch import MinHash
+
     return MinHash(num_perm=num_perm, seed=1, hashvalues=values, scheme=MINHASH_SCHEME)
 
 
@@ -173,6 +178,8 @@ class StoryClusterer:
     def __init__(self, params: ClusterParams | None = None) -> None:
         self.params = params or ClusterParams()
         self._stories: OrderedDict[str, _Story] = OrderedDict()  # least recently seen first
+        from datasketch import MinHashLSH
+
         self._lsh = MinHashLSH(threshold=self.params.near_duplicate, num_perm=self.params.num_perm)
         self._hashes: dict[str, np.ndarray] = {}  # item key -> MinHash values, items of the window
         self._item_story: dict[str, str] = {}
