@@ -23,9 +23,11 @@ from tests.web.conftest import MAX_UPLOAD, Installation
 from tfe.core.models import User
 from tfe.core.security import identity
 from veille.items import read_item
-from veille.models import Item, Source
+from veille.models import Item, Source, Story
+from veille.stories import read_story
 
 ITEM_ID = "item-contract"
+STORY_ID = "story-contract"
 BIG = 2**63  # one past SQLite's largest integer (issue 12 defect 18)
 
 
@@ -69,6 +71,18 @@ def item_id(installation: Installation) -> str:
             )
         )
     return ITEM_ID
+
+
+@pytest.fixture(scope="module")
+def story_id(installation: Installation, item_id: str) -> str:
+    """A story holding the contract item (alpha's organisation only: beta gets 404)."""
+    with installation.rt.session() as session:
+        session.add(Story(id=STORY_ID, title="Les vins français progressent en Allemagne", item_count=1))
+        session.flush()
+        item = session.get(Item, item_id)
+        assert item is not None
+        item.story_id = STORY_ID
+    return STORY_ID
 
 
 class _Answer(Protocol):
@@ -136,6 +150,7 @@ def test_every_route_answers_what_it_documents(
     client: TestClient,
     spec: dict[str, Any],
     item_id: str,
+    story_id: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     doc, secret = installation.ids["doc-vins-de"], installation.ids["doc-beta-secret"]
@@ -153,6 +168,12 @@ def test_every_route_answers_what_it_documents(
         ("get", "/api/search", "/api/search", {"params": {"offset": BIG}, "headers": alice}),
         ("get", "/api/search", "/api/search", {"params": {"sector": "naf:99.99.99"}, "headers": alice}),
         ("get", "/api/search", "/api/search", {"params": {"q": "vins"}}),
+        (
+            "get",
+            "/api/search",
+            "/api/search",
+            {"params": {"q": "vins", "group": "stories", "mode": "bm25"}, "headers": alice},
+        ),
         ("post", "/api/documents", "/api/documents", upload("neuf.txt", b"Vins", alice)),
         ("post", "/api/documents", "/api/documents", upload("double.txt", b"Vins", alice)),
         ("post", "/api/documents", "/api/documents", upload("illisible.txt", b"Vins", alice)),
@@ -199,6 +220,20 @@ def test_every_route_answers_what_it_documents(
         ("get", "/api/items/{item_id}", f"/api/items/{item_id}", {"headers": installation.auth("bob")}),
         ("get", "/api/items/{item_id}", "/api/items/bad id!", {"headers": alice}),
         ("get", "/api/items/{item_id}", f"/api/items/{item_id}", {}),
+        ("get", "/api/stories", "/api/stories", {"headers": alice}),
+        ("get", "/api/stories", "/api/stories", {"params": {"limit": 0}, "headers": alice}),
+        ("get", "/api/stories", "/api/stories", {"params": {"include_rejected": True}, "headers": reader}),
+        ("get", "/api/stories", "/api/stories", {}),
+        ("get", "/api/stories/{story_id}", f"/api/stories/{story_id}", {"headers": alice}),
+        ("get", "/api/stories/{story_id}", f"/api/stories/{story_id}", {"headers": installation.auth("bob")}),
+        ("get", "/api/stories/{story_id}", "/api/stories/bad id!", {"headers": alice}),
+        (
+            "get",
+            "/api/stories/{story_id}",
+            f"/api/stories/{story_id}",
+            {"params": {"include_rejected": True}, "headers": reader},
+        ),
+        ("get", "/api/stories/{story_id}", f"/api/stories/{story_id}", {}),
         ("get", "/api/taxonomy/schemes", "/api/taxonomy/schemes", {"headers": alice}),
         ("get", "/api/taxonomy/schemes", "/api/taxonomy/schemes", {}),
         (
@@ -243,7 +278,9 @@ def test_every_route_answers_what_it_documents(
     assert documented - answered == set()
 
 
-def test_answers_keep_the_domain_views(installation: Installation, client: TestClient, item_id: str) -> None:
+def test_answers_keep_the_domain_views(
+    installation: Installation, client: TestClient, item_id: str, story_id: str
+) -> None:
     """Backward compatibility: the typed answers are exactly the dicts the routes answered before."""
     alice, doc_id = installation.auth("alice"), installation.ids["doc-vins-de"]
     with installation.rt.session() as session:
@@ -252,14 +289,23 @@ def test_answers_keep_the_domain_views(installation: Installation, client: TestC
         scope = identity.scope_for(user)
         document = ged_documents.get_document(session, doc_id, scope).as_dict()
         item = read_item(session, item_id, scope, channel="api").as_dict()
+        story = read_story(session, story_id, scope, channel="api").as_dict()
     document["content_url"] = f"/api/documents/{doc_id}/content"
     assert client.get(f"/api/documents/{doc_id}", headers=alice).json() == document
     assert client.get(f"/api/items/{item_id}", headers=alice).json() == item
+    answered = client.get(f"/api/stories/{story_id}", headers=alice).json()
+    assert answered["items"] == story["items"] and answered["sources"] == story["sources"]
+    assert (answered["first_seen"], answered["last_seen"]) == (story["first_seen_at"], story["last_seen_at"])
     search = installation.rt.search_service.search("vins Allemagne", scope, country=["country:DE"])
     answer = client.get(
         "/api/search", params={"q": "vins Allemagne", "country": "country:DE"}, headers=alice
     ).json()
-    assert answer == search
+    # hits gained their story (story_id, and story_size with group=stories): every other key is as before
+    assert all(h["story_size"] is None for h in answer["hits"])
+    assert [{k: v for k, v in h.items() if k not in ("story_id", "story_size")} for h in answer["hits"]] == (
+        search["hits"]
+    )
+    assert {**answer, "hits": search["hits"]} == search
 
 
 def test_integer_overflow_is_a_400_not_a_500(installation: Installation, client: TestClient) -> None:

@@ -19,6 +19,8 @@ OPERATIONS: dict[tuple[str, str], set[str]] = {
     ("patch", "/api/documents/{doc_id}"): {"200", "400", "401", "403", "404"},
     ("get", "/api/documents/{doc_id}/content"): {"200", "400", "401", "404"},
     ("get", "/api/items/{item_id}"): {"200", "400", "401", "404"},
+    ("get", "/api/stories"): {"200", "400", "401", "403"},
+    ("get", "/api/stories/{story_id}"): {"200", "400", "401", "403", "404"},
     ("get", "/api/subscriptions"): {"200", "401"},
     ("post", "/api/subscriptions"): {"201", "400", "401", "409"},
     ("delete", "/api/subscriptions"): {"200", "401", "403"},
@@ -42,6 +44,8 @@ RESPONSE_MODELS = {
     ("get", "/api/documents/{doc_id}", "200"): "DocumentPublic",
     ("patch", "/api/documents/{doc_id}", "200"): "DocumentUpdatePublic",
     ("get", "/api/items/{item_id}", "200"): "ItemPublic",
+    ("get", "/api/stories", "200"): "StoriesPublic",
+    ("get", "/api/stories/{story_id}", "200"): "StoryPublic",
     ("get", "/api/taxonomy/schemes", "200"): "SchemesPublic",
     ("get", "/api/taxonomy/concepts", "200"): "ConceptsPublic",
 }
@@ -156,6 +160,8 @@ def test_search_schema(spec: dict[str, Any]) -> None:
         "url",
         "source_url",
         "kind",
+        "story_id",
+        "story_size",
     } == set(hit)
     assert set(_props(spec, body["suggestions"])) == {"kind", "label", "q", "facet", "total", "url"}
     assert set(_props(spec, hit["sectors"])) == {"id", "label"}
@@ -165,10 +171,34 @@ def test_search_schema(spec: dict[str, Any]) -> None:
     for entries in facets.values():
         assert set(_props(spec, entries)) == {"id", "label", "count"}
     params = {p["name"]: p for p in spec["paths"]["/api/search"]["get"]["parameters"]}
-    assert set(params) == {"q", "sector", "country", "type", "limit", "offset", "mode"}
+    assert set(params) == {"q", "sector", "country", "type", "limit", "offset", "mode", "group"}
     assert all(p["in"] == "query" for p in params.values())
     assert params["sector"]["schema"]["type"] == "array"
     assert params["mode"]["schema"]["enum"] == ["hybrid", "bm25", "vector"]
+    assert params["group"]["schema"]["anyOf"][0]["const"] == "stories"
+
+
+def test_story_schemas(spec: dict[str, Any]) -> None:
+    page = _schema(spec, "StoriesPublic")["properties"]
+    assert set(page) == {"total", "stories"}
+    story = _props(spec, page["stories"])
+    assert set(story) == {
+        "id",
+        "title",
+        "first_seen",
+        "last_seen",
+        "item_count",
+        "source_count",
+        "sources",
+        "items",
+    }
+    assert set(_props(spec, story["sources"])) == {"id", "title"}
+    items = _props(spec, story["items"])
+    assert set(items) == {"id", "title", "url", "source", "published_at", "curator_status"}
+    params = {p["name"]: p for p in spec["paths"]["/api/stories"]["get"]["parameters"]}
+    assert set(params) == {"limit", "offset", "since", "sector", "country", "include_rejected"}
+    item = _schema(spec, "ItemPublic")["properties"]
+    assert {"story_id", "curator_status", "content_origin"} <= set(item)
 
 
 def test_document_item_and_taxonomy_schemas(spec: dict[str, Any]) -> None:

@@ -57,10 +57,10 @@ class SearchHitPublic(BaseModel):
     )
     kind: str = Field(description="document or item", examples=["document"])
     story_id: str | None = Field(
-        None, description="A watch item's story (GET /api/stories/{id}); null for documents and lone items"
+        description="A watch item's story (GET /api/stories/{id}); null for documents and lone items"
     )
     story_size: int | None = Field(
-        None, description="With group=stories: the items of the hit's story the caller sees; else null"
+        description="With group=stories: the items of the hit's story the caller sees; else null"
     )
 
 
