@@ -477,3 +477,23 @@ def test_parse_now() -> None:
 
     with pytest.raises(ValidationError):
         parse_now("demain")
+
+
+def test_the_worker_tick_enqueues_one_digest_run_that_sends_instant_alerts(world: World) -> None:
+    from tfe.app.jobs import Jobs
+
+    w = world
+    w.reset_channels()
+    w.rt.__dict__["digests"] = w.service  # the runtime's digest service, with the recording channels
+    jobs = Jobs(w.rt)
+    jobs.flush()
+    sub = subscribe(w, "reader", "Par le worker", q="hydromel")
+    add_item(w, "moci", "L'hydromel en Allemagne")
+    assert jobs.enqueue_digests() is True
+    assert jobs.enqueue_digests() is False  # one run queued or running at a time
+    task = jobs.huey.dequeue()
+    assert task is not None
+    jobs.huey.execute(task)
+    assert [e.title for d in digests_for(w, "email", sub) for e in d.entries] == ["L'hydromel en Allemagne"]
+    assert jobs.enqueue_digests() is True  # the run gave its lease back
+    jobs.flush()

@@ -1,4 +1,8 @@
-"""The durable jobs of an installation: ``poll_source`` and the scheduler's tick that enqueues it.
+"""The durable jobs of an installation: ``poll_source``, ``run_digests`` and the scheduler's tick.
+
+Every tick also enqueues one ``run_digests`` (alert digests: instant ones each tick, daily and weekly ones
+at their time, retries of messages), under the ``digests`` lease so that one run at a time is queued or
+running across all workers.
 
 Two leases make polling survive crashes without ever running twice at once (``tfe.app.jobs.leases``):
 
@@ -80,6 +84,7 @@ class Jobs:
         self.poll_source: TaskWrapper = self.huey.task(
             retries=retries, retry_delay=retry_delay_s, context=True, name="poll_source"
         )(self._poll_source)
+        self.run_digests: TaskWrapper = self.huey.task(name="run_digests")(self._run_digests)
 
     @property
     def poller(self) -> PollerLike:
@@ -111,6 +116,25 @@ class Jobs:
         if enqueued:
             log.debug("enqueued polls of %d source(s)", len(enqueued))
         return enqueued
+
+    def enqueue_digests(self) -> bool:
+        """Enqueue one digest run (instant alerts, daily/weekly ones when due, retries) unless one is
+        already queued or running (``digests`` lease, whatever the number of schedulers)."""
+        token = new_token()
+        if not self.leases.acquire(DIGEST_LEASE, token, self.enqueue_lease_s):
+            return False
+        self.run_digests(lease=token)
+        return True
+
+    def _run_digests(self, lease: str | None = None) -> None:
+        """Send what is due now (``veille.alerts.digests``), then give the lease back."""
+        try:
+            report = self.rt.digests.run()
+        finally:
+            if lease is not None:
+                self.leases.release(DIGEST_LEASE, lease)
+        if report.subscriptions or report.retried.get("retried"):
+            log.info("digests %s retried=%s", report.as_dict(), report.retried.get("retried", 0))
 
     # -- the task ------------------------------------------------------------------------------------
 
@@ -165,6 +189,9 @@ class Jobs:
         """Empty the queue, its schedule and its leases (tests; an operator's reset)."""
         self.huey.storage.flush_all()
         self.leases.clear()
+
+
+DIGEST_LEASE = "digests"
 
 
 def _enqueue_key(source_id: int) -> str:

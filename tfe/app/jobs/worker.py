@@ -1,4 +1,4 @@
-"""A job worker: Huey consumer threads plus a scheduler thread that enqueues the due sources.
+"""A job worker: Huey consumer threads plus a scheduler thread that enqueues the due sources and digests.
 
 The body of ``tfe worker`` (until SIGTERM/SIGINT) and of the worker embedded in ``tfe serve``/``tfe demo``.
 Huey's periodic tasks fire once a minute at best, so the scheduler is our own thread ticking every
@@ -77,10 +77,15 @@ class JobWorker:
         """One scheduler pass; an error (database or queue unreachable) is logged and retried next tick."""
         self.ticks += 1
         try:
-            return self.jobs.enqueue_due()
+            enqueued = self.jobs.enqueue_due()
         except Exception:
             log.exception("scheduler tick failed; next try in %ss", self.tick_s)
             return []
+        try:
+            self.jobs.enqueue_digests()
+        except Exception:
+            log.exception("digest scheduling failed; next try in %ss", self.tick_s)
+        return enqueued
 
     def _schedule(self) -> None:
         while not self._stop.is_set():
