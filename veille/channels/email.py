@@ -107,7 +107,8 @@ def compose(digest: Digest, settings: Settings, recipient: str) -> EmailMessage:
     message = EmailMessage()
     message["Subject"] = subject_of(digest)
     message["From"] = settings.smtp_from
-    message["To"] = formataddr((digest.recipient_name, recipient)) if digest.recipient_name else recipient
+    name = " ".join(digest.recipient_name.split())  # no line break can reach a header
+    message["To"] = formataddr((name, recipient)) if name else recipient
     generated = digest.generated_at
     if generated.tzinfo is None:
         generated = generated.replace(tzinfo=dt.UTC)
@@ -219,8 +220,8 @@ class EmailChannel:
         if not digest.entries:
             raise ValueError("an empty digest is never sent")
         recipient = (target or "").strip()
-        if not recipient or "@" not in recipient:
-            return SendResult("permanent", "aucune adresse e-mail pour ce destinataire")
+        if not recipient or "@" not in recipient or any(c.isspace() for c in recipient):
+            return SendResult("permanent", "aucune adresse e-mail valide pour ce destinataire")
         message = compose(digest, self.settings, recipient)
         try:
             client = self._connect()

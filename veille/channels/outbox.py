@@ -53,8 +53,8 @@ class OutboxChannel:
         if not digest.entries:
             raise ValueError("an empty digest is never sent")
         recipient = (target or "").strip()
-        if not recipient or "@" not in recipient:
-            return SendResult("permanent", "aucune adresse e-mail pour ce destinataire")
+        if not recipient or "@" not in recipient or any(c.isspace() for c in recipient):
+            return SendResult("permanent", "aucune adresse e-mail valide pour ce destinataire")
         message = compose(digest, self.settings, recipient)
         text = message.get_body(("plain",))
         html = message.get_body(("html",))
