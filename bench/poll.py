@@ -490,7 +490,9 @@ def main() -> None:
     parser.add_argument("--period", type=float, default=300.0, help="mean seconds between a feed's entries")
     parser.add_argument("--hosts", type=int, default=50)
     parser.add_argument("--cycle", type=int, default=60, help="pinned polling interval of every source (s)")
-    parser.add_argument("--tick", type=int, default=5, help="scheduler tick (poll_tick_s)")
+    parser.add_argument(
+        "--tick", type=int, default=30, help="scheduler tick (poll_tick_s, default as in production)"
+    )
     parser.add_argument("--jobs", choices=["sqlite", "redis", "memory"], default="sqlite")
     parser.add_argument("--driver", choices=["huey", "rounds"], default="huey")
     parser.add_argument("--seed", type=int, default=1)
