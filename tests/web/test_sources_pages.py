@@ -18,16 +18,18 @@ from fastapi.testclient import TestClient
 
 from tests.conftest import make_settings
 from tests.veille.feedserver import FeedServer, Route, feed_server, rss
+from tests.veille.test_catalogue import _catalogue
 from tests.veille.test_opml import OPML
 from tfe.app.install import init_installation
 from tfe.app.runtime import Runtime
 from tfe.app.web.app import create_app
 from tfe.app.web.pages.source_form import SourceForm
-from tfe.app.web.pages.sources import ago, paris
+from tfe.app.web.pages.sources import ago, every, paris
 from tfe.core.errors import NotFoundError
 from tfe.core.models import Organisation
 from tfe.core.security import identity
 from tfe.core.security.scope import AccessScope
+from tfe.core.settings import Settings
 from veille.catalogue import SourceSpec
 from veille.models import Item, Source, SourcePoll
 from veille.opml import parse_opml
@@ -463,3 +465,37 @@ def test_form_round_trip_and_formatting() -> None:
     assert ago(winter, winter + dt.timedelta(minutes=5)) == "il y a 5 min"
     assert ago(winter, winter + dt.timedelta(days=2)) == "il y a 2 jours"
     assert ago(None) == "jamais"
+    assert (every(900), every(9000), every(86400), every(90000)) == ("15 min", "2 h 30", "1 j", "1 j 1 h")
+
+
+def test_activity_on_sqlite_and_postgresql(db_settings: Settings) -> None:
+    """``SourceService.activity`` on both databases: newest polls first, items under the items' scope."""
+    for cat in _catalogue(db_settings.model_copy(update={"fetch_allow_private": True})):
+        view = cat.service.add(
+            cat.curator("alpha"), SourceSpec(url="https://example.org/f.xml", discover=False), "cli"
+        )
+        start = dt.datetime(2025, 3, 1, 8, 0, tzinfo=dt.UTC)
+        with cat.sessions.begin() as session:
+            for minutes, status in ((0, "ok"), (60, "deferred")):
+                session.add(
+                    SourcePoll(
+                        source_id=view.id, started_at=start + dt.timedelta(minutes=minutes), status=status
+                    )
+                )
+            for key, visibility, org in (("net", "network", "beta"), ("own", "organisation", "beta")):
+                session.add(
+                    Item(
+                        id=uuid.uuid4().hex,
+                        source_id=view.id,
+                        guid=key,
+                        title=key,
+                        content_hash=key,
+                        visibility=visibility,
+                        org_id=cat.orgs[org],
+                    )
+                )
+        mine = cat.service.activity(cat.curator("alpha"), view.id, channel="cli")
+        assert [p["status"] for p in mine.polls] == ["deferred", "ok"]
+        assert [i["title"] for i in mine.items] == ["net"]
+        beta = cat.service.activity(cat.reader("beta"), view.id, channel="cli")
+        assert sorted(i["title"] for i in beta.items) == ["net", "own"]

@@ -102,6 +102,18 @@ def ago(value: dt.datetime | None, now: dt.datetime | None = None) -> str:
     return "le " + paris(value)
 
 
+def every(seconds: int) -> str:
+    """A polling interval in French: « 15 min », « 2 h 30 », « 1 j »."""
+    minutes = max(1, round(seconds / 60))
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, rest = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours} h {rest:02d}" if rest else f"{hours} h"
+    days, hours = divmod(hours, 24)
+    return f"{days} j {hours} h" if hours else f"{days} j"
+
+
 def iso_paris(value: str | None) -> str:
     """An ISO date of a preview entry, in Paris time (as typed when it does not parse)."""
     if not value:
@@ -167,6 +179,7 @@ def _base(request: Request, user: Any, **extra: Any) -> dict[str, Any]:
         "ago": ago,
         "decimal_fr": decimal_fr,
         "iso_paris": iso_paris,
+        "every": every,
         **extra,
     }
 
