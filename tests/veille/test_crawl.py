@@ -194,8 +194,9 @@ def test_hard_time_limit_keeps_what_was_gathered(site: Site, settings: Settings)
 def test_worker_crash_is_a_result_not_an_exception(site: Site, settings: Settings) -> None:
     result = crawl_listing(f"{site.base}/news", {"links": "a"}, settings, memory_mb=16)
     assert result.articles == [] and result.listing_status is None
-    [error] = result.errors  # the reason varies with where memory ran out; there is always one
-    assert error.startswith("crawl worker failed")
+    # the reason varies with where memory ran out (the child may report its own error first); the
+    # parent always records that the worker failed
+    assert result.errors and any(error.startswith("crawl worker failed") for error in result.errors)
     assert site.count("/news") == 0
 
 
