@@ -1,7 +1,8 @@
 """Polling benchmark: N synthetic feeds on 50 loopback hosts polled by the real job worker (JSON).
 
 Run by hand: ``.venv/bin/python bench/poll.py [--feeds 10000] [--minutes 5] [--threads 8] [--new-share 0.05]
-[--period 300] [--jobs sqlite|redis] [--driver huey|rounds] [--json]``. Never part of the test suite.
+[--period 300] [--jobs sqlite|redis] [--driver huey|rounds] [--index-passages 0] [--json]``.
+Never part of the test suite.
 
 A fresh installation (``init_installation``, SQLite, ``fetch_allow_private``) gets one source per feed of
 ``bench/feedfarm.py`` (an asyncio server in a child process, so its CPU is not the worker's), pre-seeded
@@ -318,6 +319,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         assert farm.stdout is not None
         port = int(farm.stdout.readline().split()[1])
         _register(rt, port, args, t0)
+        if args.index_passages:
+            from search_latency import make_passages
+
+            _log(
+                args, f"indexing {args.index_passages} synthetic passages (an installation's existing index)"
+            )
+            for start in range(0, args.index_passages, 10_000):
+                rt.backend.write(make_passages(min(10_000, args.index_passages - start), seed=start))
+            rt.backend.commit()
         _log(args, f"{args.feeds} sources registered; warming up the pipeline")
         rt.pipeline("item", True).warm_up()
         rt.embedder.query("échauffement")
@@ -416,6 +426,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "hosts": args.hosts,
             "threads": args.threads,
             "new_share": args.new_share,
+            "index_passages_before": args.index_passages,
             "duration_s": round(duration, 1),
             "polled": counts.polls,
             "sources_per_hour": round(counts.polls / duration * 3600),
@@ -496,6 +507,9 @@ def main() -> None:
     parser.add_argument("--jobs", choices=["sqlite", "redis", "memory"], default="sqlite")
     parser.add_argument("--driver", choices=["huey", "rounds"], default="huey")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--index-passages", type=int, default=0, help="passages already in the search index before the run"
+    )
     parser.add_argument("--json", action="store_true", help="print only the JSON document")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
