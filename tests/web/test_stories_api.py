@@ -24,12 +24,17 @@ from ingest.components.writer import RecordWriter
 from ingest.item import ExtractedMetadata, IngestItem
 from taxonomy.classifier import Scored
 from taxonomy.live import StaticReferential
+from taxonomy.models import Classification
 from tests.web.conftest import PASSWORD, make_installation
+from tfe.app.install import init_installation
 from tfe.app.runtime import Runtime
 from tfe.app.web.app import create_app
+from tfe.core.errors import ValidationError
 from tfe.core.models import AuditEvent, Organisation
 from tfe.core.security import identity
-from veille import curation
+from tfe.core.security.scope import AccessScope
+from tfe.core.settings import Settings
+from veille import curation, items, stories
 from veille.models import Item, Source, Story
 from veille.sink import ItemSink
 
@@ -364,3 +369,78 @@ def test_grouping_leaves_documents_and_lone_items_alone_and_pages(site: StorySit
             select(AuditEvent).where(AuditEvent.action == "search").order_by(AuditEvent.id.desc()).limit(5)
         ).all()
         assert any(e.detail.get("group") == "stories" and e.detail["q"] == "vins" for e in event)
+
+
+def test_story_reads_on_sqlite_and_postgresql(db_settings: Settings) -> None:
+    """The listing's SQL (count, filters by concept, since) and the items' look-ups on both databases."""
+    rt = Runtime(db_settings)
+    init_installation(rt)
+    try:
+        with rt.session() as session:
+            alpha = identity.get_or_create_org(session, "alpha", "CCI Alpha", "regional_chamber")
+            beta = identity.get_or_create_org(session, "beta", "Banque Beta", "bank")
+            source = Source(url="https://quotidien.example.org/rss", title="Le Quotidien")
+            session.add(source)
+            session.add_all([Story(id="s-vins", title=""), Story(id="s-port", title="")])
+            session.flush()
+            rows = [
+                ("v1", "s-vins", "naf:11", None, "network", 1),
+                ("v2", "s-vins", "naf:11", alpha.id, "organisation", 2),
+                ("p1", "s-port", "naf:52", None, "network", 3),
+                ("p2", "s-port", "naf:52", None, "network", 4),
+            ]
+            for key, story, sector, org_id, visibility, hours in rows:
+                session.add(
+                    Item(
+                        id=key,
+                        source_id=source.id,
+                        guid=key,
+                        title=f"Titre {key}",
+                        summary=f"Résumé {key}",
+                        fetched_at=T0 + dt.timedelta(hours=hours),
+                        content_hash=key,
+                        org_id=org_id,
+                        visibility=visibility,
+                        story_id=story,
+                        curator_status="rejected" if key == "p2" else "new",
+                    )
+                )
+                session.add(
+                    Classification(
+                        target_kind="item", target_id=key, concept_id=sector, score=0.9, method="rule"
+                    )
+                )
+            session.flush()
+            scope_a = AccessScope.member(alpha.id, user_id=None)
+            scope_b = AccessScope.member(beta.id, user_id=None)
+            ref = rt.referential
+            page = stories.story_page(session, scope_b, referential=ref)
+            assert (page.total, [s.id for s in page.stories]) == (2, ["s-port", "s-vins"])
+            assert [s.item_count for s in page.stories] == [1, 1]
+            since = stories.story_page(session, scope_b, referential=ref, since=T0 + dt.timedelta(hours=2))
+            assert [s.id for s in since.stories] == ["s-port"]
+            wine = stories.story_page(session, scope_a, referential=ref, sector="naf:C", limit=1)
+            assert (wine.total, [s.id for s in wine.stories], wine.stories[0].item_count) == (
+                1,
+                ["s-vins"],
+                2,
+            )
+            assert stories.story_page(session, scope_b, referential=ref, sector="52", offset=1).stories == []
+            assert (
+                stories.story_page(session, scope_b, referential=ref, include_rejected=True)
+                .stories[0]
+                .item_count
+                == 2
+            )
+            assert items.story_ids_of(session, scope_b, ["v1", "v2", "p1", "nope"]) == {
+                "v1": "s-vins",
+                "p1": "s-port",
+            }
+            assert items.story_sizes(session, scope_a, {"s-vins", "s-port"}) == {"s-vins": 2, "s-port": 1}
+            assert items.summaries_of(session, scope_b, ["v1", "v2"]) == {"v1": "Résumé v1"}
+            with pytest.raises(ValidationError):
+                stories.story_page(session, scope_b, referential=ref, country="Atlantide")
+            with pytest.raises(ValidationError):
+                stories.story_page(session, scope_b, referential=ref, limit=0)
+    finally:
+        rt.close()
