@@ -8,7 +8,9 @@ subscription's query then runs through the ordinary ``SearchBackend.search`` (or
 text, the backend's filter engine ``filter_ids``), with the subscriber's access scope and facet filters
 *inside* the query, as any search: the same analyzer, filter grammar and ACL rule. Restricting the index to
 the batch is what an id filter would do, and it makes each query cost what the batch costs, not what the
-whole corpus does.
+whole corpus does. The query itself is ``CandidateIndex.match_parents``: ``search``'s filter and parsed
+text in one Tantivy query, returning parent ids from fast fields (no ranking, snippets or documents read),
+held to ``search`` by the tests.
 
 To hold for thousands of subscriptions:
 
@@ -37,13 +39,17 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+import numpy as np
+import tantivy
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from search import tantivy_index as ti
 from search.backend import FilterEngines, SearchBackend
 from search.embedded import EmbeddedBackend
-from search.filters import combine, facet_filter, visible_filter
+from search.filters import check, combine, facet_filter, visible_filter
 from search.service import FACET_SCHEMES
+from search.tantivy_filters import filter_query
 from search.types import Passage, SearchQuery
 from tfe.core.errors import ConfigurationError
 from tfe.core.security.scope import AccessScope
@@ -234,6 +240,43 @@ def _parse(value: Any) -> dt.datetime | None:
 # -- matching ----------------------------------------------------------------------------------------
 
 
+class CandidateIndex(EmbeddedBackend):
+    """The embedded backend over one batch, with one more read: the parents a query selects, ids only.
+
+    ``match_parents`` is ``search`` without ranking, grouping, facets or snippets: the same filter
+    (``visible_filter(scope)`` AND the facets, translated by ``search.tantivy_filters``) *inside* the same
+    Tantivy query as the same parsed text (every term required), returning the parent ids from the index's
+    fast fields instead of reading documents. ``tests/veille/test_matching.py`` holds it to ``search``.
+    """
+
+    def match_parents(self, text: str, scope: AccessScope, filters: dict[str, list[str]]) -> list[str]:
+        flt = combine(visible_filter(scope), facet_filter(filters))
+        if flt is not None:
+            check(flt)
+        with self._lock:
+            self._maybe_reload()
+            searcher = self._index.searcher()
+            n = int(searcher.num_docs)
+            if n == 0:
+                return []
+            query = filter_query(self._index, flt)
+            if text:
+                words = ti.text_query(self._index, text, conjunction=True)
+                query = tantivy.Query.boolean_query(
+                    [
+                        (tantivy.Occur.Must, words),
+                        (tantivy.Occur.Must, tantivy.Query.const_score_query(query, 0.0)),
+                    ]
+                )
+            addrs = [a for _s, a in searcher.search(query, limit=n, count=False).hits]
+            if not addrs:
+                return []
+            keys = np.asarray(searcher.fast_field_values("key", addrs), dtype=np.int64)
+            rows = self._table.rows_for_keys(keys)
+            ids = self._table.ids
+            return list(dict.fromkeys(ids[r].rsplit(":", 1)[0] for r in rows.tolist() if r >= 0))
+
+
 @dataclass
 class _Group:
     text: str
@@ -251,7 +294,7 @@ class CandidateBatch:
     def __init__(self, candidates: Sequence[Candidate], workdir: Path | None = None) -> None:
         self.candidates = {c.parent_id: c for c in candidates}
         self._dir = Path(tempfile.mkdtemp(prefix="tfe-alerts-", dir=workdir))
-        self._backend: EmbeddedBackend | None = None
+        self._backend: CandidateIndex | None = None
         self.queries = 0  # backend queries run (the grouped count; for the bench)
         self.private_owners = {
             int(owner)
@@ -265,7 +308,7 @@ class CandidateBatch:
             for p in c.passages
         ]
         if passages:
-            self._backend = EmbeddedBackend(self._dir)
+            self._backend = CandidateIndex(self._dir)
             self._backend.write(passages)
             self._backend.commit()
 
@@ -324,17 +367,17 @@ class CandidateBatch:
         backend = self._backend
         assert backend is not None
         self.queries += 1
-        if not group.text:
-            flt = combine(visible_filter(group.scope), facet_filter(group.filters))
-            ids = backend.filter_ids(flt, "vectors")
-            return list(dict.fromkeys(pid.rsplit(":", 1)[0] for pid in ids))
-        result = backend.search(
-            SearchQuery(
-                text=group.text,
-                scope=group.scope,
-                filters=group.filters,
-                limit=max(1, len(self.candidates)),
-                mode="bm25",
-            )
-        )
-        return list(dict.fromkeys(h.parent_id for h in result.hits))
+        return backend.match_parents(group.text, group.scope, group.filters)
+
+    def search_parents(self, req: MatchRequest) -> list[str]:
+        """The same match through the backend's full ``search`` (BM25, every hit with its snippet): the
+        reference ``match_parents`` is held to, and ten times slower."""
+        backend = self._backend
+        if backend is None:
+            return []
+        text = alert_text(req.text)
+        if not text:
+            flt = combine(visible_filter(req.scope), facet_filter(req.filters))
+            return list(dict.fromkeys(pid.rsplit(":", 1)[0] for pid in backend.filter_ids(flt, "vectors")))
+        query = SearchQuery(text, req.scope, req.filters, limit=max(1, len(self.candidates)), mode="bm25")
+        return list(dict.fromkeys(h.parent_id for h in backend.search(query).hits))
