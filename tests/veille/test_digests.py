@@ -497,3 +497,18 @@ def test_the_worker_tick_enqueues_one_digest_run_that_sends_instant_alerts(world
     assert [e.title for d in digests_for(w, "email", sub) for e in d.entries] == ["L'hydromel en Allemagne"]
     assert jobs.enqueue_digests() is True  # the run gave its lease back
     jobs.flush()
+
+
+def test_preview_shows_the_last_days_without_recording(world: World) -> None:
+    w = world
+    w.reset_channels()
+    sub = subscribe(w, "reader", "Aperçu", q="absinthe", watermark=utcnow() + dt.timedelta(days=1))
+    add_item(w, "lemonde", "L'absinthe en Allemagne")
+    assert w.service is not None
+    with w.rt.session() as session:
+        row = session.get(Subscription, sub)
+        assert row is not None
+        entries = w.service.preview(session, row, w.scopes["reader"], days=7)
+        assert [e.title for e in entries] == ["L'absinthe en Allemagne"]
+        assert w.service.preview(session, row, w.scopes["reader_b"], days=7)[0].title == entries[0].title
+        assert list(session.scalars(select(Delivery).where(Delivery.subscription_id == sub))) == []

@@ -199,6 +199,54 @@ class DigestService:
         log.info("digest run at=%s %s", at.isoformat(timespec="seconds"), report.as_dict())
         return report
 
+    def preview(
+        self,
+        session: Session,
+        sub: Subscription,
+        scope: AccessScope,
+        *,
+        days: int = 7,
+        now: dt.datetime | None = None,
+    ) -> list[DigestEntry]:
+        """What ``sub`` would have received over the last ``days`` days in ``scope`` (ledger ignored, nothing
+        recorded): the same batch matching and entries as a run, newest first."""
+        at = _utc(now) or utcnow()
+        search = session.get(SavedSearch, sub.saved_search_id)
+        if search is None:
+            return []
+        d = _Due(
+            id=sub.id,
+            name=search.name,
+            query=search.query or "",
+            filters=dict(search.filters or {}),
+            scope_kind=sub.scope,
+            frequency=sub.frequency,
+            send_time=sub.send_time,
+            weekday=sub.weekday,
+            timezone=sub.timezone,
+            watermark=None,
+            start=at - dt.timedelta(days=days),
+            user_id=sub.user_id,
+            email=None,
+            user_name="",
+            scope=scope,
+        )
+        referential = self._referential()
+        candidates = self._candidates([d], at)
+        with CandidateBatch(candidates) as batch:
+            matched = batch.match([self._request(d, referential)])
+        by_id = {c.parent_id: c for c in candidates}
+        chosen = [by_id[p] for p in self._sources_kept(d, matched.get(d.id, []), by_id)]
+        found = [
+            (w, e)
+            for w, e, _n in self._story_entries(
+                session, scope, [c for c in chosen if c.kind == "item"], referential, at
+            )
+        ]
+        found += self._document_entries(session, [c for c in chosen if c.kind == "document"], referential)
+        found.sort(key=lambda pair: (pair[0], pair[1].id), reverse=True)
+        return [e for _w, e in found[: self.settings.digest_max_stories]]
+
     def retry(self, *, now: dt.datetime | None = None) -> dict[str, int]:
         """Try again the messages whose next attempt is due (the worker calls it every tick)."""
         return self.dispatcher.retry_due(now=_utc(now) or utcnow())
