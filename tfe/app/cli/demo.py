@@ -104,6 +104,7 @@ def demo(
     pages affichent la progression ; avec --no-serve, tout est chargé avant de rendre la main.
     """
     rt = runtime(require_init=False)
+    rt = Runtime(rt.settings.model_copy(update={"fetch_allow_private": True}))  # the demo site: loopback
     report = init_installation(rt, channel="demo")
     echo(f"Données : {report.data_dir}")
     creds = ensure_demo_accounts(rt, report.admin_password)
@@ -118,8 +119,8 @@ def demo(
             f"{result['documents']['duplicate']} déjà présents, {result['documents']['failed']} en échec"
         )
         echo(
-            f"Flux de veille : {result['feeds']['ok']} articles ajoutés, "
-            f"{result['feeds']['duplicate']} déjà présents"
+            f"Veille : {result['watch']['sources']} sources de démonstration, "
+            f"{result['watch']['new_items']} articles nouveaux"
         )
     url = f"http://{host or rt.settings.host}:{port or rt.settings.port}"
     echo("")

@@ -1,4 +1,8 @@
-"""Load the bundled demo: organisations, one adviser per organisation, the demo corpus and feeds.
+"""Load the bundled demo: organisations, one adviser per organisation, the demo corpus and its watch.
+
+The watch is real: the demo site (``tfe.app.demo.site``) serves the bundled feeds and pages on 127.0.0.1,
+the demo sources are catalogued and polled over HTTP (``tfe.app.demo.watch``), so sources, health,
+stories and the curators' queue fill up as in production; the embedded worker keeps polling them.
 
 Generated demo passwords and a demo API token are kept in ``<data dir>/demo-credentials.json`` (mode 600)
 so that re-running ``tfe demo`` can print them again; nothing else stores a clear secret.
@@ -20,7 +24,9 @@ from sqlalchemy import select
 from tqdm import tqdm
 
 from tfe.app.background import backfill_batch
-from tfe.app.demo import CORPUS_DIR, FEEDS_DIR, load_manifest, load_organisations
+from tfe.app.demo import CORPUS_DIR, load_manifest, load_organisations
+from tfe.app.demo.site import DemoSite, ensure_site
+from tfe.app.demo.watch import load_watch, place_sources
 from tfe.core.models import User
 from tfe.core.security import audit, identity
 
@@ -113,7 +119,10 @@ class DemoProgress:
                 "Les documents chargés sont déjà cherchables par mots-clés ; actualisez pour suivre."
             )
         if self.phase == "veille":
-            return "Chargement des flux de veille de démonstration…"
+            return (
+                "Veille de démonstration : inscription des sources et première relève (flux, page "
+                "d'actualités, page surveillée)…"
+            )
         if self.phase == "vecteurs":
             return (
                 f"Corpus chargé ; calcul des vecteurs pour la recherche sémantique : {self.vectors} passages "
@@ -132,12 +141,15 @@ def load_demo(
     embed: bool = True,
     status: DemoProgress | None = None,
 ) -> dict[str, Any]:
-    """Create the demo organisations and accounts, ingest the corpus (per its manifest) and the feeds.
+    """Create the demo organisations and accounts, ingest the corpus (per its manifest), catalogue the
+    demo sources and poll them once over HTTP (the demo site is started if it is not running).
 
-    ``embed=False`` indexes for BM25 only (vectors later, see ``backfill_demo``); ``status`` is updated as
-    the load goes (the background load of ``tfe demo`` shows it on the pages).
+    ``embed=False`` indexes the documents for BM25 only (vectors later, see ``backfill_demo``; watch items
+    get theirs at once, as every poll's do); ``status`` is updated as the load goes (the background load
+    of ``tfe demo`` shows it on the pages). The result's ``watch`` counts sources and polled items.
     """
     status = status or DemoProgress()
+    site = demo_site(rt)
     creds = ensure_demo_accounts(rt, admin_password)
     groups: dict[tuple[str, str, str], list[Path]] = defaultdict(list)
     for entry in load_manifest():
@@ -163,18 +175,11 @@ def load_demo(
         for state in totals:
             totals[state] += report[state]
     bar.close()
-    feeds = {"ok": 0, "duplicate": 0, "failed": 0}
     status.phase = "veille"
-    for feed in sorted(FEEDS_DIR.iterdir()):
-        if feed.suffix in (".rss", ".atom", ".xml"):
-            report = rt.watch.ingest_feed(
-                str(feed), org_slug=None, visibility="network", embed=embed, progress=progress, channel="demo"
-            )
-            for state in feeds:
-                feeds[state] += report[state]
+    watch = load_watch(rt, site)
     return {
         "documents": totals,
-        "feeds": feeds,
+        "watch": watch,
         "admin": creds.get("admin"),
         "accounts": creds["accounts"],
         "token": creds["token"],
@@ -190,9 +195,17 @@ def backfill_demo(rt: Runtime, status: DemoProgress, batch: int = 16) -> int:
     return status.vectors
 
 
+def demo_site(rt: Runtime) -> DemoSite:
+    """The demo site of this installation, running (started on first use in the process)."""
+    return ensure_site(rt.settings.resolved_data_dir)
+
+
 def start_demo_load(rt: Runtime) -> DemoProgress:
     """Load the demo in a background thread: BM25 first (each document searchable once ingested), then
-    the vectors; the returned ``DemoProgress`` follows it. Re-running resumes what an interruption left."""
+    the watch, then the vectors; the returned ``DemoProgress`` follows it. Re-running resumes what an
+    interruption left. The demo site is started first, and sources left on another port moved to its
+    address, so the worker's first polls already reach it."""
+    place_sources(rt, demo_site(rt), add=False)
     status = DemoProgress()
 
     def work() -> None:
