@@ -18,9 +18,9 @@ from tfe.app.web.errors import error_responses
 from tfe.app.web.schemas.sources import (
     ImportReportPublic,
     PollOutcomePublic,
-    PreviewPublic,
     SourceCreate,
     SourceListPublic,
+    SourcePreviewPublic,
     SourcePreviewRequest,
     SourcePublic,
     SourceRemovedPublic,
@@ -68,9 +68,9 @@ def create_source(body: SourceCreate, runtime: RuntimeDep, scope: ScopeDep) -> S
     summary="Fetch a source once and show what it would yield (nothing saved)",
     responses=error_responses(400, 401, 403),
 )
-def preview_source(body: SourcePreviewRequest, runtime: RuntimeDep, scope: ScopeDep) -> PreviewPublic:
+def preview_source(body: SourcePreviewRequest, runtime: RuntimeDep, scope: ScopeDep) -> SourcePreviewPublic:
     spec = SourceSpec(url=body.url, kind=body.kind, config=body.config)
-    return PreviewPublic.model_validate(runtime.sources.preview(scope, spec, "api").as_dict())
+    return SourcePreviewPublic.model_validate(runtime.sources.preview(scope, spec, "api").as_dict())
 
 
 @router.get(

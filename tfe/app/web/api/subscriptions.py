@@ -17,11 +17,11 @@ from tfe.app.web.errors import error_responses
 from tfe.app.web.schemas.subscriptions import (
     AtomTokenPublic,
     HistoryPublic,
-    PreviewPublic,
     SubscriptionCreate,
     SubscriptionCreatedPublic,
     SubscriptionExportPublic,
     SubscriptionListPublic,
+    SubscriptionPreviewPublic,
     SubscriptionPublic,
     SubscriptionsDeletedPublic,
     SubscriptionUpdate,
@@ -134,9 +134,9 @@ def preview_subscription(
     session: SessionDep,
     user: CurrentUser,
     days: Days = 7,
-) -> PreviewPublic:
+) -> SubscriptionPreviewPublic:
     result = subscription_service(runtime).preview(session, user, subscription_id, days=days, channel="api")
-    return PreviewPublic.model_validate(result)
+    return SubscriptionPreviewPublic.model_validate(result)
 
 
 @router.get(

@@ -12,10 +12,10 @@ __all__ = [
     "FeedLinkPublic",
     "ImportReportPublic",
     "PollOutcomePublic",
-    "PreviewPublic",
     "SourceCreate",
     "SourceListPublic",
     "SourceOrgPublic",
+    "SourcePreviewPublic",
     "SourcePreviewRequest",
     "SourcePublic",
     "SourceRemovedPublic",
@@ -106,6 +106,9 @@ class DiscoveryPublic(BaseModel):
 class SourcePublic(BaseModel):
     """A catalogue entry with its polling state, health and yield."""
 
+    # every key is answered (null when absent): the defaults are for reading the views only
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
     id: int
     url: str
     kind: SourceKind
@@ -156,7 +159,7 @@ class PreviewEntryPublic(BaseModel):
     text: str = Field(description="Start of the text (pages, watched regions); empty for feed entries")
 
 
-class PreviewPublic(BaseModel):
+class SourcePreviewPublic(BaseModel):
     """What the source would yield now."""
 
     url: str = Field(description="The URL that was read (the discovered feed for an HTML page)")
@@ -169,6 +172,8 @@ class PreviewPublic(BaseModel):
 
 
 class ImportedSourcePublic(BaseModel):
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
     id: int | None = Field(description="Null for an existing source outside the caller's sight")
     url: str
     title: str | None = None

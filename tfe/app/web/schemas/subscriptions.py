@@ -12,11 +12,11 @@ __all__ = [
     "AtomTokenPublic",
     "HistoryEntryPublic",
     "HistoryPublic",
-    "PreviewPublic",
     "SubscriptionCreate",
     "SubscriptionCreatedPublic",
     "SubscriptionExportPublic",
     "SubscriptionListPublic",
+    "SubscriptionPreviewPublic",
     "SubscriptionPublic",
     "SubscriptionUpdate",
     "SubscriptionsDeletedPublic",
@@ -152,7 +152,7 @@ class HistoryPublic(BaseModel):
     messages: list[HistoryEntryPublic]
 
 
-class PreviewPublic(BaseModel):
+class SubscriptionPreviewPublic(BaseModel):
     """What the subscription would have sent over the last days (``available`` false: no matcher yet)."""
 
     available: bool
