@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,17 +18,25 @@ import ingest.models  # noqa: F401
 import taxonomy.models  # noqa: F401
 import veille.alerts.models
 import veille.models  # noqa: F401
+from ingest.components.splitter import split_passages
+from ingest.components.writer import RecordWriter
+from ingest.item import ExtractedMetadata, IngestItem
+from search.embedded import EmbeddedBackend
 from search.models import SavedSearch
+from taxonomy.classifier import Scored
+from taxonomy.live import StaticReferential
 from taxonomy.referential import Referential
 from tests.conftest import make_settings
-from tfe.core.db import Base, make_engine, make_session_factory
+from tfe.core.db import Base, make_engine, make_session_factory, utcnow
 from tfe.core.errors import NotFoundError, ValidationError
 from tfe.core.models import AuditEvent, Organisation, User
 from tfe.core.settings import Settings
-from veille.alerts.models import AlertMessage, Subscription
+from veille.alerts.digests import DigestService
+from veille.alerts.models import AlertMessage, Delivery, Subscription
 from veille.alerts.schedule import next_run
 from veille.alerts.subscriptions import PREVIEW_UNAVAILABLE, SubscriptionService, SubscriptionSpec, hash_token
-from veille.models import Source
+from veille.models import Item, Source
+from veille.sink import ItemSink
 
 UTC = dt.UTC
 
@@ -393,20 +402,98 @@ def test_history_export_and_delete_all(env: Env) -> None:
             assert _events(session, action), action
 
 
-def test_preview_without_matching_says_unavailable(env: Env) -> None:
+def _indexed_item(env: Env, backend: EmbeddedBackend, source: str, title: str, *, accept: bool) -> str:
+    """One item through the ingest writer (rows, then passages), accepted now when ``accept``."""
+    with env.sessions() as session:
+        src = session.get(Source, env.source_ids[source])
+        assert src is not None
+        org_id, visibility = src.org_id, src.visibility
+    text = f"{title}. Un article de veille pour les conseillers export."
+    writer = RecordWriter(ItemSink(env.sessions), backend, StaticReferential(Referential.load()))
+    key = hashlib.sha256(title.encode()).hexdigest()[:10]
+    saved = writer.run(
+        item=IngestItem(
+            key=f"feed#{key}",
+            kind="item",
+            text=text,
+            title=title,
+            guid=key,
+            url=f"https://example.org/{key}",
+            org_id=org_id,
+            visibility=visibility,
+            source_id=env.source_ids[source],
+        ),
+        metadata=ExtractedMetadata(content_hash=hashlib.sha256(text.encode()).hexdigest(), mime="text/plain"),
+        text=text,
+        title=title,
+        language="fr",
+        sectors=[Scored("naf:11.02", 0.9, ["test"])],
+        countries=[Scored("country:DE", 0.8, ["test"])],
+        doc_type=None,
+        passages=split_passages(text),
+        embeddings=None,
+    )
+    item_id = str(saved["target_id"])
+    if accept:
+        with env.sessions.begin() as session:
+            item = session.get(Item, item_id)
+            assert item is not None
+            item.curator_status, item.decided_at = "accepted", utcnow() - dt.timedelta(hours=1)
+    return item_id
+
+
+def test_preview_shows_what_the_last_days_brought_in_the_owners_scope(
+    env: Env, db_settings: Settings
+) -> None:
+    backend = EmbeddedBackend(db_settings.resolved_data_dir / "index")
+    referential = Referential.load()
+    digests = DigestService(env.sessions, backend, db_settings, lambda: referential)
+    service = SubscriptionService(
+        db_settings,
+        lambda: referential,
+        previewer=lambda session, sub, scope, days: digests.preview(session, sub, scope, days=days),
+    )
+    try:
+        _indexed_item(env, backend, "shared", "Les vins français en Allemagne", accept=True)
+        _indexed_item(env, backend, "beta-own", "Les vins de Beta en Allemagne", accept=True)  # beta only
+        _indexed_item(env, backend, "shared", "Les vins non encore validés", accept=False)  # still new
+        with env.sessions.begin() as session:
+            alice = env.user(session, "alice")
+            sub_id = service.create(
+                session, alice, SubscriptionSpec(query="vins", sectors=["11"])
+            ).view.sub.id
+            saved = service.preview(session, alice, sub_id)
+            draft = service.preview_spec(
+                session, alice, SubscriptionSpec(query="vins", countries=["Allemagne"])
+            )
+            bobs = service.preview_spec(session, env.user(session, "bob"), SubscriptionSpec(query="vins"))
+            nothing = service.preview_spec(session, alice, SubscriptionSpec(query="cosmétiques"))
+        # the subscription was created just now, yet its preview shows the last 7 days
+        for result in (saved, draft):
+            assert result["available"] is True and result["days"] == 7
+            assert [e["title"] for e in result["entries"]] == ["Les vins français en Allemagne"]
+            assert result["total"] == 1 and result["entries"][0]["sources"] == ["shared"]
+        assert sorted(e["title"] for e in bobs["entries"]) == [
+            "Les vins de Beta en Allemagne",
+            "Les vins français en Allemagne",
+        ]
+        assert nothing["available"] is True and nothing["entries"] == []
+        with env.sessions() as session:
+            assert _events(session, "subscription.preview")
+            assert session.scalar(select(func.count()).select_from(Delivery)) == 0  # nothing recorded
+    finally:
+        backend.close()
+
+
+def test_preview_without_a_previewer_says_unavailable(env: Env) -> None:
     with env.sessions.begin() as session:
         alice = env.user(session, "alice")
         sub_id = env.service.create(session, alice, SubscriptionSpec(query="vins"), now=NOW).view.sub.id
         result = env.service.preview(session, alice, sub_id)
-    import importlib
-
-    if getattr(importlib.import_module("veille.alerts.matching"), "preview", None) is None:
-        assert result == {
-            "available": False,
-            "days": 7,
-            "message": PREVIEW_UNAVAILABLE,
-            "total": 0,
-            "entries": [],
-        }
-    else:  # the matcher's preview: nothing arrived in this database, so nothing to show
-        assert result["available"] is True and result["entries"] == []
+    assert result == {
+        "available": False,
+        "days": 7,
+        "message": PREVIEW_UNAVAILABLE,
+        "total": 0,
+        "entries": [],
+    }

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from taxonomy.live import ReferentialSource
     from taxonomy.referential import Referential
     from veille.alerts.digests import DigestService
+    from veille.alerts.subscriptions import SubscriptionService
     from veille.arrivals import Arrivals
     from veille.catalogue import SourceService
     from veille.poller import Poller
@@ -150,6 +151,17 @@ class Runtime:
         from veille.alerts.digests import DigestService
 
         return DigestService(self.session_factory, self.backend, self.settings, lambda: self.referential)
+
+    @cached_property
+    def subscriptions(self) -> SubscriptionService:
+        """Alert subscriptions' use cases, previews computed by the digests (same matching as a run)."""
+        from veille.alerts.subscriptions import SubscriptionService
+
+        return SubscriptionService(
+            self.settings,
+            lambda: self.referential,
+            previewer=lambda session, sub, scope, days: self.digests.preview(session, sub, scope, days=days),
+        )
 
     def after_new_items(self, item_ids: list[str]) -> None:
         self.arrivals.process(item_ids)

@@ -63,6 +63,7 @@ from veille.alerts.matching import (
 )
 from veille.alerts.models import FREQUENCIES, Delivery, Subscription
 from veille.alerts.schedule import next_run
+from veille.alerts.subscriptions import DraftSubscription
 from veille.models import Item, Source, Story
 
 __all__ = ["LOOKBACK", "OVERLAP", "DigestService", "RunReport", "parse_now"]
@@ -202,28 +203,33 @@ class DigestService:
     def preview(
         self,
         session: Session,
-        sub: Subscription,
+        sub: Subscription | DraftSubscription,
         scope: AccessScope,
         *,
         days: int = 7,
         now: dt.datetime | None = None,
     ) -> list[DigestEntry]:
-        """What ``sub`` would have received over the last ``days`` days in ``scope`` (ledger ignored, nothing
-        recorded): the same batch matching and entries as a run, newest first."""
+        """What ``sub`` (saved, or a draft from the form) would have received over the last ``days`` days in
+        ``scope`` (ledger ignored, nothing recorded): the same batch matching and entries as a run, newest
+        first."""
         at = _utc(now) or utcnow()
-        search = session.get(SavedSearch, sub.saved_search_id)
-        if search is None:
-            return []
+        if isinstance(sub, DraftSubscription):
+            key, name, query, filters = 0, "", sub.query, dict(sub.filters)
+        else:
+            search = session.get(SavedSearch, sub.saved_search_id)
+            if search is None:
+                return []
+            key, name, query, filters = sub.id, search.name, search.query or "", dict(search.filters or {})
         d = _Due(
-            id=sub.id,
-            name=search.name,
-            query=search.query or "",
-            filters=dict(search.filters or {}),
+            id=key,
+            name=name,
+            query=query,
+            filters=filters,
             scope_kind=sub.scope,
-            frequency=sub.frequency,
-            send_time=sub.send_time,
-            weekday=sub.weekday,
-            timezone=sub.timezone,
+            frequency="instant",
+            send_time="",
+            weekday=None,
+            timezone="",
             watermark=None,
             start=at - dt.timedelta(days=days),
             user_id=sub.user_id,

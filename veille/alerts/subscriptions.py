@@ -19,7 +19,6 @@ from __future__ import annotations
 import builtins
 import datetime as dt
 import hashlib
-import importlib
 import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -38,6 +37,7 @@ from tfe.core.security import audit, identity
 from tfe.core.security.scope import AccessScope
 from tfe.core.settings import Settings
 from veille.alerts import validation
+from veille.alerts.digest import DigestEntry
 from veille.alerts.models import FREQUENCIES, SCOPES, AlertMessage, Subscription
 from veille.alerts.schedule import DEFAULT_TIMEZONE, next_run, parse_send_time, parse_timezone
 
@@ -46,6 +46,7 @@ __all__ = [
     "PREVIEW_UNAVAILABLE",
     "Created",
     "DraftSubscription",
+    "Previewer",
     "SubscriptionService",
     "SubscriptionSpec",
     "SubscriptionView",
@@ -181,7 +182,7 @@ def message_dict(row: AlertMessage) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class DraftSubscription:
-    """An alert being written (not saved): what ``matching.preview`` needs to match it."""
+    """An alert being written (not saved): what a preview needs to match it like a saved one."""
 
     user_id: int
     query: str
@@ -189,12 +190,28 @@ class DraftSubscription:
     scope: str
 
 
-class SubscriptionService:
-    """The subscriptions' use cases for the API, the pages and the CLI (``channel`` tells them apart)."""
+# (session, saved subscription or draft, the owner's scope now, days) → the entries it would have sent;
+# the runtime gives ``DigestService.preview`` (it needs the search backend).
+Previewer = Callable[[Session, "Subscription | DraftSubscription", AccessScope, int], list[DigestEntry]]
 
-    def __init__(self, settings: Settings, referential: Callable[[], Referential]) -> None:
+
+class SubscriptionService:
+    """The subscriptions' use cases for the API, the pages and the CLI (``channel`` tells them apart).
+
+    ``previewer`` computes previews; without one (no search backend wired) a preview answers
+    « aperçu indisponible ».
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        referential: Callable[[], Referential],
+        *,
+        previewer: Previewer | None = None,
+    ) -> None:
         self._settings = settings
         self._referential = referential
+        self._previewer = previewer
 
     # ------------------------------------------------------------------ reading
     def _labels(self, rows: Iterable[SavedSearch]) -> dict[str, str]:
@@ -627,14 +644,14 @@ class SubscriptionService:
         )
         filters = {k: clean[k] for k in ("sector", "country", "type", "source") if clean[k]}
         draft = DraftSubscription(owner.id, clean["query"], filters, clean["scope"])
-        return run_preview(session, draft, identity.scope_for(owner), days)
+        return run_preview(self._previewer, session, draft, identity.scope_for(owner), days)
 
     def preview(
         self, session: Session, owner: User, subscription_id: int, *, days: int = 7, channel: str = "api"
     ) -> dict[str, Any]:
         """What the subscription would have sent over the last ``days`` days, in the owner's current scope."""
         sub, _search = self._load(session, owner, subscription_id)
-        result = run_preview(session, sub, identity.scope_for(owner), days)
+        result = run_preview(self._previewer, session, sub, identity.scope_for(owner), days)
         audit.record(
             session,
             "subscription.preview",
@@ -646,17 +663,17 @@ class SubscriptionService:
         return result
 
 
-def run_preview(session: Session, subject: Any, scope: AccessScope, days: int) -> dict[str, Any]:
-    """``veille.alerts.matching.preview`` as a JSON-ready answer, or "aperçu indisponible" without it."""
+def run_preview(
+    previewer: Previewer | None,
+    session: Session,
+    subject: Subscription | DraftSubscription,
+    scope: AccessScope,
+    days: int,
+) -> dict[str, Any]:
+    """The preview as a JSON-ready answer; « aperçu indisponible » when no previewer is wired."""
     if not 1 <= days <= 31:
         raise ValidationError("aperçu : de 1 à 31 jours")
-    try:
-        preview = getattr(importlib.import_module("veille.alerts.matching"), "preview", None)
-    except ImportError:
-        preview = None
-    if preview is None:  # the matcher is not there yet
+    if previewer is None:
         return {"available": False, "days": days, "message": PREVIEW_UNAVAILABLE, "total": 0, "entries": []}
-    result = preview(session, subject, scope, days=days)
-    entries = getattr(result, "entries", result)
-    rows = [e.as_dict() if hasattr(e, "as_dict") else dict(e) for e in entries or []]
+    rows = [entry.as_dict() for entry in previewer(session, subject, scope, days)]
     return {"available": True, "days": days, "message": None, "total": len(rows), "entries": rows}

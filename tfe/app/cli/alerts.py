@@ -24,7 +24,7 @@ subscription_app = typer.Typer(
 
 
 def _service(rt: Runtime) -> SubscriptionService:
-    return SubscriptionService(rt.settings, lambda: rt.referential)
+    return rt.subscriptions
 
 
 def _line(view: dict[str, Any]) -> str:

@@ -36,7 +36,7 @@ Days = Annotated[int, Query(ge=1, le=31, description="How many days back")]
 
 def subscription_service(runtime: Runtime) -> SubscriptionService:
     """The use cases over the runtime's settings and referential in force."""
-    return SubscriptionService(runtime.settings, lambda: runtime.referential)
+    return runtime.subscriptions
 
 
 @router.get("", summary="The caller's alert subscriptions", responses=error_responses(401))

@@ -45,7 +45,7 @@ STATUS_LABELS = {
 
 
 def _service(runtime: Runtime) -> SubscriptionService:
-    return SubscriptionService(runtime.settings, lambda: runtime.referential)
+    return runtime.subscriptions
 
 
 def _split(values: list[str] | None) -> list[str]:
