@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ged.blobs import BlobStore
 from ged.models import Document, DocumentVersion
+from ingest.components.writer import document_status
 from ingest.item import IngestItem, Processed
 from ingest.sink import classification_rows
 from taxonomy.models import Classification
@@ -92,6 +93,7 @@ class DocumentSink:
                     org_id=item.org_id,
                     owner_user_id=item.owner_user_id,
                     visibility=item.visibility or DEFAULT_VISIBILITY,
+                    status=document_status(item),  # the status the writer indexes
                     language=processed.language,
                     author=(processed.author or item.author or "")[:300] or None,
                     source_uri=item.url or item.meta.get("path") or item.key,

@@ -10,6 +10,7 @@ come from the referential the ``ReferentialSource`` answers for each item.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import Any
 
@@ -25,7 +26,7 @@ from taxonomy.classifier import Scored
 from taxonomy.live import ReferentialSource, StaticReferential
 from taxonomy.referential import Referential
 
-__all__ = ["RecordWriter", "index_passages", "passage_meta"]
+__all__ = ["DOCUMENT_STATUSES", "RecordWriter", "document_status", "index_passages", "passage_meta"]
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +35,25 @@ def _unique(values: list[str]) -> list[str]:
     return list(dict.fromkeys(v for v in values if v))
 
 
-def passage_meta(record: Processed, referential: Referential) -> dict[str, Any]:
-    """The indexed metadata of every passage of ``record`` (sectors with ancestors, facets, regions, ACL)."""
+DOCUMENT_STATUSES = ("draft", "validated", "archived")
+
+
+def document_status(item: IngestItem) -> str:
+    """A new document's status: ``item.meta["status"]`` when it is one (an import of reviewed documents),
+    else ``draft``; the GED's sink stores the same."""
+    status = item.meta.get("status")
+    return status if isinstance(status, str) and status in DOCUMENT_STATUSES else "draft"
+
+
+def passage_meta(
+    record: Processed, referential: Referential, *, indexed_at: dt.datetime | None = None
+) -> dict[str, Any]:
+    """The indexed metadata of every passage of ``record`` (sectors with ancestors, facets, regions, ACL).
+
+    ``indexed_at`` (default: now, UTC) is when the passages entered the index, whatever their ``date``
+    says: alerts find new documents by it. Documents also carry their ``status`` (draft, validated,
+    archived). Re-indexing an edit keeps both as first indexed (they are not in the editable keys).
+    """
     item = record.item
     assigned = [s.concept_id for s in record.sectors]
     sectors = _unique([a for sid in assigned for a in (sid, *referential.ancestors(sid))])
@@ -56,6 +74,8 @@ def passage_meta(record: Processed, referential: Referential) -> dict[str, Any]:
         "language": record.language,
         "date": date.isoformat() if date else None,
         "url": item.url,
+        "indexed_at": (indexed_at or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).isoformat(),
+        **({"status": document_status(item)} if item.kind == "document" else {}),
     }
 
 

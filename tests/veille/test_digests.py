@@ -20,6 +20,7 @@ from ingest.components.splitter import split_passages
 from ingest.components.writer import RecordWriter
 from ingest.item import ExtractedMetadata, IngestItem
 from search.models import SavedSearch
+from search.types import Passage
 from taxonomy.classifier import Scored
 from taxonomy.live import StaticReferential
 from tests.conftest import make_settings, pg_schema
@@ -33,6 +34,7 @@ from veille import curation
 from veille.alerts.digest import Digest
 from veille.alerts.digests import DigestService, parse_now
 from veille.alerts.dispatch import ChannelSet, backoff_s
+from veille.alerts.matching import document_candidates, read_passages
 from veille.alerts.models import AlertMessage, Delivery, Subscription
 from veille.channels.base import SendResult
 from veille.models import Item, Source, Story
@@ -512,3 +514,79 @@ def test_preview_shows_the_last_days_without_recording(world: World) -> None:
         assert [e.title for e in entries] == ["L'absinthe en Allemagne"]
         assert w.service.preview(session, row, w.scopes["reader_b"], days=7)[0].title == entries[0].title
         assert list(session.scalars(select(Delivery).where(Delivery.subscription_id == sub))) == []
+
+
+def test_a_document_uploaded_now_with_an_old_date_is_news_and_a_draft_never_is(world: World) -> None:
+    w = world
+    w.reset_channels()
+    sub = subscribe(w, "reader", "Documents kombucha", q="kombucha")
+    with w.rt.session() as session:
+        row = session.get(Subscription, sub)
+        assert row is not None
+        row.scope = "documents"
+        reader = session.get(User, w.users["reader"])
+        assert reader is not None
+        org_id = reader.org_id
+    old = dt.datetime(2019, 3, 1, tzinfo=dt.UTC)
+
+    def document(name: str, **meta: str) -> IngestItem:
+        text = f"Analyse sectorielle : le kombucha en Allemagne ({name}), distribution et réglementation."
+        return IngestItem(
+            key=f"upload:test:{name}",
+            kind="document",
+            filename=f"{name}.txt",
+            data=text.encode(),
+            title=name,
+            published_at=old,
+            org_id=org_id,
+            visibility="network",
+            meta=dict(meta),
+        )
+
+    report = w.rt.runner("document", False).run_items(
+        [document("Kombucha validé", status="validated"), document("Kombucha brouillon")],
+        kind="upload",
+        progress=False,
+    )
+    assert report["ok"] == 2, report
+    ids = {i["title"]: i["id"] for i in report["items"]}
+    passages = read_passages(w.rt.backend, ids.values())
+    validated = passages[ids["Kombucha validé"]][0].meta
+    assert validated["status"] == "validated" and validated["date"].startswith("2019-03-01")
+    assert dt.datetime.fromisoformat(validated["indexed_at"]) > utcnow() - dt.timedelta(minutes=5)
+    assert passages[ids["Kombucha brouillon"]][0].meta["status"] == "draft"
+    assert run(w)["sent"] == 1
+    assert [(e.kind, e.id) for d in digests_for(w, "email", sub) for e in d.entries] == [
+        ("document", ids["Kombucha validé"])
+    ]
+    assert run(w)["sent"] == 0  # sent once
+
+
+def test_document_candidates_fall_back_on_the_date_of_passages_indexed_before_indexed_at(
+    world: World,
+) -> None:
+    w = world
+    now = utcnow()
+    stamp = now - dt.timedelta(hours=1)
+
+    def passage(pid: str, **meta: object) -> Passage:
+        base = {"kind": "document", "visibility": "network", "org_id": None, "owner_user_id": None}
+        return Passage(f"{pid}:0", pid, pid, "texte", 0, {**base, **meta}, None)
+
+    w.rt.backend.write(
+        [
+            passage("legacy-validated", status="validated", date=stamp.isoformat()),
+            passage("legacy-old", status="validated", date="2019-01-01T00:00:00+00:00"),
+            passage("legacy-no-status", date=stamp.isoformat()),
+            passage("fresh-archived", status="archived", indexed_at=stamp.isoformat()),
+        ]
+    )
+    w.rt.backend.commit()
+    try:
+        found = {c.parent_id for c in document_candidates(w.rt.backend, now - dt.timedelta(hours=2), now)}
+        assert {"legacy-validated"} <= found
+        assert not found & {"legacy-old", "legacy-no-status", "fresh-archived"}
+    finally:
+        for pid in ("legacy-validated", "legacy-old", "legacy-no-status", "fresh-archived"):
+            w.rt.backend.delete_parent(pid)
+        w.rt.backend.commit()

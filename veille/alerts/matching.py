@@ -1,16 +1,16 @@
 """Match a batch of new items and documents against many subscriptions at once, through the search backend.
 
 The batch: watch items accepted or auto-accepted (never ``new``, never ``rejected``) whose decision falls in
-the run's window, and documents whose indexed date does (``document_candidates``). Their passages are read
-back from the installation's backend (what search really indexed, with its ACL metadata) and written into a
-*candidate index*: an ``EmbeddedBackend`` in a temporary directory holding that batch only. Every
-subscription's query then runs through the ordinary ``SearchBackend.search`` (or, for a subscription without
-text, the backend's filter engine ``filter_ids``), with the subscriber's access scope and facet filters
-*inside* the query, as any search: the same analyzer, filter grammar and ACL rule. Restricting the index to
-the batch is what an id filter would do, and it makes each query cost what the batch costs, not what the
-whole corpus does. The query itself is ``CandidateIndex.match_parents``: ``search``'s filter and parsed
-text in one Tantivy query, returning parent ids from fast fields (no ranking, snippets or documents read),
-held to ``search`` by the tests.
+the run's window, and validated documents indexed in it (``document_candidates``, by ``meta.indexed_at``).
+Their passages are read back from the installation's backend (what search really indexed, with its ACL
+metadata) and written into a *candidate index*: an ``EmbeddedBackend`` in a temporary directory holding that
+batch only. Every subscription's query then runs through the ordinary ``SearchBackend.search`` (or, for a
+subscription without text, the backend's filter engine ``filter_ids``), with the subscriber's access scope
+and facet filters *inside* the query, as any search: the same analyzer, filter grammar and ACL rule.
+Restricting the index to the batch is what an id filter would do, and it makes each query cost what the
+batch costs, not what the whole corpus does. The query itself is ``CandidateIndex.match_parents``:
+``search``'s filter and parsed text in one Tantivy query, returning parent ids from fast fields (no ranking,
+snippets or documents read), held to ``search`` by the tests.
 
 To hold for thousands of subscriptions:
 
@@ -83,7 +83,7 @@ class Candidate:
 
     parent_id: str
     kind: str  # "item" | "document"
-    at: dt.datetime  # decision time (items) or indexed date (documents), aware UTC
+    at: dt.datetime  # decision time (items) or time indexed (documents), aware UTC
     story_id: str | None = None
     passages: tuple[Passage, ...] = ()
     source_id: int | None = None  # items: their source (the ``source`` filter is applied on it)
@@ -200,11 +200,21 @@ def read_passages(backend: SearchBackend, parent_ids: Iterable[str]) -> dict[str
     return out
 
 
-def document_candidates(backend: SearchBackend, since: dt.datetime, until: dt.datetime) -> list[Candidate]:
-    """Documents whose indexed date falls in ``(since, until]``, with their passages.
+def _between(path: str, since: dt.datetime, until: dt.datetime) -> list[dict[str, Any]]:
+    return [
+        {"field": path, "operator": ">", "value": since.isoformat()},
+        {"field": path, "operator": "<=", "value": until.isoformat()},
+    ]
 
-    The index keeps no upload time nor status for a document: its ``date`` (publication, else last
-    modification, else creation) is what tells a new document; the ledger keeps it from being sent twice.
+
+def document_candidates(backend: SearchBackend, since: dt.datetime, until: dt.datetime) -> list[Candidate]:
+    """Validated documents that entered the index in ``(since, until]``, with their passages.
+
+    A document's time is ``meta.indexed_at`` (written by the ingest writer): a document uploaded today with
+    a 2019 date is news today. Passages indexed before that field existed fall back to their ``date``
+    (publication, else last modification). Only ``meta.status == "validated"`` is sent: drafts and archived
+    documents never are, nor passages without a status (indexed before it was written: every document
+    then was a draft). The ledger keeps a document from being sent twice.
     """
     if not isinstance(backend, FilterEngines):
         return []
@@ -212,8 +222,20 @@ def document_candidates(backend: SearchBackend, since: dt.datetime, until: dt.da
         "operator": "AND",
         "conditions": [
             {"field": "meta.kind", "operator": "==", "value": "document"},
-            {"field": "meta.date", "operator": ">", "value": since.isoformat()},
-            {"field": "meta.date", "operator": "<=", "value": until.isoformat()},
+            {"field": "meta.status", "operator": "==", "value": "validated"},
+            {
+                "operator": "OR",
+                "conditions": [
+                    {"operator": "AND", "conditions": _between("meta.indexed_at", since, until)},
+                    {
+                        "operator": "AND",
+                        "conditions": [
+                            {"field": "meta.indexed_at", "operator": "==", "value": None},
+                            *_between("meta.date", since, until),
+                        ],
+                    },
+                ],
+            },
         ],
     }
     ids = backend.filter_ids(flt, backend.filter_engines[0])
@@ -223,7 +245,8 @@ def document_candidates(backend: SearchBackend, since: dt.datetime, until: dt.da
         by_parent.setdefault(p.parent_id, []).append(p)
     out = []
     for parent_id, group in by_parent.items():
-        when = _parse(group[0].meta.get("date")) or until
+        meta = group[0].meta
+        when = _parse(meta.get("indexed_at")) or _parse(meta.get("date")) or until
         out.append(Candidate(parent_id, "document", when, None, tuple(group)))
     return out
 
