@@ -1,6 +1,7 @@
 """Fixtures for the web tests: one real installation (SQLite + embedded index) shared by the module tests.
 
-Two organisations (``alpha``, ``beta``) with users and API tokens, and five documents saved through the
+Two organisations (``alpha``, ``beta``) with users and API tokens (alpha: ``alice`` contributor, ``reader``
+reader, ``carol`` curator; beta: ``bob`` contributor), and five documents saved through the
 product's own persistence path (``RecordWriter`` over a ``DocumentSink``: rows, version, blob and
 classifications, then passages with the indexed metadata and real embeddings). Only the classification is
 given (explicit ``Scored`` concepts) so the tests stay deterministic; the sink generates the document ids,
@@ -153,6 +154,7 @@ def _seed_accounts(rt: Runtime) -> tuple[dict[str, str], dict[str, int], dict[st
             ("alice", alpha, "contributor"),
             ("reader", alpha, "reader"),
             ("bob", beta, "contributor"),
+            ("carol", alpha, "curator"),
         ):
             user = identity.create_user(
                 session,

@@ -7,9 +7,11 @@ status. The typed answers also keep the keys and values of the domain views they
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import pytest
@@ -19,16 +21,26 @@ from jsonschema import Draft202012Validator
 from ged import documents as ged_documents
 from ged.service import UploadResult
 from taxonomy.models import Classification
-from tests.web.conftest import MAX_UPLOAD, Installation
+from tests.veille.feedserver import FeedServer, Route, feed_server, rss
+from tests.web.conftest import MAX_UPLOAD, PASSWORD, Installation
 from tfe.core.models import User
 from tfe.core.security import identity
+from tfe.core.security.scope import AccessScope
+from veille.alerts.subscriptions import MAX_PER_USER, SubscriptionService, SubscriptionSpec
+from veille.catalogue import SourceService, SourceSpec
 from veille.items import read_item
 from veille.models import Item, Source, Story
 from veille.stories import read_story
 
 ITEM_ID = "item-contract"
 STORY_ID = "story-contract"
+DECIDED_ID = "item-contract-decided"
+OPML = (
+    '<?xml version="1.0" encoding="utf-8"?><opml version="2.0"><head><title>Contrat</title></head><body>'
+    '<outline type="rss" text="Contrat OPML" xmlUrl="https://93.184.216.34/contrat-opml.xml"/></body></opml>'
+)
 BIG = 2**63  # one past SQLite's largest integer (issue 12 defect 18)
+UNKNOWN = 2**31 - 1  # the largest source id accepted, never given here
 
 
 @pytest.fixture(scope="module")
@@ -85,6 +97,97 @@ def story_id(installation: Installation, item_id: str) -> str:
     return STORY_ID
 
 
+def _scope(installation: Installation, who: str) -> AccessScope:
+    with installation.rt.session() as session:
+        user = session.get(User, installation.users[who])
+        assert user is not None
+        return identity.scope_for(user)
+
+
+@dataclass
+class Watch:
+    """The watch data the source, curation and subscription cases act on (all of alpha's organisation)."""
+
+    server: FeedServer  # a local feed server: /vide.xml (no entry), /flux.xml (one entry)
+    polled: int  # carol's source on the empty feed (polling it adds nothing)
+    removable: int  # carol's source the DELETE case removes
+    subscription: int  # carol's alert (email and Atom)
+    removable_subscription: int
+    admin: dict[str, str]  # the admin's bearer header; the admin holds MAX_PER_USER alerts (409)
+
+
+@pytest.fixture(scope="module")
+def watch(installation: Installation) -> Iterator[Watch]:
+    """Sources catalogued and alerts created through the product's use cases; one item for decisions."""
+    rt = installation.rt
+    carol = _scope(installation, "carol")
+    with feed_server() as server:
+        server.routes["/vide.xml"] = Route(body=rss("Flux contrat vide", []))
+        server.routes["/flux.xml"] = Route(body=rss("Flux contrat", [("c1", "Vins en Allemagne", "Texte")]))
+        loopback = rt.settings.model_copy(update={"fetch_allow_private": True})  # the server is local
+        sources = SourceService(rt.session_factory, loopback, lambda: rt.referential)
+        polled = sources.add(
+            carol, SourceSpec(url=server.url + "/vide.xml", visibility="organisation", discover=False), "api"
+        )
+        removable = sources.add(
+            carol,
+            SourceSpec(
+                url="https://93.184.216.34/contrat-retrait.xml", visibility="organisation", discover=False
+            ),
+            "api",
+        )
+        alerts = SubscriptionService(rt.settings, lambda: rt.referential)
+        with rt.session() as session:
+            # no text: deciding on it re-indexes no passage, so the shared index stays as seeded
+            session.add(
+                Item(
+                    id=DECIDED_ID,
+                    source_id=polled.id,
+                    url="https://veille.example.org/decision",
+                    guid="contract-decided",
+                    title="Contrat : un article à décider",
+                    summary="",
+                    text="",
+                    language="fr",
+                    content_hash="1" * 64,
+                    org_id=installation.orgs["alpha"],
+                    visibility="organisation",
+                )
+            )
+            owner = session.get(User, installation.users["carol"])
+            assert owner is not None
+            kept = alerts.create(session, owner, SubscriptionSpec(query="vins", channels=["email", "atom"]))
+            gone = alerts.create(session, owner, SubscriptionSpec(query="machines"))
+            admin = identity.find_user(session, rt.settings.admin_email)
+            assert admin is not None
+            for n in range(MAX_PER_USER):
+                alerts.create(session, admin, SubscriptionSpec(query=f"vins {n}"))
+            token = identity.create_token(session, admin, name="contract")[1]
+            ids = (kept.view.sub.id, gone.view.sub.id)
+        yield Watch(server, polled.id, removable.id, ids[0], ids[1], {"Authorization": f"Bearer {token}"})
+
+
+@contextlib.contextmanager
+def _loopback(installation: Installation, allowed: bool) -> Iterator[None]:
+    """Let the runtime fetch the local feed server for one request (``fetch_allow_private``, as in tests)."""
+    with pytest.MonkeyPatch.context() as patch:
+        if allowed:
+            patch.setattr(installation.rt.settings, "fetch_allow_private", True)
+        yield
+
+
+def _cookie_session(installation: Installation, email: str) -> TestClient:
+    """A browser-like client signed in through ``/login`` (cookie session, no CSRF header sent)."""
+    browser = TestClient(installation.client.app)
+    page = browser.get("/login").text
+    csrf = page.split('name="csrf" value="')[1].split('"')[0]
+    login = browser.post(
+        "/login", data={"email": email, "password": PASSWORD, "csrf": csrf}, follow_redirects=False
+    )
+    assert login.status_code == 303, login.text
+    return browser
+
+
 class _Answer(Protocol):
     """What ``_check`` reads of a test client response."""
 
@@ -116,10 +219,16 @@ def _check(spec: dict[str, Any], method: str, path: str, response: _Answer) -> N
     status = str(response.status_code)
     responses = spec["paths"][path][method]["responses"]
     assert status in responses, f"{method.upper()} {path} answered undocumented {status}: {response.text}"
+    if status == "204":
+        assert "content" not in responses[status] and not response.text
+        return
     content = responses[status]["content"]
     media = response.headers["content-type"].split(";")[0]
     if media != "application/json":
-        assert path.endswith("/content") and "application/octet-stream" in content
+        if path.endswith("/content"):
+            assert "application/octet-stream" in content
+        else:
+            assert list(content) == [media], (method, path, media)
         return
     schema = {
         **content["application/json"]["schema"],
@@ -151,11 +260,16 @@ def test_every_route_answers_what_it_documents(
     spec: dict[str, Any],
     item_id: str,
     story_id: str,
+    watch: Watch,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     doc, secret = installation.ids["doc-vins-de"], installation.ids["doc-beta-secret"]
     monkeypatch.setattr(installation.rt.documents, "upload", _fake_upload(doc))
     alice, reader = installation.auth("alice"), installation.auth("reader")
+    bob, carol, admin = installation.auth("bob"), installation.auth("carol"), watch.admin
+    # a cookie session of carol's without the CSRF header: every unsafe call is 403
+    browser = _cookie_session(installation, "carol@alpha.fr")
+    source, sub = f"/api/sources/{watch.polled}", f"/api/subscriptions/{watch.subscription}"
 
     def upload(name: str, data: bytes, headers: dict[str, str]) -> dict[str, Any]:
         return {"files": {"file": (name, data, "text/plain")}, "headers": headers}
@@ -234,6 +348,204 @@ def test_every_route_answers_what_it_documents(
             {"params": {"include_rejected": True}, "headers": reader},
         ),
         ("get", "/api/stories/{story_id}", f"/api/stories/{story_id}", {}),
+        # sources: members read, curators (own organisation) and admins change
+        ("get", "/api/sources", "/api/sources", {"headers": alice}),
+        ("get", "/api/sources", "/api/sources", {"params": {"kind": "rss"}, "headers": alice}),
+        ("get", "/api/sources", "/api/sources", {}),
+        (
+            "post",
+            "/api/sources",
+            "/api/sources",
+            {
+                "json": {
+                    "url": "https://93.184.216.34/neuf.xml",
+                    "discover": False,
+                    "visibility": "organisation",
+                },
+                "headers": carol,
+            },
+        ),
+        ("post", "/api/sources", "/api/sources", {"json": {"url": "ftp://example.org/x"}, "headers": carol}),
+        ("post", "/api/sources", "/api/sources", {"json": {"url": "https://93.184.216.34/x"}}),
+        (
+            "post",
+            "/api/sources",
+            "/api/sources",
+            {"json": {"url": "https://93.184.216.34/x"}, "headers": alice},
+        ),
+        (
+            "post",
+            "/api/sources/preview",
+            "/api/sources/preview",
+            {"json": {"url": watch.server.url + "/flux.xml"}, "headers": carol, "loopback": True},
+        ),
+        (
+            "post",
+            "/api/sources/preview",
+            "/api/sources/preview",
+            {"json": {"url": "ftp://x"}, "headers": carol},
+        ),
+        ("post", "/api/sources/preview", "/api/sources/preview", {"json": {"url": "https://93.184.216.34/"}}),
+        (
+            "post",
+            "/api/sources/preview",
+            "/api/sources/preview",
+            {"json": {"url": "https://93.184.216.34/"}, "headers": reader},
+        ),
+        ("get", "/api/sources/export", "/api/sources/export", {"headers": alice}),
+        ("get", "/api/sources/export", "/api/sources/export", {}),
+        (
+            "post",
+            "/api/sources/import",
+            "/api/sources/import",
+            {"content": OPML, "params": {"visibility": "organisation"}, "headers": carol},
+        ),
+        ("post", "/api/sources/import", "/api/sources/import", {"content": " ", "headers": carol}),
+        ("post", "/api/sources/import", "/api/sources/import", {"content": OPML}),
+        ("post", "/api/sources/import", "/api/sources/import", {"content": OPML, "headers": alice}),
+        (
+            "post",
+            "/api/sources/import",
+            "/api/sources/import",
+            {"content": b" " * (installation.rt.settings.max_feed_bytes + 1), "headers": carol},
+        ),
+        ("get", "/api/sources/{source_id}", source, {"headers": alice}),
+        ("get", "/api/sources/{source_id}", "/api/sources/0", {"headers": alice}),
+        ("get", "/api/sources/{source_id}", source, {}),
+        ("get", "/api/sources/{source_id}", source, {"headers": bob}),
+        ("patch", "/api/sources/{source_id}", source, {"json": {"tags": ["contrat"]}, "headers": carol}),
+        ("patch", "/api/sources/{source_id}", source, {"json": {"min_interval_s": 10}, "headers": carol}),
+        ("patch", "/api/sources/{source_id}", source, {"json": {"tags": []}}),
+        ("patch", "/api/sources/{source_id}", source, {"json": {"tags": []}, "headers": alice}),
+        ("patch", "/api/sources/{source_id}", f"/api/sources/{UNKNOWN}", {"json": {}, "headers": carol}),
+        ("delete", "/api/sources/{source_id}", f"/api/sources/{watch.removable}", {"headers": carol}),
+        ("delete", "/api/sources/{source_id}", f"/api/sources/{BIG}", {"headers": carol}),
+        ("delete", "/api/sources/{source_id}", source, {}),
+        ("delete", "/api/sources/{source_id}", source, {"headers": alice}),
+        ("delete", "/api/sources/{source_id}", f"/api/sources/{watch.removable}", {"headers": carol}),
+        ("post", "/api/sources/{source_id}/poll", f"{source}/poll", {"headers": carol, "loopback": True}),
+        ("post", "/api/sources/{source_id}/poll", "/api/sources/0/poll", {"headers": carol}),
+        ("post", "/api/sources/{source_id}/poll", f"{source}/poll", {}),
+        ("post", "/api/sources/{source_id}/poll", f"{source}/poll", {"headers": alice}),
+        ("post", "/api/sources/{source_id}/poll", f"/api/sources/{UNKNOWN}/poll", {"headers": carol}),
+        # curation: curators and admins only
+        ("get", "/api/curation/queue", "/api/curation/queue", {"headers": carol}),
+        ("get", "/api/curation/queue", "/api/curation/queue", {"params": {"status": "x"}, "headers": carol}),
+        ("get", "/api/curation/queue", "/api/curation/queue", {}),
+        ("get", "/api/curation/queue", "/api/curation/queue", {"headers": alice}),
+        (
+            "post",
+            "/api/items/{item_id}/decision",
+            f"/api/items/{DECIDED_ID}/decision",
+            {"json": {"decision": "reject"}, "headers": carol},
+        ),
+        (
+            "post",
+            "/api/items/{item_id}/decision",
+            f"/api/items/{DECIDED_ID}/decision",
+            {"json": {"decision": "correct"}, "headers": carol},
+        ),
+        (
+            "post",
+            "/api/items/{item_id}/decision",
+            f"/api/items/{DECIDED_ID}/decision",
+            {"json": {"decision": "reject"}},
+        ),
+        (
+            "post",
+            "/api/items/{item_id}/decision",
+            f"/api/items/{DECIDED_ID}/decision",
+            {"json": {"decision": "reject"}, "headers": alice},
+        ),
+        (
+            "post",
+            "/api/items/{item_id}/decision",
+            "/api/items/nope/decision",
+            {"json": {"decision": "reject"}, "headers": carol},
+        ),
+        (
+            "post",
+            "/api/curation/decisions",
+            "/api/curation/decisions",
+            {"json": {"item_ids": [DECIDED_ID, "nope"], "decision": "reject"}, "headers": carol},
+        ),
+        (
+            "post",
+            "/api/curation/decisions",
+            "/api/curation/decisions",
+            {"json": {"item_ids": [], "decision": "reject"}, "headers": carol},
+        ),
+        (
+            "post",
+            "/api/curation/decisions",
+            "/api/curation/decisions",
+            {"json": {"item_ids": [DECIDED_ID], "decision": "reject"}},
+        ),
+        (
+            "post",
+            "/api/curation/decisions",
+            "/api/curation/decisions",
+            {"json": {"item_ids": [DECIDED_ID], "decision": "reject"}, "headers": alice},
+        ),
+        # subscriptions: the caller's own only (another user's is 404)
+        ("get", "/api/subscriptions", "/api/subscriptions", {"headers": carol}),
+        ("get", "/api/subscriptions", "/api/subscriptions", {}),
+        ("post", "/api/subscriptions", "/api/subscriptions", {"json": {"query": "vins"}, "headers": carol}),
+        ("post", "/api/subscriptions", "/api/subscriptions", {"json": {"query": '"vins'}, "headers": carol}),
+        ("post", "/api/subscriptions", "/api/subscriptions", {"json": {"query": "vins"}}),
+        ("post", "/api/subscriptions", "/api/subscriptions", {"json": {"query": "vins"}, "headers": admin}),
+        ("get", "/api/subscriptions/export", "/api/subscriptions/export", {"headers": carol}),
+        ("get", "/api/subscriptions/export", "/api/subscriptions/export", {}),
+        ("get", "/api/subscriptions/{subscription_id}", sub, {"headers": carol}),
+        ("get", "/api/subscriptions/{subscription_id}", "/api/subscriptions/0", {"headers": carol}),
+        ("get", "/api/subscriptions/{subscription_id}", sub, {}),
+        ("get", "/api/subscriptions/{subscription_id}", sub, {"headers": bob}),
+        ("patch", "/api/subscriptions/{subscription_id}", sub, {"json": {"paused": False}, "headers": carol}),
+        ("patch", "/api/subscriptions/{subscription_id}", sub, {"json": {"colour": "red"}, "headers": carol}),
+        ("patch", "/api/subscriptions/{subscription_id}", sub, {"json": {"paused": False}}),
+        ("patch", "/api/subscriptions/{subscription_id}", sub, {"json": {"paused": True}, "client": browser}),
+        ("patch", "/api/subscriptions/{subscription_id}", sub, {"json": {"paused": True}, "headers": bob}),
+        ("get", "/api/subscriptions/{subscription_id}/preview", f"{sub}/preview", {"headers": carol}),
+        (
+            "get",
+            "/api/subscriptions/{subscription_id}/preview",
+            f"{sub}/preview",
+            {"params": {"days": 0}, "headers": carol},
+        ),
+        ("get", "/api/subscriptions/{subscription_id}/preview", f"{sub}/preview", {}),
+        ("get", "/api/subscriptions/{subscription_id}/preview", f"{sub}/preview", {"headers": bob}),
+        ("get", "/api/subscriptions/{subscription_id}/history", f"{sub}/history", {"headers": carol}),
+        (
+            "get",
+            "/api/subscriptions/{subscription_id}/history",
+            "/api/subscriptions/0/history",
+            {"headers": carol},
+        ),
+        ("get", "/api/subscriptions/{subscription_id}/history", f"{sub}/history", {}),
+        ("get", "/api/subscriptions/{subscription_id}/history", f"{sub}/history", {"headers": bob}),
+        ("post", "/api/subscriptions/{subscription_id}/atom-token", f"{sub}/atom-token", {"headers": carol}),
+        (
+            "post",
+            "/api/subscriptions/{subscription_id}/atom-token",
+            f"/api/subscriptions/{watch.removable_subscription}/atom-token",  # no Atom channel
+            {"headers": carol},
+        ),
+        ("post", "/api/subscriptions/{subscription_id}/atom-token", f"{sub}/atom-token", {}),
+        ("post", "/api/subscriptions/{subscription_id}/atom-token", f"{sub}/atom-token", {"client": browser}),
+        ("post", "/api/subscriptions/{subscription_id}/atom-token", f"{sub}/atom-token", {"headers": bob}),
+        ("delete", "/api/subscriptions/{subscription_id}", "/api/subscriptions/0", {"headers": carol}),
+        ("delete", "/api/subscriptions/{subscription_id}", sub, {}),
+        ("delete", "/api/subscriptions/{subscription_id}", sub, {"client": browser}),
+        ("delete", "/api/subscriptions/{subscription_id}", sub, {"headers": bob}),
+        (
+            "delete",
+            "/api/subscriptions/{subscription_id}",
+            f"/api/subscriptions/{watch.removable_subscription}",
+            {"headers": carol},
+        ),
+        ("delete", "/api/subscriptions", "/api/subscriptions", {}),
+        ("delete", "/api/subscriptions", "/api/subscriptions", {"client": browser}),
+        ("delete", "/api/subscriptions", "/api/subscriptions", {"headers": admin}),  # the admin's 100 alerts
         ("get", "/api/taxonomy/schemes", "/api/taxonomy/schemes", {"headers": alice}),
         ("get", "/api/taxonomy/schemes", "/api/taxonomy/schemes", {}),
         (
@@ -264,7 +576,9 @@ def test_every_route_answers_what_it_documents(
     ]
     answered: set[tuple[str, str, str]] = set()
     for method, template, url, kwargs in cases:
-        response = client.request(method.upper(), url, **kwargs)
+        caller = kwargs.pop("client", client)
+        with _loopback(installation, kwargs.pop("loopback", False)):
+            response = caller.request(method.upper(), url, **kwargs)
         assert response.status_code < 500, (url, response.text)
         _check(spec, method, template, response)
         answered.add((method, template, str(response.status_code)))
@@ -306,6 +620,21 @@ def test_answers_keep_the_domain_views(
         search["hits"]
     )
     assert {**answer, "hits": search["hits"]} == search
+
+
+def test_source_and_subscription_answers_keep_the_domain_views(
+    installation: Installation, client: TestClient, watch: Watch
+) -> None:
+    """The typed answers are the catalogue's and the alerts' own views, a missing key answered as null."""
+    carol = installation.auth("carol")
+    view = installation.rt.sources.get(_scope(installation, "carol"), watch.polled, channel="api").as_dict()
+    assert client.get(f"/api/sources/{watch.polled}", headers=carol).json() == {"discovery": None, **view}
+    alerts = SubscriptionService(installation.rt.settings, lambda: installation.rt.referential)
+    with installation.rt.session() as session:
+        owner = session.get(User, installation.users["carol"])
+        assert owner is not None
+        alert = alerts.get(session, owner, watch.subscription).as_dict()
+    assert client.get(f"/api/subscriptions/{watch.subscription}", headers=carol).json() == alert
 
 
 def test_integer_overflow_is_a_400_not_a_500(installation: Installation, client: TestClient) -> None:
