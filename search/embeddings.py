@@ -67,6 +67,17 @@ class Embedder:
             parts.append(np.asarray(self._model.passage(chunk), dtype=np.float32))
         return np.ascontiguousarray(np.vstack(parts), dtype=np.float32)
 
+    def queries(self, texts: list[str], batch: int = 32) -> np.ndarray:
+        """Embed several queries at once (short texts: headlines); an (n, 384) float32 matrix."""
+        self.warm_up()
+        if not texts:
+            return np.zeros((0, DIM), dtype=np.float32)
+        parts = []
+        for start in range(0, len(texts), max(1, batch)):
+            chunk = [truncate(t) or " " for t in texts[start : start + batch]]
+            parts.append(np.asarray(self._model.query(chunk), dtype=np.float32).reshape(-1, DIM))
+        return np.ascontiguousarray(np.vstack(parts), dtype=np.float32)
+
     def query(self, text: str) -> np.ndarray:
         """Embed one query (the model's "query: " prefix is added); returns a (384,) float32 vector."""
         self.warm_up()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -147,12 +147,18 @@ def evaluate_stories(
 
 
 def _embed(embedder: Embedder, texts: list[str], progress: bool, label: str) -> np.ndarray:
-    vectors: Iterable[str] = texts
-    if progress:
-        from tqdm import tqdm
+    """The feature texts' query vectors, in batches of 32 (as the poller's assigner embeds a poll's items)."""
+    if not texts:
+        return np.zeros((0, embedder.dim), dtype=np.float32)
+    from tqdm import tqdm
 
-        vectors = tqdm(texts, desc=label, unit="titre")
-    return np.vstack([embedder.query(t) for t in vectors]) if texts else np.zeros((0, embedder.dim))
+    parts = []
+    with tqdm(total=len(texts), desc=label, unit="titre", disable=not progress) as bar:
+        for start in range(0, len(texts), 32):
+            chunk = texts[start : start + 32]
+            parts.append(embedder.queries(chunk))
+            bar.update(len(chunk))
+    return np.vstack(parts)
 
 
 def _params(params: ClusterParams) -> dict[str, Any]:
