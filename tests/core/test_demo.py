@@ -22,6 +22,7 @@ from tests.conftest import make_settings
 from tfe.app.cli import app
 from tfe.app.demo import load_manifest
 from tfe.app.demo.loader import ensure_demo_accounts, load_demo, start_demo_load
+from tfe.app.demo.site import stop_site
 from tfe.app.install import init_installation
 from tfe.app.runtime import Runtime
 from tfe.app.web.app import create_app
@@ -49,6 +50,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Runtime, di
         assert status.vectors > 0 and rt.backend.missing_embeddings(limit=1) == []  # vectors after BM25
         assert "Chargement" not in client.get("/login").text
         yield rt, status.result, client
+    stop_site(rt.settings.resolved_data_dir)
     rt.close()
 
 
@@ -61,12 +63,15 @@ def _token(rt: Runtime, result: dict, org: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {raw}"}
 
 
-def test_every_demo_file_and_feed_entry_is_loaded(demo: tuple[Runtime, dict, TestClient]) -> None:
+def test_every_demo_file_and_watch_entry_is_loaded(demo: tuple[Runtime, dict, TestClient]) -> None:
     rt, result, _ = demo
     assert result["documents"] == {"ok": len(load_manifest()), "duplicate": 0, "failed": 0}
-    assert result["feeds"]["ok"] == 20 and result["feeds"]["failed"] == 0
+    # three feeds (13 + 13 + 6 entries), six articles of the listing page, one change of the watched page
+    watch = result["watch"]
+    assert watch == {"sources": 5, "added": 5, "moved": 0, "polled": 6, "new_items": 39, "failed": 0}
     again = load_demo(rt, progress=False)  # idempotent
     assert again["documents"]["ok"] == 0 and again["documents"]["duplicate"] == len(load_manifest())
+    assert again["watch"]["added"] == 0 and again["watch"]["new_items"] == 0
     assert Path(rt.settings.resolved_data_dir / "demo-credentials.json").stat().st_mode & 0o077 == 0
 
 

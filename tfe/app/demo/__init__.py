@@ -1,4 +1,4 @@
-"""Bundled demo content for `tfe`: a corpus of French export-support documents and two watch feeds.
+"""Bundled demo content for `tfe`: a corpus of French export-support documents and the watch's demo site.
 
 Everything under this package is written by the project itself (no third-party content) and is
 regenerated deterministically by ``scripts/make_demo_corpus.py``:
@@ -6,7 +6,10 @@ regenerated deterministically by ``scripts/make_demo_corpus.py``:
 - ``corpus/``: about forty documents (docx, pdf, xlsx, pptx, html, odt) plus ``corpus/manifest.json``
   giving, for each file, its title, doc_type, visibility, owning organisation and the intended NAF
   sectors / ISO countries (ground truth for checks; the classifier decides on its own).
-- ``feeds/``: ``veille-marches.rss`` (RSS 2.0) and ``veille-secteurs.atom`` (Atom 1.0), ten items each.
+- ``feeds/``: ``veille-marches.rss`` (RSS 2.0) and ``veille-secteurs.atom`` (Atom 1.0), French, thirteen
+  items each, and ``global-trade-wire.rss`` (English, six items); some tell the same events.
+- ``site/``: the demo web site that ``tfe demo`` serves on 127.0.0.1 with the feeds (``site.py``): the
+  listing « Actualités de l'export » and its articles, the watched tenders page in successive versions.
 - ``organisations.json``: the five demo organisations the manifest refers to by slug.
 """
 
