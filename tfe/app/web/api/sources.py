@@ -96,8 +96,15 @@ async def _opml_bytes(request: Request, limit: int) -> bytes:
         if upload is None or isinstance(upload, str):
             raise ValidationError("formulaire sans fichier OPML (champ « file »)")
         data = await upload.read(limit + 1)
-    else:
-        data = await request.body()
+    else:  # read the stream within the cap: the body-size middleware guards uploads of documents only
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise TooLargeError(f"fichier OPML trop volumineux (plus de {limit} octets)")
+            chunks.append(chunk)
+        data = b"".join(chunks)
     if len(data) > limit:
         raise TooLargeError(f"fichier OPML trop volumineux (plus de {limit} octets)")
     if not data.strip():
