@@ -119,7 +119,7 @@ DEMO_SOURCES: tuple[DemoSource, ...] = (
         country_hints=("MA", "VN", "CI", "IN", "BR", "MX"),
         config={"selector": "#appels-en-cours"},
         min_interval_s=120,  # the page changes at each poll until its last version: show it moving
-        max_interval_s=900,
+        max_interval_s=300,
     ),
 )
 
