@@ -5,12 +5,19 @@ flow of every value (text, title, language, metadata, lemmas, entities, concepts
 reads there; the ``IngestItem`` itself is a pipeline input of the extractor, the classifier and the
 writer. ``IngestPipeline`` wraps it with ``warm_up()`` and ``process(item)``, turning any failure inside a
 component into an ``IngestError`` with a clear reason (the runner records it and goes on).
+
+The search index is committed by the wrapper, not the writer, through a ``GroupCommit`` shared by the
+pipelines of one backend: a commit (a Tantivy commit and a new vector-table generation, ~0.1 s and growing
+with the index) covers every passage written before it started, so threads whose items finished while
+another commit ran share the next one instead of queueing one each. ``SerialProcessor`` runs the steps
+under the process's ingest lock and the commit after releasing it.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import weakref
 from typing import Any
 
 from haystack import Pipeline
@@ -29,7 +36,7 @@ from search.backend import SearchBackend
 from taxonomy.live import ReferentialSource, StaticReferential
 from tfe.core.settings import Settings
 
-__all__ = ["STEPS", "IngestPipeline", "SerialProcessor", "build_pipeline"]
+__all__ = ["STEPS", "GroupCommit", "IngestPipeline", "SerialProcessor", "build_pipeline"]
 
 log = logging.getLogger(__name__)
 
@@ -45,13 +52,14 @@ def build_pipeline(
     embed: bool = False,
     embedder: Any = None,
     referential_source: ReferentialSource | None = None,
+    commit: bool = True,
 ) -> Pipeline:
     """The Haystack pipeline for one sink (documents or watch items) and one search backend.
 
     ``embed=False`` indexes passages without vectors (BM25 at once; ``ingest.backfill`` adds vectors);
     ``embedder`` lets callers share one warmed ``search.embeddings.Embedder``; the classifier and the
     writer ask ``referential_source`` (default: ``StaticReferential()``, the packaged taxonomy) for the
-    referential in force on every item.
+    referential in force on every item; ``commit=False`` leaves the backend commit to the caller.
     """
     source = referential_source or StaticReferential()
     pipeline = Pipeline()
@@ -77,7 +85,7 @@ def build_pipeline(
             max_passages=settings.embed_inline_max_passages,
         ),
     )
-    pipeline.add_component("writer", RecordWriter(sink, backend, source))
+    pipeline.add_component("writer", RecordWriter(sink, backend, source, commit=commit))
     pipeline.connect("extractor.text", "normaliser.text")
     pipeline.connect("extractor.title", "normaliser.title")
     pipeline.connect("extractor.language", "normaliser.language")  # declared; the normaliser detects
@@ -115,8 +123,62 @@ def _root_cause(exc: BaseException) -> BaseException:
     return last
 
 
+class GroupCommit:
+    """Commits of one search backend, shared: ``wrote()`` after a write gives a ticket, ``commit(ticket)``
+    returns once a commit begun after that write has succeeded (its own, or one another thread ran).
+
+    One commit runs at a time; the threads waiting meanwhile find their writes covered by the next one
+    (the backend commits every operation pending when the commit starts). A failed commit raises in each
+    thread whose write it was to cover.
+    """
+
+    def __init__(self, backend: SearchBackend) -> None:
+        self.backend = backend
+        self.commits = 0  # backend commits run (tests, benchmarks)
+        self._state = threading.Lock()
+        self._committing = threading.Lock()
+        self._written = 0  # tickets given
+        self._committed = 0  # every ticket up to this one is committed
+
+    def wrote(self) -> int:
+        with self._state:
+            self._written += 1
+            return self._written
+
+    def commit(self, ticket: int) -> None:
+        with self._committing:
+            with self._state:
+                if self._committed >= ticket:
+                    return
+                covered = self._written
+            self.backend.commit()
+            with self._state:
+                self._committed = max(self._committed, covered)
+                self.commits += 1
+
+
+_GROUPS: weakref.WeakKeyDictionary[Any, GroupCommit] = weakref.WeakKeyDictionary()
+_GROUPS_LOCK = threading.Lock()
+
+
+def group_commit(backend: SearchBackend) -> GroupCommit:
+    """The ``GroupCommit`` of ``backend`` (one per backend object, shared by its pipelines)."""
+    with _GROUPS_LOCK:
+        try:
+            group = _GROUPS.get(backend)
+            if group is None:
+                group = _GROUPS[backend] = GroupCommit(backend)
+        except TypeError:  # a backend without weak references: its pipelines commit on their own
+            group = GroupCommit(backend)
+        return group
+
+
 class IngestPipeline:
-    """Process one ``IngestItem`` at a time through ``build_pipeline``; ``process`` raises ``IngestError``."""
+    """Process one ``IngestItem`` at a time through ``build_pipeline``; ``process`` raises ``IngestError``.
+
+    ``process`` = ``write`` (every step; passages written, not committed) + ``settle`` (the commit, shared
+    with other threads' writes; on failure the item's rows and passages are undone).
+    """
 
     def __init__(
         self,
@@ -138,7 +200,9 @@ class IngestPipeline:
             embed=embed,
             embedder=embedder,
             referential_source=self.referential_source,
+            commit=False,
         )
+        self.commits = group_commit(backend)
         self._warm = False
 
     @property
@@ -153,6 +217,12 @@ class IngestPipeline:
 
     def process(self, item: IngestItem) -> Processed:
         """Run ``item`` through every step; the saved and indexed record, or ``IngestError(reason)``."""
+        record, ticket = self.write(item)
+        return self.settle(record, ticket)
+
+    def write(self, item: IngestItem) -> tuple[Processed, int]:
+        """Every step up to the index write (saved, passages written, not yet searchable) and the commit
+        ticket to ``settle``; ``IngestError(reason)`` when a step fails (nothing left behind)."""
         self.warm_up()
         try:
             result = self.pipeline.run({name: {"item": item} for name in ITEM_INPUTS})
@@ -164,6 +234,23 @@ class IngestPipeline:
             log.exception("ingest failed key=%s", item.key)
             raise IngestError(reason) from exc
         record: Processed = result["writer"]["record"]
+        return record, self.commits.wrote()
+
+    def settle(self, record: Processed, ticket: int) -> Processed:
+        """Commit the index (or see another thread's commit cover ``ticket``); when that fails, undo the
+        record's passages and rows and raise ``IngestError`` (as the writer does for a failed write)."""
+        try:
+            self.commits.commit(ticket)
+        except Exception as exc:
+            target_id = record.target_id
+            log.warning("index commit failed target=%s: %s; discarding the saved rows", target_id, exc)
+            if target_id:
+                try:
+                    self.backend.delete_parent(target_id)
+                except Exception:  # the backend is already failing; the discard below matters more
+                    log.exception("could not remove passages of %s", target_id)
+                self.sink.discard(target_id)
+            raise IngestError(f"indexing failed: {type(exc).__name__}: {exc}"[:300], step="writer") from exc
         return record
 
 
@@ -173,6 +260,8 @@ class SerialProcessor:
     Tika, the spaCy model and the embedding model are shared by the pipelines of one process and are not
     safe to run from two threads at once; a server that loads the demo corpus in the background while it
     answers uploads passes both through the same lock (held per item, so neither waits for a whole run).
+    The index commit runs after the lock is released: the next item's steps go on meanwhile, and the
+    threads whose items finished during a commit share the next one (``GroupCommit``).
     """
 
     def __init__(self, pipeline: IngestPipeline, lock: threading.Lock) -> None:
@@ -189,4 +278,5 @@ class SerialProcessor:
 
     def process(self, item: IngestItem) -> Processed:
         with self.lock:
-            return self.pipeline.process(item)
+            record, ticket = self.pipeline.write(item)
+        return self.pipeline.settle(record, ticket)

@@ -6,6 +6,8 @@ moves ``next_poll_at`` forward only when it finishes, so a worker killed mid-pol
 it is polled again. Feeds are fetched with the stored ETag / Last-Modified; listing pages are crawled
 (``veille.crawl``); watched pages are compared with their last snapshot (``veille.pagewatch``). Entries
 already stored for the source (same guid) never reach the pipeline; the sink dedupes the rest by content.
+New items are indexed without vectors (searchable by BM25 as soon as the poll stores them); their vectors
+are back-filled by the worker (``tfe.app.jobs``: a back-fill job after each poll that stored items).
 """
 
 from __future__ import annotations
@@ -363,7 +365,9 @@ class Poller:
             fresh.append(entry)
         if not fresh:
             return []
-        report = self._runner(True).run_items(fresh, progress=False)
+        # BM25 at once, vectors later: the worker's back-fill job (``tfe.app.jobs``), ``tfe serve``'s
+        # BackfillWorker or ``tfe backfill`` embeds the passages (inline e5 cost ~0.4 s CPU per item)
+        report = self._runner(False).run_items(fresh, progress=False)
         return [row["id"] for row in report["items"] if row["status"] == "ok" and row.get("id")]
 
     def _finish(

@@ -1,8 +1,12 @@
-"""What a server does while idle, until the job layer comes: vectors for passages indexed without one.
+"""Back-filling vectors for passages indexed without one, in small batches: the server's idle thread.
 
-Passages beyond the inline embedding cap (and everything ingested with ``--defer-embeddings``) are
-searchable by BM25 at once; ``BackfillWorker`` gives them their vectors in small batches, each under the
-runtime's ingest lock, so an upload waits for at most one batch.
+Passages beyond the inline embedding cap, everything ingested with ``--defer-embeddings`` and every polled
+watch item are searchable by BM25 at once; ``backfill_batch`` gives them their vectors. The passages are
+picked and their vectors applied under the runtime's ingest lock (short), the embedding itself runs outside
+it (the e5 model is safe to share between threads) and so does the commit (shared with the
+pipelines', ``ingest.pipeline.GroupCommit``), so an upload or a poll never waits for a batch's
+embeddings. ``BackfillWorker`` (``tfe serve``) loops on it; the job worker's ``backfill`` job
+(``tfe.app.jobs``) runs it after polls that stored items.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ import logging
 import threading
 from typing import TYPE_CHECKING
 
-from ingest.backfill import backfill_embeddings
+from ingest.pipeline import group_commit
 
 if TYPE_CHECKING:
     from tfe.app.runtime import Runtime
@@ -22,9 +26,22 @@ log = logging.getLogger(__name__)
 
 
 def backfill_batch(rt: Runtime, batch: int = 16) -> int:
-    """Embed at most ``batch`` passages that have no vector yet; how many got one (0: none left)."""
+    """Embed at most ``batch`` passages that have no vector yet; how many got one (0: none left).
+
+    Two back-fillers at once may embed the same passages (same vectors, harmless); a passage removed while
+    its vector was computed is skipped by the backend."""
     with rt.ingest_lock:
-        return backfill_embeddings(rt.backend, rt.embedder, batch=batch, limit=batch)
+        missing = rt.backend.missing_embeddings(limit=batch)
+    if not missing:
+        return 0
+    vectors = rt.embedder.passages([p.text for p in missing])  # as the inline PassageEmbedder does
+    commits = group_commit(rt.backend)
+    with rt.ingest_lock:
+        rt.backend.set_embeddings([p.id for p in missing], vectors)
+        ticket = commits.wrote()
+    commits.commit(ticket)  # shared with the pipelines' commits, outside the ingest lock
+    log.info("backfilled embeddings batch=%d", len(missing))
+    return len(missing)
 
 
 class BackfillWorker:

@@ -30,6 +30,10 @@ class LeaseStore(Protocol):
         """Take ``key`` for ``ttl_s`` seconds if it is free or expired; whether it was taken."""
         ...
 
+    def acquire_many(self, tokens: dict[str, str], ttl_s: float) -> set[str]:
+        """``acquire`` for many keys at once (key → token): the keys taken (a scheduler's tick)."""
+        ...
+
     def renew(self, key: str, token: str, ttl_s: float) -> bool:
         """Extend a lease still held by ``token``; False when it was lost (expired and taken)."""
         ...
@@ -68,6 +72,14 @@ class MemoryLeases:
             self._leases[key] = (token, time.monotonic() + ttl_s)
             return True
 
+    def acquire_many(self, tokens: dict[str, str], ttl_s: float) -> set[str]:
+        with self._lock:
+            taken = {key for key in tokens if self._live(key) is None}
+            expires = time.monotonic() + ttl_s
+            for key in taken:
+                self._leases[key] = (tokens[key], expires)
+            return taken
+
     def renew(self, key: str, token: str, ttl_s: float) -> bool:
         with self._lock:
             lease = self._live(key)
@@ -98,7 +110,9 @@ class SqliteLeases:
     """Leases in a table of the jobs SQLite file; each operation is one short immediate transaction.
 
     Expiry is wall-clock time (``time.time()``), the one clock several processes on a machine share.
-    Connections use ``synchronous=NORMAL`` (the file is in WAL mode, set by Huey's storage).
+    Connections use ``synchronous=NORMAL`` (the file is in WAL mode, set by Huey's storage); each thread
+    keeps its own connection (opening one, with its pragma, cost about as much as the operation itself:
+    four per poll, and one per due source in a scheduler tick before ``acquire_many``).
     """
 
     _DDL = (
@@ -111,15 +125,19 @@ class SqliteLeases:
         self.filename = filename
         self.queue = queue
         self.timeout_s = timeout_s
+        self._local = threading.local()
         with self._connect() as conn:
             conn.execute(self._DDL)
 
     def _connect(self) -> _Tx:
-        conn = sqlite3.connect(self.filename, timeout=self.timeout_s, isolation_level=None)
-        # WAL + NORMAL: a commit writes the WAL without an fsync (the default FULL costs one per lease
-        # operation, ~20 ms on slow disks, four per poll); a power cut may lose the last leases, which is
-        # harmless: they expire, and a lost enqueue lease only lets the source be enqueued again
-        conn.execute("PRAGMA synchronous=NORMAL")
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.filename, timeout=self.timeout_s, isolation_level=None)
+            # WAL + NORMAL: a commit writes the WAL without an fsync (the default FULL costs one per lease
+            # operation, ~20 ms on slow disks, four per poll); a power cut may lose the last leases, which
+            # is harmless: they expire, and a lost enqueue lease only lets the source be enqueued again
+            conn.execute("PRAGMA synchronous=NORMAL")
+            self._local.conn = conn
         return _Tx(conn)
 
     def acquire(self, key: str, token: str, ttl_s: float) -> bool:
@@ -134,6 +152,24 @@ class SqliteLeases:
                 (self.queue, key, token, now + ttl_s),
             )
             return cur.rowcount == 1
+
+    def acquire_many(self, tokens: dict[str, str], ttl_s: float) -> set[str]:
+        """One connection and one transaction for the whole tick: expired leases dropped, the live ones
+        read in one query, the free keys inserted together."""
+        if not tokens:
+            return set()
+        now = time.time()
+        with self._connect() as conn:
+            conn.execute("DELETE FROM tfe_lease WHERE queue = ? AND expires_at <= ?", (self.queue, now))
+            live = {
+                str(k) for (k,) in conn.execute("SELECT key FROM tfe_lease WHERE queue = ?", (self.queue,))
+            }
+            taken = {key for key in tokens if key not in live}
+            conn.executemany(
+                "INSERT INTO tfe_lease (queue, key, token, expires_at) VALUES (?, ?, ?, ?)",
+                [(self.queue, key, tokens[key], now + ttl_s) for key in taken],
+            )
+            return taken
 
     def renew(self, key: str, token: str, ttl_s: float) -> bool:
         now = time.time()
@@ -166,7 +202,7 @@ class SqliteLeases:
 
 
 class _Tx:
-    """``with``: one ``BEGIN IMMEDIATE`` transaction on a connection closed afterwards."""
+    """``with``: one ``BEGIN IMMEDIATE`` transaction on the thread's connection (kept open)."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
@@ -178,8 +214,10 @@ class _Tx:
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         try:
             self.conn.execute("COMMIT" if exc_type is None else "ROLLBACK")
-        finally:
-            self.conn.close()
+        except sqlite3.Error:
+            if self.conn.in_transaction:  # never leave the kept connection inside a transaction
+                self.conn.execute("ROLLBACK")
+            raise
 
 
 # compare-and-delete / compare-and-extend: only the owner's token may release or renew
@@ -205,6 +243,14 @@ class RedisLeases:
 
     def acquire(self, key: str, token: str, ttl_s: float) -> bool:
         return bool(self.conn.set(self.prefix + key, token, nx=True, px=self._ms(ttl_s)))
+
+    def acquire_many(self, tokens: dict[str, str], ttl_s: float) -> set[str]:
+        """One round trip: a pipeline of ``SET NX PX``."""
+        keys = list(tokens)
+        pipe = self.conn.pipeline(transaction=False)
+        for key in keys:
+            pipe.set(self.prefix + key, tokens[key], nx=True, px=self._ms(ttl_s))
+        return {key for key, ok in zip(keys, pipe.execute(), strict=True) if ok}
 
     def renew(self, key: str, token: str, ttl_s: float) -> bool:
         return bool(self._renew(keys=[self.prefix + key], args=[token, self._ms(ttl_s)]))

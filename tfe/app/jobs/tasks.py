@@ -1,4 +1,4 @@
-"""The durable jobs of an installation: ``poll_source``, ``run_digests`` and the scheduler's tick.
+"""The durable jobs of an installation: ``poll_source``, ``run_digests``, ``backfill``, the scheduler's tick.
 
 Every tick also enqueues one ``run_digests`` (alert digests: instant ones each tick, daily and weekly ones
 at their time, retries of messages), under the ``digests`` lease so that one run at a time is queued or
@@ -19,16 +19,27 @@ Two leases make polling survive crashes without ever running twice at once (``tf
   due (polled meanwhile by ``tfe poll --once`` or an explicit request). A job enqueued without a lease
   (``poll_source(id)``: an explicit "poll now") always polls.
 
+Polls index new items without vectors (BM25 at once); a poll that stored items enqueues one ``backfill``
+job (``backfill`` lease: one queued or running across all workers) that embeds the passages still
+without a vector, a few at a time, in a thread of its own at a lower CPU priority (nice +10), so polls
+keep the processor; it stops after ``backfill_max_s`` and enqueues itself again when some remain.
+
+The scheduler's tick takes the enqueue leases of all due sources in one call (``acquire_many``: one
+query for the live leases and one transaction, instead of a connection per due source).
+
 A job that raises (database down, a bug) is retried by Huey (``retries`` times, ``retry_delay_s`` apart);
 failures of the source itself are the poller's business: recorded on the source, never raised.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
+import os
 import re
 import threading
+import time
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import select
@@ -73,6 +84,8 @@ class Jobs:
         run_lease_s: float = 60.0,
         retries: int = 2,
         retry_delay_s: float = 10.0,
+        backfill_batch: int = 8,
+        backfill_max_s: float = 60.0,
     ) -> None:
         self.rt = rt
         self.queue = queue or make_queue(rt.settings)
@@ -81,10 +94,14 @@ class Jobs:
         self._poller = poller
         self.enqueue_lease_s = enqueue_lease_s
         self.run_lease_s = run_lease_s
+        self.backfill_batch = backfill_batch
+        self.backfill_max_s = backfill_max_s
+        self.backfilled = 0  # passages given a vector by this instance's back-fill jobs
         self.poll_source: TaskWrapper = self.huey.task(
             retries=retries, retry_delay=retry_delay_s, context=True, name="poll_source"
         )(self._poll_source)
         self.run_digests: TaskWrapper = self.huey.task(name="run_digests")(self._run_digests)
+        self.backfill: TaskWrapper = self.huey.task(name="backfill")(self._backfill)
 
     @property
     def poller(self) -> PollerLike:
@@ -98,11 +115,14 @@ class Jobs:
         The due list is read again once the leases are taken: a poll that ended in between has moved
         its source's ``next_poll_at`` before giving its lease back, so it is not enqueued a second time.
         """
-        taken: dict[int, str] = {}
-        for source_id in self.poller.due_sources(now):
-            token = new_token()
-            if self.leases.acquire(_enqueue_key(source_id), token, self.enqueue_lease_s):
-                taken[source_id] = token
+        due = self.poller.due_sources(now)
+        if not due:
+            return []
+        tokens = {_enqueue_key(source_id): new_token() for source_id in due}
+        got = self.leases.acquire_many(tokens, self.enqueue_lease_s)
+        taken = {
+            source_id: tokens[_enqueue_key(source_id)] for source_id in due if _enqueue_key(source_id) in got
+        }
         if not taken:
             return []
         still_due = set(self.poller.due_sources(now))
@@ -136,6 +156,55 @@ class Jobs:
         if report.subscriptions or report.retried.get("retried"):
             log.info("digests %s retried=%s", report.as_dict(), report.retried.get("retried", 0))
 
+    # -- vectors for what polls indexed ---------------------------------------------------------------
+
+    def enqueue_backfill(self) -> bool:
+        """Enqueue one back-fill job unless one is already queued or running (``backfill`` lease)."""
+        token = new_token()
+        if not self.leases.acquire(BACKFILL_LEASE, token, self.enqueue_lease_s):
+            return False
+        self.backfill(lease=token)
+        return True
+
+    def _backfill(self, lease: str | None = None) -> None:
+        """Embed missing passage vectors for at most ``backfill_max_s`` in a low-priority thread; give the
+        lease back, and enqueue the next job when passages are left."""
+        from tfe.app.background import backfill_batch
+
+        more = [False]
+
+        def work() -> None:
+            # Linux: a thread's nice value is its own (this thread ends with the job)
+            with contextlib.suppress(AttributeError, OSError):
+                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+            deadline = time.monotonic() + self.backfill_max_s
+            while time.monotonic() < deadline:
+                done = backfill_batch(self.rt, self.backfill_batch)
+                self.backfilled += done
+                if not done:
+                    return
+            more[0] = True
+
+        errors: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                work()
+            except BaseException as exc:  # re-raised in the job's thread: Huey logs it
+                errors.append(exc)
+
+        thread = threading.Thread(target=run, name="tfe-backfill-job", daemon=True)
+        try:
+            thread.start()
+            thread.join()
+        finally:
+            if lease is not None:
+                self.leases.release(BACKFILL_LEASE, lease)
+        if errors:
+            raise errors[0]
+        if more[0]:
+            self.enqueue_backfill()
+
     # -- the task ------------------------------------------------------------------------------------
 
     def _poll_source(self, source_id: int, lease: str | None = None, task: Task | None = None) -> None:
@@ -164,6 +233,11 @@ class Jobs:
             self.leases.release(_run_key(source_id), run_token)
         if lease is not None:
             self.leases.release(_enqueue_key(source_id), lease)
+        if getattr(outcome, "new", 0):
+            try:
+                self.enqueue_backfill()
+            except Exception:  # the poll is done; vectors wait for the next poll's job or `tfe backfill`
+                log.warning("could not enqueue the back-fill job", exc_info=True)
         log.info(
             "poll source=%s status=%s http=%s new=%s%s",
             source_id,
@@ -192,6 +266,7 @@ class Jobs:
 
 
 DIGEST_LEASE = "digests"
+BACKFILL_LEASE = "backfill"
 
 
 def _enqueue_key(source_id: int) -> str:
