@@ -119,3 +119,18 @@ def test_enqueue_due_enqueues_once_per_lease(runtimes: Callable[[], Runtime]) ->
         assert server.count("/feed.xml") == 1 and polls(rt, due, "ok") == 1
         assert jobs.leases.holder(f"enqueue-{due}") is None
         assert jobs.enqueue_due() == []  # polled: no longer due
+
+
+def test_acquire_many_takes_the_free_and_expired_keys_only(leases: LeaseStore) -> None:
+    a, b = new_token(), new_token()
+    assert leases.acquire("held", a, 30)
+    assert leases.acquire("lapsing", a, 0.2)
+    time.sleep(0.3)
+    tokens = {"held": b, "lapsing": b, "free-1": b, "free-2": new_token()}
+    taken = leases.acquire_many(tokens, 30)
+    assert taken == {"lapsing", "free-1", "free-2"}
+    assert leases.holder("held") == a  # a live lease is never taken over
+    assert leases.holder("lapsing") == b and leases.holder("free-2") == tokens["free-2"]
+    assert leases.acquire_many({"held": b, "free-1": a}, 30) == set()
+    assert leases.acquire_many({}, 30) == set()
+    assert leases.release("free-1", b)

@@ -5,10 +5,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+import pytest
+
+from search.types import SearchQuery
 from tests.jobs.conftest import add_source, polls, wait_for
 from tests.veille.feedserver import Route, feed_server, rss
 from tfe.app.jobs import Jobs, JobWorker
 from tfe.app.runtime import Runtime
+from tfe.core.security.scope import AccessScope
 
 
 def test_worker_polls_a_due_source_within_seconds(runtimes: Callable[[], Runtime]) -> None:
@@ -76,3 +80,37 @@ def test_schedulers_of_two_workers_enqueue_each_due_source_once(runtimes: Callab
         assert all(worker.ticks >= 3 for worker in workers)
         assert [server.count(path) for path in paths] == [1, 1, 1]
         assert all(server.max_active[path] == 1 for path in paths)
+
+
+@pytest.mark.slow
+def test_polled_items_are_searchable_at_once_and_get_vectors_from_the_backfill_job(
+    runtimes: Callable[[], Runtime],
+) -> None:
+    """Polls index without vectors (BM25 right after the poll); the back-fill job the poll enqueued
+    gives every passage its vector, then gives its lease back."""
+    rt = runtimes()
+    scope = AccessScope(user_id=1, org_id=1, roles=frozenset({"reader"}))
+    entries = [
+        ("g1", "Turbines au Vietnam", "Appel d'offres zorbatique pour des turbines à Hanoï."),
+        ("g2", "Vins en Chine", "Les exportations de vin vers Shanghai progressent, note quintofral."),
+    ]
+    with feed_server() as server:
+        server.routes["/news.xml"] = Route(rss("Actualités", entries), etag='"v1"')
+        source = add_source(rt, f"{server.url}/news.xml")
+        jobs = Jobs(rt, backfill_batch=1)
+        jobs.poll_source.call_local(source)  # the job's body, here: no vectors inline, one job enqueued
+        for word in ("zorbatique", "quintofral"):
+            hits = rt.backend.search(SearchQuery(text=word, scope=scope, mode="bm25", limit=1))
+            assert hits.total == 1
+        missing = len(rt.backend.missing_embeddings(limit=100))
+        assert missing >= 2
+        assert jobs.leases.holder("backfill") is not None  # queued, not yet run
+        assert not jobs.enqueue_backfill()  # one back-fill job at a time
+        worker = JobWorker(jobs, threads=1, tick_s=60).start()
+        try:
+            assert wait_for(lambda: not rt.backend.missing_embeddings(limit=1), timeout_s=120)
+            assert wait_for(lambda: jobs.leases.holder("backfill") is None, timeout_s=10)
+        finally:
+            worker.stop()
+    assert jobs.backfilled == missing
+    assert polls(rt, source, "ok") == 1
