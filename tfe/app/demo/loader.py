@@ -2,7 +2,8 @@
 
 The watch is real: the demo site (``tfe.app.demo.site``) serves the bundled feeds and pages on 127.0.0.1,
 the demo sources are catalogued and polled over HTTP (``tfe.app.demo.watch``), so sources, health,
-stories and the curators' queue fill up as in production; the embedded worker keeps polling them.
+stories and the curators' queue fill up as in production; the embedded worker keeps polling them. The
+advisers get a few alerts (``tfe.app.demo.alerts``) whose first digests land in the local outbox.
 
 Generated demo passwords and a demo API token are kept in ``<data dir>/demo-credentials.json`` (mode 600)
 so that re-running ``tfe demo`` can print them again; nothing else stores a clear secret.
@@ -25,6 +26,7 @@ from tqdm import tqdm
 
 from tfe.app.background import backfill_batch
 from tfe.app.demo import CORPUS_DIR, load_manifest, load_organisations
+from tfe.app.demo.alerts import first_digests, place_subscriptions
 from tfe.app.demo.site import DemoSite, ensure_site
 from tfe.app.demo.watch import load_watch, place_sources
 from tfe.core.models import User
@@ -142,11 +144,13 @@ def load_demo(
     status: DemoProgress | None = None,
 ) -> dict[str, Any]:
     """Create the demo organisations and accounts, ingest the corpus (per its manifest), catalogue the
-    demo sources and poll them once over HTTP (the demo site is started if it is not running).
+    demo sources and poll them once over HTTP (the demo site is started if it is not running), with the
+    advisers' demo alerts created before that poll and their first instant digests sent after it.
 
     ``embed=False`` indexes the documents for BM25 only (vectors later, see ``backfill_demo``; watch items
     get theirs at once, as every poll's do); ``status`` is updated as the load goes (the background load
-    of ``tfe demo`` shows it on the pages). The result's ``watch`` counts sources and polled items.
+    of ``tfe demo`` shows it on the pages). The result's ``watch`` counts sources and polled items, its
+    ``alerts`` the demo subscriptions and the digests sent (``tfe.app.demo.alerts.first_digests``).
     """
     status = status or DemoProgress()
     site = demo_site(rt)
@@ -176,14 +180,23 @@ def load_demo(
             totals[state] += report[state]
     bar.close()
     status.phase = "veille"
-    watch = load_watch(rt, site)
+    watch, alerts = load_watch_and_alerts(rt, site)
     return {
         "documents": totals,
         "watch": watch,
+        "alerts": alerts,
         "admin": creds.get("admin"),
         "accounts": creds["accounts"],
         "token": creds["token"],
     }
+
+
+def load_watch_and_alerts(rt: Runtime, site: DemoSite) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The demo's alerts around the watch's first poll: subscriptions first (they receive what is accepted
+    after their creation), then the poll, then the showcase stories accepted and the instant digests run."""
+    placed = place_subscriptions(rt)
+    watch = load_watch(rt, site)
+    return watch, first_digests(rt, placed)
 
 
 def backfill_demo(rt: Runtime, status: DemoProgress, batch: int = 16) -> int:
