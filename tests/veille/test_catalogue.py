@@ -22,8 +22,9 @@ from tfe.core.errors import NotFoundError, PermissionDeniedError, ValidationErro
 from tfe.core.models import AuditEvent
 from tfe.core.security.scope import AccessScope
 from tfe.core.settings import Settings
-from veille.catalogue import SourceService, SourceSpec, normalise_url
+from veille.catalogue import SourceService
 from veille.models import Item, Source, SourcePoll
+from veille.source_rules import SourceSpec, normalise_url
 
 _TABLES = (tfe.core.models, taxonomy.models, ingest.models, ged.models, veille.models)
 

@@ -27,9 +27,10 @@ from tfe.core.models import User
 from tfe.core.security import identity
 from tfe.core.security.scope import AccessScope
 from veille.alerts.subscriptions import MAX_PER_USER, SubscriptionService, SubscriptionSpec
-from veille.catalogue import SourceService, SourceSpec
+from veille.catalogue import SourceService
 from veille.items import read_item
 from veille.models import Item, Source, Story
+from veille.source_rules import SourceSpec
 from veille.stories import read_story
 
 ITEM_ID = "item-contract"

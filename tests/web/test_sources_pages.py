@@ -30,9 +30,9 @@ from tfe.core.models import Organisation
 from tfe.core.security import identity
 from tfe.core.security.scope import AccessScope
 from tfe.core.settings import Settings
-from veille.catalogue import SourceSpec
 from veille.models import Item, Source, SourcePoll
 from veille.opml import parse_opml
+from veille.source_rules import SourceSpec
 
 PASSWORD = "motdepasse-solide-42"
 USERS = (("cur-a", "alpha", "curator"), ("cur-b", "beta", "curator"), ("read-a", "alpha", "reader"))

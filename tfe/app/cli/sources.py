@@ -15,7 +15,8 @@ from tfe.app.cli.common import JsonOpt, echo, emit_json, fail, runtime
 from tfe.app.runtime import Runtime
 from tfe.core.security import identity
 from tfe.core.security.scope import AccessScope
-from veille.catalogue import SourceSpec, SourceView
+from veille.source_rules import SourceSpec
+from veille.source_views import SourceView
 
 source_app = typer.Typer(
     help="Catalogue des sources de veille (flux, pages, pages surveillées).", no_args_is_help=True

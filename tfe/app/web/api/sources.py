@@ -27,7 +27,7 @@ from tfe.app.web.schemas.sources import (
     SourceUpdate,
 )
 from tfe.core.errors import TooLargeError, ValidationError
-from veille.catalogue import SourceSpec
+from veille.source_rules import SourceSpec
 
 router = APIRouter(prefix="/api/sources", tags=["watch"])
 

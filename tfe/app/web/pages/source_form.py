@@ -1,7 +1,7 @@
 """The add/edit form of a catalogue source: its fields as typed, and what they ask of the catalogue.
 
 ``SourceForm`` holds the strings of the French form (intervals in minutes, hints and tags separated by
-commas); ``spec`` turns them into a ``veille.catalogue.SourceSpec`` for ``add`` and ``preview``, and
+commas); ``spec`` turns them into a ``veille.source_rules.SourceSpec`` for ``add`` and ``preview``, and
 ``changes`` into the change set ``update`` takes (only what differs from the catalogued source). Format
 errors (a number that is not one) are collected in French; the catalogue checks everything else.
 """
@@ -14,8 +14,9 @@ from typing import Annotated, Any
 from fastapi import Depends, Form
 
 from tfe.app.web.pages.document_edit import split_names
-from veille.catalogue import SourceSpec, SourceView
 from veille.models import SOURCE_KINDS
+from veille.source_rules import SourceSpec
+from veille.source_views import SourceView
 
 __all__ = ["SELECTOR_TYPES", "FormDep", "Short", "SourceForm", "Text", "decimal_fr", "french"]
 

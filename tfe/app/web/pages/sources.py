@@ -42,8 +42,10 @@ from tfe.core.errors import (
 )
 from tfe.core.models import Organisation
 from tfe.core.security.scope import AccessScope
-from veille.catalogue import MANAGER_ROLES, PreviewView, SourceSpec, SourceView
 from veille.models import HEALTHS, SOURCE_KINDS
+from veille.source_preview import PreviewView
+from veille.source_rules import MANAGER_ROLES, SourceSpec
+from veille.source_views import SourceView
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -132,7 +134,7 @@ def is_manager(scope: AccessScope) -> bool:
 
 
 def may_manage(scope: AccessScope, view: SourceView) -> bool:
-    """Whether the management buttons apply to this source (``veille.catalogue.may_manage``'s rule)."""
+    """Whether the management buttons apply to this source (``veille.source_rules.may_manage``'s rule)."""
     if scope.system or scope.is_admin:
         return True
     return "curator" in scope.roles and view.org_id is not None and view.org_id == scope.org_id
