@@ -18,7 +18,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from ged.doctypes import resolve_doc_type
@@ -26,8 +25,7 @@ from ged.documents import DocumentView, get_document
 from ged.models import Document
 from ged.reindex import reindex_document
 from search.backend import SearchBackend
-from taxonomy.classifications import CURATOR, REJECTED, classifications_of
-from taxonomy.models import Classification
+from taxonomy.classifications import classifications_of, record_curator_decision
 from taxonomy.referential import Referential
 from tfe.core.errors import NotFoundError, PermissionDeniedError, ValidationError
 from tfe.core.models import VISIBILITIES, User
@@ -123,26 +121,7 @@ def _assigned(session: Session, doc_id: str, scheme: str) -> list[str]:
 
 def _decide(session: Session, doc_id: str, concept_id: str, *, keep: bool, user: User) -> None:
     """Replace every row of one concept on the document by the curator's decision (kept or rejected)."""
-    session.execute(
-        delete(Classification).where(
-            Classification.target_kind == "document",
-            Classification.target_id == doc_id,
-            Classification.concept_id == concept_id,
-        )
-    )
-    explanation: dict[str, Any] = {"evidence": [], "user_id": user.id}
-    if not keep:
-        explanation[REJECTED] = True
-    session.add(
-        Classification(
-            target_kind="document",
-            target_id=doc_id,
-            concept_id=concept_id,
-            score=1.0 if keep else 0.0,
-            method=CURATOR,
-            explanation=explanation,
-        )
-    )
+    record_curator_decision(session, "document", doc_id, [concept_id], keep=keep, user_id=user.id)
 
 
 def _classify(

@@ -2,32 +2,28 @@
 
 The metadata is computed by the ingest writer's own rule (``ingest.components.writer.passage_meta``), so
 an edited document is indexed exactly as if it had been ingested with these values. Where the backend can
-hand back the stored passages (``PassageReader``: the embedded backend's ``get``) they are rewritten with
-their text and vectors unchanged; otherwise the passages are rebuilt from the stored text of the latest
-version and their vectors are back-filled later (``ingest.backfill``), while BM25 finds them at once.
+hand back the stored passages they are rewritten with their text and vectors unchanged; otherwise the
+passages are rebuilt from the stored text of the latest version (``ingest.reindex.reindex_passages``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Protocol, runtime_checkable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ged.models import Document, DocumentVersion
-from ingest.components.splitter import split_passages
-from ingest.components.writer import index_passages, passage_meta
+from ingest.components.writer import passage_meta
 from ingest.item import IngestItem, Processed
+from ingest.reindex import reindex_passages, scored
 from search.backend import SearchBackend
-from search.types import Passage
 from taxonomy.classifications import classifications_of
 from taxonomy.classifier import Scored
 from taxonomy.referential import Referential
-from tfe.core.errors import BackendError
 
-__all__ = ["EDITABLE_META", "PassageReader", "reindex_document"]
+__all__ = ["EDITABLE_META", "reindex_document"]
 
 log = logging.getLogger(__name__)
 
@@ -42,26 +38,6 @@ EDITABLE_META = (
     "owner_user_id",
     "visibility",
 )
-_BATCH = 256
-
-
-@runtime_checkable
-class PassageReader(Protocol):
-    """A backend that returns stored passages by id (with their vectors when they have one)."""
-
-    def get(self, ids: list[str]) -> list[Passage]: ...
-
-
-def _stored(reader: PassageReader, parent_id: str) -> list[Passage]:
-    """Every stored passage of one parent (ids ``f"{parent_id}:{position}"``, positions from 0)."""
-    out: list[Passage] = []
-    start = 0
-    while True:
-        batch = reader.get([f"{parent_id}:{i}" for i in range(start, start + _BATCH)])
-        out.extend(batch)
-        if len(batch) < _BATCH:
-            return out
-        start += _BATCH
 
 
 def _date(meta: dict[str, object], key: str) -> dt.datetime | None:
@@ -92,8 +68,8 @@ def _record(session: Session, document: Document, version: DocumentVersion | Non
         language=document.language,
         created_at=_date(meta, "created_at"),
         modified_at=_date(meta, "modified_at"),
-        sectors=[Scored(c.concept_id, c.score, c.evidence) for c in views if c.scheme == "naf"],
-        countries=[Scored(c.concept_id, c.score, c.evidence) for c in views if c.scheme == "country"],
+        sectors=scored(views, "naf"),
+        countries=scored(views, "country"),
         doc_type=Scored(document.doc_type, 1.0) if document.doc_type else None,
     )
 
@@ -113,21 +89,7 @@ def reindex_document(
     )
     record = _record(session, document, version)
     fresh = passage_meta(record, referential)
-    try:
-        passages = _stored(backend, document.id) if isinstance(backend, PassageReader) else []
-        if passages:
-            for p in passages:
-                p.title = record.display_title
-                p.meta = {**p.meta, **{k: fresh[k] for k in EDITABLE_META}}
-        else:
-            record.passages = split_passages(version.text) if version is not None and version.text else []
-            passages = index_passages(record, document.id, fresh)
-            backend.delete_parent(document.id)
-        written = backend.write(passages)
-        backend.commit()
-    except BackendError:
-        raise
-    except Exception as exc:
-        raise BackendError(f"could not re-index document {document.id}: {type(exc).__name__}: {exc}") from exc
+    text = version.text if version is not None else None
+    written = reindex_passages(backend, record, document.id, fresh, EDITABLE_META, text, what="document")
     log.info("reindexed document=%s passages=%d", document.id, written)
     return written

@@ -2,7 +2,8 @@
 ``classifications_of`` (labels come from the ``concepts`` rows, so a curator's relabelling shows at once).
 
 Both sides live here, next to the table, so the sinks of ``ged`` and ``veille`` (through ``ingest.sink``)
-and future reclassification jobs write rows the same way.
+and future reclassification jobs write rows the same way; a person's decision on a concept (a document's
+edit, a watch item's correction) is written by ``record_curator_decision``.
 
 A person's decision is final: rows of method ``curator`` are never replaced by another method, and a
 concept a curator removed is kept as a ``curator`` row marked ``{"rejected": true}`` in its explanation
@@ -28,6 +29,7 @@ __all__ = [
     "Assignment",
     "ClassificationView",
     "classifications_of",
+    "record_curator_decision",
     "save_classifications",
 ]
 
@@ -108,6 +110,44 @@ def save_classifications(
             )
         )
     return len(written)
+
+
+def record_curator_decision(
+    session: Session,
+    target_kind: str,
+    target_id: str,
+    concept_ids: Iterable[str],
+    *,
+    keep: bool,
+    user_id: int | None,
+) -> None:
+    """Replace every row of these concepts on the target by a person's decision, in the caller's
+    transaction: kept (a ``curator`` row, score 1) or rejected (score 0, ``REJECTED`` in its explanation).
+    """
+    concepts = list(dict.fromkeys(concept_ids))
+    if not concepts:
+        return
+    session.execute(
+        delete(Classification).where(
+            Classification.target_kind == target_kind,
+            Classification.target_id == target_id,
+            Classification.concept_id.in_(concepts),
+        )
+    )
+    explanation: dict[str, Any] = {"evidence": [], "user_id": user_id}
+    if not keep:
+        explanation[REJECTED] = True
+    for concept_id in concepts:
+        session.add(
+            Classification(
+                target_kind=target_kind,
+                target_id=target_id,
+                concept_id=concept_id,
+                score=1.0 if keep else 0.0,
+                method=CURATOR,
+                explanation=dict(explanation),
+            )
+        )
 
 
 @dataclass(frozen=True)

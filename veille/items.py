@@ -2,8 +2,9 @@
 
 Also the small scoped look-ups the story pages and the story-grouped search need: which story each item
 belongs to (``story_ids_of``), how many items each story shows the caller (``story_sizes``), the items'
-summaries (``summaries_of``), and the conditions that keep items classified under a sector or a country
-(``classified_under``). Every look-up applies the caller's ``AccessScope`` inside its query.
+summaries (``summaries_of``); the conditions that keep items classified under a sector or a country
+(``classified_under``) are ``veille.facets``'s, importable from here too. Every look-up applies the
+caller's ``AccessScope`` inside its query.
 """
 
 from __future__ import annotations
@@ -11,21 +12,18 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
-from typing import Any, TypeAlias
+from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, distinct, exists, func, null, or_, select
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy import ColumnElement, Integer, distinct, func, null, select
+from sqlalchemy.orm import Session
 
-from taxonomy.classifications import CURATOR, ClassificationView, classifications_of
-from taxonomy.models import Classification
-from taxonomy.referential import Referential
-from tfe.core.errors import NotFoundError, ValidationError
+from taxonomy.classifications import ClassificationView, classifications_of
+from tfe.core.errors import NotFoundError
 from tfe.core.security import audit
 from tfe.core.security.scope import AccessScope
-from veille.curation import may_curate
+from veille.curation_queue import may_curate
+from veille.facets import classified_under
 from veille.models import Item, Source
-
-IdColumn: TypeAlias = "ColumnElement[str] | InstrumentedAttribute[str]"
 
 __all__ = [
     "ItemView",
@@ -160,65 +158,3 @@ def summaries_of(session: Session, scope: AccessScope, item_ids: Iterable[str]) 
         )
     )
     return {item_id: summary or (text or "") for item_id, summary, text in rows}
-
-
-# -- filters by concept ----------------------------------------------------------------------------
-
-
-def _descendants(referential: Referential, concept_id: str) -> list[str]:
-    out, todo = [concept_id], [concept_id]
-    while todo:
-        for child in referential.narrower(todo.pop()):
-            if child not in out:
-                out.append(child)
-                todo.append(child)
-    return out
-
-
-def _sector_ids(referential: Referential, value: str) -> list[str]:
-    concept_id = referential.resolve(value, "naf")
-    if concept_id is None:
-        raise ValidationError(f"unknown sector {value.strip()!r}")
-    return _descendants(referential, concept_id)
-
-
-def _country_ids(referential: Referential, value: str) -> list[str]:
-    concept_id = referential.resolve(value, "country")
-    if concept_id is not None:
-        return [concept_id]
-    region = referential.resolve(value, "region")
-    if region is None:
-        raise ValidationError(f"unknown country or zone {value.strip()!r}")
-    return [c.id for c in referential.concepts("country") if region in referential.regions_of(c.id)]
-
-
-def _holds(item_id: IdColumn, concepts: list[str]) -> ColumnElement[bool]:
-    """The item holds one of ``concepts`` (a curator's rejection, score 0, does not count)."""
-    return exists(
-        select(Classification.id).where(
-            Classification.target_kind == "item",
-            Classification.target_id == item_id,
-            Classification.concept_id.in_(concepts),
-            or_(Classification.method != CURATOR, Classification.score > 0),
-        )
-    )
-
-
-def classified_under(
-    referential: Referential,
-    item_id: IdColumn = Item.id,
-    *,
-    sector: str | None = None,
-    country: str | None = None,
-) -> list[ColumnElement[bool]]:
-    """Conditions for items classified under ``sector`` (a NAF id, code or name; narrower concepts count)
-    and ``country`` (a country, or a zone: its countries count); ``ValidationError`` for an unknown one.
-
-    ``item_id`` is the item id column to test (``Item.id`` or an alias's).
-    """
-    clauses: list[ColumnElement[bool]] = []
-    if sector and sector.strip():
-        clauses.append(_holds(item_id, _sector_ids(referential, sector)))
-    if country and country.strip():
-        clauses.append(_holds(item_id, _country_ids(referential, country)))
-    return clauses

@@ -25,7 +25,7 @@ from tfe.app.demo.watch import DEMO_SOURCES, admin_scope, load_watch, place_sour
 from tfe.app.install import init_installation
 from tfe.app.runtime import Runtime
 from tfe.core.models import AuditEvent
-from veille.curation import curation_queue
+from veille.curation_queue import curation_queue
 from veille.models import Item, Source, Story
 
 # -- the site (no models) -----------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from tfe.core.models import AuditEvent
 from tfe.core.security import identity
 from tfe.core.security.scope import AccessScope
 from tfe.core.settings import Settings
-from veille import curation
+from veille import curation, curation_queue
 from veille.models import Item, ItemDecision, Source, Story
 from veille.sink import ItemSink
 
@@ -135,9 +135,9 @@ def world(db_settings: Settings) -> Iterator[World]:
         rt.close()
 
 
-def _queue(world: World, who: str, **filters: object) -> curation.QueuePage:
+def _queue(world: World, who: str, **filters: object) -> curation_queue.QueuePage:
     with world.rt.session() as session:
-        return curation.curation_queue(
+        return curation_queue.curation_queue(
             session,
             world.scopes[who],
             referential=world.rt.referential,

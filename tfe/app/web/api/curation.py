@@ -16,7 +16,7 @@ from tfe.app.web.schemas.curation import (
     DecisionPublic,
     QueuePublic,
 )
-from veille import curation
+from veille import curation, curation_queue
 
 router = APIRouter(tags=["watch"])
 
@@ -40,10 +40,10 @@ def get_queue(
     status: Annotated[
         str, Query(pattern=r"^(new|accepted|auto_accepted|rejected|all)$", description="Curator status")
     ] = "new",
-    limit: Annotated[int, Query(ge=1, le=curation.MAX_LIMIT)] = 50,
+    limit: Annotated[int, Query(ge=1, le=curation_queue.MAX_LIMIT)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> QueuePublic:
-    page = curation.curation_queue(
+    page = curation_queue.curation_queue(
         session,
         scope,
         referential=runtime.referential,

@@ -14,7 +14,7 @@ from tfe.app.web.schemas.stories import StoriesPublic, StoryPublic, story_public
 from tfe.core.errors import PermissionDeniedError
 from tfe.core.security.scope import AccessScope
 from veille import stories
-from veille.curation import may_curate
+from veille.curation_queue import may_curate
 
 router = APIRouter(prefix="/api/stories", tags=["watch"])
 

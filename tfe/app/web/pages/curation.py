@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import select
 
 from tfe.app.runtime import Runtime
 from tfe.app.web.deps import PageScopeDep, PageUser, RuntimeDep, SessionDep, TargetId, csrf_token
@@ -24,7 +24,7 @@ from tfe.app.web.pages.forms import flash, pop_flash, require_csrf
 from tfe.app.web.templating import templates
 from tfe.core.errors import PermissionDeniedError, TfeError, ValidationError
 from tfe.core.security.scope import AccessScope
-from veille import curation
+from veille import curation, curation_queue
 from veille.models import Source
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -43,7 +43,7 @@ _FILTERS = ("source_id", "sector", "country", "min_confidence", "max_confidence"
 
 
 def _require(scope: AccessScope) -> None:
-    if not curation.may_curate(scope):
+    if not curation_queue.may_curate(scope):
         raise PermissionDeniedError(
             "La file de validation est réservée aux curateurs et aux administrateurs."
         )
@@ -68,15 +68,7 @@ def _number(value: str, name: str) -> float | None:
 
 def _sources(session: Any, scope: AccessScope) -> list[Source]:
     """The sources whose items this curator may decide on (the filter's choices)."""
-    rows = select(Source).order_by(Source.title, Source.id)
-    if not scope.system:
-        shared: list[ColumnElement[bool]] = [
-            Source.org_id.is_(None),
-            Source.visibility.in_(curation.SHARED_SOURCES),
-        ]
-        if scope.org_id is not None:
-            shared.append(Source.org_id == scope.org_id)
-        rows = rows.where(or_(*shared))
+    rows = select(Source).where(curation_queue.curatable_sources(scope)).order_by(Source.title, Source.id)
     return list(session.scalars(rows))
 
 
@@ -105,9 +97,9 @@ def queue_page(
         "status": status if status in STATUSES_FR else "new",
     }
     errors: list[str] = []
-    page = curation.QueuePage(total=0)
+    page = curation_queue.QueuePage(total=0)
     try:
-        page = curation.curation_queue(
+        page = curation_queue.curation_queue(
             session,
             scope,
             referential=runtime.referential,
