@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from tfe.app.web.api.filters import CountryFilter, SectorFilter
 from tfe.app.web.deps import RuntimeDep, ScopeDep, SessionDep, TargetId
 from tfe.app.web.errors import error_responses
 from tfe.app.web.schemas.curation import (
@@ -33,8 +34,8 @@ def get_queue(
     source_id: Annotated[
         int | None, Query(ge=1, le=2**31 - 1, description="Only this source's items")
     ] = None,
-    sector: Annotated[str | None, Query(max_length=200, description="NAF concept (id, code or name)")] = None,
-    country: Annotated[str | None, Query(max_length=200, description="Country or zone")] = None,
+    sector: SectorFilter = None,
+    country: CountryFilter = None,
     min_confidence: Annotated[float | None, Query(ge=0, le=1)] = None,
     max_confidence: Annotated[float | None, Query(ge=0, le=1)] = None,
     status: Annotated[

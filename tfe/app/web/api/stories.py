@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from tfe.app.web.api.filters import CountryFilter, SectorFilter
 from tfe.app.web.deps import RuntimeDep, ScopeDep, SessionDep, TargetId
 from tfe.app.web.errors import error_responses
 from tfe.app.web.schemas.stories import StoriesPublic, StoryPublic, story_public
@@ -43,10 +44,8 @@ def list_stories(
     since: Annotated[
         dt.datetime | None, Query(description="Only stories seen since then (ISO 8601; UTC if no offset)")
     ] = None,
-    sector: Annotated[
-        str | None, Query(max_length=200, description="NAF concept (id, code or name; narrower ones count)")
-    ] = None,
-    country: Annotated[str | None, Query(max_length=200, description="Country or zone")] = None,
+    sector: SectorFilter = None,
+    country: CountryFilter = None,
     include_rejected: IncludeRejected = False,
 ) -> StoriesPublic:
     check_include_rejected(scope, include_rejected)

@@ -407,6 +407,15 @@ def _managed(runtime: Runtime, scope: AccessScope, source_id: int) -> SourceView
     return view
 
 
+def _posted_by_manager(
+    request: Request, scope: AccessScope, runtime: Runtime, source_id: int, csrf: str
+) -> SourceView:
+    """A management form's checks: its CSRF token, then the caller a manager of this source."""
+    _require_csrf(request, csrf)
+    _require_manager(scope)
+    return _managed(runtime, scope, source_id)
+
+
 @router.get("/veille/sources/{source_id}/modifier")
 def edit_page(
     request: Request, user: PageUser, scope: PageScopeDep, runtime: RuntimeDep, source_id: SourceId
@@ -427,9 +436,7 @@ def edit_submit(
     action: Short = "save",
     csrf: Csrf = "",
 ) -> Response:
-    _require_csrf(request, csrf)
-    _require_manager(scope)
-    view = _managed(runtime, scope, source_id)
+    view = _posted_by_manager(request, scope, runtime, source_id, csrf)
     errors: list[str] = []
     if action == "preview":
         spec = form.spec(errors)
@@ -487,9 +494,7 @@ def poll_now(
     source_id: SourceId,
     csrf: Csrf = "",
 ) -> Response:
-    _require_csrf(request, csrf)
-    _require_manager(scope)
-    _managed(runtime, scope, source_id)
+    _posted_by_manager(request, scope, runtime, source_id, csrf)
     runtime.sources.authorize_poll(scope, source_id, "web")
     outcome = runtime.poller.poll(source_id)
     _outcome_notice(request, outcome.status, outcome.new, outcome.error)
@@ -505,12 +510,7 @@ def pause(
     source_id: SourceId,
     csrf: Csrf = "",
 ) -> Response:
-    _require_csrf(request, csrf)
-    _require_manager(scope)
-    _managed(runtime, scope, source_id)
-    runtime.sources.pause(scope, source_id, "web")
-    flash(request, "Source mise en pause : elle ne sera plus relevée.")
-    return RedirectResponse(f"{PAGE}/{source_id}", status_code=303)
+    return _set_paused(request, scope, runtime, source_id, csrf, paused=True)
 
 
 @router.post("/veille/sources/{source_id}/reprendre")
@@ -522,11 +522,20 @@ def resume(
     source_id: SourceId,
     csrf: Csrf = "",
 ) -> Response:
-    _require_csrf(request, csrf)
-    _require_manager(scope)
-    _managed(runtime, scope, source_id)
-    runtime.sources.resume(scope, source_id, "web")
-    flash(request, "Relève reprise : la source sera relevée sous peu.")
+    return _set_paused(request, scope, runtime, source_id, csrf, paused=False)
+
+
+def _set_paused(
+    request: Request, scope: AccessScope, runtime: Runtime, source_id: int, csrf: str, *, paused: bool
+) -> Response:
+    """Pause or resume a source from its page, with a notice, back to the page."""
+    _posted_by_manager(request, scope, runtime, source_id, csrf)
+    if paused:
+        runtime.sources.pause(scope, source_id, "web")
+        flash(request, "Source mise en pause : elle ne sera plus relevée.")
+    else:
+        runtime.sources.resume(scope, source_id, "web")
+        flash(request, "Relève reprise : la source sera relevée sous peu.")
     return RedirectResponse(f"{PAGE}/{source_id}", status_code=303)
 
 
@@ -550,9 +559,7 @@ def delete_submit(
     confirm: Short = "",
     csrf: Csrf = "",
 ) -> Response:
-    _require_csrf(request, csrf)
-    _require_manager(scope)
-    view = _managed(runtime, scope, source_id)
+    view = _posted_by_manager(request, scope, runtime, source_id, csrf)
     if confirm != "oui":
         return RedirectResponse(f"{PAGE}/{source_id}/supprimer", status_code=303)
     done = runtime.sources.remove(scope, source_id, "web")
