@@ -4,7 +4,8 @@ in the local outbox (no SMTP relay), as ``tfe demo`` loads them.
 One fresh installation for the module (models load: slow): the loader's watch and alerts part
 (``load_watch_and_alerts``) on the real demo site over HTTP, then the checks a new user would make: three
 subscriptions for three advisers, a digest in the outbox with a story told by several sources and the
-RFC 8058 headers, nothing created or sent twice on a re-run, the daily one sent at its time.
+RFC 8058 headers, nothing created or sent twice on a re-run, the daily one sent at its time, an alert the
+adviser deleted not made again.
 """
 
 from __future__ import annotations
@@ -18,12 +19,12 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import make_settings
-from tfe.app.demo.alerts import DEMO_ALERTS, SHOWCASE
+from tfe.app.demo.alerts import DEMO_ALERTS, SHOWCASE, place_subscriptions
 from tfe.app.demo.loader import demo_site, ensure_demo_accounts, load_watch_and_alerts
 from tfe.app.demo.site import stop_site
 from tfe.app.install import init_installation
 from tfe.app.runtime import Runtime
-from tfe.core.models import AuditEvent
+from tfe.core.models import AuditEvent, User
 from veille.alerts.models import AlertMessage, Delivery, Subscription
 from veille.alerts.subscriptions import SubscriptionView
 from veille.channels.outbox import OUTBOX, headers_of, list_messages
@@ -102,8 +103,9 @@ def test_a_first_digest_is_in_the_outbox_with_a_story_of_several_sources_and_rfc
 ) -> None:
     rt, alerts = demo
     assert alerts["accepted"] >= 3 and alerts["failed"] == 0
-    assert alerts["sent"] == 2 and alerts["stories"] >= 2  # the two instant alerts; the daily one waits
     messages = _outbox(rt)
+    seen = [(m.recipient, [e["title"] for e in m.payload["digest"]["entries"]]) for m in messages]
+    assert alerts["sent"] == 2 and alerts["stories"] >= 2, (alerts, seen)  # the instant ones; daily waits
     assert {m.recipient for m in messages} == {
         "conseiller@business-france.demo",
         "conseiller@region-occitanie.demo",
@@ -160,3 +162,15 @@ def test_the_daily_alert_follows_at_its_time_once(demo: tuple[Runtime, dict[str,
     entries = message.payload["digest"]["entries"]
     assert any("ProWein" in e["title"] for e in entries) and max(len(e["sources"]) for e in entries) >= 2
     assert rt.digests.run("daily", now=at).sent == 0  # the ledger: the same run again sends nothing
+
+
+def test_an_alert_the_adviser_deleted_is_not_made_again(demo: tuple[Runtime, dict[str, Any]]) -> None:
+    rt, _ = demo
+    tender = _subscriptions(rt)["Appels d'offres × Maroc"]
+    with rt.session() as session:
+        owner = session.scalar(select(User).where(User.email == tender.owner_email))
+        assert owner is not None
+        rt.subscriptions.delete(session, owner, tender.sub.id, channel="web")
+    placed = place_subscriptions(rt)
+    assert placed["created"] == 0 and placed["subscriptions"] == 2
+    assert "Appels d'offres × Maroc" not in _subscriptions(rt)

@@ -5,7 +5,7 @@ the demo watch tells (``DEMO_ALERTS``): « Agroalimentaire × Vietnam » (instan
 EU–Vietnam trade agreement), « Vins et spiritueux × Allemagne » (daily at 08:00, e-mail: ProWein
 Düsseldorf) and « Appels d'offres × Maroc » (instant, e-mail: the Souss-Massa desalination tender). They
 are created through the subscriptions' use cases (``runtime.subscriptions``, channel ``demo``); a re-run
-creates only the missing ones (an adviser's alert is known by its name).
+creates only the missing ones (an adviser's alert is known by its name), never one the adviser deleted.
 
 The order matters, and ``tfe.app.demo.loader`` keeps it: ``place_subscriptions`` runs *before* the watch's
 first poll (a subscription only receives what is accepted after its creation), then ``first_digests``
@@ -24,9 +24,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
 
 from tfe.app.demo.watch import admin_scope
-from tfe.core.models import User
+from tfe.core.models import AuditEvent, User
 from veille import curation
 from veille.alerts.subscriptions import SubscriptionSpec
 from veille.models import Item
@@ -100,11 +101,23 @@ DEMO_ALERTS: tuple[DemoAlert, ...] = (
 SHOWCASE: tuple[str, ...] = ("libre-échange", "ProWein", "Souss-Massa")
 
 
+def _made_before(session: Session, owner: User) -> set[str]:
+    """The names of the demo alerts once created for ``owner`` (by the audit trail)."""
+    events = session.scalars(
+        select(AuditEvent).where(
+            AuditEvent.action == "subscription.create", AuditEvent.actor_user_id == owner.id
+        )
+    )
+    return {str(e.detail.get("name")) for e in events if (e.detail or {}).get("channel") == CHANNEL}
+
+
 def place_subscriptions(rt: Runtime) -> dict[str, Any]:
     """Create the missing demo subscriptions (before the watch's first poll); their ids by name.
 
     Returns ``{"subscriptions": n, "created": n, "ids": {name: id}}``; an adviser missing from the
-    installation (accounts not created yet) is skipped with a warning.
+    installation (accounts not created yet) is skipped with a warning, and an alert the adviser deleted
+    since the demo created it (``subscription.create`` on the ``demo`` channel in the audit trail) is not
+    made again.
     """
     ids: dict[str, int] = {}
     created = 0
@@ -118,6 +131,8 @@ def place_subscriptions(rt: Runtime) -> dict[str, Any]:
             if alert.name in known:
                 ids[alert.name] = known[alert.name]
                 continue
+            if alert.name in _made_before(session, owner):
+                continue  # the adviser deleted it: their choice stands
             made = rt.subscriptions.create(session, owner, alert.spec(), channel=CHANNEL)
             ids[alert.name] = made.view.sub.id
             created += 1
