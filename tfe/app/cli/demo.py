@@ -122,6 +122,11 @@ def demo(
             f"Veille : {result['watch']['sources']} sources de démonstration, "
             f"{result['watch']['new_items']} articles nouveaux"
         )
+        alerts = result.get("alerts") or {}
+        echo(
+            f"Alertes : {alerts.get('subscriptions', 0)} abonnements de démonstration, "
+            f"{alerts.get('sent', 0)} envois (boîte d'envoi de l'administration)"
+        )
     url = f"http://{host or rt.settings.host}:{port or rt.settings.port}"
     echo("")
     echo(f"Ouvrez {url}/login et connectez-vous :")
