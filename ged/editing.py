@@ -1,15 +1,18 @@
-"""Edit a document: title, type, visibility and its sector and country classifications.
+"""Edit a document: title, type, visibility, status and its sector and country classifications.
 
 One use case for the API (``PATCH /api/documents/{id}``) and the page (``/documents/{id}/modifier``):
 
-- who may edit (``may_edit``, ``may_classify``): the document's owner and the contributors, curators and
-  administrators of the owning organisation; classifications need the curator or admin role; readers
-  never. A document the caller may not see is ``NotFoundError`` (as for reads); one they may see but not
-  edit is ``PermissionDeniedError``.
+- who may edit (``may_edit``, ``may_classify``, ``may_change_status``): the document's owner and the
+  contributors, curators and administrators of the owning organisation; classifications and the status
+  (``draft``, ``validated``, ``archived``) need the curator or admin role (a status sent unchanged is
+  no change); readers never. A document the caller may not see is ``NotFoundError`` (as for reads); one
+  they may see but not edit is ``PermissionDeniedError``.
 - a person's classification is a ``curator`` row; removing a concept leaves a ``curator`` rejection row
   (``taxonomy.classifications.REJECTED``), so no reclassification brings it back.
 - the search index follows at once (``ged.reindex.reindex_document``: the stored passages get the new
-  title and metadata) and the edit is audited as ``document.update`` with what changed.
+  title and metadata; a new status also gives them a fresh ``indexed_at``, so alerts send a document
+  once it is validated) and the edit is audited as ``document.update`` with what changed
+  (``"status": [old, new]`` for a status change).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from ged.doctypes import resolve_doc_type
 from ged.documents import DocumentView, get_document
-from ged.models import Document
+from ged.models import STATUSES, Document
 from ged.reindex import reindex_document
 from search.backend import SearchBackend
 from taxonomy.classifications import classifications_of, record_curator_decision
@@ -38,6 +41,7 @@ __all__ = [
     "EditResult",
     "edit_document",
     "editable_document",
+    "may_change_status",
     "may_classify",
     "may_edit",
 ]
@@ -55,6 +59,7 @@ class DocumentChanges:
     title: str | None = None
     doc_type: str | None = None
     visibility: str | None = None
+    status: str | None = None
     add_sectors: tuple[str, ...] = ()
     remove_sectors: tuple[str, ...] = ()
     add_countries: tuple[str, ...] = ()
@@ -67,7 +72,11 @@ class DocumentChanges:
     @property
     def empty(self) -> bool:
         return (
-            self.title is None and self.doc_type is None and self.visibility is None and not self.classifies
+            self.title is None
+            and self.doc_type is None
+            and self.visibility is None
+            and self.status is None
+            and not self.classifies
         )
 
 
@@ -90,6 +99,11 @@ def may_edit(user: User, document: Document) -> bool:
 def may_classify(user: User, document: Document) -> bool:
     """``may_edit`` and a curator or admin role (classifications are the curators' work)."""
     return may_edit(user, document) and user.role in CLASSIFY_ROLES
+
+
+def may_change_status(user: User, document: Document) -> bool:
+    """Validating or archiving a document is the curators' work too: the rule of ``may_classify``."""
+    return may_classify(user, document)
 
 
 def editable_document(session: Session, doc_id: str, user: User) -> Document:
@@ -168,6 +182,13 @@ def _retype(
     return {"doc_type": [old, concept_id]}
 
 
+def _restatus(document: Document, status: str | None) -> dict[str, Any]:
+    if status is None or status == document.status:
+        return {}
+    old, document.status = document.status, status
+    return {"status": [old, status]}
+
+
 def _simple_fields(document: Document, changes: DocumentChanges, user: User) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if changes.title is not None:
@@ -204,11 +225,18 @@ def edit_document(
     after the rows are flushed; if that fails the error propagates and the caller's transaction rolls back.
     """
     if changes.empty:
-        raise ValidationError("nothing to change: give a title, doc_type, visibility, sectors or countries")
+        raise ValidationError(
+            "nothing to change: give a title, doc_type, visibility, status, sectors or countries"
+        )
+    if changes.status is not None and changes.status not in STATUSES:
+        raise ValidationError(f"unknown status {changes.status!r} (expected one of {', '.join(STATUSES)})")
     document = editable_document(session, doc_id, user)
     if changes.classifies and not may_classify(user, document):
         raise PermissionDeniedError("changing sectors or countries needs the curator or admin role")
+    if changes.status not in (None, document.status) and not may_change_status(user, document):
+        raise PermissionDeniedError("changing a document's status needs the curator or admin role")
     changed = _simple_fields(document, changes, user)
+    changed.update(_restatus(document, changes.status))
     if changes.doc_type is not None:
         changed.update(_retype(session, referential, user, document, changes.doc_type))
     changed.update(
@@ -221,7 +249,7 @@ def edit_document(
     )
     session.flush()
     if changed:
-        reindex_document(session, backend, referential, document)
+        reindex_document(session, backend, referential, document, status_changed="status" in changed)
         audit.record(
             session,
             "document.update",

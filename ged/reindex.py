@@ -1,9 +1,13 @@
-"""Keep a document's search passages in step with its rows after an edit (title, type, ACL, concepts).
+"""Keep a document's search passages in step with its rows after an edit (title, type, ACL, concepts, status).
 
 The metadata is computed by the ingest writer's own rule (``ingest.components.writer.passage_meta``), so
 an edited document is indexed exactly as if it had been ingested with these values. Where the backend can
 hand back the stored passages they are rewritten with their text and vectors unchanged; otherwise the
 passages are rebuilt from the stored text of the latest version (``ingest.reindex.reindex_passages``).
+
+The passages always carry the document's current ``status``; when it has just changed they also get a
+fresh ``indexed_at``, so that alerts (``veille.alerts.matching.document_candidates``, validated documents
+by ``indexed_at``) send a document once it is validated, and other edits do not send it again.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from taxonomy.classifications import classifications_of
 from taxonomy.classifier import Scored
 from taxonomy.referential import Referential
 
-__all__ = ["EDITABLE_META", "reindex_document"]
+__all__ = ["EDITABLE_META", "STATUS_META", "reindex_document"]
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +41,10 @@ EDITABLE_META = (
     "org_id",
     "owner_user_id",
     "visibility",
+    "status",
 )
+# Added to the rewritten keys when the status changed: the document enters the alerts' window now.
+STATUS_META = ("indexed_at",)
 
 
 def _date(meta: dict[str, object], key: str) -> dt.datetime | None:
@@ -59,6 +66,7 @@ def _record(session: Session, document: Document, version: DocumentVersion | Non
         org_id=document.org_id,
         owner_user_id=document.owner_user_id,
         visibility=document.visibility,
+        meta={"status": document.status},  # the writer's ``document_status`` reads it
         url=document.source_uri if (document.source_uri or "").startswith(("http://", "https://")) else None,
     )
     return Processed(
@@ -75,9 +83,16 @@ def _record(session: Session, document: Document, version: DocumentVersion | Non
 
 
 def reindex_document(
-    session: Session, backend: SearchBackend, referential: Referential, document: Document
+    session: Session,
+    backend: SearchBackend,
+    referential: Referential,
+    document: Document,
+    *,
+    status_changed: bool = False,
 ) -> int:
     """Rewrite the document's passages with its current title and metadata; how many were written.
+
+    ``status_changed``: the status was just changed, so the passages also get a fresh ``indexed_at``.
 
     ``BackendError`` when the backend fails (the caller's transaction then rolls back the edit).
     """
@@ -90,6 +105,7 @@ def reindex_document(
     record = _record(session, document, version)
     fresh = passage_meta(record, referential)
     text = version.text if version is not None else None
-    written = reindex_passages(backend, record, document.id, fresh, EDITABLE_META, text, what="document")
-    log.info("reindexed document=%s passages=%d", document.id, written)
+    keys = EDITABLE_META + STATUS_META if status_changed else EDITABLE_META
+    written = reindex_passages(backend, record, document.id, fresh, keys, text, what="document")
+    log.info("reindexed document=%s passages=%d status=%s", document.id, written, document.status)
     return written

@@ -6,6 +6,7 @@ package installation must stay as the other modules expect it.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,12 +14,15 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
+from ingest.reindex import stored_passages
 from taxonomy.classifications import save_classifications
 from taxonomy.classifier import Scored
 from tests.web.conftest import PASSWORD, Seed, make_installation
 from tfe.app.runtime import Runtime
 from tfe.app.web.app import create_app
+from tfe.core.models import AuditEvent
 from tfe.core.security import identity
 
 HTML = {"Accept": "text/html"}
@@ -79,6 +83,8 @@ def test_permissions_and_scope(env: tuple[Runtime, Seed, TestClient]) -> None:
         {"countries": {"add": ["DE"], "remove": ["Allemagne"]}},
         {"doc_type": "naf:11"},
         {"sectors": {"add": "11.02"}},
+        {"status": "published"},
+        {"status": ""},
     ],
 )
 def test_validation_errors(env: tuple[Runtime, Seed, TestClient], body: dict[str, Any]) -> None:
@@ -128,6 +134,54 @@ def test_visibility_edit_opens_and_closes_the_index(env: tuple[Runtime, Seed, Te
     assert patch(client, seed, "alice", doc_id, {"visibility": "organisation"}).status_code == 200
     assert doc_id not in found(client, seed, "bob", "concurrence italienne")
     assert client.get(f"/api/documents/{doc_id}", headers=bearer(seed, "bob")).status_code == 404
+
+
+def _passage_meta(rt: Runtime, doc_id: str) -> list[dict[str, Any]]:
+    passages = stored_passages(rt.backend, doc_id)  # type: ignore[arg-type]  # the embedded backend
+    assert passages, "the document has no passages"
+    return [p.meta for p in passages]
+
+
+def test_curator_validates_a_document_and_its_passages_follow(env: tuple[Runtime, Seed, TestClient]) -> None:
+    rt, seed, client = env
+    doc_id = seed.ids["doc-vins-it"]  # alpha, organisation, a draft as uploaded
+    before = _passage_meta(rt, doc_id)
+    assert {m["status"] for m in before} == {"draft"}
+    first_indexed = {m["indexed_at"] for m in before}
+
+    refused = patch(client, seed, "alice", doc_id, {"status": "validated"})  # a contributor of alpha
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "forbidden"
+    same = patch(client, seed, "alice", doc_id, {"status": "draft", "title": "Vins : concurrence italienne"})
+    assert same.status_code == 200 and "status" not in same.json()["changed"]  # unchanged: no change
+    assert {m["status"] for m in _passage_meta(rt, doc_id)} == {"draft"}
+
+    response = patch(client, seed, "cora", doc_id, {"status": "validated"})
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert answer["status"] == "validated" and answer["changed"] == {"status": ["draft", "validated"]}
+    after = _passage_meta(rt, doc_id)
+    assert {m["status"] for m in after} == {"validated"}
+    stamps = {dt.datetime.fromisoformat(m["indexed_at"]) for m in after}
+    assert max(dt.datetime.fromisoformat(s) for s in first_indexed) < min(stamps)
+    read = client.get(f"/api/documents/{doc_id}", headers=bearer(seed, "alice")).json()
+    assert read["status"] == "validated"
+    with rt.session() as session:
+        event = session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.action == "document.update", AuditEvent.target_id == doc_id)
+            .order_by(AuditEvent.id.desc())
+        ).first()
+        assert event is not None and event.detail["status"] == ["draft", "validated"]
+        assert event.actor_user_id == seed.users["cora"]
+
+    # another edit keeps the status and the time it entered the index (alerts do not send it again)
+    assert patch(client, seed, "alice", doc_id, {"title": "Vins et spiritueux : l'Italie"}).status_code == 200
+    kept = _passage_meta(rt, doc_id)
+    assert {m["status"] for m in kept} == {"validated"}
+    assert {m["indexed_at"] for m in kept} == {m["indexed_at"] for m in after}
+    assert patch(client, seed, "alice", doc_id, {"status": "archived"}).status_code == 403
+    assert patch(client, seed, "cora", doc_id, {"status": "archived"}).json()["status"] == "archived"
+    assert {m["status"] for m in _passage_meta(rt, doc_id)} == {"archived"}
 
 
 def _csrf(html: str) -> str:
@@ -183,4 +237,32 @@ def test_edit_page(env: tuple[Runtime, Seed, TestClient]) -> None:
     assert "/modifier" not in client.get(f"/documents/{doc_id}").text
     assert client.get(f"/documents/{doc_id}/modifier", headers=HTML).status_code == 403
     assert client.get(f"/documents/{seed.ids['doc-vins-it']}/modifier", headers=HTML).status_code == 404
+    client.cookies.clear()
+
+
+def test_status_select_is_for_curators_only(env: tuple[Runtime, Seed, TestClient]) -> None:
+    rt, seed, client = env
+    doc_id = seed.ids["doc-machines-de"]  # alpha, public
+    _sign_in(client, "alice@alpha.fr")  # contributor: may edit, not validate
+    page = client.get(f"/documents/{doc_id}/modifier")
+    assert page.status_code == 200 and 'name="status"' not in page.text
+    form = {"csrf": _csrf(page.text), "title": "Machines agricoles en Allemagne", "visibility": "public"}
+    crafted = client.post(f"/documents/{doc_id}/modifier", data={**form, "status": "validated"}, headers=HTML)
+    assert crafted.status_code == 403
+    assert "<dd>Brouillon</dd>" in client.get(f"/documents/{doc_id}").text
+
+    _sign_in(client, "cora@alpha.fr")
+    page = client.get(f"/documents/{doc_id}/modifier")
+    assert '<select id="status" name="status"' in page.text
+    assert '<option value="draft" selected>Brouillon</option>' in page.text
+    assert '<option value="validated">Validé</option>' in page.text
+    form["csrf"] = _csrf(page.text)
+    done = client.post(
+        f"/documents/{doc_id}/modifier", data={**form, "status": "validated"}, follow_redirects=False
+    )
+    assert done.status_code == 303
+    assert "<dt>Statut</dt><dd>Validé</dd>" in client.get(f"/documents/{doc_id}").text
+    assert {m["status"] for m in _passage_meta(rt, doc_id)} == {"validated"}
+    again = client.get(f"/documents/{doc_id}/modifier").text
+    assert '<option value="validated" selected>Validé</option>' in again
     client.cookies.clear()

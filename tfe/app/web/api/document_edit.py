@@ -1,4 +1,4 @@
-"""``PATCH /api/documents/{id}``: edit a document's title, type, visibility and classifications."""
+"""``PATCH /api/documents/{id}``: edit a document's title, type, visibility, status and classifications."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ def changes_of(body: DocumentUpdate) -> DocumentChanges:
         title=body.title,
         doc_type=body.doc_type,
         visibility=body.visibility,
+        status=body.status,
         add_sectors=tuple(body.sectors.add) if body.sectors else (),
         remove_sectors=tuple(body.sectors.remove) if body.sectors else (),
         add_countries=tuple(body.countries.add) if body.countries else (),
@@ -27,7 +28,7 @@ def changes_of(body: DocumentUpdate) -> DocumentChanges:
 
 @router.patch(
     "/{doc_id}",
-    summary="Edit a document's title, type, visibility, sectors and countries (re-indexed at once)",
+    summary="Edit a document's title, type, visibility, status, sectors and countries (re-indexed at once)",
     responses=error_responses(400, 401, 403, 404),
 )
 def update_document(

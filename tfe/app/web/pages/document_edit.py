@@ -1,4 +1,4 @@
-"""``/documents/{id}/modifier``: edit a document's title, type, visibility and (curators) classifications.
+"""``/documents/{id}/modifier``: edit a document's title, type, visibility and (curators) status and concepts.
 
 A plain form (no JavaScript needed) over the same use case as ``PATCH /api/documents/{id}``
 (``ged.editing.edit_document``). Concept names are checked here first so that an unknown sector or
@@ -15,8 +15,8 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from ged.documents import get_document
-from ged.editing import DocumentChanges, edit_document, editable_document, may_classify
-from ged.models import Document
+from ged.editing import DocumentChanges, edit_document, editable_document, may_change_status, may_classify
+from ged.models import STATUSES, Document
 from tfe.app.runtime import Runtime
 from tfe.app.web.deps import PageUser, RuntimeDep, SessionDep, TargetId, csrf_token, csrf_valid
 from tfe.app.web.templating import templates
@@ -63,9 +63,16 @@ def _context(
         "doctypes": sorted(runtime.referential.concepts("doctype"), key=lambda c: c.label_fr),
         "visibilities": list(VISIBILITIES),
         "can_classify": may_classify(user, document),
+        "can_change_status": may_change_status(user, document),
+        "statuses": list(STATUSES),
         "sectors": [c for c in view.classifications if c.scheme == "naf"],
         "countries": [c for c in view.classifications if c.scheme == "country"],
-        "form": {"title": view.title, "doc_type": view.doc_type or "", "visibility": view.visibility},
+        "form": {
+            "title": view.title,
+            "doc_type": view.doc_type or "",
+            "visibility": view.visibility,
+            "status": view.status,
+        },
         "typed": {"add_sectors": "", "add_countries": ""},
         "errors": [],
         **extra,
@@ -90,6 +97,7 @@ def edit_submit(
     title: Annotated[str, Form(max_length=500)] = "",
     doc_type: Annotated[str, Form(max_length=64)] = "",
     visibility: Annotated[str, Form(max_length=16)] = "",
+    status: Annotated[str, Form(max_length=16)] = "",
     add_sectors: Annotated[str, Form(max_length=2000)] = "",
     add_countries: Annotated[str, Form(max_length=2000)] = "",
     remove_sectors: Annotated[list[str] | None, Form()] = None,
@@ -108,6 +116,7 @@ def edit_submit(
         title=title,
         doc_type=doc_type or None,
         visibility=visibility or None,
+        status=status or None,
         add_sectors=sectors_in,
         remove_sectors=tuple(remove_sectors or ()),
         add_countries=countries_in,
@@ -128,7 +137,7 @@ def edit_submit(
         user,
         doc_id,
         errors=errors,
-        form={"title": title, "doc_type": doc_type, "visibility": visibility},
+        form={"title": title, "doc_type": doc_type, "visibility": visibility, "status": status},
         typed={"add_sectors": add_sectors, "add_countries": add_countries},
     )
     return templates.TemplateResponse(request, "document_edit.html", context, status_code=400)

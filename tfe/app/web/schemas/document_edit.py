@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from tfe.app.web.schemas.common import Visibility
 from tfe.app.web.schemas.documents import DocumentPublic
 
-__all__ = ["ConceptChanges", "DocumentUpdate", "DocumentUpdatePublic"]
+__all__ = ["ConceptChanges", "DocumentStatus", "DocumentUpdate", "DocumentUpdatePublic"]
+
+DocumentStatus = Literal["draft", "validated", "archived"]
+"""A document's review status (``ged.models.STATUSES``); alerts send validated documents only."""
 
 ConceptName = Annotated[str, Field(min_length=1, max_length=200)]
 
@@ -24,7 +27,8 @@ class ConceptChanges(BaseModel):
 
 
 class DocumentUpdate(BaseModel):
-    """What to change; an absent (or null) field stays as it is. Classifications need the curator role."""
+    """What to change; an absent (or null) field stays as it is. Classifications and the status need the
+    curator or admin role."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -37,6 +41,12 @@ class DocumentUpdate(BaseModel):
         examples=["doctype:market_study"],
     )
     visibility: Visibility | None = None
+    status: DocumentStatus | None = Field(
+        None,
+        description="draft, validated or archived (curators and admins); a new status re-indexes the "
+        "document with a fresh indexed_at, so a validated document reaches the alerts from then",
+        examples=["validated"],
+    )
     sectors: ConceptChanges | None = Field(None, description="NAF sectors to add or remove")
     countries: ConceptChanges | None = Field(None, description="Countries to add or remove")
 
@@ -45,7 +55,7 @@ class DocumentUpdatePublic(DocumentPublic):
     """The document after the edit, and what changed (``{}`` when the values were already those)."""
 
     changed: dict[str, Any] = Field(
-        description="Field -> [old, new] for title, doc_type and visibility; sectors_added, "
+        description="Field -> [old, new] for title, doc_type, visibility and status; sectors_added, "
         "sectors_removed, countries_added, countries_removed -> concept ids",
         examples=[{"title": ["Ancien titre", "Nouveau titre"], "countries_added": ["country:DE"]}],
     )
