@@ -52,7 +52,8 @@ def passage_meta(
 
     ``indexed_at`` (default: now, UTC) is when the passages entered the index, whatever their ``date``
     says: alerts find new documents by it. Documents also carry their ``status`` (draft, validated,
-    archived). Re-indexing an edit keeps both as first indexed (they are not in the editable keys).
+    archived). A document's re-index (``ged.reindex``) writes its current status, and a fresh
+    ``indexed_at`` only when the status changed (validating a document makes it new to alerts).
     """
     item = record.item
     assigned = [s.concept_id for s in record.sectors]
