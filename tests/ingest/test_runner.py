@@ -27,7 +27,6 @@ from ingest.item import IngestItem, Processed
 from ingest.models import IngestRecord, IngestRun
 from ingest.pipeline import IngestPipeline
 from ingest.runner import IngestRunner
-from veille.feeds import read_feed
 from search.factory import make_backend
 from search.types import SearchQuery
 from taxonomy.loader import load_taxonomy
@@ -37,6 +36,7 @@ from tests.paths import SHARED_DATA
 from tfe.core.db import Base, make_engine, make_session_factory
 from tfe.core.models import Organisation
 from tfe.core.security.scope import AccessScope
+from veille.feeds import read_feed
 from veille.models import Item
 from veille.sink import ItemSink
 
