@@ -406,6 +406,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         reg = _regression(samples)
         with rt.session() as session:
             health = Counter(session.scalars(select(Source.health)))
+            errors = Counter(
+                (e or "")[:80]
+                for e in session.scalars(select(SourcePoll.error).where(SourcePoll.status == "failed"))
+            )
+        data_dir = settings.resolved_data_dir
+        wal_bytes = {f.name: f.stat().st_size for f in sorted(data_dir.glob("*-wal")) if f.is_file()}
         thread_ms = {
             k: round(1000 * statistics.mean(v), 2) if v else None for k, v in counts.thread_cpu.items()
         }
@@ -455,6 +461,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "stored_to_searchable_s": _percentiles(fetched_to_search),
             "fetch_to_story_s": _percentiles(to_story),
             "source_health": dict(health),
+            "failure_reasons": dict(errors.most_common(5)),
+            "wal_bytes_at_end": wal_bytes,
         }
     finally:
         if farm is not None:

@@ -192,7 +192,10 @@ def test_fixture_feeds_each_end_recorded(runtime: Runtime, server: FeedServer) -
     outcomes = [runtime.poller.poll(sid) for sid in ids]
     assert all(o.status in ("ok", "failed") for o in outcomes)
     assert all(o.error for o in outcomes if o.status == "failed")
-    assert sum(o.status == "ok" for o in outcomes) >= len(files) - 3
+    # the fixture's 200,000-byte cap refuses the three big podcast feeds; one file is not a feed at all
+    failed = [o.error or "" for o in outcomes if o.status == "failed"]
+    assert all("body too large" in e or "not an RSS/Atom/JSON feed" in e for e in failed), failed
+    assert len(failed) <= 4
     assert sum(o.new for o in outcomes) > 100
 
 

@@ -85,7 +85,7 @@ class Jobs:
         retries: int = 2,
         retry_delay_s: float = 10.0,
         backfill_batch: int = 8,
-        backfill_max_s: float = 60.0,
+        backfill_max_s: float = 20.0,
     ) -> None:
         self.rt = rt
         self.queue = queue or make_queue(rt.settings)
