@@ -22,4 +22,6 @@ export HAYSTACK_TELEMETRY_ENABLED=False OMP_NUM_THREADS=1
 echo "== ruff"; .venv/bin/ruff check .
 echo "== mypy"; .venv/bin/mypy
 echo "== import-linter"; .venv/bin/lint-imports
-echo "== pytest"; "$PY" -m pytest "$@"
+# three workers on two cores: many tests wait on servers, subprocesses and browsers; whole files stay on one
+# worker so module fixtures (installations, models) are built once. TFE_TEST_WORKERS=0 runs in-process.
+echo "== pytest"; "$PY" -m pytest -n "${TFE_TEST_WORKERS:-3}" --dist loadfile "$@"

@@ -102,6 +102,24 @@ class _Fetched:
     config: dict[str, Any] | None = None  # an updated config (a watched page's new snapshot)
 
 
+def _newest(entries: list[IngestItem], limit: int) -> list[IngestItem]:
+    """The ``limit`` newest entries (undated ones last, in feed order): a feed that dumps its whole
+    archive, or a first poll of a long feed, does not flood the queue; older entries stay unread."""
+    if len(entries) <= limit:
+        return entries
+    order = sorted(
+        range(len(entries)),
+        key=lambda i: (entries[i].published_at is None, -(_timestamp(entries[i].published_at)), i),
+    )
+    return [entries[i] for i in sorted(order[:limit])]
+
+
+def _timestamp(when: dt.datetime | None) -> float:
+    if when is None:
+        return 0.0
+    return (when if when.tzinfo else when.replace(tzinfo=dt.UTC)).timestamp()
+
+
 class Poller:
     """Polls sources; thread-safe (one HTTP client and one host gate shared by the worker's threads)."""
 
@@ -365,6 +383,7 @@ class Poller:
             fresh.append(entry)
         if not fresh:
             return []
+        fresh = _newest(fresh, self._settings.poll_max_entries)
         # BM25 at once, vectors later: the worker's back-fill job (``tfe.app.jobs``), ``tfe serve``'s
         # BackfillWorker or ``tfe backfill`` embeds the passages (inline e5 cost ~0.4 s CPU per item)
         report = self._runner(False).run_items(fresh, progress=False)

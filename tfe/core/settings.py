@@ -81,6 +81,7 @@ class Settings(BaseSettings):
     poll_min_interval_s: int = Field(default=900, ge=1, description="Default shortest polling interval")
     poll_max_interval_s: int = Field(default=86400, ge=1, description="Default longest polling interval")
     poll_dead_after: int = Field(default=10, ge=1, description="Consecutive failures before a source is dead")
+    poll_max_entries: int = Field(default=100, ge=1, description="New entries stored per poll, newest first")
     fulltext_timeout_s: float = Field(default=15.0, description="Time limit of one article's fetch")
     public_url: str = Field(
         default="http://127.0.0.1:8000", description="The platform's address, for links in e-mails and feeds"
