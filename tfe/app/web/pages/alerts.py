@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Path, Query, Request
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
@@ -216,21 +216,27 @@ def new_alert(
     return _form_page(request, session, runtime, user, state)
 
 
+Text = Annotated[str, Form(max_length=500)]
+Short = Annotated[str, Form(max_length=64)]
+Url = Annotated[str, Form(max_length=2000)]
+
+
 def _state(
-    name: str,
-    q: str,
-    sector: list[str] | None,
-    country: list[str] | None,
-    type: list[str] | None,
-    source: list[str] | None,
-    scope: str,
-    frequency: str,
-    send_time: str,
-    weekday: str,
-    timezone: str,
-    channels: list[str] | None,
-    webhook_url: str,
+    name: Text = "",
+    q: Text = "",
+    sector: FormValues = None,
+    country: FormValues = None,
+    type: FormValues = None,
+    source: FormValues = None,
+    scope: Short = "items",
+    frequency: Short = "daily",
+    send_time: Short = "08:00",
+    weekday: Short = "",
+    timezone: Short = "Europe/Paris",
+    channels: FormValues = None,
+    webhook_url: Url = "",
 ) -> FormState:
+    """The alert form as posted: a dependency of the routes that read it."""
     return FormState(
         name=name,
         q=q,
@@ -248,9 +254,7 @@ def _state(
     )
 
 
-Text = Annotated[str, Form(max_length=500)]
-Short = Annotated[str, Form(max_length=64)]
-Url = Annotated[str, Form(max_length=2000)]
+PostedAlert = Annotated[FormState, Depends(_state)]
 
 
 @router.post("")
@@ -259,37 +263,10 @@ def create_alert(
     session: SessionDep,
     runtime: RuntimeDep,
     user: PageUser,
+    state: PostedAlert,
     csrf: CsrfField = "",
-    name: Text = "",
-    q: Text = "",
-    sector: FormValues = None,
-    country: FormValues = None,
-    type: FormValues = None,
-    source: FormValues = None,
-    scope: Short = "items",
-    frequency: Short = "daily",
-    send_time: Short = "08:00",
-    weekday: Short = "",
-    timezone: Short = "Europe/Paris",
-    channels: FormValues = None,
-    webhook_url: Url = "",
 ) -> Response:
     require_csrf(request, csrf)
-    state = _state(
-        name,
-        q,
-        sector,
-        country,
-        type,
-        source,
-        scope,
-        frequency,
-        send_time,
-        weekday,
-        timezone,
-        channels,
-        webhook_url,
-    )
     try:
         with session.begin_nested():
             created = _service(runtime).create(session, user, state.spec(), channel="web")
@@ -321,39 +298,12 @@ def update_alert(
     runtime: RuntimeDep,
     user: PageUser,
     subscription_id: RowId,
+    state: PostedAlert,
     csrf: CsrfField = "",
-    name: Text = "",
-    q: Text = "",
-    sector: FormValues = None,
-    country: FormValues = None,
-    type: FormValues = None,
-    source: FormValues = None,
-    scope: Short = "items",
-    frequency: Short = "daily",
-    send_time: Short = "08:00",
-    weekday: Short = "",
-    timezone: Short = "Europe/Paris",
-    channels: FormValues = None,
-    webhook_url: Url = "",
 ) -> Response:
     require_csrf(request, csrf)
     service = _service(runtime)
     service.get(session, user, subscription_id)  # 404 before anything else for another user's id
-    state = _state(
-        name,
-        q,
-        sector,
-        country,
-        type,
-        source,
-        scope,
-        frequency,
-        send_time,
-        weekday,
-        timezone,
-        channels,
-        webhook_url,
-    )
     try:
         spec = state.spec()
         changes = {
