@@ -34,7 +34,8 @@ from tfe.core.settings import Settings
 from veille.alerts.digests import DigestService
 from veille.alerts.models import AlertMessage, Delivery, Subscription
 from veille.alerts.schedule import next_run
-from veille.alerts.subscriptions import PREVIEW_UNAVAILABLE, SubscriptionService, SubscriptionSpec, hash_token
+from veille.alerts.subscriptions import PREVIEW_UNAVAILABLE, SubscriptionService, SubscriptionSpec
+from veille.channels.atom import feed_token_hash
 from veille.models import Item, Source
 from veille.sink import ItemSink
 
@@ -303,11 +304,11 @@ def test_atom_token_shown_once_hashed_and_regenerated(env: Env) -> None:
         assert created.atom_url.startswith("http://127.0.0.1:8000/alertes/atom/")
         token = created.atom_url.rsplit("/", 1)[1]
         sub = session.get(Subscription, created.view.sub.id)
-        assert sub is not None and sub.atom_token_hash == hash_token(token)
+        assert sub is not None and sub.atom_token_hash == feed_token_hash(token)
         assert token not in str(created.view.as_dict())
         new_url = env.service.regenerate_atom_token(session, alice, sub.id)
         assert new_url != created.atom_url
-        assert sub.atom_token_hash == hash_token(new_url.rsplit("/", 1)[1])
+        assert sub.atom_token_hash == feed_token_hash(new_url.rsplit("/", 1)[1])
         with pytest.raises(ValidationError):
             no_atom = env.service.create(session, alice, SubscriptionSpec(query="vins"), now=NOW)
             env.service.regenerate_atom_token(session, alice, no_atom.view.sub.id)

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import builtins
 import datetime as dt
-import hashlib
 import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -40,6 +39,7 @@ from veille.alerts import validation
 from veille.alerts.digest import DigestEntry
 from veille.alerts.models import FREQUENCIES, SCOPES, AlertMessage, Subscription
 from veille.alerts.schedule import DEFAULT_TIMEZONE, next_run, parse_send_time, parse_timezone
+from veille.channels.atom import feed_url, new_feed_token
 
 __all__ = [
     "MAX_PER_USER",
@@ -50,8 +50,6 @@ __all__ = [
     "SubscriptionService",
     "SubscriptionSpec",
     "SubscriptionView",
-    "atom_url",
-    "hash_token",
 ]
 
 MAX_PER_USER = 100
@@ -93,15 +91,6 @@ class SubscriptionSpec:
     channels: list[str] = field(default_factory=lambda: ["email"])
     webhook_url: str | None = None
     paused: bool = False
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def atom_url(settings: Settings, token: str) -> str:
-    """The private feed's address for ``token`` (shown once, never stored)."""
-    return f"{settings.public_url.rstrip('/')}/alertes/atom/{token}"
 
 
 def _iso(value: dt.datetime | None) -> str | None:
@@ -354,8 +343,7 @@ class SubscriptionService:
         channels = set(sub.channels or [])
         token = secret = None
         if "atom" in channels and ("atom" not in before or sub.atom_token_hash is None):
-            token = secrets.token_urlsafe(32)
-            sub.atom_token_hash = hash_token(token)
+            token, sub.atom_token_hash = new_feed_token()
         if "atom" not in channels:
             sub.atom_token_hash = None
         if "webhook" in channels and ("webhook" not in before or not sub.webhook_secret):
@@ -427,7 +415,7 @@ class SubscriptionService:
             detail=self._audit_detail(sub, search),
         )
         view = self._view(session, sub, search, owner)
-        return Created(view, atom_url(self._settings, token) if token else None, secret)
+        return Created(view, feed_url(self._settings, token) if token else None, secret)
 
     @staticmethod
     def _audit_detail(sub: Subscription, search: SavedSearch) -> dict[str, Any]:
@@ -502,7 +490,7 @@ class SubscriptionService:
             detail={"changed": sorted(clean), **self._audit_detail(sub, search)},
         )
         view = self._view(session, sub, search, owner)
-        return Created(view, atom_url(self._settings, token) if token else None, secret)
+        return Created(view, feed_url(self._settings, token) if token else None, secret)
 
     def set_paused(
         self, session: Session, owner: User, subscription_id: int, paused: bool, *, channel: str = "api"
@@ -516,8 +504,7 @@ class SubscriptionService:
         sub, _search = self._load(session, owner, subscription_id)
         if "atom" not in (sub.channels or []):
             raise ValidationError("cette alerte n'a pas de flux Atom (ajoutez le canal atom)")
-        token = secrets.token_urlsafe(32)
-        sub.atom_token_hash = hash_token(token)
+        token, sub.atom_token_hash = new_feed_token()
         sub.updated_at = utcnow()
         session.flush()
         audit.record(
@@ -528,7 +515,7 @@ class SubscriptionService:
             target_id=str(sub.id),
             detail={"regenerated": True},
         )
-        return atom_url(self._settings, token)
+        return feed_url(self._settings, token)
 
     def delete(self, session: Session, owner: User, subscription_id: int, *, channel: str = "api") -> None:
         """Remove a subscription with its saved search, ledger and messages."""
