@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The README's test command: install the test dependencies into .venv, then run linters and the whole suite.
 # Needs: the .venv made by the README's first command, PostgreSQL at 127.0.0.1:5432 (trust auth), and
-# Debian's chromium for the browser tests (installed here with apt-get when missing and running as root).
+# Debian's chromium and softhsm2 (installed here with apt-get when missing and running as root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
@@ -10,11 +10,15 @@ if [ ! -x "$PY" ]; then
   exit 2
 fi
 "$PY" -m pip install -q -e '.[test]'
-if ! command -v chromium >/dev/null 2>&1; then
+# Debian packages the tests use: chromium (browser tests), softhsm2 (the PKCS#11 key tests)
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v softhsm2-util >/dev/null 2>&1 || missing+=(softhsm2)
+if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
-    (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium) >/dev/null
+    (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}") >/dev/null
   else
-    echo "chromium is missing: sudo apt-get install -y chromium" >&2
+    echo "missing Debian packages: sudo apt-get install -y ${missing[*]}" >&2
     exit 2
   fi
 fi

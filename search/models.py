@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from tfe.core.crypto.columns import SealedText
 from tfe.core.db import Base, utcnow
 
 
@@ -30,4 +31,18 @@ class SavedSearch(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
-__all__ = ["SavedSearch"]
+class PassageText(Base):
+    """The text of one indexed passage, sealed at rest: the search index stores no original text, so
+    snippets and titles come from here at query time, and ``tfe reindex`` rebuilds the index from it."""
+
+    __tablename__ = "passage_texts"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)  # the passage id "{parent}:{position}"
+    parent_id: Mapped[str] = mapped_column(String(64), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+    title: Mapped[str] = mapped_column(SealedText, default="")
+    text: Mapped[str] = mapped_column(SealedText, default="")
+    meta: Mapped[dict[str, Any]] = mapped_column(default=dict)  # the passage's filter metadata (no text)
+
+
+__all__ = ["PassageText", "SavedSearch"]

@@ -9,6 +9,7 @@ from sqlalchemy import Boolean, Float, ForeignKey, Index, LargeBinary, String, T
 from sqlalchemy.orm import Mapped, mapped_column
 
 import tfe.core.models  # noqa: F401  (the organisations and users tables these refer to)
+from tfe.core.crypto.columns import SealedText
 from tfe.core.db import Base, utcnow
 
 SOURCE_KINDS = ("feed", "page", "watch")
@@ -88,7 +89,7 @@ class Story(Base):
     __tablename__ = "stories"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    title: Mapped[str] = mapped_column(String(1000), default="")
+    title: Mapped[str] = mapped_column(SealedText, default="")
     first_seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
     item_count: Mapped[int] = mapped_column(default=0)
@@ -103,9 +104,9 @@ class Item(Base):
     source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id"), index=True, default=None)
     url: Mapped[str | None] = mapped_column(Text, default=None)
     guid: Mapped[str] = mapped_column(Text)
-    title: Mapped[str] = mapped_column(String(1000), default="")
-    summary: Mapped[str] = mapped_column(Text, default="")
-    text: Mapped[str] = mapped_column(Text, default="")
+    title: Mapped[str] = mapped_column(SealedText, default="")
+    summary: Mapped[str] = mapped_column(SealedText, default="")
+    text: Mapped[str] = mapped_column(SealedText, default="")
     # what ``text`` holds: the feed's summary, the article's extracted full text, a crawled page, a diff
     content_origin: Mapped[str] = mapped_column(String(16), default="summary")
     published_at: Mapped[dt.datetime | None] = mapped_column(default=None)

@@ -9,6 +9,7 @@ import ged.models
 import ingest.models
 import search.models
 import taxonomy.models
+import tfe.core.crypto.models
 import tfe.core.models
 import veille.alerts.models
 import veille.models
@@ -17,6 +18,7 @@ from tfe.core.settings import Settings
 
 MODEL_MODULES = (
     tfe.core.models,
+    tfe.core.crypto.models,
     taxonomy.models,
     search.models,
     ingest.models,

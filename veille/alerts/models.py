@@ -18,6 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 import search.models  # noqa: F401  (the saved_searches table subscriptions refer to)
 import tfe.core.models  # noqa: F401  (the users table)
+from tfe.core.crypto.columns import SealedJSON, SealedText
 from tfe.core.db import Base, utcnow
 
 FREQUENCIES = ("instant", "daily", "weekly")
@@ -81,9 +82,9 @@ class AlertMessage(Base):
     error: Mapped[str | None] = mapped_column(Text, default=None)
     recipient: Mapped[str | None] = mapped_column(String(320), default=None)
     subject: Mapped[str] = mapped_column(String(300), default="")
-    body_text: Mapped[str] = mapped_column(Text, default="")
-    body_html: Mapped[str] = mapped_column(Text, default="")
-    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)  # the digest's entries, as JSON
+    body_text: Mapped[str] = mapped_column(SealedText, default="")
+    body_html: Mapped[str] = mapped_column(SealedText, default="")
+    payload: Mapped[dict[str, Any]] = mapped_column(SealedJSON, default=dict)  # the digest's entries, as JSON
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
     sent_at: Mapped[dt.datetime | None] = mapped_column(default=None)
 

@@ -10,7 +10,20 @@ import sys
 
 import typer
 
-from tfe.app.cli import admin, alerts, content, demo, digests, evaluation, sources, watch
+from tfe.app.cli import (
+    admin,
+    alerts,
+    content,
+    demo,
+    digests,
+    documents,
+    erase,
+    evaluation,
+    index,
+    keys,
+    sources,
+    watch,
+)
 from tfe.app.cli.common import fail
 from tfe.core.errors import TfeError
 
@@ -29,6 +42,7 @@ app.command("search")(content.search)
 app.command("backfill")(content.backfill)
 app.command("poll")(watch.poll)
 app.command("worker")(watch.worker)
+app.command("reindex")(index.reindex)
 app.add_typer(admin.user_app, name="user")
 app.add_typer(admin.org_app, name="org")
 app.add_typer(admin.token_app, name="token")
@@ -37,6 +51,9 @@ app.add_typer(evaluation.eval_app, name="eval")
 app.add_typer(sources.source_app, name="source")
 app.add_typer(digests.digest_app, name="digest")
 app.add_typer(alerts.subscription_app, name="subscription")
+app.add_typer(documents.document_app, name="document")
+app.add_typer(keys.keys_app, name="keys")
+app.add_typer(erase.erase_app, name="erase")
 
 
 def main() -> None:

@@ -9,12 +9,16 @@ from fastapi_offline import FastAPIOffline
 
 from tfe.app.runtime import Runtime
 from tfe.app.web.api import curation as curation_api
+from tfe.app.web.api import doctype_fields as doctype_fields_api
 from tfe.app.web.api import document_edit as document_edit_api
 from tfe.app.web.api import documents as documents_api
+from tfe.app.web.api import erasure as erasure_api
 from tfe.app.web.api import health, items, search, taxonomy
+from tfe.app.web.api import lifecycle as lifecycle_api
 from tfe.app.web.api import sources as sources_api
 from tfe.app.web.api import stories as stories_api
 from tfe.app.web.api import subscriptions as subscriptions_api
+from tfe.app.web.api import versions as versions_api
 from tfe.app.web.errors import install_error_handlers
 from tfe.app.web.limits import BodySizeLimitMiddleware
 from tfe.app.web.pages import admin as admin_pages
@@ -24,7 +28,9 @@ from tfe.app.web.pages import auth as auth_pages
 from tfe.app.web.pages import curation as curation_pages
 from tfe.app.web.pages import document_edit as document_edit_pages
 from tfe.app.web.pages import documents as document_pages
+from tfe.app.web.pages import erasure as erasure_pages
 from tfe.app.web.pages import items as item_pages
+from tfe.app.web.pages import lifecycle as lifecycle_pages
 from tfe.app.web.pages import outbox as outbox_pages
 from tfe.app.web.pages import saved_searches as saved_search_pages
 from tfe.app.web.pages import search as search_pages
@@ -32,6 +38,7 @@ from tfe.app.web.pages import sources as source_pages
 from tfe.app.web.pages import stories as story_pages
 from tfe.app.web.pages import unsubscribe as unsubscribe_pages
 from tfe.app.web.pages import upload as upload_pages
+from tfe.app.web.pages import versions as version_pages
 from tfe.app.web.session import SignedSessionMiddleware
 from tfe.app.web.templating import STATIC_DIR
 from tfe.app.web.uploads import record_refusal
@@ -88,6 +95,10 @@ def create_app(runtime: Runtime) -> FastAPI:
         search.router,
         documents_api.router,
         document_edit_api.router,
+        versions_api.router,
+        lifecycle_api.router,
+        doctype_fields_api.router,
+        erasure_api.router,
         taxonomy.router,
         items.router,
         sources_api.router,
@@ -98,6 +109,9 @@ def create_app(runtime: Runtime) -> FastAPI:
         search_pages.router,
         document_pages.router,
         document_edit_pages.router,
+        version_pages.router,
+        lifecycle_pages.router,
+        erasure_pages.router,
         upload_pages.router,
         item_pages.router,
         curation_pages.router,

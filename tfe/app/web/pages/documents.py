@@ -7,7 +7,8 @@ from fastapi.responses import Response
 
 from ged.documents import read_document
 from taxonomy.classifications import ClassificationView
-from tfe.app.web.deps import PageScopeDep, PageUser, SessionDep, TargetId, csrf_token
+from tfe.app.web.deps import PageScopeDep, PageUser, RuntimeDep, SessionDep, TargetId, csrf_token
+from tfe.app.web.pages.doc_panels import PanelInput, panel_context
 from tfe.app.web.templating import templates
 from tfe.core.models import Organisation
 
@@ -37,6 +38,7 @@ def document_page(
     session: SessionDep,
     user: PageUser,
     scope: PageScopeDep,
+    runtime: RuntimeDep,
     doc_id: TargetId,
 ) -> Response:
     view = read_document(session, doc_id, scope, channel="web")
@@ -47,5 +49,6 @@ def document_page(
         "doc": view,
         "org": org,
         "groups": classification_groups(view.classifications),
+        **panel_context(PanelInput(request, session, runtime, user, scope, view)),
     }
     return templates.TemplateResponse(request, "document.html", context)
