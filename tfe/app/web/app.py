@@ -15,6 +15,7 @@ from tfe.app.web.api import documents as documents_api
 from tfe.app.web.api import erasure as erasure_api
 from tfe.app.web.api import health, items, search, taxonomy
 from tfe.app.web.api import lifecycle as lifecycle_api
+from tfe.app.web.api import previews as previews_api
 from tfe.app.web.api import sources as sources_api
 from tfe.app.web.api import stories as stories_api
 from tfe.app.web.api import subscriptions as subscriptions_api
@@ -99,6 +100,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         lifecycle_api.router,
         doctype_fields_api.router,
         erasure_api.router,
+        previews_api.router,
         taxonomy.router,
         items.router,
         sources_api.router,
