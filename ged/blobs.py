@@ -29,8 +29,9 @@ class BlobStore:
             raise ValidationError(f"invalid blob key: {key!r}")
         return self.root / key[:2] / key[2:4] / key
 
-    def put(self, data: bytes) -> str:
-        """Store ``data`` (no-op if already there); returns its key."""
+    def put(self, data: bytes, *, owner: str | None = None) -> str:
+        """Store ``data`` (no-op if already there); returns its key. ``owner``: the document id (sealing
+        under the owner's data key lands with the vault)."""
         key = hashlib.sha256(data).hexdigest()
         target = self.path(key)
         if target.exists():

@@ -75,8 +75,8 @@ class DocumentSink:
     def save(self, item: IngestItem, processed: Processed) -> str:
         """Store the blob, then the document, its first version and its classifications (one transaction)."""
         data = item.data or (processed.text.encode("utf-8"))
-        blob_key = self.blobs.put(data)
         document_id = uuid.uuid4().hex
+        blob_key = self.blobs.put(data, owner=document_id)
         title = (processed.title or item.title or item.filename or item.key)[:500]
         meta: dict[str, Any] = {k: processed.tika_meta[k] for k in _META_KEYS if k in processed.tika_meta}
         meta.update({k: v for k, v in item.meta.items() if isinstance(v, str | int | float | bool)})
