@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from search.service import SearchService
     from taxonomy.live import ReferentialSource
     from taxonomy.referential import Referential
+    from tfe.core.crypto.vault import Vault
     from veille.alerts.digests import DigestService
     from veille.alerts.subscriptions import SubscriptionService
     from veille.arrivals import Arrivals
@@ -49,6 +50,16 @@ class Runtime:
     @cached_property
     def engine(self) -> Engine:
         return make_engine(self.settings)
+
+    @property
+    def vault(self) -> Vault:
+        """The vault attached to the engine (encryption at rest: ``tfe.core.crypto.vault``)."""
+        from tfe.core.crypto.columns import sealer_of
+        from tfe.core.crypto.vault import Vault
+
+        vault = sealer_of(self.engine.dialect)
+        assert isinstance(vault, Vault), "make_engine attaches the vault"
+        return vault
 
     @cached_property
     def session_factory(self) -> sessionmaker[Session]:
@@ -97,7 +108,7 @@ class Runtime:
     def blob_store(self) -> BlobStore:
         from ged.blobs import BlobStore
 
-        return BlobStore(self.settings.blob_dir)
+        return BlobStore(self.settings.blob_dir, self.vault)
 
     @cached_property
     def documents(self) -> DocumentService:

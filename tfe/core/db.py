@@ -1,6 +1,7 @@
 """Database: one SQLAlchemy ``Base``, engine and session factories, Alembic migrations.
 
 SQLite (WAL, foreign keys on) under the data dir by default; PostgreSQL through ``TFE_DATABASE_URL``.
+``make_engine`` attaches the vault (encryption at rest of the sealed columns, ``tfe.core.crypto``).
 Tables are defined next to the code that owns them (``tfe.core.models``, ``taxonomy.models``, ``ged.models``,
 ``veille.models``, ``ingest.models``) on this one ``Base``; the migrations under ``tfe/core/migrations`` are
 written by hand and ``tests/test_migrations.py`` checks they match the models.
@@ -38,7 +39,25 @@ def utcnow() -> dt.datetime:
 
 
 def make_engine(settings: Settings) -> Engine:
-    """Create the engine; SQLite gets WAL, a busy timeout and enforced foreign keys."""
+    """Create the engine with the installation's vault attached (its sealed columns are encrypted).
+
+    SQLite gets WAL, a busy timeout and enforced foreign keys. The vault is built here so that every
+    engine made from settings seals (``tfe.core.crypto.vault.build_vault``: a missing or unsafe key is a
+    ``ConfigurationError``; revoked keys give a vault that answers ``KeyRevokedError``).
+    """
+    from tfe.core.crypto.columns import attach
+    from tfe.core.crypto.vault import build_vault
+
+    engine = _bare_engine(settings)
+    try:
+        attach(engine, build_vault(settings, engine))
+    except BaseException:
+        engine.dispose()
+        raise
+    return engine
+
+
+def _bare_engine(settings: Settings) -> Engine:
     url = settings.sqlalchemy_url
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
@@ -49,6 +68,7 @@ def make_engine(settings: Settings) -> Engine:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA secure_delete=ON")  # deleted rows zeroed in the file (erasure, GDPR)
             cur.close()
 
         return engine

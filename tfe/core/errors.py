@@ -13,7 +13,9 @@ Every class carries a stable machine-readable ``code`` (the ``error.code`` of an
     ├── PermissionDeniedError      forbidden           403  authenticated but role too low, CSRF missing
     ├── NotFoundError              not_found           404  unknown id, or one outside the caller's scope
     ├── ConflictError              conflict            409  duplicate or state clash
+    │   └── TamperedContentError   tampered            409  stored content failed its GCM integrity check
     └── BackendError               backend_unavailable 503  search backend or other adapter failed
+        └── KeyRevokedError        key_revoked         503  the operator revoked the encryption key
 
 Packages may refine a class here for their own use; ``ingest.errors.IngestError`` is such a refinement
 of ``ExtractionError``: the ingestion runner catches it and records the reason per input (an upload
@@ -28,8 +30,10 @@ __all__ = [
     "ConfigurationError",
     "ConflictError",
     "ExtractionError",
+    "KeyRevokedError",
     "NotFoundError",
     "PermissionDeniedError",
+    "TamperedContentError",
     "TfeError",
     "TooLargeError",
     "UnsupportedInputError",
@@ -116,3 +120,25 @@ class BackendError(TfeError):
 
     code = "backend_unavailable"
     http_status = 503
+
+
+class TamperedContentError(ConflictError):
+    """Stored content (a blob, a sealed column, a wrapped data key) failed its integrity check: it was
+    altered on disk, or sealed under a key this installation does not hold. It is never served."""
+
+    code = "tampered"
+    http_status = 409
+
+
+class KeyRevokedError(BackendError):
+    """The operator revoked the key-encryption key (``tfe keys revoke``): nothing stored can be read."""
+
+    code = "key_revoked"
+    http_status = 503
+
+    def __init__(self, revoked_on: str) -> None:
+        super().__init__(
+            f"the encryption key was revoked by the operator on {revoked_on}: "
+            "stored content can no longer be read"
+        )
+        self.revoked_on = revoked_on

@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tfe.core.errors import ConfigurationError
@@ -37,7 +37,20 @@ class Settings(BaseSettings):
     opensearch_url: str | None = None
     tika_url: str | None = None
     smtp_url: str | None = None
-    master_key_file: Path | None = None
+    master_key_file: Path | None = Field(
+        default=None, description="The operator's key-encryption keyring (mode 0600); required in production"
+    )
+    key_provider: Literal["file", "pkcs11"] = Field(
+        default="file", description="Where the key-encryption key lives: a key file or a PKCS#11 token (HSM)"
+    )
+    pkcs11_library: Path = Field(
+        default=Path("/usr/lib/softhsm/libsofthsm2.so"), description="The PKCS#11 module of the HSM"
+    )
+    pkcs11_token_label: str | None = Field(default=None, description="Label of the PKCS#11 token")
+    pkcs11_pin: SecretStr | None = Field(default=None, description="User PIN of the PKCS#11 token (secret)")
+    pkcs11_key_label: str = Field(
+        default="tfe-kek", description="Label prefix of the key-encryption keys on the token (-v1, -v2...)"
+    )
     secret_key: str = Field(default=DEV_SECRET, description="Signs session cookies")
 
     host: str = "127.0.0.1"
@@ -134,6 +147,11 @@ class Settings(BaseSettings):
     @property
     def blob_dir(self) -> Path:
         return self.resolved_data_dir / "blobs"
+
+    @property
+    def keys_dir(self) -> Path:
+        """The column key, the development key file, the receipt signing key, the revocation marker."""
+        return self.resolved_data_dir / "keys"
 
 
 def settings_file() -> Path | None:
