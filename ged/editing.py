@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from ged.doctypes import resolve_doc_type
 from ged.documents import DocumentView, get_document
+from ged.field_schema import carry_over
 from ged.models import STATUSES, Document
 from ged.reindex import reindex_document
 from search.backend import SearchBackend
@@ -179,7 +180,13 @@ def _retype(
             _decide(session, document.id, other, keep=False, user=user)
     _decide(session, document.id, concept_id, keep=True, user=user)
     document.doc_type = concept_id
-    return {"doc_type": [old, concept_id]}
+    out: dict[str, Any] = {"doc_type": [old, concept_id]}
+    # typed fields (``ged.field_schema.carry_over``): same-name values valid in the new type are kept
+    kept, dropped = carry_over(concept_id, document.fields or {}, referential)
+    if dropped:
+        document.fields = kept
+        out["fields_dropped"] = dropped
+    return out
 
 
 def _restatus(document: Document, status: str | None) -> dict[str, Any]:

@@ -18,6 +18,7 @@ import logging
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ged.field_schema import schema_for
 from ged.models import Document, DocumentVersion
 from ingest.components.writer import passage_meta
 from ingest.item import IngestItem, Processed
@@ -42,6 +43,7 @@ EDITABLE_META = (
     "owner_user_id",
     "visibility",
     "status",
+    "fields",  # the typed fields' filterable values (``ged.field_schema.TypeSchema.index_values``)
 )
 # Added to the rewritten keys when the status changed: the document enters the alerts' window now.
 STATUS_META = ("indexed_at",)
@@ -104,6 +106,7 @@ def reindex_document(
     )
     record = _record(session, document, version)
     fresh = passage_meta(record, referential)
+    fresh["fields"] = schema_for(document.doc_type).index_values(document.fields or {})
     text = version.text if version is not None else None
     keys = EDITABLE_META + STATUS_META if status_changed else EDITABLE_META
     written = reindex_passages(backend, record, document.id, fresh, keys, text, what="document")

@@ -32,6 +32,7 @@ Scalar = str | int | float | bool
 COMPARISONS = ("==", "!=", "in", "not in", ">", ">=", "<", "<=")
 ORDERING = (">", ">=", "<", "<=")
 LOGICAL = ("AND", "OR", "NOT")
+FIELD_FACET = "field."  # facet names ``field.<name>`` filter on a document's typed field
 SORT_FIELD = "date"  # the meta field browsing (empty query text) orders by, newest first
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -192,7 +193,8 @@ def facet_filter(facets: dict[str, list[str]]) -> dict[str, Any] | None:
 
     ``sector`` matches ``sectors`` (which holds every ancestor, so a section, division or class all work),
     ``country`` matches ``countries`` or ``regions`` (a zone selects its countries' documents), ``type``
-    matches ``doc_type``.
+    matches ``doc_type``; ``field.<name>`` matches the typed field ``fields.<name>`` of documents (their
+    filterable values are indexed as keywords: ``"EUR"``, ``"true"``, ``"2024"``, concept ids).
     """
     conditions: list[dict[str, Any]] = []
     for facet, values in facets.items():
@@ -213,6 +215,9 @@ def facet_filter(facets: dict[str, list[str]]) -> dict[str, Any] | None:
             )
         elif facet == "type":
             conditions.append({"field": "meta.doc_type", "operator": "in", "value": wanted})
+        elif facet.startswith(FIELD_FACET):  # a typed document field (``ged.field_schema``): keywords
+            path = field_path(f"fields.{facet[len(FIELD_FACET) :]}")
+            conditions.append({"field": f"meta.{path}", "operator": "in", "value": wanted})
         else:
             raise ValidationError(f"unknown facet {facet!r}")
     return combine(*conditions)

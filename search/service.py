@@ -11,7 +11,8 @@ passes ``Referential.load().label``; search sits below nothing that would let it
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from search.backend import SearchBackend
 from search.embeddings import Embedder
+from search.filters import FIELD_FACET
 from search.types import Hit, SearchQuery
 from tfe.core.errors import ValidationError
 from tfe.core.security import audit
@@ -32,6 +34,8 @@ BROWSE_SUGGESTIONS = 3  # sectors offered to browse when a query finds nothing a
 # Spelling is offered for keyword queries of up to this many words (each word counts: one unknown word
 # already loses the exact match), and for longer questions only when they find nothing.
 SPELLING_WORDS = 3
+
+FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")  # a typed document field's name
 
 Labeler = Callable[[str], str]
 Resolver = Callable[[str, str], "str | None"]  # (user value, scheme) -> concept id
@@ -51,6 +55,8 @@ class SearchParams:
     limit: int = 10
     offset: int = 0
     mode: str = "hybrid"
+    # typed document fields (``field.currency=EUR``): (name, accepted keyword values) pairs
+    fields: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def audit_detail(self) -> dict[str, Any]:
         return {
@@ -61,6 +67,7 @@ class SearchParams:
             "mode": self.mode,
             "limit": self.limit,
             "offset": self.offset,
+            **({"fields": {name: list(values) for name, values in self.fields}} if self.fields else {}),
         }
 
 
@@ -141,6 +148,7 @@ class SearchService:
             limit=params.limit,
             offset=params.offset,
             mode=params.mode,
+            fields=dict(params.fields),
         )
         audit.record(
             session,
@@ -162,8 +170,12 @@ class SearchService:
         limit: int = 10,
         offset: int = 0,
         mode: str = "hybrid",
+        fields: Mapping[str, Iterable[str]] | None = None,
     ) -> dict[str, Any]:
-        """Search as ``scope`` sees the index; ``sector``/``country``/``type`` are concept ids (OR within)."""
+        """Search as ``scope`` sees the index; ``sector``/``country``/``type`` are concept ids (OR within).
+
+        ``fields``: typed document field name -> accepted keyword values (OR within, AND across), as
+        the caller normalised them (``ged.field_schema``; search does not know the schemas)."""
         if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= MAX_LIMIT:
             raise ValidationError(f"limit must be between 1 and {MAX_LIMIT}")
         if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
@@ -173,6 +185,11 @@ class SearchService:
         text = (text or "").strip()
         given = {"sector": _as_list(sector), "country": _as_list(country), "type": _as_list(type)}
         filters = {name: self._resolve(name, values) for name, values in given.items() if values}
+        for name, values in (fields or {}).items():
+            if not FIELD_NAME.match(name):
+                raise ValidationError(f"unknown document field {name!r}")
+            if _as_list(values):
+                filters[f"{FIELD_FACET}{name}"] = _as_list(values)
         embedding = None
         if text and mode in ("hybrid", "vector"):
             if self.embedder is None:
