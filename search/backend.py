@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Protocol, runtime_checkable
 
 from search.types import Passage, SearchQuery, SearchResult
@@ -42,6 +43,17 @@ class SearchBackend(Protocol):
 
     def commit(self) -> None:
         """Make writes durable and visible to searches."""
+
+    def erase_parents(self, parent_ids: list[str]) -> dict[str, Any]:
+        """Erase every passage of these parents (texts, vectors, index entries) and leave none of their
+        terms in the index's files (GDPR erasure; commits). Returns counts (``parents``, ``passages``,
+        ``passages_left``, ``seconds``)."""
+
+    def rebuild(
+        self, *, keep_vectors: bool = True, progress: Callable[[int], None] | None = None
+    ) -> dict[str, Any]:
+        """Recreate the index from the stored passages (``tfe reindex``), keeping existing vectors unless
+        told not to; returns counts (``passages``, ``vectors_kept``, ``new_keys``, ``seconds``)."""
 
     def close(self) -> None:
         """Release files and handles."""

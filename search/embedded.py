@@ -1,6 +1,11 @@
 """``EmbeddedBackend``: Tantivy (BM25, French analyzer, meta filters, snippets) + a float32 vector matrix.
 
-Layout under ``index_dir``: ``tantivy/`` (the text index) and ``vectors/`` (see ``search.vectors``).
+Layout under ``index_dir``: ``tantivy/`` (the text index) and ``vectors/`` (see ``search.vectors``); the
+passages themselves (title, text, meta) live sealed in a ``search.passage_store.PassageStore`` (the main
+database), so the index holds terms and ids but no original text: titles and snippets of a page of hits
+come from one store read, and the index is a derived artefact ``rebuild`` recreates from the store
+(``tfe reindex``). ``erase_parents`` deletes and then rebuilds, so no term of an erased passage is left in
+any index file (a plain delete only marks documents deleted until Tantivy merges their segments).
 Safe for one writer process; readers notice a new commit (``vectors/CURRENT`` changes) and reload both
 halves before their next search. The access scope and facet filters are one Haystack filter, applied
 inside the Tantivy query and as a row mask before vector ranking; totals, facets and snippets are
@@ -16,6 +21,7 @@ import os
 import re
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +32,8 @@ from search import fusion, spelling
 from search import tantivy_index as ti
 from search.embeddings import DIM
 from search.filters import SORT_FIELD, check, combine, facet_filter, visible_filter
+from search.passage_store import PassageStore
+from search.rebuild import refill
 from search.tantivy_filters import filter_query
 from search.types import FACET_FIELDS, Hit, Passage, SearchQuery, SearchResult
 from search.upgrade import upgrade
@@ -37,6 +45,7 @@ log = logging.getLogger(__name__)
 WRITER_WAIT_S = 30.0  # how long a write waits for another process to release the index
 FILTER_ENGINES = ("tantivy", "vectors")  # the two engines that evaluate one filter (they must agree)
 SURFACE_PASSAGES = 20  # visible passages read to learn how a suggested term is written
+REBUILD_BATCH = 1000  # passages read from the store at a time by ``rebuild``
 
 
 class EmbeddedBackend:
@@ -44,10 +53,13 @@ class EmbeddedBackend:
 
     filter_engines = FILTER_ENGINES
 
-    def __init__(self, index_dir: Path) -> None:
+    def __init__(self, index_dir: Path, texts: PassageStore | None = None) -> None:
+        """``texts``: where the passages live (the database's store in an installation); without one, a
+        private in-memory store that lives as long as this object (temporary indexes, tests)."""
         self.index_dir = Path(index_dir)
         self._vec_dir = self.index_dir / "vectors"
-        upgrade(self.index_dir)
+        self.texts = texts if texts is not None else PassageStore.in_memory()
+        upgrade(self.index_dir, self.texts, persistent=texts is not None)
         self._lock = threading.RLock()
         self._index = ti.open_index(self.index_dir / "tantivy")
         self._schema = self._index.schema
@@ -157,8 +169,29 @@ class EmbeddedBackend:
             for pid, vec in zip(ids, matrix, strict=True):
                 self._ops.append(Op("embed", target=pid, vector=vec.copy()))
 
+    def _store_ops(self) -> None:
+        """Apply the journal's net effect to the passage store (one transaction), before the index commits:
+        every committed index entry then has its text."""
+        puts: dict[str, Passage] = {}
+        dead_ids: set[str] = set()
+        dead_parents: set[str] = set()
+        for op in self._ops:
+            if op.kind == "upsert" and op.passage is not None:
+                puts.pop(op.passage.id, None)
+                puts[op.passage.id] = op.passage
+            elif op.kind == "delete_parent":
+                dead_parents.add(op.target)
+                for pid in [k for k, p in puts.items() if p.parent_id == op.target]:
+                    del puts[pid]
+            elif op.kind == "delete_id":
+                puts.pop(op.target, None)
+                dead_ids.add(op.target)
+        self.texts.write(list(puts.values()), delete_ids=dead_ids, delete_parents=dead_parents)
+
     def commit(self) -> None:
         with self._lock:
+            if self._ops:
+                self._store_ops()
             if self._writer is not None:
                 self._writer.commit()
                 self._writer.wait_merging_threads()
@@ -170,6 +203,88 @@ class EmbeddedBackend:
                 self._table.save(self._vec_dir)
             self._seen_current = self._current_stamp()
             self._writer = None  # release the index lock only once the vectors are saved too
+
+    # ------------------------------------------------------------------ rebuild and erasure
+    def rebuild(
+        self, *, keep_vectors: bool = True, progress: Callable[[int], None] | None = None
+    ) -> dict[str, Any]:
+        """Recreate the Tantivy index and the vector table from the passage store, in one commit.
+
+        ``keep_vectors``: passages the table already has keep their vector (else every passage is left to
+        be embedded). Older vector generations and index files are removed afterwards, so nothing that
+        left the store survives in ``index_dir``. Returns ``{"passages", "vectors_kept", "new_keys",
+        "seconds"}``. Uncommitted writes are refused (``BackendError``).
+        """
+        t0 = time.perf_counter()
+        with self._lock:
+            if self._ops:
+                raise BackendError("the search index has uncommitted writes: commit them before a rebuild")
+            writer = self._w()
+            try:
+                done = refill(
+                    writer,
+                    self.texts,
+                    self._table,
+                    keep_vectors=keep_vectors,
+                    batch=REBUILD_BATCH,
+                    progress=progress,
+                )
+                writer.commit()
+            except BaseException:
+                writer.rollback()
+                self._writer = None
+                raise
+            table = done.table
+            table.save(self._vec_dir)
+            table.save(self._vec_dir)  # a second generation: the save prunes every one older than the last
+            self._table, self._next_key = table, table.next_key
+            self._seen_current = self._current_stamp()
+            writer.garbage_collect_files()
+            writer.wait_merging_threads()
+            self._writer = None
+            self._collect_garbage()
+            self._index.reload()
+        log.info("search index rebuilt from the passage store: %d passages", done.passages)
+        return {
+            "passages": done.passages,
+            "vectors_kept": done.vectors_kept,
+            "new_keys": done.new_keys,
+            "seconds": round(time.perf_counter() - t0, 3),
+        }
+
+    def _collect_garbage(self) -> None:
+        """Remove index files no commit uses any more (segments merged away after the last commit)."""
+        writer = self._w()
+        try:
+            writer.garbage_collect_files()
+        finally:
+            writer.rollback()
+            self._writer = None
+
+    def erase_parents(self, parent_ids: list[str]) -> dict[str, Any]:
+        """Erase every passage of these parents from the store, the vectors and the index, and leave no
+        term of theirs in any index file (GDPR erasure): delete and commit, then ``rebuild`` with the
+        remaining passages (their vectors kept). Returns ``{"parents", "passages", "passages_left",
+        "seconds"}`` (``passages``: how many passages of these parents were stored or indexed)."""
+        t0 = time.perf_counter()
+        parents = list(dict.fromkeys(str(p) for p in parent_ids))
+        with self._lock:
+            if self._ops:
+                self.commit()
+            self._w()
+            erased = set(self.texts.ids_of_parents(parents))
+            for parent in parents:
+                erased.update(self._table.ids[r] for r in self._table.rows_of_parent(parent))
+                self.delete_parent(parent)
+            self.commit()
+            stats = self.rebuild(keep_vectors=True)
+        log.info("erased %d passages of %d parents from the search index", len(erased), len(parents))
+        return {
+            "parents": len(parents),
+            "passages": len(erased),
+            "passages_left": stats["passages"],
+            "seconds": round(time.perf_counter() - t0, 3),
+        }
 
     # ------------------------------------------------------------------ reads
     def count(self) -> int:
@@ -189,21 +304,21 @@ class EmbeddedBackend:
             return int((~self._table.has_vec).sum())
 
     def get(self, ids: list[str]) -> list[Passage]:
-        """Stored passages by id, in the order given (unknown ids are skipped)."""
+        """Indexed passages by id (text from the store, vector from the table), in the order given;
+        unknown ids are skipped."""
         if not ids:
             return []
-        searcher = self._index.searcher()
-        q = tantivy.Query.term_set_query(self._schema, "id", list(ids))
-        found = {}
-        for _score, addr in searcher.search(q, limit=len(ids) + 1, count=False).hits:
-            p = ti.from_document(searcher.doc(addr))
-            found[p.id] = p
-        out = [found[i] for i in ids if i in found]
-        for p in out:
-            row = self._table.row_of(p.id)
-            if row is not None and self._table.has_vec[row]:
-                p.embedding = self._table.matrix[row].copy()
-        return out
+        with self._lock:
+            self._maybe_reload()
+            table = self._table
+            indexed = [i for i in ids if table.row_of(i) is not None]
+            found = self.texts.get(indexed)
+            out = [found[i] for i in indexed if i in found]
+            for p in out:
+                row = table.row_of(p.id)
+                if row is not None and table.has_vec[row]:
+                    p.embedding = table.matrix[row].copy()
+            return out
 
     def filter_passages(self, filters: dict[str, Any] | None, engine: str = "tantivy") -> list[Passage]:
         """Committed passages matching a Haystack filter, in write order, as one engine selects them.
@@ -237,12 +352,13 @@ class EmbeddedBackend:
         return sorted(int(k) for k in keys if k is not None)
 
     def _by_keys(self, keys: list[int]) -> list[Passage]:
+        """The passages of these keys (ascending), read from the store in one query per chunk."""
         if not keys:
             return []
-        searcher = self._index.searcher()
-        q = tantivy.Query.term_set_query(self._schema, "key", keys)
-        hits = searcher.search(q, limit=len(keys), count=False, order_by_field="key", order=tantivy.Order.Asc)
-        return [ti.from_document(searcher.doc(addr)) for _k, addr in hits.hits]
+        rows = self._table.rows_for_keys(np.asarray(sorted(keys), dtype=np.int64))
+        ids = [self._table.ids[r] for r in rows.tolist() if r >= 0]
+        found = self.texts.get(ids)
+        return [found[i] for i in ids if i in found]
 
     def search(self, query: SearchQuery) -> SearchResult:
         if query.mode not in ("bm25", "vector", "hybrid"):
@@ -270,12 +386,11 @@ class EmbeddedBackend:
             raise ValidationError(f"mode {query.mode!r} needs a query embedding")
         bm25_rows = np.zeros(0, dtype=np.int64)
         bm25_scores = np.zeros(0, dtype=np.float32)
-        addr_of: dict[int, tantivy.DocAddress] = {}
         if query.mode in ("bm25", "hybrid"):
-            bm25_rows, bm25_scores, addr_of = self._bm25(searcher, tq, fq)
+            bm25_rows, bm25_scores = self._bm25(searcher, tq, fq)
             if keyword and len(bm25_rows) == 0:  # no passage has every term: any term will do
                 tq = ti.text_query(self._index, text, conjunction=False)
-                bm25_rows, bm25_scores, addr_of = self._bm25(searcher, tq, fq)
+                bm25_rows, bm25_scores = self._bm25(searcher, tq, fq)
         vec_rows = np.zeros(0, dtype=np.int64)
         vec_scores = np.zeros(0, dtype=np.float32)
         qvec = query.query_embedding
@@ -293,7 +408,7 @@ class EmbeddedBackend:
             fusion.rank_depth(query.offset, query.limit),
             lexical=lexical,
         )
-        return self._grouped(query, searcher, tq, fused.ranked, fused.matched, addr_of)
+        return self._grouped(query, searcher, tq, fused.ranked, fused.matched)
 
     def _any_word(self, searcher: tantivy.Searcher, text: str, fq: tantivy.Query) -> bool:
         """Whether any word of ``text`` occurs in a passage ``fq`` selects (``search.fusion``'s floors)."""
@@ -303,28 +418,24 @@ class EmbeddedBackend:
 
     def _bm25(
         self, searcher: tantivy.Searcher, tq: tantivy.Query, fq: tantivy.Query
-    ) -> tuple[np.ndarray, np.ndarray, dict[int, tantivy.DocAddress]]:
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Every scoped BM25 match (rows and scores, best first): totals and facets need all of them."""
         # the filter selects without scoring: its term clauses would otherwise add their BM25 to the text's
         scoreless = tantivy.Query.const_score_query(fq, 0.0)
         q = tantivy.Query.boolean_query([(tantivy.Occur.Must, tq), (tantivy.Occur.Must, scoreless)])
         n = int(searcher.num_docs)
         if n == 0:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32), {}
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         hits = searcher.search(q, limit=n, count=False).hits
         if not hits:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32), {}
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         scores_t, addrs_t = zip(*hits, strict=True)
         addrs = list(addrs_t)
         keys = np.asarray(searcher.fast_field_values("key", addrs), dtype=np.int64)
         rows = self._table.rows_for_keys(keys)
         scores = np.asarray(scores_t, dtype=np.float32)
         ok = rows >= 0
-        rows, scores = rows[ok], scores[ok]
-        kept = [a for a, good in zip(addrs, ok.tolist(), strict=True) if good] if not ok.all() else addrs
-        depth = fusion.RANK_DEPTH
-        addr_of = dict(zip(rows[:depth].tolist(), kept[:depth], strict=True))
-        return rows, scores, addr_of
+        return rows[ok], scores[ok]
 
     def _browse(self, query: SearchQuery, searcher: tantivy.Searcher, fq: tantivy.Query) -> SearchResult:
         """Empty query text: every scoped passage, parents newest first (by ``meta.date``)."""
@@ -339,13 +450,10 @@ class EmbeddedBackend:
         addrs = [a for _s, a in hits]
         keys = np.asarray(searcher.fast_field_values("key", addrs), dtype=np.int64) if addrs else np.zeros(0)
         rows = self._table.rows_for_keys(keys.astype(np.int64))
-        ok = rows >= 0
+        rows = rows[rows >= 0]
         depth = fusion.rank_depth(query.offset, query.limit)
-        kept = [a for a, good in zip(addrs, ok.tolist(), strict=True) if good]
-        rows = rows[ok]
-        addr_of = dict(zip(rows[:depth].tolist(), kept[:depth], strict=True))
         ranked = [(r, 0.0) for r in rows[:depth].tolist()]
-        return self._grouped(query, searcher, None, ranked, rows, addr_of)
+        return self._grouped(query, searcher, None, ranked, rows)
 
     def _grouped(
         self,
@@ -354,9 +462,9 @@ class EmbeddedBackend:
         tq: tantivy.Query | None,
         ranked: list[tuple[int, float]],
         matched: np.ndarray,
-        addr_of: dict[int, tantivy.DocAddress],
     ) -> SearchResult:
-        """Group ranked passages per parent (best passage first), paginate parents, count facets."""
+        """Group ranked passages per parent (best passage first), paginate parents, count facets; the
+        page's titles, texts (for snippets) and meta are one read of the passage store."""
         table = self._table
         codes = table.parent_codes
         best: dict[int, tuple[int, float]] = {}
@@ -371,19 +479,19 @@ class EmbeddedBackend:
         matched = np.asarray(matched, dtype=np.int64)
         facets = {name: table.facet_counts(fld, matched) for name, fld in FACET_FIELDS.items()}
         gen = ti.make_snippet_generator(searcher, tq, self._schema)
+        stored = self.texts.get([table.ids[row] for row, _score in page])
         hits = []
         for row, score in page:
-            addr = addr_of.get(row) or self._address(searcher, table.ids[row])
-            if addr is None:
+            p = stored.get(table.ids[row])
+            if p is None:  # indexed but not in the store (an interrupted write): `tfe reindex` repairs it
+                log.warning("passage %s is indexed without a stored text; run `tfe reindex`", table.ids[row])
                 continue
-            doc = searcher.doc(addr)
-            p = ti.from_document(doc)
             hits.append(
                 Hit(
                     parent_id=p.parent_id,
                     passage_id=p.id,
                     title=p.title,
-                    snippet=ti.snippet_html(gen, doc, p.text),
+                    snippet=ti.snippet_html(gen, p.text),
                     score=float(score),
                     meta=p.meta,
                 )
@@ -449,12 +557,9 @@ class EmbeddedBackend:
             [(tantivy.Occur.Should, tantivy.Query.term_query(self._schema, f, best)) for f in ti.TEXT_FIELDS]
         )
         q = tantivy.Query.boolean_query([(tantivy.Occur.Must, has_term), (tantivy.Occur.Must, fq)])
-        texts: list[str] = []
-        for _score, addr in searcher.search(q, limit=SURFACE_PASSAGES, count=False).hits:
-            p = ti.from_document(searcher.doc(addr))
-            texts.extend((p.title, p.text))
+        addrs = [a for _score, a in searcher.search(q, limit=SURFACE_PASSAGES, count=False).hits]
+        keys = np.asarray(searcher.fast_field_values("key", addrs), dtype=np.int64) if addrs else np.zeros(0)
+        rows = self._table.rows_for_keys(keys.astype(np.int64))
+        stored = self.texts.get([self._table.ids[r] for r in rows.tolist() if r >= 0])
+        texts = [t for p in stored.values() for t in (p.title, p.text)]
         return spelling.surface_form(best, texts, self._analyzer.analyze)
-
-    def _address(self, searcher: tantivy.Searcher, passage_id: str) -> tantivy.DocAddress | None:
-        res = searcher.search(tantivy.Query.term_query(self._schema, "id", passage_id), limit=1, count=False)
-        return res.hits[0][1] if res.hits else None

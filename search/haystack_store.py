@@ -2,9 +2,11 @@
 
 Document <-> Passage: ``content`` -> ``text``, ``meta["parent_id"]`` (default: the document id) ->
 ``parent_id``, ``meta["title"]`` -> ``title``, ``meta["position"]`` -> ``position``, ``meta`` -> ``meta``
-(every value is filterable), a 384-dimension ``embedding`` -> the vector matrix. The whole Haystack
+(every value is filterable), a 384-dimension ``embedding`` -> the vector matrix. The rest of the Haystack
 document is also kept in the passage meta under ``_haystack`` (private: not indexed) so that
-``filter_documents`` returns documents equal to those written (blobs, other embedding sizes, scores).
+``filter_documents`` returns documents equal to those written (blobs, other embedding sizes, scores); its
+``content`` is left out there (meta is not sealed) and restored from the passage text, which the backend's
+passage store keeps sealed.
 Every write and delete commits: Haystack callers expect to read their writes.
 
 ``filter_documents`` is answered by the backend's own filter engines, never by filtering in Python:
@@ -32,10 +34,12 @@ from tfe.core.errors import ValidationError
 log = logging.getLogger(__name__)
 
 HAYSTACK_KEY = "_haystack"
+TEXT_FLAG = "content_is_passage_text"  # in the kept copy: the content was not None (it is the passage text)
 
 
 def document_to_passage(doc: Document) -> Passage:
     meta = dict(doc.meta)
+    has_text = doc.content is not None
     position = meta.get("position", 0)
     passage = Passage(
         id=doc.id,
@@ -43,7 +47,7 @@ def document_to_passage(doc: Document) -> Passage:
         title=str(meta.get("title") or ""),
         text=doc.content or "",
         position=position if isinstance(position, int) and not isinstance(position, bool) else 0,
-        meta={**meta, HAYSTACK_KEY: doc.to_dict(flatten=False)},
+        meta={**meta, HAYSTACK_KEY: {**doc.to_dict(flatten=False), "content": None, TEXT_FLAG: has_text}},
     )
     if doc.embedding is not None and len(doc.embedding) == DIM:
         passage.embedding = doc.embedding  # type: ignore[assignment]
@@ -53,7 +57,9 @@ def document_to_passage(doc: Document) -> Passage:
 def passage_to_document(passage: Passage) -> Document:
     stored = passage.meta.get(HAYSTACK_KEY)
     if isinstance(stored, dict):
-        return Document.from_dict(stored)
+        fields = {k: v for k, v in stored.items() if k != TEXT_FLAG}
+        fields["content"] = passage.text if stored.get(TEXT_FLAG) else None
+        return Document.from_dict(fields)
     meta = {k: v for k, v in passage.meta.items() if k != HAYSTACK_KEY}
     meta.setdefault("parent_id", passage.parent_id)
     meta.setdefault("title", passage.title)

@@ -1,9 +1,12 @@
-"""The text half of the embedded backend: a Tantivy index with a French analyzer.
+"""The text half of the embedded backend: a Tantivy index with a French analyzer, storing no text.
 
 Text fields (``title`` boosted over ``text``) go through lowercase -> French stop words -> French Snowball
 stemmer -> ASCII folding, so "vins" finds "vin" and "energie" finds "énergie". The meta values are
 indexed for filtering in two JSON fields (``search.tantivy_filters``); ``date`` is a raw fast field to
-browse newest first; ``key`` links each document to its row in the vector table. User query text is
+browse newest first; ``key`` links each document to its row in the vector table. Only ``id``, ``key``
+and ``parent_id`` are stored: titles, texts and meta live sealed in ``search.passage_store`` (layout 3;
+``search.upgrade`` moves the texts of an older index there). Snippets are cut from the passage text read
+from the store (``snippet_html``), with the same highlighter. User query text is
 parsed by Tantivy's query parser; syntax it cannot take falls back to the plain words, so nothing a user
 types raises.
 """
@@ -11,7 +14,6 @@ types raises.
 from __future__ import annotations
 
 import html
-import json
 import re
 from pathlib import Path
 
@@ -48,10 +50,8 @@ def build_schema() -> tantivy.Schema:
     sb.add_text_field("id", stored=True, fast=True, tokenizer_name="raw", index_option="basic")
     sb.add_unsigned_field("key", stored=True, indexed=True, fast=True)
     sb.add_text_field("parent_id", stored=True, fast=True, tokenizer_name="raw", index_option="basic")
-    sb.add_text_field("title", stored=True, tokenizer_name=ANALYZER)
-    sb.add_text_field("text", stored=True, tokenizer_name=ANALYZER)
-    sb.add_integer_field("position", stored=True)
-    sb.add_bytes_field("meta_json", stored=True)
+    sb.add_text_field("title", stored=False, tokenizer_name=ANALYZER)  # indexed, never stored
+    sb.add_text_field("text", stored=False, tokenizer_name=ANALYZER)
     sb.add_text_field(SORT_FIELD, stored=False, fast=True, tokenizer_name="raw", index_option="basic")
     tantivy_filters.add_fields(sb)
     return sb.build()
@@ -73,8 +73,6 @@ def to_document(passage: Passage, key: int) -> tantivy.Document:
     doc.add_text("parent_id", passage.parent_id)
     doc.add_text("title", passage.title or "")
     doc.add_text("text", passage.text or "")
-    doc.add_integer("position", int(passage.position))
-    doc.add_bytes("meta_json", json.dumps(passage.meta, default=keyword, ensure_ascii=False).encode("utf-8"))
     sort_value = passage.meta.get(SORT_FIELD)
     if sort_value is not None and not isinstance(sort_value, list | dict):
         doc.add_text(SORT_FIELD, keyword(sort_value))
@@ -82,18 +80,9 @@ def to_document(passage: Passage, key: int) -> tantivy.Document:
     return doc
 
 
-def from_document(doc: tantivy.Document) -> Passage:
-    d = doc.to_dict()
-    raw = d.get("meta_json", [b"{}"])[0]
-    meta = json.loads(bytes(raw).decode("utf-8")) if raw else {}
-    return Passage(
-        id=d["id"][0],
-        parent_id=d["parent_id"][0],
-        title=(d.get("title") or [""])[0],
-        text=(d.get("text") or [""])[0],
-        position=int((d.get("position") or [0])[0]),
-        meta=meta,
-    )
+def doc_id(doc: tantivy.Document) -> str:
+    """The passage id of a stored document (the only text-like value the index stores, with the parent)."""
+    return str(doc.to_dict()["id"][0])
 
 
 def doc_key(doc: tantivy.Document) -> int:
@@ -145,9 +134,12 @@ def make_snippet_generator(
     return gen
 
 
-def snippet_html(generator: tantivy.SnippetGenerator | None, doc: tantivy.Document, text: str) -> str:
-    """An HTML-safe excerpt with ``<mark>`` around matched terms (the head of the text when none match)."""
+def snippet_html(generator: tantivy.SnippetGenerator | None, text: str) -> str:
+    """An HTML-safe excerpt of ``text`` (the passage text from the store) with ``<mark>`` around matched
+    terms (the head of the text when none match)."""
     if generator is not None:
+        doc = tantivy.Document()
+        doc.add_text("text", text)
         snippet = generator.snippet_from_doc(doc)
         fragment = snippet.fragment()
         ranges = snippet.highlighted()

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import functools
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from search.backend import SearchBackend
 from search.embeddings import Embedder
+from search.passage_store import PassageStore
 from search.types import Mode, Passage, SearchQuery, SearchResult
 from tfe.core.security.scope import AccessScope
 
@@ -197,3 +199,16 @@ def run(
 
 def parents(result: SearchResult) -> list[str]:
     return [h.parent_id for h in result.hits]
+
+
+def file_store(path: Path) -> PassageStore:
+    """A passage store in its own SQLite file (``passage_texts`` only): a persistent store for tests that
+    reopen an index, as an installation's database is."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import sessionmaker
+
+    from search.models import PassageText
+
+    engine = create_engine(f"sqlite:///{path}", connect_args={"check_same_thread": False, "timeout": 30})
+    PassageText.metadata.create_all(engine, tables=[PassageText.__table__])  # type: ignore[list-item]
+    return PassageStore(sessionmaker(bind=engine, expire_on_commit=False))

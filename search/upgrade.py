@@ -1,20 +1,26 @@
 """Bring an embedded index written by an older version to the current layout, from what it stored itself.
 
-Layouts: until format 2, Tantivy had one keyword field per product meta field and the vector table
-(format 1) held those values as strings, so only they could be filtered, and ``org_id == 1`` matched
-the string ``"1"``. Now every meta value is filterable and typed, in two JSON fields of the Tantivy
-schema (``search.tantivy_filters``) and in the table's columns (format 2).
+Layouts: 1: Tantivy had one keyword field per product meta field and the vector table (format 1) held
+those values as strings, so only they could be filtered, and ``org_id == 1`` matched the string ``"1"``.
+2: every meta value is filterable and typed, in two JSON fields of the Tantivy schema
+(``search.tantivy_filters``) and in the table's columns (format 2); Tantivy still stored each passage
+whole. 3 (now): Tantivy stores no text (title, text and meta live sealed in ``search.passage_store``).
 
-Tantivy stores each passage whole (id, key, parent, title, text, position, meta), so an older index is
-rebuilt from its own documents into ``tantivy.upgrade/``, keys kept, so the vector rows and their vectors
-stay aligned and only the table's meta columns are recomputed; then the directories are swapped. It runs
-once, on the first open after the upgrade, under a lock file and the old index's writer lock; a crash
-before the swap leaves the old index in place and the next open starts again.
+Layouts 1 and 2 stored each passage whole (id, key, parent, title, text, position, meta), so an older
+index is upgraded from its own documents, automatically on the first open (a log line says so): the
+passages the store lacks are copied into it (sealed there), then the index is rebuilt from them into
+``tantivy.upgrade/`` without stored text, keys kept, so the vector rows and their vectors stay aligned and
+only the table's meta columns are recomputed; then the directories are swapped and the old one (with its
+plain texts) is deleted. It runs once, under a lock file and the old index's writer lock; a crash before
+the swap leaves the old index in place and the next open starts again (the copy into the store is
+idempotent). An older index opened without a persistent store (``EmbeddedBackend(dir)`` alone) is refused:
+its texts would only survive in memory.
 """
 
 from __future__ import annotations
 
 import fcntl
+import json
 import logging
 import os
 import shutil
@@ -27,6 +33,7 @@ import tantivy
 
 from search import tantivy_index as ti
 from search.filters import Scalar, filter_values
+from search.passage_store import PassageStore
 from search.types import Passage
 from search.vectors import FORMAT_VERSION, VectorTable
 from tfe.core.errors import BackendError
@@ -72,6 +79,21 @@ def _writer(index: tantivy.Index) -> tantivy.IndexWriter:
             time.sleep(0.2)
 
 
+def _legacy_passage(doc: tantivy.Document) -> Passage:
+    """A passage as layouts 1 and 2 stored it whole in Tantivy."""
+    d = doc.to_dict()
+    raw = d.get("meta_json", [b"{}"])[0]
+    meta = json.loads(bytes(raw).decode("utf-8")) if raw else {}
+    return Passage(
+        id=d["id"][0],
+        parent_id=d["parent_id"][0],
+        title=(d.get("title") or [""])[0],
+        text=(d.get("text") or [""])[0],
+        position=int((d.get("position") or [0])[0]),
+        meta=meta,
+    )
+
+
 def _stored(index: tantivy.Index) -> list[tuple[int, Passage]]:
     """Every stored passage with its key, in key order."""
     index.reload()
@@ -85,7 +107,7 @@ def _stored(index: tantivy.Index) -> list[tuple[int, Passage]]:
     out = []
     for _k, addr in hits:
         doc = searcher.doc(addr)
-        out.append((ti.doc_key(doc), ti.from_document(doc)))
+        out.append((ti.doc_key(doc), _legacy_passage(doc)))
     return out
 
 
@@ -105,19 +127,35 @@ def _retype_table(vec_dir: Path, stored: list[tuple[int, Passage]]) -> None:
     table.save(vec_dir)
 
 
-def upgrade(index_dir: Path) -> bool:
-    """Rebuild ``index_dir`` in the current layout if it has an older one; returns whether it did."""
+def _copy_missing(texts: PassageStore, stored: list[tuple[int, Passage]]) -> int:
+    """Put the passages the store lacks into it (a passage it has is newer or the same); how many."""
+    missing = texts.missing([p.id for _key, p in stored])
+    if missing:
+        texts.put([p for _key, p in stored if p.id in missing])
+    return len(missing)
+
+
+def upgrade(index_dir: Path, texts: PassageStore, *, persistent: bool = True) -> bool:
+    """Rebuild ``index_dir`` in the current layout if it has an older one, moving the texts an older
+    layout stored into ``texts``; returns whether it did. ``persistent``: whether ``texts`` outlives the
+    process (an older index with passages is refused otherwise: ``BackendError``)."""
     tantivy_dir = index_dir / "tantivy"
     if current(tantivy_dir):
         return False
     with _file_lock(index_dir / ".upgrade.lock"):
         if current(tantivy_dir):  # another process upgraded it while we waited
             return False
-        log.warning("search index %s has an older layout: rebuilding it from its stored passages", index_dir)
+        log.warning("search index %s has an older layout: moving its texts to the passage store", index_dir)
         old = tantivy.Index.open(str(tantivy_dir))
         lock = _writer(old)
         try:
             stored = _stored(old)
+            if stored and not persistent:
+                raise BackendError(
+                    f"the search index {index_dir} stores passage texts (an older layout): open it with the "
+                    "installation's passage store (`tfe reindex` or `tfe serve` migrate it)"
+                )
+            copied = _copy_missing(texts, stored)
             new_dir = index_dir / "tantivy.upgrade"
             shutil.rmtree(new_dir, ignore_errors=True)
             writer = ti.open_index(new_dir).writer(heap_size=128_000_000, num_threads=0)
@@ -135,5 +173,11 @@ def upgrade(index_dir: Path) -> bool:
         os.replace(tantivy_dir, old_dir)
         os.replace(new_dir, tantivy_dir)
         shutil.rmtree(old_dir, ignore_errors=True)
-        log.warning("search index %s upgraded: %d passages", index_dir, len(stored))
+        log.warning(
+            "search index %s upgraded: %d passages, %d texts moved to the passage store; the index stores "
+            "no text any more",
+            index_dir,
+            len(stored),
+            copied,
+        )
     return True

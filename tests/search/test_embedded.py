@@ -18,6 +18,7 @@ from search.testing import (
     FilterParityTests,
     RetrievalTests,
     corpus_passages,
+    file_store,
     parents,
     run,
 )
@@ -25,7 +26,7 @@ from search.testing import (
 
 @pytest.fixture
 def backend(tmp_path: Path) -> Iterator[EmbeddedBackend]:
-    b = EmbeddedBackend(tmp_path / "index")
+    b = EmbeddedBackend(tmp_path / "index", file_store(tmp_path / "texts.sqlite3"))
     yield b
     b.close()
 
@@ -55,17 +56,18 @@ class TestEmbeddedDocumentStore(DocumentStoreTests):
 
 
 def test_reader_sees_writer_commits_and_survives_reopen(tmp_path: Path) -> None:
-    writer = EmbeddedBackend(tmp_path / "index")
+    texts = tmp_path / "texts.sqlite3"
+    writer = EmbeddedBackend(tmp_path / "index", file_store(texts))
     writer.write([replace(p) for p in corpus_passages()])
     writer.commit()
-    reader = EmbeddedBackend(tmp_path / "index")
+    reader = EmbeddedBackend(tmp_path / "index", file_store(texts))
     assert reader.count() == writer.count()
     assert "doc-vin" in parents(run(reader, "vins Allemagne", scope=ANONYMOUS, mode="hybrid"))
     writer.delete_parent("doc-vin")
     writer.commit()
     assert "doc-vin" not in parents(run(reader, "vins Allemagne", scope=ANONYMOUS, mode="hybrid", limit=50))
     writer.close()
-    reopened = EmbeddedBackend(tmp_path / "index")
+    reopened = EmbeddedBackend(tmp_path / "index", file_store(texts))
     assert reopened.count() == len(corpus_passages()) - 2
     assert reopened.missing_embeddings() == []
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from search.embedded import EmbeddedBackend
+from search.testdata import file_store
 from search.types import Passage, SearchQuery
 from tfe.core.security.scope import AccessScope
 
@@ -26,8 +27,9 @@ def _passage(n: int) -> Passage:
 
 
 def test_interleaved_writers_keep_every_passage(tmp_path: Path) -> None:
-    first = EmbeddedBackend(tmp_path / "index")
-    second = EmbeddedBackend(tmp_path / "index")  # opened before the first one writes anything
+    texts = tmp_path / "texts.sqlite3"  # the installation's database: one store, several processes
+    first = EmbeddedBackend(tmp_path / "index", file_store(texts))
+    second = EmbeddedBackend(tmp_path / "index", file_store(texts))  # opened before the first one writes
     first.write([_passage(1)])
     first.commit()
     second.write([_passage(2)])
@@ -36,10 +38,11 @@ def test_interleaved_writers_keep_every_passage(tmp_path: Path) -> None:
     first.set_embeddings(["doc1:0"], np.eye(384, dtype=np.float32)[[7]])
     first.commit()
 
-    reader = EmbeddedBackend(tmp_path / "index")
+    reader = EmbeddedBackend(tmp_path / "index", file_store(texts))
     query = SearchQuery(text="commune", scope=AccessScope.anonymous(), mode="bm25", limit=10)
     result = reader.search(query)
     assert sorted(h.parent_id for h in result.hits) == ["doc1", "doc2", "doc3"]
+    assert sorted(h.title for h in result.hits) == ["Document 1", "Document 2", "Document 3"]
     assert result.facets["country"] == [("country:DE", 3)]
     probe = np.zeros(384, dtype=np.float32)
     probe[2] = 1.0
