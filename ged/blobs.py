@@ -40,7 +40,9 @@ class BlobSealer(Protocol):
 
     def seal_bytes(self, owner_kind: str, owner_id: str, data: bytes, context: bytes = b"") -> bytes: ...
 
-    def open_bytes(self, token: bytes, context: bytes = b"") -> bytes: ...
+    def open_bytes(
+        self, token: bytes, context: bytes = b"", owner: tuple[str, str] | None = None
+    ) -> bytes: ...
 
     def destroy(self, owner_kind: str, owner_id: str) -> int: ...
 
@@ -103,7 +105,8 @@ class BlobStore:
             return body
         if body[: len(_MAGIC)] != _MAGIC:
             raise TamperedContentError("stored content failed its integrity check (tampered or corrupted)")
-        return self.vault.open_bytes(body, context=_context(key))
+        owner = (OWNER_KIND, key.rsplit(".", 1)[0])
+        return self.vault.open_bytes(body, context=_context(key), owner=owner)
 
     def exists(self, key: str) -> bool:
         return self.path(key).exists()

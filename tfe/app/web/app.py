@@ -21,6 +21,7 @@ from tfe.app.web.api import stories as stories_api
 from tfe.app.web.api import subscriptions as subscriptions_api
 from tfe.app.web.api import versions as versions_api
 from tfe.app.web.errors import install_error_handlers
+from tfe.app.web.keyguard import KeyRevokedMiddleware
 from tfe.app.web.limits import BodySizeLimitMiddleware
 from tfe.app.web.pages import admin as admin_pages
 from tfe.app.web.pages import alerts as alert_pages
@@ -84,6 +85,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         https_only=settings.environment == "production" and settings.host not in _LOOPBACK,
         same_site="lax",
     )
+    app.add_middleware(KeyRevokedMiddleware)  # outermost: once the keys are revoked, every answer is 503
     app.state.login_throttle = LoginThrottle()
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
 

@@ -203,12 +203,20 @@ class Vault:
         key_id = self._owner_key(owner_kind, owner_id)
         return envelope.seal(self._deks[key_id], key_id, data, context)
 
-    def open_bytes(self, token: bytes, context: bytes = b"") -> bytes:
-        """The plaintext of an envelope made by ``seal_bytes``; ``NotFoundError`` if its key was destroyed,
-        ``TamperedContentError`` if altered."""
+    def open_bytes(self, token: bytes, context: bytes = b"", owner: tuple[str, str] | None = None) -> bytes:
+        """The plaintext of an envelope made by ``seal_bytes``: ``NotFoundError`` if its data key was
+        destroyed, ``TamperedContentError`` if altered. With ``owner`` (kind, id) known to the caller, an
+        altered key id in the header is told from an erased owner (the owner still has its key)."""
         self.check()
         key_id = envelope.key_id_of(token)
-        key = self._deks.get(key_id) or self._load_key(key_id)
+        key = self._deks.get(key_id)
+        if key is None:
+            try:
+                key = self._load_key(key_id)
+            except NotFoundError:
+                if owner is not None and self._find_owner(*owner) is not None:
+                    raise TamperedContentError(envelope.TAMPERED) from None
+                raise
         return envelope.open_(key, token, context)
 
     def _owner_key(self, owner_kind: str, owner_id: str) -> str:
