@@ -85,7 +85,7 @@ class Runtime:
     def backend(self) -> SearchBackend:
         from search.factory import make_backend
 
-        return make_backend(self.settings)
+        return make_backend(self.settings, self.session_factory)  # passage texts sealed in the database
 
     @cached_property
     def embedder(self) -> Embedder:
