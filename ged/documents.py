@@ -17,6 +17,7 @@ from ged.models import Document, DocumentVersion
 from taxonomy.classifications import ClassificationView, classifications_of
 from taxonomy.models import Concept
 from tfe.core.errors import NotFoundError
+from tfe.core.models import User
 from tfe.core.security import audit
 from tfe.core.security.scope import AccessScope
 
@@ -28,6 +29,8 @@ __all__ = [
     "download_document",
     "get_document",
     "read_document",
+    "version_views",
+    "visible_document",
 ]
 
 
@@ -45,6 +48,9 @@ class VersionView:
     size: int
     content_hash: str
     created_at: dt.datetime | None
+    comment: str | None = None  # the uploader's comment (``ged.versions``)
+    author_id: int | None = None  # who uploaded it (``created_by_user_id``)
+    author: str | None = None  # their name, else e-mail, when the account still exists
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -54,6 +60,9 @@ class VersionView:
             "size": self.size,
             "sha256": self.content_hash,
             "created_at": _iso(self.created_at),
+            "comment": self.comment,
+            "author_id": self.author_id,
+            "author": self.author,
         }
 
 
@@ -119,10 +128,43 @@ def _versions(session: Session, doc_id: str) -> list[DocumentVersion]:
     return list(
         session.scalars(
             select(DocumentVersion)
+def visible_document(session: Session, doc_id: str, scope: AccessScope) -> Document:
+    """The document row if the caller may see it, else ``NotFoundError`` (the rule of every read here)."""
+    return _visible_document(session, doc_id, scope)
+
+
             .where(DocumentVersion.document_id == doc_id)
             .order_by(DocumentVersion.number)
         )
     )
+
+
+def version_views(session: Session, rows: list[DocumentVersion]) -> list[VersionView]:
+    """``VersionView`` of each row, with its author's name (one query for all the authors)."""
+    author_ids = {v.created_by_user_id for v in rows if v.created_by_user_id is not None}
+    names = (
+        {u.id: u.name or u.email for u in session.scalars(select(User).where(User.id.in_(author_ids)))}
+        if author_ids
+        else {}
+    )
+    return [
+        VersionView(
+            number=v.number,
+            filename=v.filename,
+            mime=v.mime,
+            size=v.size,
+            content_hash=v.content_hash,
+            created_at=v.created_at,
+        )
+        for v in rows
+    ]
+    return DocumentView(
+            comment=v.comment,
+            author_id=v.created_by_user_id,
+            author=names.get(v.created_by_user_id) if v.created_by_user_id is not None else None,
+        id=document.id,
+        title=document.title,
+        doc_type=document.doc_type,
 
 
 def get_document(session: Session, doc_id: str, scope: AccessScope) -> DocumentView:
@@ -132,21 +174,7 @@ def get_document(session: Session, doc_id: str, scope: AccessScope) -> DocumentV
     if document.doc_type:
         concept = session.get(Concept, document.doc_type)
         type_label = concept.pref_label_fr if concept is not None else document.doc_type
-    versions = [
-        VersionView(
-            number=v.number,
-            filename=v.filename,
-            mime=v.mime,
-            size=v.size,
-            content_hash=v.content_hash,
-            created_at=v.created_at,
-        )
-        for v in _versions(session, doc_id)
-    ]
-    return DocumentView(
-        id=document.id,
-        title=document.title,
-        doc_type=document.doc_type,
+    versions = version_views(session, _versions(session, doc_id))
         doc_type_label=type_label,
         visibility=document.visibility,
         status=document.status,

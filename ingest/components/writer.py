@@ -5,7 +5,9 @@ The writer assembles the ``Processed`` record from what the other components gav
 with the facet/filter metadata every backend indexes (see ``search.types.Passage``), then a backend commit
 so the input is searchable when the runner reports it ``ok``. If indexing fails the rows are discarded
 again, so a re-run retries the input instead of reporting it as a duplicate. Sector ancestors and regions
-come from the referential the ``ReferentialSource`` answers for each item.
+come from the referential the ``ReferentialSource`` answers for each item. A new version of a stored
+document (``item.meta["version_of"]``: the sink saved it under that document's id) first drops the
+document's passages, so the index follows the current version only.
 """
 
 from __future__ import annotations
@@ -157,6 +159,8 @@ class RecordWriter:
         referential = self.referential_source.current()
         target_id = self._save(record)
         try:
+            if item.meta.get("version_of"):  # a new version: its passages replace the document's
+                self.backend.delete_parent(target_id)
             record.passages_written = self.backend.write(
                 index_passages(record, target_id, passage_meta(record, referential))
             )

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
     from ged.blobs import BlobStore
     from ged.service import DocumentService
+    from ged.versions import VersionService
     from ingest.pipeline import IngestPipeline
     from ingest.runner import IngestRunner
     from search.backend import SearchBackend
@@ -120,6 +121,21 @@ class Runtime:
             default_org_slug=ADMIN_ORG_SLUG,
             admin_email=self.settings.admin_email,
             referential=lambda: self.referential,
+        )
+
+    @cached_property
+    def versions(self) -> VersionService:
+        """New versions, restores and check-out locks of documents (``ged.versions``)."""
+        from ged.versions import VersionService
+
+        return VersionService(
+            self.session_factory,
+            lambda embed: self.runner("document", embed),
+            self.blob_store,
+            self.backend,
+            lambda: self.referential,
+            lock_minutes=self.settings.version_lock_minutes,
+            max_bytes=self.settings.max_file_bytes,
         )
 
     @cached_property

@@ -104,6 +104,9 @@ class Settings(BaseSettings):
     alert_max_attempts: int = Field(default=5, ge=1, description="Tries of one digest on one channel")
     webhook_max_failures: int = Field(default=5, ge=1, description="Failures in a row disabling a webhook")
     digest_max_stories: int = Field(default=50, ge=1, description="Stories in one digest at most")
+    version_lock_minutes: int = Field(
+        default=120, ge=1, le=10080, description="Default length of a document's check-out lock"
+    )
 
     passage_words: int = Field(default=180, description="Target passage length in words")
     passage_overlap_words: int = 30
