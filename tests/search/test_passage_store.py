@@ -1,4 +1,4 @@
-"""``PassageStore``: sealed passage texts in the database, the backend's only source of titles and snippets."""
+"""``PassageStore``: sealed passage texts in the database, the only source of titles and snippets."""
 
 from __future__ import annotations
 
