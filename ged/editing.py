@@ -25,8 +25,8 @@ from sqlalchemy.orm import Session
 
 from ged.doctypes import resolve_doc_type
 from ged.documents import DocumentView, get_document
-from ged.field_schema import carry_over
 from ged.models import STATUSES, Document
+from ged.proposals import retype_fields
 from ged.reindex import reindex_document
 from search.backend import SearchBackend
 from taxonomy.classifications import classifications_of, record_curator_decision
@@ -181,10 +181,9 @@ def _retype(
     _decide(session, document.id, concept_id, keep=True, user=user)
     document.doc_type = concept_id
     out: dict[str, Any] = {"doc_type": [old, concept_id]}
-    # typed fields (``ged.field_schema.carry_over``): same-name values valid in the new type are kept
-    kept, dropped = carry_over(concept_id, document.fields or {}, referential)
+    # typed fields (``ged.proposals.retype_fields``): same-name values valid in the new type are kept
+    dropped = retype_fields(document, old, referential)
     if dropped:
-        document.fields = kept
         out["fields_dropped"] = dropped
     return out
 

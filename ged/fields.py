@@ -60,6 +60,7 @@ class FieldsView:
     proposals: dict[str, Any]
     referential: Referential = field(repr=False)
     editable: bool = False
+    dropped: dict[str, Any] = field(default_factory=dict)  # the last type change's removed values
 
     @property
     def missing(self) -> list[str]:
@@ -87,6 +88,17 @@ class FieldsView:
             )
         return out
 
+    def dropped_rows(self) -> list[dict[str, Any]]:
+        """The values the last type change removed, with their label in the old type."""
+        old = schema_for(self.dropped.get("from"))
+        out = []
+        for name, value in (self.dropped.get("values") or {}).items():
+            spec = old.field(name)
+            label = spec.label if spec is not None else name
+            shown = spec.display(value, self.referential) if spec is not None else str(value)
+            out.append({"name": name, "label": label, "value": value, "display": shown})
+        return out
+
     def as_dict(self) -> dict[str, Any]:
         rows = self.rows()
         return {
@@ -99,6 +111,7 @@ class FieldsView:
                 {"name": r["name"], "label": r["label"], **r["proposal"]} for r in rows if r["proposal"]
             ],
             "editable": self.editable,
+            "dropped": self.dropped_rows(),
         }
 
 
@@ -132,6 +145,7 @@ def _view(document: Document, referential: Referential, user: User | None) -> Fi
         proposals=_pending(document, schema),
         referential=referential,
         editable=user is not None and may_edit(user, document),
+        dropped=dict((document.proposed_fields or {}).get("dropped") or {}),
     )
 
 
@@ -187,6 +201,9 @@ def _save(
     accepted: list[str] | None = None,
 ) -> FieldsView:
     changed = _changes(document.fields or {}, new)
+    stored = document.proposed_fields or {}
+    if "dropped" in stored:  # a person has now seen and saved the fields of the new type
+        document.proposed_fields = {k: v for k, v in stored.items() if k != "dropped"}
     if changed:
         document.fields = new
         session.flush()

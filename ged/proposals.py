@@ -24,12 +24,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ged.field_schema import FieldsError, FieldSpec, TypeSchema, schema_for
+from ged.field_schema import FieldsError, FieldSpec, TypeSchema, carry_over, schema_for
 from ged.models import Document, DocumentVersion
 from taxonomy.classifications import ClassificationView, classifications_of
 from taxonomy.referential import Referential
 
-__all__ = ["find_dates", "proposals_current", "propose_fields"]
+__all__ = ["find_dates", "proposals_current", "propose_fields", "retype_fields"]
 
 MAX_TEXT = 200_000  # characters of the text looked at
 CUE_WINDOW = 80  # a date must start within this many characters after its cue
@@ -193,6 +193,23 @@ def propose_fields(session: Session, doc_id: str, referential: Referential) -> d
         "version": version.number if version is not None else None,
         "doc_type": document.doc_type,
         "items": items,
+        **({"dropped": dropped} if (dropped := (document.proposed_fields or {}).get("dropped")) else {}),
     }
     document.proposed_fields = stored
     return stored
+
+
+def retype_fields(document: Document, old_type: str | None, referential: Referential) -> list[str]:
+    """After ``document.doc_type`` changed: keep the values valid in the new type, drop the others.
+
+    The dropped values are kept beside the proposals (``proposed_fields["dropped"]``: the old type and
+    the values) so that the document page can tell who edits next what was removed; the next save of the
+    fields clears the note. Returns the dropped names.
+    """
+    values = document.fields or {}
+    kept, dropped = carry_over(document.doc_type, values, referential)
+    if dropped:
+        document.fields = kept
+        note = {"from": old_type, "values": {name: values[name] for name in dropped}}
+        document.proposed_fields = {**(document.proposed_fields or {}), "dropped": note}
+    return dropped

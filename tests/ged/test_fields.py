@@ -373,5 +373,21 @@ def test_a_type_change_keeps_same_name_fields_and_drops_the_others(seeded: tuple
         assert result.changed["fields_dropped"] == ["note_date"]
         document = session.get(Document, doc_id)
         assert document is not None and document.fields == {"country": "country:DE"}
+        view = read_fields(
+            session, doc_id, identity.scope_for(alice), rt.referential, user=alice, channel="cli"
+        )
+        assert view.dropped_rows() == [
+            {"name": "note_date", "label": "Date de la note", "value": "2025-02-01", "display": "01/02/2025"}
+        ]
+        set_fields(
+            session,
+            alice,
+            doc_id,
+            {"country": "DE", "consent": False},
+            backend=rt.backend,
+            referential=rt.referential,
+            channel="cli",
+        )
+        assert "dropped" not in (document.proposed_fields or {})
     metas = [p.meta for p in stored_passages(rt.backend, doc_id)]
-    assert metas and all(m["fields"] == {"country": "country:DE"} for m in metas)
+    assert metas and all(m["fields"] == {"country": "country:DE", "consent": "false"} for m in metas)

@@ -28,6 +28,7 @@ from tfe.app.web.pages import alerts as alert_pages
 from tfe.app.web.pages import atom_feed as atom_feed_pages
 from tfe.app.web.pages import auth as auth_pages
 from tfe.app.web.pages import curation as curation_pages
+from tfe.app.web.pages import doc_fields as doc_fields_pages
 from tfe.app.web.pages import document_edit as document_edit_pages
 from tfe.app.web.pages import documents as document_pages
 from tfe.app.web.pages import erasure as erasure_pages
@@ -113,6 +114,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         search_pages.router,
         document_pages.router,
         document_edit_pages.router,
+        doc_fields_pages.router,
         version_pages.router,
         lifecycle_pages.router,
         erasure_pages.router,

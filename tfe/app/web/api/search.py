@@ -11,10 +11,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from sqlalchemy.orm import Session
 
+from ged.field_schema import field_filters
 from search.service import MAX_LIMIT, SearchParams, SearchService
+from taxonomy.referential import Referential
 from tfe.app.web.deps import CurrentUser, RuntimeDep, ScopeDep, SessionDep
 from tfe.app.web.errors import error_responses
 from tfe.app.web.schemas.search import SearchQuery, SearchResultsPublic
@@ -31,6 +33,7 @@ GROUP_SCAN = 1000
 
 @router.get("", summary="Search documents and watch items", responses=error_responses(400, 401))
 def search(
+    request: Request,
     runtime: RuntimeDep,
     session: SessionDep,
     user: CurrentUser,
@@ -38,6 +41,7 @@ def search(
     query: Annotated[SearchQuery, Query()],
 ) -> SearchResultsPublic:
     params = SearchParams(
+        fields=typed_field_filters(request, runtime.referential, tuple(query.type)),
         q=query.q,
         sector=tuple(query.sector),
         country=tuple(query.country),
@@ -51,6 +55,17 @@ def search(
     )
     suggestions = [{**s, "url": _url(s, query)} for s in result.get("suggestions", [])]
     return SearchResultsPublic.model_validate({**result, "suggestions": suggestions})
+
+
+def typed_field_filters(
+    request: Request, referential: Referential, types: tuple[str, ...]
+) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """``field.<name>=<value>`` query parameters (typed document fields, ``ged.field_schema``) as the
+    keywords the passages carry; the field must be filterable in the filtered types (any type if none)."""
+    pairs = [(k, v[:200]) for k, v in request.query_params.multi_items() if k.startswith("field.")]
+    if not pairs:
+        return ()
+    return field_filters(pairs, referential, tuple(referential.resolve(t, "doctype") or t for t in types))
 
 
 def run_search(
@@ -94,6 +109,7 @@ def _grouped(
             limit=MAX_LIMIT,
             offset=seen,
             mode=params.mode,
+            fields=dict(params.fields),
         )
         first = first or chunk
         hits: list[dict[str, Any]] = chunk["hits"]
