@@ -12,13 +12,15 @@ against the referential (``ged.doctypes``) and its bytes screened by the accepta
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from ged import neardup
 from ged.doctypes import ReferentialGetter, resolve_doc_type
 from ingest.acceptance import HEAD_BYTES, RefusedInput, clean_filename, clean_text, screen
 from ingest.item import IngestItem
@@ -27,8 +29,11 @@ from tfe.core.db import session_scope
 from tfe.core.errors import ValidationError
 from tfe.core.models import User
 from tfe.core.security import audit, identity
+from tfe.core.security.scope import AccessScope
 
 __all__ = ["DocumentService", "UploadResult"]
+
+log = logging.getLogger(__name__)
 
 RunnerFactory = Callable[[bool], IngestRunner]  # embed? -> a runner into the GED
 
@@ -42,9 +47,17 @@ class UploadResult:
     title: str | None
     reason: str | None
     filename: str | None = None  # the sanitised name it was stored under
+    # near-duplicates the uploader may see (``ged.neardup``), best first; never merged
+    similar: list[neardup.SimilarRef] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"status": self.status, "id": self.id, "title": self.title, "reason": self.reason}
+        return {
+            "status": self.status,
+            "id": self.id,
+            "title": self.title,
+            "reason": self.reason,
+            "similar": [s.as_dict() for s in self.similar],
+        }
 
 
 class DocumentService:
@@ -58,9 +71,12 @@ class DocumentService:
         default_org_slug: str,
         admin_email: str,
         referential: ReferentialGetter,
+        near_duplicate_threshold: float = neardup.DEFAULT_THRESHOLD,
     ) -> None:
-        """``referential`` answers the referential in force (``lambda: runtime.referential``)."""
+        """``referential`` answers the referential in force (``lambda: runtime.referential``);
+        ``near_duplicate_threshold`` is the estimated Jaccard that reports a near-duplicate."""
         self._sessions = session_factory
+        self._near_threshold = near_duplicate_threshold
         self._runner = runner
         self._default_org_slug = default_org_slug
         self._admin_email = admin_email
@@ -100,6 +116,13 @@ class DocumentService:
             doc_type=doc_type,
             progress=progress,
         )
+        scope = AccessScope.member(org_id, owner_id)  # the scope of exact de-duplication (ged.sink)
+        similar = 0
+        for entry in report["items"]:
+            if entry["status"] == "ok" and entry["id"]:
+                found = self.record_similar(entry["id"], 1, scope)
+                entry["similar"] = [s.as_dict() for s in found]
+                similar += bool(found)
         with session_scope(self._sessions) as session:
             audit.record(
                 session,
@@ -107,9 +130,20 @@ class DocumentService:
                 audit.Actor(owner_id, org_id, channel),
                 target_kind="run",
                 target_id=report["run_id"],
-                detail={k: report[k] for k in ("ok", "duplicate", "failed")},
+                detail={**{k: report[k] for k in ("ok", "duplicate", "failed")}, "similar": similar},
             )
         return report
+
+    def record_similar(self, doc_id: str, version: int, scope: AccessScope) -> list[neardup.SimilarRef]:
+        """Near-duplicates of a stored version among what ``scope`` may see, recorded (``ged.neardup``).
+
+        A failure here never undoes the stored document: it is logged and reported as no match."""
+        try:
+            with session_scope(self._sessions) as session:
+                return neardup.record_similar(session, doc_id, version, scope, threshold=self._near_threshold)
+        except Exception as exc:  # the document is stored; the notice is best effort, and logged
+            log.warning("near-duplicate check failed doc=%s error=%s", doc_id, type(exc).__name__)
+            return []
 
     def upload(
         self,
@@ -140,7 +174,10 @@ class DocumentService:
         )
         report = self._runner(True).run_items([item], kind="upload", progress=False)
         entry = report["items"][0]
-        result = UploadResult(entry["status"], entry["id"], entry["title"], entry["reason"], name)
+        similar: list[neardup.SimilarRef] = []
+        if entry["status"] == "ok" and entry["id"]:
+            similar = self.record_similar(entry["id"], 1, identity.scope_for(user))
+        result = UploadResult(entry["status"], entry["id"], entry["title"], entry["reason"], name, similar)
         self._audit_upload(
             user,
             channel,
@@ -151,6 +188,7 @@ class DocumentService:
             doc_type=concept,
             status=result.status,
             reason=result.reason,
+            similar=[{"id": s.id, "score": round(s.score, 4)} for s in similar],
         )
         return result
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Iterator
 from typing import Any
 
@@ -35,7 +36,8 @@ def _assert_error(response, status: int, code: str | None = None) -> None:  # ty
 def test_healthz(client: TestClient) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "db": "ok"}
+    office = (shutil.which("soffice") or shutil.which("libreoffice")) is not None
+    assert response.json() == {"status": "ok", "db": "ok", "previews": {"pdf": True, "office": office}}
 
 
 @pytest.mark.parametrize(

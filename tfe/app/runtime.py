@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
     from ged.blobs import BlobStore
+    from ged.previews import Previewer
     from ged.service import DocumentService
     from ged.versions import VersionService
     from ingest.pipeline import IngestPipeline
@@ -112,6 +113,18 @@ class Runtime:
         return BlobStore(self.settings.blob_dir, self.vault)
 
     @cached_property
+    def previewer(self) -> Previewer:
+        """Thumbnails and text previews of document versions (``ged.previews``), cached as blobs."""
+        from ged.previews import Previewer, capabilities
+
+        return Previewer(
+            self.blob_store,
+            width=self.settings.preview_width,
+            timeout_s=self.settings.preview_timeout_s,
+            office=capabilities().office,
+        )
+
+    @cached_property
     def documents(self) -> DocumentService:
         from ged.service import DocumentService
 
@@ -121,6 +134,7 @@ class Runtime:
             default_org_slug=ADMIN_ORG_SLUG,
             admin_email=self.settings.admin_email,
             referential=lambda: self.referential,
+            near_duplicate_threshold=self.settings.near_duplicate_threshold,
         )
 
     @cached_property

@@ -124,6 +124,14 @@ class Settings(BaseSettings):
     @field_validator("secret_key")
     @classmethod
     def _no_default_secret_in_production(cls, value: str, info) -> str:  # type: ignore[no-untyped-def]
+    near_duplicate_threshold: float = Field(
+        default=0.8, gt=0, le=1, description="Estimated Jaccard of word 5-grams reported as a near-duplicate"
+    )
+    preview_width: int = Field(default=300, ge=32, le=2000, description="Width of thumbnails in pixels")
+    preview_timeout_s: float = Field(
+        default=20.0, gt=0, description="Time limit of one thumbnail (office conversion included)"
+    )
+
         if info.data.get("environment") == "production" and value == DEV_SECRET:
             raise ValueError("TFE_SECRET_KEY must be set in production")
         return value

@@ -16,6 +16,7 @@ from tfe.app.web.api import erasure as erasure_api
 from tfe.app.web.api import health, items, search, taxonomy
 from tfe.app.web.api import lifecycle as lifecycle_api
 from tfe.app.web.api import previews as previews_api
+from tfe.app.web.api import similar as similar_api
 from tfe.app.web.api import sources as sources_api
 from tfe.app.web.api import stories as stories_api
 from tfe.app.web.api import subscriptions as subscriptions_api
@@ -37,6 +38,7 @@ from tfe.app.web.pages import lifecycle as lifecycle_pages
 from tfe.app.web.pages import outbox as outbox_pages
 from tfe.app.web.pages import saved_searches as saved_search_pages
 from tfe.app.web.pages import search as search_pages
+from tfe.app.web.pages import similar as similar_pages
 from tfe.app.web.pages import sources as source_pages
 from tfe.app.web.pages import stories as story_pages
 from tfe.app.web.pages import unsubscribe as unsubscribe_pages
@@ -97,6 +99,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     for router in (
         health.router,
         search.router,
+        similar_api.router,  # /api/documents/similar before /api/documents/{id}
         documents_api.router,
         document_edit_api.router,
         versions_api.router,
@@ -112,6 +115,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         subscriptions_api.router,
         auth_pages.router,
         search_pages.router,
+        similar_pages.router,  # /documents/ressemblances before /documents/{id}
         document_pages.router,
         document_edit_pages.router,
         doc_fields_pages.router,

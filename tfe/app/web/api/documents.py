@@ -103,7 +103,8 @@ def upload_document(
     if result.status == "duplicate":
         response.status_code = 200
     url = f"/api/documents/{result.id}" if result.id else None
-    return DocumentUploadPublic.model_validate({**result.as_dict(), "url": url})
+    similar = [{**s.as_dict(), "url": f"/documents/{s.id}"} for s in result.similar]
+    return DocumentUploadPublic.model_validate({**result.as_dict(), "url": url, "similar": similar})
 
 
 @router.get(

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Response
 from sqlalchemy import text
 
 from tfe.app.web.deps import RuntimeDep
-from tfe.app.web.schemas.health import HealthPublic
+from tfe.app.web.schemas.health import HealthPublic, PreviewsPublic
 
 log = logging.getLogger(__name__)
 
@@ -27,5 +27,12 @@ def healthz(runtime: RuntimeDep, response: Response) -> HealthPublic:
     except Exception as exc:  # report, do not raise: a health probe must always answer
         log.warning("health check: database unreachable error=%s", type(exc).__name__)
         response.status_code = 503
-        return HealthPublic(status="degraded", db="error")
-    return HealthPublic(status="ok", db="ok")
+        return HealthPublic(status="degraded", db="error", previews=_previews())
+    return HealthPublic(status="ok", db="ok", previews=_previews())
+
+
+def _previews() -> PreviewsPublic:
+    """Thumbnail renderers detected at start (``ged.previews.capabilities``, cached per process)."""
+    from ged.previews import capabilities
+
+    return PreviewsPublic.model_validate(capabilities().as_dict())

@@ -8,7 +8,7 @@ the form posts every file here and the page shows the outcomes; both paths call 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from ged.neardup import SimilarRef
 from tfe.app.runtime import Runtime
 from tfe.app.web.deps import PageUser, RuntimeDep, SessionDep, csrf_token, csrf_valid
 from tfe.app.web.limits import MULTIPART_OVERHEAD, too_large_message
@@ -46,6 +47,7 @@ class Outcome:
     id: str | None = None
     title: str | None = None
     reason: str | None = None
+    similar: list[SimilarRef] = field(default_factory=list)  # near-duplicates (ged.neardup)
 
 
 def require_uploader(user: User) -> None:
@@ -114,7 +116,7 @@ def upload_one(
         detail = result.reason or "raison inconnue"
         reason = f"Contenu illisible : le texte du fichier n'a pas pu être extrait ({detail})."
         return Outcome(shown, "failed", reason=reason)
-    return Outcome(shown, result.status, result.id, result.title)
+    return Outcome(shown, result.status, result.id, result.title, similar=result.similar)
 
 
 def page_context(

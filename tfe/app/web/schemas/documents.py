@@ -15,6 +15,9 @@ __all__ = [
     "DocumentTypePublic",
     "DocumentUploadPublic",
     "DocumentVersionPublic",
+    "SimilarDocumentPublic",
+    "SimilarityListPublic",
+    "SimilarityPublic",
 ]
 
 
@@ -26,6 +29,15 @@ class DocumentCreate(BaseModel):
     doc_type: str | None = Field(None, max_length=64, description="Document type concept id")
 
 
+class SimilarDocumentPublic(BaseModel):
+    """A document the caller may see that the upload resembles (« ressemble à 92 % à … »)."""
+
+    id: str
+    title: str
+    score: float = Field(description="Estimated Jaccard similarity of word 5-grams, 0..1", examples=[0.92])
+    url: str = Field(description="Page of the document", examples=["/documents/3f2a..."])
+
+
 class DocumentUploadPublic(BaseModel):
     """What became of an upload: a new document (``ok``, 201) or an existing one (``duplicate``, 200)."""
 
@@ -34,6 +46,27 @@ class DocumentUploadPublic(BaseModel):
     title: str | None
     reason: str | None = Field(description="Why it was not added (duplicate), else null")
     url: str | None = Field(description="API URL of the document")
+    similar: list[SimilarDocumentPublic] = Field(
+        default_factory=list,
+        description="Near-duplicates among the documents the uploader may see, best first (never merged)",
+    )
+
+
+class SimilarityPublic(BaseModel):
+    """One recorded near-duplicate: ``document`` (uploaded later, at ``version``) resembles ``similar``."""
+
+    document: SimilarDocumentPublic
+    similar: SimilarDocumentPublic
+    version: int
+    score: float = Field(description="Estimated Jaccard similarity of word 5-grams, 0..1")
+    created_at: IsoDateTime | None
+
+
+class SimilarityListPublic(BaseModel):
+    """Near-duplicates whose two documents the caller may see, newest first."""
+
+    total: int
+    items: list[SimilarityPublic]
 
 
 class DocumentTypePublic(BaseModel):

@@ -6,7 +6,14 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-__all__ = ["HealthPublic"]
+__all__ = ["HealthPublic", "PreviewsPublic"]
+
+
+class PreviewsPublic(BaseModel):
+    """What thumbnails can be drawn: PDF (pypdfium2) and office files (LibreOffice headless, optional)."""
+
+    pdf: bool
+    office: bool
 
 
 class HealthPublic(BaseModel):
@@ -14,3 +21,4 @@ class HealthPublic(BaseModel):
 
     status: Literal["ok", "degraded"]
     db: Literal["ok", "error"]
+    previews: PreviewsPublic | None = None

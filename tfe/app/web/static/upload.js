@@ -69,6 +69,17 @@
     if (detail) { r.status.appendChild(el("span", "muted small upload-detail", " (" + detail + ")")); }
   }
 
+  function similar(r, items) {
+    // near-duplicates among what the uploader may see: « ressemble à 92 % à « Titre » » (never merged)
+    items.forEach(function (s) {
+      var line = el("span", "upload-similar", "Ressemble à " + Math.round(s.score * 100) + " % à ");
+      var a = el("a", "", "« " + s.title + " »");
+      a.href = "/documents/" + encodeURIComponent(s.id);
+      line.appendChild(a);
+      r.status.appendChild(line);
+    });
+  }
+
   function outcome(r, file, xhr) {
     var body = null;
     try { body = JSON.parse(xhr.responseText); } catch (e) { body = null; }
@@ -78,6 +89,7 @@
         finish(r, "duplicate", "Déjà présent (même contenu) : ", { href: href, text: "voir le document existant" });
       } else {
         finish(r, "ok", "Ajouté : ", { href: href, text: body.title || file.name });
+        similar(r, body.similar || []);
       }
       return;
     }
