@@ -118,12 +118,6 @@ class Settings(BaseSettings):
         default=0, ge=0, description="Threads of the embedding model; 0: every core, at most 4"
     )
 
-    admin_email: str = "admin@tfe.local"
-    admin_password: str | None = Field(default=None, description="Generated and printed by init if unset")
-
-    @field_validator("secret_key")
-    @classmethod
-    def _no_default_secret_in_production(cls, value: str, info) -> str:  # type: ignore[no-untyped-def]
     near_duplicate_threshold: float = Field(
         default=0.8, gt=0, le=1, description="Estimated Jaccard of word 5-grams reported as a near-duplicate"
     )
@@ -132,6 +126,12 @@ class Settings(BaseSettings):
         default=20.0, gt=0, description="Time limit of one thumbnail (office conversion included)"
     )
 
+    admin_email: str = "admin@tfe.local"
+    admin_password: str | None = Field(default=None, description="Generated and printed by init if unset")
+
+    @field_validator("secret_key")
+    @classmethod
+    def _no_default_secret_in_production(cls, value: str, info) -> str:  # type: ignore[no-untyped-def]
         if info.data.get("environment") == "production" and value == DEV_SECRET:
             raise ValueError("TFE_SECRET_KEY must be set in production")
         return value
