@@ -118,7 +118,11 @@ def _iso(value: dt.datetime | None) -> str | None:
 def _visible_document(session: Session, doc_id: str, scope: AccessScope) -> Document:
     document = session.get(Document, doc_id)
     if document is None or not scope.can_see(
-        visibility=document.visibility, org_id=document.org_id, owner_user_id=document.owner_user_id
+        visibility=document.visibility,
+        org_id=document.org_id,
+        owner_user_id=document.owner_user_id,
+        status=document.status,
+        deleted=document.deleted_at is not None,
     ):
         raise NotFoundError(f"unknown document {doc_id!r}")
     return document

@@ -1,12 +1,18 @@
-"""Edit a document: title, type, visibility, status and its sector and country classifications.
+"""Edit a document: title, type, visibility, status, validity end and its sector and country classifications.
 
 One use case for the API (``PATCH /api/documents/{id}``) and the page (``/documents/{id}/modifier``):
 
 - who may edit (``may_edit``, ``may_classify``, ``may_change_status``): the document's owner and the
-  contributors, curators and administrators of the owning organisation; classifications and the status
-  (``draft``, ``validated``, ``archived``) need the curator or admin role (a status sent unchanged is
-  no change); readers never. A document the caller may not see is ``NotFoundError`` (as for reads); one
-  they may see but not edit is ``PermissionDeniedError``.
+  contributors, curators and administrators of the owning organisation; classifications need the curator
+  or admin role; readers never. A document the caller may not see is ``NotFoundError`` (as for reads);
+  one they may see but not edit is ``PermissionDeniedError``.
+- a new status is a lifecycle move (``ged.lifecycle``: the same table, transition row and
+  ``document.transition`` audit event as ``POST /api/documents/{id}/transitions``; a status sent
+  unchanged is no change); a move the user may not make is ``PermissionDeniedError``, one the table
+  does not have ``ConflictError``. The edit page offers the status to curators and admins only
+  (contributors submit from the document page).
+- ``valid_until`` (the last day the document is valid; ``clear_valid_until`` removes it): a new date
+  re-arms the expiry reminder (``ged.expiry``).
 - a person's classification is a ``curator`` row; removing a concept leaves a ``curator`` rejection row
   (``taxonomy.classifications.REJECTED``), so no reclassification brings it back.
 - the search index follows at once (``ged.reindex.reindex_document``: the stored passages get the new
@@ -17,6 +23,7 @@ One use case for the API (``PATCH /api/documents/{id}``) and the page (``/docume
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from ged.doctypes import resolve_doc_type
 from ged.documents import DocumentView, get_document
+from ged.lifecycle import Move, apply_move, check_move
 from ged.models import STATUSES, Document
 from ged.proposals import retype_fields
 from ged.reindex import reindex_document
@@ -61,6 +69,9 @@ class DocumentChanges:
     doc_type: str | None = None
     visibility: str | None = None
     status: str | None = None
+    status_comment: str | None = None
+    valid_until: dt.date | None = None
+    clear_valid_until: bool = False
     add_sectors: tuple[str, ...] = ()
     remove_sectors: tuple[str, ...] = ()
     add_countries: tuple[str, ...] = ()
@@ -77,6 +88,8 @@ class DocumentChanges:
             and self.doc_type is None
             and self.visibility is None
             and self.status is None
+            and self.valid_until is None
+            and not self.clear_valid_until
             and not self.classifies
         )
 
@@ -103,7 +116,8 @@ def may_classify(user: User, document: Document) -> bool:
 
 
 def may_change_status(user: User, document: Document) -> bool:
-    """Validating or archiving a document is the curators' work too: the rule of ``may_classify``."""
+    """Whether the edit page offers the status: to curators and admins (``may_classify``); the moves
+    themselves are ``ged.lifecycle``'s (``allowed_moves``)."""
     return may_classify(user, document)
 
 
@@ -113,7 +127,11 @@ def editable_document(session: Session, doc_id: str, user: User) -> Document:
     document = session.get(Document, doc_id)
     scope = identity.scope_for(user)
     if document is None or not scope.can_see(
-        visibility=document.visibility, org_id=document.org_id, owner_user_id=document.owner_user_id
+        visibility=document.visibility,
+        org_id=document.org_id,
+        owner_user_id=document.owner_user_id,
+        status=document.status,
+        deleted=document.deleted_at is not None,
     ):
         raise NotFoundError(f"unknown document {doc_id!r}")
     if not may_edit(user, document):
@@ -188,11 +206,22 @@ def _retype(
     return out
 
 
-def _restatus(document: Document, status: str | None) -> dict[str, Any]:
-    if status is None or status == document.status:
+def _revalidity(document: Document, changes: DocumentChanges) -> dict[str, Any]:
+    """A new ``valid_until`` (midnight of its last valid day, naive UTC) re-arms the expiry reminder."""
+    if changes.valid_until is not None and changes.clear_valid_until:
+        raise ValidationError("give valid_until or clear it, not both")
+    if changes.valid_until is not None:
+        new: dt.datetime | None = dt.datetime.combine(changes.valid_until, dt.time())
+    elif changes.clear_valid_until:
+        new = None
+    else:
         return {}
-    old, document.status = document.status, status
-    return {"status": [old, status]}
+    old = document.valid_until
+    if old == new:
+        return {}
+    document.valid_until = new
+    document.expiry_reminded_at = None
+    return {"valid_until": [old.date().isoformat() if old else None, new.date().isoformat() if new else None]}
 
 
 def _simple_fields(document: Document, changes: DocumentChanges, user: User) -> dict[str, Any]:
@@ -232,17 +261,18 @@ def edit_document(
     """
     if changes.empty:
         raise ValidationError(
-            "nothing to change: give a title, doc_type, visibility, status, sectors or countries"
+            "nothing to change: give a title, doc_type, visibility, status, valid_until, sectors or countries"
         )
     if changes.status is not None and changes.status not in STATUSES:
         raise ValidationError(f"unknown status {changes.status!r} (expected one of {', '.join(STATUSES)})")
     document = editable_document(session, doc_id, user)
     if changes.classifies and not may_classify(user, document):
         raise PermissionDeniedError("changing sectors or countries needs the curator or admin role")
-    if changes.status not in (None, document.status) and not may_change_status(user, document):
-        raise PermissionDeniedError("changing a document's status needs the curator or admin role")
+    move: Move | None = None
+    if changes.status is not None and changes.status != document.status:
+        move = check_move(user, document, changes.status, changes.status_comment)
     changed = _simple_fields(document, changes, user)
-    changed.update(_restatus(document, changes.status))
+    changed.update(_revalidity(document, changes))
     if changes.doc_type is not None:
         changed.update(_retype(session, referential, user, document, changes.doc_type))
     changed.update(
@@ -253,6 +283,9 @@ def edit_document(
             session, referential, user, doc_id, "countries", changes.add_countries, changes.remove_countries
         )
     )
+    if move is not None:
+        apply_move(session, user, document, move, changes.status_comment, channel=channel)
+        changed["status"] = [move.source, move.target]
     session.flush()
     if changed:
         reindex_document(session, backend, referential, document, status_changed="status" in changed)

@@ -182,10 +182,13 @@ NOT_REJECTED: dict[str, Any] = {"field": "meta.curator_status", "operator": "!="
 
 
 def visible_filter(scope: AccessScope) -> dict[str, Any] | None:
-    """What ``scope`` may find: its access filter, and no rejected item unless it reviews items."""
+    """What ``scope`` may find: its access filter, the documents' status rule (other organisations' drafts
+    and, unless asked for, archived documents left out: ``AccessScope.document_filter``), and no rejected
+    item unless it reviews items."""
+    access = combine(scope.haystack_filter(), scope.document_filter())
     if scope.system or scope.roles & REVIEWER_ROLES:
-        return scope.haystack_filter()
-    return combine(scope.haystack_filter(), NOT_REJECTED)
+        return access
+    return combine(access, NOT_REJECTED)
 
 
 def facet_filter(facets: dict[str, list[str]]) -> dict[str, Any] | None:

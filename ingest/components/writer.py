@@ -37,7 +37,7 @@ def _unique(values: list[str]) -> list[str]:
     return list(dict.fromkeys(v for v in values if v))
 
 
-DOCUMENT_STATUSES = ("draft", "validated", "archived")
+DOCUMENT_STATUSES = ("draft", "in_review", "validated", "archived")
 
 
 def document_status(item: IngestItem) -> str:

@@ -124,6 +124,8 @@ def test_title_type_visibility_are_saved_indexed_and_audited(seeded: tuple[Runti
         assert event.detail["visibility"] == ["organisation", "network"] and event.detail["channel"] == "cli"
     concepts = _concepts(rt, doc_id)
     assert concepts["doctype:quote_template"] == "curator" and "doctype:market_study" not in concepts
+    assert doc_id not in _parents(rt, beta)  # a network draft stays within its organisation
+    _edit(rt, seed.users["cora"], doc_id, DocumentChanges(status="validated"))
     assert doc_id in _parents(rt, beta, type=["doctype:quote_template"])
     hits = rt.backend.search(SearchQuery(text="italiens concurrence", scope=beta, mode="bm25")).hits
     assert [h.title for h in hits if h.parent_id == doc_id] == ["Vins italiens : la concurrence"]

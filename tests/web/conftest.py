@@ -1,7 +1,8 @@
 """Fixtures for the web tests: one real installation (SQLite + embedded index) shared by the module tests.
 
 Two organisations (``alpha``, ``beta``) with users and API tokens (alpha: ``alice`` contributor, ``reader``
-reader, ``carol`` curator; beta: ``bob`` contributor), and five documents saved through the
+reader, ``carol`` curator; beta: ``bob`` contributor), and five documents (the network and public ones
+validated, so that other organisations see them; the others drafts) saved through the
 product's own persistence path (``RecordWriter`` over a ``DocumentSink``: rows, version, blob and
 classifications, then passages with the indexed metadata and real embeddings). Only the classification is
 given (explicit ``Scored`` concepts) so the tests stay deterministic; the sink generates the document ids,
@@ -49,6 +50,7 @@ class DemoDoc:
     sector: str  # the most specific NAF concept; the writer indexes its ancestors too
     countries: list[str]
     doc_type: str
+    status: str = "draft"  # network and public ones are validated: other organisations see them
 
     @property
     def filename(self) -> str:
@@ -71,6 +73,7 @@ DOCS = [
         "naf:11",
         ["country:DE"],
         "doctype:sector_analysis",
+        "validated",
     ),
     DemoDoc(
         "doc-vins-it",
@@ -93,6 +96,7 @@ DOCS = [
         "naf:28",
         ["country:DE"],
         "doctype:market_study",
+        "validated",
     ),
     DemoDoc(
         "doc-beta-secret",
@@ -185,7 +189,7 @@ def _seed_documents(rt: Runtime, users: dict[str, int], orgs: dict[str, int]) ->
             org_id=orgs[doc.org],
             owner_user_id=owner,
             visibility=doc.visibility,
-            meta={"uploaded_by": owner},
+            meta={"uploaded_by": owner, "status": doc.status},
         )
         metadata = ExtractedMetadata(
             content_hash=hashlib.sha256(doc.data).hexdigest(),

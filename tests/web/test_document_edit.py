@@ -122,18 +122,26 @@ def test_curator_edit_is_kept_and_indexed(env: tuple[Runtime, Seed, TestClient])
 
 def test_visibility_edit_opens_and_closes_the_index(env: tuple[Runtime, Seed, TestClient]) -> None:
     _rt, seed, client = env
-    doc_id = seed.ids["doc-vins-it"]  # alpha, organisation
+    doc_id = seed.ids["doc-vins-it"]  # alpha, organisation, a draft
     assert doc_id not in found(client, seed, "bob", "concurrence italienne")
     response = patch(client, seed, "alice", doc_id, {"visibility": "network", "title": "Vins italiens"})
     assert response.status_code == 200, response.text
     assert response.json()["changed"]["visibility"] == ["organisation", "network"]
-    assert doc_id in found(client, seed, "bob", "concurrence italienne")
-    assert (
-        client.get(f"/api/documents/{doc_id}", headers=bearer(seed, "bob")).json()["title"] == "Vins italiens"
-    )
-    assert patch(client, seed, "alice", doc_id, {"visibility": "organisation"}).status_code == 200
+    # a network draft stays within its organisation: other organisations see validated documents only
     assert doc_id not in found(client, seed, "bob", "concurrence italienne")
     assert client.get(f"/api/documents/{doc_id}", headers=bearer(seed, "bob")).status_code == 404
+    assert patch(client, seed, "alice", doc_id, {"visibility": "organisation"}).status_code == 200
+
+    open_id = seed.ids["doc-vins-de"]  # alpha, network, validated
+    assert open_id in found(client, seed, "bob", "ProWein")
+    assert patch(client, seed, "alice", open_id, {"visibility": "organisation"}).status_code == 200
+    assert open_id not in found(client, seed, "bob", "ProWein")
+    assert client.get(f"/api/documents/{open_id}", headers=bearer(seed, "bob")).status_code == 404
+    response = patch(client, seed, "alice", open_id, {"visibility": "network", "title": "Vins en Allemagne"})
+    assert response.status_code == 200, response.text
+    assert open_id in found(client, seed, "bob", "ProWein")
+    read = client.get(f"/api/documents/{open_id}", headers=bearer(seed, "bob")).json()
+    assert read["title"] == "Vins en Allemagne"
 
 
 def _passage_meta(rt: Runtime, doc_id: str) -> list[dict[str, Any]]:
@@ -179,9 +187,12 @@ def test_curator_validates_a_document_and_its_passages_follow(env: tuple[Runtime
     kept = _passage_meta(rt, doc_id)
     assert {m["status"] for m in kept} == {"validated"}
     assert {m["indexed_at"] for m in kept} == {m["indexed_at"] for m in after}
-    assert patch(client, seed, "alice", doc_id, {"status": "archived"}).status_code == 403
-    assert patch(client, seed, "cora", doc_id, {"status": "archived"}).json()["status"] == "archived"
+    back = patch(client, seed, "alice", doc_id, {"status": "draft"})  # not a move of the lifecycle
+    assert back.status_code == 409 and back.json()["error"]["code"] == "conflict"
+    # the owner archives; un-archiving is the curators'
+    assert patch(client, seed, "alice", doc_id, {"status": "archived"}).json()["status"] == "archived"
     assert {m["status"] for m in _passage_meta(rt, doc_id)} == {"archived"}
+    assert patch(client, seed, "alice", doc_id, {"status": "validated"}).status_code == 403
 
 
 def _csrf(html: str) -> str:
@@ -242,27 +253,37 @@ def test_edit_page(env: tuple[Runtime, Seed, TestClient]) -> None:
 
 def test_status_select_is_for_curators_only(env: tuple[Runtime, Seed, TestClient]) -> None:
     rt, seed, client = env
-    doc_id = seed.ids["doc-machines-de"]  # alpha, public
-    _sign_in(client, "alice@alpha.fr")  # contributor: may edit, not validate
+    doc_id = seed.ids["doc-machines-de"]  # alpha, public, validated
+    _sign_in(client, "alice@alpha.fr")  # contributor: may edit; moves from the document page
     page = client.get(f"/documents/{doc_id}/modifier")
     assert page.status_code == 200 and 'name="status"' not in page.text
     form = {"csrf": _csrf(page.text), "title": "Machines agricoles en Allemagne", "visibility": "public"}
-    crafted = client.post(f"/documents/{doc_id}/modifier", data={**form, "status": "validated"}, headers=HTML)
-    assert crafted.status_code == 403
-    assert "<dd>Brouillon</dd>" in client.get(f"/documents/{doc_id}").text
+    crafted = client.post(f"/documents/{doc_id}/modifier", data={**form, "status": "draft"}, headers=HTML)
+    assert crafted.status_code == 400 and "pas possible depuis le statut actuel" in crafted.text
+    assert "<dd>Validé</dd>" in client.get(f"/documents/{doc_id}").text
 
     _sign_in(client, "cora@alpha.fr")
     page = client.get(f"/documents/{doc_id}/modifier")
     assert '<select id="status" name="status"' in page.text
-    assert '<option value="draft" selected>Brouillon</option>' in page.text
-    assert '<option value="validated">Validé</option>' in page.text
+    assert '<option value="validated" selected>Validé</option>' in page.text
+    assert '<option value="archived">Archivé</option>' in page.text
+    assert '<option value="draft"' not in page.text  # only the moves the curator may make
     form["csrf"] = _csrf(page.text)
     done = client.post(
-        f"/documents/{doc_id}/modifier", data={**form, "status": "validated"}, follow_redirects=False
+        f"/documents/{doc_id}/modifier", data={**form, "status": "archived"}, follow_redirects=False
     )
     assert done.status_code == 303
-    assert "<dt>Statut</dt><dd>Validé</dd>" in client.get(f"/documents/{doc_id}").text
-    assert {m["status"] for m in _passage_meta(rt, doc_id)} == {"validated"}
+    assert "<dt>Statut</dt><dd>Archivé</dd>" in client.get(f"/documents/{doc_id}").text
+    assert {m["status"] for m in _passage_meta(rt, doc_id)} == {"archived"}
     again = client.get(f"/documents/{doc_id}/modifier").text
-    assert '<option value="validated" selected>Validé</option>' in again
+    assert '<option value="archived" selected>Archivé</option>' in again
+    assert '<option value="validated">Validé</option>' in again  # un-archiving
+    form["csrf"] = _csrf(again)
+    assert (
+        client.post(
+            f"/documents/{doc_id}/modifier", data={**form, "status": "validated"}, follow_redirects=False
+        ).status_code
+        == 303
+    )
+    assert {m["status"] for m in _passage_meta(rt, doc_id)} == {"validated"}
     client.cookies.clear()

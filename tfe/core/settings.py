@@ -104,6 +104,12 @@ class Settings(BaseSettings):
     alert_max_attempts: int = Field(default=5, ge=1, description="Tries of one digest on one channel")
     webhook_max_failures: int = Field(default=5, ge=1, description="Failures in a row disabling a webhook")
     digest_max_stories: int = Field(default=50, ge=1, description="Stories in one digest at most")
+    expiry_reminder_days: int = Field(
+        default=30, ge=1, description="Days before a document's validity end its owner is e-mailed a reminder"
+    )
+    trash_retention_days: int = Field(
+        default=30, ge=1, description="Days a deleted document stays restorable in the trash before its purge"
+    )
     version_lock_minutes: int = Field(
         default=120, ge=1, le=10080, description="Default length of a document's check-out lock"
     )

@@ -1,8 +1,12 @@
-"""The durable jobs of an installation: ``poll_source``, ``run_digests``, ``backfill``, the scheduler's tick.
+"""The durable jobs of an installation: ``poll_source``, ``run_digests``, ``backfill``, ``housekeeping``,
+the scheduler's tick.
 
 Every tick also enqueues one ``run_digests`` (alert digests: instant ones each tick, daily and weekly ones
 at their time, retries of messages), under the ``digests`` lease so that one run at a time is queued or
-running across all workers.
+running across all workers; and, at most once an hour (the ``housekeeping`` lease lasts an hour and is
+never given back early), one ``housekeeping`` job: the GED's expiry reminders (``ged.expiry``) and the
+purge of documents in the trash past ``trash_retention_days`` (``ged.trash.purge_expired``, erasing each
+through ``tfe.app.erasure.erase_document`` with the operator's signed receipt).
 
 Two leases make polling survive crashes without ever running twice at once (``tfe.app.jobs.leases``):
 
@@ -102,6 +106,7 @@ class Jobs:
         )(self._poll_source)
         self.run_digests: TaskWrapper = self.huey.task(name="run_digests")(self._run_digests)
         self.backfill: TaskWrapper = self.huey.task(name="backfill")(self._backfill)
+        self.housekeeping: TaskWrapper = self.huey.task(name="housekeeping")(self._housekeeping)
 
     @property
     def poller(self) -> PollerLike:
@@ -155,6 +160,38 @@ class Jobs:
                 self.leases.release(DIGEST_LEASE, lease)
         if report.subscriptions or report.retried.get("retried"):
             log.info("digests %s retried=%s", report.as_dict(), report.retried.get("retried", 0))
+
+    # -- the GED's hourly housekeeping: expiry reminders, trash purge ---------------------------------
+
+    def enqueue_housekeeping(self) -> bool:
+        """Enqueue one housekeeping job unless one was enqueued in the last hour (``housekeeping`` lease,
+        whatever the number of schedulers)."""
+        if not self.leases.acquire(HOUSEKEEPING_LEASE, new_token(), HOUSEKEEPING_EVERY_S):
+            return False
+        self.housekeeping()
+        return True
+
+    def _housekeeping(self) -> None:
+        """Expiry reminders, then the trash purge; one failing does not stop the other."""
+        from ged.expiry import send_expiry_reminders
+        from ged.trash import PURGE_REASON, purge_expired
+        from tfe.app.erasure import erase_document
+        from tfe.core.security.audit import Actor
+
+        rt = self.rt
+        try:
+            reminders = send_expiry_reminders(rt.session_factory, rt.settings)
+            if reminders.sent or reminders.failed:
+                log.info("expiry reminders %s", reminders.as_dict())
+        except Exception:
+            log.exception("expiry reminders failed; next try in an hour")
+        purge = purge_expired(
+            rt.session_factory,
+            lambda doc_id: erase_document(rt, doc_id, actor=Actor.system(), reason=PURGE_REASON),
+            retention_days=rt.settings.trash_retention_days,
+        )
+        if purge.purged or purge.failed:
+            log.info("trash purge %s", purge.as_dict())
 
     # -- vectors for what polls indexed ---------------------------------------------------------------
 
@@ -266,6 +303,8 @@ class Jobs:
 
 
 DIGEST_LEASE = "digests"
+HOUSEKEEPING_LEASE = "housekeeping"
+HOUSEKEEPING_EVERY_S = 3600.0
 BACKFILL_LEASE = "backfill"
 
 

@@ -85,6 +85,10 @@ class JobWorker:
             self.jobs.enqueue_digests()
         except Exception:
             log.exception("digest scheduling failed; next try in %ss", self.tick_s)
+        try:
+            self.jobs.enqueue_housekeeping()  # at most once an hour (its lease)
+        except Exception:
+            log.exception("housekeeping scheduling failed; next try in %ss", self.tick_s)
         return enqueued
 
     def _schedule(self) -> None:

@@ -100,10 +100,10 @@ def create_app(runtime: Runtime) -> FastAPI:
         health.router,
         search.router,
         similar_api.router,  # /api/documents/similar before /api/documents/{id}
+        lifecycle_api.router,  # /api/documents/trash and /review before /api/documents/{id}
         documents_api.router,
         document_edit_api.router,
         versions_api.router,
-        lifecycle_api.router,
         doctype_fields_api.router,
         erasure_api.router,
         previews_api.router,
@@ -116,11 +116,11 @@ def create_app(runtime: Runtime) -> FastAPI:
         auth_pages.router,
         search_pages.router,
         similar_pages.router,  # /documents/ressemblances before /documents/{id}
+        lifecycle_pages.router,  # /documents/corbeille and /documents/a-revoir before /documents/{id}
         document_pages.router,
         document_edit_pages.router,
         doc_fields_pages.router,
         version_pages.router,
-        lifecycle_pages.router,
         erasure_pages.router,
         upload_pages.router,
         item_pages.router,

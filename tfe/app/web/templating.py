@@ -14,7 +14,12 @@ templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 
 _VISIBILITY_FR = {"private": "Privé", "organisation": "Organisation", "network": "Réseau", "public": "Public"}
 _METHOD_FR = {"rule": "Règle", "model": "Modèle", "similarity": "Similarité", "curator": "Curateur"}
-_STATUS_FR = {"draft": "Brouillon", "validated": "Validé", "archived": "Archivé"}
+_STATUS_FR = {
+    "draft": "Brouillon",
+    "in_review": "En relecture",
+    "validated": "Validé",
+    "archived": "Archivé",
+}
 
 
 def _visibility_fr(value: str | None) -> str:

@@ -9,11 +9,25 @@ Visibility levels of a document or item:
 
 Administrators see everything of their own organisation (including its members' private documents);
 nobody sees another organisation's private or organisation-only content.
+
+Documents also have a lifecycle status (``ged.lifecycle``: draft, in_review, validated, archived) and may be
+in the trash. On top of the visibility rule:
+
+- a draft or a document in review is seen by its own organisation (and its owner) only, whatever its
+  visibility: other organisations see validated (and archived) documents only;
+- archived documents are read by id as validated ones are, but leave searches unless the caller asked
+  for them (``include_archived``, « Inclure les archives »);
+- a document in the trash is seen by nobody but system jobs (the trash has its own queries, ``ged.trash``;
+  its passages are also removed from the index).
+
+Records without a status (watch items, passages written before statuses existed) follow the visibility rule
+alone. ``can_see`` and ``sql_clause`` apply the status rule when given the status (and deletion) of the
+record; ``document_filter`` is its search form (``search.filters.visible_filter`` adds it).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, or_, true
@@ -28,6 +42,7 @@ class AccessScope:
     org_id: int | None = None
     roles: frozenset[str] = field(default_factory=frozenset)
     system: bool = False  # internal jobs (indexing, evaluation): sees everything
+    include_archived: bool = False  # a search that asked for archived documents too
 
     @classmethod
     def anonymous(cls) -> AccessScope:
@@ -52,8 +67,39 @@ class AccessScope:
     def is_admin(self) -> bool:
         return "admin" in self.roles
 
-    def can_see(self, *, visibility: str, org_id: int | None, owner_user_id: int | None) -> bool:
-        """The same rule as ``haystack_filter`` for a single record (used for direct reads by id)."""
+    def with_archived(self, include: bool = True) -> AccessScope:
+        """The same caller, asking (or not) for archived documents in searches."""
+        return replace(self, include_archived=include)
+
+    def _status_allows(self, status: str, org_id: int | None, owner_user_id: int | None) -> bool:
+        """The status rule for one document read by id (archived documents are readable)."""
+        if self.system or status not in UNPUBLISHED:
+            return True
+        same_org = org_id is not None and org_id == self.org_id
+        own = self.user_id is not None and owner_user_id == self.user_id
+        return same_org or own
+
+    def can_see(
+        self,
+        *,
+        visibility: str,
+        org_id: int | None,
+        owner_user_id: int | None,
+        status: str | None = None,
+        deleted: bool = False,
+    ) -> bool:
+        """The same rule as ``haystack_filter`` for a single record (used for direct reads by id).
+
+        ``status`` (documents): drafts and documents in review stay within their organisation;
+        ``deleted``: a document in the trash is seen by system jobs only.
+        """
+        if deleted and not self.system:
+            return False
+        if status is not None and not self._status_allows(status, org_id, owner_user_id):
+            return False
+        return self._visible(visibility, org_id, owner_user_id)
+
+    def _visible(self, visibility: str, org_id: int | None, owner_user_id: int | None) -> bool:
         if self.system or visibility == "public":
             return True
         if not self.authenticated:
@@ -110,15 +156,74 @@ class AccessScope:
             )
         return {"operator": "OR", "conditions": clauses}
 
+    def document_filter(self) -> dict[str, Any] | None:
+        """The status rule as a Haystack filter on ``meta.status``, ``meta.org_id``, ``meta.owner_user_id``.
+
+        Passages without a status (watch items) pass (``not in`` matches a missing field); drafts and
+        documents in review pass for their organisation and owner; archived ones only when the caller
+        asked for them (``include_archived``). ``None``: no restriction (system scope).
+        """
+        if self.system:
+            return None
+        hidden = list(UNPUBLISHED) if self.include_archived else [*UNPUBLISHED, "archived"]
+        clauses: list[dict[str, Any]] = [{"field": "meta.status", "operator": "not in", "value": hidden}]
+        not_archived = {"field": "meta.status", "operator": "!=", "value": "archived"}
+        if self.org_id is not None:
+            clauses.append(
+                {
+                    "operator": "AND",
+                    "conditions": [
+                        {"field": "meta.org_id", "operator": "==", "value": self.org_id},
+                        not_archived,
+                    ],
+                }
+            )
+        if self.user_id is not None:
+            clauses.append(
+                {
+                    "operator": "AND",
+                    "conditions": [
+                        {"field": "meta.owner_user_id", "operator": "==", "value": self.user_id},
+                        not_archived,
+                    ],
+                }
+            )
+        return clauses[0] if len(clauses) == 1 else {"operator": "OR", "conditions": clauses}
+
     def sql_clause(
         self,
         visibility: ColumnElement[str] | InstrumentedAttribute[str],
         org_id: ColumnElement[int | None] | InstrumentedAttribute[int | None],
         owner_user_id: ColumnElement[int | None] | InstrumentedAttribute[int | None],
+        *,
+        status: ColumnElement[str] | InstrumentedAttribute[str] | None = None,
+        deleted_at: ColumnElement[Any] | InstrumentedAttribute[Any] | None = None,
     ) -> ColumnElement[bool]:
-        """The same rule as a SQLAlchemy condition on a table's visibility, org and owner columns."""
+        """The same rule as a SQLAlchemy condition on a table's visibility, org and owner columns.
+
+        With ``status`` and ``deleted_at`` (documents) it is ``can_see`` with the status and trash rules.
+        """
         if self.system:
             return true()
+        rule = self._visibility_clause(visibility, org_id, owner_user_id)
+        extra: list[ColumnElement[bool]] = []
+        if deleted_at is not None:
+            extra.append(deleted_at.is_(None))
+        if status is not None:
+            mine: list[ColumnElement[bool]] = [status.not_in(UNPUBLISHED)]
+            if self.org_id is not None:
+                mine.append(org_id == self.org_id)
+            if self.user_id is not None:
+                mine.append(owner_user_id == self.user_id)
+            extra.append(or_(*mine) if len(mine) > 1 else mine[0])
+        return and_(rule, *extra) if extra else rule
+
+    def _visibility_clause(
+        self,
+        visibility: ColumnElement[str] | InstrumentedAttribute[str],
+        org_id: ColumnElement[int | None] | InstrumentedAttribute[int | None],
+        owner_user_id: ColumnElement[int | None] | InstrumentedAttribute[int | None],
+    ) -> ColumnElement[bool]:
         if not self.authenticated:
             return visibility == "public"
         clauses = [
@@ -130,3 +235,7 @@ class AccessScope:
         if self.is_admin:
             clauses.append(and_(visibility == "private", org_id == self.org_id))
         return or_(*clauses)
+
+
+UNPUBLISHED = ("draft", "in_review")
+"""Statuses seen by the document's own organisation (and owner) only."""

@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from sqlalchemy.orm import Session
 
+from ged.expiry import expired_ids
 from ged.field_schema import field_filters
 from search.service import MAX_LIMIT, SearchParams, SearchService
 from taxonomy.referential import Referential
@@ -51,7 +52,12 @@ def search(
         mode=query.mode,
     )
     result = run_search(
-        runtime.search_service, session, scope, Actor.of_user(user, "api"), params, group=query.group
+        runtime.search_service,
+        session,
+        scope.with_archived(query.include_archived),
+        Actor.of_user(user, "api"),
+        params,
+        group=query.group,
     )
     suggestions = [{**s, "url": _url(s, query)} for s in result.get("suggestions", [])]
     return SearchResultsPublic.model_validate({**result, "suggestions": suggestions})
@@ -77,13 +83,21 @@ def run_search(
     *,
     group: str | None = None,
 ) -> dict[str, Any]:
-    """The audited search, its item hits with their story; ``group="stories"`` collapses each story."""
+    """The audited search, its item hits with their story; ``group="stories"`` collapses each story.
+
+    Document hits past their validity end carry ``expired: true`` (``ged.expiry``, one query per page).
+    """
     if group == "stories":
-        return _grouped(service, session, scope, actor, params)
+        return _with_expiry(session, _grouped(service, session, scope, actor, params))
     result = service.run(session, scope, actor, params)
     story_of = story_ids_of(session, scope, [h["id"] for h in result["hits"] if h.get("kind") == "item"])
     hits = [{**h, "story_id": story_of.get(h["id"]), "story_size": None} for h in result["hits"]]
-    return {**result, "hits": hits}
+    return _with_expiry(session, {**result, "hits": hits})
+
+
+def _with_expiry(session: Session, result: dict[str, Any]) -> dict[str, Any]:
+    expired = expired_ids(session, [h["id"] for h in result["hits"] if h.get("kind") == "document"])
+    return {**result, "hits": [{**h, "expired": h["id"] in expired} for h in result["hits"]]}
 
 
 def _grouped(

@@ -7,6 +7,7 @@ country is reported in French next to the form, with what was typed kept.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Annotated, Any
 
@@ -16,11 +17,12 @@ from sqlalchemy.orm import Session
 
 from ged.documents import get_document
 from ged.editing import DocumentChanges, edit_document, editable_document, may_change_status, may_classify
-from ged.models import STATUSES, Document
+from ged.lifecycle import allowed_moves
+from ged.models import Document
 from tfe.app.runtime import Runtime
 from tfe.app.web.deps import PageUser, RuntimeDep, SessionDep, TargetId, csrf_token, csrf_valid
 from tfe.app.web.templating import templates
-from tfe.core.errors import PermissionDeniedError, ValidationError
+from tfe.core.errors import ConflictError, PermissionDeniedError, ValidationError
 from tfe.core.models import VISIBILITIES, User
 from tfe.core.security import identity
 
@@ -64,7 +66,8 @@ def _context(
         "visibilities": list(VISIBILITIES),
         "can_classify": may_classify(user, document),
         "can_change_status": may_change_status(user, document),
-        "statuses": list(STATUSES),
+        # the current status and those the user may move the document to (``ged.lifecycle``)
+        "statuses": [document.status, *dict.fromkeys(m.target for m in allowed_moves(user, document))],
         "sectors": [c for c in view.classifications if c.scheme == "naf"],
         "countries": [c for c in view.classifications if c.scheme == "country"],
         "form": {
@@ -72,6 +75,7 @@ def _context(
             "doc_type": view.doc_type or "",
             "visibility": view.visibility,
             "status": view.status,
+            "valid_until": view.valid_until.date().isoformat() if view.valid_until else "",
         },
         "typed": {"add_sectors": "", "add_countries": ""},
         "errors": [],
@@ -98,13 +102,14 @@ def edit_submit(
     doc_type: Annotated[str, Form(max_length=64)] = "",
     visibility: Annotated[str, Form(max_length=16)] = "",
     status: Annotated[str, Form(max_length=16)] = "",
+    valid_until: Annotated[str, Form(max_length=10)] = "",
     add_sectors: Annotated[str, Form(max_length=2000)] = "",
     add_countries: Annotated[str, Form(max_length=2000)] = "",
     remove_sectors: Annotated[list[str] | None, Form()] = None,
     remove_countries: Annotated[list[str] | None, Form()] = None,
     csrf: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
-    _editable(session, doc_id, user)  # 404 / 403 before anything else
+    document = _editable(session, doc_id, user)  # 404 / 403 before anything else
     sectors_in, countries_in = split_names(add_sectors), split_names(add_countries)
     errors: list[str] = []
     if not csrf_valid(request, csrf):
@@ -112,11 +117,19 @@ def edit_submit(
     if not title.strip():
         errors.append("Le titre ne peut pas être vide.")
     errors += _unknown(runtime, sectors_in, "naf") + _unknown(runtime, countries_in, "country")
+    until: dt.date | None = None
+    if valid_until.strip():
+        try:
+            until = dt.date.fromisoformat(valid_until.strip())
+        except ValueError:
+            errors.append("Date de fin de validité invalide (attendu : AAAA-MM-JJ).")
     changes = DocumentChanges(
         title=title,
         doc_type=doc_type or None,
         visibility=visibility or None,
         status=status or None,
+        valid_until=until,
+        clear_valid_until=not valid_until.strip() and document.valid_until is not None,
         add_sectors=sectors_in,
         remove_sectors=tuple(remove_sectors or ()),
         add_countries=countries_in,
@@ -127,6 +140,8 @@ def edit_submit(
             edit_document(session, runtime.backend, runtime.referential, user, doc_id, changes, channel="web")
         except ValidationError as exc:
             errors.append(f"Modification impossible : {exc.message}")
+        except ConflictError:  # a status the lifecycle cannot reach from the current one
+            errors.append("Ce changement de statut n'est pas possible depuis le statut actuel du document.")
         else:
             return RedirectResponse(f"/documents/{doc_id}", status_code=303)
     session.rollback()
@@ -137,7 +152,13 @@ def edit_submit(
         user,
         doc_id,
         errors=errors,
-        form={"title": title, "doc_type": doc_type, "visibility": visibility, "status": status},
+        form={
+            "title": title,
+            "doc_type": doc_type,
+            "visibility": visibility,
+            "status": status,
+            "valid_until": valid_until,
+        },
         typed={"add_sectors": add_sectors, "add_countries": add_countries},
     )
     return templates.TemplateResponse(request, "document_edit.html", context, status_code=400)

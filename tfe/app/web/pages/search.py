@@ -37,6 +37,7 @@ class SearchState:
     filters: dict[str, tuple[str, ...]]
     page: int = 1
     group: str | None = None  # "stories": watch hits grouped by story
+    archived: bool = False  # « Inclure les archives »: archived documents too
 
     def url(self, *, filters: dict[str, tuple[str, ...]] | None = None, page: int = 1) -> str:
         params: list[tuple[str, str]] = [("q", self.q)] if self.q else []
@@ -44,6 +45,8 @@ class SearchState:
             params.extend((name, value) for value in (filters if filters is not None else self.filters)[name])
         if self.group:
             params.append(("group", self.group))
+        if self.archived:
+            params.append(("archives", "1"))
         if page > 1:
             params.append(("page", str(page)))
         return "/recherche" + (f"?{urlencode(params)}" if params else "")
@@ -96,7 +99,12 @@ def _search_page(
             offset=(state.page - 1) * PAGE_SIZE,
         )
         result = run_search(
-            runtime.search_service, session, scope, Actor.of_user(user, "web"), params, group=state.group
+            runtime.search_service,
+            session,
+            scope.with_archived(state.archived),
+            Actor.of_user(user, "web"),
+            params,
+            group=state.group,
         )
     hits = [
         {
@@ -161,7 +169,8 @@ def search_page(
     type: FilterParam = None,
     page: Annotated[int, Query(ge=1, le=1000)] = 1,
     group: Annotated[Literal["stories"] | None, Query()] = None,
+    archives: Annotated[bool, Query()] = False,
 ) -> Response:
     filters = {"sector": tuple(sector or ()), "country": tuple(country or ()), "type": tuple(type or ())}
-    state = SearchState(q=q.strip(), filters=filters, page=page, group=group)
+    state = SearchState(q=q.strip(), filters=filters, page=page, group=group, archived=archives)
     return _search_page(request, runtime, session, user, scope, state)

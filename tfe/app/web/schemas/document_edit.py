@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -11,8 +12,8 @@ from tfe.app.web.schemas.documents import DocumentPublic
 
 __all__ = ["ConceptChanges", "DocumentStatus", "DocumentUpdate", "DocumentUpdatePublic"]
 
-DocumentStatus = Literal["draft", "validated", "archived"]
-"""A document's review status (``ged.models.STATUSES``); alerts send validated documents only."""
+DocumentStatus = Literal["draft", "in_review", "validated", "archived"]
+"""A document's lifecycle status (``ged.models.STATUSES``); alerts send validated documents only."""
 
 ConceptName = Annotated[str, Field(min_length=1, max_length=200)]
 
@@ -43,9 +44,19 @@ class DocumentUpdate(BaseModel):
     visibility: Visibility | None = None
     status: DocumentStatus | None = Field(
         None,
-        description="draft, validated or archived (curators and admins); a new status re-indexes the "
-        "document with a fresh indexed_at, so a validated document reaches the alerts from then",
+        description="A lifecycle move (the rules of POST /api/documents/{id}/transitions: contributors "
+        "submit, curators validate or send back, owners and curators archive); a new status re-indexes "
+        "the document with a fresh indexed_at, so a validated document reaches the alerts from then",
         examples=["validated"],
+    )
+    status_comment: str | None = Field(
+        None, max_length=2000, description="The move's comment (required to send back to draft)"
+    )
+    valid_until: dt.date | None = Field(
+        None,
+        description="Last day the document is valid (its owner is reminded before; « expiré » after); "
+        "null removes it",
+        examples=["2027-06-30"],
     )
     sectors: ConceptChanges | None = Field(None, description="NAF sectors to add or remove")
     countries: ConceptChanges | None = Field(None, description="Countries to add or remove")

@@ -39,6 +39,9 @@ class SearchQuery(BaseModel):
         description="stories: the watch hits of one story collapse into its best-ranked hit (with "
         "story_size); documents are unaffected; total then counts the groups",
     )
+    include_archived: bool = Field(
+        False, description="Also find archived documents (they leave default searches)"
+    )
 
 
 class SearchHitPublic(BaseModel):
@@ -61,6 +64,9 @@ class SearchHitPublic(BaseModel):
     )
     story_size: int | None = Field(
         description="With group=stories: the items of the hit's story the caller sees; else null"
+    )
+    expired: bool = Field(
+        False, description="A document past its validity end (valid_until); always false for items"
     )
 
 
