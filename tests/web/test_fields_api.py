@@ -143,6 +143,23 @@ def test_saved_values_are_found_by_a_field_filter(env: Env) -> None:
         assert event.detail["changes"]["currency"] == [None, "EUR"]
 
 
+def test_search_page_filters_on_a_field_and_shows_it(env: Env) -> None:
+    _rt, seed, client = env
+    doc_id = seed.ids["doc-machines-de"]  # a quote template in EUR since the test above (public)
+    _sign_in(client, "bob@beta.fr")
+    page = client.get(f"/documents/{doc_id}", headers=HTML)
+    link = "/recherche?type=doctype%3Aquote_template&amp;field.currency=EUR"
+    assert "Euro (EUR)" in page.text and link in page.text
+    results = client.get(
+        "/recherche", params={"type": "doctype:quote_template", "field.currency": "EUR"}, headers=HTML
+    )
+    assert results.status_code == 200
+    assert "Devise : Euro (EUR)" in results.text and f"/documents/{doc_id}" in results.text
+    other = client.get("/recherche", params={"field.currency": "USD"}, headers=HTML)
+    assert "Devise : Dollar américain (USD)" in other.text and f"/documents/{doc_id}" not in other.text
+    assert client.get("/recherche", params={"field.currency": "XYZ"}, headers=HTML).status_code == 400
+
+
 def test_proposals_are_accepted_through_the_api(env: Env) -> None:
     _rt, seed, client = env
     doc_id = seed.ids["doc-vins-de"]  # sector analysis: naf:11, country:DE

@@ -6,7 +6,7 @@ best-ranked hit, which links to the story page.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
@@ -18,6 +18,7 @@ from search.service import SearchParams
 from taxonomy.models import Concept
 from tfe.app.web.api.search import run_search
 from tfe.app.web.deps import PageScopeDep, PageUser, RuntimeDep, SessionDep, csrf_token
+from tfe.app.web.pages.field_filters import chip_label, field_pairs, search_fields
 from tfe.app.web.pages.saved_searches import saved_panel
 from tfe.app.web.templating import templates
 from tfe.core.security.audit import Actor
@@ -37,12 +38,20 @@ class SearchState:
     filters: dict[str, tuple[str, ...]]
     page: int = 1
     group: str | None = None  # "stories": watch hits grouped by story
+    fields: tuple[tuple[str, str], ...] = ()  # typed document fields (``field.<name>=<value>``), as typed
     archived: bool = False  # « Inclure les archives »: archived documents too
 
-    def url(self, *, filters: dict[str, tuple[str, ...]] | None = None, page: int = 1) -> str:
+    def url(
+        self,
+        *,
+        filters: dict[str, tuple[str, ...]] | None = None,
+        page: int = 1,
+        fields: tuple[tuple[str, str], ...] | None = None,
+    ) -> str:
         params: list[tuple[str, str]] = [("q", self.q)] if self.q else []
         for name, _ in FACETS:
             params.extend((name, value) for value in (filters if filters is not None else self.filters)[name])
+        params.extend((f"field.{n}", v) for n, v in (fields if fields is not None else self.fields))
         if self.group:
             params.append(("group", self.group))
         if self.archived:
@@ -59,9 +68,12 @@ class SearchState:
     def page_url(self, page: int) -> str:
         return self.url(page=page)
 
+    def without_field(self, name: str, value: str) -> str:
+        return self.url(fields=tuple(p for p in self.fields if p != (name, value)))
+
     @property
     def active(self) -> bool:
-        return bool(self.q.strip()) or any(self.filters.values())
+        return bool(self.q.strip()) or any(self.filters.values()) or bool(self.fields)
 
 
 def _as_ref(value: Any) -> dict[str, str]:
@@ -89,8 +101,10 @@ def _search_page(
     request: Request, runtime: Any, session: Session, user: Any, scope: AccessScope, state: SearchState
 ) -> Response:
     result: dict[str, Any] = {"total": 0, "hits": [], "facets": {}}
+    state = replace(state, fields=field_pairs(request))
     if state.active:
         params = SearchParams(
+            fields=search_fields(runtime.referential, state.fields, state.filters["type"]),
             q=state.q,
             sector=state.filters["sector"],
             country=state.filters["country"],
@@ -133,6 +147,13 @@ def _search_page(
         "csrf": csrf_token(request),
         "state": state,
         "facets": FACETS,
+        "field_chips": [
+            {
+                "label": chip_label(runtime.referential, n, v, state.filters["type"]),
+                "href": state.without_field(n, v),
+            }
+            for n, v in state.fields
+        ],
         "hits": hits,
         "total": total,
         "suggestions": suggestions,

@@ -11,6 +11,7 @@ upload path has to call ``ged.proposals.propose_fields``. The page's own read is
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from ged.fields import read_fields
 from tfe.app.web.pages.doc_panels import PanelInput
@@ -30,6 +31,14 @@ def context(panel: PanelInput) -> dict[str, Any]:
         panel.session, panel.doc.id, panel.scope, referential, user=panel.user, channel="web", record=False
     )
     rows = view.rows()
+    keywords = view.schema.index_values(view.values)
+    for row in rows:  # a filterable single value links to the search of its type with that value
+        word = keywords.get(row["name"])
+        row["search_href"] = (
+            "/recherche?" + urlencode({"type": view.doc_type or "", f"field.{row['name']}": word})
+            if isinstance(word, str)
+            else None
+        )
     missing = set(view.missing)
     return {
         "fields_has_schema": bool(view.schema.fields),
