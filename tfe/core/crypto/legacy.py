@@ -18,7 +18,7 @@ def legacy_rows(engine: Engine, metadata: MetaData) -> dict[str, int]:
     present = set(inspect(engine).get_table_names())
     counts: dict[str, int] = {}
     with engine.connect() as conn:
-        for table in metadata.sorted_tables:
+        for table in metadata.tables.values():
             sealed = [c for c in table.columns if isinstance(c.type, SealedText | SealedJSON)]
             if not sealed or table.name not in present:
                 continue

@@ -3,11 +3,13 @@
 Each KEK is an AES-256 secret key object on the token, labelled ``<key label>-v<n>`` (that label is its
 kek id); the highest version is current. KEKs never leave the token (sensitive, not extractable): a data
 key is wrapped and unwrapped by the token with ``CKM_AES_KEY_WRAP`` (RFC 3394), as a session object that
-disappears with the session. One logged-in session is kept and used under a lock.
+disappears with the session. PKCS#11 logs in per process and token, so one logged-in session per
+token is shared by every provider of the process, used under one lock.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
 from pathlib import Path
@@ -18,6 +20,33 @@ from tfe.core.errors import ConfigurationError, TamperedContentError
 
 __all__ = ["Pkcs11KeyProvider"]
 
+_SESSIONS: dict[tuple[str, str], tuple[Any, threading.Lock, str]] = {}  # (library, token) -> shared
+_OPENING = threading.Lock()
+
+
+def _shared_session(library: Path, token_label: str, pin: str, where: str) -> tuple[Any, threading.Lock]:
+    """The process's logged-in session on the token (opened on first use; the PIN checked each time)."""
+    import pkcs11
+    from pkcs11.exceptions import PKCS11Error
+
+    digest = hashlib.sha256(pin.encode()).hexdigest()
+    with _OPENING:
+        shared = _SESSIONS.get((str(library), token_label))
+        if shared is not None:
+            if shared[2] != digest:
+                raise ConfigurationError(f"cannot log in to {where}: PinIncorrect")
+            return shared[0], shared[1]
+        try:
+            token = pkcs11.lib(str(library)).get_token(token_label=token_label)
+            session = token.open(user_pin=pin, rw=True)
+        except pkcs11.NoSuchToken:
+            raise ConfigurationError(f"no PKCS#11 token labelled {token_label!r} in {library}") from None
+        except PKCS11Error as exc:  # wrong PIN, locked token...: never quote the PIN
+            raise ConfigurationError(f"cannot log in to {where}: {type(exc).__name__}") from None
+        lock = threading.Lock()
+        _SESSIONS[(str(library), token_label)] = (session, lock, digest)
+        return session, lock
+
 
 class Pkcs11KeyProvider:
     """KEKs on a PKCS#11 token found by its label, logged in with the user PIN."""
@@ -25,26 +54,17 @@ class Pkcs11KeyProvider:
     kind = "pkcs11"
 
     def __init__(self, library: Path, token_label: str, pin: str, key_label: str) -> None:
-        import pkcs11
-        from pkcs11.exceptions import PKCS11Error
-
         self.key_label = key_label
         self._pattern = re.compile(re.escape(key_label) + r"-v(\d+)")
-        self._lock = threading.Lock()
         self._where = f"PKCS#11 token {token_label!r} ({library})"
         if not library.is_file():
             raise ConfigurationError(f"TFE_PKCS11_LIBRARY {library} does not exist")
-        try:
-            token = pkcs11.lib(str(library)).get_token(token_label=token_label)
-            self._session: Any = token.open(user_pin=pin, rw=True)
-        except pkcs11.NoSuchToken:
-            raise ConfigurationError(f"no PKCS#11 token labelled {token_label!r} in {library}") from None
-        except PKCS11Error as exc:  # wrong PIN, locked token...: never quote the PIN
-            raise ConfigurationError(f"cannot log in to {self._where}: {type(exc).__name__}") from None
+        self._session, self._lock = _shared_session(library, token_label, pin, self._where)
         self._keys: dict[str, Any] = {}
-        self._scan()
-        if not self._keys:
-            self._generate(1)
+        with self._lock:
+            self._scan()
+            if not self._keys:
+                self._generate(1)
 
     # -- token objects -------------------------------------------------------------------------------
 
@@ -118,24 +138,27 @@ class Pkcs11KeyProvider:
         from pkcs11.exceptions import PKCS11Error
 
         with self._lock:
-            if kek_id not in self._keys:
-                self._scan()
-            kek = self._keys.get(kek_id)
-            if kek is None:
-                raise UnknownKekError(f"a data key is wrapped by a key-encryption key not held: {kek_id}")
-            try:
-                temp = kek.unwrap_key(
-                    ObjectClass.SECRET_KEY,
-                    KeyType.AES,
-                    wrapped,
-                    mechanism=Mechanism.AES_KEY_WRAP,
-                    store=False,
-                    template={Attribute.SENSITIVE: False, Attribute.EXTRACTABLE: True},
-                )
-            except PKCS11Error:
-                raise TamperedContentError(
-                    "a wrapped data key failed its integrity check (tampered or wrong token)"
-                ) from None
+            for attempt in range(2):
+                if attempt or kek_id not in self._keys:
+                    self._scan()  # a rotation or a retirement by another process
+                kek = self._keys.get(kek_id)
+                if kek is None:
+                    raise UnknownKekError(f"a data key is wrapped by a key-encryption key not held: {kek_id}")
+                try:
+                    temp = kek.unwrap_key(
+                        ObjectClass.SECRET_KEY,
+                        KeyType.AES,
+                        wrapped,
+                        mechanism=Mechanism.AES_KEY_WRAP,
+                        store=False,
+                        template={Attribute.SENSITIVE: False, Attribute.EXTRACTABLE: True},
+                    )
+                    break
+                except PKCS11Error:
+                    if attempt:
+                        raise TamperedContentError(
+                            "a wrapped data key failed its integrity check (tampered or wrong token)"
+                        ) from None
             try:
                 return bytes(temp[Attribute.VALUE])
             finally:
@@ -161,7 +184,3 @@ class Pkcs11KeyProvider:
             for obj in self._keys.values():
                 obj.destroy()
             self._keys = {}
-
-    def close(self) -> None:
-        with self._lock:
-            self._session.close()

@@ -18,7 +18,12 @@ router = APIRouter(tags=["health"])
 @router.get(
     "/healthz",
     summary="Liveness and database check",
-    responses={503: {"model": HealthPublic, "description": "The database does not answer"}},
+    responses={
+        503: {
+            "model": HealthPublic,
+            "description": "The database does not answer, or the encryption keys were revoked",
+        }
+    },
 )
 def healthz(runtime: RuntimeDep, response: Response) -> HealthPublic:
     try:
@@ -28,6 +33,9 @@ def healthz(runtime: RuntimeDep, response: Response) -> HealthPublic:
         log.warning("health check: database unreachable error=%s", type(exc).__name__)
         response.status_code = 503
         return HealthPublic(status="degraded", db="error", previews=_previews())
+    if runtime.vault.revoked_on(fresh=True) is not None:  # tfe keys revoke: nothing can be read
+        response.status_code = 503
+        return HealthPublic(status="degraded", db="ok", keys="revoked", previews=_previews())
     return HealthPublic(status="ok", db="ok", previews=_previews())
 
 

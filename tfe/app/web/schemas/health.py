@@ -17,8 +17,9 @@ class PreviewsPublic(BaseModel):
 
 
 class HealthPublic(BaseModel):
-    """``ok``/``ok`` with 200, or ``degraded``/``error`` with 503 when the database does not answer."""
+    """``ok`` with 200, or ``degraded`` with 503: the database does not answer, or the keys are revoked."""
 
     status: Literal["ok", "degraded"]
     db: Literal["ok", "error"]
+    keys: Literal["ok", "revoked"] = "ok"  # "revoked" (503) once the operator ran tfe keys revoke
     previews: PreviewsPublic | None = None
