@@ -57,6 +57,8 @@ class SearchParams:
     mode: str = "hybrid"
     # typed document fields (``field.currency=EUR``): (name, accepted keyword values) pairs
     fields: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # typed document fields to count per value (a facet): (name, candidate keyword values) pairs
+    field_facets: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def audit_detail(self) -> dict[str, Any]:
         return {
@@ -149,6 +151,7 @@ class SearchService:
             offset=params.offset,
             mode=params.mode,
             fields=dict(params.fields),
+            field_facets=dict(params.field_facets),
         )
         audit.record(
             session,
@@ -171,11 +174,15 @@ class SearchService:
         offset: int = 0,
         mode: str = "hybrid",
         fields: Mapping[str, Iterable[str]] | None = None,
+        field_facets: Mapping[str, Iterable[str]] | None = None,
     ) -> dict[str, Any]:
         """Search as ``scope`` sees the index; ``sector``/``country``/``type`` are concept ids (OR within).
 
         ``fields``: typed document field name -> accepted keyword values (OR within, AND across), as
-        the caller normalised them (``ged.field_schema``; search does not know the schemas)."""
+        the caller normalised them (``ged.field_schema``; search does not know the schemas).
+        ``field_facets``: field name -> candidate values to count (``field_facets`` in the answer: one
+        count per value with the query's other filters, that field's own filter replaced by the value;
+        one backend count each, so callers ask for the few values of one type's choice fields)."""
         if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= MAX_LIMIT:
             raise ValidationError(f"limit must be between 1 and {MAX_LIMIT}")
         if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
@@ -206,7 +213,9 @@ class SearchService:
             query_embedding=embedding,
         )
         result = self.backend.search(query)
+        counted = self._field_counts(query, field_facets) if field_facets else {}
         return {
+            **({"field_facets": counted} if field_facets else {}),
             "total": result.total,
             "hits": [self._hit(h) for h in result.hits],
             "facets": {
@@ -215,6 +224,21 @@ class SearchService:
             },
             "suggestions": self._suggestions(query, result.total, given),
         }
+
+    def _field_counts(
+        self, query: SearchQuery, field_facets: Mapping[str, Iterable[str]]
+    ) -> dict[str, list[dict[str, Any]]]:
+        out: dict[str, list[dict[str, Any]]] = {}
+        for name, values in field_facets.items():
+            if not FIELD_NAME.match(name):
+                raise ValidationError(f"unknown document field {name!r}")
+            key = f"{FIELD_FACET}{name}"
+            counts = [
+                {"id": value, "count": self._count(replace(query, filters={**query.filters, key: [value]}))}
+                for value in dict.fromkeys(_as_list(values))
+            ]
+            out[name] = [c for c in counts if c["count"]]
+        return out
 
     # ------------------------------------------------------------------ suggestions
     def _count(self, query: SearchQuery) -> int:

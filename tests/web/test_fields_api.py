@@ -158,6 +158,11 @@ def test_search_page_filters_on_a_field_and_shows_it(env: Env) -> None:
     other = client.get("/recherche", params={"field.currency": "USD"}, headers=HTML)
     assert "Devise : Dollar américain (USD)" in other.text and f"/documents/{doc_id}" not in other.text
     assert client.get("/recherche", params={"field.currency": "XYZ"}, headers=HTML).status_code == 400
+    typed = client.get("/recherche", params={"type": "quote_template"}, headers=HTML).text
+    facet = typed.split('data-facet="field.currency"', 1)[1].split("</section>", 1)[0]
+    assert "<h2>Devise</h2>" in facet and "Euro (EUR)" in facet and "USD" not in facet  # counted values only
+    assert re.search(r'<span class="count">1</span>', facet) and "field.currency=EUR" in facet
+    assert 'data-facet="field.' not in client.get("/recherche", params={"q": "machines"}, headers=HTML).text
 
 
 def test_proposals_are_accepted_through_the_api(env: Env) -> None:

@@ -18,7 +18,13 @@ from search.service import SearchParams
 from taxonomy.models import Concept
 from tfe.app.web.api.search import run_search
 from tfe.app.web.deps import PageScopeDep, PageUser, RuntimeDep, SessionDep, csrf_token
-from tfe.app.web.pages.field_filters import chip_label, field_pairs, search_fields
+from tfe.app.web.pages.field_filters import (
+    chip_label,
+    facet_blocks,
+    facet_candidates,
+    field_pairs,
+    search_fields,
+)
 from tfe.app.web.pages.saved_searches import saved_panel
 from tfe.app.web.templating import templates
 from tfe.core.security.audit import Actor
@@ -105,6 +111,7 @@ def _search_page(
     if state.active:
         params = SearchParams(
             fields=search_fields(runtime.referential, state.fields, state.filters["type"]),
+            field_facets=facet_candidates(runtime.referential, state.filters["type"]),
             q=state.q,
             sector=state.filters["sector"],
             country=state.filters["country"],
@@ -147,6 +154,13 @@ def _search_page(
         "csrf": csrf_token(request),
         "state": state,
         "facets": FACETS,
+        "field_facets": facet_blocks(
+            runtime.referential,
+            result.get("field_facets", {}),
+            state.fields,
+            state.filters["type"],
+            lambda pairs: state.url(fields=pairs),
+        ),
         "field_chips": [
             {
                 "label": chip_label(runtime.referential, n, v, state.filters["type"]),
