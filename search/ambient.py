@@ -3,9 +3,10 @@
 SQLite has one writer at a time: once a session has flushed a write, any other connection's write waits
 for that transaction to end. A caller that re-indexes inside its own transaction (``ged.editing`` flushes
 the edit, then rewrites the passages, then commits) would wait for itself. Every ORM session reports its
-flushes and ORM-enabled DML here (per thread); ``writing_session(factory)`` answers the session of this
-thread that has written to the same SQLite database and is still in its transaction, or ``None`` (nothing
-pending, another database, or PostgreSQL, where row locks do not collide and a separate session is used).
+flushes and ORM-enabled DML here (per thread, with the transaction they happened in);
+``writing_session(factory)`` answers the session of this thread whose current transaction has written to
+the same SQLite database, or ``None`` (nothing pending, another database, or PostgreSQL, where row locks
+do not collide and the store uses a session of its own).
 """
 
 from __future__ import annotations
@@ -15,29 +16,34 @@ import weakref
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, sessionmaker
 
 __all__ = ["writing_session"]
 
 _local = threading.local()
 _PRIVATE = ("sqlite://", "sqlite:///:memory:")  # in-memory databases: one per engine, never shared
 
+Pending = tuple["weakref.ref[Session]", "weakref.ref[SessionTransaction]"]
 
-def _pending() -> list[weakref.ref[Session]]:
-    refs: list[weakref.ref[Session]] | None = getattr(_local, "sessions", None)
+
+def _pending() -> list[Pending]:
+    refs: list[Pending] | None = getattr(_local, "pending", None)
     if refs is None:
-        refs = _local.sessions = []
+        refs = _local.pending = []
     return refs
 
 
 def _note(session: Session) -> None:
-    refs = _pending()
-    if not any(r() is session for r in refs):
-        refs.append(weakref.ref(session))
+    tx = session.get_transaction()
+    if tx is None:
+        return
+    refs = [r for r in _pending() if r[0]() is not None and r[0]() is not session]
+    refs.append((weakref.ref(session), weakref.ref(tx)))
+    _local.pending = refs
 
 
 def _forget(session: Session) -> None:
-    _local.sessions = [r for r in _pending() if r() is not None and r() is not session]
+    _local.pending = [r for r in _pending() if r[0]() is not None and r[0]() is not session]
 
 
 @event.listens_for(Session, "after_flush")
@@ -72,14 +78,13 @@ def writing_session(factory: sessionmaker[Session]) -> Session | None:
     refs = _pending()
     if not refs:
         return None
-    target = factory.kw.get("bind")
-    target_url = _url(target)
+    target_url = _url(factory.kw.get("bind"))
     if target_url is None or not target_url.startswith("sqlite") or target_url in _PRIVATE:
         return None
-    for ref in reversed(refs):
-        session = ref()
-        if session is None or not session.in_transaction():
-            continue
+    for session_ref, tx_ref in reversed(refs):
+        session, tx = session_ref(), tx_ref()
+        if session is None or tx is None or session.get_transaction() is not tx or not tx.is_active:
+            continue  # that transaction ended (closed without commit or rollback): its writes are gone
         try:
             bind = session.get_bind()
         except Exception:  # a session without a bind: not ours

@@ -109,7 +109,18 @@ def test_a_caller_transaction_on_sqlite_does_not_block_the_store(tmp_path: Path)
         backend.commit()
         session.rollback()
     assert PassageStore(factory).get(["doc:1", "other:1"]) == {}
-    assert backend.rebuild()["passages"] == 2  # other:0 and doc:0
+
+    session = factory()  # a session that wrote, was closed without a commit, then only reads
+    session.add(PassageText(id="other:2", parent_id="other", title="t", text="x"))
+    session.flush()
+    session.close()
+    session.get(PassageText, "other:0")  # a new transaction that has written nothing
+    backend.write([_p("doc:2", "doc", "un troisième passage", 2)])
+    backend.commit()  # written through the store's own session: kept whatever that session does
+    session.close()
+    assert sorted(PassageStore(factory).get(["doc:2", "other:2"])) == ["doc:2"]
+    assert backend.rebuild()["passages"] == 3  # other:0, doc:0 and doc:2
+    assert backend.rebuild()["passages"] == 3  # other:0, doc:0 and doc:2
 
 
 def test_rebuild_follows_the_store(tmp_path: Path) -> None:
