@@ -14,12 +14,15 @@ from sqlalchemy import create_engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from search.embedded import EmbeddedBackend
+from search.factory import make_backend
 from search.models import PassageText
 from search.passage_store import PassageStore
 from search.testdata import ANONYMOUS, corpus_passages, parents, run
 from search.types import Passage
 from tfe.core.crypto.columns import PREFIX, attach
+from tfe.core.db import make_engine, make_session_factory, migrate
 from tfe.core.errors import BackendError
+from tfe.core.settings import Settings
 
 
 class _Sealer:
@@ -121,6 +124,26 @@ def test_a_caller_transaction_on_sqlite_does_not_block_the_store(tmp_path: Path)
     assert sorted(PassageStore(factory).get(["doc:2", "other:2"])) == ["doc:2"]
     assert backend.rebuild()["passages"] == 3  # other:0, doc:0 and doc:2
     assert backend.rebuild()["passages"] == 3  # other:0, doc:0 and doc:2
+
+
+def test_the_installation_database_holds_the_texts(db_settings: Settings) -> None:
+    """SQLite and PostgreSQL, through the runtime's engine (migrated) and ``make_backend``."""
+    engine = make_engine(db_settings)
+    migrate(engine)
+    factory = make_session_factory(engine)
+    backend = make_backend(db_settings, factory)
+    assert isinstance(backend, EmbeddedBackend)
+    backend.write([replace(p) for p in corpus_passages()])
+    backend.commit()
+    result = run(backend, "vins Allemagne", scope=ANONYMOUS, mode="hybrid")
+    assert "doc-vin" in parents(result) and result.hits[0].title and "<mark>" in result.hits[0].snippet
+    store = PassageStore(factory)
+    assert store.count() == len(corpus_passages()) == sum(len(b) for b in store.iter_all(batch=3))
+    summary = backend.erase_parents(["doc-vin"])
+    assert summary["passages"] == len([p for p in corpus_passages() if p.parent_id == "doc-vin"])
+    assert store.ids_of_parents(["doc-vin"]) == [] and backend.count() == summary["passages_left"]
+    backend.close()
+    engine.dispose()
 
 
 def test_rebuild_follows_the_store(tmp_path: Path) -> None:
