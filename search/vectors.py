@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -310,7 +311,21 @@ class VectorTable:
 
     @classmethod
     def load(cls, directory: Path) -> VectorTable:
-        """The current generation under ``directory`` (an empty table when there is none yet)."""
+        """The current generation under ``directory`` (an empty table when there is none yet).
+
+        A generation can be pruned between reading ``CURRENT`` and opening it (a rebuild or an erasure
+        saves twice to drop every older one): then ``CURRENT`` is read again."""
+        for attempt in range(5):
+            try:
+                return cls._load(directory)
+            except FileNotFoundError:
+                if attempt == 4:
+                    raise
+                time.sleep(0.05)
+        raise AssertionError("unreachable")
+
+    @classmethod
+    def _load(cls, directory: Path) -> VectorTable:
         table = cls()
         current = cls.current_path(directory)
         if not current.exists():
