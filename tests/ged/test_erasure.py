@@ -20,6 +20,7 @@ import pytest
 import tantivy
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from ged.models import Document, DocumentVersion, ErasureReceipt
 from search.models import PassageText, SavedSearch
@@ -437,3 +438,35 @@ def test_admin_page_erases_after_confirmation(env: Env) -> None:
     assert [c["check"] for c in erasure.verify(env.rt, download.json()) if not c["ok"]] == []
     missing = client.post(f"{page}/confirmer", data={"document": doc_id, "csrf": csrf})
     assert missing.status_code == 404 and "déjà effacé" in missing.text
+
+
+def test_erasure_on_both_databases(db_settings: Settings) -> None:
+    """The same erasure and receipt check on SQLite and PostgreSQL (rows, data key, blobs, index)."""
+    rt = Runtime(db_settings)
+    try:
+        init_installation(rt)
+        with rt.session() as session:
+            admin = session.scalar(select(User).where(User.email == "admin@tfe.local"))
+            assert admin is not None
+        word = marker()
+        result = rt.documents.upload(
+            admin, filename="note.txt", data=note(word), visibility="organisation", doc_type=None
+        )
+        assert result.status == "ok" and result.id
+        with rt.session() as session:
+            assert session.scalar(select(func.count()).where(DataKey.owner_id == result.id)) == 1
+        document = erasure.erase_document(rt, result.id, actor=Actor.of_user(admin, "cli"), reason="test")
+        assert document["receipt"]["counts"]["blobs_shredded"] == 1
+        assert [c["check"] for c in erasure.verify(rt, document) if not c["ok"]] == []
+        assert bm25_hits(rt, word) == []
+        with rt.session() as session:
+            assert session.scalar(select(func.count()).select_from(Document)) == 0
+            assert session.scalar(select(func.count()).where(DataKey.owner_id == result.id)) == 0
+            assert receipts_for(session, result.id) == [document["receipt"]["id"]]
+        assert not any(rt.settings.blob_dir.rglob(f"*{result.id}*"))
+    finally:
+        rt.close()
+
+
+def receipts_for(session: Session, doc_id: str) -> list[str]:
+    return list(session.scalars(select(ErasureReceipt.id).where(ErasureReceipt.target_id == doc_id)))

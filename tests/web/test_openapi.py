@@ -52,6 +52,10 @@ OPERATIONS: dict[tuple[str, str], set[str]] = {
     ("post", "/api/subscriptions/{subscription_id}/atom-token"): {"200", "400", "401", "403", "404"},
     ("get", "/api/taxonomy/schemes"): {"200", "401"},
     ("get", "/api/taxonomy/concepts"): {"200", "400", "401", "404"},
+    ("post", "/api/admin/erasures"): {"201", "400", "401", "403", "404"},
+    ("get", "/api/admin/erasures"): {"200", "400", "401", "403"},
+    ("get", "/api/admin/erasures/{receipt_id}"): {"200", "400", "401", "403", "404"},
+    ("post", "/api/admin/erasures/verify"): {"200", "400", "401", "403"},
 }
 # The JSON answers and the model that documents each.
 RESPONSE_MODELS = {
@@ -93,6 +97,10 @@ RESPONSE_MODELS = {
     ("post", "/api/subscriptions/{subscription_id}/atom-token", "200"): "AtomTokenPublic",
     ("get", "/api/taxonomy/schemes", "200"): "SchemesPublic",
     ("get", "/api/taxonomy/concepts", "200"): "ConceptsPublic",
+    ("post", "/api/admin/erasures", "201"): "ReceiptPublic",
+    ("get", "/api/admin/erasures", "200"): "ReceiptListPublic",
+    ("get", "/api/admin/erasures/{receipt_id}", "200"): "ReceiptPublic",
+    ("post", "/api/admin/erasures/verify", "200"): "VerificationPublic",
 }
 
 

@@ -16,52 +16,18 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict, Field
 
 from ged import receipts
 from tfe.app import erasure
-from tfe.app.web.deps import ID_PATTERN, CurrentUser, RuntimeDep, SessionDep, TargetId
+from tfe.app.web.deps import CurrentUser, RuntimeDep, SessionDep, TargetId
 from tfe.app.web.errors import error_responses
+from tfe.app.web.schemas.erasure import ErasureRequest, ReceiptListPublic, ReceiptPublic, VerificationPublic
 from tfe.core.errors import ValidationError
 from tfe.core.models import User
 from tfe.core.security import administration
 from tfe.core.security.audit import Actor
 
 router = APIRouter(prefix="/api/admin/erasures", tags=["admin"])
-
-
-class ErasureRequest(BaseModel):
-    """What to erase: exactly one of ``document`` and ``organisation``."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    document: str | None = Field(default=None, min_length=1, max_length=64, pattern=ID_PATTERN)
-    organisation: str | None = Field(default=None, min_length=1, max_length=64, pattern=ID_PATTERN)
-    reason: str = Field(default="", max_length=500)
-
-
-class ReceiptDocument(BaseModel):
-    """A signed erasure receipt (``ged.receipts``)."""
-
-    receipt: dict[str, Any]
-    signature: str | None
-    algorithm: str
-    public_key: str | None
-
-
-class ReceiptList(BaseModel):
-    receipts: list[ReceiptDocument]
-
-
-class Check(BaseModel):
-    check: str
-    ok: bool
-    detail: str
-
-
-class Verification(BaseModel):
-    ok: bool
-    checks: list[Check]
 
 
 def _org_filter(session: Any, user: User) -> int | None:
@@ -73,7 +39,7 @@ def _org_filter(session: Any, user: User) -> int | None:
     "",
     summary="Erase a document or an organisation (irreversible); the signed receipt",
     status_code=201,
-    response_model=ReceiptDocument,
+    response_model=ReceiptPublic,
     responses=error_responses(400, 401, 403, 404),
 )
 def erase(
@@ -97,8 +63,8 @@ def erase(
 @router.get(
     "",
     summary="Erasure receipts, newest first",
-    response_model=ReceiptList,
-    responses=error_responses(401, 403),
+    response_model=ReceiptListPublic,
+    responses=error_responses(400, 401, 403),
 )
 def list_erasures(
     user: CurrentUser,
@@ -116,7 +82,7 @@ def list_erasures(
 @router.post(
     "/verify",
     summary="Check a receipt: its signature, then that nothing it names is left in the stores",
-    response_model=Verification,
+    response_model=VerificationPublic,
     responses=error_responses(400, 401, 403),
 )
 def verify(
@@ -133,8 +99,8 @@ def verify(
 @router.get(
     "/{receipt_id}",
     summary="One erasure receipt (the signed document)",
-    response_model=ReceiptDocument,
-    responses=error_responses(401, 403, 404),
+    response_model=ReceiptPublic,
+    responses=error_responses(400, 401, 403, 404),
 )
 def get_erasure(
     receipt_id: TargetId, user: CurrentUser, session: SessionDep, runtime: RuntimeDep
