@@ -47,7 +47,6 @@ class DocumentUploadPublic(BaseModel):
     reason: str | None = Field(description="Why it was not added (duplicate), else null")
     url: str | None = Field(description="API URL of the document")
     similar: list[SimilarDocumentPublic] = Field(
-        default_factory=list,
         description="Near-duplicates among the documents the uploader may see, best first (never merged)",
     )
 

@@ -22,4 +22,4 @@ class HealthPublic(BaseModel):
     status: Literal["ok", "degraded"]
     db: Literal["ok", "error"]
     keys: Literal["ok", "revoked"] = "ok"  # "revoked" (503) once the operator ran tfe keys revoke
-    previews: PreviewsPublic | None = None
+    previews: PreviewsPublic
