@@ -181,6 +181,17 @@ def test_erased_document_leaves_no_trace_and_its_receipt_verifies(env: Env) -> N
     assert indexed_terms(env.rt, word), "the marker is an index term before the erasure"
     outside_index = [p for p in files_holding(data_dir, word.encode()) if not p.startswith("index/")]
     assert outside_index == [], "the marker is stored in clear outside the index"
+    with env.rt.session() as session:  # classifier evidence is plain JSON: the word in clear in the database
+        session.add(
+            Classification(
+                target_kind="document",
+                target_id=doc_id,
+                concept_id="country:CA",
+                score=0.5,
+                explanation={"evidence": [word]},
+            )
+        )
+    assert files_holding(data_dir, word.encode()), "the clear evidence should be in the database files"
     with env.rt.session() as session:
         key_ids = sorted(session.scalars(select(DataKey.id).where(DataKey.owner_id == doc_id)))
         blob_keys = sorted(
