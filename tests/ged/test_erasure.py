@@ -421,6 +421,7 @@ def test_admin_page_erases_after_confirmation(env: Env) -> None:
     assert client.get("/admin/effacements").status_code == 403
     _sign_in(client, "admin@tfe.local", "admin-password-123")
     page = "/admin/effacements"
+    assert f'href="{page}"' in client.get("/admin/organisations").text
     listing = client.get(page)
     assert listing.status_code == 200
     found = re.search(r'name="csrf" value="([^"]+)"', listing.text)
