@@ -97,10 +97,17 @@ def test_production_refuses_to_start_without_a_key(tmp_path: Path) -> None:
     assert not (settings.keys_dir / "master.key").exists()  # the operator's file, none made
 
 
-def test_a_bad_key_file_is_refused_before_any_use(tmp_path: Path) -> None:
+def test_a_bad_or_wrong_key_file_is_refused_before_any_use(tmp_path: Path) -> None:
     key = keyring(tmp_path / "operator.key", 0o644)
     with pytest.raises(ConfigurationError, match="readable by others"):
         make_engine(make_settings(tmp_path, master_key_file=key))
+    key.chmod(0o600)
+    make_engine(make_settings(tmp_path, master_key_file=key)).dispose()  # the installation's keys
+    other = keyring(tmp_path / "other.key")
+    with pytest.raises(ConfigurationError) as caught:
+        make_engine(make_settings(tmp_path, master_key_file=other))
+    assert "does not hold" in caught.value.message and "wrong TFE_MASTER_KEY_FILE" in caught.value.message
+    make_engine(make_settings(tmp_path, master_key_file=key)).dispose()  # the right one still works
 
 
 def _tfe(data_dir: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:

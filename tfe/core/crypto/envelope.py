@@ -52,7 +52,7 @@ def seal(key: bytes, key_id: str, plaintext: bytes, context: bytes = b"") -> byt
     kid = uuid.UUID(hex=key_id).bytes
     nonce = os.urandom(_NONCE_BYTES)
     head = MAGIC + kid
-    return head + nonce + AESGCM(key).encrypt(nonce, plaintext, head + context)
+    return b"".join((head, nonce, AESGCM(key).encrypt(nonce, plaintext, head + context)))
 
 
 def open_(key: bytes, envelope: bytes, context: bytes = b"") -> bytes:
@@ -62,6 +62,7 @@ def open_(key: bytes, envelope: bytes, context: bytes = b"") -> bytes:
     head = envelope[: len(MAGIC) + _ID_BYTES]
     nonce = envelope[len(head) : HEADER_BYTES]
     try:
-        return AESGCM(key).decrypt(nonce, envelope[HEADER_BYTES:], head + context)
+        body = memoryview(envelope)[HEADER_BYTES:]  # no copy of a large blob
+        return AESGCM(key).decrypt(nonce, body, head + context)
     except InvalidTag as exc:
         raise TamperedContentError(TAMPERED) from exc

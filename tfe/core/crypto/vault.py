@@ -10,10 +10,8 @@
 - **Revocation** (``tfe keys revoke``) leaves a marker ``keys/REVOKED``; every process sees it (within
   a second) and every seal and open then raises ``KeyRevokedError``.
 
-``build_vault(settings, engine)`` picks the provider: the PKCS#11 token when ``TFE_KEY_PROVIDER=pkcs11``,
-the key file ``TFE_MASTER_KEY_FILE`` when set, else (development and test only) a key file created under
-``<data_dir>/keys``. Production without a key refuses to start. Rotation lives in ``rotation``, the
-receipt signer in ``signing``.
+``build_vault(settings, engine)`` takes the provider the settings name (``keysource.build_provider``).
+Rotation lives in ``rotation``, the receipt signer in ``signing``.
 """
 
 from __future__ import annotations
@@ -36,8 +34,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from tfe.core.crypto import envelope
 from tfe.core.crypto.columns import PREFIX
 from tfe.core.crypto.files import create_private, shred_file, write_private
+from tfe.core.crypto.keysource import build_provider
 from tfe.core.crypto.models import DataKey
-from tfe.core.crypto.providers import FileKeyProvider, KeyProvider, UnknownKekError
+from tfe.core.crypto.providers import KeyProvider, UnknownKekError
 from tfe.core.errors import ConfigurationError, KeyRevokedError, NotFoundError, TamperedContentError
 
 if TYPE_CHECKING:
@@ -60,34 +59,6 @@ def revoked_on(keys_dir: Path) -> str | None:
         return (keys_dir / REVOKED_FILE).read_text().strip() or "?"
     except FileNotFoundError:
         return None
-
-
-def build_provider(settings: Settings) -> KeyProvider:
-    """The KEK provider the settings name; ``ConfigurationError`` when none is usable."""
-    if settings.key_provider == "pkcs11":
-        from tfe.core.crypto.pkcs11 import Pkcs11KeyProvider
-
-        if not settings.pkcs11_token_label or settings.pkcs11_pin is None:
-            raise ConfigurationError(
-                "TFE_KEY_PROVIDER=pkcs11 needs TFE_PKCS11_TOKEN_LABEL and TFE_PKCS11_PIN"
-            )
-        return Pkcs11KeyProvider(
-            settings.pkcs11_library,
-            settings.pkcs11_token_label,
-            settings.pkcs11_pin.get_secret_value(),
-            settings.pkcs11_key_label,
-        )
-    if settings.master_key_file is not None:
-        return FileKeyProvider(settings.master_key_file.expanduser())
-    if settings.environment == "production":
-        raise ConfigurationError(
-            "production needs a key: set TFE_MASTER_KEY_FILE, "
-            "or TFE_KEY_PROVIDER=pkcs11 and the PKCS#11 settings"
-        )
-    path = settings.keys_dir / "master.key"
-    if not path.exists():
-        log.warning("no TFE_MASTER_KEY_FILE: using a development key file at %s (not for production)", path)
-    return FileKeyProvider(path, create=True, name="key file")
 
 
 def build_vault(settings: Settings, engine: Engine) -> Vault:
@@ -162,7 +133,18 @@ class Vault:
             key_id, kek_id, wrapped = doc["id"], doc["kek_id"], base64.b64decode(doc["wrapped"])
         except (ValueError, KeyError, TypeError, binascii.Error):
             raise ConfigurationError(f"the column key file {path} is malformed") from None
-        self._deks[key_id] = provider.unwrap(kek_id, wrapped)
+        try:
+            self._deks[key_id] = provider.unwrap(kek_id, wrapped)
+        except UnknownKekError:
+            raise ConfigurationError(
+                f"the installation's keys are wrapped by key-encryption key {kek_id}, which "
+                f"{provider.describe()} does not hold (wrong TFE_MASTER_KEY_FILE or token?)"
+            ) from None
+        except TamperedContentError:
+            raise ConfigurationError(
+                f"the column key {path} cannot be unwrapped with {provider.describe()} "
+                "(wrong key or tampered)"
+            ) from None
         return str(key_id)
 
     def column_key_kek_id(self) -> str:
