@@ -47,7 +47,7 @@ DEFAULT_THRESHOLD = 0.8  # estimated Jaccard of word 5-grams (setting ``near_dup
 SHINGLE_WORDS = 5
 NUM_PERM = 128  # estimate's standard error at J = 0.8: sqrt(0.8 * 0.2 / 128) = 0.035
 MIN_SHINGLES = 8  # shorter texts (about a dozen words) get no signature: too little to compare
-MAX_WORDS = 200_000  # words of a long text that are shingled (the first ones)
+MAX_WORDS = 30_000  # words of a long text that are shingled (its first ~60 pages: ~0.25 s)
 MAX_REPORTED = 10  # similar documents recorded per version, best first
 MINHASH_SCHEME = "affine32"
 _FORMAT = b"\x01"  # first byte of a stored signature (format 1: affine32, NUM_PERM uint32 LE)
@@ -130,8 +130,16 @@ def _is_current() -> Any:
     )
 
 
-def _visible(scope: AccessScope) -> Any:
-    return scope.sql_clause(Document.visibility, Document.org_id, Document.owner_user_id)
+def _visible(scope: AccessScope, document: Any = Document) -> Any:
+    """``scope``'s read rule on a (possibly aliased) document: visibility, status (other organisations'
+    drafts and documents in review are not theirs to see) and the trash."""
+    return scope.sql_clause(
+        document.visibility,
+        document.org_id,
+        document.owner_user_id,
+        status=document.status,
+        deleted_at=document.deleted_at,
+    )
 
 
 def _ensure_signature(version: DocumentVersion) -> bytes | None:
@@ -149,7 +157,6 @@ def _backfill(session: Session, scope: AccessScope, limit: int) -> None:
         .where(
             DocumentVersion.minhash.is_(None),
             _is_current(),
-            Document.deleted_at.is_(None),
             _visible(scope),
         )
         .limit(limit)
@@ -197,7 +204,6 @@ def record_similar(
             DocumentVersion.document_id != doc_id,
             DocumentVersion.minhash.is_not(None),
             func.length(DocumentVersion.minhash) == 1 + 4 * NUM_PERM,
-            Document.deleted_at.is_(None),
             _visible(scope),
         )
     ).all()
@@ -228,13 +234,13 @@ def similar_to(
     resembles = session.execute(
         select(Document, DocumentSimilarity.score)
         .join(DocumentSimilarity, DocumentSimilarity.similar_id == Document.id)
-        .where(DocumentSimilarity.document_id == doc_id, Document.deleted_at.is_(None), _visible(scope))
+        .where(DocumentSimilarity.document_id == doc_id, _visible(scope))
         .order_by(DocumentSimilarity.score.desc())
     ).all()
     resembled = session.execute(
         select(Document, DocumentSimilarity.score)
         .join(DocumentSimilarity, DocumentSimilarity.document_id == Document.id)
-        .where(DocumentSimilarity.similar_id == doc_id, Document.deleted_at.is_(None), _visible(scope))
+        .where(DocumentSimilarity.similar_id == doc_id, _visible(scope))
         .order_by(DocumentSimilarity.score.desc())
     ).all()
     return (
@@ -248,12 +254,7 @@ def similar_list(
 ) -> tuple[int, list[SimilarPair]]:
     """Recorded similarities whose two documents ``scope`` may see, newest first, and their count."""
     new, old = aliased(Document), aliased(Document)
-    where = (
-        scope.sql_clause(new.visibility, new.org_id, new.owner_user_id),
-        scope.sql_clause(old.visibility, old.org_id, old.owner_user_id),
-        new.deleted_at.is_(None),
-        old.deleted_at.is_(None),
-    )
+    where = (_visible(scope, new), _visible(scope, old))
     base = (
         select(DocumentSimilarity, new, old)
         .join(new, new.id == DocumentSimilarity.document_id)

@@ -222,7 +222,11 @@ class Previewer:
         may open the document's data key in a transaction of the vault's own (SQLite locks)."""
         document = session.get(Document, doc_id)
         if document is None or not scope.can_see(
-            visibility=document.visibility, org_id=document.org_id, owner_user_id=document.owner_user_id
+            visibility=document.visibility,
+            org_id=document.org_id,
+            owner_user_id=document.owner_user_id,
+            status=document.status,
+            deleted=document.deleted_at is not None,
         ):
             raise NotFoundError(f"unknown document {doc_id!r}")
         query = select(DocumentVersion).where(DocumentVersion.document_id == doc_id)

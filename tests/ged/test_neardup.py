@@ -3,6 +3,7 @@ never reaches a document the uploader may not see (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Iterator
 
@@ -132,11 +133,22 @@ def test_another_organisations_documents_are_never_reported(factory: sessionmake
         org_b = _store(session, NOTE + " Fin.", org=2, owner=2, visibility="organisation", title="Interne B")
         mine = _store(session, EDITED, org=1, owner=1, visibility="organisation", title="Note A")
         assert neardup.record_similar(session, mine, 1, AccessScope.member(1, 1)) == []
-        # once B shares it with the network, A's next check sees it
-        session.get(Document, org_b).visibility = "network"  # type: ignore[union-attr]
+        # shared with the network but still a draft of B: not A's to see
+        shared = session.get(Document, org_b)
+        assert shared is not None
+        shared.visibility = "network"
+        session.flush()
+        assert neardup.record_similar(session, mine, 1, AccessScope.member(1, 1)) == []
+        # validated, A's next check sees it; once in B's trash, no longer
+        shared.status = "validated"
         session.flush()
         found = neardup.record_similar(session, mine, 1, AccessScope.member(1, 1))
         assert [s.id for s in found] == [org_b]
+        assert [s.id for s in neardup.similar_to(session, mine, AccessScope.member(1, 1))[0]] == [org_b]
+        shared.deleted_at = dt.datetime(2026, 12, 1)
+        session.flush()
+        assert neardup.similar_to(session, mine, AccessScope.member(1, 1))[0] == []
+        assert neardup.record_similar(session, mine, 1, AccessScope.member(1, 1)) == []
     with factory() as session:
         # B sees the pair only where it may see both documents; A's organisation-only note is hidden
         assert neardup.similar_list(session, AccessScope.member(2, 2)) == (0, [])
