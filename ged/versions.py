@@ -25,20 +25,27 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ged.diff import TextDiff, text_diff
-from ged.documents import BlobReader, VersionView, get_document, version_views, visible_document
-from ged.editing import editable_document, may_edit
+from ged.documents import BlobReader, VersionView, get_document, version_views
+from ged.editing import editable_document
+from ged.locks import (
+    DocumentLockedError,
+    LockView,
+    lock_state,
+    not_deleted,
+    paris_time,
+    release_lock,
+    take_lock,
+)
 from ged.models import Document, DocumentVersion
 from ged.reindex import reindex_document
 from ingest.acceptance import HEAD_BYTES, RefusedInput, clean_filename, clean_text, screen
@@ -46,17 +53,16 @@ from ingest.item import IngestItem
 from ingest.runner import IngestRunner, record_refused
 from search.backend import SearchBackend
 from taxonomy.referential import Referential
-from tfe.core.db import session_scope, utcnow
+from tfe.core.db import session_scope
 from tfe.core.errors import (
     ConflictError,
     ExtractionError,
     NotFoundError,
-    PermissionDeniedError,
     TooLargeError,
     ValidationError,
 )
 from tfe.core.models import User
-from tfe.core.security import audit, identity
+from tfe.core.security import audit
 from tfe.core.security.scope import AccessScope
 
 __all__ = [
@@ -75,7 +81,6 @@ __all__ = [
 ]
 
 MAX_COMMENT = 1000
-PARIS = ZoneInfo("Europe/Paris")
 RUN_KIND = "version"
 
 # A new version must be of the document's family (``docs/decisions.md``): a PDF may become a Word file
@@ -134,53 +139,6 @@ def restore_comment(number: int, comment: str | None = None) -> str:
     """The comment of a restore: « Restauration de la version N », then the person's own words."""
     base = f"Restauration de la version {number}"
     return f"{base} : {comment}" if comment else base
-
-
-def _aware(value: dt.datetime) -> dt.datetime:
-    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
-
-
-def paris_time(value: dt.datetime) -> str:
-    """``02/12/2026 à 14:30`` in Paris time."""
-    return _aware(value).astimezone(PARIS).strftime("%d/%m/%Y à %H:%M")
-
-
-@dataclass(frozen=True)
-class LockView:
-    """An active check-out lock: who holds it and until when (UTC)."""
-
-    user_id: int
-    user: str  # name, else e-mail
-    email: str | None
-    until: dt.datetime
-
-    def describe_fr(self) -> str:
-        return f"verrouillé par {self.user} jusqu'au {paris_time(self.until)} (heure de Paris)"
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"user_id": self.user_id, "user": self.user, "until": self.until.isoformat()}
-
-
-class DocumentLockedError(ConflictError):
-    """409: the document is checked out by someone else; ``lock`` says by whom and until when."""
-
-    def __init__(self, lock: LockView) -> None:
-        super().__init__(f"Document {lock.describe_fr()} ; until {lock.until.isoformat()}.")
-        self.lock = lock
-
-
-def lock_state(session: Session, document: Document, now: dt.datetime | None = None) -> LockView | None:
-    """The document's lock if it still holds (an expired one is ``None``)."""
-    if document.locked_by_user_id is None or document.locked_until is None:
-        return None
-    until = _aware(document.locked_until)
-    if until <= (now or utcnow()):
-        return None
-    holder = session.get(User, document.locked_by_user_id)
-    name = (
-        (holder.name or holder.email) if holder is not None else f"utilisateur {document.locked_by_user_id}"
-    )
-    return LockView(document.locked_by_user_id, name, holder.email if holder else None, until)
 
 
 @dataclass(frozen=True)
@@ -362,62 +320,20 @@ class VersionService:
             {"filename": name, "size": size, "status": "refused", "reason": clean_text(reason)[:300]},
         )
 
-    # -- lock ------------------------------------------------------------------------------------------
+    # -- lock (``ged.locks``) -------------------------------------------------------------------------
 
     def lock(self, user: User, doc_id: str, *, minutes: int | None = None, channel: str = "api") -> LockView:
         """Check the document out to ``user`` for ``minutes`` (default ``lock_minutes``); taking it again
         extends it; 409 ``DocumentLockedError`` while someone else holds it."""
         span = self.lock_minutes if minutes is None else minutes
-        if not 1 <= span <= 10080:
-            raise ValidationError("the lock lasts 1 to 10080 minutes")
         with session_scope(self._sessions) as session:
-            document = editable_document(session, doc_id, user)
-            _not_deleted(document)
-            held = lock_state(session, document)
-            if held is not None and held.user_id != user.id:
-                raise DocumentLockedError(held)
-            until = utcnow() + dt.timedelta(minutes=span)
-            document.locked_by_user_id, document.locked_until = user.id, until
-            session.flush()
-            view = lock_state(session, document)
-            assert view is not None
-            audit.record(
-                session,
-                "document.lock",
-                audit.Actor.of_user(user, channel),
-                target_kind="document",
-                target_id=doc_id,
-                detail={"until": until.isoformat(), "minutes": span},
-            )
-            return view
+            return take_lock(session, user, doc_id, span, channel=channel)
 
     def unlock(self, user: User, doc_id: str, *, channel: str = "api") -> LockView | None:
         """Release the lock (its holder, or an admin who may edit the document); the lock released, or
         ``None`` when there was none in force."""
         with session_scope(self._sessions) as session:
-            document = _visible(session, doc_id, user)
-            held = lock_state(session, document)
-            if (
-                held is not None
-                and held.user_id != user.id
-                and not (user.role == "admin" and may_edit(user, document))
-            ):
-                raise PermissionDeniedError(
-                    f"Seuls la personne qui a verrouillé le document ou un administrateur de son "
-                    f"organisation peuvent le déverrouiller ({held.describe_fr()})."
-                )
-            if held is None and not may_edit(user, document):
-                raise PermissionDeniedError("unlocking a document needs the right to edit it")
-            document.locked_by_user_id, document.locked_until = None, None
-            audit.record(
-                session,
-                "document.unlock",
-                audit.Actor.of_user(user, channel),
-                target_kind="document",
-                target_id=doc_id,
-                detail={"released": held is not None, "holder": held.user_id if held else None},
-            )
-            return held
+            return release_lock(session, user, doc_id, channel=channel)
 
     # -- internals -------------------------------------------------------------------------------------
 
@@ -448,7 +364,7 @@ class VersionService:
             document = session.get(Document, doc_id)
             if document is None:
                 raise NotFoundError(f"unknown document {doc_id!r}")
-            _not_deleted(document)
+            not_deleted(document)
             held = lock_state(session, document)
             if held is not None and held.user_id != user.id:
                 raise DocumentLockedError(held)
@@ -563,12 +479,3 @@ def _clean_comment(comment: str | None) -> str | None:
     if len(text) > MAX_COMMENT:
         raise ValidationError(f"the comment has at most {MAX_COMMENT} characters")
     return text or None
-
-
-def _not_deleted(document: Document) -> None:
-    if document.deleted_at is not None:
-        raise ConflictError("le document est dans la corbeille : restaurez-le avant de le modifier")
-
-
-def _visible(session: Session, doc_id: str, user: User) -> Document:
-    return visible_document(session, doc_id, identity.scope_for(user))
