@@ -7,9 +7,9 @@
 - ``trash_list``: what the user may restore: their organisation's documents in the trash for its
   contributors and curators (other members' private documents aside), all of them for its administrators,
   and their own documents.
-- ``restore_document``: same rule (anyone else is told the document is not in the trash: 404), within
-  the delay (``ConflictError`` after); the rows are as they were, the passages are rebuilt from the stored
-  text of the latest version (vectors back-filled), audited ``document.restore``.
+- ``restore_document``: same rule (anyone else is told the document is not in the trash: 404), until
+  the purge erases it (past the delay, within the hour); the rows are as they were, the passages are
+  rebuilt from the stored text of the latest version (vectors back-filled), audited ``document.restore``.
 - ``purge_expired``: documents in the trash for longer than the delay are erased for good by
   ``ged.erasure.erase_document`` (crypto-shredding, rows, index, signed receipt), behind ``erase`` here.
 """
@@ -31,7 +31,7 @@ from ged.reindex import reindex_document
 from search.backend import SearchBackend
 from taxonomy.referential import Referential
 from tfe.core.db import session_scope
-from tfe.core.errors import BackendError, ConflictError, NotFoundError, PermissionDeniedError
+from tfe.core.errors import BackendError, NotFoundError, PermissionDeniedError
 from tfe.core.models import User
 from tfe.core.security import audit, identity
 
@@ -183,19 +183,13 @@ def restore_document(
     user: User,
     doc_id: str,
     *,
-    retention_days: int,
     channel: str,
-    now: dt.datetime | None = None,
 ) -> Document:
     """Take the document out of the trash (in the caller's transaction) and index it again."""
     document = session.get(Document, doc_id)
     # the trash is seen by those who may restore from it only: for anyone else, nothing is there
     if document is None or document.deleted_at is None or not may_restore(user, document):
         raise NotFoundError(f"document {doc_id!r} is not in the trash")
-    if document.deleted_at + dt.timedelta(days=retention_days) <= _naive_utc(now):
-        raise ConflictError(
-            f"document {doc_id!r} was deleted more than {retention_days} days ago: it is being purged"
-        )
     deleted_at = document.deleted_at
     document.deleted_at = None
     document.deleted_by_user_id = None

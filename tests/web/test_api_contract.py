@@ -322,6 +322,64 @@ def test_every_route_answers_what_it_documents(
             {"json": {"title": "x"}, "headers": alice},
         ),
         ("patch", "/api/documents/{doc_id}", f"/api/documents/{doc}", {"json": {"title": "x"}}),
+        # lifecycle: an archive and its un-archive leave the document validated; a move not in the table
+        (
+            "patch",
+            "/api/documents/{doc_id}",
+            f"/api/documents/{doc}",
+            {"json": {"status": "draft"}, "headers": alice},
+        ),
+        (
+            "post",
+            "/api/documents/{doc_id}/transitions",
+            f"/api/documents/{doc}/transitions",
+            {"json": {"to": "archived"}, "headers": alice},
+        ),
+        (
+            "post",
+            "/api/documents/{doc_id}/transitions",
+            f"/api/documents/{doc}/transitions",
+            {"json": {"to": "validated"}, "headers": carol},
+        ),
+        *[
+            ("post", "/api/documents/{doc_id}/transitions", f"/api/documents/{target}/transitions", kwargs)
+            for target, kwargs in (
+                (doc, {"json": {"to": "zzz"}, "headers": alice}),
+                (doc, {"json": {"to": "archived"}}),
+                (doc, {"json": {"to": "archived"}, "headers": reader}),
+                (secret, {"json": {"to": "in_review"}, "headers": alice}),
+                (doc, {"json": {"to": "draft"}, "headers": alice}),
+            )
+        ],
+        *[
+            ("get", "/api/documents/{doc_id}/transitions", f"/api/documents/{target}/transitions", kwargs)
+            for target, kwargs in (
+                (doc, {"headers": alice}),
+                ("bad id!", {"headers": alice}),
+                (doc, {}),
+                (secret, {"headers": alice}),
+            )
+        ],
+        # trash: bob's private note goes to the trash and comes back (as seeded, re-indexed from its text)
+        ("delete", "/api/documents/{doc_id}", f"/api/documents/{secret}", {"headers": bob}),
+        ("get", "/api/documents/trash", "/api/documents/trash", {"headers": bob}),
+        ("get", "/api/documents/trash", "/api/documents/trash", {}),
+        ("post", "/api/documents/{doc_id}/restore", f"/api/documents/{secret}/restore", {"headers": bob}),
+        ("post", "/api/documents/{doc_id}/restore", f"/api/documents/{secret}/restore", {"headers": bob}),
+        ("post", "/api/documents/{doc_id}/restore", "/api/documents/bad id!/restore", {"headers": bob}),
+        ("post", "/api/documents/{doc_id}/restore", f"/api/documents/{secret}/restore", {}),
+        ("delete", "/api/documents/{doc_id}", f"/api/documents/{doc}", {"headers": reader}),
+        ("delete", "/api/documents/{doc_id}", f"/api/documents/{secret}", {"headers": alice}),
+        ("delete", "/api/documents/{doc_id}", "/api/documents/bad id!", {"headers": alice}),
+        ("delete", "/api/documents/{doc_id}", f"/api/documents/{doc}", {}),
+        # retention review
+        ("get", "/api/documents/review", "/api/documents/review", {"headers": carol}),
+        ("get", "/api/documents/review", "/api/documents/review", {}),
+        ("post", "/api/documents/{doc_id}/review", f"/api/documents/{doc}/review", {"headers": carol}),
+        ("post", "/api/documents/{doc_id}/review", f"/api/documents/{doc}/review", {"headers": reader}),
+        ("post", "/api/documents/{doc_id}/review", f"/api/documents/{secret}/review", {"headers": alice}),
+        ("post", "/api/documents/{doc_id}/review", "/api/documents/bad id!/review", {"headers": carol}),
+        ("post", "/api/documents/{doc_id}/review", f"/api/documents/{doc}/review", {}),
         ("get", "/api/documents/{doc_id}/content", f"/api/documents/{doc}/content", {"headers": alice}),
         ("get", "/api/documents/{doc_id}/content", "/api/documents/nope/content", {"headers": alice}),
         (

@@ -31,8 +31,9 @@ def changes_of(body: DocumentUpdate) -> DocumentChanges:
 
 @router.patch(
     "/{doc_id}",
-    summary="Edit a document's title, type, visibility, status, sectors and countries (re-indexed at once)",
-    responses=error_responses(400, 401, 403, 404),
+    summary="Edit a document's title, type, visibility, status, validity end, sectors and countries "
+    "(re-indexed at once)",
+    responses=error_responses(400, 401, 403, 404, 409),
 )
 def update_document(
     doc_id: TargetId, body: DocumentUpdate, runtime: RuntimeDep, session: SessionDep, user: CurrentUser

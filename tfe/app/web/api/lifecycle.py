@@ -67,7 +67,7 @@ def create_transition(
 @router.get(
     "/{doc_id}/transitions",
     summary="A document's status, the moves the caller may make and its history of moves",
-    responses=error_responses(401, 404),
+    responses=error_responses(400, 401, 404),
 )
 def list_transitions(doc_id: TargetId, session: SessionDep, user: CurrentUser) -> TransitionHistoryPublic:
     moves = lifecycle.history(session, user, doc_id)
@@ -89,7 +89,7 @@ def list_transitions(doc_id: TargetId, session: SessionDep, user: CurrentUser) -
 @router.delete(
     "/{doc_id}",
     summary="Move a document to the trash (restorable for trash_retention_days, then purged)",
-    responses=error_responses(401, 403, 404),
+    responses=error_responses(400, 401, 403, 404),
 )
 def delete_document(
     doc_id: TargetId, runtime: RuntimeDep, session: SessionDep, user: CurrentUser
@@ -108,7 +108,7 @@ def delete_document(
 @router.post(
     "/{doc_id}/restore",
     summary="Take a document out of the trash (re-indexed at once)",
-    responses=error_responses(401, 403, 404, 409),
+    responses=error_responses(400, 401, 404),
 )
 def restore_document(
     doc_id: TargetId, runtime: RuntimeDep, session: SessionDep, user: CurrentUser
@@ -119,7 +119,6 @@ def restore_document(
         runtime.referential,
         user,
         doc_id,
-        retention_days=runtime.settings.trash_retention_days,
         channel="api",
     )
     view = get_document(session, doc_id, identity.scope_for(user))

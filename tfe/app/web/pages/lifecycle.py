@@ -118,20 +118,7 @@ def restore_submit(
     csrf: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     _require_csrf(request, csrf)
-    try:
-        trash.restore_document(
-            session,
-            runtime.backend,
-            runtime.referential,
-            user,
-            doc_id,
-            retention_days=runtime.settings.trash_retention_days,
-            channel="web",
-        )
-    except PermissionDeniedError:
-        raise PermissionDeniedError("Vous n'avez pas les droits pour restaurer ce document.") from None
-    except ConflictError:
-        raise ConflictError("Le délai de restauration de ce document est dépassé.") from None
+    trash.restore_document(session, runtime.backend, runtime.referential, user, doc_id, channel="web")
     flash(request, "Le document est restauré.")
     return RedirectResponse(f"/documents/{doc_id}", status_code=303)
 

@@ -65,9 +65,7 @@ class SearchHitPublic(BaseModel):
     story_size: int | None = Field(
         description="With group=stories: the items of the hit's story the caller sees; else null"
     )
-    expired: bool = Field(
-        False, description="A document past its validity end (valid_until); always false for items"
-    )
+    expired: bool = Field(description="A document past its validity end (valid_until); false for items")
 
 
 class FacetCountPublic(BaseModel):
