@@ -27,7 +27,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import create_engine, delete, func, insert, select
+from sqlalchemy import Row, create_engine, delete, func, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
@@ -54,14 +54,26 @@ def _jsonable(meta: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _passage(row: PassageText) -> Passage:
+# plain column rows (no ORM identity map: a page of hits is read on every search)
+_COLUMNS = select(
+    PassageText.id,
+    PassageText.parent_id,
+    PassageText.position,
+    PassageText.title,
+    PassageText.text,
+    PassageText.meta,
+)
+
+
+def _passage(row: Row[Any]) -> Passage:
+    pid, parent, position, title, text, meta = row
     return Passage(
-        id=row.id,
-        parent_id=row.parent_id,
-        title=row.title or "",
-        text=row.text or "",
-        position=int(row.position or 0),
-        meta=dict(row.meta or {}),
+        id=pid,
+        parent_id=parent,
+        title=title or "",
+        text=text or "",
+        position=int(position or 0),
+        meta=dict(meta or {}),
     )
 
 
@@ -163,8 +175,8 @@ class PassageStore:
             return out
         with self._reading() as session:
             for chunk in _chunks(unique):
-                for row in session.scalars(select(PassageText).where(PassageText.id.in_(chunk))):
-                    out[row.id] = _passage(row)
+                for row in session.execute(_COLUMNS.where(PassageText.id.in_(chunk))):
+                    out[row[0]] = _passage(row)
         return out
 
     def ids_of_parents(self, parent_ids: Iterable[str]) -> list[str]:
@@ -194,13 +206,8 @@ class PassageStore:
         after = ""
         while True:
             with self._reading() as session:
-                rows = list(
-                    session.scalars(
-                        select(PassageText)
-                        .where(PassageText.id > after)
-                        .order_by(PassageText.id)
-                        .limit(batch)
-                    )
+                rows = session.execute(
+                    _COLUMNS.where(PassageText.id > after).order_by(PassageText.id).limit(batch)
                 )
                 out = [_passage(r) for r in rows]
             if not out:
