@@ -66,7 +66,7 @@ _COLUMNS = select(
 
 
 def _passage(row: Row[Any]) -> Passage:
-    pid, parent, position, title, text, meta = row
+    pid, parent, position, title, text, meta = tuple(row)
     return Passage(
         id=pid,
         parent_id=parent,
