@@ -103,11 +103,13 @@ def test_document_pages_show_both_directions(
     assert "Ressemblent à ce document" in note_page and f'href="/documents/{copy_id}"' in note_page
     other_page = client.get(f"/documents/{uploaded['other']['id']}").text
     assert "Documents ressemblants" not in other_page
+    assert 'href="/documents/ressemblances"' not in other_page  # not in a contributor's menu
     assert client.get("/documents/ressemblances").status_code == 403  # alice: a contributor
     client.cookies.clear()
     _sign_in(client, "carol@alpha.fr")
     listing = client.get("/documents/ressemblances")
     assert listing.status_code == 200
+    assert 'href="/documents/ressemblances">Ressemblances</a>' in listing.text  # the curators' menu
     assert f'href="/documents/{copy_id}"' in listing.text and f'href="/documents/{note_id}"' in listing.text
     assert "ressemble à" in listing.text
     client.cookies.clear()
