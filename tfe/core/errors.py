@@ -136,9 +136,10 @@ class KeyRevokedError(BackendError):
     code = "key_revoked"
     http_status = 503
 
-    def __init__(self, revoked_on: str) -> None:
-        super().__init__(
+    @classmethod
+    def since(cls, revoked_on: str) -> KeyRevokedError:
+        """The one wording, with the revocation date."""
+        return cls(
             f"the encryption key was revoked by the operator on {revoked_on}: "
             "stored content can no longer be read"
         )
-        self.revoked_on = revoked_on

@@ -54,7 +54,7 @@ class KeyRevokedMiddleware:
                 status_code=503,
             )
         else:
-            error = KeyRevokedError(when)
+            error = KeyRevokedError.since(when)
             response = JSONResponse(
                 {"error": {"code": error.code, "message": error.message}}, status_code=503
             )

@@ -107,7 +107,7 @@ class Vault:
         """The provider, or ``KeyRevokedError``."""
         when = self.revoked_on()
         if when is not None or self.provider is None:
-            raise KeyRevokedError(when or "?")
+            raise KeyRevokedError.since(when or "?")
         return self.provider
 
     def _forget_all(self) -> None:

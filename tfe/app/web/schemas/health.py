@@ -21,5 +21,5 @@ class HealthPublic(BaseModel):
 
     status: Literal["ok", "degraded"]
     db: Literal["ok", "error"]
-    keys: Literal["ok", "revoked"] = "ok"  # "revoked" (503) once the operator ran tfe keys revoke
+    keys: Literal["ok", "revoked", "error"]  # revoked (503): tfe keys revoke ran; error: key unusable
     previews: PreviewsPublic
