@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -157,3 +158,21 @@ def test_pdf_thumbnail_route(web: Installation) -> None:
     page = client.get(f"/documents/{doc_id}").text
     assert f'src="/api/documents/{doc_id}/preview?version=1"' in page and 'width="300"' in page
     client.cookies.clear()
+
+
+def test_folder_ingest_records_near_duplicates(
+    web: Installation, uploaded: dict[str, dict[str, object]], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    folder = tmp_path_factory.mktemp("dossier")
+    (folder / "reprise.txt").write_text("Reprise de la note\n\n" + EDITED + " Annexe.", encoding="utf-8")
+    (folder / "autre.txt").write_text("Autre sujet\n\n" + UNRELATED[::-1], encoding="utf-8")
+    report = web.rt.documents.ingest_paths([folder], org_slug="alpha", embed=False, progress=False)
+    by_name = {Path(str(i["input"])).name: i for i in report["items"]}
+    assert by_name["reprise.txt"]["status"] == "ok"
+    assert uploaded["note"]["id"] in {s["id"] for s in by_name["reprise.txt"]["similar"]}
+    assert by_name["autre.txt"]["similar"] == []
+    with web.rt.session() as session:
+        event = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "ingest.files").order_by(AuditEvent.id.desc())
+        ).first()
+        assert event is not None and event.detail["similar"] == 1
