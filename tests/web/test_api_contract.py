@@ -20,9 +20,11 @@ from jsonschema import Draft202012Validator
 
 from ged import documents as ged_documents
 from ged.service import UploadResult
+from ged.versions import VersionResult
 from taxonomy.models import Classification
 from tests.veille.feedserver import FeedServer, Route, feed_server, rss
-from tests.web.conftest import MAX_UPLOAD, PASSWORD, Installation
+from tests.web.conftest import DOCS, MAX_UPLOAD, PASSWORD, Installation
+from tfe.core.errors import ExtractionError
 from tfe.core.models import User
 from tfe.core.security import identity
 from tfe.core.security.scope import AccessScope
@@ -255,6 +257,38 @@ def _fake_upload(duplicate_of: str) -> Callable[..., UploadResult]:
     return upload
 
 
+def _fake_versions(installation: Installation, monkeypatch: pytest.MonkeyPatch, doc: str) -> None:
+    """Stand-ins for a new version and a restore that would change the shared installation: "neuf.txt"
+    and a restore of version 1 with the comment "ok" answer a stored version (the document's current one,
+    as seeded), "illisible.txt" and a restore commented "illisible" fail extraction; every other call
+    runs the real checks (locks, identical content, type, size, rights), which store nothing."""
+    service = installation.rt.versions
+    real_add, real_restore = service.add_version, service.restore
+
+    def stored() -> VersionResult:
+        with installation.rt.session() as session:
+            view = ged_documents.get_document(session, doc, AccessScope.everything())
+        assert view.latest is not None
+        return VersionResult(doc, view.latest.number, view.latest)
+
+    def add_version(user: Any, doc_id: str, **kwargs: Any) -> VersionResult:
+        if kwargs.get("filename") == "neuf.txt":
+            return stored()
+        if kwargs.get("filename") == "illisible.txt":
+            raise ExtractionError("illisible.txt: no text could be extracted")
+        return real_add(user, doc_id, **kwargs)
+
+    def restore(user: Any, doc_id: str, number: int, **kwargs: Any) -> VersionResult:
+        if kwargs.get("comment") == "ok":
+            return stored()
+        if kwargs.get("comment") == "illisible":
+            raise ExtractionError("document: no text could be extracted")
+        return real_restore(user, doc_id, number, **kwargs)
+
+    monkeypatch.setattr(service, "add_version", add_version)
+    monkeypatch.setattr(service, "restore", restore)
+
+
 def test_every_route_answers_what_it_documents(
     installation: Installation,
     client: TestClient,
@@ -266,6 +300,7 @@ def test_every_route_answers_what_it_documents(
 ) -> None:
     doc, secret = installation.ids["doc-vins-de"], installation.ids["doc-beta-secret"]
     monkeypatch.setattr(installation.rt.documents, "upload", _fake_upload(doc))
+    _fake_versions(installation, monkeypatch, doc)
     alice, reader = installation.auth("alice"), installation.auth("reader")
     bob, carol, admin = installation.auth("bob"), installation.auth("carol"), watch.admin
     # a cookie session of carol's without the CSRF header: every unsafe call is 403
@@ -389,6 +424,69 @@ def test_every_route_answers_what_it_documents(
             {"params": {"version": BIG}, "headers": alice},
         ),
         ("get", "/api/documents/{doc_id}/content", f"/api/documents/{doc}/content", {}),
+        # versions: the stand-ins answer 201 and 422; the real checks answer the refusals (nothing stored)
+        *[
+            ("get", "/api/documents/{doc_id}/versions", f"/api/documents/{target}/versions", kwargs)
+            for target, kwargs in ((doc, {"headers": reader}), ("bad id!", {"headers": alice}), (doc, {}))
+        ],
+        ("get", "/api/documents/{doc_id}/versions", f"/api/documents/{secret}/versions", {"headers": alice}),
+        *[
+            ("post", "/api/documents/{doc_id}/versions", f"/api/documents/{target}/versions", kwargs)
+            for target, kwargs in (
+                (doc, upload("neuf.txt", b"Vins 2026", alice)),
+                (doc, upload("illisible.txt", b"Vins 2026", alice)),
+                (doc, {**upload("a.txt", b"Vins", alice), "data": {"comment": "x" * 1001}}),
+                (doc, upload("a.txt", b"Vins", {})),
+                (doc, upload("a.txt", b"Vins", reader)),
+                (secret, upload("a.txt", b"Vins", alice)),
+                (doc, upload("copie.txt", DOCS[0].data, alice)),
+                (doc, upload("big.txt", b"a" * (MAX_UPLOAD + 10), alice)),
+                (doc, upload("a.exe", b"MZ\x90\x00", alice)),
+            )
+        ],
+        *[
+            (
+                "post",
+                "/api/documents/{doc_id}/versions/{number}/restore",
+                f"/api/documents/{target}/versions/{n}/restore",
+                kwargs,
+            )
+            for target, n, kwargs in (
+                (doc, 1, {"json": {"comment": "ok"}, "headers": alice}),
+                (doc, 1, {"json": {"comment": "illisible"}, "headers": alice}),
+                (doc, 1, {"json": {"comment": "x" * 1001}, "headers": alice}),
+                (doc, 1, {}),
+                (doc, 1, {"headers": reader}),
+                (doc, 9, {"headers": alice}),
+                (doc, 1, {"headers": alice}),  # version 1 is the current content: 409
+            )
+        ],
+        *[
+            ("get", "/api/documents/{doc_id}/versions/diff", f"/api/documents/{target}/versions/diff", kwargs)
+            for target, kwargs in (
+                (doc, {"params": {"a": 1, "b": 1}, "headers": reader}),
+                (doc, {"params": {"a": 0, "b": 1}, "headers": alice}),
+                (doc, {"params": {"a": 1, "b": 1}}),
+                (doc, {"params": {"a": 1, "b": 9}, "headers": alice}),
+            )
+        ],
+        *[
+            (method, "/api/documents/{doc_id}/lock", f"/api/documents/{target}/lock", kwargs)
+            for method, target, kwargs in (
+                ("post", doc, {"json": {"minutes": 5}, "headers": alice}),
+                ("post", doc, {"headers": carol}),  # alice holds it: 409
+                ("delete", doc, {"headers": carol}),  # neither the holder nor an admin: 403
+                ("delete", doc, {"headers": alice}),
+                ("post", doc, {"json": {"minutes": 0}, "headers": alice}),
+                ("post", doc, {}),
+                ("post", doc, {"headers": reader}),
+                ("post", secret, {"headers": alice}),
+                ("delete", "bad id!", {"headers": alice}),
+                ("delete", doc, {}),
+                ("delete", doc, {"headers": reader}),
+                ("delete", secret, {"headers": alice}),
+            )
+        ],
         ("get", "/api/documents/{doc_id}/preview", f"/api/documents/{doc}/preview", {"headers": alice}),
         ("get", "/api/documents/{doc_id}/preview", f"/api/documents/{secret}/preview", {"headers": alice}),
         ("get", "/api/documents/{doc_id}/preview", "/api/documents/bad id!/preview", {"headers": alice}),

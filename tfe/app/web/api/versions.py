@@ -49,7 +49,7 @@ class LockPublic(BaseModel):
     until: IsoDateTime
 
 
-class HistoryPublic(BaseModel):
+class VersionHistoryPublic(BaseModel):
     """A document's versions, newest first, and its lock (null when none holds)."""
 
     document_id: str
@@ -128,7 +128,9 @@ def _version(doc_id: str, data: dict[str, object]) -> VersionPublic:
     summary="A document's versions (who, when, size, hash, comment) and its lock",
     responses=error_responses(400, 401, 404),
 )
-def list_versions(doc_id: TargetId, session: SessionDep, user: CurrentUser, scope: ScopeDep) -> HistoryPublic:
+def list_versions(
+    doc_id: TargetId, session: SessionDep, user: CurrentUser, scope: ScopeDep
+) -> VersionHistoryPublic:
     view = get_document(session, doc_id, scope)
     lock = lock_state(session, visible_document(session, doc_id, scope))
     audit.record(
@@ -139,7 +141,7 @@ def list_versions(doc_id: TargetId, session: SessionDep, user: CurrentUser, scop
         target_id=doc_id,
         detail={"part": "versions"},
     )
-    return HistoryPublic(
+    return VersionHistoryPublic(
         document_id=doc_id,
         current=view.latest.number if view.latest else None,
         versions=[_version(doc_id, v.as_dict()) for v in reversed(view.versions)],

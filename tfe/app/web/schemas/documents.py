@@ -84,6 +84,9 @@ class DocumentVersionPublic(BaseModel):
     size: int = Field(description="Bytes")
     sha256: str = Field(description="Hex digest of the original bytes")
     created_at: IsoDateTime | None
+    comment: str | None = Field(description="The uploader's comment (« Restauration de la version N » …)")
+    author_id: int | None = Field(description="Who uploaded this version")
+    author: str | None = Field(description="Their name (or e-mail)")
 
 
 class DocumentPublic(BaseModel):
