@@ -128,15 +128,15 @@ def _visible_document(session: Session, doc_id: str, scope: AccessScope) -> Docu
     return document
 
 
-def _versions(session: Session, doc_id: str) -> list[DocumentVersion]:
-    return list(
-        session.scalars(
-            select(DocumentVersion)
 def visible_document(session: Session, doc_id: str, scope: AccessScope) -> Document:
     """The document row if the caller may see it, else ``NotFoundError`` (the rule of every read here)."""
     return _visible_document(session, doc_id, scope)
 
 
+def _versions(session: Session, doc_id: str) -> list[DocumentVersion]:
+    return list(
+        session.scalars(
+            select(DocumentVersion)
             .where(DocumentVersion.document_id == doc_id)
             .order_by(DocumentVersion.number)
         )
@@ -159,16 +159,12 @@ def version_views(session: Session, rows: list[DocumentVersion]) -> list[Version
             size=v.size,
             content_hash=v.content_hash,
             created_at=v.created_at,
-        )
-        for v in rows
-    ]
-    return DocumentView(
             comment=v.comment,
             author_id=v.created_by_user_id,
             author=names.get(v.created_by_user_id) if v.created_by_user_id is not None else None,
-        id=document.id,
-        title=document.title,
-        doc_type=document.doc_type,
+        )
+        for v in rows
+    ]
 
 
 def get_document(session: Session, doc_id: str, scope: AccessScope) -> DocumentView:
@@ -179,6 +175,10 @@ def get_document(session: Session, doc_id: str, scope: AccessScope) -> DocumentV
         concept = session.get(Concept, document.doc_type)
         type_label = concept.pref_label_fr if concept is not None else document.doc_type
     versions = version_views(session, _versions(session, doc_id))
+    return DocumentView(
+        id=document.id,
+        title=document.title,
+        doc_type=document.doc_type,
         doc_type_label=type_label,
         visibility=document.visibility,
         status=document.status,
