@@ -110,6 +110,15 @@ def test_a_bad_or_wrong_key_file_is_refused_before_any_use(tmp_path: Path) -> No
     make_engine(make_settings(tmp_path, master_key_file=key)).dispose()  # the right one still works
 
 
+def test_a_lost_development_key_is_not_silently_replaced(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)
+    make_engine(settings).dispose()
+    (settings.keys_dir / "master.key").unlink()
+    with pytest.raises(ConfigurationError, match="is missing but this installation has keys sealed by it"):
+        make_engine(settings)
+    assert not (settings.keys_dir / "master.key").exists()
+
+
 def _tfe(data_dir: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     full = {**os.environ, "TFE_DATA_DIR": str(data_dir), "TFE_ENVIRONMENT": "test", **env}
     full.pop("TFE_DATABASE_URL", None)

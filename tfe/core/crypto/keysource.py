@@ -45,6 +45,11 @@ def build_provider(settings: Settings) -> KeyProvider:
             "or TFE_KEY_PROVIDER=pkcs11 and the PKCS#11 settings"
         )
     path = settings.keys_dir / "master.key"
+    if not path.exists() and (settings.keys_dir / "columns.json").exists():
+        raise ConfigurationError(  # a new key would not open what the lost one sealed
+            f"the development key file {path} is missing but this installation has keys sealed by it: "
+            "restore it, or set TFE_MASTER_KEY_FILE to the installation's key file"
+        )
     if not path.exists():
         log.warning("no TFE_MASTER_KEY_FILE: using a development key file at %s (not for production)", path)
     return FileKeyProvider(path, create=True, name="key file")
