@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tfe.app.web.templating import templates
-from tfe.core.errors import KeyRevokedError
+from tfe.core.errors import KeyRevokedError, TfeError
 
 __all__ = ["KeyRevokedMiddleware", "revoked_message_fr"]
 
@@ -40,7 +40,10 @@ class KeyRevokedMiddleware:
             await self.app(scope, receive, send)
             return
         runtime: Any = scope["app"].state.runtime
-        when = runtime.vault.revoked_on(fresh=True)
+        try:
+            when = runtime.vault.revoked_on(fresh=True)
+        except TfeError:  # no usable key (refused file...): the route answers it through the handlers
+            when = None
         if when is None:
             await self.app(scope, receive, send)
             return
