@@ -51,6 +51,7 @@ log = logging.getLogger(__name__)
 COLUMN_KEY_FILE = "columns.json"
 REVOKED_FILE = "REVOKED"
 _RECHECK_S = 1.0
+_MAX_CACHED = 50_000  # unwrapped data keys kept in memory
 
 
 def revoked_on(keys_dir: Path) -> str | None:
@@ -84,6 +85,7 @@ class Vault:
         self._checked = time.monotonic()
         self._signer: ReceiptSigner | None = None
         self.column_key_id = ""
+        self._column_key = b""
         if provider is not None and self._revoked is None:
             self.column_key_id = self._load_column_key(provider)
 
@@ -115,6 +117,7 @@ class Vault:
             self._deks.clear()
             self._owners.clear()
             self._signer = None
+            self._column_key = b""
 
     # -- column key ----------------------------------------------------------------------------------
 
@@ -134,7 +137,7 @@ class Vault:
         except (ValueError, KeyError, TypeError, binascii.Error):
             raise ConfigurationError(f"the column key file {path} is malformed") from None
         try:
-            self._deks[key_id] = provider.unwrap(kek_id, wrapped)
+            self._column_key = provider.unwrap(kek_id, wrapped)
         except UnknownKekError:
             raise ConfigurationError(
                 f"the installation's keys are wrapped by key-encryption key {kek_id}, which "
@@ -153,7 +156,7 @@ class Vault:
     def rewrap_column_key(self) -> str:
         """Wrap the column key under the current KEK (rotation); returns that KEK's id."""
         provider = self.check()
-        kek_id, wrapped = provider.wrap(self._deks[self.column_key_id])
+        kek_id, wrapped = provider.wrap(self._column_key)
         write_private(self.column_key_path, _column_doc(self.column_key_id, kek_id, wrapped))
         return kek_id
 
@@ -161,7 +164,7 @@ class Vault:
 
     def seal_text(self, plaintext: str) -> str:
         self.check()
-        sealed = envelope.seal(self._deks[self.column_key_id], self.column_key_id, plaintext.encode())
+        sealed = envelope.seal(self._column_key, self.column_key_id, plaintext.encode())
         return PREFIX + base64.b64encode(sealed).decode("ascii")
 
     def open_text(self, sealed: str) -> str:
@@ -170,20 +173,19 @@ class Vault:
             data = base64.b64decode(sealed[len(PREFIX) :], validate=True)
         except (binascii.Error, ValueError):
             raise TamperedContentError(envelope.TAMPERED) from None
-        key = self._deks.get(envelope.key_id_of(data)) if self.column_key_id else None
-        if key is None:
+        if not self.column_key_id or envelope.key_id_of(data) != self.column_key_id:
             raise TamperedContentError(
                 "a stored text is sealed under a column key this installation does not hold"
             )
-        return envelope.open_(key, data).decode("utf-8")
+        return envelope.open_(self._column_key, data).decode("utf-8")
 
     # -- bytes under owner keys ----------------------------------------------------------------------
 
     def seal_bytes(self, owner_kind: str, owner_id: str, data: bytes, context: bytes = b"") -> bytes:
         """An envelope of ``data`` under the owner's data key (created on first use)."""
         self.check()
-        key_id = self._owner_key(owner_kind, owner_id)
-        return envelope.seal(self._deks[key_id], key_id, data, context)
+        key_id, key = self._owner_key(owner_kind, owner_id)
+        return envelope.seal(key, key_id, data, context)
 
     def open_bytes(self, token: bytes, context: bytes = b"", owner: tuple[str, str] | None = None) -> bytes:
         """The plaintext of an envelope made by ``seal_bytes``: ``NotFoundError`` if its data key was
@@ -201,17 +203,19 @@ class Vault:
                 raise
         return envelope.open_(key, token, context)
 
-    def _owner_key(self, owner_kind: str, owner_id: str) -> str:
+    def _owner_key(self, owner_kind: str, owner_id: str) -> tuple[str, bytes]:
         cached = self._owners.get((owner_kind, owner_id))
-        if cached is not None and cached in self._deks:
-            return cached
+        key = self._deks.get(cached) if cached is not None else None
+        if cached is not None and key is not None:
+            return cached, key
         for _attempt in range(3):
             row = self._find_owner(owner_kind, owner_id)
             if row is None:
                 row = self._create_owner(owner_kind, owner_id)
             if row is not None:
-                self._remember(row, self._unwrap_row(row))
-                return row.id
+                key = self._unwrap_row(row)
+                self._remember(row, key)
+                return row.id, key
         raise TamperedContentError(f"could not create the data key of {owner_kind} {owner_id}")
 
     def _find_owner(self, owner_kind: str, owner_id: str) -> DataKey | None:
@@ -258,6 +262,9 @@ class Vault:
 
     def _remember(self, row: DataKey, dek: bytes) -> None:
         with self._lock:
+            if len(self._deks) >= _MAX_CACHED:  # bounded memory: start over
+                self._deks.clear()
+                self._owners.clear()
             self._deks[row.id] = dek
             self._owners[(row.owner_kind, row.owner_id)] = row.id
 
