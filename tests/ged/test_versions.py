@@ -227,6 +227,22 @@ def test_refusals_are_recorded_and_store_nothing(env: Env) -> None:
     with pytest.raises(NotFoundError):
         rt.versions.add_version(users["alice"], "f" * 32, filename="x.txt", data=b"texte")
 
+    with rt.session() as session:  # in the trash: no new version, no lock, nothing recorded as stored
+        document = session.get(Document, doc_id)
+        assert document is not None
+        document.deleted_at = dt.datetime.now(dt.UTC)
+    try:
+        with pytest.raises((NotFoundError, ConflictError)):
+            rt.versions.add_version(users["alice"], doc_id, filename="x.txt", data=b"texte dans la corbeille")
+        with pytest.raises((NotFoundError, ConflictError)):
+            rt.versions.lock(users["alice"], doc_id)
+    finally:
+        with rt.session() as session:
+            document = session.get(Document, doc_id)
+            assert document is not None
+            document.deleted_at = None
+    assert _count_versions(env) == count
+
 
 def test_lock_blocks_others_until_released_or_expired(env: Env) -> None:
     rt, users, doc_id = env.rt, env.users, env.doc_id
