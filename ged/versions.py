@@ -47,6 +47,7 @@ from ged.locks import (
     take_lock,
 )
 from ged.models import Document, DocumentVersion
+from ged.neardup import SimilarRef
 from ged.reindex import reindex_document
 from ingest.acceptance import HEAD_BYTES, RefusedInput, clean_filename, clean_text, screen
 from ingest.item import IngestItem
@@ -62,7 +63,7 @@ from tfe.core.errors import (
     ValidationError,
 )
 from tfe.core.models import User
-from tfe.core.security import audit
+from tfe.core.security import audit, identity
 from tfe.core.security.scope import AccessScope
 
 __all__ = [
@@ -120,6 +121,7 @@ _MIME_FAMILY = (
 )
 
 RunnerFactory = Callable[[bool], IngestRunner]
+SimilarRecorder = Callable[[str, int, AccessScope], list[SimilarRef]]
 ReferentialGetter = Callable[[], Referential]
 
 
@@ -149,6 +151,7 @@ class VersionResult:
     number: int
     version: VersionView
     restored_from: int | None = None
+    similar: tuple[SimilarRef, ...] = ()  # near-duplicates of the new text the uploader may see
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -157,6 +160,7 @@ class VersionResult:
             "number": self.number,
             "restored_from": self.restored_from,
             "version": self.version.as_dict(),
+            "similar": [s.as_dict() for s in self.similar],
         }
 
 
@@ -236,7 +240,10 @@ class VersionService:
         *,
         lock_minutes: int,
         max_bytes: int,
+        record_similar: SimilarRecorder | None = None,
     ) -> None:
+        """``record_similar`` (``DocumentService.record_similar``): the near-duplicate check of a stored
+        version, best effort; without it new versions are not compared."""
         self._sessions = session_factory
         self._runner = runner
         self._blobs = blobs
@@ -244,6 +251,7 @@ class VersionService:
         self._referential = referential
         self.lock_minutes = lock_minutes
         self.max_bytes = max_bytes
+        self._record_similar = record_similar
 
     # -- versions --------------------------------------------------------------------------------------
 
@@ -444,15 +452,20 @@ class VersionService:
             )
             assert row is not None
             (view,) = version_views(session, [row])
-            audit.record(
-                session,
-                action,
-                audit.Actor.of_user(user, channel),
-                target_kind="document",
-                target_id=target.id,
-                detail={**detail, "status": "ok", "number": view.number},
-            )
-        return VersionResult(target.id, view.number, view, restored_from)
+        similar = (
+            self._record_similar(target.id, view.number, identity.scope_for(user))
+            if self._record_similar
+            else []
+        )
+        found = [{"id": s.id, "score": round(s.score, 4)} for s in similar]
+        self._audit(
+            user,
+            channel,
+            action,
+            target.id,
+            {**detail, "status": "ok", "number": view.number, "similar": found},
+        )
+        return VersionResult(target.id, view.number, view, restored_from, tuple(similar))
 
     def _reindex(self, doc_id: str) -> None:
         with session_scope(self._sessions) as session:

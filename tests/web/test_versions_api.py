@@ -114,6 +114,19 @@ def test_bad_input(env: tuple[Runtime, Seed, TestClient]) -> None:
     assert [v["number"] for v in history["versions"]] == [1]  # nothing stored by any refusal
 
 
+def test_a_new_version_is_compared_with_the_other_documents(env: tuple[Runtime, Seed, TestClient]) -> None:
+    """Near-duplicates are looked for in the new text too (« ressemble à … »), never merged."""
+    _rt, seed, client = env
+    doc_id, like = seed.ids["doc-machines-de"], seed.ids["doc-vins-de"]
+    data = DOCS[0].data + "Mise à jour : machines agricoles.\n".encode()
+    created = upload(client, seed, "alice", doc_id, "machines-2026.txt", data)
+    assert created.status_code == 201, created.text
+    similar = created.json()["similar"]
+    assert similar and similar[0]["id"] == like and similar[0]["score"] >= 0.8
+    assert similar[0]["url"] == f"/documents/{like}"
+    assert created.json()["document_id"] == doc_id  # a notice, not a merge
+
+
 def test_lock_over_the_api(env: tuple[Runtime, Seed, TestClient]) -> None:
     _rt, seed, client = env
     doc_id = seed.ids["doc-vins-it"]

@@ -150,6 +150,7 @@ class Runtime:
             lambda: self.referential,
             lock_minutes=self.settings.version_lock_minutes,
             max_bytes=self.settings.max_file_bytes,
+            record_similar=self.documents.record_similar,
         )
 
     @cached_property

@@ -13,11 +13,12 @@ from fastapi import APIRouter, Body, Form, Path, Query, UploadFile
 from pydantic import BaseModel, Field
 
 from ged.documents import get_document, visible_document
-from ged.versions import MAX_COMMENT, diff_versions, lock_state
+from ged.versions import MAX_COMMENT, VersionResult, diff_versions, lock_state
 from tfe.app.web.api.documents import MAX_VERSION, _file_limit, _read_capped
 from tfe.app.web.deps import CurrentUser, RuntimeDep, ScopeDep, SessionDep, TargetId
 from tfe.app.web.errors import error_responses
 from tfe.app.web.schemas.common import IsoDateTime
+from tfe.app.web.schemas.documents import SimilarDocumentPublic
 from tfe.core.errors import TooLargeError
 from tfe.core.security import audit
 
@@ -66,6 +67,9 @@ class VersionAddedPublic(BaseModel):
     number: int = Field(description="The new current version")
     restored_from: int | None = Field(description="The version restored, for a restore")
     version: VersionPublic
+    similar: list[SimilarDocumentPublic] = Field(
+        description="Near-duplicates of the new text among the documents the uploader may see (never merged)"
+    )
 
 
 class LockStatePublic(BaseModel):
@@ -123,6 +127,13 @@ def _version(doc_id: str, data: dict[str, object]) -> VersionPublic:
     return VersionPublic.model_validate({**data, "content_url": url})
 
 
+def _added(doc_id: str, result: VersionResult) -> VersionAddedPublic:
+    body = result.as_dict()
+    similar = [{**s, "url": f"/documents/{s['id']}"} for s in body["similar"]]
+    version = _version(doc_id, result.version.as_dict())
+    return VersionAddedPublic.model_validate({**body, "version": version, "similar": similar})
+
+
 @router.get(
     "/{doc_id}/versions",
     summary="A document's versions (who, when, size, hash, comment) and its lock",
@@ -172,8 +183,7 @@ def add_version(
     result = runtime.versions.add_version(
         user, doc_id, filename=form.file.filename, data=data, comment=form.comment, channel="api"
     )
-    body = result.as_dict()
-    return VersionAddedPublic.model_validate({**body, "version": _version(doc_id, result.version.as_dict())})
+    return _added(doc_id, result)
 
 
 @router.post(
@@ -192,9 +202,7 @@ def restore_version(
     result = runtime.versions.restore(
         user, doc_id, number, comment=body.comment if body else None, channel="api"
     )
-    return VersionAddedPublic.model_validate(
-        {**result.as_dict(), "version": _version(doc_id, result.version.as_dict())}
-    )
+    return _added(doc_id, result)
 
 
 @router.get(

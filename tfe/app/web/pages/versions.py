@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
-from ged.versions import MAX_COMMENT, diff_versions
+from ged.versions import MAX_COMMENT, VersionResult, diff_versions
 from tfe.app.web.api.documents import MAX_VERSION, _file_limit, _read_capped
 from tfe.app.web.deps import PageScopeDep, PageUser, RuntimeDep, SessionDep, TargetId
 from tfe.app.web.pages.forms import require_csrf
@@ -59,6 +59,15 @@ def _refused(request: Request, exc: TfeError) -> None:
     flash(request, f"{prefix} : {exc.message}", "error")
 
 
+def _resembles(result: VersionResult) -> str:
+    """« Elle ressemble à 92 % à « titre ». » for the best near-duplicate, if any."""
+    if not result.similar:
+        return ""
+    best = result.similar[0]
+    more = f" (et {len(result.similar) - 1} autre(s))" if len(result.similar) > 1 else ""
+    return f" Elle ressemble à {best.percent} % à « {best.title} »{more}."
+
+
 def _back(doc_id: str) -> RedirectResponse:
     return RedirectResponse(f"/documents/{doc_id}#versions", status_code=303)
 
@@ -94,7 +103,7 @@ def upload_version(
     except _SHOWN_ERRORS as exc:
         _refused(request, exc)
     else:
-        flash(request, f"Version {result.number} ajoutée ({result.version.filename}).")
+        flash(request, f"Version {result.number} ajoutée ({result.version.filename}).{_resembles(result)}")
     return _back(doc_id)
 
 
