@@ -53,6 +53,7 @@ __all__ = [
     "history",
     "status_fr",
     "transition",
+    "validate_imported",
     "visible_document",
 ]
 
@@ -168,7 +169,7 @@ def check_move(user: User, document: Document, to_status: str, comment: str | No
 
 def apply_move(
     session: Session,
-    user: User,
+    user: User | None,
     document: Document,
     move: Move,
     comment: str | None,
@@ -178,7 +179,8 @@ def apply_move(
 ) -> dict[str, object]:
     """Make a checked move: the status, the transition row, the review date and the audit event.
 
-    The caller re-indexes the document (``reindex_document(..., status_changed=True)``).
+    ``user`` ``None`` is a system move (``validate_imported``). The caller re-indexes the document
+    (``reindex_document(..., status_changed=True)``).
     """
     moment = now or dt.datetime.now(dt.UTC)
     document.status = move.target
@@ -190,7 +192,7 @@ def apply_move(
             document_id=document.id,
             from_status=move.source,
             to_status=move.target,
-            user_id=user.id,
+            user_id=user.id if user is not None else None,
             comment=text,
         )
     )
@@ -199,12 +201,35 @@ def apply_move(
     audit.record(
         session,
         "document.transition",
-        audit.Actor.of_user(user, channel),
+        audit.Actor.of_user(user, channel) if user is not None else audit.Actor.system(channel),
         target_kind="document",
         target_id=document.id,
         detail=detail,
     )
     return detail
+
+
+def validate_imported(
+    session: Session,
+    backend: SearchBackend,
+    referential: Referential,
+    doc_ids: list[str],
+    *,
+    channel: str,
+    comment: str = "import de documents déjà relus",
+) -> int:
+    """Validate the drafts among ``doc_ids`` that a trusted import brings as already reviewed (the demo
+    corpus): a system move draft → validated each, recorded, audited and re-indexed; how many moved."""
+    move = next(m for m in MOVES if (m.source, m.target) == ("draft", "validated"))
+    moved = 0
+    for doc_id in dict.fromkeys(doc_ids):
+        document = session.get(Document, doc_id)
+        if document is None or document.deleted_at is not None or document.status != "draft":
+            continue
+        apply_move(session, None, document, move, comment, channel=channel)
+        reindex_document(session, backend, referential, document, status_changed=True)
+        moved += 1
+    return moved
 
 
 def transition(

@@ -242,3 +242,26 @@ def test_validation_sets_the_retention_review(seeded: tuple[Runtime, Seed]) -> N
             select(AuditEvent).where(AuditEvent.action == "document.review", AuditEvent.target_id == doc_id)
         )
         assert event is not None and event.detail["review_due_at"][1] == due.isoformat()
+
+
+def test_an_import_of_reviewed_documents_validates_them(seeded: tuple[Runtime, Seed]) -> None:
+    rt, seed = seeded
+    doc_id = seed.ids["doc-beta-secret"]  # beta, private, a draft
+    with rt.session() as session:
+        moved = lifecycle.validate_imported(
+            session, rt.backend, rt.referential, [doc_id, doc_id, seed.ids["doc-vins-de"]], channel="demo"
+        )
+        assert moved == 1  # doc-vins-de is no longer a draft by now; a repeated id moves once
+        row = session.scalar(select(DocumentTransition).where(DocumentTransition.document_id == doc_id))
+        assert (
+            row is not None
+            and row.user_id is None
+            and (row.from_status, row.to_status) == ("draft", "validated")
+        )
+        event = session.scalar(
+            select(AuditEvent).where(
+                AuditEvent.action == "document.transition", AuditEvent.target_id == doc_id
+            )
+        )
+        assert event is not None and event.actor_user_id is None and event.detail["channel"] == "demo"
+    assert _statuses(rt, doc_id) == {"validated"}

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from tqdm import tqdm
 
+from ged.lifecycle import validate_imported
 from tfe.app.background import backfill_batch
 from tfe.app.demo import CORPUS_DIR, load_manifest, load_organisations
 from tfe.app.demo.alerts import first_digests, place_subscriptions
@@ -162,6 +163,7 @@ def load_demo(
     totals = {"ok": 0, "duplicate": 0, "failed": 0}
     status.phase, status.total = "documents", sum(len(p) for p in groups.values())
     bar = tqdm(total=status.total, desc="corpus", unit="doc", disable=not progress)
+    reviewed: list[str] = []
     for (org, visibility, doc_type), paths in sorted(groups.items()):
         owner = f"conseiller@{org}.demo" if visibility == "private" else None
         report = rt.documents.ingest_paths(
@@ -178,7 +180,10 @@ def load_demo(
         status.done += len(paths)
         for state in totals:
             totals[state] += report[state]
+        reviewed.extend(e["id"] for e in report["items"] if e["status"] == "ok" and e["id"])
     bar.close()
+    with rt.session() as session:  # reviewed reference documents: validated, so the whole network sees them
+        validate_imported(session, rt.backend, rt.referential, reviewed, channel="demo")
     status.phase = "veille"
     watch, alerts = load_watch_and_alerts(rt, site)
     return {
