@@ -213,6 +213,8 @@ class DocumentSink:
             classification_rows(session, self.target_kind, document_id, processed)
             if processed.language:
                 document.language = processed.language
+            if document.doc_type is None and processed.doc_type is not None:  # typed by the new text
+                document.doc_type = processed.doc_type.concept_id
             document.updated_at = utcnow()
             session.flush()
             undo = _Undo(version.id, previous)
