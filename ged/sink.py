@@ -99,7 +99,13 @@ class DocumentSink:
                 .join(DocumentVersion, DocumentVersion.document_id == Document.id)
                 .where(
                     DocumentVersion.content_hash == content_hash,
-                    scope.sql_clause(Document.visibility, Document.org_id, Document.owner_user_id),
+                    scope.sql_clause(  # a read's rules: not another organisation's draft, not the trash
+                        Document.visibility,
+                        Document.org_id,
+                        Document.owner_user_id,
+                        status=Document.status,
+                        deleted_at=Document.deleted_at,
+                    ),
                 )
                 .order_by(Document.created_at)
                 .limit(1)

@@ -14,8 +14,10 @@ from sqlalchemy import select
 from ged import lifecycle, retention
 from ged.documents import get_document
 from ged.editing import DocumentChanges, edit_document
-from ged.models import Document, DocumentTransition
+from ged.models import Document, DocumentTransition, DocumentVersion
 from ged.reindex import reindex_document
+from ged.sink import DocumentSink
+from ingest.item import IngestItem
 from ingest.reindex import stored_passages
 from search.types import SearchQuery
 from tests.web.conftest import Seed, make_installation
@@ -82,6 +84,12 @@ def test_the_full_lifecycle_and_who_sees_it(seeded: tuple[Runtime, Seed]) -> Non
     assert anonymous_public not in _parents(rt, AccessScope.anonymous())
     with rt.session() as session, pytest.raises(NotFoundError):
         get_document(session, doc_id, bob)
+    with rt.session() as session:  # nor is it a duplicate for beta's uploads (no existence leak)
+        digest = session.scalar(
+            select(DocumentVersion.content_hash).where(DocumentVersion.document_id == doc_id)
+        )
+    upload = IngestItem(key="upload:x", kind="document", filename="x.txt", org_id=seed.orgs["beta"])
+    assert DocumentSink(rt.session_factory, rt.blob_store).find_duplicate(upload, digest or "") is None
 
     with pytest.raises(PermissionDeniedError):  # readers never move a document
         _move(rt, u["reader"], doc_id, "in_review")

@@ -13,7 +13,9 @@ from sqlalchemy import select
 
 from ged import trash
 from ged.documents import get_document
-from ged.models import Document
+from ged.models import Document, DocumentVersion
+from ged.sink import DocumentSink
+from ingest.item import IngestItem
 from search.types import SearchQuery
 from tests.web.conftest import Seed, make_installation
 from tfe.app.runtime import Runtime
@@ -67,6 +69,17 @@ def _listed(rt: Runtime, who: int) -> set[str]:
         return {e.id for e in trash.trash_list(session, _user(session, who), retention_days=DAYS)}
 
 
+def _duplicate_for(rt: Runtime, seed: Seed, org: str, doc_id: str) -> str | None:
+    """What an upload of ``doc_id``'s bytes by a member of ``org`` is reported a duplicate of."""
+    with rt.session() as session:
+        digest = session.scalar(
+            select(DocumentVersion.content_hash).where(DocumentVersion.document_id == doc_id)
+        )
+    assert digest is not None
+    item = IngestItem(key="upload:x", kind="document", filename="x.txt", org_id=seed.orgs[org])
+    return DocumentSink(rt.session_factory, rt.blob_store).find_duplicate(item, digest)
+
+
 def _found(rt: Runtime, scope: AccessScope, text: str = "") -> set[str]:
     query = SearchQuery(text=text, scope=scope, limit=50, mode="bm25")
     return {h.parent_id for h in rt.backend.search(query).hits}
@@ -78,6 +91,7 @@ def test_trash_and_restore(seeded: tuple[Runtime, Seed]) -> None:
     doc_id = seed.ids["doc-vins-de"]  # alpha, network, validated, owner alice
     bob = AccessScope(user_id=u["bob"], org_id=seed.orgs["beta"], roles=frozenset({"contributor"}))
     assert doc_id in _found(rt, bob, "ProWein")
+    assert _duplicate_for(rt, seed, "beta", doc_id) == doc_id  # validated and network: beta sees it
     with pytest.raises(PermissionDeniedError):  # bob sees it but is not of alpha
         _trash(rt, u["bob"], doc_id)
     with pytest.raises(PermissionDeniedError):  # readers never delete
@@ -90,6 +104,7 @@ def test_trash_and_restore(seeded: tuple[Runtime, Seed]) -> None:
     assert doc_id not in _found(rt, AccessScope.everything(), "ProWein")
     with rt.session() as session, pytest.raises(NotFoundError):
         get_document(session, doc_id, identity.scope_for(_user(session, u["alice"])))
+    assert _duplicate_for(rt, seed, "alpha", doc_id) is None  # a trashed document is nobody's duplicate
     with pytest.raises(NotFoundError):  # deleting twice: it is not there any more
         _trash(rt, u["alice"], doc_id)
 
