@@ -231,7 +231,7 @@ class DocumentSink:
                 self._undo.popitem(last=False)
 
     def discard(self, target_id: str) -> None:
-        """Remove a document saved by ``save`` (its blob stays: it is shared by content and harmless).
+        """Remove a document saved by ``save`` (its blobs are shredded: they are sealed under its own key).
 
         After a new version, only that version goes, and the automatic classifications it replaced come
         back; a document with several versions is never removed whole here."""
@@ -255,6 +255,7 @@ class DocumentSink:
             )
             session.execute(delete(DocumentVersion).where(DocumentVersion.document_id == target_id))
             session.execute(delete(Document).where(Document.id == target_id))
+        self.blobs.shred(target_id)
 
     def _discard_version(
         self, session: Session, target_id: str, versions: list[DocumentVersion], undo: _Undo | None

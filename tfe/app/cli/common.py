@@ -21,8 +21,9 @@ def fail(message: str, code: int = 2) -> NoReturn:
     raise SystemExit(code)
 
 
-def runtime(require_init: bool = True) -> Runtime:
-    """The process's runtime; unless ``require_init`` is False, the installation must be initialised."""
+def runtime(require_init: bool = True, require_keys: bool = True) -> Runtime:
+    """The process's runtime; unless ``require_init`` is False, the installation must be initialised, and
+    unless ``require_keys`` is False its keys must not be revoked (``tfe keys`` reports on revoked keys)."""
     logging.basicConfig(
         level=os.environ.get("TFE_LOG_LEVEL", "WARNING"), format="%(levelname)s %(name)s %(message)s"
     )
@@ -33,6 +34,8 @@ def runtime(require_init: bool = True) -> Runtime:
     rt = Runtime(settings)
     if require_init:
         _check_installation(rt)
+    if require_init and require_keys:
+        rt.vault.check()  # revoked keys: say so (KeyRevokedError), instead of answering from an empty index
     return rt
 
 

@@ -38,7 +38,7 @@ def _legacy_rows(rt: Runtime) -> dict[str, int]:
 @keys_app.command("status")
 def status(as_json: JsonOpt = False) -> None:
     """État des clés : fournisseur, clé de chiffrement de clés courante, clés de données par clé."""
-    rt = runtime()
+    rt = runtime(require_keys=False)
     doc = rt.vault.status()
     if doc["revoked_on"] is None:
         doc["legacy_plaintext_rows"] = _legacy_rows(rt)
@@ -70,7 +70,7 @@ def rotate(
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Barre de progression")] = True,
 ) -> None:
     """Nouvelle clé de chiffrement de clés ; les clés de données sont réemballées, le service continue."""
-    rt = runtime()
+    rt = runtime(require_keys=False)
     with tqdm(desc="clés de données", unit="clé", disable=not progress or as_json, file=sys.stderr) as bar:
 
         def advance(done: int, total: int) -> None:
@@ -103,7 +103,7 @@ def revoke(
     ] = False,
 ) -> None:
     """Révoque la clé : tout contenu stocké devient illisible, définitivement, et l'index est supprimé."""
-    rt = runtime()
+    rt = runtime(require_keys=False)
     name = rt.settings.resolved_data_dir.name
     if not yes:
         echo("La révocation détruit toutes les clés : aucun contenu ne pourra plus jamais être lu.")
