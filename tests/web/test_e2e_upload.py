@@ -57,8 +57,8 @@ def test_upload_two_files_then_edit_the_title(server: tuple[str, Seed], tmp_path
         page.screenshot(path=str(tmp_path / "depot.png"), full_page=True)
 
         ok.get_by_role("link").click()
-        expect(page.get_by_role("link", name="Modifier")).to_be_visible()
-        page.get_by_role("link", name="Modifier").click()
+        expect(page.get_by_role("link", name="Modifier", exact=True)).to_be_visible()
+        page.get_by_role("link", name="Modifier", exact=True).click()
         page.get_by_label("Titre").fill("Quincaillerie zorglub : panorama")
         page.get_by_role("button", name="Enregistrer").click()
         expect(page.locator("h1")).to_have_text("Quincaillerie zorglub : panorama")
