@@ -1,10 +1,13 @@
 """A small SMTP mailer for the kernel and the GED (expiry reminders): one plain-text French message at a time.
 
 The relay is ``TFE_SMTP_URL`` (``smtp://[user:pass@]host[:port][?starttls=true]`` or ``smtps://host:465``),
-the sender ``TFE_SMTP_FROM``, the time limit ``TFE_SMTP_TIMEOUT_S`` (the watch's alert channel,
-``veille.channels.email``, keeps its own richer client). ``send_mail`` raises ``MailNotConfigured``
-without a relay and ``MailError`` when the relay cannot be reached or refuses the message; the password
-never appears in an error or a log line.
+the sender ``TFE_SMTP_FROM``, the time limit ``TFE_SMTP_TIMEOUT_S``. ``send_mail`` raises
+``MailNotConfigured`` without a relay and ``MailError`` when the relay cannot be reached or refuses the
+message; the password never appears in an error or a log line.
+
+``parse_relay``, ``is_address`` and ``deliver`` are the one SMTP path of the installation: the watch's alert
+channel (``veille.channels.email``) composes its own multipart message and judges smtplib's exceptions
+itself (temporary / permanent) but reaches the relay through ``deliver``.
 """
 
 from __future__ import annotations
@@ -20,13 +23,26 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from tfe.core.errors import BackendError, ConfigurationError
 from tfe.core.settings import Settings
 
-__all__ = ["Mail", "MailError", "MailNotConfigured", "Relay", "parse_relay", "send_mail"]
+__all__ = [
+    "Mail",
+    "MailError",
+    "MailNotConfigured",
+    "Relay",
+    "deliver",
+    "is_address",
+    "parse_relay",
+    "send_mail",
+]
 
 
 class MailNotConfigured(ConfigurationError):
-    """No (or an invalid) ``TFE_SMTP_URL``."""
+    """No (or an invalid) ``TFE_SMTP_URL``; ``reason``: unset, syntax, scheme or host."""
 
     code = "mail_not_configured"
+
+    def __init__(self, message: str, *, reason: str = "unset") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class MailError(BackendError):
@@ -54,6 +70,10 @@ class Relay:
     def __repr__(self) -> str:  # never the password
         return f"Relay({self.host}:{self.port}, tls={self.tls}, starttls={self.starttls})"
 
+    @property
+    def where(self) -> str:
+        return f"{self.host}:{self.port}"
+
 
 def parse_relay(url: str | None) -> Relay:
     """The relay of ``TFE_SMTP_URL``; ``MailNotConfigured`` when unset or not an SMTP URL."""
@@ -63,9 +83,15 @@ def parse_relay(url: str | None) -> Relay:
         parts = urlsplit(url.strip())
         port = parts.port
     except ValueError:
-        raise MailNotConfigured("TFE_SMTP_URL is invalid (port or syntax)") from None
-    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
-        raise MailNotConfigured("TFE_SMTP_URL is invalid: expected smtp://host[:port] or smtps://host[:port]")
+        raise MailNotConfigured("TFE_SMTP_URL is invalid (port or syntax)", reason="syntax") from None
+    if parts.scheme not in ("smtp", "smtps"):
+        raise MailNotConfigured(
+            "TFE_SMTP_URL is invalid: expected smtp://host[:port] or smtps://host[:port]", reason="scheme"
+        )
+    if not parts.hostname:
+        raise MailNotConfigured(
+            "TFE_SMTP_URL is invalid: expected smtp://host[:port] or smtps://host[:port]", reason="host"
+        )
     query = {k.lower(): v[-1].lower() for k, v in parse_qs(parts.query).items()}
     tls = parts.scheme == "smtps"
     return Relay(
@@ -91,40 +117,58 @@ def _message(mail: Mail, settings: Settings) -> EmailMessage:
     return message
 
 
+def is_address(recipient: str) -> bool:
+    """A usable envelope address: not empty, an ``@``, no white space (no header can be broken)."""
+    return bool(recipient) and "@" in recipient and not any(c.isspace() for c in recipient)
+
+
+def _connect(relay: Relay, timeout: float) -> smtplib.SMTP:
+    client: smtplib.SMTP
+    if relay.tls:
+        client = smtplib.SMTP_SSL(
+            relay.host, relay.port, timeout=timeout, context=ssl.create_default_context()
+        )
+    else:
+        client = smtplib.SMTP(relay.host, relay.port, timeout=timeout)
+    try:
+        client.ehlo_or_helo_if_needed()
+        if relay.starttls:
+            client.starttls(context=ssl.create_default_context())
+            client.ehlo()
+        if relay.username:
+            client.login(relay.username, relay.password or "")
+    except BaseException:
+        client.close()
+        raise
+    return client
+
+
+def deliver(
+    relay: Relay, message: EmailMessage, recipient: str, *, timeout: float
+) -> dict[str, tuple[int, bytes]]:
+    """Hand ``message`` to the relay for ``recipient`` (TLS or STARTTLS as the relay says, login when it
+    has a user) and return the recipients it refused; smtplib's exceptions and ``OSError`` propagate."""
+    client = _connect(relay, timeout)
+    try:
+        return client.send_message(message, to_addrs=[recipient])
+    finally:
+        try:
+            client.quit()
+        except (smtplib.SMTPException, OSError):
+            client.close()
+
+
 def send_mail(settings: Settings, mail: Mail) -> None:
     """Send one message through the relay; ``MailError`` / ``MailNotConfigured`` on failure."""
     relay = parse_relay(settings.smtp_url)
     recipient = mail.to.strip()
-    if not recipient or "@" not in recipient or any(c.isspace() for c in recipient):
+    if not is_address(recipient):
         raise MailError(f"not an e-mail address: {recipient[:100]!r}")
-    timeout = settings.smtp_timeout_s
     try:
-        client: smtplib.SMTP
-        if relay.tls:
-            context = ssl.create_default_context()
-            client = smtplib.SMTP_SSL(relay.host, relay.port, timeout=timeout, context=context)
-        else:
-            client = smtplib.SMTP(relay.host, relay.port, timeout=timeout)
-        try:
-            client.ehlo_or_helo_if_needed()
-            if relay.starttls:
-                client.starttls(context=ssl.create_default_context())
-                client.ehlo()
-            if relay.username:
-                client.login(relay.username, relay.password or "")
-            refused = client.send_message(_message(mail, settings), to_addrs=[recipient])
-        finally:
-            try:
-                client.quit()
-            except (smtplib.SMTPException, OSError):
-                client.close()
+        refused = deliver(relay, _message(mail, settings), recipient, timeout=settings.smtp_timeout_s)
     except smtplib.SMTPResponseException as exc:
-        raise MailError(
-            f"the SMTP relay {relay.host}:{relay.port} refused the message ({exc.smtp_code})"
-        ) from None
+        raise MailError(f"the SMTP relay {relay.where} refused the message ({exc.smtp_code})") from None
     except (smtplib.SMTPException, OSError) as exc:
-        raise MailError(
-            f"the SMTP relay {relay.host}:{relay.port} cannot be reached ({type(exc).__name__})"
-        ) from None
+        raise MailError(f"the SMTP relay {relay.where} cannot be reached ({type(exc).__name__})") from None
     if refused:
         raise MailError(f"the SMTP relay refused the recipient {recipient}")

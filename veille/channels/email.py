@@ -8,7 +8,8 @@ one-click URL, ``List-Unsubscribe-Post: List-Unsubscribe=One-Click`` (RFC 8058),
 ``Date``, ``From`` (``TFE_SMTP_FROM``) and ``Auto-Submitted: auto-generated`` (RFC 3834).
 
 ``EmailChannel`` talks to the relay named by ``TFE_SMTP_URL`` (``smtp://user:pass@host:587?starttls=true``
-or ``smtps://host:465``) with smtplib, within ``TFE_SMTP_TIMEOUT_S``. Outcomes: a 4xx reply, a timeout, a
+or ``smtps://host:465``) through the kernel's SMTP path (``tfe.core.mailer.deliver``), within
+``TFE_SMTP_TIMEOUT_S``. Outcomes: a 4xx reply, a timeout, a
 refused or dropped connection, a refused login → ``temporary`` (retried); a 5xx reply or no recipient
 address → ``permanent``. The relay's password never appears in a log line or a result.
 """
@@ -18,20 +19,19 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import smtplib
-import ssl
-from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 from pathlib import Path
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import urlsplit
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from tfe.core.mailer import MailNotConfigured, Relay, deliver, is_address, parse_relay
 from tfe.core.settings import Settings
 from veille.alerts.digest import Digest
 from veille.channels.base import NotConfigured, SendResult
 
-__all__ = ["EmailChannel", "SmtpRelay", "compose", "parse_smtp_url", "subject_of"]
+__all__ = ["EmailChannel", "compose", "parse_smtp_url", "subject_of"]
 
 log = logging.getLogger(__name__)
 
@@ -126,48 +126,27 @@ def compose(digest: Digest, settings: Settings, recipient: str) -> EmailMessage:
     return message
 
 
-@dataclass(frozen=True)
-class SmtpRelay:
-    """Where and how to reach the relay (from ``TFE_SMTP_URL``); ``repr`` hides the password."""
-
-    host: str
-    port: int
-    tls: bool  # smtps: TLS from the first byte
-    starttls: bool
-    username: str | None = None
-    password: str | None = None
-
-    def __repr__(self) -> str:
-        return f"SmtpRelay({self.host}:{self.port}, tls={self.tls}, starttls={self.starttls})"
-
-    @property
-    def where(self) -> str:
-        return f"{self.host}:{self.port}"
+_INVALID_URL_FR = {
+    "syntax": "TFE_SMTP_URL invalide (port ou syntaxe)",
+    "host": "TFE_SMTP_URL invalide : il manque le nom du serveur",
+}
 
 
-def parse_smtp_url(url: str) -> SmtpRelay:
-    """``smtp://[user:pass@]host[:port][?starttls=true]`` or ``smtps://...``; else ``NotConfigured``."""
+def parse_smtp_url(url: str) -> Relay:
+    """``smtp://[user:pass@]host[:port][?starttls=true]`` or ``smtps://...`` (the kernel's ``parse_relay``);
+    else ``NotConfigured`` with a French message."""
     try:
-        parts = urlsplit(url.strip())
-        port = parts.port
-    except ValueError:
-        raise NotConfigured("TFE_SMTP_URL invalide (port ou syntaxe)") from None
-    if parts.scheme not in ("smtp", "smtps"):
-        raise NotConfigured(
-            f"TFE_SMTP_URL invalide : le schéma doit être smtp:// ou smtps:// (reçu {parts.scheme or 'aucun'}://)"
-        )
-    if not parts.hostname:
-        raise NotConfigured("TFE_SMTP_URL invalide : il manque le nom du serveur")
-    query = {k.lower(): v[-1].lower() for k, v in parse_qs(parts.query).items()}
-    tls = parts.scheme == "smtps"
-    return SmtpRelay(
-        host=parts.hostname,
-        port=port or (465 if tls else 25),
-        tls=tls,
-        starttls=not tls and query.get("starttls", "false") in ("1", "true", "yes", "on"),
-        username=unquote(parts.username) if parts.username else None,
-        password=unquote(parts.password) if parts.password else None,
-    )
+        return parse_relay(url)
+    except MailNotConfigured as exc:
+        if exc.reason == "scheme":
+            scheme = urlsplit(url.strip()).scheme
+            message = (
+                "TFE_SMTP_URL invalide : le schéma doit être smtp:// ou smtps:// "
+                f"(reçu {scheme or 'aucun'}://)"
+            )
+        else:
+            message = _INVALID_URL_FR.get(exc.reason, _INVALID_URL_FR["syntax"])
+        raise NotConfigured(message) from None
 
 
 def _reply(code: int, text: bytes | str) -> str:
@@ -193,45 +172,16 @@ class EmailChannel:
         self.settings = settings
         self.relay = parse_smtp_url(settings.smtp_url)
 
-    def _connect(self) -> smtplib.SMTP:
-        timeout = self.settings.smtp_timeout_s
-        relay = self.relay
-        client: smtplib.SMTP
-        if relay.tls:
-            client = smtplib.SMTP_SSL(
-                relay.host, relay.port, timeout=timeout, context=ssl.create_default_context()
-            )
-        else:
-            client = smtplib.SMTP(relay.host, relay.port, timeout=timeout)
-        try:
-            client.ehlo_or_helo_if_needed()
-            if relay.starttls:
-                client.starttls(context=ssl.create_default_context())
-                client.ehlo()
-            if relay.username:
-                client.login(relay.username, relay.password or "")
-        except BaseException:
-            client.close()
-            raise
-        return client
-
     def send(self, digest: Digest, *, target: str | None, secret: str | None = None) -> SendResult:
         """Deliver ``digest`` to the address ``target``; see the module docstring for the outcomes."""
         if not digest.entries:
             raise ValueError("an empty digest is never sent")
         recipient = (target or "").strip()
-        if not recipient or "@" not in recipient or any(c.isspace() for c in recipient):
+        if not is_address(recipient):
             return SendResult("permanent", "aucune adresse e-mail valide pour ce destinataire")
         message = compose(digest, self.settings, recipient)
         try:
-            client = self._connect()
-            try:
-                refused = client.send_message(message, to_addrs=[recipient])
-            finally:
-                try:
-                    client.quit()
-                except (smtplib.SMTPException, OSError):
-                    client.close()
+            refused = deliver(self.relay, message, recipient, timeout=self.settings.smtp_timeout_s)
         except smtplib.SMTPRecipientsRefused as exc:
             code, text = next(iter(exc.recipients.values()), (550, b"recipient refused"))
             result = _judge(code, text)
