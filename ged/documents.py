@@ -115,7 +115,9 @@ def _iso(value: dt.datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _visible_document(session: Session, doc_id: str, scope: AccessScope) -> Document:
+def visible_document(session: Session, doc_id: str, scope: AccessScope) -> Document:
+    """The document row if the caller may see it (status and trash rules included), else
+    ``NotFoundError`` (the rule of every read and write of a document)."""
     document = session.get(Document, doc_id)
     if document is None or not scope.can_see(
         visibility=document.visibility,
@@ -126,11 +128,6 @@ def _visible_document(session: Session, doc_id: str, scope: AccessScope) -> Docu
     ):
         raise NotFoundError(f"unknown document {doc_id!r}")
     return document
-
-
-def visible_document(session: Session, doc_id: str, scope: AccessScope) -> Document:
-    """The document row if the caller may see it, else ``NotFoundError`` (the rule of every read here)."""
-    return _visible_document(session, doc_id, scope)
 
 
 def _versions(session: Session, doc_id: str) -> list[DocumentVersion]:
@@ -169,7 +166,7 @@ def version_views(session: Session, rows: list[DocumentVersion]) -> list[Version
 
 def get_document(session: Session, doc_id: str, scope: AccessScope) -> DocumentView:
     """The document as the caller may see it; ``NotFoundError`` when missing or out of scope."""
-    document = _visible_document(session, doc_id, scope)
+    document = visible_document(session, doc_id, scope)
     type_label = None
     if document.doc_type:
         concept = session.get(Concept, document.doc_type)
@@ -200,7 +197,7 @@ def document_content(
     session: Session, blob_store: BlobReader, doc_id: str, scope: AccessScope, version: int | None = None
 ) -> tuple[bytes, str, str]:
     """The original bytes of a version (the latest by default), its MIME type and file name."""
-    _visible_document(session, doc_id, scope)
+    visible_document(session, doc_id, scope)
     versions = _versions(session, doc_id)
     if version is not None:
         versions = [v for v in versions if v.number == version]

@@ -31,7 +31,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ged.doctypes import resolve_doc_type
-from ged.documents import DocumentView, get_document
+from ged.documents import DocumentView, get_document, visible_document
 from ged.lifecycle import Move, apply_move, check_move
 from ged.models import STATUSES, Document
 from ged.proposals import retype_fields
@@ -39,7 +39,7 @@ from ged.reindex import reindex_document
 from search.backend import SearchBackend
 from taxonomy.classifications import classifications_of, record_curator_decision
 from taxonomy.referential import Referential
-from tfe.core.errors import NotFoundError, PermissionDeniedError, ValidationError
+from tfe.core.errors import PermissionDeniedError, ValidationError
 from tfe.core.models import VISIBILITIES, User
 from tfe.core.security import audit, identity
 
@@ -124,16 +124,7 @@ def may_change_status(user: User, document: Document) -> bool:
 def editable_document(session: Session, doc_id: str, user: User) -> Document:
     """The document ``user`` may edit; ``NotFoundError`` if they cannot see it, else
     ``PermissionDeniedError`` if they cannot edit it."""
-    document = session.get(Document, doc_id)
-    scope = identity.scope_for(user)
-    if document is None or not scope.can_see(
-        visibility=document.visibility,
-        org_id=document.org_id,
-        owner_user_id=document.owner_user_id,
-        status=document.status,
-        deleted=document.deleted_at is not None,
-    ):
-        raise NotFoundError(f"unknown document {doc_id!r}")
+    document = visible_document(session, doc_id, identity.scope_for(user))
     if not may_edit(user, document):
         raise PermissionDeniedError(
             "editing a document needs the contributor, curator or admin role in its organisation"

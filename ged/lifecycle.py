@@ -32,13 +32,14 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ged import documents
 from ged.documents import DocumentView, get_document
 from ged.models import STATUSES, Document, DocumentTransition
 from ged.reindex import reindex_document
 from ged.retention import review_due
 from search.backend import SearchBackend
 from taxonomy.referential import Referential
-from tfe.core.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
+from tfe.core.errors import ConflictError, PermissionDeniedError, ValidationError
 from tfe.core.models import User
 from tfe.core.security import audit, identity
 
@@ -128,16 +129,7 @@ def allowed_moves(user: User, document: Document) -> list[Move]:
 
 def visible_document(session: Session, doc_id: str, user: User) -> Document:
     """The document if ``user`` may see it (status and trash rules included), else ``NotFoundError``."""
-    document = session.get(Document, doc_id)
-    if document is None or not identity.scope_for(user).can_see(
-        visibility=document.visibility,
-        org_id=document.org_id,
-        owner_user_id=document.owner_user_id,
-        status=document.status,
-        deleted=document.deleted_at is not None,
-    ):
-        raise NotFoundError(f"unknown document {doc_id!r}")
-    return document
+    return documents.visible_document(session, doc_id, identity.scope_for(user))
 
 
 def check_move(user: User, document: Document, to_status: str, comment: str | None) -> Move:

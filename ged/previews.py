@@ -33,7 +33,8 @@ from typing import Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ged.models import Document, DocumentVersion
+from ged.documents import visible_document
+from ged.models import DocumentVersion
 from tfe.core.errors import NotFoundError, TfeError
 from tfe.core.security.scope import AccessScope
 
@@ -220,15 +221,7 @@ class Previewer:
         nothing is drawn: a drawing not cached yet comes back as kind ``pending`` (the page links the
         image route, which draws it). Call it before any write of the session: caching the drawing
         may open the document's data key in a transaction of the vault's own (SQLite locks)."""
-        document = session.get(Document, doc_id)
-        if document is None or not scope.can_see(
-            visibility=document.visibility,
-            org_id=document.org_id,
-            owner_user_id=document.owner_user_id,
-            status=document.status,
-            deleted=document.deleted_at is not None,
-        ):
-            raise NotFoundError(f"unknown document {doc_id!r}")
+        visible_document(session, doc_id, scope)
         query = select(DocumentVersion).where(DocumentVersion.document_id == doc_id)
         if version is not None:
             query = query.where(DocumentVersion.number == version)
