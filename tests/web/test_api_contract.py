@@ -24,9 +24,11 @@ from ged.versions import VersionResult
 from taxonomy.models import Classification
 from tests.veille.feedserver import FeedServer, Route, feed_server, rss
 from tests.web.conftest import DOCS, MAX_UPLOAD, PASSWORD, Installation
+from tfe.app import erasure
 from tfe.core.errors import ExtractionError
 from tfe.core.models import User
 from tfe.core.security import identity
+from tfe.core.security.audit import Actor
 from tfe.core.security.scope import AccessScope
 from veille.alerts.subscriptions import MAX_PER_USER, SubscriptionService, SubscriptionSpec
 from veille.catalogue import SourceService
@@ -170,6 +172,34 @@ def watch(installation: Installation) -> Iterator[Watch]:
         yield Watch(server, polled.id, removable.id, ids[0], ids[1], {"Authorization": f"Bearer {token}"})
 
 
+@dataclass
+class Erasures:
+    """What the erasure cases act on: the national administrator's own private notes (no one else sees
+    them), one erased here (its signed receipt) and one the POST case erases."""
+
+    receipt: dict[str, Any]  # the signed receipt document of the note erased here
+    erasable: str  # the note the POST case erases
+
+
+@pytest.fixture(scope="module")
+def erasures(installation: Installation) -> Erasures:
+    rt = installation.rt
+    with rt.session() as session:
+        admin = identity.find_user(session, rt.settings.admin_email)
+        assert admin is not None
+        session.expunge(admin)
+    ids = []
+    for n in ("un", "deux"):
+        data = f"Note contrat {n} : zqxkcbwfnrtpl{n} à effacer, aucun autre document ne la cite.\n".encode()
+        result = rt.documents.upload(
+            admin, filename=f"contrat-effacement-{n}.txt", data=data, visibility="private", doc_type=None
+        )
+        assert result.status == "ok" and result.id, result
+        ids.append(result.id)
+    receipt = erasure.erase_document(rt, ids[0], actor=Actor.of_user(admin, "api"), reason="contrat")
+    return Erasures(receipt, ids[1])
+
+
 @contextlib.contextmanager
 def _loopback(installation: Installation, allowed: bool) -> Iterator[None]:
     """Let the runtime fetch the local feed server for one request (``fetch_allow_private``, as in tests)."""
@@ -296,6 +326,7 @@ def test_every_route_answers_what_it_documents(
     item_id: str,
     story_id: str,
     watch: Watch,
+    erasures: Erasures,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     doc, secret = installation.ids["doc-vins-de"], installation.ids["doc-beta-secret"]
@@ -495,6 +526,52 @@ def test_every_route_answers_what_it_documents(
         ("get", "/api/documents/similar", "/api/documents/similar", {"params": {"limit": 0}, "headers": bob}),
         ("get", "/api/documents/similar", "/api/documents/similar", {"headers": alice}),
         ("get", "/api/documents/similar", "/api/documents/similar", {}),
+        # document types and typed fields: an accepted proposal, then the seeded (empty) values again
+        ("get", "/api/doctypes", "/api/doctypes", {"headers": reader}),
+        ("get", "/api/doctypes", "/api/doctypes", {}),
+        *[
+            ("get", "/api/doctypes/{notation}", f"/api/doctypes/{notation}", kwargs)
+            for notation, kwargs in (
+                ("sector_analysis", {"headers": reader}),
+                ("x" * 81, {"headers": reader}),
+                ("sector_analysis", {}),
+                ("zzz", {"headers": reader}),
+            )
+        ],
+        *[
+            ("get", "/api/documents/{doc_id}/fields", f"/api/documents/{target}/fields", kwargs)
+            for target, kwargs in (
+                (doc, {"headers": reader}),
+                ("bad id!", {"headers": alice}),
+                (doc, {}),
+                (secret, {"headers": alice}),
+            )
+        ],
+        *[
+            (
+                "post",
+                "/api/documents/{doc_id}/fields/accept",
+                f"/api/documents/{target}/fields/accept",
+                kwargs,
+            )
+            for target, kwargs in (
+                (doc, {"json": {"names": ["sector"]}, "headers": alice}),
+                (doc, {"json": {"names": ["zzz"]}, "headers": alice}),
+                (doc, {"json": {}}),
+                (doc, {"json": {}, "headers": reader}),
+                (secret, {"json": {}, "headers": alice}),
+            )
+        ],
+        *[
+            ("put", "/api/documents/{doc_id}/fields", f"/api/documents/{target}/fields", kwargs)
+            for target, kwargs in (
+                (doc, {"json": {"values": {}}, "headers": alice}),
+                (doc, {"json": {"values": {"sector": "naf:zzz"}}, "headers": alice}),
+                (doc, {"json": {"values": {}}}),
+                (doc, {"json": {"values": {}}, "headers": reader}),
+                (secret, {"json": {"values": {}}, "headers": alice}),
+            )
+        ],
         ("get", "/api/items/{item_id}", f"/api/items/{item_id}", {"headers": alice}),
         ("get", "/api/items/{item_id}", f"/api/items/{item_id}", {"headers": installation.auth("bob")}),
         ("get", "/api/items/{item_id}", "/api/items/bad id!", {"headers": alice}),
@@ -738,6 +815,45 @@ def test_every_route_answers_what_it_documents(
             {"params": {"scheme": "zzz"}, "headers": alice},
         ),
         ("get", "/api/taxonomy/concepts", "/api/taxonomy/concepts", {}),
+        # erasure: administrators only (the national agency's here); the POST erases the second note
+        *[
+            ("post", "/api/admin/erasures", "/api/admin/erasures", kwargs)
+            for kwargs in (
+                {"json": {"document": erasures.erasable, "reason": "contrat"}, "headers": admin},
+                {"json": {"document": erasures.erasable, "organisation": "alpha"}, "headers": admin},
+                {"json": {"document": erasures.erasable}},
+                {"json": {"document": erasures.erasable}, "headers": alice},
+                {"json": {"document": "f" * 32}, "headers": admin},
+            )
+        ],
+        *[
+            ("get", "/api/admin/erasures", "/api/admin/erasures", kwargs)
+            for kwargs in (
+                {"headers": admin},
+                {"params": {"limit": 0}, "headers": admin},
+                {},
+                {"headers": alice},
+            )
+        ],
+        *[
+            ("get", "/api/admin/erasures/{receipt_id}", f"/api/admin/erasures/{receipt_id}", kwargs)
+            for receipt_id, kwargs in (
+                (erasures.receipt["receipt"]["id"], {"headers": admin}),
+                ("bad id!", {"headers": admin}),
+                (erasures.receipt["receipt"]["id"], {}),
+                (erasures.receipt["receipt"]["id"], {"headers": alice}),
+                ("e" * 32, {"headers": admin}),
+            )
+        ],
+        *[
+            ("post", "/api/admin/erasures/verify", "/api/admin/erasures/verify", kwargs)
+            for kwargs in (
+                {"json": erasures.receipt, "headers": admin},
+                {"json": {"receipt": "x"}, "headers": admin},
+                {"json": erasures.receipt},
+                {"json": erasures.receipt, "headers": alice},
+            )
+        ],
     ]
     answered: set[tuple[str, str, str]] = set()
     for method, template, url, kwargs in cases:
@@ -755,6 +871,8 @@ def test_every_route_answers_what_it_documents(
         if status != "default" and (path, status) != ("/healthz", "503")
     }
     assert documented - answered == set()
+    # the accepted proposal was undone: the shared installation's document has its seeded (no) values
+    assert client.get(f"/api/documents/{doc}/fields", headers=alice).json()["values"] == {}
 
 
 def test_answers_keep_the_domain_views(
@@ -779,11 +897,12 @@ def test_answers_keep_the_domain_views(
     answer = client.get(
         "/api/search", params={"q": "vins Allemagne", "country": "country:DE"}, headers=alice
     ).json()
-    # hits gained their story (story_id, and story_size with group=stories): every other key is as before
-    assert all(h["story_size"] is None for h in answer["hits"])
-    assert [{k: v for k, v in h.items() if k not in ("story_id", "story_size")} for h in answer["hits"]] == (
-        search["hits"]
-    )
+    # hits gained their story (story_id, and story_size with group=stories) and, from the web layer
+    # (ged.expiry: search never imports ged), expired (no seeded document has a valid_until): every
+    # other key is as before
+    assert all(h["story_size"] is None and h["expired"] is False for h in answer["hits"])
+    added = ("story_id", "story_size", "expired")
+    assert [{k: v for k, v in h.items() if k not in added} for h in answer["hits"]] == search["hits"]
     assert {**answer, "hits": search["hits"]} == search
 
 
