@@ -13,7 +13,6 @@ against the referential (``ged.doctypes``) and its bytes screened by the accepta
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,9 +21,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ged import neardup
 from ged.doctypes import ReferentialGetter, resolve_doc_type
+from ged.intake import RunnerFactory, audit_document, ingest_one
 from ingest.acceptance import HEAD_BYTES, RefusedInput, clean_filename, clean_text, screen
 from ingest.item import IngestItem
-from ingest.runner import IngestRunner, record_refused
+from ingest.runner import record_refused
 from tfe.core.db import session_scope
 from tfe.core.errors import ValidationError
 from tfe.core.models import User
@@ -34,8 +34,6 @@ from tfe.core.security.scope import AccessScope
 __all__ = ["DocumentService", "UploadResult"]
 
 log = logging.getLogger(__name__)
-
-RunnerFactory = Callable[[bool], IngestRunner]  # embed? -> a runner into the GED
 
 
 @dataclass(frozen=True)
@@ -172,8 +170,7 @@ class DocumentService:
             doc_type=concept,
             meta={"uploaded_by": user.id},
         )
-        report = self._runner(True).run_items([item], kind="upload", progress=False)
-        entry = report["items"][0]
+        _report, entry = ingest_one(self._runner, item, "upload")
         similar: list[neardup.SimilarRef] = []
         if entry["status"] == "ok" and entry["id"]:
             similar = self.record_similar(entry["id"], 1, identity.scope_for(user))
@@ -273,12 +270,4 @@ class DocumentService:
         return name
 
     def _audit_upload(self, user: User, channel: str, target_id: str | None, **detail: Any) -> None:
-        with session_scope(self._sessions) as session:
-            audit.record(
-                session,
-                "document.upload",
-                audit.Actor.of_user(user, channel),
-                target_kind="document",
-                target_id=target_id,
-                detail=detail,
-            )
+        audit_document(self._sessions, user, channel, "document.upload", target_id, detail)

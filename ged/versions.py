@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ged.diff import TextDiff, text_diff
 from ged.documents import BlobReader, VersionView, get_document, version_views
 from ged.editing import editable_document
+from ged.intake import RunnerFactory, audit_document, ingest_one
 from ged.locks import (
     DocumentLockedError,
     LockView,
@@ -51,7 +52,7 @@ from ged.neardup import SimilarRef
 from ged.reindex import reindex_document
 from ingest.acceptance import HEAD_BYTES, RefusedInput, clean_filename, clean_text, screen
 from ingest.item import IngestItem
-from ingest.runner import IngestRunner, record_refused
+from ingest.runner import record_refused
 from search.backend import SearchBackend
 from taxonomy.referential import Referential
 from tfe.core.db import session_scope
@@ -120,7 +121,6 @@ _MIME_FAMILY = (
     ("message/rfc822", "mail"),
 )
 
-RunnerFactory = Callable[[bool], IngestRunner]
 SimilarRecorder = Callable[[str, int, AccessScope], list[SimilarRef]]
 ReferentialGetter = Callable[[], Referential]
 
@@ -423,8 +423,7 @@ class VersionService:
             doc_type=target.doc_type,
             meta=meta,
         )
-        report = self._runner(True).run_items([item], kind=RUN_KIND, progress=False)
-        entry = report["items"][0]
+        report, entry = ingest_one(self._runner, item, RUN_KIND)
         detail: dict[str, Any] = {
             "filename": name,
             "size": len(data),
@@ -474,15 +473,7 @@ class VersionService:
                 reindex_document(session, self._backend, self._referential(), document)
 
     def _audit(self, user: User, channel: str, action: str, doc_id: str, detail: dict[str, Any]) -> None:
-        with session_scope(self._sessions) as session:
-            audit.record(
-                session,
-                action,
-                audit.Actor.of_user(user, channel),
-                target_kind="document",
-                target_id=doc_id,
-                detail=detail,
-            )
+        audit_document(self._sessions, user, channel, action, doc_id, detail)
 
 
 def _clean_comment(comment: str | None) -> str | None:
