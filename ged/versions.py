@@ -35,7 +35,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ged.diff import TextDiff, text_diff
-from ged.documents import BlobReader, VersionView, get_document, version_views
+from ged.documents import BlobReader, DocumentView, VersionView, get_document, version_views, visible_document
 from ged.editing import editable_document
 from ged.intake import RunnerFactory, audit_document, ingest_one
 from ged.locks import (
@@ -80,6 +80,7 @@ __all__ = [
     "lock_state",
     "paris_time",
     "restore_comment",
+    "version_history",
 ]
 
 MAX_COMMENT = 1000
@@ -194,6 +195,24 @@ class _Target:
     doc_type: str | None
     status: str
     current: DocumentVersion | None
+
+
+def version_history(
+    session: Session, doc_id: str, scope: AccessScope, *, channel: str
+) -> tuple[DocumentView, LockView | None]:
+    """The document (its versions, oldest first) and its lock in force, audited ``document.read``
+    (part ``versions``); ``NotFoundError`` for a document out of scope."""
+    view = get_document(session, doc_id, scope)
+    lock = lock_state(session, visible_document(session, doc_id, scope))
+    audit.record(
+        session,
+        "document.read",
+        audit.Actor.of_scope(scope, channel),
+        target_kind="document",
+        target_id=doc_id,
+        detail={"part": "versions"},
+    )
+    return view, lock
 
 
 def diff_versions(

@@ -12,12 +12,11 @@ from typing import Annotated, Any
 
 import typer
 
-from ged.documents import get_document, visible_document
-from ged.versions import lock_state
+from ged.versions import version_history
 from tfe.app.cli.common import JsonOpt, echo, emit_json, fail, runtime
 from tfe.app.runtime import Runtime
 from tfe.core.models import User
-from tfe.core.security import audit, identity
+from tfe.core.security import identity
 
 document_app = typer.Typer(help="Documents de la GED : versions.", no_args_is_help=True)
 
@@ -95,16 +94,7 @@ def versions(
     user = _user(rt, as_user)
     scope = identity.scope_for(user)
     with rt.session() as session:
-        view = get_document(session, doc_id, scope)
-        lock = lock_state(session, visible_document(session, doc_id, scope))
-        audit.record(
-            session,
-            "document.read",
-            audit.Actor.of_user(user, "cli"),
-            target_kind="document",
-            target_id=doc_id,
-            detail={"part": "versions"},
-        )
+        view, lock = version_history(session, doc_id, scope, channel="cli")
     rows = [v.as_dict() for v in reversed(view.versions)]
     if as_json:
         emit_json({"document_id": doc_id, "versions": rows, "lock": lock.as_dict() if lock else None})

@@ -12,33 +12,22 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Form, Path, Query, UploadFile
 from pydantic import BaseModel, Field
 
-from ged.documents import get_document, visible_document
-from ged.versions import MAX_COMMENT, VersionResult, diff_versions, lock_state
+from ged.versions import MAX_COMMENT, VersionResult, diff_versions, version_history
 from tfe.app.web.api.documents import MAX_VERSION, _file_limit, _read_capped
 from tfe.app.web.deps import CurrentUser, RuntimeDep, ScopeDep, SessionDep, TargetId
 from tfe.app.web.errors import error_responses
 from tfe.app.web.schemas.common import IsoDateTime
-from tfe.app.web.schemas.documents import SimilarDocumentPublic
+from tfe.app.web.schemas.documents import DocumentVersionPublic, SimilarDocumentPublic
 from tfe.core.errors import TooLargeError
-from tfe.core.security import audit
 
 router = APIRouter(prefix="/api/documents", tags=["documents"])
 
 VersionNumber = Annotated[int, Query(ge=1, le=MAX_VERSION)]
 
 
-class VersionPublic(BaseModel):
-    """One stored version: who uploaded it, when, its size, hash and comment."""
+class VersionPublic(DocumentVersionPublic):
+    """One stored version: who uploaded it, when, its size, hash and comment, and its file's URL."""
 
-    number: int = Field(description="1 for the first version")
-    filename: str
-    mime: str
-    size: int = Field(description="Bytes")
-    sha256: str = Field(description="Hex digest of the original bytes")
-    created_at: IsoDateTime | None
-    comment: str | None = Field(description="The uploader's comment (« Restauration de la version N » …)")
-    author_id: int | None = Field(description="Who uploaded it")
-    author: str | None = Field(description="Their name (or e-mail)")
     content_url: str = Field(description="API URL of this version's original file")
 
 
@@ -142,16 +131,7 @@ def _added(doc_id: str, result: VersionResult) -> VersionAddedPublic:
 def list_versions(
     doc_id: TargetId, session: SessionDep, user: CurrentUser, scope: ScopeDep
 ) -> VersionHistoryPublic:
-    view = get_document(session, doc_id, scope)
-    lock = lock_state(session, visible_document(session, doc_id, scope))
-    audit.record(
-        session,
-        "document.read",
-        audit.Actor.of_scope(scope, "api"),
-        target_kind="document",
-        target_id=doc_id,
-        detail={"part": "versions"},
-    )
+    view, lock = version_history(session, doc_id, scope, channel="api")
     return VersionHistoryPublic(
         document_id=doc_id,
         current=view.latest.number if view.latest else None,
