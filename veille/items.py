@@ -152,9 +152,10 @@ def summaries_of(session: Session, scope: AccessScope, item_ids: Iterable[str]) 
     ids = list(dict.fromkeys(item_ids))
     if not ids:
         return {}
+    # the whole text, cut here: title, summary and text are sealed at rest, SQL cannot cut them
     rows = session.execute(
-        select(Item.id, Item.summary, func.substr(Item.text, 1, 1000)).where(
+        select(Item.id, Item.summary, Item.text).where(
             Item.id.in_(ids), *visible_items(scope, include_rejected=True)
         )
     )
-    return {item_id: summary or (text or "") for item_id, summary, text in rows}
+    return {item_id: summary or (text or "")[:1000] for item_id, summary, text in rows}

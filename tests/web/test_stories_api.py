@@ -438,6 +438,11 @@ def test_story_reads_on_sqlite_and_postgresql(db_settings: Settings) -> None:
             }
             assert items.story_sizes(session, scope_a, {"s-vins", "s-port"}) == {"s-vins": 2, "s-port": 1}
             assert items.summaries_of(session, scope_b, ["v1", "v2"]) == {"v1": "Résumé v1"}
+            no_summary = session.get(Item, "p1")
+            assert no_summary is not None
+            no_summary.summary, no_summary.text = "", "Le quai du port. " * 100
+            session.flush()  # without a summary, the start of the text (sealed at rest: opened, then cut)
+            assert items.summaries_of(session, scope_b, ["p1"]) == {"p1": ("Le quai du port. " * 100)[:1000]}
             with pytest.raises(ValidationError):
                 stories.story_page(session, scope_b, referential=ref, country="Atlantide")
             with pytest.raises(ValidationError):
