@@ -12,10 +12,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
 from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
 
 from ged.field_schema import FieldsError, notation_of, schema_for
 from ged.fields import FieldsView, accept_proposals, read_fields, set_fields
@@ -54,10 +57,16 @@ def _public(view: FieldsView, referential: Referential) -> DocumentFieldsPublic:
     return DocumentFieldsPublic.model_validate({**body, "doc_type": ref})
 
 
-def _invalid(exc: FieldsError) -> JSONResponse:
-    body = error_body(exc.code, exc.message)
-    body["error"]["fields"] = exc.errors
-    return JSONResponse(body, status_code=exc.http_status)
+def _written(session: Session, referential: Referential, write: Callable[[], FieldsView]) -> Any:
+    """The fields after ``write``; invalid values roll back and answer 400 with ``error.fields``."""
+    try:
+        view = write()
+    except FieldsError as exc:
+        session.rollback()
+        body = error_body(exc.code, exc.message)
+        body["error"]["fields"] = exc.errors
+        return JSONResponse(body, status_code=exc.http_status)
+    return _public(view, referential)
 
 
 @router.get("/doctypes", summary="Document types and their typed fields", responses=error_responses(401))
@@ -107,20 +116,17 @@ def put_fields(
     doc_id: TargetId, body: FieldsUpdate, runtime: RuntimeDep, session: SessionDep, user: CurrentUser
 ) -> Any:
     referential = runtime.referential
-    try:
-        view = set_fields(
-            session,
-            user,
-            doc_id,
-            body.values,
-            backend=runtime.backend,
-            referential=referential,
-            channel="api",
-        )
-    except FieldsError as exc:
-        session.rollback()
-        return _invalid(exc)
-    return _public(view, referential)
+    write = partial(
+        set_fields,
+        session,
+        user,
+        doc_id,
+        body.values,
+        backend=runtime.backend,
+        referential=referential,
+        channel="api",
+    )
+    return _written(session, referential, write)
 
 
 @router.post(
@@ -134,11 +140,14 @@ def accept_fields(
     doc_id: TargetId, body: AcceptProposals, runtime: RuntimeDep, session: SessionDep, user: CurrentUser
 ) -> Any:
     referential = runtime.referential
-    try:
-        view = accept_proposals(
-            session, user, doc_id, body.names, backend=runtime.backend, referential=referential, channel="api"
-        )
-    except FieldsError as exc:
-        session.rollback()
-        return _invalid(exc)
-    return _public(view, referential)
+    write = partial(
+        accept_proposals,
+        session,
+        user,
+        doc_id,
+        body.names,
+        backend=runtime.backend,
+        referential=referential,
+        channel="api",
+    )
+    return _written(session, referential, write)
