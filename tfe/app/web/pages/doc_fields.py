@@ -16,13 +16,12 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from ged.editing import editable_document
 from ged.field_schema import FieldsError, FieldSpec, TypeSchema, schema_for
 from ged.fields import accept_proposals, set_fields
 from tfe.app.runtime import Runtime
 from tfe.app.web.deps import PageUser, RuntimeDep, SessionDep, TargetId, csrf_token, csrf_valid
 from tfe.app.web.pages.doc_panels.fields import NOTICE_KEY
-from tfe.app.web.pages.document_edit import split_names
+from tfe.app.web.pages.document_edit import editable_fr, split_names
 from tfe.app.web.templating import templates
 from tfe.core.errors import PermissionDeniedError, ValidationError
 from tfe.core.models import User
@@ -34,13 +33,7 @@ EXPIRED = "Votre session a expiré : veuillez réessayer."
 
 
 def _editable(session: Session, doc_id: str, user: User) -> Any:
-    try:
-        return editable_document(session, doc_id, user)
-    except PermissionDeniedError:
-        raise PermissionDeniedError(
-            "Seuls le propriétaire et les contributeurs, curateurs ou administrateurs de son organisation "
-            "peuvent modifier les champs de ce document."
-        ) from None
+    return editable_fr(session, doc_id, user, "les champs de ce document")
 
 
 def _shown(spec: FieldSpec, value: Any, runtime: Runtime) -> str:

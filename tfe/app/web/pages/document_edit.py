@@ -42,21 +42,22 @@ def _unknown(runtime: Runtime, names: tuple[str, ...], scheme: str) -> list[str]
     return [f"{_WHAT_FR[scheme]} : « {n} »" for n in names if referential.resolve(n, scheme) is None]
 
 
-def _editable(session: Session, doc_id: str, user: User) -> Document:
-    """``editable_document`` with the refusal in French (the error page shows it)."""
+def editable_fr(session: Session, doc_id: str, user: User, what: str = "ce document") -> Document:
+    """``editable_document`` with the refusal in French (the error page shows it): « … peuvent modifier
+    <what>. »"""
     try:
         return editable_document(session, doc_id, user)
     except PermissionDeniedError:
         raise PermissionDeniedError(
             "Seuls le propriétaire et les contributeurs, curateurs ou administrateurs de son organisation "
-            "peuvent modifier ce document."
+            f"peuvent modifier {what}."
         ) from None
 
 
 def _context(
     request: Request, session: Session, runtime: Runtime, user: User, doc_id: str, **extra: Any
 ) -> dict[str, Any]:
-    document = _editable(session, doc_id, user)
+    document = editable_fr(session, doc_id, user)
     view = get_document(session, doc_id, identity.scope_for(user))
     return {
         "user": user,
@@ -109,7 +110,7 @@ def edit_submit(
     remove_countries: Annotated[list[str] | None, Form()] = None,
     csrf: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
-    document = _editable(session, doc_id, user)  # 404 / 403 before anything else
+    document = editable_fr(session, doc_id, user)  # 404 / 403 before anything else
     sectors_in, countries_in = split_names(add_sectors), split_names(add_countries)
     errors: list[str] = []
     if not csrf_valid(request, csrf):
