@@ -1,7 +1,8 @@
 """Versions of a document: upload a new version, history, restore, diff, check-out lock (``ged.versions``).
 
-The new version's file is read under the size cap (``_read_capped``, as uploads are); a file over it is
-recorded as a refused version before the 413. Every other refusal is recorded by ``ged.versions``.
+The new version's file is read under the size cap (``read_version_file``, as uploads are, for the API and
+the document page); a file over it is recorded as a refused version before the 413. Every other
+refusal is recorded by ``ged.versions``.
 Any version's bytes download from ``GET /api/documents/{id}/content?version=N``.
 """
 
@@ -13,12 +14,14 @@ from fastapi import APIRouter, Body, Form, Path, Query, UploadFile
 from pydantic import BaseModel, Field
 
 from ged.versions import MAX_COMMENT, VersionResult, diff_versions, version_history
+from tfe.app.runtime import Runtime
 from tfe.app.web.api.documents import MAX_VERSION, _file_limit, _read_capped
 from tfe.app.web.deps import CurrentUser, RuntimeDep, ScopeDep, SessionDep, TargetId
 from tfe.app.web.errors import error_responses
 from tfe.app.web.schemas.common import IsoDateTime
 from tfe.app.web.schemas.documents import DocumentVersionPublic, SimilarDocumentPublic
 from tfe.core.errors import TooLargeError
+from tfe.core.models import User
 
 router = APIRouter(prefix="/api/documents", tags=["documents"])
 
@@ -111,6 +114,24 @@ class LockBody(BaseModel):
     minutes: int | None = Field(None, ge=1, le=10080, description="Lock length (default: the setting)")
 
 
+def read_version_file(runtime: Runtime, user: User, doc_id: str, file: UploadFile, *, channel: str) -> bytes:
+    """The new version's bytes, read under the upload cap; a file over it is recorded as a refused version
+    (``VersionService.refuse``) before the ``TooLargeError`` goes on (the API's 413, the page's notice)."""
+    limit, setting = _file_limit(runtime.settings)
+    try:
+        return _read_capped(file, limit, setting)
+    except TooLargeError as exc:
+        runtime.versions.refuse(
+            user,
+            doc_id,
+            filename=file.filename,
+            size=file.size or limit + 1,
+            reason=exc.message,
+            channel=channel,
+        )
+        raise
+
+
 def _version(doc_id: str, data: dict[str, object]) -> VersionPublic:
     url = f"/api/documents/{doc_id}/content?version={data['number']}"
     return VersionPublic.model_validate({**data, "content_url": url})
@@ -152,14 +173,7 @@ def add_version(
     user: CurrentUser,
     form: Annotated[VersionCreate, Form(media_type="multipart/form-data")],
 ) -> VersionAddedPublic:
-    limit, setting = _file_limit(runtime.settings)
-    try:
-        data = _read_capped(form.file, limit, setting)
-    except TooLargeError as exc:
-        runtime.versions.refuse(
-            user, doc_id, filename=form.file.filename, size=form.file.size or limit + 1, reason=exc.message
-        )
-        raise
+    data = read_version_file(runtime, user, doc_id, form.file, channel="api")
     result = runtime.versions.add_version(
         user, doc_id, filename=form.file.filename, data=data, comment=form.comment, channel="api"
     )

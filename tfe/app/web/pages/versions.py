@@ -16,7 +16,8 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
 from ged.versions import MAX_COMMENT, VersionResult, diff_versions
-from tfe.app.web.api.documents import MAX_VERSION, _file_limit, _read_capped
+from tfe.app.web.api.documents import MAX_VERSION
+from tfe.app.web.api.versions import read_version_file
 from tfe.app.web.deps import PageScopeDep, PageUser, RuntimeDep, SessionDep, TargetId
 from tfe.app.web.pages.forms import require_csrf
 from tfe.app.web.templating import templates
@@ -83,20 +84,8 @@ def upload_version(
     csrf: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     require_csrf(request, csrf)
-    limit, setting = _file_limit(runtime.settings)
     try:
-        try:
-            data = _read_capped(file, limit, setting)
-        except TooLargeError as exc:
-            runtime.versions.refuse(
-                user,
-                doc_id,
-                filename=file.filename,
-                size=file.size or limit + 1,
-                reason=exc.message,
-                channel="web",
-            )
-            raise
+        data = read_version_file(runtime, user, doc_id, file, channel="web")
         result = runtime.versions.add_version(
             user, doc_id, filename=file.filename, data=data, comment=comment or None, channel="web"
         )
