@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from ged.blobs import BlobStore
 from tests.conftest import make_settings
@@ -37,6 +38,13 @@ def test_status_rotate_and_guarded_revoke(tmp_path: Path) -> None:
     migrate(engine)
     store = BlobStore(settings.blob_dir, sealer_of(engine.dialect))  # type: ignore[arg-type]
     keys = [store.put(f"pièce {i}".encode(), owner=f"doc{i}") for i in range(3)]
+    with engine.begin() as conn:  # a row written before encryption at rest
+        conn.execute(
+            text(
+                "INSERT INTO passage_texts (id, parent_id, position, title, text, meta) "
+                "VALUES ('old:0', 'old', 0, 'ancien', 'texte en clair', '{}')"
+            )
+        )
     engine.dispose()
     data_dir = settings.resolved_data_dir
 
@@ -46,6 +54,14 @@ def test_status_rotate_and_guarded_revoke(tmp_path: Path) -> None:
     assert before["provider"] == "file" and before["data_keys_total"] == 3
     assert before["data_keys"] == {before["current_kek_id"]: 3}
     assert before["legacy_plaintext_rows"]["documents"] == 0
+    assert before["legacy_plaintext_rows"]["passage_texts"] == 1
+    sealed = tfe(data_dir, "keys", "seal", "--json")
+    assert sealed.returncode == 0, sealed.stderr
+    assert json.loads(sealed.stdout)["sealed_rows"]["passage_texts"] == 1
+    assert (
+        json.loads(tfe(data_dir, "keys", "status", "--json").stdout)["legacy_plaintext_rows"]["passage_texts"]
+        == 0
+    )
 
     rotated = tfe(data_dir, "keys", "rotate", "--json")
     assert rotated.returncode == 0, rotated.stderr

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from search.models import PassageText
 from tfe.core.crypto.columns import sealer_of
-from tfe.core.crypto.legacy import legacy_rows
+from tfe.core.crypto.legacy import legacy_rows, seal_legacy_rows
 from tfe.core.crypto.models import DataKey
 from tfe.core.crypto.signing import verify_signature
 from tfe.core.crypto.vault import Vault
@@ -68,6 +68,27 @@ def test_legacy_clear_rows_are_read_and_counted(engine: Engine) -> None:
         session.commit()
         assert session.get(PassageText, "old:0").text == "texte en clair"  # type: ignore[union-attr]
     assert legacy_rows(engine, Base.metadata)["passage_texts"] == 1
+
+
+def test_legacy_clear_rows_are_sealed_in_batches_and_stay_readable(engine: Engine) -> None:
+    with engine.begin() as conn:
+        for i in range(5):
+            conn.execute(
+                text(
+                    "INSERT INTO passage_texts (id, parent_id, position, title, text, meta) VALUES "
+                    f"('old:{i}', 'old', {i}, 'ancien {i}', 'clair {MARKER}', '{{}}')"
+                )
+            )
+    assert seal_legacy_rows(engine, Base.metadata, batch=2)["passage_texts"] == 5
+    assert legacy_rows(engine, Base.metadata)["passage_texts"] == 0
+    with engine.connect() as conn:
+        raw = [t for (t,) in conn.execute(text("SELECT text FROM passage_texts"))]
+    assert all(t.startswith("tfe1:") and "Marqueurvault" not in t for t in raw)
+    with Session(engine) as session:
+        rows = session.scalars(select(PassageText).order_by(PassageText.position)).all()
+        assert [r.title for r in rows] == [f"ancien {i}" for i in range(5)]
+        assert {r.text for r in rows} == {f"clair {MARKER}"}
+    assert seal_legacy_rows(engine, Base.metadata)["passage_texts"] == 0  # idempotent
 
 
 def test_owner_keys_seal_open_and_shred(engine: Engine) -> None:

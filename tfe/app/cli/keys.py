@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy import MetaData
 from tqdm import tqdm
 
 from tfe.app.cli.common import JsonOpt, echo, emit_json, fail, runtime
@@ -24,15 +25,22 @@ from tfe.core.security.audit import Actor
 keys_app = typer.Typer(help="Clés de chiffrement : état, rotation, révocation.", no_args_is_help=True)
 
 
-def _legacy_rows(rt: Runtime) -> dict[str, int]:
-    """Rows of sealed columns still stored in clear (written before encryption at rest), per table."""
-    import ged.models  # noqa: F401  (register the tables holding sealed columns)
+def _sealed_tables() -> MetaData:
+    """The metadata of every table holding sealed columns (their modules imported, so registered)."""
+    import ged.models  # noqa: F401
     import search.models  # noqa: F401
+    import veille.alerts.models
     import veille.models  # noqa: F401
-    from tfe.core.crypto.legacy import legacy_rows
     from tfe.core.db import Base
 
-    return legacy_rows(rt.engine, Base.metadata)
+    return Base.metadata
+
+
+def _legacy_rows(rt: Runtime) -> dict[str, int]:
+    """Rows of sealed columns still stored in clear (written before encryption at rest), per table."""
+    from tfe.core.crypto.legacy import legacy_rows
+
+    return legacy_rows(rt.engine, _sealed_tables())
 
 
 @keys_app.command("status")
@@ -93,6 +101,24 @@ def rotate(
     echo(f"nouvelle clé : {report.new_kek_id} ; {report.rewrapped} clé(s) de données réemballée(s)")
     if report.retired:
         echo(f"clé(s) retirée(s) : {', '.join(report.retired)}")
+
+
+@keys_app.command("seal")
+def seal(as_json: JsonOpt = False) -> None:
+    """Chiffre les valeurs encore en clair (écrites avant le chiffrement au repos), par lots."""
+    from tfe.core.crypto.legacy import seal_legacy_rows
+
+    rt = runtime()
+    changed = seal_legacy_rows(rt.engine, _sealed_tables())
+    with rt.session() as session:
+        audit.record(session, "keys.seal", Actor.system("cli"), detail={"rows": changed})
+    if as_json:
+        emit_json({"sealed_rows": changed, "total": sum(changed.values())})
+        return
+    echo(f"{sum(changed.values())} ligne(s) chiffrée(s)")
+    for table, count in sorted(changed.items()):
+        if count:
+            echo(f"  {table} : {count}")
 
 
 @keys_app.command("revoke")

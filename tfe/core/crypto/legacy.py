@@ -1,16 +1,17 @@
 """Rows written before encryption at rest: sealed columns whose value lacks the ``tfe1:`` prefix.
 
 They are read as they are (``columns.SealedText``); ``tfe keys status`` counts them so the operator knows
-what is still stored in clear (re-saving a row seals it).
+what is still stored in clear (re-saving a row seals it, ``tfe keys seal`` seals them all).
 """
 
 from __future__ import annotations
 
 from sqlalchemy import Engine, MetaData, Text, and_, func, inspect, or_, select, type_coerce
 
-from tfe.core.crypto.columns import PREFIX, SealedJSON, SealedText
+from tfe.core.crypto.columns import PREFIX, SealedJSON, SealedText, sealer_of
+from tfe.core.errors import ConfigurationError
 
-__all__ = ["legacy_rows"]
+__all__ = ["legacy_rows", "seal_legacy_rows"]
 
 
 def legacy_rows(engine: Engine, metadata: MetaData) -> dict[str, int]:
@@ -26,3 +27,37 @@ def legacy_rows(engine: Engine, metadata: MetaData) -> dict[str, int]:
             clear = or_(*(and_(r.is_not(None), func.substr(r, 1, len(PREFIX)) != PREFIX) for r in raw))
             counts[table.name] = int(conn.scalar(select(func.count()).select_from(table).where(clear)) or 0)
     return counts
+
+
+def seal_legacy_rows(engine: Engine, metadata: MetaData, *, batch: int = 500) -> dict[str, int]:
+    """Seal every clear value of the sealed columns (an installation that predates encryption at rest);
+    per table, the rows changed. Batches of ``batch`` rows, each its own transaction, so the service keeps
+    serving; idempotent (a sealed value is left alone), resumable after a crash."""
+    sealer = sealer_of(engine.dialect)
+    if sealer is None:
+        raise ConfigurationError("this engine has no vault: nothing can be sealed")
+    present = set(inspect(engine).get_table_names())
+    changed: dict[str, int] = {}
+    for table in metadata.tables.values():
+        sealed = [c for c in table.columns if isinstance(c.type, SealedText | SealedJSON)]
+        keys = list(table.primary_key.columns)
+        if not sealed or not keys or table.name not in present:
+            continue
+        raw = [type_coerce(c, Text()).label(c.name) for c in sealed]
+        clear = or_(*(and_(r.is_not(None), func.substr(r, 1, len(PREFIX)) != PREFIX) for r in raw))
+        changed[table.name] = 0
+        while True:
+            with engine.begin() as conn:
+                rows = conn.execute(select(*keys, *raw).where(clear).limit(batch)).all()
+                for row in rows:
+                    values = {
+                        c.name: type_coerce(sealer.seal_text(v), Text())
+                        for c in sealed
+                        if (v := row._mapping[c.name]) is not None and not str(v).startswith(PREFIX)
+                    }
+                    where = and_(*(k == row._mapping[k.name] for k in keys))
+                    conn.execute(table.update().where(where).values(values))
+            changed[table.name] += len(rows)
+            if len(rows) < batch:
+                break
+    return changed
