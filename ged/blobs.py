@@ -26,7 +26,7 @@ from typing import Protocol
 
 from tfe.core.errors import NotFoundError, TamperedContentError, ValidationError
 
-__all__ = ["OWNER_KIND", "BlobSealer", "BlobStore"]
+__all__ = ["OWNER_KIND", "BlobSealer", "BlobStore", "is_legacy_key"]
 
 OWNER_KIND = "document"
 _LEGACY = re.compile(r"[0-9a-f]{64}")
@@ -132,6 +132,11 @@ class BlobStore:
         with contextlib.suppress(OSError):
             folder.parent.rmdir()  # the <owner[:2]> folder, when it was the last one there
         return count
+
+
+def is_legacy_key(key: str) -> bool:
+    """Whether ``key`` names a blob stored before encryption at rest (content-addressed, in clear)."""
+    return _LEGACY.fullmatch(key) is not None
 
 
 def _context(key: str) -> bytes:

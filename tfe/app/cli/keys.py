@@ -105,17 +105,21 @@ def rotate(
 
 @keys_app.command("seal")
 def seal(as_json: JsonOpt = False) -> None:
-    """Chiffre les valeurs encore en clair (écrites avant le chiffrement au repos), par lots."""
+    """Chiffre les valeurs et les fichiers encore en clair (écrits avant le chiffrement au repos)."""
+    from ged.legacy_blobs import seal_legacy_blobs
     from tfe.core.crypto.legacy import seal_legacy_rows
 
     rt = runtime()
     changed = seal_legacy_rows(rt.engine, _sealed_tables())
+    blobs = seal_legacy_blobs(rt.session_factory, rt.blob_store)
     with rt.session() as session:
-        audit.record(session, "keys.seal", Actor.system("cli"), detail={"rows": changed})
+        audit.record(session, "keys.seal", Actor.system("cli"), detail={"rows": changed, "blobs": blobs})
     if as_json:
-        emit_json({"sealed_rows": changed, "total": sum(changed.values())})
+        emit_json({"sealed_rows": changed, "total": sum(changed.values()), "blobs": blobs})
         return
-    echo(f"{sum(changed.values())} ligne(s) chiffrée(s)")
+    echo(
+        f"{sum(changed.values())} ligne(s) chiffrée(s), {blobs['versions']} fichier(s) de version chiffré(s)"
+    )
     for table, count in sorted(changed.items()):
         if count:
             echo(f"  {table} : {count}")
