@@ -33,8 +33,10 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ged import receipts
+from ged.blobs import BlobStore
 from ged.models import Document, DocumentSimilarity, DocumentTransition, DocumentVersion
 from ingest.models import IngestRecord
+from search.backend import SearchBackend
 from search.models import PassageText
 from taxonomy.models import Classification
 from tfe.core.crypto.models import DataKey
@@ -119,29 +121,20 @@ def collect_facts(session: Session, doc_ids: Iterable[str]) -> list[DocumentFact
     return out
 
 
-def erase_index(backend: Any, parent_ids: list[str]) -> dict[str, int]:
-    """Remove the parents' passages and merge segments (``erase_parents``), else delete and commit."""
+def erase_index(backend: SearchBackend, parent_ids: list[str]) -> dict[str, int]:
+    """Remove the parents' passages so that no term of theirs remains (``SearchBackend.erase_parents``)."""
     if not parent_ids:
         return {"index_entries": 0}
-    eraser = getattr(backend, "erase_parents", None)
-    if callable(eraser):
-        result = eraser(list(parent_ids))
-        counts = {"index_entries": int(result.get("passages", result.get("deleted", 0)))}
-        counts.update({f"index_{k}": int(v) for k, v in result.items() if isinstance(v, int | bool)})
-        return counts
-    removed = sum(int(backend.delete_parent(pid)) for pid in parent_ids)
-    backend.commit()
-    return {"index_entries": removed}
+    result = backend.erase_parents(list(parent_ids))
+    counts = {"index_entries": int(result.get("passages", 0))}
+    counts.update({f"index_{k}": int(v) for k, v in result.items() if isinstance(v, int | bool)})
+    return counts
 
 
-def shred_blobs(session: Session, blob_store: Any, facts: list[DocumentFacts]) -> dict[str, int]:
+def shred_blobs(session: Session, blob_store: BlobStore, facts: list[DocumentFacts]) -> dict[str, int]:
     """Destroy each document's data key and sealed blobs; delete unshared legacy blobs."""
     erased = {f.id for f in facts}
-    shredded = 0
-    shred = getattr(blob_store, "shred", None)
-    if callable(shred):
-        for f in facts:
-            shredded += int(shred(f.id))
+    shredded = sum(blob_store.shred(f.id) for f in facts)
     legacy = 0
     for key in sorted({v["blob_key"] for f in facts for v in f.versions}):
         shared = session.scalar(
@@ -207,8 +200,8 @@ def _audit_mentions(session: Session, doc_ids: list[str]) -> int:
 
 def erase_documents(
     session_factory: sessionmaker[Session],
-    backend: Any,
-    blob_store: Any,
+    backend: SearchBackend,
+    blob_store: BlobStore,
     doc_ids: list[str],
     *,
     actor: audit.Actor,
@@ -282,8 +275,8 @@ def erase_documents(
 
 def erase_document(
     session_factory: sessionmaker[Session],
-    backend: Any,
-    blob_store: Any,
+    backend: SearchBackend,
+    blob_store: BlobStore,
     doc_id: str,
     *,
     actor: audit.Actor,
