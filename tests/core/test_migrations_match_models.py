@@ -11,6 +11,7 @@ import search.models
 import taxonomy.models
 import tfe.core.crypto.models
 import tfe.core.models
+import tfe.core.security.models
 import veille.alerts.models
 import veille.models
 from tfe.core.db import Base, make_engine, migrate
@@ -19,6 +20,7 @@ from tfe.core.settings import Settings
 MODEL_MODULES = (
     tfe.core.models,
     tfe.core.crypto.models,
+    tfe.core.security.models,
     taxonomy.models,
     search.models,
     ingest.models,

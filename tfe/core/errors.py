@@ -33,6 +33,8 @@ __all__ = [
     "KeyRevokedError",
     "NotFoundError",
     "PermissionDeniedError",
+    "RateLimitedError",
+    "SuspendedError",
     "TamperedContentError",
     "TfeError",
     "TooLargeError",
@@ -99,6 +101,24 @@ class PermissionDeniedError(TfeError):
 
     code = "forbidden"
     http_status = 403
+
+
+class SuspendedError(PermissionDeniedError):
+    """The token or session was suspended by the exfiltration guard (or an admin) pending review."""
+
+    code = "suspended"
+    http_status = 403
+
+
+class RateLimitedError(TfeError):
+    """Too many requests (sign-in failures, bad tokens, reads over the budget): retry after a delay."""
+
+    code = "rate_limited"
+    http_status = 429
+
+    def __init__(self, message: str, retry_after_s: float = 60.0) -> None:
+        super().__init__(message)
+        self.retry_after_s = max(1, int(retry_after_s + 0.999))
 
 
 class NotFoundError(TfeError):

@@ -12,6 +12,7 @@ from tfe.core.db import Base, utcnow
 
 ORG_KINDS = ("national_agency", "regional_chamber", "bank", "region", "partner_abroad")
 ROLES = ("reader", "contributor", "curator", "admin")
+TOKEN_SCOPES = ("read", "write", "admin")
 VISIBILITIES = ("private", "organisation", "network", "public")
 
 
@@ -36,6 +37,9 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(255), default=None)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # "local" (password), or "oidc:<provider>" for accounts provisioned by a sign-in provider
+    auth_source: Mapped[str] = mapped_column(String(80), default="local")
+    password_changed_at: Mapped[dt.datetime | None] = mapped_column(default=None)
 
 
 class ApiToken(Base):
@@ -50,14 +54,25 @@ class ApiToken(Base):
     last_used_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     expires_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    # comma-separated subset of TOKEN_SCOPES; "read" lets GET through, "write" unsafe methods, "admin" admin
+    scopes: Mapped[str] = mapped_column(String(64), default="read,write")
+    revoked_reason: Mapped[str | None] = mapped_column(String(200), default=None)
+    # set by the exfiltration guard; a suspended token answers 403 until an admin lifts it
+    suspended_at: Mapped[dt.datetime | None] = mapped_column(default=None)
 
 
 class AuditEvent(Base):
-    """Append-only, hash-chained record of who did what."""
+    """Append-only, hash-chained record of who did what.
+
+    ``seq`` numbers the chain without gaps (1, 2, ...); ``hash`` is SHA-256 over the previous hash and the
+    event's content (anyone can recompute it from an export); ``mac`` is HMAC-SHA256 of ``hash`` under the
+    installation's audit key (only the key holder can recompute it, so edit-and-rechain is caught).
+    """
 
     __tablename__ = "audit_events"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int | None] = mapped_column(default=None, unique=True)
     at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
     actor_user_id: Mapped[int | None] = mapped_column(default=None)
     actor_org_id: Mapped[int | None] = mapped_column(default=None)
@@ -67,6 +82,16 @@ class AuditEvent(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64), default="")
     hash: Mapped[str] = mapped_column(String(64))
+    mac: Mapped[str] = mapped_column(String(64), default="")
 
 
-__all__ = ["ORG_KINDS", "ROLES", "VISIBILITIES", "ApiToken", "AuditEvent", "Organisation", "User"]
+__all__ = [
+    "ORG_KINDS",
+    "ROLES",
+    "TOKEN_SCOPES",
+    "VISIBILITIES",
+    "ApiToken",
+    "AuditEvent",
+    "Organisation",
+    "User",
+]

@@ -132,6 +132,26 @@ class Settings(BaseSettings):
         default=20.0, gt=0, description="Time limit of one thumbnail (office conversion included)"
     )
 
+    # security (issue 9): sessions, sign-in providers, throttles and the exfiltration guard
+    session_max_age_s: int = Field(default=8 * 3600, ge=60, description="Lifetime of a browser session")
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Addresses of reverse proxies whose X-Forwarded-For is believed (empty: none)",
+    )
+    ratelimit_url: str | None = Field(
+        default=None,
+        description="Store of throttles and guard counters (limits URI: memory://, redis://...); "
+        "defaults to TFE_REDIS_URL when set, else memory",
+    )
+    login_max_failures: int = Field(default=5, ge=1, description="Failures per account and address")
+    login_window_s: int = Field(default=300, ge=1, description="Window of the sign-in failure counts")
+    oidc_providers_file: Path | None = Field(
+        default=None, description="JSON list of OIDC sign-in providers (see docs/security.md)"
+    )
+    guard_enabled: bool = Field(default=True, description="Count reads and respond to unusual use")
+    guard_work_hours: str = Field(default="07-20", description="Working hours (local time) of the guard")
+    guard_timezone: str = Field(default="Europe/Paris", description="Time zone of the working hours")
+
     admin_email: str = "admin@tfe.local"
     admin_password: str | None = Field(default=None, description="Generated and printed by init if unset")
 
@@ -141,6 +161,11 @@ class Settings(BaseSettings):
         if info.data.get("environment") == "production" and value == DEV_SECRET:
             raise ValueError("TFE_SECRET_KEY must be set in production")
         return value
+
+    @property
+    def resolved_ratelimit_url(self) -> str:
+        """The ``limits`` storage URI: ``ratelimit_url``, else ``redis_url``, else process memory."""
+        return self.ratelimit_url or self.redis_url or "memory://"
 
     @property
     def resolved_data_dir(self) -> Path:

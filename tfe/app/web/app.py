@@ -47,7 +47,7 @@ from tfe.app.web.pages import versions as version_pages
 from tfe.app.web.session import SignedSessionMiddleware
 from tfe.app.web.templating import STATIC_DIR
 from tfe.app.web.uploads import record_refusal
-from tfe.core.security.throttle import LoginThrottle
+from tfe.core.security.throttle import LoginThrottle, TokenThrottle
 
 API_DESCRIPTION = """**Base documentaire et veille de la Team France Export** : recherche hybride dans les
 documents (GED) et la veille économique, dans le périmètre de votre organisation. Authentifiez-vous avec
@@ -90,6 +90,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     )
     app.add_middleware(KeyRevokedMiddleware)  # outermost: once the keys are revoked, every answer is 503
     app.state.login_throttle = LoginThrottle()
+    app.state.token_throttle = TokenThrottle()
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
 
     @app.get("/favicon.ico", include_in_schema=False)

@@ -33,7 +33,7 @@ from tfe.app.web.deps import LoginRequired
 from tfe.app.web.schemas.errors import ErrorPublic
 from tfe.app.web.templating import templates
 from tfe.core import errors as core_errors
-from tfe.core.errors import TfeError
+from tfe.core.errors import RateLimitedError, TfeError
 
 log = logging.getLogger(__name__)
 
@@ -179,6 +179,8 @@ def _validation_message(exc: RequestValidationError) -> str:
 async def _tfe_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, TfeError)
     headers = {"WWW-Authenticate": "Bearer"} if exc.http_status == 401 else None
+    if isinstance(exc, RateLimitedError):
+        headers = {"Retry-After": str(exc.retry_after_s)}
     if exc.http_status >= 500:
         log.error("request failed path=%s code=%s message=%s", request.url.path, exc.code, exc.message)
     return _respond(request, exc.http_status, exc.code, exc.message, headers)

@@ -39,3 +39,17 @@ class LoginThrottle:
         with self._lock:
             for key in keys:
                 self._failures.pop(key, None)
+
+
+class TokenThrottle:
+    """Bad API tokens per client address (STUB by the lead, in memory; the throttle helper moves it to
+    the shared ``limits`` store). ``retry_after`` is 0 while the address may try again."""
+
+    def __init__(self, max_failures: int = 20, window_s: float = 60.0) -> None:
+        self._inner = LoginThrottle(max_failures, window_s)
+
+    def retry_after(self, address: str) -> float:
+        return self._inner.window_s if self._inner.blocked(f"ip:{address}") else 0.0
+
+    def failed(self, address: str) -> None:
+        self._inner.failed(f"ip:{address}")
