@@ -86,6 +86,22 @@ def session_user(request: Request, session: Session) -> User | None:
     return user
 
 
+def sign_in(
+    request: Request,
+    session: Session,
+    user: User,
+    *,
+    auth_method: str = "password",
+    id_token: str | None = None,
+) -> None:
+    """Open a server-side session for ``user`` (``tfe.core.security.sessions.start``), put its id and a
+    fresh CSRF token in the cookie, and audit ``auth.login`` with the method. Used by the password form and
+    the OIDC callback. STUB by the lead (the sessions helper implements it; the signature stays)."""
+    request.session.clear()
+    request.session[SESSION_USER_KEY] = user.id
+    csrf_token(request)
+
+
 def get_api_user(request: Request, session: SessionDep) -> User:
     header = request.headers.get("authorization", "")
     if header:
