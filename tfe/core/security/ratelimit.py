@@ -25,11 +25,12 @@ def storage_for(settings: Settings) -> Storage:
     """The process's storage for ``settings.resolved_ratelimit_url`` (one per URI, created once)."""
     uri = settings.resolved_ratelimit_url
     with _lock:
-        storage = _storages.get(uri)
-        if storage is None:
-            storage = storage_from_string(uri)
-            _storages[uri] = storage
-        return storage
+        if uri not in _storages:
+            made = storage_from_string(uri)
+            if not isinstance(made, Storage):  # an async storage URI ("async+redis://") is not for us
+                raise ValueError(f"rate-limit storage {uri!r} is asynchronous; use a synchronous URI")
+            _storages[uri] = made
+        return _storages[uri]
 
 
 def limiter_for(settings: Settings) -> MovingWindowRateLimiter:
