@@ -7,12 +7,13 @@ dotenv syntax), then defaults. No I/O happens here beyond reading that file: dir
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from tfe.core.errors import ConfigurationError
 
@@ -134,9 +135,10 @@ class Settings(BaseSettings):
 
     # security (issue 9): sessions, sign-in providers, throttles and the exfiltration guard
     session_max_age_s: int = Field(default=8 * 3600, ge=60, description="Lifetime of a browser session")
-    trusted_proxies: list[str] = Field(
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
-        description="Addresses of reverse proxies whose X-Forwarded-For is believed (empty: none)",
+        description="Addresses or CIDR networks of reverse proxies whose X-Forwarded-For is believed, "
+        "comma-separated (empty: none)",
     )
     ratelimit_url: str | None = Field(
         default=None,
@@ -145,6 +147,17 @@ class Settings(BaseSettings):
     )
     login_max_failures: int = Field(default=5, ge=1, description="Failures per account and address")
     login_window_s: int = Field(default=300, ge=1, description="Window of the sign-in failure counts")
+    login_address_max_failures: int = Field(default=30, ge=1, description="Failures per address, any account")
+    login_address_window_s: int = Field(default=300, ge=1, description="Window of the per-address count")
+    login_account_max_failures: int = Field(
+        default=20, ge=1, description="Failures per account, any address, before its soft lock"
+    )
+    login_account_window_s: int = Field(default=900, ge=1, description="Window of the per-account count")
+    login_account_delay_s: int = Field(
+        default=30, ge=1, description="Soft lock: one attempt per this many seconds for the account"
+    )
+    token_max_failures: int = Field(default=20, ge=1, description="Bad API tokens per address")
+    token_window_s: int = Field(default=60, ge=1, description="Window of the bad-token count")
     oidc_providers_file: Path | None = Field(
         default=None, description="JSON list of OIDC sign-in providers (see docs/security.md)"
     )
@@ -154,6 +167,17 @@ class Settings(BaseSettings):
 
     admin_email: str = "admin@tfe.local"
     admin_password: str | None = Field(default=None, description="Generated and printed by init if unset")
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        """``TFE_TRUSTED_PROXIES``: comma- or space-separated, or a JSON list."""
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [part for part in text.replace(",", " ").split() if part]
+        return value
 
     @field_validator("secret_key")
     @classmethod
