@@ -90,7 +90,7 @@ def test_delete_trash_restore_in_pages(env: tuple[Runtime, Seed, TestClient]) ->
     doc_id = seed.ids["doc-beta-org"]  # beta, owner bob
     _sign_in(client, "bob@beta.fr")
     page = client.get(f"/documents/{doc_id}").text
-    assert 'id="delete-form"' in page and "confirm(" in page
+    assert 'id="delete-form"' in page and "data-confirm=" in page
     assert _post(client, f"/documents/{doc_id}/supprimer", page) == "/documents/corbeille"
     trash = client.get("/documents/corbeille").text
     assert "est dans la corbeille" in trash and f'data-document="{doc_id}"' in trash and "Restaurer" in trash

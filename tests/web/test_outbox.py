@@ -56,12 +56,17 @@ def test_national_admin_reads_every_message(site: AlertSite, kept: dict[str, int
     assert "List-Unsubscribe-Post" in page.text and "List-Unsubscribe=One-Click" in page.text
     assert "Auto-Submitted" in page.text and "Message-ID" in page.text
     assert "[Veille TFE] agroalimentaire × Vietnam : 2 actualités, 1 document" in page.text
-    assert 'sandbox=""' in page.text and "srcdoc=" in page.text
+    frame_url = f"/admin/boite-d-envoi/{kept['alice']}/html"
+    assert 'sandbox=""' in page.text and f'src="{frame_url}"' in page.text
+    frame = site.client.get(frame_url, headers=HTML)
+    assert frame.status_code == 200 and frame.headers["content-type"].startswith("text/html")
+    policy = frame.headers["content-security-policy"]
+    assert "sandbox" in policy and "script-src" not in policy and "frame-ancestors 'self'" in policy
     with site.rt.session() as session:
         row = session.get(AlertMessage, kept["alice"])
         assert row is not None
-        assert str(escape(row.body_html)) in page.text  # the HTML only inside the sandboxed frame
-        assert str(escape(row.body_text)) in page.text
+        assert frame.text == row.body_html  # the HTML only inside the sandboxed frame
+        assert row.body_html not in page.text and str(escape(row.body_text)) in page.text
     assert "<script" not in row.body_html and "&lt;2025&gt;" in row.body_html
     assert site.events("outbox.read", kept["alice"])
 
@@ -73,6 +78,7 @@ def test_organisation_admin_sees_only_their_users(site: AlertSite, kept: dict[st
     assert "carla@beta.fr" in listing.text and "alice@alpha.fr" not in listing.text
     assert site.client.get(f"/admin/boite-d-envoi/{kept['carla']}", headers=HTML).status_code == 200
     assert site.client.get(f"/admin/boite-d-envoi/{kept['alice']}", headers=HTML).status_code == 404
+    assert site.client.get(f"/admin/boite-d-envoi/{kept['alice']}/html").status_code == 404
 
 
 def test_others_are_refused(site: AlertSite, kept: dict[str, int]) -> None:

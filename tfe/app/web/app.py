@@ -22,6 +22,7 @@ from tfe.app.web.api import stories as stories_api
 from tfe.app.web.api import subscriptions as subscriptions_api
 from tfe.app.web.api import versions as versions_api
 from tfe.app.web.errors import install_error_handlers
+from tfe.app.web.headers import install_security_headers, secure_cookies
 from tfe.app.web.keyguard import KeyRevokedMiddleware
 from tfe.app.web.limits import BodySizeLimitMiddleware
 from tfe.app.web.pages import admin as admin_pages
@@ -62,8 +63,6 @@ set by `/login` (with `X-CSRF-Token` on unsafe methods). Every error is `{"error
 FastAPI's 422 (422 is `extraction_failed` on upload only).
 """
 
-_LOOPBACK = ("127.0.0.1", "localhost", "::1")
-
 
 def create_app(runtime: Runtime) -> FastAPI:
     """Build the app around one runtime (shared by every request)."""
@@ -85,10 +84,11 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.add_middleware(
         SignedSessionMiddleware,
         secret_key=settings.secret_key,
-        https_only=settings.environment == "production" and settings.host not in _LOOPBACK,
+        https_only=secure_cookies(settings),
         same_site="lax",
     )
     app.add_middleware(KeyRevokedMiddleware)  # outermost: once the keys are revoked, every answer is 503
+    install_security_headers(app, settings)  # around the whole stack, 500s included
     app.state.login_throttle = LoginThrottle()
     app.state.token_throttle = TokenThrottle()
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")

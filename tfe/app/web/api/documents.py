@@ -7,9 +7,7 @@ every refusal (400, 413, 415) is recorded there before it is answered.
 
 from __future__ import annotations
 
-import unicodedata
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Query, UploadFile
 from fastapi.responses import Response
@@ -17,6 +15,7 @@ from fastapi.responses import Response
 from ged import documents as ged_documents
 from ged.documents import download_document
 from tfe.app.web.deps import BlobStoreDep, CurrentUser, RuntimeDep, ScopeDep, SessionDep, TargetId
+from tfe.app.web.downloads import attachment_headers, safe_media_type
 from tfe.app.web.errors import error_responses
 from tfe.app.web.limits import too_large_message
 from tfe.app.web.schemas.documents import DocumentCreate, DocumentPublic, DocumentUploadPublic
@@ -118,12 +117,6 @@ def read_document(doc_id: DocId, session: SessionDep, user: CurrentUser, scope: 
     return DocumentPublic.model_validate({**view.as_dict(), "content_url": content_url})
 
 
-def _content_disposition(filename: str) -> str:
-    ascii_name = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode("ascii")
-    ascii_name = "".join(c for c in ascii_name if c.isprintable() and c not in '"\\;') or "document"
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
-
-
 @router.get(
     "/{doc_id}/content",
     summary="The original file (latest version unless ?version=N)",
@@ -147,10 +140,5 @@ def download_content(
     ] = None,
 ) -> Response:
     data, mime, filename = download_document(session, blobs, doc_id, scope, channel="api", version=version)
-    headers = {
-        "Content-Disposition": _content_disposition(filename),
-        "X-Content-Type-Options": "nosniff",
-        "Content-Security-Policy": "default-src 'none'; sandbox",
-        "Cache-Control": "private, no-store",
-    }
-    return Response(content=data, media_type=mime, headers=headers)
+    # always an attachment; HTML, SVG, XML and any type not known to be passive as octet-stream
+    return Response(content=data, media_type=safe_media_type(mime), headers=attachment_headers(filename))

@@ -1,0 +1,69 @@
+"""Caps on the request line and headers: a clear 4xx before any parsing, whatever server runs the app.
+
+uvicorn's own limit (h11's 16 KiB incomplete-event cap) only applies to headers that arrive in several
+reads, so a 100 KB cookie sent in one burst reaches the app; nginx answers 400 above 8 KiB a line. The app
+therefore refuses, itself: a header value over ``MAX_HEADER_BYTES`` or all headers over
+``MAX_HEADERS_BYTES`` with 431, a query string over ``MAX_QUERY_BYTES`` with 414. The API answers the JSON
+error (``headers_too_large``, ``uri_too_long``), pages a French error page.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.responses import JSONResponse
+from starlette.requests import Request
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from tfe.app.web.templating import templates
+
+__all__ = ["MAX_HEADERS_BYTES", "MAX_HEADER_BYTES", "MAX_QUERY_BYTES", "HeaderLimitMiddleware"]
+
+MAX_HEADER_BYTES = 8 * 1024
+MAX_HEADERS_BYTES = 32 * 1024
+MAX_QUERY_BYTES = 8 * 1024
+
+_REFUSALS = {
+    431: ("headers_too_large", "request headers too large", "En-têtes de requête trop volumineux"),
+    414: ("uri_too_long", "query string too long", "Adresse trop longue"),
+}
+
+
+def _refusal(scope: Scope) -> int | None:
+    if len(scope.get("query_string", b"")) > MAX_QUERY_BYTES:
+        return 414
+    total = 0
+    for name, value in scope.get("headers", []):
+        total += len(name) + len(value)
+        if len(value) > MAX_HEADER_BYTES or total > MAX_HEADERS_BYTES:
+            return 431
+    return None
+
+
+class HeaderLimitMiddleware:
+    """Answer 431 (headers) or 414 (query string) to requests over the caps above."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        status = _refusal(scope) if scope["type"] == "http" else None
+        if status is None:
+            await self.app(scope, receive, send)
+            return
+        code, message, title = _REFUSALS[status]
+        path = str(scope.get("path", ""))
+        accept = next((v for n, v in scope.get("headers", []) if n == b"accept"), b"")[:1024]
+        response: Any
+        if not path.startswith(("/api/", "/openapi", "/healthz")) and b"text/html" in accept:
+            # a bare scope (no cookie, no query) so the page renders without the oversized parts
+            bare = {**scope, "headers": [(b"accept", accept)], "query_string": b""}
+            response = templates.TemplateResponse(
+                Request(bare, receive),
+                "error.html",
+                {"status": status, "title": title, "message": ""},
+                status_code=status,
+            )
+        else:
+            response = JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+        await response(scope, receive, send)
