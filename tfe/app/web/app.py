@@ -89,8 +89,8 @@ def create_app(runtime: Runtime) -> FastAPI:
     )
     app.add_middleware(KeyRevokedMiddleware)  # outermost: once the keys are revoked, every answer is 503
     install_security_headers(app, settings)  # around the whole stack, 500s included
-    app.state.login_throttle = LoginThrottle()
-    app.state.token_throttle = TokenThrottle()
+    app.state.login_throttle = LoginThrottle.from_settings(settings)  # in the shared limits store
+    app.state.token_throttle = TokenThrottle.from_settings(settings)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
 
     @app.get("/favicon.ico", include_in_schema=False)

@@ -5,11 +5,13 @@ CSRF: the cookie is ``SameSite=Lax`` and every form carries the session's CSRF t
 
 from __future__ import annotations
 
+import math
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from tfe.app.web.client import client_address
 from tfe.app.web.deps import (
     SESSION_CSRF_KEY,
     SESSION_USER_KEY,
@@ -66,23 +68,23 @@ def login_submit(
             request, target, email, "Saisissez votre adresse e-mail et votre mot de passe.", 400
         )
     throttle: LoginThrottle = request.app.state.login_throttle
-    keys = (f"email:{email.strip().lower()}", f"ip:{request.client.host if request.client else '?'}")
-    if throttle.blocked(*keys):
-        audit.record(
-            session, "auth.login_throttled", WEB, target_kind="user", detail={"email": email.strip().lower()}
-        )
-        return _login_page(
+    address = client_address(request)
+    attempt = {"email": email.strip().lower(), "address": address}
+    wait = throttle.retry_after(email, address)
+    if wait > 0:
+        audit.record(session, "auth.login_throttled", WEB, target_kind="user", detail=attempt)
+        page = _login_page(
             request, target, email, "Trop de tentatives : réessayez dans quelques minutes.", 429
         )
+        page.headers["Retry-After"] = str(max(1, math.ceil(wait)))
+        return page
     try:
         user = identity.authenticate_password(session, email, password)
     except AuthenticationError:
-        throttle.failed(*keys)
-        audit.record(
-            session, "auth.login_failed", WEB, target_kind="user", detail={"email": email.strip().lower()}
-        )
+        throttle.failed(email, address)
+        audit.record(session, "auth.login_failed", WEB, target_kind="user", detail=attempt)
         return _login_page(request, target, email, "Adresse e-mail ou mot de passe incorrect.", 401)
-    throttle.succeeded(keys[0])
+    throttle.succeeded(email, address)
     audit.record(
         session,
         "auth.login",
