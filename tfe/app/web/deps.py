@@ -3,31 +3,55 @@
 Authentication for ``/api``: ``Authorization: Bearer <token>`` or the signed session cookie set by
 ``/login``. A cookie-authenticated unsafe request must also carry the session's CSRF token in the
 ``X-CSRF-Token`` header (a bearer token needs none: browsers never send it on their own).
+
+The cookie carries the secret id of a server-side session (``tfe.core.security.sessions``), looked up at
+every request, so logout, a password change, a deactivation or an administrator ends it at once. A bearer
+token needs the ``read`` scope for GET/HEAD/OPTIONS, ``write`` for other methods, and ``admin`` (with the
+admin role) under ``/api/admin``; bad tokens are throttled per client address and audited. Every
+authenticated request then goes through the exfiltration guard (``tfe.app.web.guard.enforce``), with
+``request.state.token_id`` / ``request.state.session_id`` naming the credential.
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
-from typing import Annotated
+from collections.abc import Iterator, Mapping
+from typing import Annotated, NoReturn
 
 from fastapi import Depends, Path, Request
 from sqlalchemy.orm import Session
 
 from ged.documents import BlobReader
 from tfe.app.runtime import Runtime
-from tfe.core.errors import AuthenticationError, PermissionDeniedError
+from tfe.app.web import guard
+from tfe.app.web.client import client_address
+from tfe.core.errors import (
+    AuthenticationError,
+    PermissionDeniedError,
+    RateLimitedError,
+    SuspendedError,
+    TfeError,
+)
 from tfe.core.models import User
-from tfe.core.security import administration, identity
+from tfe.core.security import administration, audit, identity, sessions
+from tfe.core.security.audit import Actor
+from tfe.core.security.models import UserSession
 from tfe.core.security.scope import AccessScope
+from tfe.core.security.throttle import TokenThrottle
 
 ID_PATTERN = r"^[A-Za-z0-9_.:-]+$"  # document and item ids (hex uuids today; ids stay URL-safe)
 TargetId = Annotated[str, Path(min_length=1, max_length=64, pattern=ID_PATTERN)]
 
-SESSION_USER_KEY = "uid"
+SESSION_SECRET_KEY = "sid"  # the server-side session's secret id (tfe.core.security.sessions)
 SESSION_CSRF_KEY = "csrf"
 CSRF_HEADER = "x-csrf-token"
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+WEB_API = Actor.system("api")
+_SUSPENDED_API = "this session is suspended pending an administrator's review"
+_SUSPENDED_FR = (
+    "Votre session est suspendue après un usage inhabituel : un administrateur doit l'examiner. "
+    "Déconnectez-vous puis reconnectez-vous, ou contactez l'administrateur de votre organisation."
+)
 
 
 class LoginRequired(Exception):
@@ -74,15 +98,43 @@ def csrf_valid(request: Request, submitted: str | None) -> bool:
     )
 
 
+def current_session(request: Request, session: Session) -> tuple[UserSession | None, User | None]:
+    """The cookie's session row and its user, without raising: ``(None, None)`` when there is no working
+    session (the cookie is then cleared); a suspended row comes back with its user (callers decide)."""
+    secret_id = request.session.get(SESSION_SECRET_KEY)
+    if not isinstance(secret_id, str) or not secret_id:
+        request.session.pop(SESSION_SECRET_KEY, None)
+        return None, None
+    row = sessions.lookup(session, secret_id)
+    state = sessions.state(row) if row is not None else "missing"
+    user = session.get(User, row.user_id) if row is not None and state in ("active", "suspended") else None
+    if row is None or user is None or not user.active:
+        request.session.clear()  # revoked, expired, unknown, or the user is inactive: signed out
+        return None, None
+    return row, user
+
+
 def session_user(request: Request, session: Session) -> User | None:
-    """The user of the signed session cookie, if any and still active."""
-    user_id = request.session.get(SESSION_USER_KEY)
-    if not isinstance(user_id, int):
+    """The user of the cookie's server-side session, looked up at every request: a revoked or expired
+    session, or an inactive user, is signed out (None); a suspended session raises ``SuspendedError``."""
+    row, user = current_session(request, session)
+    if row is None or user is None:
         return None
-    user = session.get(User, user_id)
-    if user is None or not user.active:
-        request.session.clear()
-        return None
+    if row.suspended_at is not None:
+        audit.record(
+            session,
+            "auth.suspended",
+            Actor.of_user(user, "web"),
+            target_kind="session",
+            target_id=sessions.public_id(row),
+            detail={"path": request.url.path[:200]},
+        )
+        session.commit()  # the refusal is recorded even though the request answers an error
+        raise SuspendedError(_SUSPENDED_API if _is_api(request) else _SUSPENDED_FR)
+    if sessions.touch(row):
+        session.commit()  # at most once a minute; never hold SQLite's write lock across the request
+    request.state.session_id = row.id
+    request.state.token_id = None
     return user
 
 
@@ -93,29 +145,125 @@ def sign_in(
     *,
     auth_method: str = "password",
     id_token: str | None = None,
-) -> None:
-    """Open a server-side session for ``user`` (``tfe.core.security.sessions.start``), put its id and a
-    fresh CSRF token in the cookie, and audit ``auth.login`` with the method. Used by the password form and
-    the OIDC callback. STUB by the lead (the sessions helper implements it; the signature stays)."""
+) -> UserSession:
+    """Open a server-side session for ``user`` (``tfe.core.security.sessions.start``), put its secret id
+    and a fresh CSRF token in the cookie, and audit ``auth.login`` with the method. Used by the password
+    form and the OIDC callback. A session the browser already had is ended (``replaced``)."""
+    previous = request.session.get(SESSION_SECRET_KEY)
+    if isinstance(previous, str) and previous:
+        old = sessions.lookup(session, previous)
+        if old is not None:
+            sessions.revoke(session, old, "replaced")
+    settings = request.app.state.runtime.settings
+    row, secret_id = sessions.start(
+        session,
+        user,
+        address=client_address(request),
+        user_agent=request.headers.get("user-agent", ""),
+        max_age_s=settings.session_max_age_s,
+        auth_method=auth_method,
+        id_token=id_token,
+    )
+    audit.record(
+        session,
+        "auth.login",
+        Actor.of_user(user, "web"),
+        target_kind="user",
+        target_id=str(user.id),
+        detail={"method": auth_method, "session": sessions.public_id(row), "address": row.address},
+    )
     request.session.clear()
-    request.session[SESSION_USER_KEY] = user.id
-    csrf_token(request)
+    request.session[SESSION_SECRET_KEY] = secret_id
+    csrf_token(request)  # a fresh token for the signed-in session
+    request.state.session_id = row.id
+    return row
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _needed_scopes(request: Request) -> tuple[str, ...]:
+    """What a bearer token needs for this request: read (safe methods) or write, plus admin under
+    ``/api/admin``."""
+    needed: tuple[str, ...] = ("read",) if request.method in _SAFE_METHODS else ("write",)
+    path = request.url.path
+    if path == "/api/admin" or path.startswith("/api/admin/"):
+        needed += ("admin",)
+    return needed
+
+
+def _refuse(session: Session, action: str, detail: Mapping[str, object], error: TfeError) -> NoReturn:
+    """Record why a bearer token was refused, commit at once (the request answers an error, so the unit
+    of work would roll back; and SQLite's write lock is not held), then raise ``error``."""
+    audit.record(session, action, WEB_API, target_kind="token", detail=dict(detail))
+    session.commit()
+    raise error
+
+
+def _token_user(request: Request, session: Session, raw: str) -> User:
+    """The user of a bearer token, after the bad-token throttle, the lookup and the scope check."""
+    address = client_address(request)
+    throttle: TokenThrottle = request.app.state.token_throttle
+    wait = throttle.retry_after(address)
+    if wait > 0:
+        error = RateLimitedError("too many bad API tokens from this address; retry later", wait)
+        _refuse(session, "auth.token_throttled", {"address": address}, error)
+    prefix = identity.public_prefix(raw)
+    try:
+        token, user = identity.verify_token(session, raw)
+    except SuspendedError:
+        session.rollback()
+        _refuse(
+            session,
+            "auth.suspended",
+            {"prefix": prefix, "address": address},
+            SuspendedError("this API token is suspended pending an administrator's review"),
+        )
+    except AuthenticationError as exc:
+        session.rollback()
+        throttle.failed(address)
+        _refuse(session, "auth.token_failed", {"prefix": prefix, "address": address}, exc)
+    granted = identity.token_scopes(token)
+    for scope in _needed_scopes(request):
+        if scope not in granted:
+            session.commit()  # keep last_used_at
+            detail = {"prefix": token.prefix, "scope": scope, "path": request.url.path[:200]}
+            _refuse(
+                session, "auth.token_scope", detail, PermissionDeniedError(f"token lacks the {scope!r} scope")
+            )
+    if "admin" in _needed_scopes(request):
+        administration.require_admin(user)
+    session.commit()  # persist last_used_at now: never hold SQLite's write lock across the request
+    request.state.token_id = token.id
+    request.state.session_id = None
+    request.state.token_scopes = granted
+    return user
 
 
 def get_api_user(request: Request, session: SessionDep) -> User:
+    """The caller of an ``/api`` route: a bearer token (scopes checked) or the session cookie (CSRF
+    checked on unsafe methods); then the exfiltration guard counts the request."""
     header = request.headers.get("authorization", "")
     if header:
         scheme, _, raw = header.partition(" ")
         if scheme.lower() != "bearer" or not raw.strip():
             raise AuthenticationError("expected 'Authorization: Bearer <token>'")
-        token_user = identity.authenticate_token(session, raw)
-        session.commit()  # persist last_used_at now: never hold SQLite's write lock across the request
-        return token_user
-    user = session_user(request, session)
-    if user is None:
-        raise AuthenticationError("authentication required (bearer token or session cookie)")
-    if request.method not in _SAFE_METHODS and not csrf_valid(request, request.headers.get(CSRF_HEADER)):
-        raise PermissionDeniedError("missing or invalid CSRF token (X-CSRF-Token header)")
+        user = _token_user(request, session, raw)
+    else:
+        found = session_user(request, session)
+        if found is None:
+            raise AuthenticationError("authentication required (bearer token or session cookie)")
+        user = found
+        if request.method not in _SAFE_METHODS and not csrf_valid(request, request.headers.get(CSRF_HEADER)):
+            raise PermissionDeniedError("missing or invalid CSRF token (X-CSRF-Token header)")
+    guard.enforce(
+        request,
+        session,
+        user,
+        token_id=getattr(request.state, "token_id", None),
+        session_id=getattr(request.state, "session_id", None),
+    )
     return user
 
 
@@ -123,10 +271,14 @@ CurrentUser = Annotated[User, Depends(get_api_user)]
 
 
 def get_page_user(request: Request, session: SessionDep) -> User:
+    """The signed-in user of a page (redirect to ``/login`` otherwise); the guard counts the request."""
     user = session_user(request, session)
     if user is None:
         path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise LoginRequired(path)
+    guard.enforce(
+        request, session, user, token_id=None, session_id=getattr(request.state, "session_id", None)
+    )
     return user
 
 

@@ -1,8 +1,11 @@
 """Signed cookie sessions (HMAC-SHA256 over a JSON payload with an issue time), no extra dependency.
 
 Works like Starlette's ``SessionMiddleware`` (``request.session`` is a dict, saved when modified), but signs
-with the standard library so the app does not need ``itsdangerous``. The cookie holds only the user id and
-the CSRF token; it is ``HttpOnly``, ``SameSite=Lax`` and ``Secure`` when ``https_only`` is set.
+with the standard library so the app does not need ``itsdangerous``. The cookie holds the secret id of the
+server-side session (``sid``, see ``tfe.core.security.sessions``: the row it names says whether the
+session still works, so a copied cookie dies with its row), the CSRF token and a one-shot notice; never the
+user id alone. It is ``HttpOnly``, ``SameSite=Lax`` and ``Secure`` when ``https_only`` is set (the same
+flags when it is cleared). The signature only stops forged cookies; the row is what ends a session.
 """
 
 from __future__ import annotations
@@ -74,8 +77,9 @@ class SignedSessionMiddleware:
         self.app = app
         self.signer = SessionSigner(secret_key, max_age)
         self.cookie_name = cookie_name
-        flags = f"; Path=/; Max-Age={max_age}; HttpOnly; SameSite={same_site}"
-        self.flags = flags + ("; Secure" if https_only else "")
+        secure = "; Secure" if https_only else ""
+        self.flags = f"; Path=/; Max-Age={max_age}; HttpOnly; SameSite={same_site}{secure}"
+        self.clear_flags = f"; Path=/; Max-Age=0; HttpOnly; SameSite={same_site}{secure}"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -103,10 +107,7 @@ class SignedSessionMiddleware:
                         "Set-Cookie", f"{self.cookie_name}={self.signer.dumps(current)}{self.flags}"
                     )
                 elif not current and had_cookie:
-                    headers.append(
-                        "Set-Cookie",
-                        f"{self.cookie_name}=null; Path=/; Max-Age=0; HttpOnly; SameSite=Lax",
-                    )
+                    headers.append("Set-Cookie", f"{self.cookie_name}=null{self.clear_flags}")
             await send(message)
 
         await self.app(scope, receive, send_wrapper)

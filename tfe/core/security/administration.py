@@ -10,12 +10,15 @@ Who may manage what is decided here, once, for the pages and any later API or CL
   no active administrator (``LastAdminError``).
 
 Every change is audited through ``audit.record`` with the administrator as actor: ``user.create``,
-``user.role``, ``user.deactivate``, ``user.reactivate``, ``token.revoke``.
+``user.role``, ``user.deactivate``, ``user.reactivate``, ``token.revoke``, ``session.revoke``.
+
+A role change, a deactivation and an administrator's "close the sessions" end every browser session of the
+user at its next request (``sessions.revoke_all``); a deactivated user's tokens stop too (their owner is
+inactive), a revoked token for good.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import secrets
 from dataclasses import dataclass
 
@@ -25,8 +28,9 @@ from sqlalchemy.orm import Session
 from tfe.core.db import utcnow
 from tfe.core.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
 from tfe.core.models import ROLES, ApiToken, Organisation, User
-from tfe.core.security import audit, identity
+from tfe.core.security import audit, identity, sessions
 from tfe.core.security.audit import Actor
+from tfe.core.security.models import UserSession
 
 NATIONAL_AGENCY_SLUG = "business-france"  # its administrators manage every organisation
 ADMIN_ROLE = "admin"
@@ -39,12 +43,14 @@ __all__ = [
     "OrgSummary",
     "TokenView",
     "change_role",
+    "end_sessions",
     "get_organisation",
     "invite_user",
     "list_organisations",
     "list_tokens",
     "list_users",
     "manages_every_organisation",
+    "open_sessions",
     "require_admin",
     "revoke_token",
     "set_active",
@@ -82,13 +88,8 @@ class TokenView:
 
     @property
     def status(self) -> str:
-        """``active``, ``revoked`` or ``expired``."""
-        if self.token.revoked_at is not None:
-            return "revoked"
-        expires = self.token.expires_at
-        if expires is not None and _aware(expires) < utcnow():
-            return "expired"
-        return "active"
+        """``active``, ``revoked``, ``expired`` or ``suspended``."""
+        return identity.token_state(self.token)
 
 
 def require_admin(user: User) -> None:
@@ -211,13 +212,14 @@ def change_role(session: Session, admin: User, user_id: int, role: str, *, chann
         _guard_last_admin(session, admin, user)
     previous, user.role = user.role, role
     session.flush()
+    ended = sessions.revoke_all(session, user.id, "role changed")
     audit.record(
         session,
         "user.role",
         Actor.of_user(admin, channel),
         target_kind="user",
         target_id=str(user.id),
-        detail={"email": user.email, "from": previous, "to": role},
+        detail={"email": user.email, "from": previous, "to": role, "sessions_ended": ended},
     )
     return user
 
@@ -231,15 +233,45 @@ def set_active(session: Session, admin: User, user_id: int, active: bool, *, cha
         _guard_last_admin(session, admin, user)
     user.active = active
     session.flush()
+    detail: dict[str, object] = {"email": user.email}
+    if not active:
+        detail["sessions_ended"] = sessions.revoke_all(session, user.id, "deactivated")
     audit.record(
         session,
         "user.reactivate" if active else "user.deactivate",
         Actor.of_user(admin, channel),
         target_kind="user",
         target_id=str(user.id),
-        detail={"email": user.email},
+        detail=detail,
     )
     return user
+
+
+def end_sessions(session: Session, admin: User, user_id: int, *, channel: str = "web") -> int:
+    """End every open browser session of a managed user now (audited ``session.revoke``); how many."""
+    user = _get_user(session, admin, user_id)
+    ended = sessions.revoke_all(session, user.id, "admin", except_id=None)
+    audit.record(
+        session,
+        "session.revoke",
+        Actor.of_user(admin, channel),
+        target_kind="user",
+        target_id=str(user.id),
+        detail={"email": user.email, "all": True, "count": ended},
+    )
+    return ended
+
+
+def open_sessions(session: Session, admin: User, org_id: int) -> dict[int, int]:
+    """How many open (not revoked, not expired) browser sessions each user of a managed organisation has."""
+    org = get_organisation(session, admin, org_id)
+    rows = session.execute(
+        select(UserSession.user_id, func.count())
+        .join(User, User.id == UserSession.user_id)
+        .where(User.org_id == org.id, UserSession.revoked_at.is_(None), UserSession.expires_at > utcnow())
+        .group_by(UserSession.user_id)
+    )
+    return {int(uid): int(n) for uid, n in rows.tuples()}
 
 
 def list_tokens(session: Session, admin: User, org_id: int) -> list[TokenView]:
@@ -260,8 +292,7 @@ def revoke_token(session: Session, admin: User, token_id: int, *, channel: str =
     owner = session.get(User, token.user_id) if token is not None else None
     if token is None or owner is None or not _in_scope(session, admin, owner.org_id):
         raise NotFoundError(f"unknown token {token_id}")
-    if token.revoked_at is None:
-        token.revoked_at = utcnow()
+    if identity.revoke_token_row(token, "admin"):
         session.flush()
         audit.record(
             session,
@@ -272,7 +303,3 @@ def revoke_token(session: Session, admin: User, token_id: int, *, channel: str =
             detail={"owner": owner.email, "name": token.name},
         )
     return token
-
-
-def _aware(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)

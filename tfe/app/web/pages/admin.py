@@ -41,7 +41,7 @@ KIND_LABELS = {
     "region": "Région",
     "partner_abroad": "Partenaire à l'étranger",
 }
-TOKEN_STATUS = {"active": "Actif", "revoked": "Révoqué", "expired": "Expiré"}
+TOKEN_STATUS = {"active": "Actif", "revoked": "Révoqué", "expired": "Expiré", "suspended": "Suspendu"}
 LAST_ADMIN = (
     "Vous êtes le dernier administrateur actif de l'organisation : nommez d'abord un autre administrateur."
 )
@@ -91,6 +91,7 @@ def _users_page(
         admin,
         org=org,
         users=adm.list_users(session, admin, org.id),
+        open_sessions=adm.open_sessions(session, admin, org.id),
         error=error,
         form=form or {"email": "", "name": "", "role": "reader"},
     )
@@ -174,6 +175,19 @@ def reactivate(
 ) -> Response:
     require_csrf(request, csrf)
     return _set_active(request, session, admin, user_id, True)
+
+
+@router.post("/utilisateurs/{user_id}/sessions/fermer")
+def end_sessions(
+    request: Request, session: SessionDep, admin: AdminPageUser, user_id: RowId, csrf: CsrfField = ""
+) -> Response:
+    """End every browser session of a managed user now (their next request is signed out)."""
+    require_csrf(request, csrf)
+    ended = adm.end_sessions(session, admin, user_id)
+    user = session.get(User, user_id)
+    email = user.email if user else str(user_id)
+    flash(request, f"{ended} session(s) de {email} fermée(s) : elles ne fonctionnent plus.")
+    return RedirectResponse(_org_url(user.org_id if user else admin.org_id), status_code=303)
 
 
 @router.get("/organisations/{org_id}/jetons")
