@@ -7,6 +7,9 @@
   read and created in the vault's own short sessions. ``destroy`` deletes an owner's key: whatever was
   sealed under it is gone for good (crypto-shredding). Call ``seal_bytes`` for a *new* owner outside a
   write transaction of your own: on SQLite the key's insert would wait for your transaction's lock.
+- **Named keys** (``wrapped_key``): data keys of their own kept like the column key, in
+  ``<data_dir>/keys/<name>.json`` (``WRAPPED_KEYS``: the audit chain's MAC key); rotation rewraps them
+  with the column key, revocation shreds them.
 - **Revocation** (``tfe keys revoke``) leaves a marker ``keys/REVOKED``; every process sees it (within
   a second) and every seal and open then raises ``KeyRevokedError``.
 
@@ -49,6 +52,7 @@ __all__ = ["Vault", "build_provider", "build_vault", "revoked_on"]
 log = logging.getLogger(__name__)
 
 COLUMN_KEY_FILE = "columns.json"
+WRAPPED_KEYS = ("audit",)  # named data keys, each in keys/<name>.json (``Vault.wrapped_key``)
 REVOKED_FILE = "REVOKED"
 _RECHECK_S = 1.0
 _MAX_CACHED = 50_000  # unwrapped data keys kept in memory
@@ -86,6 +90,7 @@ class Vault:
         self._signer: ReceiptSigner | None = None
         self.column_key_id = ""
         self._column_key = b""
+        self._named: dict[str, bytes] = {}  # name -> unwrapped named key (``wrapped_key``)
         if provider is not None and self._revoked is None:
             self.column_key_id = self._load_column_key(provider)
 
@@ -118,6 +123,7 @@ class Vault:
             self._owners.clear()
             self._signer = None
             self._column_key = b""
+            self._named.clear()
 
     # -- column key ----------------------------------------------------------------------------------
 
@@ -126,39 +132,36 @@ class Vault:
         return self.keys_dir / COLUMN_KEY_FILE
 
     def _load_column_key(self, provider: KeyProvider) -> str:
-        path = self.column_key_path
-        if not path.exists():
-            key_id = uuid.uuid4().hex
-            kek_id, wrapped = provider.wrap(envelope.new_key())
-            create_private(path, _column_doc(key_id, kek_id, wrapped))  # a racing process may win
-        try:
-            doc = json.loads(path.read_bytes())
-            key_id, kek_id, wrapped = doc["id"], doc["kek_id"], base64.b64decode(doc["wrapped"])
-        except (ValueError, KeyError, TypeError, binascii.Error):
-            raise ConfigurationError(f"the column key file {path} is malformed") from None
-        try:
-            self._column_key = provider.unwrap(kek_id, wrapped)
-        except UnknownKekError:
-            raise ConfigurationError(
-                f"the installation's keys are wrapped by key-encryption key {kek_id}, which "
-                f"{provider.describe()} does not hold (wrong TFE_MASTER_KEY_FILE or token?)"
-            ) from None
-        except TamperedContentError:
-            raise ConfigurationError(
-                f"the column key {path} cannot be unwrapped with {provider.describe()} "
-                "(wrong key or tampered)"
-            ) from None
-        return str(key_id)
+        key_id, self._column_key = _load_wrapped(self.column_key_path, provider, "the column key")
+        return key_id
 
     def column_key_kek_id(self) -> str:
         return str(json.loads(self.column_key_path.read_bytes())["kek_id"])
 
     def rewrap_column_key(self) -> str:
-        """Wrap the column key under the current KEK (rotation); returns that KEK's id."""
+        """Wrap the column key and the named keys under the current KEK (rotation); returns its id."""
         provider = self.check()
         kek_id, wrapped = provider.wrap(self._column_key)
         write_private(self.column_key_path, _column_doc(self.column_key_id, kek_id, wrapped))
+        for name in WRAPPED_KEYS:
+            path = self.keys_dir / f"{name}.json"
+            if path.exists():
+                key_id, key = _load_wrapped(path, provider, f"the {name} key")
+                write_private(path, _column_doc(key_id, *provider.wrap(key)))
         return kek_id
+
+    def wrapped_key(self, name: str) -> bytes:
+        """The named data key ``name`` (one of ``WRAPPED_KEYS``), made on first use (see the module
+        docstring); cached by this vault. ``KeyRevokedError`` once the keys are revoked."""
+        if name not in WRAPPED_KEYS:
+            raise ValueError(f"unknown named key {name!r}")
+        provider = self.check()
+        key = self._named.get(name)
+        if key is None:
+            key = _load_wrapped(self.keys_dir / f"{name}.json", provider, f"the {name} key")[1]
+            with self._lock:
+                self._named[name] = key
+        return key
 
     # -- texts (TextSealer) --------------------------------------------------------------------------
 
@@ -326,7 +329,7 @@ class Vault:
                 session.execute(delete(DataKey))
         except SQLAlchemyError as exc:  # no schema yet: nothing to delete
             log.warning("revoke: data keys not deleted error=%s", type(exc).__name__)
-        for name in (COLUMN_KEY_FILE, "signing.key"):
+        for name in (COLUMN_KEY_FILE, "signing.key", *(f"{n}.json" for n in WRAPPED_KEYS)):
             shred_file(self.keys_dir / name)
         log.warning("encryption keys revoked by the operator on %s", when)
         return when
@@ -338,6 +341,30 @@ class Vault:
 
             self._signer = load_signer(self)
         return self._signer
+
+
+def _load_wrapped(path: Path, provider: KeyProvider, what: str) -> tuple[str, bytes]:
+    """(key id, key) of the data key wrapped in ``path``, made first when the file does not exist."""
+    if not path.exists():
+        key_id = uuid.uuid4().hex
+        kek_id, wrapped = provider.wrap(envelope.new_key())
+        create_private(path, _column_doc(key_id, kek_id, wrapped))  # a racing process may win
+    try:
+        doc = json.loads(path.read_bytes())
+        key_id, kek_id, wrapped = doc["id"], doc["kek_id"], base64.b64decode(doc["wrapped"])
+    except (ValueError, KeyError, TypeError, binascii.Error):
+        raise ConfigurationError(f"{what} file {path} is malformed") from None
+    try:
+        return str(key_id), provider.unwrap(kek_id, wrapped)
+    except UnknownKekError:
+        raise ConfigurationError(
+            f"the installation's keys are wrapped by key-encryption key {kek_id}, which "
+            f"{provider.describe()} does not hold (wrong TFE_MASTER_KEY_FILE or token?)"
+        ) from None
+    except TamperedContentError:
+        raise ConfigurationError(
+            f"{what} {path} cannot be unwrapped with {provider.describe()} (wrong key or tampered)"
+        ) from None
 
 
 def _column_doc(key_id: str, kek_id: str, wrapped: bytes) -> bytes:
