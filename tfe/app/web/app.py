@@ -15,6 +15,7 @@ from tfe.app.web.api import documents as documents_api
 from tfe.app.web.api import erasure as erasure_api
 from tfe.app.web.api import health, items, search, taxonomy
 from tfe.app.web.api import lifecycle as lifecycle_api
+from tfe.app.web.api import me as me_api
 from tfe.app.web.api import previews as previews_api
 from tfe.app.web.api import similar as similar_api
 from tfe.app.web.api import sources as sources_api
@@ -25,6 +26,7 @@ from tfe.app.web.errors import install_error_handlers
 from tfe.app.web.headers import install_security_headers, secure_cookies
 from tfe.app.web.keyguard import KeyRevokedMiddleware
 from tfe.app.web.limits import BodySizeLimitMiddleware
+from tfe.app.web.pages import account as account_pages
 from tfe.app.web.pages import admin as admin_pages
 from tfe.app.web.pages import alerts as alert_pages
 from tfe.app.web.pages import atom_feed as atom_feed_pages
@@ -84,6 +86,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.add_middleware(
         SignedSessionMiddleware,
         secret_key=settings.secret_key,
+        max_age=settings.session_max_age_s,
         https_only=secure_cookies(settings),
         same_site="lax",
     )
@@ -114,6 +117,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         curation_api.router,
         stories_api.router,
         subscriptions_api.router,
+        me_api.router,
         auth_pages.router,
         search_pages.router,
         similar_pages.router,  # /documents/ressemblances before /documents/{id}
@@ -134,6 +138,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         atom_feed_pages.router,
         outbox_pages.router,
         admin_pages.router,
+        account_pages.router,
     ):
         app.include_router(router)
     return app

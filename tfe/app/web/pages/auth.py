@@ -1,5 +1,9 @@
 """``/login`` and ``/logout``: the signed session cookie for browsers.
 
+A successful sign-in opens a server-side session (``deps.sign_in``: the cookie carries its secret id);
+``POST /logout`` revokes that row, so a copy of the cookie taken before stops working too, then sends an
+OIDC session to its provider's logout (``oidc_logout.end_session_redirect``).
+
 CSRF: the cookie is ``SameSite=Lax`` and every form carries the session's CSRF token, checked on POST.
 """
 
@@ -12,17 +16,11 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from tfe.app.web.client import client_address
-from tfe.app.web.deps import (
-    SESSION_CSRF_KEY,
-    SESSION_USER_KEY,
-    SessionDep,
-    csrf_token,
-    csrf_valid,
-    session_user,
-)
+from tfe.app.web.deps import SessionDep, csrf_token, csrf_valid, current_session, sign_in
+from tfe.app.web.oidc_logout import end_session_redirect
 from tfe.app.web.templating import templates
 from tfe.core.errors import AuthenticationError
-from tfe.core.security import audit, identity
+from tfe.core.security import audit, identity, sessions
 from tfe.core.security.audit import Actor
 from tfe.core.security.throttle import LoginThrottle
 
@@ -46,7 +44,8 @@ def _login_page(
 
 @router.get("/login")
 def login_form(request: Request, session: SessionDep, next: str | None = None) -> Response:
-    if session_user(request, session) is not None:
+    row, user = current_session(request, session)
+    if row is not None and user is not None and row.suspended_at is None:
         return RedirectResponse(safe_next(next), status_code=303)
     return _login_page(request, safe_next(next))
 
@@ -85,22 +84,13 @@ def login_submit(
         audit.record(session, "auth.login_failed", WEB, target_kind="user", detail=attempt)
         return _login_page(request, target, email, "Adresse e-mail ou mot de passe incorrect.", 401)
     throttle.succeeded(email, address)
-    audit.record(
-        session,
-        "auth.login",
-        Actor.of_user(user, "web"),
-        target_kind="user",
-        target_id=str(user.id),
-    )
-    request.session.clear()
-    request.session[SESSION_USER_KEY] = user.id
-    csrf_token(request)  # a fresh token for the signed-in session
+    sign_in(request, session, user, auth_method="password")  # server-side session, audited auth.login
     return RedirectResponse(target, status_code=303)
 
 
 @router.get("/logout")
 def logout_form(request: Request, session: SessionDep) -> Response:
-    user = session_user(request, session)
+    _, user = current_session(request, session)  # a suspended session may still sign out
     if user is None:
         return RedirectResponse("/login", status_code=303)
     return templates.TemplateResponse(request, "logout.html", {"user": user, "csrf": csrf_token(request)})
@@ -110,16 +100,20 @@ def logout_form(request: Request, session: SessionDep) -> Response:
 def logout_submit(
     request: Request, session: SessionDep, csrf: Annotated[str, Form(max_length=200)] = ""
 ) -> Response:
-    user = session_user(request, session)
-    if user is not None and csrf_valid(request, csrf):
+    """End the server-side session (a copy of the cookie stops working too), then go to the provider's
+    logout for an OIDC session (RP-initiated logout) or to ``/login``."""
+    row, user = current_session(request, session)
+    if row is not None and user is not None and csrf_valid(request, csrf):
+        sessions.revoke(session, row, "logout")
         audit.record(
             session,
             "auth.logout",
             Actor.of_user(user, "web"),
             target_kind="user",
             target_id=str(user.id),
+            detail={"session": sessions.public_id(row), "method": row.auth_method},
         )
-        request.session.pop(SESSION_USER_KEY, None)
-        request.session.pop(SESSION_CSRF_KEY, None)
-        return RedirectResponse("/login", status_code=303)
+        target = end_session_redirect(request, row) or "/login"
+        request.session.clear()
+        return RedirectResponse(target, status_code=303)
     return RedirectResponse("/logout", status_code=303)
