@@ -28,6 +28,7 @@ from tfe.app.web.keyguard import KeyRevokedMiddleware
 from tfe.app.web.limits import BodySizeLimitMiddleware
 from tfe.app.web.pages import account as account_pages
 from tfe.app.web.pages import admin as admin_pages
+from tfe.app.web.pages import admin_signin as admin_signin_pages
 from tfe.app.web.pages import alerts as alert_pages
 from tfe.app.web.pages import atom_feed as atom_feed_pages
 from tfe.app.web.pages import auth as auth_pages
@@ -38,6 +39,7 @@ from tfe.app.web.pages import documents as document_pages
 from tfe.app.web.pages import erasure as erasure_pages
 from tfe.app.web.pages import items as item_pages
 from tfe.app.web.pages import lifecycle as lifecycle_pages
+from tfe.app.web.pages import oidc as oidc_pages
 from tfe.app.web.pages import outbox as outbox_pages
 from tfe.app.web.pages import saved_searches as saved_search_pages
 from tfe.app.web.pages import search as search_pages
@@ -50,6 +52,8 @@ from tfe.app.web.pages import versions as version_pages
 from tfe.app.web.session import SignedSessionMiddleware
 from tfe.app.web.templating import STATIC_DIR
 from tfe.app.web.uploads import record_refusal
+from tfe.core.security.oidc import OidcRegistry
+from tfe.core.security.oidc_config import load_providers
 from tfe.core.security.throttle import LoginThrottle, TokenThrottle
 
 API_DESCRIPTION = """**Base documentaire et veille de la Team France Export** : recherche hybride dans les
@@ -94,6 +98,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     install_security_headers(app, settings)  # around the whole stack, 500s included
     app.state.login_throttle = LoginThrottle.from_settings(settings)  # in the shared limits store
     app.state.token_throttle = TokenThrottle.from_settings(settings)
+    app.state.oidc = OidcRegistry(load_providers(settings.oidc_providers_file))  # a bad file stops here
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
 
     @app.get("/favicon.ico", include_in_schema=False)
@@ -119,6 +124,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         subscriptions_api.router,
         me_api.router,
         auth_pages.router,
+        oidc_pages.router,
         search_pages.router,
         similar_pages.router,  # /documents/ressemblances before /documents/{id}
         lifecycle_pages.router,  # /documents/corbeille and /documents/a-revoir before /documents/{id}
@@ -138,6 +144,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         atom_feed_pages.router,
         outbox_pages.router,
         admin_pages.router,
+        admin_signin_pages.router,
         account_pages.router,
     ):
         app.include_router(router)

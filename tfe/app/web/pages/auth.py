@@ -39,6 +39,7 @@ def _login_page(
     request: Request, next_url: str, email: str = "", error: str = "", status: int = 200
 ) -> Response:
     context = {"next": next_url, "email": email, "error": error, "csrf": csrf_token(request), "user": None}
+    context["providers"] = request.app.state.oidc.providers  # "Se connecter avec ..." buttons (pages/oidc.py)
     return templates.TemplateResponse(request, "login.html", context, status_code=status)
 
 
