@@ -3,12 +3,22 @@ read from the right; malformed values never become the address."""
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 
+from tests.paths import REPO
+from tfe.app.install import init_installation
+from tfe.app.runtime import Runtime
 from tfe.app.web.client import client_address, parse_ip, trusted_networks
 from tfe.core.settings import Settings
 
@@ -85,3 +95,53 @@ def test_parse_ip_and_networks() -> None:
         "10.8.0.0/16",
         "fd00::/8",
     ]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _failed_login(client: httpx.Client, forwarded: str) -> int:
+    page = client.get("/login")
+    csrf = page.text.split('name="csrf" value="')[1].split('"')[0]
+    data = {"email": "nobody@alpha.fr", "password": "wrong-password!", "csrf": csrf, "next": "/"}
+    return client.post("/login", data=data, headers={"X-Forwarded-For": forwarded}).status_code
+
+
+@pytest.mark.slow  # one server start (the web app's imports): ~5 s
+def test_tfe_serve_believes_no_forwarded_for_from_an_unconfigured_proxy(tmp_path: Path) -> None:
+    """uvicorn itself would believe X-Forwarded-For from 127.0.0.1: ``tfe serve`` turns that off, so
+    only TFE_TRUSTED_PROXIES decides (here: none, and rotating the header does not reset the count)."""
+    settings = Settings(data_dir=tmp_path / "data", environment="test", admin_password="admin-password-123")
+    rt = Runtime(settings)
+    init_installation(rt)
+    rt.close()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TFE_")}
+    env.update(
+        TFE_DATA_DIR=str(settings.data_dir),
+        TFE_ENVIRONMENT="test",
+        TFE_LOGIN_ADDRESS_MAX_FAILURES="2",
+        HAYSTACK_TELEMETRY_ENABLED="False",
+        OMP_NUM_THREADS="1",
+    )
+    port = _free_port()
+    command = [sys.executable, "-m", "tfe", "serve", "--port", str(port), "--no-worker"]
+    proc = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5) as client:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    if client.get("/healthz").status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                assert time.monotonic() < deadline and proc.poll() is None, "tfe serve did not start"
+                time.sleep(0.2)
+            codes = [_failed_login(client, f"203.0.113.{n}") for n in range(3)]
+        assert codes == [401, 401, 429]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)

@@ -76,7 +76,11 @@ def _serve(
             await asyncio.to_thread(stop_worker)
 
     config = uvicorn.Config(
-        app, host=host or rt.settings.host, port=port or rt.settings.port, log_level="info"
+        app,
+        host=host or rt.settings.host,
+        port=port or rt.settings.port,
+        log_level="info",
+        proxy_headers=False,  # X-Forwarded-For is read by tfe.app.web.client, from TFE_TRUSTED_PROXIES only
     )
     try:
         Server(config).run()
