@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tests.conftest import make_settings
 from tfe.core.db import Base, make_engine, make_session_factory, migrate, session_scope
+from tfe.core.errors import ConflictError
 from tfe.core.models import AuditEvent
 from tfe.core.security import audit, audit_key
 from tfe.core.security.models import AuditHead
@@ -189,7 +190,7 @@ def test_legacy_events_verify_unkeyed_then_seal(keyed: tuple[Engine, sessionmake
         session.execute(update(AuditEvent).where(AuditEvent.seq == 2).values(detail={"q": "modifié"}))
     with factory() as session:
         assert audit.verify(session).reason == "hash"
-        with pytest.raises(audit.ConflictError):
+        with pytest.raises(ConflictError):
             audit.seal_legacy(session)
     with session_scope(factory) as session:
         session.execute(

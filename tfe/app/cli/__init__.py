@@ -13,6 +13,7 @@ import typer
 from tfe.app.cli import (
     admin,
     alerts,
+    audit,
     content,
     demo,
     digests,
@@ -54,6 +55,7 @@ app.add_typer(alerts.subscription_app, name="subscription")
 app.add_typer(documents.document_app, name="document")
 app.add_typer(keys.keys_app, name="keys")
 app.add_typer(erase.erase_app, name="erase")
+app.add_typer(audit.audit_app, name="audit")
 
 
 def main() -> None:
