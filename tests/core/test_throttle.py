@@ -107,6 +107,8 @@ def test_account_soft_lock_admits_one_attempt_per_delay(limiters: Limiters, name
     for n in range(4):  # four addresses, one failure each: no pair, no address at its limit
         throttle.failed(ALICE, f"203.0.113.{n}")
     assert throttle.retry_after(ALICE, B) == 0  # the one attempt of this second is admitted...
+    throttle.failed(ALICE, B)
+    assert throttle.account_failures(ALICE) == 5  # failures under the lock count: it stays on
     wait = throttle.retry_after(ALICE, "203.0.113.77")
     assert 0 < wait <= 1  # ...and the next one, from anywhere, waits for the delay
     assert throttle.retry_after(ALICE, B) > 0

@@ -136,6 +136,10 @@ class SharedLimiter:
     def clear(self, item: RateLimitItem, key: str) -> None:
         self._run(lambda limiter: limiter.clear(item, key))
 
+    def count(self, item: RateLimitItem, key: str) -> int:
+        """Events of ``key`` within the window (at most ``item.amount``)."""
+        return item.amount - self.window(item, key).remaining
+
     def wait_s(self, item: RateLimitItem, key: str) -> float:
         """Seconds until ``key`` may count one more event (0 while its window has room)."""
         stats = self.window(item, key)

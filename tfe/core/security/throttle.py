@@ -31,6 +31,9 @@ __all__ = ["LoginPolicy", "LoginThrottle", "TokenThrottle", "address_key", "emai
 
 #: How long a successful sign-in makes its address "known" to the account (exempt from the soft lock).
 KNOWN_ADDRESS_S = 30 * 24 * 3600
+#: The account's window holds this many times its limit, so that the failures made under the soft lock
+#: still count and keep it on (a window that stopped at the limit would drain and free a new burst).
+ACCOUNT_HEADROOM = 10
 
 
 def email_key(email: str) -> str:
@@ -94,7 +97,7 @@ class LoginThrottle:
         self.namespace = namespace
         self._pair = _per(policy.pair_max, policy.pair_window_s)
         self._address = _per(policy.address_max, policy.address_window_s)
-        self._account = _per(policy.account_max, policy.account_window_s)
+        self._account = _per(policy.account_max * ACCOUNT_HEADROOM, policy.account_window_s)
         self._slot = _per(1, policy.account_delay_s)
         self._known = _per(1, KNOWN_ADDRESS_S)
 
@@ -119,13 +122,17 @@ class LoginThrottle:
         wait = max(self.limiter.wait_s(self._pair, pair), self.limiter.wait_s(self._address, addr))
         if wait > 0:
             return wait
-        if self.limiter.wait_s(self._account, account) == 0:
+        if self.limiter.count(self._account, account) < self.policy.account_max:
             return 0.0
         if self.limiter.wait_s(self._known, known) > 0:  # signed in from here before: not held
             return 0.0
         if self.limiter.hit(self._slot, slot):  # soft lock: this attempt is the one admitted
             return 0.0
         return self.limiter.wait_s(self._slot, slot)
+
+    def account_failures(self, email: str) -> int:
+        """Failed sign-ins of ``email`` from any address within the account's window."""
+        return self.limiter.count(self._account, self._keys(email, "")[2])
 
     def failed(self, email: str, address: str) -> None:
         """Count one failed sign-in of ``email`` from ``address`` (a full window counts no more)."""
