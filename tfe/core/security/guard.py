@@ -1,0 +1,404 @@
+"""The exfiltration guard: budgets per role, counting in moving windows, the graded automatic response.
+
+Every counted request (a read, download, export or search page: the web layer classifies routes) is
+counted per user and per API token in three moving windows (minute, hour, day) of the shared ``limits``
+store (``tfe.core.security.ratelimit``: process memory embedded, Redis at scale, so several processes
+agree), against the budget of the user's role (``GuardBudget`` rows set by admins, else the defaults of
+``data/guard_budgets.json``). The response is graded:
+
+1. over the per-minute budget: ``RateLimitedError`` (429, ``Retry-After``: when a slot frees), audited
+   ``guard.throttled``;
+2. still going: ``throttled_before_suspend`` throttled requests within ``throttled_window_s``, or the hour
+   or day budget spent: the token (``ApiToken.suspended_at``) or browser session
+   (``UserSession.suspended_at``) is suspended, a ``SecurityAlert`` recorded (response ``suspended``,
+   audited ``guard.suspended``) and mailed to the admins; this request and every later one with that
+   credential answer ``SuspendedError`` (403 ``suspended``) until an admin lifts the alert;
+3. the unusual-use rules (``tfe.core.security.anomaly``) run once an account's distinct documents pass a
+   floor: one rule → an alert ``notified`` (mailed; nothing blocked), ``suspend_when_rules`` or more at
+   once → suspended as above.
+
+Cost: the common path reads no table (budgets are cached ``BUDGET_TTL_S``; the credential's row is the
+one authentication just loaded) and makes six to ten store operations. Other users are never affected:
+every key names the account (and the installation: ``ratelimit.namespace_for``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from limits import parse
+from sqlalchemy.orm import Session
+
+from tfe.core.db import utcnow
+from tfe.core.errors import RateLimitedError, SuspendedError
+from tfe.core.models import ApiToken, User
+from tfe.core.security import anomaly, audit, security_alerts
+from tfe.core.security.audit import Actor
+from tfe.core.security.guard_policy import (
+    BUDGET_TTL_S,
+    Budget,
+    BudgetCache,
+    Policy,
+    default_policy,
+    list_budgets,
+    set_budget,
+)
+from tfe.core.security.models import UserSession
+from tfe.core.security.ratelimit import SharedLimiter, namespace_for, shared_limiter
+from tfe.core.settings import Settings
+
+__all__ = [
+    "BUDGET_TTL_S",
+    "KINDS",
+    "Budget",
+    "Guard",
+    "Policy",
+    "Use",
+    "default_policy",
+    "list_budgets",
+    "set_budget",
+]
+
+KINDS = ("read", "download", "export", "search")
+_BIG = 10_000_000  # the distinct-documents counters never refuse
+
+
+@dataclass(frozen=True)
+class Use:
+    """One counted request: its kind (``KINDS``), the document/item/story it targets, where from."""
+
+    kind: str
+    target: str | None = None
+    address: str = "?"
+    route: str = ""
+    channel: str = "api"
+
+
+class Guard:
+    """One per application (``app.state.guard``): the limiter, the cached budgets and baselines.
+
+    ``on_alert`` is called with each new alert's id after its transaction is committed (the web layer
+    mails the admins in the background through it); ``clock`` gives the current UTC time (tests)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        policy: Policy | None = None,
+        *,
+        limiter: SharedLimiter | None = None,
+        on_alert: Callable[[int], object] | None = None,
+        clock: Callable[[], dt.datetime] = utcnow,
+    ) -> None:
+        self.settings = settings
+        self.policy = policy or default_policy()
+        self.limiter = limiter or shared_limiter(settings)
+        self.ns = f"{namespace_for(settings)}:guard"
+        self.budgets = BudgetCache(self.policy)
+        self.baselines = anomaly.BaselineCache(self.policy.rules)
+        self.on_alert = on_alert
+        self.clock = clock
+        self._throttle_item = parse(
+            f"{self.policy.throttled_before_suspend}/{self.policy.throttled_window_s} seconds"
+        )
+        self._seen_hour, self._seen_day = parse("1/hour"), parse("1/day")
+        self._distinct_hour, self._distinct_day = parse(f"{_BIG}/hour"), parse(f"{_BIG}/day")
+        self._once_a_minute = parse("1/minute")
+        self._alert_item = parse(f"1/{self.policy.rules.alert_every_s} seconds")
+
+    # -- keys ---------------------------------------------------------------------------------------
+    @staticmethod
+    def _subjects(user_id: int, token_id: int | None) -> list[str]:
+        return [f"user:{user_id}"] + ([f"token:{token_id}"] if token_id is not None else [])
+
+    @staticmethod
+    def _credential(user_id: int, token_id: int | None, session_id: str | None) -> str:
+        if token_id is not None:
+            return f"token:{token_id}"
+        if session_id is not None:
+            return f"session:{session_id[:32]}"
+        return f"user:{user_id}"
+
+    # -- the entry point ----------------------------------------------------------------------------
+    def check(
+        self, session: Session, user: User, use: Use | None, *, token_id: int | None, session_id: str | None
+    ) -> None:
+        """Count ``use`` (None: not a counted request) against ``user``'s budgets and respond: returns,
+        or raises ``RateLimitedError`` / ``SuspendedError`` (having committed what it recorded)."""
+        self._refuse_if_suspended(session, user, token_id, session_id, use)
+        if not self.settings.guard_enabled or use is None:
+            return
+        budget = self.budgets.get(session, user.role)
+        minute, hour, day = budget.items
+        subjects = self._subjects(user.id, token_id)
+        for subject in subjects:
+            if not self.limiter.hit(minute, f"{self.ns}:{subject}"):
+                self._throttled(session, user, use, token_id, session_id, budget, subject)
+        for item, rule in ((hour, "budget_hour"), (day, "budget_day")):
+            for subject in subjects:
+                if not self.limiter.hit(item, f"{self.ns}:{subject}"):
+                    self._suspend(session, user, use, token_id, session_id, budget, rule, {})
+        if use.target is not None and use.kind in ("read", "download"):
+            self._observe(session, user, use, token_id, session_id, budget)
+
+    # -- suspended credentials ----------------------------------------------------------------------
+    def _refuse_if_suspended(
+        self, session: Session, user: User, token_id: int | None, session_id: str | None, use: Use | None
+    ) -> None:
+        suspended = False
+        if token_id is not None:
+            token = session.get(ApiToken, token_id)  # the row authentication loaded: no query
+            suspended = token is not None and token.suspended_at is not None
+        if not suspended and session_id is not None:
+            row = session.get(UserSession, session_id)
+            suspended = row is not None and row.suspended_at is not None
+        if not suspended:
+            return
+        credential = self._credential(user.id, token_id, session_id)
+        if self.limiter.hit(self._once_a_minute, f"{self.ns}:refused:{credential}"):
+            audit.record(
+                session,
+                "guard.refused",
+                Actor.of_user(user, use.channel if use else "api"),
+                target_kind="user",
+                target_id=str(user.id),
+                detail={"credential": credential.split(":")[0], "route": use.route if use else ""},
+            )
+            session.commit()
+        raise SuspendedError(
+            "this credential is suspended by the exfiltration guard pending an administrator's review"
+        )
+
+    # -- graded response ----------------------------------------------------------------------------
+    def counts(self, user: User, token_id: int | None, budget: Budget) -> dict[str, dict[str, int]]:
+        """Requests counted in each window, per subject (for alerts and the admin page)."""
+        out: dict[str, dict[str, int]] = {}
+        for subject in self._subjects(user.id, token_id):
+            key = f"{self.ns}:{subject}"
+            out[subject.split(":")[0]] = {
+                name: item.amount - self.limiter.window(item, key).remaining
+                for name, item in zip(("minute", "hour", "day"), budget.items, strict=True)
+            }
+        return out
+
+    def _throttled(
+        self,
+        session: Session,
+        user: User,
+        use: Use,
+        token_id: int | None,
+        session_id: str | None,
+        budget: Budget,
+        subject: str,
+    ) -> None:
+        credential = self._credential(user.id, token_id, session_id)
+        if not self.limiter.hit(self._throttle_item, f"{self.ns}:throttled:{credential}"):
+            self._suspend(
+                session,
+                user,
+                use,
+                token_id,
+                session_id,
+                budget,
+                "budget_minute",
+                {
+                    "throttled": self.policy.throttled_before_suspend,
+                    "window_s": self.policy.throttled_window_s,
+                },
+            )
+        wait = self.limiter.wait_s(budget.items[0], f"{self.ns}:{subject}")
+        audit.record(
+            session,
+            "guard.throttled",
+            Actor.of_user(user, use.channel),
+            target_kind="user",
+            target_id=str(user.id),
+            detail={
+                "kind": use.kind,
+                "route": use.route,
+                "per_minute": budget.per_minute,
+                "token_id": token_id,
+            },
+        )
+        session.commit()
+        raise RateLimitedError(
+            f"over the read budget of the {user.role} role ({budget.per_minute} per minute): slow down",
+            retry_after_s=wait,
+        )
+
+    def _suspend(
+        self,
+        session: Session,
+        user: User,
+        use: Use,
+        token_id: int | None,
+        session_id: str | None,
+        budget: Budget,
+        rule: str,
+        extra: dict[str, Any],
+        explanation: str = "",
+    ) -> None:
+        credential = self._credential(user.id, token_id, session_id)
+        if (
+            token_id is None
+            and session_id is None
+            and not self.limiter.hit(self._alert_item, f"{self.ns}:alerted:{credential}:{rule}")
+        ):  # nothing to suspend and already alerted: keep slowing down, without a new alert
+            raise RateLimitedError("over the read budget: suspended pending review", retry_after_s=60)
+        now = utcnow()
+        suspended = None
+        if token_id is not None and (token := session.get(ApiToken, token_id)) is not None:
+            token.suspended_at, suspended = now, "token"
+        elif session_id is not None and (row := session.get(UserSession, session_id)) is not None:
+            row.suspended_at, suspended = now, "session"
+        detail = {
+            **extra,
+            "explanation": explanation or _budget_explanation(rule, budget, extra),
+            "counts": self.counts(user, token_id, budget),
+            "budget": budget.as_dict(),
+            "kind": use.kind,
+            "route": use.route,
+            "address": use.address,
+            "network": anomaly.network_of(use.address),
+            "suspended": suspended,
+        }
+        alert = security_alerts.raise_alert(
+            session,
+            user=user,
+            token_id=token_id,
+            session_id=session_id,
+            rule=rule,
+            response="suspended" if suspended else "throttled",
+            detail=detail,
+            channel=use.channel,
+        )
+        session.commit()
+        self._notify(alert.id)
+        if suspended is None:  # no token or session to suspend: keep slowing the account down
+            raise RateLimitedError("over the read budget: suspended pending review", retry_after_s=60)
+        raise SuspendedError(
+            "this credential is suspended by the exfiltration guard pending an administrator's review"
+        )
+
+    def _notify(self, alert_id: int) -> None:
+        if self.on_alert is not None:
+            self.on_alert(alert_id)
+
+    # -- unusual use ----------------------------------------------------------------------------------
+    def _observe(
+        self,
+        session: Session,
+        user: User,
+        use: Use,
+        token_id: int | None,
+        session_id: str | None,
+        budget: Budget,
+    ) -> None:
+        network = anomaly.network_of(use.address)
+        if self.limiter.hit(self._seen_day, f"{self.ns}:net:{user.id}:{network}"):
+            audit.record(
+                session,
+                anomaly.NETWORK_ACTION,
+                Actor.of_user(user, use.channel),
+                target_kind="user",
+                target_id=str(user.id),
+                detail={"network": network},
+            )
+            session.commit()
+        target = use.target or ""
+        if not self.limiter.hit(self._seen_hour, f"{self.ns}:seen-h:{user.id}:{target}"):
+            return  # read this hour already: the counts did not change, nor the rules' verdict
+        self.limiter.hit(self._distinct_hour, f"{self.ns}:distinct-h:{user.id}")
+        if self.limiter.hit(self._seen_day, f"{self.ns}:seen-d:{user.id}:{target}"):
+            self.limiter.hit(self._distinct_day, f"{self.ns}:distinct-d:{user.id}")
+        distinct_hour = (
+            _BIG - self.limiter.window(self._distinct_hour, f"{self.ns}:distinct-h:{user.id}").remaining
+        )
+        distinct_day = (
+            _BIG - self.limiter.window(self._distinct_day, f"{self.ns}:distinct-d:{user.id}").remaining
+        )
+        config = self.policy.rules
+        if not config.gated(distinct_hour, distinct_day):
+            return
+        now = self.clock()
+        obs = anomaly.Observation(
+            at=now, distinct_hour=distinct_hour, distinct_day=distinct_day, network=network
+        )
+        matches = anomaly.evaluate(
+            obs,
+            self.baselines.own(session, user.id, now),
+            self.baselines.peers(session, user.org_id, user.role, now),
+            config,
+            work_hours=self.settings.guard_work_hours,
+            timezone=self.settings.guard_timezone,
+        )
+        fresh = [
+            m for m in matches if self.limiter.hit(self._alert_item, f"{self.ns}:alerted:{user.id}:{m.rule}")
+        ]
+        if not fresh:
+            return
+        detail = {
+            "matches": [m.as_dict() for m in matches],
+            "distinct_hour": distinct_hour,
+            "distinct_day": distinct_day,
+        }
+        if len(matches) >= config.suspend_when_rules:
+            self._suspend(
+                session,
+                user,
+                use,
+                token_id,
+                session_id,
+                budget,
+                "rules" if len(matches) > 1 else matches[0].rule,
+                detail,
+                " ".join(m.explanation for m in matches),
+            )
+        for match in fresh:
+            alert = security_alerts.raise_alert(
+                session,
+                user=user,
+                token_id=token_id,
+                session_id=session_id,
+                rule=match.rule,
+                response="notified",
+                detail={
+                    **detail,
+                    "explanation": match.explanation,
+                    "counts": self.counts(user, token_id, budget),
+                    "address": use.address,
+                    "network": network,
+                },
+                channel=use.channel,
+            )
+            session.commit()
+            self._notify(alert.id)
+
+    # -- review -----------------------------------------------------------------------------------------
+    def forgive(self, user_id: int | None, token_id: int | None, session_id: str | None) -> None:
+        """Clear the counters of a lifted alert's account and credential (so it is not suspended again by
+        the same windows), and its cached baseline."""
+        if user_id is None:
+            return
+        subjects = self._subjects(user_id, token_id)
+        for budget in self.budgets.known():
+            for item in budget.items:
+                for subject in subjects:
+                    self.limiter.clear(item, f"{self.ns}:{subject}")
+        credential = self._credential(user_id, token_id, session_id)
+        self.limiter.clear(self._throttle_item, f"{self.ns}:throttled:{credential}")
+        self.baselines.forget(user_id)
+
+
+def _budget_explanation(rule: str, budget: Budget, extra: dict[str, Any]) -> str:
+    if rule == "budget_minute":
+        return (
+            f"{extra.get('throttled', '?')} requêtes refusées pour dépassement du budget de "
+            f"{budget.per_minute} par minute en {int(extra.get('window_s', 0)) // 60} minutes : "
+            "le client ne ralentit pas."
+        )
+    if rule == "budget_hour":
+        return f"Budget horaire du rôle épuisé ({budget.per_hour} requêtes comptées par heure)."
+    return f"Budget journalier du rôle épuisé ({budget.per_day} requêtes comptées par jour)."
