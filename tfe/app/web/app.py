@@ -8,6 +8,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 
 from tfe.app.runtime import Runtime
+from tfe.app.web.api import admin_security as admin_security_api
 from tfe.app.web.api import curation as curation_api
 from tfe.app.web.api import doctype_fields as doctype_fields_api
 from tfe.app.web.api import document_edit as document_edit_api
@@ -28,6 +29,7 @@ from tfe.app.web.keyguard import KeyRevokedMiddleware
 from tfe.app.web.limits import BodySizeLimitMiddleware
 from tfe.app.web.pages import account as account_pages
 from tfe.app.web.pages import admin as admin_pages
+from tfe.app.web.pages import admin_security as admin_security_pages
 from tfe.app.web.pages import admin_signin as admin_signin_pages
 from tfe.app.web.pages import alerts as alert_pages
 from tfe.app.web.pages import atom_feed as atom_feed_pages
@@ -115,6 +117,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         versions_api.router,
         doctype_fields_api.router,
         erasure_api.router,
+        admin_security_api.router,
         previews_api.router,
         taxonomy.router,
         items.router,
@@ -144,6 +147,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         atom_feed_pages.router,
         outbox_pages.router,
         admin_pages.router,
+        admin_security_pages.router,
         admin_signin_pages.router,
         account_pages.router,
     ):
