@@ -9,6 +9,7 @@ from fastapi_offline import FastAPIOffline
 
 from tfe.app.runtime import Runtime
 from tfe.app.web.api import admin_security as admin_security_api
+from tfe.app.web.api import admin_audit as admin_audit_api
 from tfe.app.web.api import curation as curation_api
 from tfe.app.web.api import doctype_fields as doctype_fields_api
 from tfe.app.web.api import document_edit as document_edit_api
@@ -29,6 +30,7 @@ from tfe.app.web.keyguard import KeyRevokedMiddleware
 from tfe.app.web.limits import BodySizeLimitMiddleware
 from tfe.app.web.pages import account as account_pages
 from tfe.app.web.pages import admin as admin_pages
+from tfe.app.web.pages import admin_audit as admin_audit_pages
 from tfe.app.web.pages import admin_security as admin_security_pages
 from tfe.app.web.pages import admin_signin as admin_signin_pages
 from tfe.app.web.pages import alerts as alert_pages
@@ -117,6 +119,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         versions_api.router,
         doctype_fields_api.router,
         erasure_api.router,
+        admin_audit_api.router,
         admin_security_api.router,
         previews_api.router,
         taxonomy.router,
@@ -136,6 +139,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         doc_fields_pages.router,
         version_pages.router,
         erasure_pages.router,
+        admin_audit_pages.router,
         upload_pages.router,
         item_pages.router,
         curation_pages.router,

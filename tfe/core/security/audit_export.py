@@ -250,7 +250,7 @@ def _signed(public_key: Ed25519PublicKey, doc: dict[str, Any]) -> bool:
 
 
 def verify_export(path: Path, public_key: str) -> ExportReport:
-    """Check an export with the signer's public key (hex, obtained apart from the export: ``keys/signing.pub``).
+    """Check an export with the signer's public key (hex, obtained apart from it: ``keys/signing.pub``).
 
     The hash of every event, the links between them, the sequence, and each anchor's signature and hash."""
     report = ExportReport()

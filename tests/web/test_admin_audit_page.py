@@ -1,0 +1,131 @@
+"""``/admin/journal`` and ``GET /api/admin/audit``: administrators search the audit trail by user, action,
+target and date; an organisation's administrator sees only its actors' events; others get 403."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from tests.web.conftest import PASSWORD, Installation
+from tfe.core.models import AuditEvent, User
+from tfe.core.security import audit, identity
+
+HTML = {"Accept": "text/html"}
+NATIONAL = ("admin@tfe.local", "admin-password-123")
+
+
+@dataclass
+class Journal:
+    delta_admin_token: str
+    national_token: str
+    delta_user: int
+
+
+@pytest.fixture(scope="module")
+def journal(installation: Installation) -> Journal:
+    with installation.rt.session() as s:
+        delta = identity.get_or_create_org(s, "delta", "CCI Delta", "regional_chamber")
+        admin = identity.create_user(s, email="admin@delta.fr", org=delta, role="admin", password=PASSWORD)
+        member = identity.create_user(s, email="membre@delta.fr", org=delta, role="reader", password=PASSWORD)
+        national = s.scalars(select(User).where(User.email == "admin@tfe.local")).one()
+        tokens = (
+            identity.create_token(s, admin, name="journal", scopes="read,admin")[1],
+            identity.create_token(s, national, name="journal", scopes="read,admin")[1],
+        )
+        for i in range(60):  # more than a page of the delta member's reads
+            audit.record(
+                s,
+                "document.read",
+                audit.Actor.of_user(member, "web"),
+                target_kind="document",
+                target_id=f"delta-{i}",
+            )
+        audit.record(s, "search", audit.Actor.of_user(member, "api"), detail={"q": "vins"})
+        return Journal(tokens[0], tokens[1], member.id)
+
+
+def _sign_in(client: TestClient, email: str, password: str = PASSWORD) -> None:
+    token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text)
+    assert token
+    response = client.post(
+        "/login", data={"email": email, "password": password, "csrf": token.group(1)}, follow_redirects=False
+    )
+    assert response.status_code == 303, response.text
+
+
+def test_the_national_admin_searches_every_event_by_user_action_and_target(
+    client: TestClient, installation: Installation, journal: Journal
+) -> None:
+    _sign_in(client, *NATIONAL)
+    assert "/admin/journal" in client.get("/admin/organisations", headers=HTML).text
+    page = client.get("/admin/journal", params={"utilisateur": "membre@delta"}, headers=HTML)
+    assert page.status_code == 200 and "61 événements" in page.text
+    assert "Page 1 sur 2" in page.text and 'rel="next"' in page.text and "membre@delta.fr" in page.text
+    second = client.get("/admin/journal", params={"utilisateur": "membre@delta", "page": 2}, headers=HTML)
+    assert second.status_code == 200 and "Page 2 sur 2" in second.text and 'rel="prev"' in second.text
+    one = client.get("/admin/journal", params={"cible": "document", "id": "delta-7"}, headers=HTML)
+    assert "1 événement<" in one.text and "delta-7" in one.text
+    searches = client.get(
+        "/admin/journal", params={"utilisateur": "delta.fr", "action": "search"}, headers=HTML
+    )
+    assert "1 événement<" in searches.text and "q : vins" in searches.text
+    today = dt.date.today().isoformat()
+    dated = client.get("/admin/journal", params={"utilisateur": "membre@delta", "du": today, "au": today})
+    assert "61 événements" in dated.text
+    past = client.get("/admin/journal", params={"utilisateur": "membre@delta", "au": "2000-01-01"})
+    assert "0 événement" in past.text and "Aucun événement ne correspond." in past.text
+    bad = client.get("/admin/journal", params={"du": "hier"}, headers=HTML)
+    assert bad.status_code == 400 and "AAAA-MM-JJ" in bad.text
+    with installation.rt.session() as s:
+        last = s.scalars(
+            select(AuditEvent).where(AuditEvent.action == "audit.search").order_by(AuditEvent.id.desc())
+        ).first()
+        assert last is not None and last.detail["user"] == "membre@delta" and last.detail["channel"] == "web"
+
+
+def test_an_organisation_admin_sees_only_its_actors_events(client: TestClient, journal: Journal) -> None:
+    _sign_in(client, "admin@delta.fr")
+    page = client.get("/admin/journal", headers=HTML)
+    assert page.status_code == 200 and "membre@delta.fr" in page.text
+    assert "alice@alpha.fr" not in page.text and "admin@tfe.local" not in page.text
+    alice = client.get("/admin/journal", params={"utilisateur": "alice@alpha.fr"}, headers=HTML)
+    assert "0 événement" in alice.text
+    api = client.get(
+        "/api/admin/audit",
+        params={"limit": 200},
+        headers={"Authorization": f"Bearer {journal.delta_admin_token}"},
+    )
+    assert api.status_code == 200
+    assert {e["actor_org_id"] for e in api.json()["events"]} == {
+        api.json()["events"][0]["actor_org_id"]
+    }  # one organisation: delta's
+
+
+def test_the_api_filters_paginates_and_refuses_non_admins(
+    client: TestClient, installation: Installation, journal: Journal
+) -> None:
+    auth = {"Authorization": f"Bearer {journal.national_token}"}
+    body = client.get(
+        "/api/admin/audit",
+        params={"user": "membre@delta", "action": "document", "limit": 10, "offset": 5},
+        headers=auth,
+    ).json()
+    assert body["total"] == 60 and body["limit"] == 10 and body["offset"] == 5 and len(body["events"]) == 10
+    event = body["events"][0]
+    assert event["action"] == "document.read" and event["actor_email"] == "membre@delta.fr"
+    assert event["actor_user_id"] == journal.delta_user and event["detail"]["channel"] == "web"
+    assert event["seq"] >= 1 and event["target_kind"] == "document"
+    since = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+    later = client.get("/api/admin/audit", params={"since": since.isoformat()}, headers=auth).json()
+    assert later["total"] == 0
+    assert client.get("/api/admin/audit", params={"since": "demain"}, headers=auth).status_code == 400
+    assert client.get("/api/admin/audit", params={"limit": 1000}, headers=auth).status_code == 400
+    reader = client.get("/api/admin/audit", headers=installation.auth("reader"))
+    assert reader.status_code == 403 and reader.json()["error"]["code"]
+    _sign_in(client, "reader@alpha.fr")
+    assert client.get("/admin/journal", headers=HTML).status_code == 403
