@@ -1,5 +1,5 @@
-"""The test OpenID provider: the npm package ``oidc-provider`` (tests/oidc_provider/server.mjs) run with Node.js
-on a free loopback port, and helpers that drive its sign-in screen over HTTP like a browser would.
+"""The test OpenID provider: the npm package ``oidc-provider`` (tests/oidc_provider/server.mjs) run with
+Node.js on a free loopback port, and helpers that drive its sign-in screen over HTTP like a browser would.
 
 ``scripts/test.sh`` installs the package (``npm ci``); when ``node_modules`` is missing this module runs
 ``npm ci`` itself once. ``start_provider`` waits for the discovery document and stops the process after.
@@ -83,7 +83,9 @@ class LocalProvider:
             if response.status_code == 200 and "/interaction/" in str(response.url):
                 uid = re.search(r"/interaction/([^/?#]+)", str(response.url))
                 assert uid is not None
-                response = browser.get(f"{self.issuer}/interaction/{uid.group(1)}/login", params={"account": account})
+                response = browser.get(
+                    f"{self.issuer}/interaction/{uid.group(1)}/login", params={"account": account}
+                )
             assert response.status_code in (302, 303), (response.status_code, response.text[:300])
             location = response.headers["location"]
             url = location if location.startswith("http") else f"{self.issuer}{location}"
@@ -103,33 +105,32 @@ def start_provider(public_url: str, provider_names: tuple[str, ...] = ("test",))
         "OIDC_REDIRECT_URIS": ",".join(f"{public_url}/auth/oidc/{n}/callback" for n in provider_names),
         "OIDC_LOGOUT_URIS": f"{public_url}/login",
     }
-    log = tempfile.TemporaryFile()  # a file, not a pipe: a full pipe would block the provider
-    process = subprocess.Popen(["node", "server.mjs"], cwd=PROVIDER_DIR, env=env, stdout=log, stderr=log)
-    issuer = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            if process.poll() is not None:
-                log.seek(0)
-                output = log.read().decode(errors="replace")
-                raise RuntimeError(f"the test OIDC provider exited: {output[-2000:]}")
-            try:
-                if httpx.get(f"{issuer}/.well-known/openid-configuration", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("the test OIDC provider did not start within 20 s")
-            time.sleep(0.1)
-        yield LocalProvider(issuer=issuer, public_url=public_url)
-    finally:
-        process.terminate()
+    with tempfile.TemporaryFile() as log:  # a file, not a pipe: a full pipe would block the provider
+        process = subprocess.Popen(["node", "server.mjs"], cwd=PROVIDER_DIR, env=env, stdout=log, stderr=log)
+        issuer = f"http://127.0.0.1:{port}"
         try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
-        log.close()
+            deadline = time.monotonic() + 20
+            while True:
+                if process.poll() is not None:
+                    log.seek(0)
+                    output = log.read().decode(errors="replace")
+                    raise RuntimeError(f"the test OIDC provider exited: {output[-2000:]}")
+                try:
+                    if httpx.get(f"{issuer}/.well-known/openid-configuration", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the test OIDC provider did not start within 20 s")
+                time.sleep(0.1)
+            yield LocalProvider(issuer=issuer, public_url=public_url)
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=5)
 
 
 @contextmanager

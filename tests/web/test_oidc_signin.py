@@ -51,12 +51,18 @@ class App:
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
     data_dir = tmp_path_factory.mktemp("oidc")
-    with start_provider(PUBLIC_URL) as provider, silent_server() as slow_port, pytest.MonkeyPatch.context() as mp:
+    with (
+        start_provider(PUBLIC_URL) as provider,
+        silent_server() as slow_port,
+        pytest.MonkeyPatch.context() as mp,
+    ):
         mp.setenv("TFE_TEST_OIDC_SECRET", CLIENT_SECRET)
         providers = [
             provider.provider_entry("test"),
             provider.provider_entry("down", label="Injoignable", issuer=f"http://127.0.0.1:{free_port()}"),
-            provider.provider_entry("slow", label="Lent", issuer=f"http://127.0.0.1:{slow_port}", timeout_s=0.5),
+            provider.provider_entry(
+                "slow", label="Lent", issuer=f"http://127.0.0.1:{slow_port}", timeout_s=0.5
+            ),
         ]
         providers_file = data_dir / "providers.json"
         providers_file.write_text(__import__("json").dumps(providers), encoding="utf-8")
@@ -73,9 +79,15 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
         with rt.session() as session:
             alpha = identity.get_or_create_org(session, "alpha", "CCI Alpha", "regional_chamber")
             beta = identity.get_or_create_org(session, "beta", "Banque Beta", "bank")
-            identity.create_user(session, email="alice@alpha.fr", org=alpha, role="contributor", password=PASSWORD)
-            identity.create_user(session, email="carol@alpha.fr", org=alpha, role="curator", password=PASSWORD)
-            provisioning.add_mapping(session, None, kind="siret", value=SIRET_ALPHA, org_id=alpha.id, channel="cli")
+            identity.create_user(
+                session, email="alice@alpha.fr", org=alpha, role="contributor", password=PASSWORD
+            )
+            identity.create_user(
+                session, email="carol@alpha.fr", org=alpha, role="curator", password=PASSWORD
+            )
+            provisioning.add_mapping(
+                session, None, kind="siret", value=SIRET_ALPHA, org_id=alpha.id, channel="cli"
+            )
             provisioning.add_mapping(session, None, kind="domain", value="banque-beta.fr", org_id=beta.id)
         with TestClient(create_app(rt)) as client:
             yield App(rt=rt, client=client, provider=provider)
@@ -124,7 +136,10 @@ def test_login_page_offers_a_button_per_provider(web: App) -> None:
     page = web.client.get("/login", params={"next": "/veille/sources"})
     assert page.status_code == 200
     assert "Se connecter avec Fournisseur de test" in page.text
-    assert 'href="/login/oidc/test?next=/veille/sources"' in page.text or "/login/oidc/test?next=%2F" in page.text
+    assert (
+        'href="/login/oidc/test?next=/veille/sources"' in page.text
+        or "/login/oidc/test?next=%2F" in page.text
+    )
 
 
 def test_authorization_request_uses_pkce_state_and_nonce(web: App) -> None:
@@ -221,7 +236,9 @@ def test_unknown_organisation_waits_for_an_admin_then_signs_in(web: App) -> None
     assert page.status_code == 200 and 'data-request="lea.bernard@inconnue.example"' in page.text
     assert f'data-mapping="siret:{SIRET_ALPHA}"' in page.text
     csrf = page.text.split('name="csrf" value="')[1].split('"')[0]
-    refused = admin.post(f"/admin/connexion/demandes/{request_id}/approuver", data={"org_id": alpha_id, "role": "reader"})
+    refused = admin.post(
+        f"/admin/connexion/demandes/{request_id}/approuver", data={"org_id": alpha_id, "role": "reader"}
+    )
     assert refused.status_code == 403  # no CSRF token
     approved = admin.post(
         f"/admin/connexion/demandes/{request_id}/approuver",
@@ -235,7 +252,11 @@ def test_unknown_organisation_waits_for_an_admin_then_signs_in(web: App) -> None
     web.client.cookies.clear()
     assert _sign_in(web, "lea").status_code == 303
     found = _user(web, "lea.bernard@inconnue.example")
-    assert found is not None and (found[1], found[0].role, found[0].auth_source) == ("alpha", "reader", "oidc:test")
+    assert found is not None and (found[1], found[0].role, found[0].auth_source) == (
+        "alpha",
+        "reader",
+        "oidc:test",
+    )
     assert web.client.get("/api/sources").status_code == 200
 
 
@@ -245,7 +266,10 @@ def test_admin_adds_and_removes_a_mapping(web: App) -> None:
     csrf = page.text.split('name="csrf" value="')[1].split('"')[0]
     with web.rt.session() as session:
         beta_id = session.scalar(select(Organisation.id).where(Organisation.slug == "beta"))
-    bad = admin.post("/admin/connexion/correspondances", data={"csrf": csrf, "kind": "siret", "value": "123", "org_id": beta_id})
+    bad = admin.post(
+        "/admin/connexion/correspondances",
+        data={"csrf": csrf, "kind": "siret", "value": "123", "org_id": beta_id},
+    )
     assert bad.status_code == 400 and "14 chiffres" in bad.text
     added = admin.post(
         "/admin/connexion/correspondances",
@@ -254,7 +278,8 @@ def test_admin_adds_and_removes_a_mapping(web: App) -> None:
     )
     assert added.status_code == 303
     again = admin.post(
-        "/admin/connexion/correspondances", data={"csrf": csrf, "kind": "domain", "value": "export-beta.fr", "org_id": beta_id}
+        "/admin/connexion/correspondances",
+        data={"csrf": csrf, "kind": "domain", "value": "export-beta.fr", "org_id": beta_id},
     )
     assert again.status_code == 409
     event = _events(web, "org_mapping.add")[-1]
@@ -267,7 +292,9 @@ def test_admin_adds_and_removes_a_mapping(web: App) -> None:
 def test_non_admins_cannot_open_the_signin_administration(web: App) -> None:
     page = web.client.get("/login")
     csrf = page.text.split('name="csrf" value="')[1].split('"')[0]
-    web.client.post("/login", data={"email": "carol@alpha.fr", "password": PASSWORD, "csrf": csrf, "next": "/"})
+    web.client.post(
+        "/login", data={"email": "carol@alpha.fr", "password": PASSWORD, "csrf": csrf, "next": "/"}
+    )
     assert web.client.get("/admin/connexion", headers={"accept": "text/html"}).status_code == 403
 
 
@@ -325,7 +352,9 @@ def _verified_sign_in(app: App, account: str = "marie") -> SignInResult:
     with httpx.Client() as browser:
         back = app.provider.sign_in(browser, auth.url, account)
     code = parse_qs(urlsplit(back).query)["code"][0]
-    return client.complete(code, redirect_uri=redirect_uri, code_verifier=auth.code_verifier, nonce=auth.nonce)
+    return client.complete(
+        code, redirect_uri=redirect_uri, code_verifier=auth.code_verifier, nonce=auth.nonce
+    )
 
 
 def test_id_token_validation_refuses_forged_expired_and_other_nonce(app: App) -> None:

@@ -22,6 +22,7 @@ from tfe.app.cli import (
     evaluation,
     index,
     keys,
+    oidc,
     sources,
     watch,
 )
@@ -56,6 +57,7 @@ app.add_typer(documents.document_app, name="document")
 app.add_typer(keys.keys_app, name="keys")
 app.add_typer(erase.erase_app, name="erase")
 app.add_typer(audit.audit_app, name="audit")
+app.add_typer(oidc.oidc_app, name="oidc")
 
 
 def main() -> None:

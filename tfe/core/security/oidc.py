@@ -327,7 +327,9 @@ class OidcClient:
         return f"{endpoint}{separator}{urlencode(params)}"
 
 
-_PROTOCOL = frozenset({"iss", "sub", "aud", "exp", "iat", "nonce", "azp", "at_hash", "auth_time", "acr", "amr"})
+_PROTOCOL = frozenset(
+    {"iss", "sub", "aud", "exp", "iat", "nonce", "azp", "at_hash", "auth_time", "acr", "amr"}
+)
 
 
 class OidcRegistry:

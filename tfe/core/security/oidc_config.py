@@ -143,7 +143,9 @@ def load_providers(path: Path | None) -> dict[str, ProviderConfig]:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigurationError(f"cannot read TFE_OIDC_PROVIDERS_FILE {path}: {exc.strerror or exc}") from None
+        raise ConfigurationError(
+            f"cannot read TFE_OIDC_PROVIDERS_FILE {path}: {exc.strerror or exc}"
+        ) from None
     try:
         data = json.loads(text)
     except ValueError as exc:

@@ -127,7 +127,9 @@ def _actor(admin: User | None, channel: str) -> Actor:
 
 
 def _link(session: Session, user: User, ident: OidcIdentity) -> UserIdentity:
-    link = UserIdentity(user_id=user.id, provider=ident.provider, subject=ident.subject, last_login_at=utcnow())
+    link = UserIdentity(
+        user_id=user.id, provider=ident.provider, subject=ident.subject, last_login_at=utcnow()
+    )
     session.add(link)
     session.flush()
     return link
@@ -138,7 +140,9 @@ def _mapped_org(session: Session, ident: OidcIdentity) -> Organisation | None:
     domain = ident.domain if ident.email_verified else None
     for kind, value in (("siret", ident.siret), ("domain", domain)):
         if value:
-            mapping = session.scalar(select(OrgMapping).where(OrgMapping.kind == kind, OrgMapping.value == value))
+            mapping = session.scalar(
+                select(OrgMapping).where(OrgMapping.kind == kind, OrgMapping.value == value)
+            )
             if mapping is not None:
                 return session.get(Organisation, mapping.org_id)
     return None
@@ -260,7 +264,9 @@ def add_mapping(
     """Map a SIRET or an e-mail domain to a managed organisation (``ConflictError`` if already mapped)."""
     normalised = _normalise(kind, value)
     org = _org_in_scope(session, admin, org_id)
-    existing = session.scalar(select(OrgMapping).where(OrgMapping.kind == kind, OrgMapping.value == normalised))
+    existing = session.scalar(
+        select(OrgMapping).where(OrgMapping.kind == kind, OrgMapping.value == normalised)
+    )
     if existing is not None:
         raise ConflictError(f"{kind} {normalised} is already mapped")
     mapping = OrgMapping(kind=kind, value=normalised, org_id=org.id, created_by=admin.id if admin else None)
@@ -277,7 +283,9 @@ def add_mapping(
     return mapping
 
 
-def remove_mapping(session: Session, admin: User | None, mapping_id: int, *, channel: str = "web") -> OrgMapping:
+def remove_mapping(
+    session: Session, admin: User | None, mapping_id: int, *, channel: str = "web"
+) -> OrgMapping:
     """Remove a mapping of a managed organisation (``NotFoundError`` otherwise)."""
     mapping = session.get(OrgMapping, mapping_id)
     if mapping is None:
@@ -357,7 +365,9 @@ def approve_request(
     return user
 
 
-def reject_request(session: Session, admin: User | None, request_id: int, *, channel: str = "web") -> SignupRequest:
+def reject_request(
+    session: Session, admin: User | None, request_id: int, *, channel: str = "web"
+) -> SignupRequest:
     """Refuse a pending request: the same provider account is refused at its next sign-in."""
     _require_decider(session, admin)
     request = _pending(session, request_id)

@@ -32,8 +32,15 @@ CsrfField = Annotated[str, Form(max_length=200)]
 KIND_LABELS = {"siret": "SIRET", "domain": "Domaine e-mail"}
 
 
-def _page(request: Request, session: Session, admin: User, *, error: str = "", status: int = 200,
-          form: dict[str, str] | None = None) -> Response:
+def _page(
+    request: Request,
+    session: Session,
+    admin: User,
+    *,
+    error: str = "",
+    status: int = 200,
+    form: dict[str, str] | None = None,
+) -> Response:
     orgs = [summary.org for summary in adm.list_organisations(session, admin)]
     context: dict[str, Any] = {
         "user": admin,
@@ -71,10 +78,18 @@ def add_mapping(
     try:
         mapping = provisioning.add_mapping(session, admin, kind=kind, value=value, org_id=org_id)
     except ConflictError:
-        return _page(request, session, admin, error="Cette valeur est déjà associée à une organisation.",
-                     status=409, form=form)
+        return _page(
+            request,
+            session,
+            admin,
+            error="Cette valeur est déjà associée à une organisation.",
+            status=409,
+            form=form,
+        )
     except ValidationError:
-        error = "Saisissez un SIRET de 14 chiffres ou un domaine de messagerie valide (par ex. cci-bretagne.fr)."
+        error = (
+            "Saisissez un SIRET de 14 chiffres ou un domaine de messagerie valide (par ex. cci-bretagne.fr)."
+        )
         return _page(request, session, admin, error=error, status=400, form=form)
     flash(request, f"{KIND_LABELS[mapping.kind]} {mapping.value} : correspondance ajoutée.")
     return RedirectResponse(PAGE, status_code=303)

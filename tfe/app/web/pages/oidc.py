@@ -44,11 +44,16 @@ ProviderPath = Annotated[str, Path(min_length=1, max_length=64)]
 Param = Annotated[str | None, Query(max_length=4096)]
 
 _FAILURE_FR: list[tuple[type[OidcError], str, str]] = [
-    (UnknownProviderError, "Fournisseur inconnu", "Ce fournisseur d'identité n'est pas configuré sur la plateforme."),
+    (
+        UnknownProviderError,
+        "Fournisseur inconnu",
+        "Ce fournisseur d'identité n'est pas configuré sur la plateforme.",
+    ),
     (
         OidcFlowError,
         "Connexion interrompue",
-        "La demande de connexion a expiré ou n'est pas valide : veuillez recommencer depuis la page de connexion.",
+        "La demande de connexion a expiré ou n'est pas valide : veuillez recommencer depuis la page de "
+        "connexion.",
     ),
     (
         OidcTokenError,
@@ -58,21 +63,21 @@ _FAILURE_FR: list[tuple[type[OidcError], str, str]] = [
     (
         OidcProviderError,
         "Fournisseur d'identité en erreur",
-        "Le fournisseur d'identité a répondu de façon inattendue. Réessayez plus tard ou connectez-vous avec "
-        "votre mot de passe.",
+        "Le fournisseur d'identité a répondu de façon inattendue. Réessayez plus tard ou connectez-vous "
+        "avec votre mot de passe.",
     ),
     (
         OidcUnavailableError,
         "Fournisseur d'identité injoignable",
-        "Le fournisseur d'identité ne répond pas. Réessayez dans quelques minutes ou connectez-vous avec votre "
-        "mot de passe.",
+        "Le fournisseur d'identité ne répond pas. Réessayez dans quelques minutes ou connectez-vous avec "
+        "votre mot de passe.",
     ),
 ]
 _REFUSED_FR = {
     "deactivated": "Votre compte est désactivé : contactez l'administrateur de votre organisation.",
     "signup_rejected": "Votre demande d'accès a été refusée par un administrateur.",
-    "email_unverified": "Un compte existe déjà avec cette adresse e-mail, mais le fournisseur d'identité ne la "
-    "déclare pas vérifiée : connectez-vous avec votre mot de passe.",
+    "email_unverified": "Un compte existe déjà avec cette adresse e-mail, mais le fournisseur d'identité ne "
+    "la déclare pas vérifiée : connectez-vous avec votre mot de passe.",
     "domain_not_allowed": "Votre adresse e-mail n'est pas acceptée pour ce fournisseur d'identité.",
 }
 
@@ -98,7 +103,11 @@ def _page(request: Request, status: int, title: str, message: str, **extra: Any)
 
 def _failed(session: Session, provider: str, reason: str) -> None:
     audit.record(
-        session, "auth.oidc_failed", WEB, target_kind="oidc_provider", target_id=provider[:64],
+        session,
+        "auth.oidc_failed",
+        WEB,
+        target_kind="oidc_provider",
+        target_id=provider[:64],
         detail={"provider": provider[:64], "reason": reason[:200]},
     )
 
@@ -135,7 +144,9 @@ def oidc_login(request: Request, session: SessionDep, provider: ProviderPath, ne
 
 
 def _check_flow(flow: object, provider: str, state: str | None) -> dict[str, Any]:
-    if not isinstance(flow, dict) or not all(isinstance(flow.get(k), str) for k in ("state", "nonce", "verifier")):
+    if not isinstance(flow, dict) or not all(
+        isinstance(flow.get(k), str) for k in ("state", "nonce", "verifier")
+    ):
         raise OidcFlowError("no_pending_sign_in")
     if flow.get("provider") != provider:
         raise OidcFlowError("provider_mismatch")
@@ -186,15 +197,21 @@ def oidc_callback(
         return _page(request, 403, "Connexion refusée", _REFUSED_FR.get(reason, "La connexion est refusée."))
     if outcome.kind == "pending":
         message = (
-            "Un administrateur du réseau doit rattacher votre compte à une organisation. Vous pourrez ensuite "
-            f"vous connecter avec {label}."
+            "Un administrateur du réseau doit rattacher votre compte à une organisation. Vous pourrez "
+            f"ensuite vous connecter avec {label}."
         )
-        return _page(request, 200, "Votre demande d'accès est en attente de validation", message, pending=True)
+        return _page(
+            request, 200, "Votre demande d'accès est en attente de validation", message, pending=True
+        )
     user = outcome.user
     assert user is not None
     sign_in(request, session, user, auth_method=f"oidc:{provider}", id_token=result.id_token)
     audit.record(
-        session, "auth.oidc_login", Actor.of_user(user, "web"), target_kind="user", target_id=str(user.id),
+        session,
+        "auth.oidc_login",
+        Actor.of_user(user, "web"),
+        target_kind="user",
+        target_id=str(user.id),
         detail={"provider": provider, "provisioned": outcome.provisioned},
     )
     return RedirectResponse(str(pending.get("next") or "/"), status_code=303)
