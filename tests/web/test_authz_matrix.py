@@ -1,0 +1,540 @@
+"""The authorisation matrix (``tfe.app.web.authz_matrix``) against the real app, route by route.
+
+One installation of its own (module scope: the checks change its state) with two organisations, alpha
+and beta, each with a reader, a contributor, a curator and an administrator (bearer tokens; the
+administrators' carry the ``admin`` scope), and real objects of alpha made through the product's own
+services: an organisation-only draft owned by alpha's contributor, a document with two versions, documents
+in the trash, an organisation-only watch source (served by a local feed server), one of its items and its
+story, subscriptions, an erasure receipt. Every route of ``/openapi.json`` is called by anonymous and by
+each role of alpha (``own``) and of beta (``other``) with alpha's objects in the path, and the status class
+must be the matrix's. Requests that change state use a fresh object per check (documents and sources are
+cheap without embeddings). The exfiltration guard is off here (``guard_enabled=False``): hundreds of
+requests from a few tokens are the point of this test, not of the guard's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select, update
+
+from ged import trash
+from ged.models import DocumentVersion
+from ged.sink import DocumentSink
+from ingest.components.splitter import split_passages
+from ingest.components.writer import RecordWriter
+from ingest.item import ExtractedMetadata, IngestItem
+from taxonomy.classifier import Scored
+from taxonomy.live import StaticReferential
+from tests.veille.feedserver import FeedServer, Route, feed_server, rss
+from tfe.app import erasure
+from tfe.app.install import init_installation
+from tfe.app.runtime import Runtime
+from tfe.app.web.app import create_app
+from tfe.app.web.authz_matrix import (
+    END,
+    MATRIX,
+    OK,
+    ORGS,
+    ROLES,
+    START,
+    check_routes,
+    docs_section,
+    markdown_table,
+)
+from tfe.core.models import User
+from tfe.core.security import identity, sessions
+from tfe.core.security.audit import Actor
+from tfe.core.settings import Settings
+from veille.alerts.subscriptions import SubscriptionSpec
+from veille.models import Item, Story
+from veille.sink import ItemSink
+from veille.source_rules import SourceSpec
+
+ROOT = Path(__file__).resolve().parents[2]
+PASSWORD = "motdepasse-solide-42"
+DOC_TYPE = "doctype:sector_analysis"  # a retention rule (review), typed fields, none required
+ANONYMOUS = "anonymous"
+
+
+@dataclass(frozen=True)
+class Who:
+    """One column of the matrix: an actor of ``org`` (``own`` = alpha, ``other`` = beta)."""
+
+    actor: str
+    org: str
+
+    @property
+    def slug(self) -> str:
+        return "alpha" if self.org == "own" else "beta"
+
+    @property
+    def key(self) -> str | None:
+        """The user key (``alpha-reader``), none for anonymous."""
+        return None if self.actor == ANONYMOUS else f"{self.slug}-{self.actor}"
+
+
+COLUMNS = [Who(ANONYMOUS, "own")] + [Who(r, o) for r in ROLES for o in ORGS]
+
+
+@dataclass
+class Req:
+    """What one check sends (the path parameters not given come from ``World.default``)."""
+
+    params: dict[str, object] = field(default_factory=dict)
+    query: dict[str, object] | None = None
+    json: object = None
+    files: dict[str, tuple[str, bytes, str]] | None = None
+    data: dict[str, str] | None = None
+    content: bytes | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class World:
+    """The installation, its users and alpha's objects; fresh objects on demand."""
+
+    def __init__(self, rt: Runtime, feeds: FeedServer) -> None:
+        self.rt = rt
+        self.feeds = feeds
+        self._n = itertools.count(1)
+        self.users: dict[str, int] = {}
+        self.tokens: dict[str, str] = {}
+        self._seed_users()
+        self.doc = self.fresh_doc()
+        self.versioned = self.fresh_doc()
+        self.rt.versions.add_version(
+            self.user("alpha-contributor"), self.versioned, filename="etude.txt", data=b"Version 2 : vins.\n"
+        )
+        self.source = self.fresh_source()
+        self.item, self.story = self._seed_item()
+        self.receipt = erasure.erase_document(
+            rt, self.fresh_doc(), actor=Actor.of_user(self.user("alpha-admin"), "cli"), reason="matrix"
+        )
+        self.receipt_id = str(self.receipt["receipt"]["id"])
+
+    def next(self) -> int:
+        return next(self._n)
+
+    def _seed_users(self) -> None:
+        with self.rt.session() as session:
+            for slug, kind in (("alpha", "regional_chamber"), ("beta", "bank")):
+                org = identity.get_or_create_org(session, slug, slug.capitalize(), kind)
+                for role in ROLES:
+                    key = f"{slug}-{role}"
+                    user = identity.create_user(
+                        session, email=f"{role}@{slug}.fr", org=org, role=role, name=key, password=PASSWORD
+                    )
+                    scopes = "read,write,admin" if role == "admin" else "read,write"  # admin routes: admin
+                    raw = identity.create_token(session, user, name="matrix", scopes=scopes)[1]
+                    self.users[key], self.tokens[key] = user.id, raw
+
+    def user(self, key: str) -> User:
+        with self.rt.session() as session:
+            user = session.get(User, self.users[key])
+            assert user is not None
+            session.expunge(user)
+            return user
+
+    def headers(self, who: Who) -> dict[str, str]:
+        return {} if who.key is None else {"Authorization": f"Bearer {self.tokens[who.key]}"}
+
+    # -- fresh objects ---------------------------------------------------------------------------------
+
+    def fresh_doc(self) -> str:
+        """An organisation-only draft of alpha owned by its contributor, saved as uploads are (no vectors)."""
+        n = self.next()
+        text = f"Étude de marché numéro {n} : les vins français en Allemagne."
+        data = text.encode()
+        owner, org = self.users["alpha-contributor"], self.user("alpha-contributor").org_id
+        writer = RecordWriter(
+            DocumentSink(self.rt.session_factory, self.rt.blob_store),
+            self.rt.backend,
+            StaticReferential(self.rt.referential),
+        )
+        item = IngestItem(
+            key=f"upload:{owner}:etude-{n}.txt",
+            kind="document",
+            filename=f"etude-{n}.txt",
+            data=data,
+            org_id=org,
+            owner_user_id=owner,
+            visibility="organisation",
+            meta={"uploaded_by": owner, "status": "draft"},
+        )
+        metadata = ExtractedMetadata(
+            content_hash=hashlib.sha256(data).hexdigest(), mime="text/plain", size=len(data)
+        )
+        saved = writer.run(
+            item=item,
+            metadata=metadata,
+            text=text,
+            title=f"Étude {n}",
+            language="fr",
+            sectors=[Scored("naf:11", 0.9, ["vins"])],
+            countries=[Scored("country:DE", 0.9, ["Allemagne"])],
+            doc_type=Scored(DOC_TYPE, 0.9, ["étude"]),
+            passages=split_passages(text),
+            embeddings=None,
+        )
+        return str(saved["target_id"])
+
+    def trashed_doc(self) -> str:
+        doc_id = self.fresh_doc()
+        with self.rt.session() as session:
+            owner = session.get(User, self.users["alpha-contributor"])
+            assert owner is not None
+            trash.trash_document(session, self.rt.backend, owner, doc_id, retention_days=30, channel="cli")
+        return doc_id
+
+    def restorable_version(self, doc_id: str) -> int:
+        """A version whose bytes differ from the current one (restoring it is not « identique »)."""
+        with self.rt.session() as session:
+            rows = session.scalars(
+                select(DocumentVersion)
+                .where(DocumentVersion.document_id == doc_id)
+                .order_by(DocumentVersion.number.desc())
+            ).all()
+        return next(v.number for v in rows[1:] if v.content_hash != rows[0].content_hash)
+
+    def feed_url(self) -> str:
+        """A new, empty feed on the local server (a poll or preview fetches it; nothing to ingest)."""
+        path = f"/feed-{self.next()}.xml"
+        self.feeds.routes[path] = Route(body=rss("Veille alpha", []))
+        return self.feeds.url + path
+
+    def fresh_source(self) -> int:
+        """An organisation-only source of alpha, catalogued by its curator."""
+        scope = identity.scope_for(self.user("alpha-curator"))
+        spec = SourceSpec(
+            url=self.feed_url(), title="Veille alpha", visibility="organisation", discover=False
+        )
+        return self.rt.sources.add(scope, spec, "cli").id
+
+    def _seed_item(self) -> tuple[str, str]:
+        """An organisation-only item of alpha's source, in a story of its own."""
+        text = "Note de veille alpha : salon des vins à Düsseldorf."
+        org = self.user("alpha-curator").org_id
+        writer = RecordWriter(
+            ItemSink(self.rt.session_factory), self.rt.backend, StaticReferential(self.rt.referential)
+        )
+        item = IngestItem(
+            key="feed#matrix",
+            kind="item",
+            text=text,
+            title="Salon des vins",
+            guid="matrix",
+            url="https://alpha.example.org/matrix",
+            org_id=org,
+            visibility="organisation",
+            source_id=self.source,
+        )
+        saved = writer.run(
+            item=item,
+            metadata=ExtractedMetadata(
+                content_hash=hashlib.sha256(text.encode()).hexdigest(), mime="text/plain"
+            ),
+            text=text,
+            title="Salon des vins",
+            language="fr",
+            sectors=[Scored("naf:11", 0.9, ["vins"])],
+            countries=[Scored("country:DE", 0.9, ["Düsseldorf"])],
+            doc_type=Scored("doctype:news", 0.9, ["veille"]),
+            passages=split_passages(text),
+            embeddings=None,
+        )
+        item_id = str(saved["target_id"])
+        with self.rt.session() as session:
+            session.add(Story(id="story-matrix", title="Salon des vins"))
+            session.flush()
+            session.execute(update(Item).where(Item.id == item_id).values(story_id="story-matrix"))
+        return item_id, "story-matrix"
+
+    @staticmethod
+    def owner_of(who: Who) -> str:
+        """Whose per-user object a check addresses: the actor's own in ``own``, else alpha's same role."""
+        if who.actor == ANONYMOUS:
+            return "alpha-reader"
+        return who.key if who.org == "own" and who.key else f"alpha-{who.actor}"
+
+    def subscription(self, who: Who, owner: str | None = None) -> int:
+        """A new subscription of ``owner`` (default: ``owner_of(who)``)."""
+        spec = SubscriptionSpec(query="vins", name=f"Alerte {self.next()}", channels=["email", "atom"])
+        with self.rt.session() as session:
+            owner_user = session.get(User, self.users[owner or self.owner_of(who)])
+            assert owner_user is not None
+            return self.rt.subscriptions.create(session, owner_user, spec, channel="cli").view.sub.id
+
+    def token(self, who: Who, owner: str | None = None) -> int:
+        """A new API token of ``owner`` (never the one the checks authenticate with)."""
+        with self.rt.session() as session:
+            owner_user = session.get(User, self.users[owner or self.owner_of(who)])
+            assert owner_user is not None
+            return identity.create_token(session, owner_user, name="to-revoke")[0].id
+
+    def browser_session(self, who: Who, owner: str | None = None) -> str:
+        """A new browser session of ``owner``, by its public id."""
+        with self.rt.session() as session:
+            owner_user = session.get(User, self.users[owner or self.owner_of(who)])
+            assert owner_user is not None
+            row, _secret = sessions.start(
+                session, owner_user, address="127.0.0.1", user_agent="matrix", max_age_s=3600
+            )
+            return sessions.public_id(row)
+
+    def default(self, name: str, who: Who) -> object:
+        """Alpha's object for a path parameter."""
+        values: dict[str, Callable[[], object]] = {
+            "doc_id": lambda: self.doc,
+            "item_id": lambda: self.item,
+            "story_id": lambda: self.story,
+            "source_id": lambda: self.source,
+            "receipt_id": lambda: self.receipt_id,
+            "subscription_id": lambda: self.subscription(who),
+            "token_id": lambda: self.token(who),
+            "session_id": lambda: self.browser_session(who),
+            "notation": lambda: "sector_analysis",
+            "number": lambda: 1,
+        }
+        if name not in values:
+            raise AssertionError(f"no object for path parameter {name!r}: add it to World.default")
+        return values[name]()
+
+
+def _upload(w: World, who: Who) -> Req:
+    n = w.next()
+    body = f"Note d'export numéro {n} : vins en Allemagne.\n".encode()
+    return Req(files={"file": (f"note-{n}.txt", body, "text/plain")}, data={"visibility": "organisation"})
+
+
+def _new_version(w: World, who: Who) -> Req:
+    body = f"Version {w.next()} : vins en Allemagne.\n".encode()
+    files = {"file": ("etude.txt", body, "text/plain")}
+    return Req({"doc_id": w.versioned}, files=files, data={"comment": "matrice"})
+
+
+def _restore_version(w: World, who: Who) -> Req:
+    return Req(
+        {"doc_id": w.versioned, "number": w.restorable_version(w.versioned)}, json={"comment": "matrice"}
+    )
+
+
+def _opml(w: World, who: Who) -> Req:
+    url = w.feed_url()
+    body = (
+        '<?xml version="1.0"?><opml version="2.0"><head><title>m</title></head><body>'
+        f'<outline type="rss" text="Flux" xmlUrl="{url}"/></body></opml>'
+    ).encode()
+    return Req(content=body, headers={"Content-Type": "text/x-opml"})
+
+
+Recipe = Callable[[World, Who], Req]
+
+# What each route is sent besides the defaults (alpha's objects by parameter name, no body).
+RECIPES: dict[tuple[str, str], Recipe] = {
+    ("GET", "/api/search"): lambda w, a: Req(query={"q": "vins", "mode": "bm25"}),
+    ("GET", "/api/taxonomy/concepts"): lambda w, a: Req(query={"scheme": "country", "q": "Allemagne"}),
+    ("POST", "/api/documents"): _upload,
+    ("PATCH", "/api/documents/{doc_id}"): lambda w, a: Req(json={"title": "Étude de marché (matrice)"}),
+    ("DELETE", "/api/documents/{doc_id}"): lambda w, a: Req({"doc_id": w.fresh_doc()}),
+    ("POST", "/api/documents/{doc_id}/transitions"): lambda w, a: Req(
+        {"doc_id": w.fresh_doc()}, json={"to": "in_review"}
+    ),
+    ("POST", "/api/documents/{doc_id}/restore"): lambda w, a: Req({"doc_id": w.trashed_doc()}),
+    ("GET", "/api/documents/{doc_id}/versions"): lambda w, a: Req({"doc_id": w.versioned}),
+    ("POST", "/api/documents/{doc_id}/versions"): _new_version,
+    ("POST", "/api/documents/{doc_id}/versions/{number}/restore"): _restore_version,
+    ("GET", "/api/documents/{doc_id}/versions/diff"): lambda w, a: Req(
+        {"doc_id": w.versioned}, query={"a": 1, "b": 2}
+    ),
+    ("POST", "/api/documents/{doc_id}/lock"): lambda w, a: Req(
+        {"doc_id": w.fresh_doc()}, json={"minutes": 5}
+    ),
+    ("PUT", "/api/documents/{doc_id}/fields"): lambda w, a: Req(json={"values": {}}),
+    ("POST", "/api/documents/{doc_id}/fields/accept"): lambda w, a: Req(
+        {"doc_id": w.fresh_doc()}, json={"names": None}
+    ),
+    ("POST", "/api/items/{item_id}/decision"): lambda w, a: Req(json={"decision": "accept"}),
+    ("POST", "/api/curation/decisions"): lambda w, a: Req(json={"item_ids": [w.item], "decision": "accept"}),
+    ("POST", "/api/sources"): lambda w, a: Req(
+        json={"url": w.feed_url(), "title": "Flux", "visibility": "organisation", "discover": False}
+    ),
+    ("POST", "/api/sources/preview"): lambda w, a: Req(json={"url": w.feed_url()}),
+    ("POST", "/api/sources/import"): _opml,
+    ("PATCH", "/api/sources/{source_id}"): lambda w, a: Req(json={"title": "Veille alpha (matrice)"}),
+    ("DELETE", "/api/sources/{source_id}"): lambda w, a: Req({"source_id": w.fresh_source()}),
+    ("POST", "/api/subscriptions"): lambda w, a: Req(json={"query": "vins", "name": f"Alerte {w.next()}"}),
+    ("PATCH", "/api/subscriptions/{subscription_id}"): lambda w, a: Req(json={"paused": True}),
+    ("GET", "/api/subscriptions/{subscription_id}/preview"): lambda w, a: Req(query={"days": 7}),
+    ("POST", "/api/me/tokens"): lambda w, a: Req(
+        json={"name": "matrice", "scopes": ["read"], "expires_days": 1}
+    ),
+    ("POST", "/api/admin/erasures"): lambda w, a: Req(json={"document": w.fresh_doc(), "reason": "matrice"}),
+    ("POST", "/api/admin/erasures/verify"): lambda w, a: Req(json=w.receipt),
+}
+
+
+@dataclass
+class Site:
+    world: World
+    client: TestClient
+    spec: dict[str, Any]
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    settings = Settings(
+        data_dir=tmp_path_factory.mktemp("authz-matrix"),
+        environment="test",
+        admin_password="admin-password-123",
+        secret_key="test-secret-key",
+        fetch_allow_private=True,  # the feed server is on loopback
+        poll_host_delay_s=0,  # every feed is on one host here
+        guard_enabled=False,  # hundreds of requests from a few tokens: not the guard's test
+    )
+    rt = Runtime(settings)
+    init_installation(rt)
+    with feed_server() as feeds, TestClient(create_app(rt)) as client:
+        world = World(rt, feeds)
+        spec = client.get("/openapi.json").json()
+        yield Site(world=world, client=client, spec=spec)
+    rt.close()
+
+
+# Path parameters naming nothing: an outsider must get the same answer as for alpha's object.
+UNKNOWN: dict[str, object] = {
+    "doc_id": "0" * 32,
+    "item_id": "0" * 32,
+    "story_id": "story-unknown",
+    "source_id": 2**31 - 1,
+    "receipt_id": "0" * 32,
+    "subscription_id": 2**31 - 1,
+    "token_id": 2**31 - 1,
+    "session_id": "0" * 16,
+    "notation": "unknown",
+    "number": 1,
+}
+
+
+def _names(path: str) -> list[str]:
+    return [part[1:-1] for part in path.split("/") if part.startswith("{")]
+
+
+def _send(site: Site, method: str, path: str, who: Who, *, unknown: bool = False) -> Any:
+    """One check's request; ``unknown``: every path parameter names nothing."""
+    w = site.world
+    recipe = RECIPES.get((method, path))
+    req = recipe(w, who) if recipe else Req()
+    names = _names(path)
+    params = {n: req.params[n] if n in req.params else w.default(n, who) for n in names}
+    if unknown:
+        params = {n: UNKNOWN[n] for n in names}
+    url = path.format(**params)
+    return site.client.request(
+        method,
+        url,
+        params=req.query,
+        json=req.json,
+        files=req.files,
+        data=req.data,
+        content=req.content,
+        headers={**w.headers(who), **req.headers},
+    )
+
+
+def _code(answer: Any) -> str | None:
+    """The error code of an error answer (``error.code``), if any."""
+    try:
+        body = answer.json()
+    except ValueError:
+        return None
+    error = body.get("error") if isinstance(body, dict) else None
+    return error.get("code") if isinstance(error, dict) else None
+
+
+def _outcome(status: int) -> int:
+    return OK if 200 <= status < 300 else status
+
+
+def test_the_matrix_names_every_route_of_openapi_and_no_other(site: Site) -> None:
+    missing, stale = check_routes(site.spec)
+    assert not missing, f"routes of /openapi.json missing from tfe.app.web.authz_matrix.MATRIX: {missing}"
+    assert not stale, f"MATRIX names routes /openapi.json no longer has: {stale}"
+    assert set(RECIPES) <= set(MATRIX), sorted(set(RECIPES) - set(MATRIX))
+
+
+def test_every_route_answers_as_the_matrix_says(site: Site, capsys: pytest.CaptureFixture[str]) -> None:
+    started = time.perf_counter()
+    wrong: list[str] = []
+    checks = 0
+    routes = sorted(
+        r for r in MATRIX if r[1] in site.spec["paths"] and r[0].lower() in site.spec["paths"][r[1]]
+    )
+    for method, path in routes:
+        rule = MATRIX[(method, path)]
+        for who in COLUMNS:
+            answer = _send(site, method, path, who)
+            checks += 1
+            expected, got = rule.expect(who.actor, who.org), _outcome(answer.status_code)
+            if got != expected:
+                wrong.append(
+                    f"{method} {path} as {who.actor} ({who.org}): expected {expected}, got "
+                    f"{answer.status_code} {answer.text[:160]}"
+                )
+            if rule.scoped and who.org == "other" and who.actor not in rule.other and _names(path):
+                nothing = _send(site, method, path, who, unknown=True)  # existence must not leak
+                checks += 1
+                if (nothing.status_code, _code(nothing)) != (answer.status_code, _code(answer)):
+                    wrong.append(
+                        f"{method} {path} as {who.actor} ({who.org}) leaks existence: "
+                        f"{answer.status_code} {_code(answer)} for alpha's object, "
+                        f"{nothing.status_code} {_code(nothing)} for none"
+                    )
+    elapsed = time.perf_counter() - started
+    with capsys.disabled():
+        print(
+            f"\nauthorisation matrix: {len(routes)} routes × {len(COLUMNS)} actor-organisations "
+            f"(anonymous + {len(ROLES)} roles × {len(ORGS)} organisations), {checks} requests with the "
+            f"unknown-id twins "
+            f"in {elapsed:.1f} s, {len(wrong)} wrong"
+        )
+    assert not wrong, "\n".join(wrong)
+
+
+PER_USER = ("{subscription_id}", "{token_id}", "{session_id}")
+
+
+def test_a_colleagues_own_objects_are_not_found(site: Site) -> None:
+    """Subscriptions, tokens and sessions are per user: a colleague of the same organisation (here an
+    administrator) gets 404 as an outsider does."""
+    w, colleague = site.world, Who("admin", "own")
+    routes = sorted(r for r in MATRIX if any(p in r[1] for p in PER_USER))
+    assert len(routes) >= 8, routes
+    made: dict[str, Callable[[], object]] = {
+        "subscription_id": lambda: w.subscription(colleague, owner="alpha-reader"),
+        "token_id": lambda: w.token(colleague, owner="alpha-reader"),
+        "session_id": lambda: w.browser_session(colleague, owner="alpha-reader"),
+    }
+    for method, path in routes:
+        recipe = RECIPES.get((method, path))
+        req = recipe(w, colleague) if recipe else Req()
+        url = path.format(**{n: made[n]() for n in _names(path)})
+        answer = site.client.request(
+            method, url, params=req.query, json=req.json, headers=w.headers(colleague)
+        )
+        assert answer.status_code == 404, (method, path, answer.status_code, answer.text[:200])
+
+
+def test_the_docs_show_the_matrix_of_the_code() -> None:
+    text = (ROOT / "docs" / "security.md").read_text(encoding="utf-8")
+    assert START in text and END in text, "docs/security.md lacks the authorisation matrix markers"
+    shown = text.split(START, 1)[1].split(END, 1)[0]
+    assert shown.strip() == docs_section().strip(), "run: .venv/bin/python scripts/authz_table.py --write"
+    assert markdown_table() in docs_section()
