@@ -22,6 +22,18 @@ if [ ${#missing[@]} -gt 0 ]; then
     exit 2
   fi
 fi
+# the test OpenID provider (npm oidc-provider, run with Node.js 20+): installed from its lockfile when
+# node_modules is missing or the lockfile changed since the last install
+OP=tests/oidc_provider
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  echo "Node.js 20+ and npm are needed for the OIDC sign-in tests (tests/oidc_provider)" >&2
+  exit 2
+fi
+lock_sum="$(sha256sum "$OP/package-lock.json" | cut -d' ' -f1)"
+if [ ! -d "$OP/node_modules/oidc-provider" ] || [ "$(cat "$OP/node_modules/.tfe-lock-sha256" 2>/dev/null)" != "$lock_sum" ]; then
+  npm ci --prefix "$OP" --no-audit --no-fund --loglevel=error >/dev/null
+  echo "$lock_sum" > "$OP/node_modules/.tfe-lock-sha256"
+fi
 export HAYSTACK_TELEMETRY_ENABLED=False OMP_NUM_THREADS=1
 echo "== ruff"; .venv/bin/ruff check .
 echo "== mypy"; .venv/bin/mypy
