@@ -9,8 +9,10 @@ The schemas are data (``ged.field_schema``, ``ged/data/doctype_fields.json``); v
 - writing (``set_fields``, ``accept_proposals``) follows ``ged.editing.may_edit`` (owner, or contributor,
   curator or admin of the owning organisation), validates with the type's pydantic model (``FieldsError``,
   400, one French message per field), re-indexes the passages (their ``fields.<name>`` meta, for search
-  filters) and records ``document.fields`` in the audit trail with the changed names and their old and new
-  values (business data, not document content);
+  filters) and records ``document.fields`` in the audit trail with the changed names, plus one
+  ``document.field_change`` per changed field with keyed fingerprints of its old and new values (values
+  may be sensitive: ``audit.fingerprint``, ``docs/decisions.md``); a read records ``document.fields_read``
+  with the names of the fields shown;
 - ``carry_over``: on a type change, the values of fields with the same name that are valid in the new
   type are kept, the others dropped (``ged.editing`` calls it and reports what was dropped).
 """
@@ -161,7 +163,8 @@ def read_fields(
 ) -> FieldsView:
     """The fields of a document in ``scope``; proposals computed first if missing or stale.
 
-    ``record``: audit the read as ``document.fields.read`` (the document page records its own read).
+    ``record``: audit the read as ``document.fields_read`` with the names of the fields that have a value
+    (nothing is recorded for a type without fields).
     """
     get_document(session, doc_id, scope)  # the read rule of every document page (404 out of scope)
     document = session.get(Document, doc_id)
@@ -170,15 +173,17 @@ def read_fields(
     if not proposals_current(document, _latest_number(session, doc_id)):
         propose_fields(session, doc_id, referential)
         session.flush()
-    if record:
+    view = _view(document, referential, user)
+    if record and view.schema.fields:
         audit.record(
             session,
-            "document.fields.read",
+            "document.fields_read",
             audit.Actor.of_scope(scope, channel),
             target_kind="document",
             target_id=doc_id,
+            detail={"fields": sorted(n for n, v in view.values.items() if v not in (None, "", []))},
         )
-    return _view(document, referential, user)
+    return view
 
 
 def _changes(old: dict[str, Any], new: dict[str, Any]) -> dict[str, list[Any]]:
@@ -208,17 +213,26 @@ def _save(
         document.fields = new
         session.flush()
         reindex_document(session, backend, referential, document)
-        detail: dict[str, Any] = {"fields": sorted(changed), "changes": changed}
+        detail: dict[str, Any] = {"fields": sorted(changed)}
         if accepted is not None:
             detail["accepted"] = accepted
+        actor = audit.Actor.of_user(user, channel)
         audit.record(
-            session,
-            "document.fields",
-            audit.Actor.of_user(user, channel),
-            target_kind="document",
-            target_id=document.id,
-            detail=detail,
+            session, "document.fields", actor, target_kind="document", target_id=document.id, detail=detail
         )
+        for name, (old, value) in changed.items():  # one event per field; values only as fingerprints
+            audit.record(
+                session,
+                "document.field_change",
+                actor,
+                target_kind="document",
+                target_id=document.id,
+                detail={
+                    "field": name,
+                    "old": audit.fingerprint(session, old),
+                    "new": audit.fingerprint(session, value),
+                },
+            )
     return _view(document, referential, user)
 
 

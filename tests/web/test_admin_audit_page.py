@@ -129,3 +129,22 @@ def test_the_api_filters_paginates_and_refuses_non_admins(
     assert reader.status_code == 403 and reader.json()["error"]["code"]
     _sign_in(client, "reader@alpha.fr")
     assert client.get("/admin/journal", headers=HTML).status_code == 403
+
+
+def test_reads_of_a_documents_fields_are_events(client: TestClient, installation: Installation) -> None:
+    doc_id = installation.ids["doc-vins-de"]
+    assert (
+        client.get(f"/api/documents/{doc_id}/fields", headers=installation.auth("alice")).status_code == 200
+    )
+    _sign_in(client, "alice@alpha.fr")
+    assert client.get(f"/documents/{doc_id}", headers=HTML).status_code == 200
+    assert client.get(f"/documents/{doc_id}/champs", headers=HTML).status_code == 200
+    with installation.rt.session() as s:
+        reads = s.scalars(
+            select(AuditEvent).where(
+                AuditEvent.action == "document.fields_read", AuditEvent.target_id == doc_id
+            )
+        ).all()
+    assert [e.detail["channel"] for e in reads][-3:] == ["api", "web", "web"]
+    assert all(isinstance(e.detail["fields"], list) for e in reads) and reads[-1].detail["form"] is True
+    assert {e.actor_user_id for e in reads} == {installation.users["alice"]}

@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 from tfe.core.db import utcnow
 from tfe.core.errors import ConflictError, ValidationError
 from tfe.core.models import AuditEvent, User
+from tfe.core.security import audit_key
 from tfe.core.security.audit_key import key_of, mac_of, vault_of
 from tfe.core.security.models import AuditHead
 from tfe.core.security.scope import AccessScope
@@ -46,6 +47,7 @@ __all__ = [
     "canonical",
     "chain_hash",
     "content_of",
+    "fingerprint",
     "legacy_hash",
     "record",
     "seal_legacy",
@@ -198,6 +200,11 @@ def record(
         .execution_options(synchronize_session=False)
     )
     return event
+
+
+def fingerprint(session: Session, value: Any) -> str | None:
+    """A keyed fingerprint of a sensitive value for an event's detail (``audit_key.fingerprint``)."""
+    return audit_key.fingerprint(key_of(vault_of(session)), value)
 
 
 # -- verifying ----------------------------------------------------------------------------------------

@@ -3,10 +3,11 @@
 - ``GET /api/doctypes``, ``GET /api/doctypes/{notation}``: each document type of the referential in force
   with its fields (French labels, allowed values); a type without fields lists none.
 - ``GET /api/documents/{id}/fields``: values, required fields still empty, pending proposals (computed
-  on first read of a version; never applied by themselves).
+  on first read of a version; never applied by themselves); audited ``document.fields_read`` (field names).
 - ``PUT /api/documents/{id}/fields`` (every value; validated in full) and
   ``POST /api/documents/{id}/fields/accept`` (some or all proposals): the editing rule of the document
-  (``ged.editing.may_edit``), re-indexed at once, audited as ``document.fields``. Invalid values answer
+  (``ged.editing.may_edit``), re-indexed at once, audited as ``document.fields`` and one
+  ``document.field_change`` per changed field (fingerprints of the values). Invalid values answer
   400 with one French message per field in ``error.fields``.
 """
 

@@ -25,6 +25,7 @@ from tfe.app.web.pages.document_edit import editable_fr, split_names
 from tfe.app.web.templating import templates
 from tfe.core.errors import PermissionDeniedError, ValidationError
 from tfe.core.models import User
+from tfe.core.security import audit
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -88,6 +89,14 @@ def fields_form(
         raise ValidationError("Ce type de document n'a pas de champs à renseigner.")
     values = document.fields or {}
     typed = {f.name: _shown(f, values.get(f.name), runtime) for f in schema.fields}
+    audit.record(  # the form shows the current values: a read of those fields
+        session,
+        "document.fields_read",
+        audit.Actor.of_user(user, "web"),
+        target_kind="document",
+        target_id=doc_id,
+        detail={"fields": sorted(n for n, v in values.items() if v not in (None, "", [])), "form": True},
+    )
     return _form_page(request, runtime, user, document, schema, typed, {})
 
 

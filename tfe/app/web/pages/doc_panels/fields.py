@@ -4,8 +4,8 @@ values a type change removed, and the notice of the last fields form (``pages.do
 
 The proposals are computed here when the document has none for its current version and type
 (``ged.fields.read_fields``): the first view of a new document or version fills them, so nothing in the
-upload path has to call ``ged.proposals.propose_fields``. The page's own read is already audited
-(``document.read``), so this read is not recorded again.
+upload path has to call ``ged.proposals.propose_fields``. Besides the page's ``document.read``, the fields
+shown are recorded (``document.fields_read`` with their names): reads of individual fields are events.
 """
 
 from __future__ import annotations
@@ -27,9 +27,7 @@ def pop_notice(panel: PanelInput) -> dict[str, str] | None:
 def context(panel: PanelInput) -> dict[str, Any]:
     """Keys for ``doc/_fields.html`` (prefixed ``fields_``)."""
     referential = panel.runtime.referential
-    view = read_fields(
-        panel.session, panel.doc.id, panel.scope, referential, user=panel.user, channel="web", record=False
-    )
+    view = read_fields(panel.session, panel.doc.id, panel.scope, referential, user=panel.user, channel="web")
     rows = view.rows()
     keywords = view.schema.index_values(view.values)
     for row in rows:  # a filterable single value links to the search of its type with that value
