@@ -141,3 +141,18 @@ def test_the_audit_key_survives_a_rotation(db_settings: Settings) -> None:
         assert audit.verify(session).ok
     fresh.dispose()
     engine.dispose()
+
+
+def test_the_daily_job_signs_once(tmp_path: Path) -> None:
+    from tfe.app.jobs.anchor import anchor_daily
+    from tfe.app.runtime import Runtime
+
+    rt = Runtime(make_settings(tmp_path))
+    migrate(rt.engine)
+    first = anchor_daily(rt)
+    assert first == 1  # the audit.anchor event is the first of this chain
+    assert anchor_daily(rt) is None
+    assert anchor_daily(rt, day="2099-01-01") == 2
+    with rt.session() as session:
+        assert audit.verify(session).anchors == 2
+    rt.close()

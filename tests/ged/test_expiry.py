@@ -21,6 +21,8 @@ from tfe.app.jobs.queue import make_queue
 from tfe.app.jobs.tasks import Jobs
 from tfe.app.runtime import Runtime
 from tfe.core.models import AuditEvent, User
+from tfe.core.security import anchors
+from tfe.core.security.models import AuditAnchor
 
 PUBLIC = "https://tfe.example.fr"
 TODAY = dt.date.today()
@@ -142,6 +144,7 @@ def test_housekeeping_job_runs_at_most_hourly_and_purges_the_trash(env: Env) -> 
         assert receipt is not None and doc_id in receipt.detail["documents"]
         reminded = session.get(Document, seed.ids["doc-vins-it"])
         assert reminded is not None and reminded.expiry_reminded_at is not None
+        assert session.scalar(select(AuditAnchor.day)) == anchors.today()  # the chain's daily anchor
     assert any(
         seed.ids["doc-vins-it"] in m.get_body(preferencelist=("plain",)).get_content()
         for m in env.inbox.messages

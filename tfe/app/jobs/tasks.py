@@ -6,7 +6,8 @@ at their time, retries of messages), under the ``digests`` lease so that one run
 running across all workers; and, at most once an hour (the ``housekeeping`` lease lasts an hour and is
 never given back early), one ``housekeeping`` job: the GED's expiry reminders (``ged.expiry``) and the
 purge of documents in the trash past ``trash_retention_days`` (``ged.trash.purge_expired``, erasing each
-through ``tfe.app.erasure.erase_document`` with the operator's signed receipt).
+through ``tfe.app.erasure.erase_document`` with the operator's signed receipt), and the audit chain's
+signed anchor of the day (``tfe.app.jobs.anchor``).
 
 Two leases make polling survive crashes without ever running twice at once (``tfe.app.jobs.leases``):
 
@@ -192,6 +193,12 @@ class Jobs:
         )
         if purge.purged or purge.failed:
             log.info("trash purge %s", purge.as_dict())
+        try:
+            from tfe.app.jobs.anchor import anchor_daily
+
+            anchor_daily(rt)  # the audit chain's signed anchor, once a day
+        except Exception:
+            log.exception("audit anchor failed; next try in an hour")
 
     # -- vectors for what polls indexed ---------------------------------------------------------------
 
