@@ -109,9 +109,13 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
                 session, email=f"{key}@{org.slug}.fr", org=org, role=role, name=key, password=PASSWORD
             )
             users[key] = user.id
-            tokens[key] = identity.create_token(session, user, name="tests")[1]
+            # administrators' tokens carry the admin scope /api/admin needs
+            scopes = "read,write,admin" if role == "admin" else "read,write"
+            tokens[key] = identity.create_token(session, user, name="tests", scopes=scopes)[1]
         users["national"] = national.id
-        tokens["national"] = identity.create_token(session, national, name="tests")[1]
+        tokens["national"] = identity.create_token(
+            session, national, name="tests", scopes="read,write,admin"
+        )[1]
     with TestClient(create_app(rt)) as client:
         yield Env(rt, client, users, tokens, orgs)
     rt.close()

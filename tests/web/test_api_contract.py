@@ -27,7 +27,7 @@ from tests.web.conftest import DOCS, MAX_UPLOAD, PASSWORD, Installation
 from tfe.app import erasure
 from tfe.core.errors import ExtractionError
 from tfe.core.models import User
-from tfe.core.security import identity
+from tfe.core.security import identity, sessions
 from tfe.core.security.audit import Actor
 from tfe.core.security.scope import AccessScope
 from veille.alerts.subscriptions import MAX_PER_USER, SubscriptionService, SubscriptionSpec
@@ -167,7 +167,7 @@ def watch(installation: Installation) -> Iterator[Watch]:
             assert admin is not None
             for n in range(MAX_PER_USER):
                 alerts.create(session, admin, SubscriptionSpec(query=f"vins {n}"))
-            token = identity.create_token(session, admin, name="contract")[1]
+            token = identity.create_token(session, admin, name="contract", scopes="read,write,admin")[1]
             ids = (kept.view.sub.id, gone.view.sub.id)
         yield Watch(server, polled.id, removable.id, ids[0], ids[1], {"Authorization": f"Bearer {token}"})
 
@@ -198,6 +198,68 @@ def erasures(installation: Installation) -> Erasures:
         ids.append(result.id)
     receipt = erasure.erase_document(rt, ids[0], actor=Actor.of_user(admin, "api"), reason="contrat")
     return Erasures(receipt, ids[1])
+
+
+@dataclass
+class Me:
+    """A user of its own for the ``/api/me`` cases: bearer headers by scope, a token and a browser session
+    the DELETE cases end, and ids that are not theirs (404)."""
+
+    full: dict[str, str]  # read and write
+    read_only: dict[str, str]
+    write_only: dict[str, str]
+    revocable: int  # a token of theirs
+    session: str  # the public id of a session of theirs
+    foreign_token: int  # alice's
+
+
+@pytest.fixture(scope="module")
+def me(installation: Installation) -> Me:
+    with installation.rt.session() as session:
+        user = identity.create_user(
+            session, email="dora@alpha.fr", org=identity.find_org(session, "alpha"), role="reader"
+        )
+        headers = {
+            key: {"Authorization": f"Bearer {identity.create_token(session, user, key, scopes=scopes)[1]}"}
+            for key, scopes in (("full", "read,write"), ("read", "read"), ("write", "write"))
+        }
+        revocable = identity.create_token(session, user, "revocable")[0].id
+        row, _ = sessions.start(session, user, address="192.0.2.1", user_agent="contrat", max_age_s=3600)
+        alice = session.get(User, installation.users["alice"])
+        assert alice is not None
+        foreign = identity.create_token(session, alice, "contract")[0].id
+        return Me(
+            headers["full"], headers["read"], headers["write"], revocable, sessions.public_id(row), foreign
+        )
+
+
+def _me_cases(me: Me) -> list[tuple[str, str, str, dict[str, Any]]]:
+    """Each ``/api/me`` route: its answer, 400 where it takes input, 401, 403 (scope) and 404."""
+    token, sess = f"/api/me/tokens/{me.revocable}", f"/api/me/sessions/{me.session}"
+    cases: list[tuple[str, str, str, dict[str, Any]]] = []
+    for path in ("/api/me", "/api/me/tokens", "/api/me/sessions"):
+        cases += [("get", path, path, {"headers": me.full}), ("get", path, path, {})]
+        cases.append(("get", path, path, {"headers": me.write_only}))
+    body = {"name": "contrat", "scopes": ["read"], "expires_days": 7}
+    for kwargs in (
+        {"json": body, "headers": me.full},
+        {"json": {"expires_days": 0}, "headers": me.full},
+        {"json": body},
+        {"json": body, "headers": me.read_only},
+    ):
+        cases.append(("post", "/api/me/tokens", "/api/me/tokens", kwargs))
+    for template, url, bad, unknown in (
+        ("/api/me/tokens/{token_id}", token, "/api/me/tokens/abc", f"/api/me/tokens/{me.foreign_token}"),
+        ("/api/me/sessions/{session_id}", sess, "/api/me/sessions/zz", "/api/me/sessions/" + "0" * 16),
+    ):
+        cases += [
+            ("delete", template, url, {"headers": me.full}),
+            ("delete", template, bad, {"headers": me.full}),
+            ("delete", template, url, {}),
+            ("delete", template, url, {"headers": me.read_only}),
+            ("delete", template, unknown, {"headers": me.full}),
+        ]
+    return cases
 
 
 @contextlib.contextmanager
@@ -327,6 +389,7 @@ def test_every_route_answers_what_it_documents(
     story_id: str,
     watch: Watch,
     erasures: Erasures,
+    me: Me,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     doc, secret = installation.ids["doc-vins-de"], installation.ids["doc-beta-secret"]
@@ -854,6 +917,7 @@ def test_every_route_answers_what_it_documents(
                 {"json": erasures.receipt, "headers": alice},
             )
         ],
+        *_me_cases(me),
     ]
     answered: set[tuple[str, str, str]] = set()
     for method, template, url, kwargs in cases:

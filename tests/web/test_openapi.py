@@ -87,6 +87,12 @@ OPERATIONS: dict[tuple[str, str], set[str]] = {
     ("get", "/api/admin/erasures"): {"200", "400", "401", "403"},
     ("get", "/api/admin/erasures/{receipt_id}"): {"200", "400", "401", "403", "404"},
     ("post", "/api/admin/erasures/verify"): {"200", "400", "401", "403"},
+    ("get", "/api/me"): {"200", "401", "403"},
+    ("get", "/api/me/tokens"): {"200", "401", "403"},
+    ("post", "/api/me/tokens"): {"201", "400", "401", "403"},
+    ("delete", "/api/me/tokens/{token_id}"): {"200", "400", "401", "403", "404"},
+    ("get", "/api/me/sessions"): {"200", "401", "403"},
+    ("delete", "/api/me/sessions/{session_id}"): {"200", "400", "401", "403", "404"},
 }
 # The JSON answers and the model that documents each.
 # The routes that run a file through extraction, so may answer 422 ``extraction_failed``.
@@ -151,6 +157,12 @@ RESPONSE_MODELS = {
     ("get", "/api/admin/erasures", "200"): "ReceiptListPublic",
     ("get", "/api/admin/erasures/{receipt_id}", "200"): "ReceiptPublic",
     ("post", "/api/admin/erasures/verify", "200"): "VerificationPublic",
+    ("get", "/api/me", "200"): "MePublic",
+    ("get", "/api/me/tokens", "200"): "TokenListPublic",
+    ("post", "/api/me/tokens", "201"): "TokenCreatedPublic",
+    ("delete", "/api/me/tokens/{token_id}", "200"): "TokenPublic",
+    ("get", "/api/me/sessions", "200"): "SessionListPublic",
+    ("delete", "/api/me/sessions/{session_id}", "200"): "SessionPublic",
 }
 
 
