@@ -53,6 +53,7 @@ from tfe.app.web.authz_matrix import (
 from tfe.core.models import User
 from tfe.core.security import identity, sessions
 from tfe.core.security.audit import Actor
+from tfe.core.security.scope import AccessScope
 from tfe.core.settings import Settings
 from veille.alerts.subscriptions import SubscriptionSpec
 from veille.models import Item, Story
@@ -114,6 +115,7 @@ class World:
             self.user("alpha-contributor"), self.versioned, filename="etude.txt", data=b"Version 2 : vins.\n"
         )
         self.source = self.fresh_source()
+        self.source_url = self.rt.sources.get(AccessScope.everything(), self.source, channel="cli").url
         self.item, self.story = self._seed_item()
         self.receipt = erasure.erase_document(
             rt, self.fresh_doc(), actor=Actor.of_user(self.user("alpha-admin"), "cli"), reason="matrix"
@@ -288,6 +290,12 @@ class World:
                 session, owner_user, address="127.0.0.1", user_agent="matrix", max_age_s=3600
             )
             return sessions.public_id(row)
+
+    def markers(self, *, admin: bool = False) -> list[str]:
+        """What of alpha's must never appear in another organisation's lists (ids, the item's title;
+        the source's address except for administrators, who see every source)."""
+        found = [self.doc, self.versioned, self.item, self.story, self.receipt_id, "Salon des vins"]
+        return found if admin else [*found, self.source_url]
 
     def default(self, name: str, who: Who) -> object:
         """Alpha's object for a path parameter."""
@@ -470,40 +478,50 @@ def test_the_matrix_names_every_route_of_openapi_and_no_other(site: Site) -> Non
     assert set(RECIPES) <= set(MATRIX), sorted(set(RECIPES) - set(MATRIX))
 
 
+def _check(site: Site, method: str, path: str, who: Who) -> tuple[int, list[str]]:
+    """One cell of the matrix: the requests sent and what was wrong (status class, existence leaks)."""
+    rule, w = MATRIX[(method, path)], site.world
+    answer = _send(site, method, path, who)
+    wrong: list[str] = []
+    expected, got = rule.expect(who.actor, who.org), _outcome(answer.status_code)
+    if got != expected:
+        wrong.append(
+            f"{method} {path} as {who.actor} ({who.org}): expected {expected}, got "
+            f"{answer.status_code} {answer.text[:160]}"
+        )
+    if who.org != "other" or who.actor in rule.other:
+        return 1, wrong
+    if rule.scoped and _names(path):
+        nothing = _send(site, method, path, who, unknown=True)  # the same answer as for no object
+        if (nothing.status_code, _code(nothing)) != (answer.status_code, _code(answer)):
+            wrong.append(
+                f"{method} {path} as {who.actor} ({who.org}) leaks existence: "
+                f"{answer.status_code} {_code(answer)} for alpha's object, "
+                f"{nothing.status_code} {_code(nothing)} for none"
+            )
+        return 2, wrong
+    if method == "GET" and got == OK:  # a list in beta's scope names nothing of alpha's
+        shown = [m for m in w.markers(admin=who.actor == "admin") if m in answer.text]
+        if shown:
+            wrong.append(f"{method} {path} as {who.actor} ({who.org}) shows alpha's {shown}")
+    return 1, wrong
+
+
 def test_every_route_answers_as_the_matrix_says(site: Site, capsys: pytest.CaptureFixture[str]) -> None:
     started = time.perf_counter()
     wrong: list[str] = []
-    checks = 0
-    routes = sorted(
-        r for r in MATRIX if r[1] in site.spec["paths"] and r[0].lower() in site.spec["paths"][r[1]]
-    )
-    for method, path in routes:
-        rule = MATRIX[(method, path)]
-        for who in COLUMNS:
-            answer = _send(site, method, path, who)
-            checks += 1
-            expected, got = rule.expect(who.actor, who.org), _outcome(answer.status_code)
-            if got != expected:
-                wrong.append(
-                    f"{method} {path} as {who.actor} ({who.org}): expected {expected}, got "
-                    f"{answer.status_code} {answer.text[:160]}"
-                )
-            if rule.scoped and who.org == "other" and who.actor not in rule.other and _names(path):
-                nothing = _send(site, method, path, who, unknown=True)  # existence must not leak
-                checks += 1
-                if (nothing.status_code, _code(nothing)) != (answer.status_code, _code(answer)):
-                    wrong.append(
-                        f"{method} {path} as {who.actor} ({who.org}) leaks existence: "
-                        f"{answer.status_code} {_code(answer)} for alpha's object, "
-                        f"{nothing.status_code} {_code(nothing)} for none"
-                    )
+    requests = 0
+    paths = site.spec["paths"]
+    routes = sorted(r for r in MATRIX if r[1] in paths and r[0].lower() in paths[r[1]])
+    for (method, path), who in itertools.product(routes, COLUMNS):
+        sent, problems = _check(site, method, path, who)
+        requests, wrong = requests + sent, wrong + problems
     elapsed = time.perf_counter() - started
     with capsys.disabled():
         print(
             f"\nauthorisation matrix: {len(routes)} routes × {len(COLUMNS)} actor-organisations "
-            f"(anonymous + {len(ROLES)} roles × {len(ORGS)} organisations), {checks} requests with the "
-            f"unknown-id twins "
-            f"in {elapsed:.1f} s, {len(wrong)} wrong"
+            f"(anonymous + {len(ROLES)} roles × {len(ORGS)} organisations) = {len(routes) * len(COLUMNS)} "
+            f"checks, {requests} requests (with the unknown-id twins) in {elapsed:.1f} s, {len(wrong)} wrong"
         )
     assert not wrong, "\n".join(wrong)
 
@@ -530,6 +548,26 @@ def test_a_colleagues_own_objects_are_not_found(site: Site) -> None:
             method, url, params=req.query, json=req.json, headers=w.headers(colleague)
         )
         assert answer.status_code == 404, (method, path, answer.status_code, answer.text[:200])
+
+
+def test_an_administrator_token_without_the_admin_scope_stays_out_of_admin_routes(site: Site) -> None:
+    """The matrix's administrators hold the ``admin`` scope; the same account's read-write token gets 403
+    on every ``/api/admin`` route, as a reader would."""
+    w = site.world
+    with w.rt.session() as session:
+        admin = session.get(User, w.users["alpha-admin"])
+        assert admin is not None
+        raw = identity.create_token(session, admin, name="no-admin-scope", scopes="read,write")[1]
+    routes = sorted(r for r in MATRIX if r[1].startswith("/api/admin/"))
+    assert len(routes) >= 4, routes
+    who = Who("admin", "own")
+    for method, path in routes:
+        recipe = RECIPES.get((method, path))
+        req = recipe(w, who) if recipe else Req()
+        url = path.format(**{n: req.params.get(n) or w.default(n, who) for n in _names(path)})
+        headers = {"Authorization": f"Bearer {raw}"}
+        answer = site.client.request(method, url, params=req.query, json=req.json, headers=headers)
+        assert answer.status_code == 403, (method, path, answer.status_code, answer.text[:200])
 
 
 def test_the_docs_show_the_matrix_of_the_code() -> None:
