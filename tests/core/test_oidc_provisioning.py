@@ -272,3 +272,11 @@ def test_mappings_follow_the_administrators_scope(world: World) -> None:
             provisioning.list_mappings(s, curator)
         with pytest.raises(PermissionDeniedError):
             provisioning.add_mapping(s, curator, kind="domain", value="y.fr", org_id=world.ids["cci"])
+
+
+def test_the_documented_example_file_is_valid() -> None:
+    example = Path(__file__).resolve().parents[2] / "docs" / "oidc-providers.example.json"
+    entries = json.loads(example.read_text(encoding="utf-8"))
+    configs = [ProviderConfig.model_validate(entry) for entry in entries]
+    assert [c.name for c in configs] == ["proconnect", "cci-connect"]
+    assert configs[0].claims.family_name == "usual_name" and configs[0].claims.siret == "siret"

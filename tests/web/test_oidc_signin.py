@@ -26,6 +26,7 @@ from tfe.app.install import init_installation
 from tfe.app.runtime import Runtime
 from tfe.app.web.app import create_app
 from tfe.app.web.oidc_logout import end_session_redirect
+from tfe.core.errors import ConfigurationError
 from tfe.core.models import AuditEvent, Organisation, User
 from tfe.core.security import identity, provisioning
 from tfe.core.security.models import SignupRequest, UserIdentity, UserSession
@@ -437,3 +438,14 @@ def test_secrets_stay_out_of_the_audit_trail(app: App) -> None:
         texts = [str(e.detail) for e in session.scalars(select(AuditEvent))]
     assert not [t for t in texts if CLIENT_SECRET in t or "eyJ" in t]
     assert Path(app.rt.settings.oidc_providers_file or "").read_text().count(CLIENT_SECRET) == 0
+
+
+def test_a_bad_providers_file_stops_the_start(tmp_path: Path) -> None:
+    bad = tmp_path / "providers.json"
+    bad.write_text(
+        '[{"name": "x", "label": "X", "issuer": "ftp://x", "client_id": "c", "client_secret": "s"}]'
+    )
+    settings = Settings(data_dir=tmp_path / "data", environment="test", oidc_providers_file=bad)
+    with pytest.raises(ConfigurationError) as caught:
+        create_app(Runtime(settings))
+    assert "provider 0: issuer" in caught.value.message and "\n" not in caught.value.message
