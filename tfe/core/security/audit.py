@@ -158,7 +158,11 @@ def _create_head(session: Session) -> None:
         .where(AuditEvent.seq.is_not(None))
         .order_by(AuditEvent.seq.desc())
     ).first()
-    values = {"id": HEAD_ID, "seq": int(last[0]) if last else 0, "head_hash": str(last[1]) if last else ""}
+    values = {
+        "id": HEAD_ID,
+        "seq": int(last[0] or 0) if last else 0,
+        "head_hash": str(last[1]) if last else "",
+    }
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     session.execute(insert(AuditHead).values(**values).on_conflict_do_nothing(index_elements=["id"]))
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVarTuple
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
@@ -25,6 +25,7 @@ from tfe.core.security import administration, audit
 __all__ = ["MAX_LIMIT", "EventPage", "EventRow", "Filters", "search_events"]
 
 MAX_LIMIT = 200
+_Ts = TypeVarTuple("_Ts")
 MAX_OFFSET = 1_000_000
 
 
@@ -73,7 +74,9 @@ def _aware(value: dt.datetime | None) -> dt.datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
-def _filtered(query: Select[Any], session: Session, admin: User, filters: Filters) -> Select[Any]:
+def _filtered(
+    query: Select[*_Ts], session: Session, admin: User, filters: Filters
+) -> Select[*_Ts]:
     if not administration.manages_every_organisation(session, admin):
         query = query.where(AuditEvent.actor_org_id == admin.org_id)
     if filters.user.strip():
