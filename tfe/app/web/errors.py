@@ -59,6 +59,7 @@ _FRENCH_TITLES = {
     413: "Fichier trop volumineux",
     415: "Type de fichier non pris en charge",
     422: "Contenu illisible",
+    429: "Trop de requêtes",
     500: "Erreur interne",
     503: "Service momentanément indisponible",
 }
@@ -130,6 +131,7 @@ def _respond(
             "error.html",
             {"status": status, "title": title, "message": message if status < 500 else ""},
             status_code=status,
+            headers={k: v for k, v in (headers or {}).items() if k.lower() == "retry-after"} or None,
         )
     return JSONResponse(error_body(code, message), status_code=status, headers=headers)
 
