@@ -51,7 +51,7 @@ from tfe.app.web.authz_matrix import (
     markdown_table,
 )
 from tfe.core.models import User
-from tfe.core.security import identity, sessions
+from tfe.core.security import identity, security_alerts, sessions
 from tfe.core.security.audit import Actor
 from tfe.core.security.scope import AccessScope
 from tfe.core.settings import Settings
@@ -297,6 +297,23 @@ class World:
         found = [self.doc, self.versioned, self.item, self.story, self.receipt_id, "Salon des vins"]
         return found if admin else [*found, self.source_url]
 
+    def alert(self) -> int:
+        """A new open security alert about alpha's reader (as the guard raises one)."""
+        with self.rt.session() as session:
+            user = session.get(User, self.users["alpha-reader"])
+            assert user is not None
+            detail = {"explanation": "matrice"}
+            return security_alerts.raise_alert(
+                session,
+                user=user,
+                token_id=None,
+                session_id=None,
+                rule="volume_hour",
+                response="throttled",
+                detail=detail,
+                channel="cli",
+            ).id
+
     def default(self, name: str, who: Who) -> object:
         """Alpha's object for a path parameter."""
         values: dict[str, Callable[[], object]] = {
@@ -308,6 +325,7 @@ class World:
             "subscription_id": lambda: self.subscription(who),
             "token_id": lambda: self.token(who),
             "session_id": lambda: self.browser_session(who),
+            "alert_id": self.alert,
             "notation": lambda: "sector_analysis",
             "number": lambda: 1,
         }
@@ -386,6 +404,13 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ),
     ("POST", "/api/admin/erasures"): lambda w, a: Req(json={"document": w.fresh_doc(), "reason": "matrice"}),
     ("POST", "/api/admin/erasures/verify"): lambda w, a: Req(json=w.receipt),
+    ("GET", "/api/admin/audit"): lambda w, a: Req(query={"action": "document", "limit": 5}),
+    ("POST", "/api/admin/security-alerts/{alert_id}/review"): lambda w, a: Req(
+        json={"decision": "lift", "note": "matrice"}
+    ),
+    ("PUT", "/api/admin/guard-budgets"): lambda w, a: Req(
+        json={"budgets": [{"role": "reader", "per_minute": 600, "per_hour": 6000, "per_day": 60000}]}
+    ),
 }
 
 
@@ -426,6 +451,7 @@ UNKNOWN: dict[str, object] = {
     "subscription_id": 2**31 - 1,
     "token_id": 2**31 - 1,
     "session_id": "0" * 16,
+    "alert_id": 2**31 - 1,
     "notation": "unknown",
     "number": 1,
 }

@@ -234,6 +234,11 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("GET", "/api/admin/erasures"): admin_only(note="the receipts of the admin's organisation"),
     ("GET", "/api/admin/erasures/{receipt_id}"): admin_only(scoped=True),
     ("POST", "/api/admin/erasures/verify"): admin_only(note="checks the receipt the caller holds"),
+    ("GET", "/api/admin/audit"): admin_only(note="events of the admin's organisation's actors"),
+    ("GET", "/api/admin/security-alerts"): admin_only(note="alerts of the admin's organisation"),
+    ("POST", "/api/admin/security-alerts/{alert_id}/review"): admin_only(scoped=True),
+    ("GET", "/api/admin/guard-budgets"): admin_only(),
+    ("PUT", "/api/admin/guard-budgets"): role((), "national agency's administrators only (not a column)"),
 }
 # fmt: on
 
