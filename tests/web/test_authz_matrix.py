@@ -596,6 +596,29 @@ def test_an_administrator_token_without_the_admin_scope_stays_out_of_admin_route
         assert answer.status_code == 403, (method, path, answer.status_code, answer.text[:200])
 
 
+def test_the_national_agencys_administrator_administers_every_organisation_but_reads_in_scope(
+    site: Site,
+) -> None:
+    """Not a column of the matrix: the installation's administrator (organisation business-france)
+    manages alpha's receipts and alerts and sets the guard's budgets, yet alpha's own draft is 404."""
+    w = site.world
+    with w.rt.session() as session:
+        national = session.scalar(select(User).where(User.email == w.rt.settings.admin_email.lower()))
+        assert national is not None
+        raw = identity.create_token(session, national, name="national", scopes="read,write,admin")[1]
+    client, headers = site.client, {"Authorization": f"Bearer {raw}"}
+    budgets = RECIPES[("PUT", "/api/admin/guard-budgets")](w, Who("admin", "other")).json
+    assert client.put("/api/admin/guard-budgets", json=budgets, headers=headers).status_code == 200
+    assert client.get(f"/api/admin/erasures/{w.receipt_id}", headers=headers).status_code == 200
+    review = client.post(
+        f"/api/admin/security-alerts/{w.alert()}/review", json={"decision": "lift"}, headers=headers
+    )
+    assert review.status_code == 200, review.text
+    events = client.get("/api/admin/audit", params={"user": "reader@alpha.fr"}, headers=headers)
+    assert events.status_code == 200 and events.json()["total"] > 0, events.text
+    assert client.get(f"/api/documents/{w.doc}", headers=headers).status_code == 404
+
+
 def test_the_docs_show_the_matrix_of_the_code() -> None:
     text = (ROOT / "docs" / "security.md").read_text(encoding="utf-8")
     assert START in text and END in text, "docs/security.md lacks the authorisation matrix markers"
