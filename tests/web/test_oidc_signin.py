@@ -26,6 +26,7 @@ from tfe.app.install import init_installation
 from tfe.app.runtime import Runtime
 from tfe.app.web.app import create_app
 from tfe.app.web.oidc_logout import end_session_redirect
+from tfe.app.web.session import COOKIE_NAME, SessionSigner
 from tfe.core.errors import ConfigurationError
 from tfe.core.models import AuditEvent, Organisation, User
 from tfe.core.security import identity, provisioning
@@ -449,3 +450,20 @@ def test_a_bad_providers_file_stops_the_start(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError) as caught:
         create_app(Runtime(settings))
     assert "provider 0: issuer" in caught.value.message and "\n" not in caught.value.message
+
+
+def test_a_changed_nonce_is_refused_at_the_callback(web: App) -> None:
+    """The session's nonce altered after the redirect (re-signed with the app's key): the provider's real
+    ID token carries the original nonce, so the callback refuses it (401) and audits why."""
+    start = web.client.get("/login/oidc/test", follow_redirects=False)
+    signer = SessionSigner("test-secret-key", 8 * 3600)
+    data = signer.loads(web.client.cookies[COOKIE_NAME])
+    data["oidc_flow"]["nonce"] = "a-nonce-the-provider-never-saw"
+    cookie = next(c for c in web.client.cookies.jar if c.name == COOKIE_NAME)
+    web.client.cookies.set(COOKIE_NAME, signer.dumps(data), domain=cookie.domain, path=cookie.path)
+    with httpx.Client() as browser:
+        back = web.provider.sign_in(browser, start.headers["location"], "marie")
+    answer = web.client.get(back, follow_redirects=False)
+    assert answer.status_code == 401 and "Connexion refusée" in answer.text
+    assert _last_failure(web)["reason"] == "nonce_mismatch"
+    assert web.client.get("/api/sources").status_code == 401
