@@ -7,6 +7,7 @@ Node.js on a free loopback port, and helpers that drive its sign-in screen over 
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import socket
@@ -36,12 +37,15 @@ def ensure_installed() -> None:
     """``npm ci`` when the provider's node_modules is missing (scripts/test.sh normally did it)."""
     if (PROVIDER_DIR / "node_modules" / "oidc-provider").is_dir():
         return
-    subprocess.run(
-        ["npm", "ci", "--prefix", str(PROVIDER_DIR), "--no-audit", "--no-fund"],
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
+    with open(PROVIDER_DIR / ".npm-ci.lock", "w") as lock:  # pytest workers install once, one at a time
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (PROVIDER_DIR / "node_modules" / "oidc-provider").is_dir():
+            subprocess.run(
+                ["npm", "ci", "--prefix", str(PROVIDER_DIR), "--no-audit", "--no-fund"],
+                check=True,
+                capture_output=True,
+                timeout=300,
+            )
 
 
 @dataclass(frozen=True)
