@@ -917,6 +917,15 @@ def test_every_route_answers_what_it_documents(
                 {"json": erasures.receipt, "headers": alice},
             )
         ],
+        *[
+            ("get", "/api/admin/audit", "/api/admin/audit", kwargs)
+            for kwargs in (
+                {"params": {"action": "document", "limit": 5}, "headers": admin},
+                {"params": {"limit": 0}, "headers": admin},
+                {},
+                {"headers": alice},
+            )
+        ],
         *_me_cases(me),
     ]
     answered: set[tuple[str, str, str]] = set()
