@@ -234,6 +234,7 @@ def test_unknown_organisation_waits_for_an_admin_then_signs_in(web: App) -> None
     assert _events(web, "auth.signup_requested")[-1].target_id == str(request_id)
 
     admin = _admin_client(web)
+    assert 'href="/admin/connexion"' in admin.get("/admin/organisations").text
     page = admin.get("/admin/connexion")
     assert page.status_code == 200 and 'data-request="lea.bernard@inconnue.example"' in page.text
     assert f'data-mapping="siret:{SIRET_ALPHA}"' in page.text
