@@ -130,7 +130,12 @@ def test_token_scopes_and_expiry_are_validated(world: World) -> None:
         assert 89.9 < days <= 90  # the documented default
         assert identity.public_prefix(raw) == token.prefix
         assert identity.public_prefix("garbage") is None
-        for bad in ({"scopes": "read,delete"}, {"scopes": ""}, {"expires_in_days": 0}, {"expires_in_days": 3651}):
+        for bad in (
+            {"scopes": "read,delete"},
+            {"scopes": ""},
+            {"expires_in_days": 0},
+            {"expires_in_days": 3651},
+        ):
             with pytest.raises(ValidationError):
                 identity.create_token(s, ana, "bad", **bad)  # type: ignore[arg-type]
         with pytest.raises(ValidationError, match="administrators only"):
@@ -142,7 +147,9 @@ def test_token_scopes_and_expiry_are_validated(world: World) -> None:
 def test_revoked_expired_and_suspended_tokens_stop(world: World) -> None:
     with session_scope(world.factory) as s:
         ana = world.user(s, "ana")
-        raws = {key: identity.create_token(s, ana, key)[1] for key in ("ok", "revoked", "expired", "suspended")}
+        raws = {
+            key: identity.create_token(s, ana, key)[1] for key in ("ok", "revoked", "expired", "suspended")
+        }
     with session_scope(world.factory) as s:
         rows = {t.name: t for t in s.scalars(select(ApiToken).where(ApiToken.user_id == world.ids["ana"]))}
         token, user = identity.verify_token(s, raws["ok"])
@@ -158,7 +165,14 @@ def test_revoked_expired_and_suspended_tokens_stop(world: World) -> None:
                 identity.verify_token(s, raws[key])
         with pytest.raises(SuspendedError):
             identity.verify_token(s, raws["suspended"])
-        states = {t.name: identity.token_state(t) for t in credentials.list_own_tokens(s, world.user(s, "ana"))}
-        assert states == {"ok": "active", "revoked": "revoked", "expired": "expired", "suspended": "suspended"}
+        states = {
+            t.name: identity.token_state(t) for t in credentials.list_own_tokens(s, world.user(s, "ana"))
+        }
+        assert states == {
+            "ok": "active",
+            "revoked": "revoked",
+            "expired": "expired",
+            "suspended": "suspended",
+        }
         actions = list(s.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
         assert actions == ["token.revoke"]
