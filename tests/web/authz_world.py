@@ -69,7 +69,7 @@ class Req:
     """What one check sends (the path parameters not given come from ``World.default``)."""
 
     params: dict[str, object] = field(default_factory=dict)
-    query: dict[str, object] | None = None
+    query: dict[str, str | int | float | bool | None] | None = None
     json: object = None
     files: dict[str, tuple[str, bytes, str]] | None = None
     data: dict[str, str] | None = None
