@@ -11,6 +11,8 @@ Every class carries a stable machine-readable ``code`` (the ``error.code`` of an
     ├── TooLargeError              too_large           413  over a configured size cap
     ├── AuthenticationError        unauthenticated     401  no or bad credentials
     ├── PermissionDeniedError      forbidden           403  authenticated but role too low, CSRF missing
+    │   └── SuspendedError         suspended           403  token or session suspended by the guard
+    ├── RateLimitedError           rate_limited        429  too many attempts or reads; Retry-After says when
     ├── NotFoundError              not_found           404  unknown id, or one outside the caller's scope
     ├── ConflictError              conflict            409  duplicate or state clash
     │   └── TamperedContentError   tampered            409  stored content failed its GCM integrity check
