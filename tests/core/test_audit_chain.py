@@ -154,6 +154,7 @@ def test_a_bare_engine_writes_an_unkeyed_chain_and_makes_its_head(tmp_path: Path
         assert [e.mac for e in _events(session)] == ["", "", ""]
         report = audit.verify(session)
         assert report.ok and not report.keyed and report.unkeyed == 3 and report.head_seq == 3
+        assert "unkeyed" in report.message
     with session_scope(factory) as session:
         session.execute(delete(AuditHead))
     _record_many(factory, 1)  # the head is made again from the last event

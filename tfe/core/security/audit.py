@@ -333,7 +333,8 @@ def verify(session: Session) -> VerifyReport:
         return report.broken(
             "link", report.head_seq + 1, None, "events were appended without moving the head"
         )
-    report.message = f"audit chain intact: {report.events} event(s), {report.anchors} anchor(s)"
+    keyed = "" if report.keyed else " (unkeyed: no audit key, MACs not checked)"
+    report.message = f"audit chain intact: {report.events} event(s), {report.anchors} anchor(s){keyed}"
     return report
 
 

@@ -74,9 +74,7 @@ def _aware(value: dt.datetime | None) -> dt.datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
-def _filtered(
-    query: Select[*_Ts], session: Session, admin: User, filters: Filters
-) -> Select[*_Ts]:
+def _filtered(query: Select[*_Ts], session: Session, admin: User, filters: Filters) -> Select[*_Ts]:
     if not administration.manages_every_organisation(session, admin):
         query = query.where(AuditEvent.actor_org_id == admin.org_id)
     if filters.user.strip():
