@@ -13,7 +13,13 @@ from __future__ import annotations
 import unicodedata
 from urllib.parse import quote
 
-__all__ = ["OCTET_STREAM", "attachment_headers", "content_disposition", "safe_media_type"]
+__all__ = [
+    "DOWNLOAD_CONTENT",
+    "OCTET_STREAM",
+    "attachment_headers",
+    "content_disposition",
+    "safe_media_type",
+]
 
 OCTET_STREAM = "application/octet-stream"
 # Formats no browser executes: shown by a viewer (PDF), as text, or handed to an office program.
@@ -48,6 +54,12 @@ _PASSIVE_PREFIXES = (
     "application/vnd.apple.",
 )
 _UNSAFE_NAME_CHARS = frozenset('"\\;%/')
+_BINARY = {"schema": {"type": "string", "format": "binary"}}
+# The OpenAPI ``content`` of a download: what ``safe_media_type`` may answer (ranges for the office types).
+DOWNLOAD_CONTENT = {
+    media: _BINARY
+    for media in (OCTET_STREAM, "application/pdf", "text/*", "application/*", "image/*", "message/rfc822")
+}
 
 
 def safe_media_type(mime: str | None) -> str:

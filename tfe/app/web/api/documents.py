@@ -15,7 +15,7 @@ from fastapi.responses import Response
 from ged import documents as ged_documents
 from ged.documents import download_document
 from tfe.app.web.deps import BlobStoreDep, CurrentUser, RuntimeDep, ScopeDep, SessionDep, TargetId
-from tfe.app.web.downloads import attachment_headers, safe_media_type
+from tfe.app.web.downloads import DOWNLOAD_CONTENT, attachment_headers, safe_media_type
 from tfe.app.web.errors import error_responses
 from tfe.app.web.limits import too_large_message
 from tfe.app.web.schemas.documents import DocumentCreate, DocumentPublic, DocumentUploadPublic
@@ -123,8 +123,10 @@ def read_document(doc_id: DocId, session: SessionDep, user: CurrentUser, scope: 
     response_class=Response,
     responses={
         200: {
-            "description": "The original bytes, with the stored media type",
-            "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+            "description": "The original bytes, as an attachment: the stored media type when it is a "
+            "passive format (PDF, text, office files), else application/octet-stream (HTML, XHTML, SVG, "
+            "XML and any other type a browser could run)",
+            "content": DOWNLOAD_CONTENT,
         },
         **error_responses(400, 401, 404),
     },

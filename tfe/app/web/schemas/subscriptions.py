@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -26,6 +26,7 @@ Scope = Literal["items", "documents", "both"]
 Frequency = Literal["instant", "daily", "weekly"]
 ChannelName = Literal["email", "atom", "webhook"]
 Facet = str
+SourceId = Annotated[int, Field(ge=1, le=2_147_483_647)]  # a database id: never past a 32-bit integer
 _TIME = r"^([01]\d|2[0-3]):[0-5]\d$"
 
 
@@ -52,7 +53,7 @@ class SubscriptionCreate(BaseModel):
         default_factory=list, max_length=20, description="Countries or M49 zones", examples=[["Allemagne"]]
     )
     types: list[Facet] = Field(default_factory=list, max_length=20, description="Document types")
-    sources: list[int] = Field(default_factory=list, max_length=50, description="Watch source ids")
+    sources: list[SourceId] = Field(default_factory=list, max_length=50, description="Watch source ids")
     scope: Scope = Field("items", description="items: watch news; documents: GED documents; both")
     frequency: Frequency = "daily"
     send_time: str = Field("08:00", pattern=_TIME, description="Local time of daily and weekly digests")
@@ -73,7 +74,7 @@ class SubscriptionUpdate(BaseModel):
     sectors: list[Facet] | None = Field(None, max_length=20)
     countries: list[Facet] | None = Field(None, max_length=20)
     types: list[Facet] | None = Field(None, max_length=20)
-    sources: list[int] | None = Field(None, max_length=50)
+    sources: list[SourceId] | None = Field(None, max_length=50)
     scope: Scope | None = None
     frequency: Frequency | None = None
     send_time: str | None = Field(None, pattern=_TIME)
