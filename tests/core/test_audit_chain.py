@@ -163,11 +163,14 @@ def test_a_bare_engine_writes_an_unkeyed_chain_and_makes_its_head(tmp_path: Path
     engine.dispose()
 
 
-def _legacy_events(factory: sessionmaker[Session], n: int) -> None:
-    """Events as the code before the keyed chain wrote them (seq numbered by the migration, no MAC)."""
+def _legacy_events(factory: sessionmaker[Session], n: int, forks: tuple[int, ...] = ()) -> None:
+    """Events as the code before the keyed chain wrote them (seq numbered by the migration, no MAC);
+    at the ``forks`` seqs, an event links to the same event as its predecessor (the old concurrency bug)."""
     with session_scope(factory) as session:
-        prev = ""
+        prev, before = "", ""
         for i in range(n):
+            if i + 1 in forks:
+                prev = before
             event = AuditEvent(
                 seq=i + 1, at=audit.utcnow(), action="search", detail={"q": f"vieux {i}", "channel": "web"}
             )
@@ -175,7 +178,7 @@ def _legacy_events(factory: sessionmaker[Session], n: int) -> None:
             event.hash = audit.legacy_hash(prev, event)
             session.add(event)
             session.flush()
-            prev = event.hash
+            before, prev = prev, event.hash
         session.execute(update(AuditHead).values(seq=n, head_hash=prev))
 
 
@@ -192,13 +195,13 @@ def test_legacy_events_verify_unkeyed_then_seal(keyed: tuple[Engine, sessionmake
     with factory() as session:
         assert audit.verify(session).reason == "hash"
         with pytest.raises(ConflictError):
-            audit.seal_legacy(session)
+            audit.seal_legacy(session, audit.Actor.system("cli"))
     with session_scope(factory) as session:
         session.execute(
             update(AuditEvent).where(AuditEvent.seq == 2).values(detail={"q": "vieux 1", "channel": "web"})
         )
     with session_scope(factory) as session:
-        assert audit.seal_legacy(session) == 4
+        assert audit.seal_legacy(session, audit.Actor.system("cli")) == audit.SealReport(4, [])
     with factory() as session:
         report = audit.verify(session)
         assert report.ok and (report.legacy, report.unkeyed) == (4, 0)
@@ -229,3 +232,25 @@ def test_field_value_fingerprints_are_keyed(keyed: tuple[Engine, sessionmaker[Se
     assert keyed_print is not None and keyed_print.startswith("hmac-sha256:")
     assert keyed_print == audit_key.fingerprint(key, "1500") != audit_key.fingerprint(key, "1501")
     assert str(audit_key.fingerprint(None, "1500")).startswith("sha256:")
+
+
+def test_legacy_forks_of_the_old_bug_are_sealed_only_when_accepted(
+    keyed: tuple[Engine, sessionmaker[Session]],
+) -> None:
+    _engine, factory = keyed
+    _legacy_events(factory, 6, forks=(3, 5))
+    _record_many(factory, 2)
+    actor = audit.Actor.system("cli")
+    with factory() as session:
+        assert (audit.verify(session).reason, audit.verify(session).first_broken_seq) == ("link", 3)
+        with pytest.raises(ConflictError, match="accept-forks"):
+            audit.seal_legacy(session, actor)
+    with session_scope(factory) as session:
+        assert audit.seal_legacy(session, actor, accept_forks=True) == audit.SealReport(6, [3, 5])
+    with factory() as session:
+        report = audit.verify(session)
+        assert report.ok and report.forks == [3, 5] and report.legacy == 6 and report.unkeyed == 0
+    with session_scope(factory) as session:  # a fork elsewhere is still a broken link
+        session.execute(update(AuditEvent).where(AuditEvent.seq == 8).values(prev_hash="0" * 64))
+    with factory() as session:
+        assert (audit.verify(session).reason, audit.verify(session).first_broken_seq) == ("link", 8)

@@ -23,6 +23,7 @@ import typer
 from tqdm import tqdm
 
 from tfe.app.cli.common import JsonOpt, echo, emit_json, fail, runtime
+from tfe.core.errors import ConflictError
 from tfe.core.security import anchors, audit, audit_export
 from tfe.core.security.audit import Actor
 
@@ -119,17 +120,27 @@ def anchor(as_json: JsonOpt = False) -> None:
 
 
 @audit_app.command("seal-legacy")
-def seal_legacy(as_json: JsonOpt = False) -> None:
+def seal_legacy(
+    as_json: JsonOpt = False,
+    accept_forks: Annotated[
+        bool,
+        typer.Option(
+            "--accept-forks", help="Accepte les fourches de l'ancien défaut de concurrence (listées)"
+        ),
+    ] = False,
+) -> None:
     """Scelle (MAC) les événements écrits avant la chaîne à clé, si toute la chaîne se vérifie."""
     rt = runtime()
     rt.vault.signer()  # made before this session writes (on SQLite its key waits for no lock of ours)
     with rt.session() as session:
-        sealed = audit.seal_legacy(session)
-        audit.record(session, "audit.seal_legacy", CLI, detail={"events": sealed})
+        try:
+            done = audit.seal_legacy(session, CLI, accept_forks=accept_forks)
+        except ConflictError as exc:
+            fail(exc.message, code=1)
     with rt.session() as session:
-        signed = anchors.sign_head(session, rt.vault, actor=CLI)
-        seq = signed.seq
+        seq = anchors.sign_head(session, rt.vault, actor=CLI).seq
     if as_json:
-        emit_json({"sealed": sealed, "anchor_seq": seq})
+        emit_json({"sealed": done.sealed, "forks": done.forks, "anchor_seq": seq})
         return
-    echo(f"{sealed} ancien(s) événement(s) scellé(s) ; ancrage signé à la seq {seq}")
+    forks = f", {len(done.forks)} fourche(s) acceptée(s)" if done.forks else ""
+    echo(f"{done.sealed} ancien(s) événement(s) scellé(s){forks} ; ancrage signé à la seq {seq}")

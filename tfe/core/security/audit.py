@@ -24,7 +24,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from sqlalchemy import Row, func, select, update
@@ -58,6 +58,7 @@ __all__ = [
 CHANNELS = ("api", "web", "cli", "demo", "system")
 HEAD_ID = 1
 BATCH = 2000  # events read per query while verifying or exporting
+SEAL_ACTION = "audit.seal_legacy"
 
 
 @dataclass(frozen=True)
@@ -230,6 +231,7 @@ class VerifyReport:
     ok: bool = True
     events: int = 0
     legacy: int = 0  # events written before the keyed chain (hash without seq), sealed or not
+    forks: list[int] = field(default_factory=list)  # legacy events forked by the old bug, accepted
     unkeyed: int = 0  # events without a MAC
     keyed: bool = False  # whether the MACs were checked (the audit key is held)
     anchors: int = 0
@@ -277,8 +279,20 @@ def stream_events(session: Session, *, first_seq: int = 0, last_seq: int | None 
         after = rows[-1].seq
 
 
-def verify(session: Session) -> VerifyReport:
-    """Check the whole chain from the first event: links, hashes, MACs, sequence, anchors and head."""
+def _accepted_forks(session: Session) -> set[int]:
+    """Legacy forks the operator accepted when sealing (``seal_legacy(accept_forks=True)``); the event that
+    lists them is checked like any other (a forged one fails its MAC)."""
+    found: set[int] = set()
+    for detail in session.scalars(select(AuditEvent.detail).where(AuditEvent.action == SEAL_ACTION)):
+        found.update(int(seq) for seq in (detail or {}).get("forks", []))
+    return found
+
+
+def verify(session: Session, *, tolerate_forks: bool = False) -> VerifyReport:
+    """Check the whole chain from the first event: links, hashes, MACs, sequence, anchors and head.
+
+    ``tolerate_forks``: a legacy event linking to another event than its predecessor (the concurrency bug
+    that the head row fixed) is counted in ``forks`` instead of breaking the chain (``seal_legacy``)."""
     from tfe.core.security import anchors
 
     vault = vault_of(session)
@@ -289,14 +303,20 @@ def verify(session: Session) -> VerifyReport:
     signed = anchors.load(session)
     report.anchors = len(signed)
     at_seq = anchors.check_signatures(signed, vault)
+    accepted = _accepted_forks(session)
     prev, expected, in_legacy, keyed_seen = "", 1, True, False
     for event in stream_events(session):
         if event.seq != expected:
             return report.broken("gap", expected, None, f"event seq {expected} is missing")
-        if event.prev_hash != prev:
-            return report.broken("link", event.seq, event.id)
         legacy = False
-        if event.hash == chain_hash(prev, content_of(event)):
+        if event.prev_hash != prev:
+            forked = in_legacy and (tolerate_forks or (event.seq in accepted and bool(event.mac)))
+            if not forked or event.hash != legacy_hash(event.prev_hash, event):
+                return report.broken("link", event.seq, event.id)
+            legacy = True
+            report.legacy += 1
+            report.forks.append(event.seq)
+        elif event.hash == chain_hash(prev, content_of(event)):
             in_legacy = False
         elif in_legacy and event.hash == legacy_hash(prev, event):
             legacy = True
@@ -348,16 +368,29 @@ def verify_chain(session: Session) -> int | None:
     return -1 if report.first_broken_seq is None else report.first_broken_seq
 
 
-def seal_legacy(session: Session) -> int:
-    """Give the events written before the keyed chain their MAC (once the whole chain verifies); how many.
+@dataclass
+class SealReport:
+    sealed: int
+    forks: list[int]
 
-    ``ConflictError`` when the chain is broken (nothing is sealed), ``ValidationError`` without a key."""
+
+def seal_legacy(session: Session, actor: Actor, *, accept_forks: bool = False) -> SealReport:
+    """Give the events written before the keyed chain their MAC, once the whole chain verifies, and record
+    ``audit.seal_legacy`` (how many, and the forks accepted).
+
+    ``accept_forks``: legacy events that the old concurrency bug linked to another event than their
+    predecessor (their own hash intact) are sealed as they are and listed, so ``verify`` accepts them from
+    then on. ``ConflictError`` when the chain is broken otherwise (nothing is sealed), ``ValidationError``
+    without a key."""
     key = key_of(vault_of(session))
     if key is None:
         raise ValidationError("no audit key: the database has no vault (or its keys are revoked)")
-    report = verify(session)
+    report = verify(session, tolerate_forks=accept_forks)
     if not report.ok:
-        raise ConflictError(f"not sealing: {report.message}")
+        hint = (
+            "" if accept_forks or report.reason != "link" else " (a fork of the old bug? see --accept-forks)"
+        )
+        raise ConflictError(f"not sealing: {report.message}{hint}")
     sealed = 0
     for event in stream_events(session):
         if event.mac:
@@ -369,4 +402,6 @@ def seal_legacy(session: Session) -> int:
             .execution_options(synchronize_session=False)
         )
         sealed += 1
-    return sealed
+    forks = [seq for seq in report.forks if seq not in _accepted_forks(session)]
+    record(session, SEAL_ACTION, actor, detail={"events": sealed, "forks": forks})
+    return SealReport(sealed, forks)
