@@ -154,4 +154,5 @@ def test_a_full_run_logs_no_secret(tmp_path: Path, debug_log: Path) -> None:
     leaked = {
         s[:12] + "…": where for s in secrets for where, text in (("log", log), ("audit", trail)) if s in text
     }
+    print(f"\nno secret in {len(log):,} bytes of DEBUG log and {len(events)} audit events")
     assert not leaked, f"secrets found: {leaked}"
