@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 import httpx
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
@@ -28,6 +29,7 @@ from tfe.app.web.header_limits import MAX_HEADER_BYTES, MAX_QUERY_BYTES
 from tfe.app.web.headers import HSTS, SecurityHeadersMiddleware, provider_origins, secure_cookies
 from tfe.app.web.session import SignedSessionMiddleware
 from tfe.app.web.templating import TEMPLATES_DIR
+from tfe.core.models import AuditEvent
 from tfe.core.settings import Settings
 
 HTML = {"accept": "text/html"}
@@ -51,7 +53,7 @@ def _browser(test: F) -> F:
     return test
 
 
-def _assert_headers(answer: httpx.Response, policy: str = PAGE_POLICY) -> None:
+def _assert_headers(answer: Any, policy: str = PAGE_POLICY) -> None:
     for name, value in EXPECTED.items():
         assert answer.headers.get(name) == value, (answer.request.url, name, answer.headers.get(name))
     assert answer.headers.get("content-security-policy") == policy, answer.request.url
@@ -229,9 +231,17 @@ def test_templates_hold_no_inline_code() -> None:
     assert not offenders, f"inline code the CSP would block: {offenders}"
 
 
+def _refusals(installation: Installation) -> list[dict[str, Any]]:
+    with installation.rt.session() as session:
+        refused = select(AuditEvent).where(AuditEvent.action == "request.refused")
+        rows = session.scalars(refused.order_by(AuditEvent.id))
+        return [dict(row.detail) for row in rows]
+
+
 def test_oversized_and_malformed_headers_get_a_4xx(installation: Installation) -> None:
     client = installation.client
     client.cookies.clear()
+    before = len(_refusals(installation))
     big = "a" * (MAX_HEADER_BYTES + 1)
     huge_header = client.get("/api/search", params={"q": "vins"}, headers={"X-Padding": big})
     assert huge_header.status_code == 431 and huge_header.json()["error"]["code"] == "headers_too_large"
@@ -247,6 +257,11 @@ def test_oversized_and_malformed_headers_get_a_4xx(installation: Installation) -
         assert malformed.status_code == 303 and "/login" in malformed.headers["location"]  # anonymous
         api = client.get("/api/search", params={"q": "vins"}, headers={"Cookie": cookie})
         assert api.status_code == 401
+    refusals = _refusals(installation)[before:]
+    assert [r["code"] for r in refusals] == ["headers_too_large"] * 3 + ["uri_too_long"]
+    assert refusals[0]["header"] == "x-padding" and refusals[0]["path"] == "/api/search"
+    assert refusals[1]["header"] == "cookie" and refusals[1]["header_bytes"] == len(f"tfe_session={big}")
+    assert all(big not in str(r) for r in refusals)  # sizes and names only, never a value
 
 
 def _raw(url: str, request: bytes) -> int:
