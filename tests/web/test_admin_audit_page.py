@@ -119,7 +119,7 @@ def test_the_api_filters_paginates_and_refuses_non_admins(
     event = body["events"][0]
     assert event["action"] == "document.read" and event["actor_email"] == "membre@delta.fr"
     assert event["actor_user_id"] == journal.delta_user and event["detail"]["channel"] == "web"
-    assert event["seq"] >= 1 and event["target_kind"] == "document"
+    assert event["seq"] >= 1 and event["target_kind"] == "document" and event["at"].endswith("+00:00")
     since = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
     later = client.get("/api/admin/audit", params={"since": since.isoformat()}, headers=auth).json()
     assert later["total"] == 0

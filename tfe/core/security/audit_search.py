@@ -125,7 +125,7 @@ def search_events(
         EventRow(
             id=e.id,
             seq=e.seq,
-            at=e.at,
+            at=_aware(e.at) or e.at,  # UTC, with its offset (SQLite gives it back naive)
             actor_user_id=e.actor_user_id,
             actor_email=email,
             actor_org_id=e.actor_org_id,
