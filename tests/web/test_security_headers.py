@@ -264,13 +264,16 @@ def test_oversized_and_malformed_headers_get_a_4xx(installation: Installation) -
     assert all(big not in str(r) for r in refusals)  # sizes and names only, never a value
 
 
-def _raw(url: str, request: bytes) -> int:
+def _raw(url: str, request: bytes) -> int | None:
     host, port = url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=10) as sock:
         with contextlib.suppress(OSError):  # the server may close before the whole request is sent
             sock.sendall(request)
-        head = sock.recv(1024).decode("latin-1")
-    return int(head.split(" ", 2)[1])
+        try:
+            head = sock.recv(1024).decode("latin-1")
+        except ConnectionResetError:  # the server dropped the connection: no answer at all, not a 500
+            return None
+    return int(head.split(" ", 2)[1]) if head else None
 
 
 def test_a_real_server_answers_oversized_headers_with_a_4xx(installation: Installation) -> None:
@@ -282,7 +285,7 @@ def test_a_real_server_answers_oversized_headers_with_a_4xx(installation: Instal
         # far over h11's buffer: uvicorn itself answers 400 (or drops the connection) before the app
         padding = b"X-Padding: " + b"a" * 2_000_000 + b"\r\n"
         status = _raw(url, b"GET /healthz HTTP/1.1\r\nHost: t\r\n" + padding + b"\r\n")
-        assert 400 <= status < 500
+        assert status is None or 400 <= status < 500, status
 
 
 # Redoc's sidebar badge loads its logo from cdn.redoc.ly: the policy refuses it on purpose (offline docs).
