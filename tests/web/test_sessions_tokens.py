@@ -22,7 +22,7 @@ from tests.web.conftest import PASSWORD, Installation
 from tfe.core.db import utcnow
 from tfe.core.models import ApiToken, AuditEvent, User
 from tfe.core.security import identity
-from tfe.core.security.models import UserSession
+from tfe.core.security.models import SecurityAlert, UserSession
 
 HTML = {"Accept": "text/html"}
 NATIONAL = ("admin@tfe.local", "admin-password-123")
@@ -270,3 +270,40 @@ def test_bad_tokens_are_throttled_and_audited(installation: Installation, client
 def test_malformed_authorization_is_a_401(client: TestClient, header: str) -> None:
     answer = client.get("/api/me", headers={"Authorization": header})
     assert answer.status_code == 401 and answer.json()["error"]["code"] == "unauthenticated"
+
+
+def test_a_session_suspended_by_the_guard_holds_new_sign_ins_until_reviewed(
+    installation: Installation,
+) -> None:
+    person = _new_user(installation)
+    browser, _csrf_token = _browser(installation, person.email)
+    with installation.rt.session() as s:
+        row = s.scalars(select(UserSession).where(UserSession.user_id == person.id)).one()
+        row.suspended_at = utcnow()
+        alert = SecurityAlert(
+            user_id=person.id,
+            org_id=installation.orgs["alpha"],
+            session_id=row.id,
+            rule="budget",
+            response="suspended",
+        )
+        s.add(alert)
+        s.flush()
+        alert_id = alert.id
+    assert browser.get("/api/me").status_code == 403
+    fresh = TestClient(installation.client.app)
+    login = fresh.post(
+        "/login",
+        data={"email": person.email, "password": PASSWORD, "csrf": _csrf(fresh.get("/login").text)},
+        headers=HTML,
+        follow_redirects=False,
+    )
+    assert login.status_code == 403 and "administrateur doit lever" in login.text
+    assert fresh.get("/api/me").status_code == 401  # no session was opened
+    assert any(e.target_id == str(person.id) for e in _events(installation, "auth.login_held"))
+    with installation.rt.session() as s:
+        held = s.get(SecurityAlert, alert_id)
+        assert held is not None
+        held.status = "lifted"
+    browser2, _ = _browser(installation, person.email)  # once reviewed, signing in works again
+    assert browser2.get("/api/me").json()["email"] == person.email

@@ -8,8 +8,8 @@ from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 
 from tfe.app.runtime import Runtime
-from tfe.app.web.api import admin_security as admin_security_api
 from tfe.app.web.api import admin_audit as admin_audit_api
+from tfe.app.web.api import admin_security as admin_security_api
 from tfe.app.web.api import curation as curation_api
 from tfe.app.web.api import doctype_fields as doctype_fields_api
 from tfe.app.web.api import document_edit as document_edit_api

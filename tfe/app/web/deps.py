@@ -33,7 +33,7 @@ from tfe.core.errors import (
     TfeError,
 )
 from tfe.core.models import User
-from tfe.core.security import administration, audit, identity, sessions
+from tfe.core.security import administration, audit, identity, security_alerts, sessions
 from tfe.core.security.audit import Actor
 from tfe.core.security.models import UserSession
 from tfe.core.security.scope import AccessScope
@@ -149,6 +149,15 @@ def sign_in(
     """Open a server-side session for ``user`` (``tfe.core.security.sessions.start``), put its secret id
     and a fresh CSRF token in the cookie, and audit ``auth.login`` with the method. Used by the password
     form and the OIDC callback. A session the browser already had is ended (``replaced``)."""
+    if security_alerts.holds_sign_in(session, user.id):
+        audit.record(
+            session, "auth.login_held", Actor.of_user(user, "web"), target_kind="user", target_id=str(user.id)
+        )
+        session.commit()  # the refusal is recorded although the request ends in an error
+        raise SuspendedError(
+            "Compte suspendu par la protection contre l'exfiltration : un administrateur doit lever "
+            "l'alerte avant une nouvelle connexion."
+        )
     previous = request.session.get(SESSION_SECRET_KEY)
     if isinstance(previous, str) and previous:
         old = sessions.lookup(session, previous)

@@ -42,6 +42,7 @@ __all__ = [
     "AlertView",
     "admin_recipients",
     "get_alert",
+    "holds_sign_in",
     "list_alerts",
     "notify_admins",
     "notify_in_background",
@@ -301,6 +302,18 @@ def _other_suspending_alerts(session: Session, alert: SecurityAlert) -> int:
         or_(*conditions),
     )
     return len(list(session.scalars(query)))
+
+
+def holds_sign_in(session: Session, user_id: int) -> bool:
+    """Whether a session of this user is suspended by an open alert: until an admin lifts or confirms it,
+    the account may not open a new session (else signing in again would undo the suspension)."""
+    query = select(SecurityAlert.id).where(
+        SecurityAlert.user_id == user_id,
+        SecurityAlert.status == "open",
+        SecurityAlert.response == "suspended",
+        SecurityAlert.session_id.is_not(None),
+    )
+    return session.scalar(query.limit(1)) is not None
 
 
 def review(
