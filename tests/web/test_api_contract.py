@@ -27,8 +27,9 @@ from tests.web.conftest import DOCS, MAX_UPLOAD, PASSWORD, Installation
 from tfe.app import erasure
 from tfe.core.errors import ExtractionError
 from tfe.core.models import User
-from tfe.core.security import identity, sessions
+from tfe.core.security import identity, security_alerts, sessions
 from tfe.core.security.audit import Actor
+from tfe.core.security.guard_policy import list_budgets
 from tfe.core.security.scope import AccessScope
 from veille.alerts.subscriptions import MAX_PER_USER, SubscriptionService, SubscriptionSpec
 from veille.catalogue import SourceService
@@ -262,6 +263,70 @@ def _me_cases(me: Me) -> list[tuple[str, str, str, dict[str, Any]]]:
     return cases
 
 
+@pytest.fixture(scope="module")
+def alert_id(installation: Installation) -> int:
+    """An open security alert about alpha's reader, raised as the guard raises one (throttled: lifting it
+    unsuspends nothing); the review cases lift it (200), then find it reviewed (409)."""
+    with installation.rt.session() as session:
+        user = session.get(User, installation.users["reader"])
+        assert user is not None
+        return security_alerts.raise_alert(
+            session,
+            user=user,
+            token_id=None,
+            session_id=None,
+            rule="volume_hour",
+            response="throttled",
+            detail={"explanation": "contrat", "counts": {"hour": 1}},
+            channel="cli",
+        ).id
+
+
+def _guard_cases(
+    installation: Installation, admin: dict[str, str], alice: dict[str, str], alert_id: int
+) -> list[tuple[str, str, str, dict[str, Any]]]:
+    """The guard's admin routes: alerts (listed, reviewed), budgets (read, set to what they are, so the
+    shared installation's guard counts as seeded)."""
+    with installation.rt.session() as session:
+        budgets = [b.as_dict() for b in list_budgets(session)]
+    alerts, review = "/api/admin/security-alerts", "/api/admin/security-alerts/{alert_id}/review"
+    url = f"{alerts}/{alert_id}/review"
+    lift = {"decision": "lift", "note": "contrat"}
+    inverted = {**budgets[0], "per_minute": budgets[0]["per_day"] + 1}  # per_minute > per_day
+    return [
+        *[
+            ("get", alerts, alerts, kwargs)
+            for kwargs in (
+                {"params": {"status": "all", "limit": 5}, "headers": admin},
+                {"params": {"status": "perhaps"}, "headers": admin},
+                {},
+                {"headers": alice},
+            )
+        ],
+        ("post", review, url, {"json": {"decision": "perhaps"}, "headers": admin}),
+        ("post", review, f"{alerts}/abc/review", {"json": lift, "headers": admin}),
+        ("post", review, url, {"json": lift}),
+        ("post", review, url, {"json": lift, "headers": alice}),
+        ("post", review, f"{alerts}/{UNKNOWN}/review", {"json": lift, "headers": admin}),
+        ("post", review, url, {"json": lift, "headers": admin}),
+        ("post", review, url, {"json": {"decision": "confirm"}, "headers": admin}),  # reviewed: 409
+        *[
+            ("get", "/api/admin/guard-budgets", "/api/admin/guard-budgets", kwargs)
+            for kwargs in ({"headers": admin}, {}, {"headers": alice})
+        ],
+        *[
+            ("put", "/api/admin/guard-budgets", "/api/admin/guard-budgets", kwargs)
+            for kwargs in (
+                {"json": {"budgets": budgets}, "headers": admin},
+                {"json": {"budgets": [inverted]}, "headers": admin},
+                {"json": {"budgets": []}, "headers": admin},
+                {"json": {"budgets": budgets}},
+                {"json": {"budgets": budgets}, "headers": alice},
+            )
+        ],
+    ]
+
+
 @contextlib.contextmanager
 def _loopback(installation: Installation, allowed: bool) -> Iterator[None]:
     """Let the runtime fetch the local feed server for one request (``fetch_allow_private``, as in tests)."""
@@ -390,6 +455,7 @@ def test_every_route_answers_what_it_documents(
     watch: Watch,
     erasures: Erasures,
     me: Me,
+    alert_id: int,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     doc, secret = installation.ids["doc-vins-de"], installation.ids["doc-beta-secret"]
@@ -927,6 +993,7 @@ def test_every_route_answers_what_it_documents(
             )
         ],
         *_me_cases(me),
+        *_guard_cases(installation, admin, alice, alert_id),
     ]
     answered: set[tuple[str, str, str]] = set()
     for method, template, url, kwargs in cases:
