@@ -1,26 +1,33 @@
 """The exfiltration guard's pieces without the web: the unusual-use rules on synthetic history, the
-baselines read from a real audit trail, the budgets' validation and the counting in a memory store."""
+baselines read from a real audit trail, the budgets' validation and the counting, in a memory store and in
+a real Redis (127.0.0.1:6379: each test's keys live under its installation's prefix and are removed
+afterwards; two guards over two Redis connections stand for two server processes)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from limits.storage import MemoryStorage
+import redis
+from limits.storage import MemoryStorage, Storage, storage_from_string
 
 from tfe.app.install import init_installation
 from tfe.app.runtime import Runtime
 from tfe.core.errors import PermissionDeniedError, RateLimitedError, SuspendedError, ValidationError
 from tfe.core.models import ApiToken, User
-from tfe.core.security import anomaly, audit, identity
+from tfe.core.security import anomaly, audit, identity, ratelimit
 from tfe.core.security.anomaly import Baseline, Observation, PeerBaseline, RuleConfig
 from tfe.core.security.audit import Actor
 from tfe.core.security.guard import Guard, Use
 from tfe.core.security.guard_policy import Budget, Policy, default_policy, list_budgets, set_budget
 from tfe.core.security.models import SecurityAlert
-from tfe.core.security.ratelimit import SharedLimiter
+from tfe.core.security.ratelimit import SharedLimiter, namespace_for
 from tfe.core.settings import Settings
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
 
 CONFIG = RuleConfig()
 WEDNESDAY_10H_PARIS = dt.datetime(2026, 12, 2, 9, 0, tzinfo=dt.UTC)
@@ -154,31 +161,57 @@ def test_baselines_come_from_the_audit_trail(rt: Runtime) -> None:
         assert cache.own(s, me.id, now) is cache.own(s, me.id, now)  # cached, not recomputed
 
 
-def _guard(rt: Runtime, policy: Policy) -> Guard:
-    storage = MemoryStorage()
-    return Guard(rt.settings, policy, limiter=SharedLimiter(storage, "memory://"))
+Guards = Callable[[Policy], Guard]  # a new guard over a new connection to the store (a new "process")
 
 
-def test_the_graded_response_in_a_memory_store(rt: Runtime) -> None:
+@pytest.fixture(params=["memory", "redis"])
+def guards(request: pytest.FixtureRequest, rt: Runtime) -> Iterator[Guards]:
+    if request.param == "memory":
+        storage = MemoryStorage()  # one process's memory
+        yield lambda policy: Guard(rt.settings, policy, limiter=SharedLimiter(storage, "memory://"))
+        return
+
+    def fresh(policy: Policy) -> Guard:
+        made = storage_from_string(REDIS_URL)
+        assert isinstance(made, Storage)
+        return Guard(rt.settings, policy, limiter=SharedLimiter(made, REDIS_URL))
+
+    yield fresh
+    client = redis.Redis.from_url(REDIS_URL)
+    keys = list(client.scan_iter(match=f"LIMITS:LIMITER/{namespace_for(rt.settings)}:*"))
+    if keys:
+        client.delete(*keys)
+
+
+def test_the_graded_response(rt: Runtime, guards: Guards, request: pytest.FixtureRequest) -> None:
     policy = Policy(
         budgets={**default_policy().budgets, "reader": Budget("reader", 3, 100, 1000)},
         throttled_before_suspend=2,
         throttled_window_s=600,
     )
-    guard = _guard(rt, policy)
+    guard, twin = guards(policy), guards(policy)  # two processes on one store
     alerts: list[int] = []
     guard.on_alert = alerts.append
+    store = request.node.callspec.params["guards"]
     with rt.session() as s:
         org = identity.get_or_create_org(s, "graded", "Graduée", "regional_chamber")
-        user = identity.create_user(s, email="graded@rules.fr", org=org, role="reader")
-        other = identity.create_user(s, email="other@rules.fr", org=org, role="reader")
+        user = identity.create_user(s, email=f"graded-{store}@rules.fr", org=org, role="reader")
+        other = identity.create_user(s, email=f"other-{store}@rules.fr", org=org, role="reader")
         token = identity.create_token(s, user, name="t")[0]
         s.commit()
         use = Use(kind="download", target="document:a", address="192.0.2.1", route="/r")
-        for _ in range(3):
-            guard.check(s, user, use, token_id=token.id, session_id=None)
-        with pytest.raises(RateLimitedError) as slow:
-            guard.check(s, user, use, token_id=token.id, session_id=None)
+        guard.check(s, user, use, token_id=token.id, session_id=None)
+        twin.check(s, user, use, token_id=token.id, session_id=None)  # counted where the first counts
+        budget = policy.budgets["reader"]
+        assert twin.counts(user, token.id, budget) == guard.counts(user, token.id, budget)
+        assert guard.counts(user, token.id, budget)["token"] == {"minute": 2, "hour": 2, "day": 2}
+        if store == "redis":  # in Redis itself, in the very lists that limits' own calls read
+            assert not guard.limiter.degraded and not twin.limiter.degraded
+            key = "LIMITS:" + budget.items[0].key_for(f"{guard.ns}:token:{token.id}")
+            assert redis.Redis.from_url(REDIS_URL).llen(key) == 2
+        guard.check(s, user, use, token_id=token.id, session_id=None)
+        with pytest.raises(RateLimitedError) as slow:  # the 4th of 3 a minute, whichever process sees it
+            twin.check(s, user, use, token_id=token.id, session_id=None)
         assert 1 <= slow.value.retry_after_s <= 60
         with pytest.raises(RateLimitedError):
             guard.check(s, user, use, token_id=token.id, session_id=None)
@@ -199,14 +232,43 @@ def test_the_graded_response_in_a_memory_store(rt: Runtime) -> None:
         guard.check(s, user, use, token_id=token.id, session_id=None)
 
 
-def test_rules_notify_then_suspend_on_two_signals(rt: Runtime) -> None:
+def test_redis_down_the_guard_counts_in_memory_with_one_warning(
+    rt: Runtime, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = "redis://127.0.0.1:1/7"  # nothing listens on port 1
+    monkeypatch.setitem(ratelimit._down_until, url, 0.0)
+    made = storage_from_string(url, **ratelimit._options_for(url))
+    assert isinstance(made, Storage)
+    policy = Policy(budgets={**default_policy().budgets, "reader": Budget("reader", 3, 100, 1000)})
+    guard = Guard(rt.settings, policy, limiter=SharedLimiter(made, url))
+    with rt.session() as s:
+        org = identity.get_or_create_org(s, "down", "Panne", "regional_chamber")
+        user = identity.create_user(s, email="down@rules.fr", org=org, role="reader")
+        s.commit()
+        with caplog.at_level(logging.WARNING, logger="tfe.core.security.ratelimit"):
+            for n in range(3):
+                guard.check(
+                    s, user, Use("read", f"document:{n}", "192.0.2.1", "/r"), token_id=None, session_id=None
+                )
+            with pytest.raises(RateLimitedError):  # still counted: in this process's memory
+                guard.check(
+                    s, user, Use("read", "document:9", "192.0.2.1", "/r"), token_id=None, session_id=None
+                )
+    assert guard.limiter.degraded
+    assert sum("unreachable" in r.getMessage() for r in caplog.records) == 1
+
+
+def test_rules_notify_then_suspend_on_two_signals(
+    rt: Runtime, guards: Guards, request: pytest.FixtureRequest
+) -> None:
     rules = RuleConfig(volume_floor=3, off_hours_floor=4, network_floor=4, distinct_floor=1000)
-    guard = _guard(rt, Policy(budgets=default_policy().budgets, rules=rules))
+    guard = guards(Policy(budgets=default_policy().budgets, rules=rules))
     alerts: list[int] = []
     guard.on_alert = alerts.append
+    store = request.node.callspec.params["guards"]
     with rt.session() as s:
         org = identity.get_or_create_org(s, "signals", "Signaux", "regional_chamber")
-        user = identity.create_user(s, email="signals@rules.fr", org=org, role="reader")
+        user = identity.create_user(s, email=f"signals-{store}@rules.fr", org=org, role="reader")
         token = identity.create_token(s, user, name="t")[0]
         s.commit()
         guard.clock = lambda: WEDNESDAY_10H_PARIS  # working hours: only the volume and the network speak
@@ -223,7 +285,7 @@ def test_rules_notify_then_suspend_on_two_signals(rt: Runtime) -> None:
         assert alert is not None and alert.rule == "rules" and alert.response == "suspended"
         assert {m["rule"] for m in alert.detail["matches"]} == {"volume_hour", "new_network"}
         # one rule alone only notifies
-        solo = identity.create_user(s, email="solo@rules.fr", org=org, role="reader")
+        solo = identity.create_user(s, email=f"solo-{store}@rules.fr", org=org, role="reader")
         s.commit()
         guard.policy = Policy(
             budgets=default_policy().budgets,

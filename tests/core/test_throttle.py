@@ -19,7 +19,7 @@ from limits.storage import MemoryStorage, Storage, storage_from_string
 
 from tests.conftest import make_settings
 from tfe.core.security import ratelimit
-from tfe.core.security.ratelimit import SharedLimiter, namespace_for, shared_limiter
+from tfe.core.security.ratelimit import SKIPPED, SharedLimiter, Step, namespace_for, shared_limiter
 from tfe.core.security.throttle import (
     LoginPolicy,
     LoginThrottle,
@@ -136,6 +136,25 @@ def test_two_processes_agree_and_a_restart_remembers(limiters: Limiters, namespa
     restarted = _login(limiters(), namespace)
     assert restarted.retry_after(ALICE, A) > 0
     assert restarted.retry_after(ALICE, B) == 0
+
+
+def test_a_batch_gates_counts_and_skips_as_one_call_after_another(limiters: Limiters, namespace: str) -> None:
+    two, big = ratelimit.parse_limit("2/minute"), ratelimit.parse_limit("100/hour")
+    one, other = limiters(), limiters()
+    steps = [
+        Step("gate", two, f"{namespace}:a"),
+        Step("hit", two, f"{namespace}:seen"),
+        Step("hit", big, f"{namespace}:new", after=1),
+        Step("count", big, f"{namespace}:new", after=1),
+        Step("count", big, f"{namespace}:new"),
+    ]
+    assert one.batch(steps) == [1, 1, 1, 1, 1]
+    assert other.batch(steps) == [1, 1, 1, 2, 2]  # another process counts in the same windows
+    assert one.batch(steps) == [0] + [SKIPPED] * 4  # the gate is full: nothing after it runs
+    assert other.count(two, f"{namespace}:a") == 2 and other.count(big, f"{namespace}:new") == 2
+    other.clear(two, f"{namespace}:a")  # limits' own calls see the batch's counts
+    assert one.batch(steps) == [1, 0, SKIPPED, SKIPPED, 2]  # "seen" full: the steps after it skipped
+    assert not one.degraded and not other.degraded
 
 
 def test_bad_tokens_per_address(limiters: Limiters, namespace: str) -> None:

@@ -7,6 +7,8 @@ files, then 429s, then 403 ``suspended``; an alert exists, alpha's admin (and th
 e-mail, beta's admin neither sees nor may review it, the admin page lists it, lifting it lets the token
 work again. Meanwhile a colleague of the same organisation reads and searches normally without a single
 error. The loop's figures (documents obtained, time to detection) are printed for docs/benchmarks.md.
+The loop is run again with the guard counting in a real Redis (127.0.0.1:6379), its requests shared
+between two guards over two connections (two server processes); the test removes its Redis keys.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import redis
 from fastapi.testclient import TestClient
+from limits.storage import Storage, storage_from_string
 from sqlalchemy import event, select
 
 from ged.sink import DocumentSink
@@ -36,8 +40,9 @@ from tfe.app.web.app import create_app
 from tfe.app.web.guard import COUNTED_ROUTES, guard_of
 from tfe.core.models import ApiToken, AuditEvent, User
 from tfe.core.security import identity, security_alerts
-from tfe.core.security.guard import Use
+from tfe.core.security.guard import Guard, Use
 from tfe.core.security.models import SecurityAlert
+from tfe.core.security.ratelimit import SharedLimiter
 from tfe.core.settings import Settings
 
 PASSWORD = "motdepasse-solide-42"
@@ -45,6 +50,7 @@ NATIONAL = ("admin@tfe.local", "admin-password-123")
 DOCUMENTS = 40
 BUDGET = 20  # reader per minute, for this test
 HTML = {"Accept": "text/html"}
+REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 @dataclass
@@ -75,6 +81,7 @@ def _seed(rt: Runtime) -> tuple[dict[str, str], dict[str, int], dict[str, int], 
             ("thief", alpha, "reader"),
             ("colleague", alpha, "reader"),
             ("second", alpha, "reader"),
+            ("redis", alpha, "reader"),
             ("alpha-admin", alpha, "admin"),
             ("beta-admin", beta, "admin"),
         ):
@@ -200,12 +207,16 @@ def _set_reader_budget(g: Guarded, per_minute: int) -> None:
     } in answer.json()["budgets"]
 
 
-def _loop(g: Guarded, who: str, *, colleague: bool) -> tuple[int, list[int], float, list[int]]:
+def _loop(
+    g: Guarded, who: str, *, colleague: bool, guards: tuple[Guard, ...] = ()
+) -> tuple[int, list[int], float, list[int]]:
     """Download every document with ``who``'s token until refused with 403; (got, statuses, seconds,
-    the colleague's statuses)."""
+    the colleague's statuses). ``guards``: the app's guard, in turn, for each request (processes)."""
     got, statuses, theirs = 0, [], []
     started = time.perf_counter()
     for n in range(3 * DOCUMENTS):  # bounded: the guard must stop it long before
+        if guards:
+            g.client.app.state.guard = guards[n % len(guards)]  # type: ignore[attr-defined]
         doc = g.docs[n % DOCUMENTS]
         answer = g.client.get(f"/api/documents/{doc}/content", headers=g.auth(who))
         statuses.append(answer.status_code)
@@ -334,6 +345,57 @@ def test_confirming_an_alert_revokes_the_token_and_may_deactivate(guarded: Guard
         user = s.get(User, g.users["second"])
         assert token is not None and token.revoked_at is not None and user is not None and not user.active
         assert s.scalar(select(AuditEvent.id).where(AuditEvent.action == "guard.alert_confirmed")) is not None
+
+
+def _redis_guard(g: Guarded) -> Guard:
+    """A guard counting in Redis over a connection of its own: another server process."""
+    settings = g.rt.settings.model_copy(update={"ratelimit_url": REDIS_URL})
+    storage = storage_from_string(REDIS_URL)
+    assert isinstance(storage, Storage)
+    return Guard(settings, limiter=SharedLimiter(storage, REDIS_URL))
+
+
+def test_on_redis_two_processes_stop_the_loop_together(guarded: Guarded) -> None:
+    g = guarded
+    app = g.client.app
+    embedded = app.state.guard  # type: ignore[attr-defined]
+    one, two = _redis_guard(g), _redis_guard(g)
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        _set_reader_budget(g, BUDGET)
+        got, statuses, _, theirs = _loop(g, "redis", colleague=True, guards=(one, two))
+        assert got == BUDGET and statuses[:BUDGET] == [200] * BUDGET  # 10 served by each, counted as 20
+        assert 429 in statuses and statuses[-1] == 403
+        assert theirs and set(theirs) == {200}, theirs
+        assert not one.limiter.degraded and not two.limiter.degraded  # counted in Redis, not in memory
+        assert client.keys(f"LIMITS:LIMITER/{one.ns}:token:{g.token_ids['redis']}/*")
+        with g.rt.session() as s:
+            user, budget = s.get(User, g.users["redis"]), one.budgets.get(s, "reader")
+            assert user is not None
+            counts = one.counts(user, g.token_ids["redis"], budget)
+            assert counts == two.counts(user, g.token_ids["redis"], budget)
+            assert counts["token"]["minute"] == BUDGET
+        alerts = g.client.get("/api/admin/security-alerts", headers=g.auth("national")).json()["alerts"]
+        alert = next(a for a in alerts if a["user_id"] == g.users["redis"])
+        assert alert["rule"] == "budget_minute" and alert["detail"]["counts"]["token"]["minute"] == BUDGET
+        lifted = g.client.post(
+            f"/api/admin/security-alerts/{alert['id']}/review",
+            json={"decision": "lift"},
+            headers=g.auth("national"),
+        )
+        assert lifted.status_code == 200, lifted.text  # the counters are cleared in Redis ...
+        app.state.guard = one  # type: ignore[attr-defined]
+        answer = g.client.get(f"/api/documents/{g.docs[0]}/content", headers=g.auth("redis"))
+        assert answer.status_code == 200  # ... for both processes
+        with g.rt.session() as s:
+            user = s.get(User, g.users["redis"])
+            assert user is not None
+            assert two.counts(user, g.token_ids["redis"], budget)["token"]["minute"] == 1
+    finally:
+        app.state.guard = embedded  # type: ignore[attr-defined]
+        keys = list(client.scan_iter(match=f"LIMITS:LIMITER/{one.ns}:*"))
+        if keys:
+            client.delete(*keys)
 
 
 def test_the_admin_api_refuses_bad_input_and_non_admins(guarded: Guarded) -> None:

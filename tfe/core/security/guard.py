@@ -18,7 +18,9 @@ agree), against the budget of the user's role (``GuardBudget`` rows set by admin
    once → suspended as above.
 
 Cost: the common path reads no table (budgets are cached ``BUDGET_TTL_S``; the credential's row is the
-one authentication just loaded) and makes six to ten store operations. Other users are never affected:
+one authentication just loaded) and makes one store call: every window of the request (minute, hour, day ×
+user and token, then the network and distinct-document counters of a read) is one
+``SharedLimiter.batch``, a single round trip (a Lua script) on Redis. Other users are never affected:
 every key names the account (and the installation: ``ratelimit.namespace_for``).
 """
 
@@ -27,7 +29,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 from limits import parse
 from sqlalchemy.orm import Session
@@ -47,7 +49,7 @@ from tfe.core.security.guard_policy import (
     set_budget,
 )
 from tfe.core.security.models import UserSession
-from tfe.core.security.ratelimit import SharedLimiter, namespace_for, shared_limiter
+from tfe.core.security.ratelimit import SharedLimiter, Step, namespace_for, shared_limiter
 from tfe.core.settings import Settings
 
 __all__ = [
@@ -131,17 +133,22 @@ class Guard:
         if not self.settings.guard_enabled or use is None:
             return
         budget = self.budgets.get(session, user.role)
-        minute, hour, day = budget.items
         subjects = self._subjects(user.id, token_id)
-        for subject in subjects:
-            if not self.limiter.hit(minute, f"{self.ns}:{subject}"):
-                self._throttled(session, user, use, token_id, session_id, budget, subject)
-        for item, rule in ((hour, "budget_hour"), (day, "budget_day")):
-            for subject in subjects:
-                if not self.limiter.hit(item, f"{self.ns}:{subject}"):
-                    self._suspend(session, user, use, token_id, session_id, budget, rule, {})
-        if use.target is not None and use.kind in ("read", "download"):
-            self._observe(session, user, use, token_id, session_id, budget)
+        # minute (each subject), then hour, then day: the first full window refuses, nothing after it counts
+        steps = [Step("gate", item, f"{self.ns}:{subject}") for item in budget.items for subject in subjects]
+        gates = len(steps)
+        observed = use.target is not None and use.kind in ("read", "download")
+        if observed:
+            steps += self._observation_steps(user.id, use, gates)
+        results = self.limiter.batch(steps)
+        if 0 in results[:gates]:
+            window, subject = divmod(results.index(0), len(subjects))
+            if window == 0:
+                self._throttled(session, user, use, token_id, session_id, budget, subjects[subject])
+            rule = "budget_hour" if window == 1 else "budget_day"
+            self._suspend(session, user, use, token_id, session_id, budget, rule, {})
+        if observed:
+            self._observe(session, user, use, token_id, session_id, budget, results[gates:])
 
     # -- suspended credentials ----------------------------------------------------------------------
     def _refuse_if_suspended(
@@ -192,7 +199,7 @@ class Guard:
         session_id: str | None,
         budget: Budget,
         subject: str,
-    ) -> None:
+    ) -> NoReturn:
         credential = self._credential(user.id, token_id, session_id)
         if not self.limiter.hit(self._throttle_item, f"{self.ns}:throttled:{credential}"):
             self._suspend(
@@ -239,7 +246,7 @@ class Guard:
         rule: str,
         extra: dict[str, Any],
         explanation: str = "",
-    ) -> None:
+    ) -> NoReturn:
         credential = self._credential(user.id, token_id, session_id)
         if (
             token_id is None
@@ -287,6 +294,22 @@ class Guard:
             self.on_alert(alert_id)
 
     # -- unusual use ----------------------------------------------------------------------------------
+    def _observation_steps(self, user_id: int, use: Use, first: int) -> list[Step]:
+        """The counters of a read, batched after the budgets' (``first``: the index of the first step).
+        Results, in order: network new today; document new this hour; then, only if so: distinct this
+        hour counted; document new today; distinct today counted (if new today); the two distinct counts."""
+        ns, network, target = self.ns, anomaly.network_of(use.address), use.target or ""
+        new_hour, new_day = first + 1, first + 3
+        return [
+            Step("hit", self._seen_day, f"{ns}:net:{user_id}:{network}"),
+            Step("hit", self._seen_hour, f"{ns}:seen-h:{user_id}:{target}"),
+            Step("hit", self._distinct_hour, f"{ns}:distinct-h:{user_id}", after=new_hour),
+            Step("hit", self._seen_day, f"{ns}:seen-d:{user_id}:{target}", after=new_hour),
+            Step("hit", self._distinct_day, f"{ns}:distinct-d:{user_id}", after=new_day),
+            Step("count", self._distinct_hour, f"{ns}:distinct-h:{user_id}", after=new_hour),
+            Step("count", self._distinct_day, f"{ns}:distinct-d:{user_id}", after=new_hour),
+        ]
+
     def _observe(
         self,
         session: Session,
@@ -295,9 +318,11 @@ class Guard:
         token_id: int | None,
         session_id: str | None,
         budget: Budget,
+        seen: list[int],
     ) -> None:
+        """Respond to the observation counted by ``_observation_steps`` (``seen``: its results)."""
         network = anomaly.network_of(use.address)
-        if self.limiter.hit(self._seen_day, f"{self.ns}:net:{user.id}:{network}"):
+        if seen[0] == 1:
             audit.record(
                 session,
                 anomaly.NETWORK_ACTION,
@@ -307,18 +332,9 @@ class Guard:
                 detail={"network": network},
             )
             session.commit()
-        target = use.target or ""
-        if not self.limiter.hit(self._seen_hour, f"{self.ns}:seen-h:{user.id}:{target}"):
+        if seen[1] != 1:
             return  # read this hour already: the counts did not change, nor the rules' verdict
-        self.limiter.hit(self._distinct_hour, f"{self.ns}:distinct-h:{user.id}")
-        if self.limiter.hit(self._seen_day, f"{self.ns}:seen-d:{user.id}:{target}"):
-            self.limiter.hit(self._distinct_day, f"{self.ns}:distinct-d:{user.id}")
-        distinct_hour = (
-            _BIG - self.limiter.window(self._distinct_hour, f"{self.ns}:distinct-h:{user.id}").remaining
-        )
-        distinct_day = (
-            _BIG - self.limiter.window(self._distinct_day, f"{self.ns}:distinct-d:{user.id}").remaining
-        )
+        distinct_hour, distinct_day = seen[5], seen[6]
         config = self.policy.rules
         if not config.gated(distinct_hour, distinct_day):
             return

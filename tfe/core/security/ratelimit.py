@@ -5,7 +5,10 @@ exfiltration guard, so several server processes on one Redis agree.
 Written by the lead as the shared entry point; the throttle helper extended it with
 :class:`SharedLimiter` (moving windows that fall back to process memory, with a logged warning, while the
 shared store is unreachable: a throttle must never answer 500 because Redis is down) and
-:func:`namespace_for` (the key prefix of one installation).
+:func:`namespace_for` (the key prefix of one installation). :meth:`SharedLimiter.batch` runs several
+:class:`Step` s of one request at once: on Redis in ONE round trip (a Lua script over the very lists that
+``limits``' moving windows keep, so ``hit``/``window``/``clear`` see the same counts), elsewhere one after
+the other.
 """
 
 from __future__ import annotations
@@ -14,19 +17,29 @@ import hashlib
 import logging
 import threading
 import time
-from collections.abc import Callable
-from typing import TypeVar
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal, TypeVar
 from urllib.parse import urlsplit
 
 from limits import RateLimitItem, parse
 from limits.errors import StorageError
-from limits.storage import MemoryStorage, Storage, storage_from_string
+from limits.storage import MemoryStorage, RedisClusterStorage, RedisStorage, Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 from limits.util import WindowStats
 
 from tfe.core.settings import Settings
 
-__all__ = ["SharedLimiter", "limiter_for", "namespace_for", "parse_limit", "shared_limiter", "storage_for"]
+__all__ = [
+    "SKIPPED",
+    "SharedLimiter",
+    "Step",
+    "limiter_for",
+    "namespace_for",
+    "parse_limit",
+    "shared_limiter",
+    "storage_for",
+]
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +101,85 @@ def _redacted(uri: str) -> str:
     return f"{parts.scheme}://{host}{port}{parts.path}"
 
 
+#: A :class:`Step`'s result when it did not run (its ``after`` step counted nothing, or a gate before it
+#: refused).
+SKIPPED = -1
+_OPS = {"gate": 0, "hit": 1, "count": 2}
+
+#: The batch on Redis. KEYS[i]: step i's moving-window list, as ``limits``' RedisStorage keeps it (newest
+#: timestamp first, trimmed to the limit, expiring after the window). ARGV[1]: now (epoch seconds); then
+#: per step: limit, window (s), op (0 gate, 1 hit, 2 count), after (1-based step, 0: none). Returns one
+#: integer per step run: 1 counted, 0 refused (full window), the count for op 2, -1 skipped; a refused
+#: gate ends the batch (the reply is shorter).
+_BATCH_LUA = """
+local now_text = ARGV[1]
+local now = tonumber(now_text)
+local out = {}
+local function count(key, limit, since)
+  local low, high, found = 0, math.min(redis.call('llen', key), limit) - 1, -1
+  while low <= high do
+    local mid = math.floor((low + high) / 2)
+    local value = tonumber(redis.call('lindex', key, mid))
+    if value and value >= since then found = mid; low = mid + 1 else high = mid - 1 end
+  end
+  return found + 1
+end
+for i = 1, #KEYS do
+  local base = 1 + (i - 1) * 4
+  local limit, expiry = tonumber(ARGV[base + 1]), tonumber(ARGV[base + 2])
+  local op, after = tonumber(ARGV[base + 3]), tonumber(ARGV[base + 4])
+  if after > 0 and out[after] ~= 1 then
+    out[i] = -1
+  elseif op == 2 then
+    out[i] = count(KEYS[i], limit, now - expiry)
+  else
+    local oldest = redis.call('lindex', KEYS[i], limit - 1)
+    if oldest and tonumber(oldest) >= now - expiry then
+      out[i] = 0
+      if op == 0 then return out end
+    else
+      redis.call('lpush', KEYS[i], now_text)
+      redis.call('ltrim', KEYS[i], 0, limit - 1)
+      redis.call('expire', KEYS[i], expiry)
+      out[i] = 1
+    end
+  end
+end
+return out
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One operation of :meth:`SharedLimiter.batch` on ``key``'s moving window for ``item``.
+
+    ``gate``: count one event; refused (window full), it ends the batch (later steps are SKIPPED).
+    ``hit``: count one event (1) or not (0, window full). ``count``: the events in the window.
+    ``after``: the index of an earlier step; this one runs only if that one counted its event (1)."""
+
+    op: Literal["gate", "hit", "count"]
+    item: RateLimitItem
+    key: str
+    after: int | None = None
+
+
+def _apply(limiter: MovingWindowRateLimiter, steps: Sequence[Step]) -> list[int]:
+    """:meth:`SharedLimiter.batch` one step after the other (memory, or a store without the script)."""
+    out: list[int] = []
+    for step in steps:
+        if step.after is not None and out[step.after] != 1:
+            out.append(SKIPPED)
+        elif step.op == "count":
+            out.append(step.item.amount - limiter.get_window_stats(step.item, step.key).remaining)
+        elif limiter.hit(step.item, step.key):
+            out.append(1)
+        else:
+            out.append(0)
+            if step.op == "gate":
+                return out + [SKIPPED] * (len(steps) - len(out))
+    return out
+
+
 class SharedLimiter:
     """Moving windows in the shared store; while it is unreachable, in this process's memory instead.
 
@@ -104,6 +196,14 @@ class SharedLimiter:
         self._errors: tuple[type[BaseException], ...] = (
             () if isinstance(storage, MemoryStorage) else (StorageError, OSError, *_as_tuple(storage))
         )
+        self._storage = storage
+        # one script per batch on Redis (EVALSHA; loaded on first use); a cluster spreads a request's keys
+        # over several nodes, where one script cannot reach them all: one operation after the other there
+        self._script = (
+            storage.get_connection().register_script(_BATCH_LUA.encode())
+            if isinstance(storage, RedisStorage) and not isinstance(storage, RedisClusterStorage)
+            else None
+        )
 
     @property
     def degraded(self) -> bool:
@@ -115,15 +215,39 @@ class SharedLimiter:
             try:
                 return call(self.primary)
             except self._errors as exc:
-                with _lock:
-                    _down_until[self.uri] = time.monotonic() + RETRY_AFTER_OUTAGE_S
-                log.warning(
-                    "rate-limit store %s unreachable (%s); counting in process memory for %.0f s",
-                    _redacted(self.uri),
-                    type(exc).__name__,
-                    RETRY_AFTER_OUTAGE_S,
-                )
+                self._went_down(exc)
         return call(self.fallback)
+
+    def _went_down(self, exc: BaseException) -> None:
+        with _lock:
+            _down_until[self.uri] = time.monotonic() + RETRY_AFTER_OUTAGE_S
+        log.warning(
+            "rate-limit store %s unreachable (%s); counting in process memory for %.0f s",
+            _redacted(self.uri),
+            type(exc).__name__,
+            RETRY_AFTER_OUTAGE_S,
+        )
+
+    def batch(self, steps: Sequence[Step]) -> list[int]:
+        """Run ``steps`` in order, one result per step (see :class:`Step`; ``SKIPPED`` when not run). On
+        Redis: one round trip, atomic; while the store is unreachable: in memory, like the other calls."""
+        if self._script is not None and not self.degraded:
+            try:
+                return self._batch_on_redis(steps)
+            except self._errors as exc:
+                self._went_down(exc)
+        return self._run(lambda limiter: _apply(limiter, steps))
+
+    def _batch_on_redis(self, steps: Sequence[Step]) -> list[int]:
+        assert self._script is not None and isinstance(self._storage, RedisStorage)
+        prefixed = self._storage.prefixed_key
+        keys = [prefixed(step.item.key_for(step.key)) for step in steps]
+        args: list[str | int] = [repr(time.time())]
+        for step in steps:
+            after = 0 if step.after is None else step.after + 1
+            args += [step.item.amount, step.item.get_expiry(), _OPS[step.op], after]
+        got = [int(value) for value in self._script(keys=keys, args=args)]
+        return got + [SKIPPED] * (len(steps) - len(got))
 
     def hit(self, item: RateLimitItem, key: str) -> bool:
         """Count one event under ``key``; False (and nothing counted) when the window is full."""
