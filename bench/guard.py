@@ -5,7 +5,8 @@ installation (SQLite, ``tfe init``), ``--users`` readers with a token each; requ
 builds them (a Starlette ``Request`` with the matched route in its scope) and ``tfe.app.web.guard.enforce``
 is timed alone, after authentication loaded the token (as ``deps`` does), for a mix of document reads,
 downloads and search pages over 500 documents. Budgets are raised so that nothing is refused: the common
-path is measured. ``memory`` is the embedded store; ``redis`` (when ``--redis`` is given) the shared one.
+path is measured. ``memory`` is the embedded store; ``redis`` (when ``--redis`` is given) the shared one,
+where each request is one round trip (``SharedLimiter.batch``); the run's Redis keys are removed after it.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ os.environ.setdefault("HAYSTACK_TELEMETRY_ENABLED", "False")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from limits.storage import RedisStorage
 from starlette.requests import Request
 
 from tfe.app.install import init_installation
@@ -35,6 +37,7 @@ from tfe.core.models import ApiToken, User
 from tfe.core.security import identity
 from tfe.core.security.guard_policy import Budget
 from tfe.core.security.models import GuardBudget
+from tfe.core.security.ratelimit import namespace_for, storage_for
 from tfe.core.settings import Settings
 
 
@@ -69,10 +72,10 @@ def run(ratelimit_url: str, requests: int, users: int) -> dict[str, Any]:
             org = identity.get_or_create_org(s, "bench", "Bench", "regional_chamber")
             ids = []
             for n in range(users):
-                user = identity.create_user(
+                made = identity.create_user(
                     s, email=f"u{n}-{time.time_ns()}@bench.fr", org=org, role="reader"
                 )
-                ids.append((user.id, identity.create_token(s, user, name="bench")[0].id))
+                ids.append((made.id, identity.create_token(s, made, name="bench")[0].id))
             big = Budget("reader", 10_000_000, 10_000_000, 10_000_000)
             s.add(
                 GuardBudget(
@@ -102,6 +105,7 @@ def run(ratelimit_url: str, requests: int, users: int) -> dict[str, Any]:
                 if n >= 200:  # the first requests warm the caches (budgets, networks recorded once a day)
                     timings.append((time.perf_counter() - started) * 1000)
         rt.close()
+        _remove_keys(settings)
     timings.sort()
     return {
         "requests": len(timings),
@@ -110,6 +114,16 @@ def run(ratelimit_url: str, requests: int, users: int) -> dict[str, Any]:
         "p99_ms": round(timings[int(0.99 * len(timings)) - 1], 4),
         "max_ms": round(timings[-1], 3),
     }
+
+
+def _remove_keys(settings: Settings) -> None:
+    """The run's keys out of a Redis store (they would expire only after a day)."""
+    storage = storage_for(settings)
+    if isinstance(storage, RedisStorage):
+        client: Any = storage.get_connection()  # a redis.Redis
+        keys = list(client.scan_iter(match=storage.prefixed_key(f"LIMITER/{namespace_for(settings)}:*")))
+        for start in range(0, len(keys), 1000):
+            client.delete(*keys[start : start + 1000])
 
 
 def main() -> None:

@@ -138,8 +138,9 @@ class Guard:
         steps = [Step("gate", item, f"{self.ns}:{subject}") for item in budget.items for subject in subjects]
         gates = len(steps)
         observed = use.target is not None and use.kind in ("read", "download")
+        network = anomaly.network_of(use.address) if observed else ""
         if observed:
-            steps += self._observation_steps(user.id, use, gates)
+            steps += self._observation_steps(user.id, use.target or "", network, gates)
         results = self.limiter.batch(steps)
         if 0 in results[:gates]:
             window, subject = divmod(results.index(0), len(subjects))
@@ -148,7 +149,7 @@ class Guard:
             rule = "budget_hour" if window == 1 else "budget_day"
             self._suspend(session, user, use, token_id, session_id, budget, rule, {})
         if observed:
-            self._observe(session, user, use, token_id, session_id, budget, results[gates:])
+            self._observe(session, user, use, token_id, session_id, budget, network, results[gates:])
 
     # -- suspended credentials ----------------------------------------------------------------------
     def _refuse_if_suspended(
@@ -294,11 +295,11 @@ class Guard:
             self.on_alert(alert_id)
 
     # -- unusual use ----------------------------------------------------------------------------------
-    def _observation_steps(self, user_id: int, use: Use, first: int) -> list[Step]:
+    def _observation_steps(self, user_id: int, target: str, network: str, first: int) -> list[Step]:
         """The counters of a read, batched after the budgets' (``first``: the index of the first step).
         Results, in order: network new today; document new this hour; then, only if so: distinct this
         hour counted; document new today; distinct today counted (if new today); the two distinct counts."""
-        ns, network, target = self.ns, anomaly.network_of(use.address), use.target or ""
+        ns = self.ns
         new_hour, new_day = first + 1, first + 3
         return [
             Step("hit", self._seen_day, f"{ns}:net:{user_id}:{network}"),
@@ -318,10 +319,10 @@ class Guard:
         token_id: int | None,
         session_id: str | None,
         budget: Budget,
+        network: str,
         seen: list[int],
     ) -> None:
         """Respond to the observation counted by ``_observation_steps`` (``seen``: its results)."""
-        network = anomaly.network_of(use.address)
         if seen[0] == 1:
             audit.record(
                 session,
