@@ -109,6 +109,7 @@ class Guard:
         self._distinct_hour, self._distinct_day = parse(f"{_BIG}/hour"), parse(f"{_BIG}/day")
         self._once_a_minute = parse("1/minute")
         self._alert_item = parse(f"1/{self.policy.rules.alert_every_s} seconds")
+        self._gate_cache: dict[tuple[int, int, int, int, int | None], tuple[Step, ...]] = {}
 
     # -- keys ---------------------------------------------------------------------------------------
     @staticmethod
@@ -134,22 +135,35 @@ class Guard:
             return
         budget = self.budgets.get(session, user.role)
         subjects = self._subjects(user.id, token_id)
-        # minute (each subject), then hour, then day: the first full window refuses, nothing after it counts
-        steps = [Step("gate", item, f"{self.ns}:{subject}") for item in budget.items for subject in subjects]
-        gates = len(steps)
+        gates = self._gates(budget, user.id, token_id)
+        steps = list(gates)
         observed = use.target is not None and use.kind in ("read", "download")
         network = anomaly.network_of(use.address) if observed else ""
         if observed:
-            steps += self._observation_steps(user.id, use.target or "", network, gates)
+            steps += self._observation_steps(user.id, use.target or "", network, len(gates))
         results = self.limiter.batch(steps)
-        if 0 in results[:gates]:
+        if 0 in results[: len(gates)]:
             window, subject = divmod(results.index(0), len(subjects))
             if window == 0:
                 self._throttled(session, user, use, token_id, session_id, budget, subjects[subject])
             rule = "budget_hour" if window == 1 else "budget_day"
             self._suspend(session, user, use, token_id, session_id, budget, rule, {})
         if observed:
-            self._observe(session, user, use, token_id, session_id, budget, network, results[gates:])
+            self._observe(session, user, use, token_id, session_id, budget, network, results[len(gates) :])
+
+    def _gates(self, budget: Budget, user_id: int, token_id: int | None) -> tuple[Step, ...]:
+        """The budget windows of a request, in order: minute (each subject), then hour, then day; the
+        first full one refuses and nothing after it counts. Cached per account and token (per-request
+        cost otherwise)."""
+        key = (budget.per_minute, budget.per_hour, budget.per_day, user_id, token_id)
+        gates = self._gate_cache.get(key)
+        if gates is None:
+            subjects = self._subjects(user_id, token_id)
+            gates = tuple(Step("gate", item, f"{self.ns}:{s}") for item in budget.items for s in subjects)
+            if len(self._gate_cache) > 4096:
+                self._gate_cache.clear()
+            self._gate_cache[key] = gates
+        return gates
 
     # -- suspended credentials ----------------------------------------------------------------------
     def _refuse_if_suspended(
