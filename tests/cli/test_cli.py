@@ -1,4 +1,8 @@
-"""The ``tfe`` command line as a user runs it: real subprocesses on a temporary data dir."""
+"""The ``tfe`` command line as a user runs it, on a temporary data dir.
+
+The commands run in this process (``tests.cli.runner``: the real entry point, its own stdin, stdout,
+stderr and environment; the models load once), except the smoke tests of ``python -m tfe`` itself.
+"""
 
 from __future__ import annotations
 
@@ -10,16 +14,31 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli.runner import invoke
 from tfe.app.demo import CORPUS_DIR, FEEDS_DIR
 
 pytestmark = pytest.mark.slow
 
 
+def env_for(data_dir: Path) -> dict[str, str | None]:
+    return {
+        "TFE_DATA_DIR": str(data_dir),
+        "TFE_ADMIN_PASSWORD": "admin-password-123",
+        "TFE_DATABASE_URL": None,
+    }
+
+
 def run(data_dir: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    """``tfe ARGS`` in this process."""
+    return invoke(env_for(data_dir), *args, stdin=stdin)
+
+
+def run_process(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``python -m tfe ARGS`` in a real subprocess."""
     env = {**os.environ, "TFE_DATA_DIR": str(data_dir), "TFE_ADMIN_PASSWORD": "admin-password-123"}
     env.pop("TFE_DATABASE_URL", None)
     command = [sys.executable, "-m", "tfe", *args]
-    return subprocess.run(command, env=env, input=stdin, capture_output=True, text=True, timeout=900)
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=900)
 
 
 @pytest.fixture(scope="module")
@@ -35,15 +54,20 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_help_lists_the_commands(tmp_path: Path) -> None:
-    out = run(tmp_path, "--help")
+    out = run_process(tmp_path, "--help")  # the ``python -m tfe`` entry point itself
     assert out.returncode == 0
     for command in ("init", "demo", "serve", "ingest", "search", "taxonomy", "eval", "user", "token"):
         assert command in out.stdout
 
 
 def test_uninitialised_installation_is_a_clear_error(tmp_path: Path) -> None:
-    for args in (("search", "vins"), ("ingest", "README.md"), ("token", "create", "a@b.fr")):
-        out = run(tmp_path / "nothing", *args)
+    process = run_process(tmp_path / "nothing", "search", "vins")  # a real process: one line, exit 2
+    assert process.returncode == 2 and process.stderr.strip().splitlines() == [process.stderr.strip()]
+    for out in (
+        process,
+        run(tmp_path / "nothing", "ingest", "README.md"),
+        run(tmp_path / "nothing", "token", "create", "a@b.fr"),
+    ):
         assert out.returncode == 2 and "Traceback" not in out.stderr
         assert "run `tfe init` first" in out.stderr
     assert not (tmp_path / "nothing").exists()  # nothing created by a failed command
