@@ -1,4 +1,5 @@
-"""``tfe erase`` and ``tfe erase verify`` as an operator runs them (subprocesses, a temporary data dir)."""
+"""``tfe erase`` and ``tfe erase verify`` as an operator runs them, on a temporary data dir: in this process
+(``tests.cli.runner``, the real entry point), and the refusal without a terminal in a real subprocess."""
 
 from __future__ import annotations
 
@@ -10,14 +11,27 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli.runner import invoke
+
 pytestmark = pytest.mark.slow
 
 
 def run(data_dir: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    """``tfe ARGS`` in this process."""
+    env = {
+        "TFE_DATA_DIR": str(data_dir),
+        "TFE_ADMIN_PASSWORD": "admin-password-123",
+        "TFE_DATABASE_URL": None,
+    }
+    return invoke(env, *args, stdin=stdin)
+
+
+def run_process(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``python -m tfe ARGS`` in a real subprocess (its stdin is not a terminal)."""
     env = {**os.environ, "TFE_DATA_DIR": str(data_dir), "TFE_ADMIN_PASSWORD": "admin-password-123"}
     env.pop("TFE_DATABASE_URL", None)
     command = [sys.executable, "-m", "tfe", *args]
-    return subprocess.run(command, env=env, input=stdin, capture_output=True, text=True, timeout=600)
+    return subprocess.run(command, env=env, input="", capture_output=True, text=True, timeout=600)
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +55,8 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]
 
 def test_erase_a_document_then_verify_its_receipt(installed: tuple[Path, list[str]], tmp_path: Path) -> None:
     data_dir, (doc_id, _) = installed
-    out = run(data_dir, "erase", "--document", doc_id)  # no terminal, no --yes: refused, nothing erased
+    # a real process without a terminal, no --yes: refused, nothing erased
+    out = run_process(data_dir, "erase", "--document", doc_id)
     assert out.returncode == 2 and "--yes" in out.stderr and "Traceback" not in out.stderr
 
     receipt_file = tmp_path / "recu.json"
