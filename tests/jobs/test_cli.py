@@ -1,4 +1,8 @@
-"""``tfe poll --once`` against a local feed server, and ``tfe worker`` (``--once``, and until SIGTERM)."""
+"""``tfe poll --once`` against a local feed server, and ``tfe worker`` (``--once``, and until SIGTERM).
+
+The polls with the pipeline run in this process (``tests.cli.runner``: the real entry point, the models
+loaded once); the one-line refusal of ``tfe poll`` and the workers run as real ``python -m tfe`` processes.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import update
 
+from tests.cli.runner import invoke
 from tests.conftest import make_settings
 from tests.jobs.conftest import FAST, add_source, polls
 from tests.paths import REPO
@@ -42,6 +47,13 @@ def _env(settings: Settings) -> dict[str, str]:
 def tfe(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
     command = [sys.executable, "-m", "tfe", *args]
     return subprocess.run(command, cwd=REPO, env=_env(settings), capture_output=True, text=True, timeout=300)
+
+
+def tfe_here(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    """``tfe ARGS`` in this process, with the environment ``tfe`` gives the subprocess (no other TFE_*)."""
+    env: dict[str, str | None] = {k: None for k in os.environ if k.startswith("TFE_")}
+    env.update(_env(settings))
+    return invoke(env, *args)
 
 
 @pytest.fixture
@@ -73,7 +85,7 @@ def test_poll_once_json_then_not_modified(installation: Runtime) -> None:
         broken = add_source(rt, f"{server.url}/broken.xml")
         add_source(rt, f"{server.url}/later.xml", due=False)
 
-        first = tfe(rt.settings, "poll", "--once", "--json")
+        first = tfe_here(rt.settings, "poll", "--once", "--json")
         assert first.returncode == 0, first.stderr
         doc = json.loads(first.stdout)
         assert set(doc) == {"polled", "not_modified", "new_items", "failed", "sources"}
@@ -85,14 +97,14 @@ def test_poll_once_json_then_not_modified(installation: Runtime) -> None:
         assert server.count("/later.xml") == 0
 
         _make_due(rt, news, broken)
-        second = tfe(rt.settings, "poll", "--once", "--json")
+        second = tfe_here(rt.settings, "poll", "--once", "--json")
         assert second.returncode == 0, second.stderr
         doc = json.loads(second.stdout)
         assert (doc["polled"], doc["new_items"], doc["not_modified"], doc["failed"]) == (2, 0, 1, 1)
         assert server.last("/news.xml").headers.get("if-none-match") == '"v1"'
 
         _make_due(rt, news)
-        text = tfe(rt.settings, "poll", "--once")
+        text = tfe_here(rt.settings, "poll", "--once")
         assert text.returncode == 0, text.stderr
         assert "1 source(s) interrogée(s) : 0 nouvel(s) article(s), 1 inchangée(s), 0 en échec" in text.stdout
         assert polls(rt, news) == 3 and polls(rt, news, "not_modified") == 2
