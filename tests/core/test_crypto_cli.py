@@ -1,4 +1,6 @@
-"""``tfe keys status|rotate|revoke`` as the operator runs them (real subprocesses on a migrated data dir)."""
+"""``tfe keys status|rotate|revoke`` as the operator runs them, on a migrated data dir: in this process
+(``tests.cli.runner``: the real entry point, the models loaded once), and a revocation refused on an empty
+standard input in a real ``python -m tfe`` subprocess."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import pytest
 from sqlalchemy import text
 
 from ged.blobs import BlobStore
+from tests.cli.runner import invoke
 from tests.conftest import make_settings
 from tfe.core.crypto.columns import sealer_of
 from tfe.core.db import make_engine, migrate
@@ -19,6 +22,14 @@ from tfe.core.errors import KeyRevokedError
 
 
 def tfe(data_dir: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    """``tfe ARGS`` in this process."""
+    env: dict[str, str | None] = {"TFE_DATA_DIR": str(data_dir), "TFE_ENVIRONMENT": "test"}
+    env.update(dict.fromkeys(("TFE_DATABASE_URL", "TFE_MASTER_KEY_FILE", "TFE_KEY_PROVIDER")))
+    return invoke(env, *args, stdin=stdin)
+
+
+def tfe_process(data_dir: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    """``python -m tfe ARGS`` in a real subprocess."""
     env = {**os.environ, "TFE_DATA_DIR": str(data_dir), "TFE_ENVIRONMENT": "test"}
     for name in ("TFE_DATABASE_URL", "TFE_MASTER_KEY_FILE", "TFE_KEY_PROVIDER"):
         env.pop(name, None)
@@ -72,7 +83,8 @@ def test_status_rotate_and_guarded_revoke(tmp_path: Path) -> None:
 
     (data_dir / "index").mkdir(exist_ok=True)
     (data_dir / "index" / "segment").write_bytes(b"terms")
-    for attempt in (tfe(data_dir, "keys", "revoke"), tfe(data_dir, "keys", "revoke", stdin="tfe-data\n")):
+    refusals = (tfe_process(data_dir, "keys", "revoke"), tfe(data_dir, "keys", "revoke", stdin="tfe-data\n"))
+    for attempt in refusals:  # an empty standard input (a real process's), then a wrong name
         assert attempt.returncode == 1 and "Traceback" not in attempt.stderr
         assert attempt.stderr.strip().splitlines()[-1].startswith("tfe: error: revocation not confirmed")
     assert not (settings.keys_dir / "REVOKED").exists() and (data_dir / "index").exists()  # nothing done
