@@ -1,5 +1,6 @@
-"""``tfe document add-version|versions|restore|lock|unlock`` as a user runs them: real subprocesses on an
-installation seeded in-process (``tests.web.conftest.make_installation``)."""
+"""``tfe document add-version|versions|restore|lock|unlock`` as a user runs them, on an installation seeded
+in-process (``tests.web.conftest.make_installation``): in this process (``tests.cli.runner``, the real entry
+point, the models loaded once), and a one-line refusal in a real ``python -m tfe`` subprocess."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli.runner import invoke
 from tests.web.conftest import DOCS, Seed, make_installation
-from tfe.app.cli import main
 
 pytestmark = pytest.mark.slow
 
@@ -41,22 +42,9 @@ def run(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def call(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], data_dir: Path, *args: str
-) -> subprocess.CompletedProcess[str]:
+def call(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """The same command in this process (``tfe.app.cli.main``: one-line errors, exit codes), faster."""
-    for key, value in {**ENV, "TFE_DATA_DIR": str(data_dir)}.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.delenv("TFE_DATABASE_URL", raising=False)
-    monkeypatch.setattr(sys, "argv", ["tfe", "document", *args])
-    capsys.readouterr()
-    code: int | str | None = 0
-    try:
-        main()
-    except SystemExit as exc:
-        code = exc.code
-    out = capsys.readouterr()
-    return subprocess.CompletedProcess(args, int(code or 0), out.out, out.err)
+    return invoke({**ENV, "TFE_DATA_DIR": str(data_dir), "TFE_DATABASE_URL": None}, "document", *args)
 
 
 def one_line_error(out: subprocess.CompletedProcess[str]) -> str:
@@ -66,7 +54,7 @@ def one_line_error(out: subprocess.CompletedProcess[str]) -> str:
     return lines[0]
 
 
-def test_add_version_in_a_subprocess(installed: tuple[Path, Seed], tmp_path: Path) -> None:
+def test_add_version_then_the_same_file(installed: tuple[Path, Seed], tmp_path: Path) -> None:
     data_dir, seed = installed
     doc_id = seed.ids["doc-vins-it"]
     new = tmp_path / "vins-italie-2026.txt"
@@ -74,30 +62,25 @@ def test_add_version_in_a_subprocess(installed: tuple[Path, Seed], tmp_path: Pat
         "Vins italiens : mise à jour 2026, le Prosecco progresse en Allemagne.\n", encoding="utf-8"
     )
     args = ("add-version", doc_id, str(new), "--comment", "Mise à jour", "--as", "alice@alpha.fr")
-    out = run(data_dir, *args, "--json")
+    out = call(data_dir, *args, "--json")
     assert out.returncode == 0, out.stderr
     body = json.loads(out.stdout)
     assert body["number"] == 2 and body["version"]["comment"] == "Mise à jour"
     assert body["version"]["author"] == "Alice" and body["version"]["filename"] == new.name
-    assert "identique à la version courante" in one_line_error(run(data_dir, *args))
+    assert "identique à la version courante" in one_line_error(call(data_dir, *args))
 
 
-def test_history_restore_lock_and_errors(
-    installed: tuple[Path, Seed],
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
+def test_history_restore_lock_and_errors(installed: tuple[Path, Seed], tmp_path: Path) -> None:
     data_dir, seed = installed
     doc_id = seed.ids["doc-machines-de"]
 
     def tfe(*args: str) -> subprocess.CompletedProcess[str]:
-        return call(monkeypatch, capsys, data_dir, *args)
+        return call(data_dir, *args)
 
     same = tmp_path / "copie.txt"
     same.write_bytes(DOCS[2].data)
-    assert "unknown document" in one_line_error(
-        tfe("add-version", "f" * 32, str(same), "--as", "alice@alpha.fr")
+    assert "unknown document" in one_line_error(  # a real process: one line, non-zero exit
+        run(data_dir, "add-version", "f" * 32, str(same), "--as", "alice@alpha.fr")
     )
     assert "not a readable file" in one_line_error(tfe("add-version", doc_id, str(tmp_path / "absent.txt")))
     assert "contributor" in one_line_error(tfe("add-version", doc_id, str(same), "--as", "reader@alpha.fr"))
