@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
-from tfe.core.db import make_engine, make_session_factory, migrate, session_scope
+from tests.core.accounts_world import ORGS, World, build_world
+from tfe.core.db import session_scope
 from tfe.core.errors import AuthenticationError, NotFoundError, PermissionDeniedError, ValidationError
-from tfe.core.models import AuditEvent, User
+from tfe.core.models import AuditEvent, Organisation, User
 from tfe.core.security import administration as adm
 from tfe.core.security import audit, identity
 from tfe.core.settings import Settings
@@ -19,44 +19,27 @@ from tfe.core.settings import Settings
 PASSWORD = "mot-de-passe-assez-long"
 
 
-@dataclass
-class World:
-    factory: sessionmaker[Session]
-    ids: dict[str, int]
-
-    def user(self, session: Session, key: str) -> User:
-        user = session.get(User, self.ids[key])
-        assert user is not None
-        return user
+def _banker_token(s: Session, orgs: dict[str, Organisation], ids: dict[str, int]) -> None:
+    banker = s.get(User, ids["banker"])
+    assert banker is not None
+    ids["banker_token"] = identity.create_token(s, banker, name="ci")[0].id
 
 
 @pytest.fixture
 def world(db_settings: Settings) -> Iterator[World]:
     """Business France (national admin), a chamber with its admin and a reader, a bank with a user."""
-    db_settings.resolved_data_dir.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(db_settings)
-    migrate(engine)
-    factory = make_session_factory(engine)
-    ids: dict[str, int] = {}
-    with session_scope(factory) as s:
-        bf = identity.get_or_create_org(s, adm.NATIONAL_AGENCY_SLUG, "Business France")
-        cci = identity.get_or_create_org(s, "cci-nord", "CCI Nord", "regional_chamber")
-        bank = identity.get_or_create_org(s, "banque", "Banque", "bank")
-        ids.update(bf=bf.id, cci=cci.id, bank=bank.id)
-        for key, org, role in (
-            ("national", bf, "admin"),
-            ("cci_admin", cci, "admin"),
-            ("cci_reader", cci, "reader"),
-            ("banker", bank, "contributor"),
-        ):
-            ids[key] = identity.create_user(
-                s, email=f"{key}@{org.slug}.fr", org=org, role=role, password=PASSWORD
-            ).id
-        banker = s.get(User, ids["banker"])
-        assert banker is not None
-        ids["banker_token"] = identity.create_token(s, banker, name="ci")[0].id
-    yield World(factory, ids)
-    engine.dispose()
+    yield from build_world(
+        db_settings,
+        ORGS,
+        [
+            ("national", "bf", "admin"),
+            ("cci_admin", "cci", "admin"),
+            ("cci_reader", "cci", "reader"),
+            ("banker", "bank", "contributor"),
+        ],
+        password=PASSWORD,
+        extra=_banker_token,
+    )
 
 
 def _actions(session: Session) -> list[str]:

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
-from tfe.core.db import make_engine, make_session_factory, migrate, session_scope
+from tests.core.accounts_world import ORGS, World, build_world
+from tfe.core.db import session_scope
 from tfe.core.errors import (
     ConfigurationError,
     ConflictError,
@@ -20,9 +21,8 @@ from tfe.core.errors import (
     PermissionDeniedError,
     ValidationError,
 )
-from tfe.core.models import AuditEvent, User
-from tfe.core.security import administration as adm
-from tfe.core.security import identity, provisioning
+from tfe.core.models import AuditEvent, Organisation
+from tfe.core.security import provisioning
 from tfe.core.security.models import SignupRequest, UserIdentity
 from tfe.core.security.oidc_config import ProviderConfig, load_providers, parse_providers
 from tfe.core.settings import Settings
@@ -106,39 +106,21 @@ def test_claims_are_mapped_through_the_provider_configuration() -> None:
     assert not _config(allowed_domains=["cci-alpha.fr"]).domain_allowed("x@evil.fr")
 
 
-@dataclass
-class World:
-    factory: sessionmaker[Session]
-    ids: dict[str, int]
-
-    def user(self, session: Session, key: str) -> User:
-        user = session.get(User, self.ids[key])
-        assert user is not None
-        return user
+def _mappings(s: Session, orgs: dict[str, Organisation], ids: dict[str, int]) -> None:
+    provisioning.add_mapping(
+        s, None, kind="siret", value="13002526500013", org_id=orgs["cci"].id, channel="cli"
+    )
+    provisioning.add_mapping(s, None, kind="domain", value="banque.fr", org_id=orgs["bank"].id, channel="cli")
 
 
 @pytest.fixture
 def world(db_settings: Settings) -> Iterator[World]:
-    db_settings.resolved_data_dir.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(db_settings)
-    migrate(engine)
-    factory = make_session_factory(engine)
-    ids: dict[str, int] = {}
-    with session_scope(factory) as s:
-        bf = identity.get_or_create_org(s, adm.NATIONAL_AGENCY_SLUG, "Business France")
-        cci = identity.get_or_create_org(s, "cci-nord", "CCI Nord", "regional_chamber")
-        bank = identity.get_or_create_org(s, "banque", "Banque", "bank")
-        ids.update(bf=bf.id, cci=cci.id, bank=bank.id)
-        for key, org, role in (
-            ("national", bf, "admin"),
-            ("cci_admin", cci, "admin"),
-            ("local", cci, "curator"),
-        ):
-            ids[key] = identity.create_user(s, email=f"{key}@{org.slug}.fr", org=org, role=role).id
-        provisioning.add_mapping(s, None, kind="siret", value="13002526500013", org_id=cci.id, channel="cli")
-        provisioning.add_mapping(s, None, kind="domain", value="banque.fr", org_id=bank.id, channel="cli")
-    yield World(factory, ids)
-    engine.dispose()
+    yield from build_world(
+        db_settings,
+        ORGS,
+        [("national", "bf", "admin"), ("cci_admin", "cci", "admin"), ("local", "cci", "curator")],
+        extra=_mappings,
+    )
 
 
 IDENT = provisioning.OidcIdentity(

@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
-from tfe.core.db import make_engine, make_session_factory, migrate, session_scope, utcnow
+from tests.core.accounts_world import NATIONAL, World, build_world
+from tfe.core.db import session_scope, utcnow
 from tfe.core.errors import AuthenticationError, NotFoundError, SuspendedError, ValidationError
 from tfe.core.models import ApiToken, AuditEvent, User
 from tfe.core.security import administration as adm
@@ -22,33 +22,14 @@ from tfe.core.settings import Settings
 PASSWORD = "mot-de-passe-assez-long"
 
 
-@dataclass
-class World:
-    factory: sessionmaker[Session]
-    ids: dict[str, int]
-
-    def user(self, session: Session, key: str) -> User:
-        user = session.get(User, self.ids[key])
-        assert user is not None
-        return user
-
-
 @pytest.fixture
 def world(db_settings: Settings) -> Iterator[World]:
-    db_settings.resolved_data_dir.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(db_settings)
-    migrate(engine)
-    factory = make_session_factory(engine)
-    ids: dict[str, int] = {}
-    with session_scope(factory) as s:
-        bf = identity.get_or_create_org(s, adm.NATIONAL_AGENCY_SLUG, "Business France")
-        cci = identity.get_or_create_org(s, "cci-sud", "CCI Sud", "regional_chamber")
-        for key, org, role in (("admin", bf, "admin"), ("ana", cci, "contributor"), ("ben", cci, "reader")):
-            ids[key] = identity.create_user(
-                s, email=f"{key}@{org.slug}.fr", org=org, role=role, password=PASSWORD
-            ).id
-    yield World(factory, ids)
-    engine.dispose()
+    yield from build_world(
+        db_settings,
+        [NATIONAL, ("cci", "cci-sud", "CCI Sud", "regional_chamber")],
+        [("admin", "bf", "admin"), ("ana", "cci", "contributor"), ("ben", "cci", "reader")],
+        password=PASSWORD,
+    )
 
 
 def _start(s: Session, user: User, max_age_s: int = 3600) -> tuple[UserSession, str]:
