@@ -28,7 +28,7 @@ from ged import receipts
 from ged.models import Document
 from tfe.core.crypto.columns import sealer_of
 from tfe.core.db import session_scope, utcnow
-from tfe.core.errors import ConfigurationError, NotFoundError, PermissionDeniedError, ValidationError
+from tfe.core.errors import ConfigurationError, NotFoundError, ValidationError
 from tfe.core.models import ApiToken, Organisation, User
 from tfe.core.security import administration
 from tfe.core.security.audit import Actor
@@ -123,11 +123,9 @@ def find_organisation(session: Session, ref: str | int) -> Organisation:
 
 def authorize_organisation(session: Session, user: User, org: Organisation) -> None:
     """Only the national agency's administrators erase an organisation, never the agency nor their own."""
-    administration.require_admin(user)
-    if not administration.manages_every_organisation(session, user):
-        raise PermissionDeniedError(
-            "seuls les administrateurs de l'agence nationale effacent une organisation"
-        )
+    administration.require_national_admin(
+        session, user, "seuls les administrateurs de l'agence nationale effacent une organisation"
+    )
     if org.id == user.org_id:
         raise ValidationError("votre propre organisation ne peut pas être effacée")
 

@@ -49,9 +49,11 @@ __all__ = [
     "list_organisations",
     "list_tokens",
     "list_users",
+    "managed_org_id",
     "manages_every_organisation",
     "open_sessions",
     "require_admin",
+    "require_national_admin",
     "revoke_token",
     "set_active",
 ]
@@ -104,10 +106,22 @@ def manages_every_organisation(session: Session, admin: User) -> bool:
     return org is not None and org.slug == NATIONAL_AGENCY_SLUG
 
 
+def managed_org_id(session: Session, admin: User) -> int | None:
+    """The one organisation ``admin`` manages, ``None`` for all (national agency); refuses non-admins."""
+    require_admin(admin)
+    return None if manages_every_organisation(session, admin) else admin.org_id
+
+
+def require_national_admin(session: Session, admin: User, message: str) -> None:
+    """Refuse (403, ``message``) anyone but an administrator of the national agency."""
+    if managed_org_id(session, admin) is not None:
+        raise PermissionDeniedError(message)
+
+
 def _managed_org_ids(session: Session, admin: User) -> set[int] | None:
     """The organisations ``admin`` manages: ``None`` for all (national agency), else their own."""
-    require_admin(admin)
-    return None if manages_every_organisation(session, admin) else {admin.org_id}
+    managed = managed_org_id(session, admin)
+    return None if managed is None else {managed}
 
 
 def _in_scope(session: Session, admin: User, org_id: int) -> bool:

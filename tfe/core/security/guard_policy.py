@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tfe.core.db import utcnow
-from tfe.core.errors import PermissionDeniedError, ValidationError
+from tfe.core.errors import ValidationError
 from tfe.core.models import ROLES, User
 from tfe.core.security import administration, anomaly, audit
 from tfe.core.security.audit import Actor
@@ -130,9 +130,9 @@ def list_budgets(session: Session, policy: Policy | None = None) -> list[Budget]
 
 def set_budget(session: Session, admin: User, budget: Budget, *, channel: str = "web") -> Budget:
     """Set a role's budget (admins of the national agency only: it applies to every organisation)."""
-    administration.require_admin(admin)
-    if not administration.manages_every_organisation(session, admin):
-        raise PermissionDeniedError("only administrators of every organisation change the guard's budgets")
+    administration.require_national_admin(
+        session, admin, "only administrators of every organisation change the guard's budgets"
+    )
     budget.validate()
     previous = {b.role: b for b in list_budgets(session)}[budget.role]
     row = session.get(GuardBudget, budget.role)

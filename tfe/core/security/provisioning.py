@@ -29,7 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tfe.core.db import utcnow
-from tfe.core.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
+from tfe.core.errors import ConflictError, NotFoundError, ValidationError
 from tfe.core.models import ROLES, Organisation, User
 from tfe.core.security import administration as adm
 from tfe.core.security import audit, identity
@@ -251,10 +251,8 @@ def list_mappings(session: Session, admin: User | None) -> list[tuple[OrgMapping
         .join(Organisation, Organisation.id == OrgMapping.org_id)
         .order_by(OrgMapping.kind, OrgMapping.value)
     )
-    if admin is not None:
-        adm.require_admin(admin)
-        if not adm.manages_every_organisation(session, admin):
-            query = query.where(OrgMapping.org_id == admin.org_id)
+    if admin is not None and (managed := adm.managed_org_id(session, admin)) is not None:
+        query = query.where(OrgMapping.org_id == managed)
     return [(m, o) for m, o in session.execute(query).tuples()]
 
 
@@ -305,19 +303,16 @@ def remove_mapping(
 
 
 def _require_decider(session: Session, admin: User | None) -> None:
-    if admin is None:
-        return
-    adm.require_admin(admin)
-    if not adm.manages_every_organisation(session, admin):
-        raise PermissionDeniedError("sign-up requests are decided by the national agency's administrators")
+    if admin is not None:
+        adm.require_national_admin(
+            session, admin, "sign-up requests are decided by the national agency's administrators"
+        )
 
 
 def list_requests(session: Session, admin: User | None, status: str = "pending") -> list[SignupRequest]:
     """Sign-up requests in ``status`` (oldest first); an empty list for admins who do not decide them."""
-    if admin is not None:
-        adm.require_admin(admin)
-        if not adm.manages_every_organisation(session, admin):
-            return []
+    if admin is not None and adm.managed_org_id(session, admin) is not None:
+        return []
     query = select(SignupRequest).order_by(SignupRequest.created_at, SignupRequest.id)
     if status != "all":
         query = query.where(SignupRequest.status == status)

@@ -259,23 +259,22 @@ def list_alerts(
     session: Session, admin: User, *, status: str | None = "open", limit: int = 200
 ) -> list[AlertView]:
     """Alerts of the organisations ``admin`` manages, newest first (``status`` None: all)."""
-    administration.require_admin(admin)
+    managed = administration.managed_org_id(session, admin)
     if status is not None and status not in STATUSES:
         raise ValidationError(f"unknown alert status {status!r}; expected one of {', '.join(STATUSES)}")
     query = select(SecurityAlert).order_by(SecurityAlert.created_at.desc(), SecurityAlert.id.desc())
     if status is not None:
         query = query.where(SecurityAlert.status == status)
-    if not administration.manages_every_organisation(session, admin):
-        query = query.where(SecurityAlert.org_id == admin.org_id)
+    if managed is not None:
+        query = query.where(SecurityAlert.org_id == managed)
     return _views(session, list(session.scalars(query.limit(limit))))
 
 
 def get_alert(session: Session, admin: User, alert_id: int) -> AlertView:
     """One alert ``admin`` may see, or ``NotFoundError`` (another organisation's: 404 too)."""
-    administration.require_admin(admin)
+    managed = administration.managed_org_id(session, admin)
     alert = session.get(SecurityAlert, alert_id)
-    national = administration.manages_every_organisation(session, admin)
-    if alert is None or (not national and alert.org_id != admin.org_id):
+    if alert is None or (managed is not None and alert.org_id != managed):
         raise NotFoundError(f"unknown security alert {alert_id}")
     return _views(session, [alert])[0]
 

@@ -31,8 +31,7 @@ router = APIRouter(prefix="/api/admin/erasures", tags=["admin"])
 
 
 def _org_filter(session: Any, user: User) -> int | None:
-    administration.require_admin(user)
-    return None if administration.manages_every_organisation(session, user) else user.org_id
+    return administration.managed_org_id(session, user)
 
 
 @router.post(
