@@ -126,13 +126,21 @@ def _actor(admin: User | None, channel: str) -> Actor:
     return Actor.of_user(admin, channel) if admin is not None else Actor.system(channel)
 
 
-def _link(session: Session, user: User, ident: OidcIdentity) -> UserIdentity:
+def _link(session: Session, user: User, ident: OidcIdentity, action: str, detail: dict[str, Any]) -> None:
+    """Link the provider account to ``user`` (signed in now) and audit ``action`` on the user."""
     link = UserIdentity(
         user_id=user.id, provider=ident.provider, subject=ident.subject, last_login_at=utcnow()
     )
     session.add(link)
     session.flush()
-    return link
+    audit.record(
+        session,
+        action,
+        Actor.of_user(user, "web"),
+        target_kind="user",
+        target_id=str(user.id),
+        detail=detail,
+    )
 
 
 def _mapped_org(session: Session, ident: OidcIdentity) -> Organisation | None:
@@ -168,15 +176,7 @@ def resolve(session: Session, ident: OidcIdentity) -> Outcome:
             return Outcome("refused", user=user, reason="deactivated")
         if not ident.email_verified:
             return Outcome("refused", user=user, reason="email_unverified")
-        _link(session, user, ident)
-        audit.record(
-            session,
-            "auth.oidc_linked",
-            Actor.of_user(user, "web"),
-            target_kind="user",
-            target_id=str(user.id),
-            detail={"provider": ident.provider},
-        )
+        _link(session, user, ident, "auth.oidc_linked", {"provider": ident.provider})
         return Outcome("signed_in", user=user)
     request = session.scalar(
         select(SignupRequest).where(
@@ -189,15 +189,8 @@ def resolve(session: Session, ident: OidcIdentity) -> Outcome:
     if org is not None:
         user = identity.create_user(session, email=ident.email, org=org, role="reader", name=ident.name[:200])
         user.auth_source = f"oidc:{ident.provider}"
-        _link(session, user, ident)
-        audit.record(
-            session,
-            "auth.oidc_provisioned",
-            Actor.of_user(user, "web"),
-            target_kind="user",
-            target_id=str(user.id),
-            detail={"provider": ident.provider, "org": org.slug, "role": user.role},
-        )
+        detail = {"provider": ident.provider, "org": org.slug, "role": user.role}
+        _link(session, user, ident, "auth.oidc_provisioned", detail)
         return Outcome("signed_in", user=user, provisioned=True)
     if request is None:
         request = SignupRequest(
@@ -328,6 +321,12 @@ def _pending(session: Session, request_id: int) -> SignupRequest:
     return request
 
 
+def _decide(session: Session, request: SignupRequest, admin: User | None, status: str) -> None:
+    request.status = status
+    request.decided_by, request.decided_at = (admin.id if admin else None), utcnow()
+    session.flush()
+
+
 def approve_request(
     session: Session,
     admin: User | None,
@@ -346,9 +345,8 @@ def approve_request(
     user = identity.create_user(session, email=request.email, org=org, role=role, name=request.name)
     user.auth_source = f"oidc:{request.provider}"
     session.add(UserIdentity(user_id=user.id, provider=request.provider, subject=request.subject))
-    request.status, request.org_id, request.user_id = "approved", org.id, user.id
-    request.decided_by, request.decided_at = (admin.id if admin else None), utcnow()
-    session.flush()
+    request.org_id, request.user_id = org.id, user.id
+    _decide(session, request, admin, "approved")
     audit.record(
         session,
         "auth.signup_approved",
@@ -366,9 +364,7 @@ def reject_request(
     """Refuse a pending request: the same provider account is refused at its next sign-in."""
     _require_decider(session, admin)
     request = _pending(session, request_id)
-    request.status = "rejected"
-    request.decided_by, request.decided_at = (admin.id if admin else None), utcnow()
-    session.flush()
+    _decide(session, request, admin, "rejected")
     audit.record(
         session,
         "auth.signup_rejected",
