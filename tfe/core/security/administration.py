@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from tfe.core.db import utcnow
 from tfe.core.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
 from tfe.core.models import ROLES, ApiToken, Organisation, User
-from tfe.core.security import audit, identity, sessions
+from tfe.core.security import audit, credentials, identity, sessions
 from tfe.core.security.audit import Actor
 from tfe.core.security.models import UserSession
 
@@ -264,16 +264,10 @@ def set_active(session: Session, admin: User, user_id: int, active: bool, *, cha
 def end_sessions(session: Session, admin: User, user_id: int, *, channel: str = "web") -> int:
     """End every open browser session of a managed user now (audited ``session.revoke``); how many."""
     user = _get_user(session, admin, user_id)
-    ended = sessions.revoke_all(session, user.id, "admin", except_id=None)
-    audit.record(
-        session,
-        "session.revoke",
-        Actor.of_user(admin, channel),
-        target_kind="user",
-        target_id=str(user.id),
-        detail={"email": user.email, "all": True, "count": ended},
+    detail = {"email": user.email, "all": True}
+    return credentials.end_sessions_audited(
+        session, user, "admin", Actor.of_user(admin, channel), except_id=None, detail=detail
     )
-    return ended
 
 
 def open_sessions(session: Session, admin: User, org_id: int) -> dict[int, int]:
@@ -306,14 +300,6 @@ def revoke_token(session: Session, admin: User, token_id: int, *, channel: str =
     owner = session.get(User, token.user_id) if token is not None else None
     if token is None or owner is None or not _in_scope(session, admin, owner.org_id):
         raise NotFoundError(f"unknown token {token_id}")
-    if identity.revoke_token_row(token, "admin"):
-        session.flush()
-        audit.record(
-            session,
-            "token.revoke",
-            Actor.of_user(admin, channel),
-            target_kind="token",
-            target_id=token.prefix,
-            detail={"owner": owner.email, "name": token.name},
-        )
+    detail = {"owner": owner.email, "name": token.name}
+    credentials.revoke_token_audited(session, token, "admin", Actor.of_user(admin, channel), detail)
     return token

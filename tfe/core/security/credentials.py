@@ -9,6 +9,7 @@ session's public id, never the cookie's secret).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,11 +23,46 @@ from tfe.core.security.models import UserSession
 __all__ = [
     "create_own_token",
     "end_other_sessions",
+    "end_sessions_audited",
     "list_own_sessions",
     "list_own_tokens",
     "revoke_own_session",
     "revoke_own_token",
+    "revoke_token_audited",
 ]
+
+
+def revoke_token_audited(
+    session: Session, token: ApiToken, reason: str, actor: Actor, detail: dict[str, Any]
+) -> None:
+    """Revoke ``token`` (``reason``: who) and audit ``token.revoke``; nothing if it already was revoked."""
+    if identity.revoke_token_row(token, reason):
+        session.flush()
+        audit.record(
+            session, "token.revoke", actor, target_kind="token", target_id=token.prefix, detail=detail
+        )
+
+
+def end_sessions_audited(
+    session: Session,
+    user: User,
+    reason: str,
+    actor: Actor,
+    *,
+    except_id: str | None,
+    detail: dict[str, Any],
+) -> int:
+    """End every session of ``user`` but ``except_id`` and audit ``session.revoke`` with the count."""
+    ended = sessions.revoke_all(session, user.id, reason, except_id=except_id)
+    audit.record(
+        session,
+        "session.revoke",
+        actor,
+        target_kind="user",
+        target_id=str(user.id),
+        detail={**detail, "count": ended},
+    )
+    return ended
 
 
 def list_own_tokens(session: Session, user: User) -> list[ApiToken]:
@@ -71,16 +107,8 @@ def revoke_own_token(session: Session, user: User, token_id: int, *, channel: st
     token = session.get(ApiToken, token_id)
     if token is None or token.user_id != user.id:
         raise NotFoundError(f"unknown token {token_id}")
-    if identity.revoke_token_row(token, "owner"):
-        session.flush()
-        audit.record(
-            session,
-            "token.revoke",
-            Actor.of_user(user, channel),
-            target_kind="token",
-            target_id=token.prefix,
-            detail={"name": token.name, "by": "owner"},
-        )
+    detail = {"name": token.name, "by": "owner"}
+    revoke_token_audited(session, token, "owner", Actor.of_user(user, channel), detail)
     return token
 
 
@@ -108,13 +136,6 @@ def revoke_own_session(session: Session, user: User, public: str, *, channel: st
 
 def end_other_sessions(session: Session, user: User, current_id: str | None, *, channel: str) -> int:
     """End every session of the user but ``current_id`` (the row id of the browser asking); how many."""
-    ended = sessions.revoke_all(session, user.id, "owner", except_id=current_id)
-    audit.record(
-        session,
-        "session.revoke",
-        Actor.of_user(user, channel),
-        target_kind="user",
-        target_id=str(user.id),
-        detail={"by": "owner", "all_others": True, "count": ended},
-    )
-    return ended
+    actor = Actor.of_user(user, channel)
+    detail = {"by": "owner", "all_others": True}
+    return end_sessions_audited(session, user, "owner", actor, except_id=current_id, detail=detail)
