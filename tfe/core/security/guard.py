@@ -79,6 +79,22 @@ class Use:
     channel: str = "api"
 
 
+@dataclass(frozen=True)
+class _Counted:
+    """A request ``Guard.check`` counted, as its responses (throttle, suspend, observe) need it."""
+
+    session: Session
+    user: User
+    use: Use
+    token_id: int | None
+    session_id: str | None
+    budget: Budget
+
+
+_SUSPENDED = "this credential is suspended by the exfiltration guard pending an administrator's review"
+_SLOWED = "over the read budget: suspended pending review"
+
+
 class Guard:
     """One per application (``app.state.guard``): the limiter, the cached budgets and baselines.
 
@@ -142,14 +158,16 @@ class Guard:
         if observed:
             steps += self._observation_steps(user.id, use.target or "", network, len(gates))
         results = self.limiter.batch(steps)
-        if 0 in results[: len(gates)]:
+        refused = 0 in results[: len(gates)]
+        if not refused and not observed:
+            return
+        counted = _Counted(session, user, use, token_id, session_id, budget)
+        if refused:
             window, subject = divmod(results.index(0), len(subjects))
             if window == 0:
-                self._throttled(session, user, use, token_id, session_id, budget, subjects[subject])
-            rule = "budget_hour" if window == 1 else "budget_day"
-            self._suspend(session, user, use, token_id, session_id, budget, rule, {})
-        if observed:
-            self._observe(session, user, use, token_id, session_id, budget, network, results[len(gates) :])
+                self._throttled(counted, subjects[subject])
+            self._suspend(counted, "budget_hour" if window == 1 else "budget_day", {})
+        self._observe(counted, network, results[len(gates) :])
 
     def _gates(self, budget: Budget, user_id: int, token_id: int | None) -> tuple[Step, ...]:
         """The budget windows of a request, in order: minute (each subject), then hour, then day; the
@@ -189,9 +207,7 @@ class Guard:
                 detail={"credential": credential.split(":")[0], "route": use.route if use else ""},
             )
             session.commit()
-        raise SuspendedError(
-            "this credential is suspended by the exfiltration guard pending an administrator's review"
-        )
+        raise SuspendedError(_SUSPENDED)
 
     # -- graded response ----------------------------------------------------------------------------
     def counts(self, user: User, token_id: int | None, budget: Budget) -> dict[str, dict[str, int]]:
@@ -205,25 +221,12 @@ class Guard:
             }
         return out
 
-    def _throttled(
-        self,
-        session: Session,
-        user: User,
-        use: Use,
-        token_id: int | None,
-        session_id: str | None,
-        budget: Budget,
-        subject: str,
-    ) -> NoReturn:
-        credential = self._credential(user.id, token_id, session_id)
+    def _throttled(self, counted: _Counted, subject: str) -> NoReturn:
+        session, user, use, budget = counted.session, counted.user, counted.use, counted.budget
+        credential = self._credential(user.id, counted.token_id, counted.session_id)
         if not self.limiter.hit(self._throttle_item, f"{self.ns}:throttled:{credential}"):
             self._suspend(
-                session,
-                user,
-                use,
-                token_id,
-                session_id,
-                budget,
+                counted,
                 "budget_minute",
                 {
                     "throttled": self.policy.throttled_before_suspend,
@@ -241,7 +244,7 @@ class Guard:
                 "kind": use.kind,
                 "route": use.route,
                 "per_minute": budget.per_minute,
-                "api_key_id": token_id,
+                "api_key_id": counted.token_id,
             },
         )
         session.commit()
@@ -251,24 +254,17 @@ class Guard:
         )
 
     def _suspend(
-        self,
-        session: Session,
-        user: User,
-        use: Use,
-        token_id: int | None,
-        session_id: str | None,
-        budget: Budget,
-        rule: str,
-        extra: dict[str, Any],
-        explanation: str = "",
+        self, counted: _Counted, rule: str, extra: dict[str, Any], explanation: str = ""
     ) -> NoReturn:
+        session, user, use, budget = counted.session, counted.user, counted.use, counted.budget
+        token_id, session_id = counted.token_id, counted.session_id
         credential = self._credential(user.id, token_id, session_id)
         if (
             token_id is None
             and session_id is None
             and not self.limiter.hit(self._alert_item, f"{self.ns}:alerted:{credential}:{rule}")
         ):  # nothing to suspend and already alerted: keep slowing down, without a new alert
-            raise RateLimitedError("over the read budget: suspended pending review", retry_after_s=60)
+            raise RateLimitedError(_SLOWED, retry_after_s=60)
         now = utcnow()
         suspended = None
         if token_id is not None and (token := session.get(ApiToken, token_id)) is not None:
@@ -286,27 +282,26 @@ class Guard:
             "network": anomaly.network_of(use.address),
             "suspended": suspended,
         }
-        alert = security_alerts.raise_alert(
-            session,
-            user=user,
-            token_id=token_id,
-            session_id=session_id,
-            rule=rule,
-            response="suspended" if suspended else "throttled",
-            detail=detail,
-            channel=use.channel,
-        )
-        session.commit()
-        self._notify(alert.id)
+        self._alert(counted, rule, "suspended" if suspended else "throttled", detail)
         if suspended is None:  # no token or session to suspend: keep slowing the account down
-            raise RateLimitedError("over the read budget: suspended pending review", retry_after_s=60)
-        raise SuspendedError(
-            "this credential is suspended by the exfiltration guard pending an administrator's review"
-        )
+            raise RateLimitedError(_SLOWED, retry_after_s=60)
+        raise SuspendedError(_SUSPENDED)
 
-    def _notify(self, alert_id: int) -> None:
+    def _alert(self, counted: _Counted, rule: str, response: str, detail: dict[str, Any]) -> None:
+        """Raise an alert about the request's account and credential, commit, then notify."""
+        alert = security_alerts.raise_alert(
+            counted.session,
+            user=counted.user,
+            token_id=counted.token_id,
+            session_id=counted.session_id,
+            rule=rule,
+            response=response,
+            detail=detail,
+            channel=counted.use.channel,
+        )
+        counted.session.commit()
         if self.on_alert is not None:
-            self.on_alert(alert_id)
+            self.on_alert(alert.id)
 
     # -- unusual use ----------------------------------------------------------------------------------
     def _observation_steps(self, user_id: int, target: str, network: str, first: int) -> list[Step]:
@@ -325,18 +320,9 @@ class Guard:
             Step("count", self._distinct_day, f"{ns}:distinct-d:{user_id}", after=new_hour),
         ]
 
-    def _observe(
-        self,
-        session: Session,
-        user: User,
-        use: Use,
-        token_id: int | None,
-        session_id: str | None,
-        budget: Budget,
-        network: str,
-        seen: list[int],
-    ) -> None:
+    def _observe(self, counted: _Counted, network: str, seen: list[int]) -> None:
         """Respond to the observation counted by ``_observation_steps`` (``seen``: its results)."""
+        session, user, use = counted.session, counted.user, counted.use
         if seen[0] == 1:
             audit.record(
                 session,
@@ -377,35 +363,24 @@ class Guard:
         }
         if len(matches) >= config.suspend_when_rules:
             self._suspend(
-                session,
-                user,
-                use,
-                token_id,
-                session_id,
-                budget,
+                counted,
                 "rules" if len(matches) > 1 else matches[0].rule,
                 detail,
                 " ".join(m.explanation for m in matches),
             )
         for match in fresh:
-            alert = security_alerts.raise_alert(
-                session,
-                user=user,
-                token_id=token_id,
-                session_id=session_id,
-                rule=match.rule,
-                response="notified",
-                detail={
+            self._alert(
+                counted,
+                match.rule,
+                "notified",
+                {
                     **detail,
                     "explanation": match.explanation,
-                    "counts": self.counts(user, token_id, budget),
+                    "counts": self.counts(user, counted.token_id, counted.budget),
                     "address": use.address,
                     "network": network,
                 },
-                channel=use.channel,
             )
-            session.commit()
-            self._notify(alert.id)
 
     # -- review -----------------------------------------------------------------------------------------
     def forgive(self, user_id: int | None, token_id: int | None, session_id: str | None) -> None:
