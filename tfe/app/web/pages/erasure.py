@@ -36,7 +36,7 @@ ReasonField = Annotated[str, Form(max_length=500)]
 
 
 def _org_filter(session: Any, admin: User) -> int | None:
-    return None if administration.manages_every_organisation(session, admin) else admin.org_id
+    return administration.managed_org_id(session, admin)
 
 
 def _page(

@@ -13,11 +13,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
 from tfe.app.web.deps import AdminPageUser, RuntimeDep, SessionDep, csrf_token
 from tfe.app.web.templating import templates
+from tfe.core.models import User
 from tfe.core.security import administration as adm
 from tfe.core.security import audit
+from veille.alerts.models import AlertMessage
 from veille.channels import outbox
 
 router = APIRouter(prefix="/admin/boite-d-envoi", tags=["pages"], include_in_schema=False)
@@ -35,8 +38,9 @@ def outbox_page(
     runtime: RuntimeDep,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> Response:
-    org_id = None if adm.manages_every_organisation(session, admin) else admin.org_id
-    page = outbox.list_messages(session, org_id=org_id, limit=PAGE_SIZE, offset=offset)
+    page = outbox.list_messages(
+        session, org_id=adm.managed_org_id(session, admin), limit=PAGE_SIZE, offset=offset
+    )
     audit.record(
         session,
         "outbox.list",
@@ -56,19 +60,27 @@ def outbox_page(
     return templates.TemplateResponse(request, "outbox.html", context)
 
 
-@router.get("/{message_id}")
-def outbox_message(
-    request: Request, message_id: MessageId, session: SessionDep, admin: AdminPageUser
-) -> Response:
-    org_id = None if adm.manages_every_organisation(session, admin) else admin.org_id
-    message = outbox.read_message(session, message_id, org_id=org_id)
+def _read_message(
+    session: Session, admin: User, message_id: int, detail: dict[str, str] | None
+) -> AlertMessage:
+    """A message of an organisation ``admin`` manages (404 otherwise), its reading audited."""
+    message = outbox.read_message(session, message_id, org_id=adm.managed_org_id(session, admin))
     audit.record(
         session,
         "outbox.read",
         audit.Actor.of_user(admin, "web"),
         target_kind="alert_message",
         target_id=str(message.id),
+        detail=detail,
     )
+    return message
+
+
+@router.get("/{message_id}")
+def outbox_message(
+    request: Request, message_id: MessageId, session: SessionDep, admin: AdminPageUser
+) -> Response:
+    message = _read_message(session, admin, message_id, None)
     context = {
         "user": admin,
         "csrf": csrf_token(request),
@@ -95,16 +107,7 @@ MESSAGE_FRAME_HEADERS = {
 
 @router.get("/{message_id}/html")
 def outbox_message_html(message_id: MessageId, session: SessionDep, admin: AdminPageUser) -> Response:
-    org_id = None if adm.manages_every_organisation(session, admin) else admin.org_id
-    message = outbox.read_message(session, message_id, org_id=org_id)
-    audit.record(
-        session,
-        "outbox.read",
-        audit.Actor.of_user(admin, "web"),
-        target_kind="alert_message",
-        target_id=str(message.id),
-        detail={"part": "html"},
-    )
+    message = _read_message(session, admin, message_id, {"part": "html"})
     return Response(
         content=message.body_html or "",
         media_type="text/html; charset=utf-8",
