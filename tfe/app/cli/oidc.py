@@ -72,6 +72,18 @@ def providers(as_json: JsonOpt = False) -> None:
         raise typer.Exit(1)
 
 
+def _list(as_json: bool, key: str, docs: list[dict[str, Any]], columns: tuple[str, ...], empty: str) -> None:
+    """Print ``docs`` as ``{key: docs}`` JSON, else a tab-separated line each (``-`` for an empty column)
+    or ``empty`` when there is none."""
+    if as_json:
+        emit_json({key: docs})
+        return
+    for doc in docs:
+        echo("\t".join("-" if doc[c] in (None, "") else str(doc[c]) for c in columns))
+    if not docs:
+        echo(empty)
+
+
 def _mapping_doc(mapping: Any, org_slug: str) -> dict[str, Any]:
     return {"id": mapping.id, "kind": mapping.kind, "value": mapping.value, "org": org_slug}
 
@@ -122,13 +134,7 @@ def mappings(as_json: JsonOpt = False) -> None:
     rt = runtime()
     with rt.session() as session:
         docs = [_mapping_doc(m, o.slug) for m, o in provisioning.list_mappings(session, None)]
-    if as_json:
-        emit_json({"mappings": docs})
-        return
-    for doc in docs:
-        echo(f"{doc['id']}\t{doc['kind']}\t{doc['value']}\t{doc['org']}")
-    if not docs:
-        echo("aucune correspondance")
+    _list(as_json, "mappings", docs, ("id", "kind", "value", "org"), "aucune correspondance")
 
 
 @oidc_app.command("requests")
@@ -154,13 +160,7 @@ def requests(
             }
             for r in provisioning.list_requests(session, None, status)
         ]
-    if as_json:
-        emit_json({"requests": docs})
-        return
-    for doc in docs:
-        echo(f"{doc['id']}\t{doc['status']}\t{doc['email']}\t{doc['provider']}\t{doc['siret'] or '-'}")
-    if not docs:
-        echo("aucune demande")
+    _list(as_json, "requests", docs, ("id", "status", "email", "provider", "siret"), "aucune demande")
 
 
 @oidc_app.command("approve")
