@@ -246,10 +246,10 @@ def evaluate(
 ) -> list[RuleMatch]:
     """The rules ``obs`` matches, in ``RULES`` order (none when every count is under its threshold)."""
     matches: list[RuleMatch] = []
-    volume = max(
-        float(config.volume_floor),
-        config.volume_own_factor * own.hourly_p95,
-        config.volume_peer_factor * peers.hourly_median,
+    volume = _threshold(
+        config.volume_floor,
+        (config.volume_own_factor, own.hourly_p95),
+        (config.volume_peer_factor, peers.hourly_median),
     )
     if obs.distinct_hour > volume:
         matches.append(
@@ -262,10 +262,10 @@ def evaluate(
                 f"{peers.hourly_median:.0f}/h).",
             )
         )
-    distinct = max(
-        float(config.distinct_floor),
-        config.distinct_own_factor * own.daily_p95,
-        config.distinct_peer_factor * peers.daily_median,
+    distinct = _threshold(
+        config.distinct_floor,
+        (config.distinct_own_factor, own.daily_p95),
+        (config.distinct_peer_factor, peers.daily_median),
     )
     if obs.distinct_day > distinct:
         matches.append(
@@ -298,6 +298,11 @@ def evaluate(
             )
         )
     return matches
+
+
+def _threshold(floor: int, own: tuple[float, float], peers: tuple[float, float]) -> float:
+    """A count rule's threshold: its floor, or (factor, usual value) of the account's own or its peers'."""
+    return max(float(floor), own[0] * own[1], peers[0] * peers[1])
 
 
 def _aware(at: dt.datetime) -> dt.datetime:
