@@ -10,16 +10,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from tests.web.conftest import PASSWORD, Installation
+from tests.web.signin import csrf_of
 from tfe.core.models import ApiToken, AuditEvent
 from tfe.core.security import identity
 
 HTML = {"Accept": "text/html"}
-
-
-def _csrf(html: str) -> str:
-    match = re.search(r'name="csrf" value="([^"]+)"', html)
-    assert match, "no CSRF field in the page"
-    return match.group(1)
 
 
 def _person(installation: Installation) -> str:
@@ -35,11 +30,11 @@ def _browser(installation: Installation, email: str) -> tuple[TestClient, str]:
     browser = TestClient(installation.client.app, headers={"User-Agent": "Navigateur de test/1.0"})
     login = browser.post(
         "/login",
-        data={"email": email, "password": PASSWORD, "csrf": _csrf(browser.get("/login").text)},
+        data={"email": email, "password": PASSWORD, "csrf": csrf_of(browser.get("/login").text)},
         follow_redirects=False,
     )
     assert login.status_code == 303
-    return browser, _csrf(browser.get("/compte", headers=HTML).text)
+    return browser, csrf_of(browser.get("/compte", headers=HTML).text)
 
 
 def test_tokens_created_once_listed_and_revoked(installation: Installation) -> None:

@@ -4,7 +4,6 @@ target and date; an organisation's administrator sees only its actors' events; o
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 
 import pytest
@@ -12,6 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from tests.web.conftest import PASSWORD, Installation
+from tests.web.signin import sign_in
 from tfe.core.models import AuditEvent, User
 from tfe.core.security import audit, identity
 
@@ -49,19 +49,10 @@ def journal(installation: Installation) -> Journal:
         return Journal(tokens[0], tokens[1], member.id)
 
 
-def _sign_in(client: TestClient, email: str, password: str = PASSWORD) -> None:
-    token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text)
-    assert token
-    response = client.post(
-        "/login", data={"email": email, "password": password, "csrf": token.group(1)}, follow_redirects=False
-    )
-    assert response.status_code == 303, response.text
-
-
 def test_the_national_admin_searches_every_event_by_user_action_and_target(
     client: TestClient, installation: Installation, journal: Journal
 ) -> None:
-    _sign_in(client, *NATIONAL)
+    sign_in(client, *NATIONAL)
     assert "/admin/journal" in client.get("/admin/organisations", headers=HTML).text
     page = client.get("/admin/journal", params={"utilisateur": "membre@delta"}, headers=HTML)
     assert page.status_code == 200 and "61 événements" in page.text
@@ -89,7 +80,7 @@ def test_the_national_admin_searches_every_event_by_user_action_and_target(
 
 
 def test_an_organisation_admin_sees_only_its_actors_events(client: TestClient, journal: Journal) -> None:
-    _sign_in(client, "admin@delta.fr")
+    sign_in(client, "admin@delta.fr")
     page = client.get("/admin/journal", headers=HTML)
     assert page.status_code == 200 and "membre@delta.fr" in page.text
     assert "alice@alpha.fr" not in page.text and "admin@tfe.local" not in page.text
@@ -127,7 +118,7 @@ def test_the_api_filters_paginates_and_refuses_non_admins(
     assert client.get("/api/admin/audit", params={"limit": 1000}, headers=auth).status_code == 400
     reader = client.get("/api/admin/audit", headers=installation.auth("reader"))
     assert reader.status_code == 403 and reader.json()["error"]["code"]
-    _sign_in(client, "reader@alpha.fr")
+    sign_in(client, "reader@alpha.fr")
     assert client.get("/admin/journal", headers=HTML).status_code == 403
 
 
@@ -136,7 +127,7 @@ def test_reads_of_a_documents_fields_are_events(client: TestClient, installation
     assert (
         client.get(f"/api/documents/{doc_id}/fields", headers=installation.auth("alice")).status_code == 200
     )
-    _sign_in(client, "alice@alpha.fr")
+    sign_in(client, "alice@alpha.fr")
     assert client.get(f"/documents/{doc_id}", headers=HTML).status_code == 200
     assert client.get(f"/documents/{doc_id}/champs", headers=HTML).status_code == 200
     with installation.rt.session() as s:

@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from tests.web.conftest import PASSWORD, Installation
+from tests.web.signin import csrf_of, sign_in
 from tfe.core.models import ApiToken, AuditEvent, User
 from tfe.core.security import identity
 
@@ -45,20 +46,10 @@ def accounts(installation: Installation) -> Accounts:
         return Accounts(gamma.id, installation.orgs["alpha"], admin.id, member.id, token.id, alice_token.id)
 
 
-def _csrf(html: str) -> str:
-    match = re.search(r'name="csrf" value="([^"]+)"', html)
-    assert match, "no CSRF field in the page"
-    return match.group(1)
-
-
 def _sign_in(client: TestClient, email: str, password: str = PASSWORD) -> str:
     """Sign in; returns the session's CSRF token (the one every form carries)."""
-    token = _csrf(client.get("/login").text)
-    response = client.post(
-        "/login", data={"email": email, "password": password, "csrf": token}, follow_redirects=False
-    )
-    assert response.status_code == 303, response.text
-    return _csrf(client.get("/mes-recherches").text)
+    sign_in(client, email, password)
+    return csrf_of(client.get("/mes-recherches").text)
 
 
 def _events(installation: Installation, action: str) -> list[AuditEvent]:
@@ -216,7 +207,7 @@ def test_change_role_and_deactivate_are_audited(
     # a deactivated account can neither sign in nor use its tokens
     assert client.get("/api/search?q=vins", headers={"Authorization": f"Bearer {raw}"}).status_code == 401
     other = TestClient(client.app)
-    token = _csrf(other.get("/login").text)
+    token = csrf_of(other.get("/login").text)
     refused = other.post("/login", data={"email": email, "password": PASSWORD, "csrf": token})
     assert refused.status_code == 401
 

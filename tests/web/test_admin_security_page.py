@@ -7,7 +7,6 @@ test_exfiltration_guard.py); the national administrator is ``tfe init``'s.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import pytest
@@ -15,6 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from tests.web.conftest import PASSWORD, Installation
+from tests.web.signin import csrf_of, sign_in
 from tfe.core.db import utcnow
 from tfe.core.models import ApiToken, AuditEvent, User
 from tfe.core.security import identity, security_alerts
@@ -79,26 +79,16 @@ def scene(installation: Installation) -> Scene:
         return Scene("admin@sec-a.fr", a.id, notified.id, b.id, token.id, member.id)
 
 
-def _csrf(html: str) -> str:
-    match = re.search(r'name="csrf" value="([^"]+)"', html)
-    assert match, "no CSRF field in the page"
-    return match.group(1)
-
-
 def _sign_in(client: TestClient, email: str, password: str = PASSWORD) -> str:
-    token = _csrf(client.get("/login").text)
-    answer = client.post(
-        "/login", data={"email": email, "password": password, "csrf": token}, follow_redirects=False
-    )
-    assert answer.status_code == 303, answer.text
+    sign_in(client, email, password)
     page = client.get("/admin/securite", headers=HTML)
     assert page.status_code == 200, page.text
-    return _csrf(page.text)
+    return csrf_of(page.text)
 
 
 def test_only_admins_see_the_page(client: TestClient, scene: Scene) -> None:
     assert client.get("/admin/securite", headers=HTML, follow_redirects=False).status_code == 303  # to /login
-    token = _csrf(client.get("/login").text)
+    token = csrf_of(client.get("/login").text)
     client.post("/login", data={"email": "membre@sec-a.fr", "password": PASSWORD, "csrf": token})
     refused = client.get("/admin/securite", headers=HTML)
     assert refused.status_code == 403 and "Accès refusé" in refused.text
@@ -114,7 +104,7 @@ def test_an_admin_sees_the_alerts_of_their_organisation_only(client: TestClient,
     assert 'action="/admin/securite/budgets"' not in page  # budgets are read-only for them
     assert page.count('name="csrf"') >= 4  # two forms per alert
     refused = client.post(
-        f"/admin/securite/alertes/{scene.b_alert}/lever", data={"csrf": _csrf(page)}, headers=HTML
+        f"/admin/securite/alertes/{scene.b_alert}/lever", data={"csrf": csrf_of(page)}, headers=HTML
     )
     assert refused.status_code == 404  # another organisation's alert does not exist for them
 

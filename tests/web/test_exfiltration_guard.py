@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -34,6 +33,7 @@ from ingest.item import ExtractedMetadata, IngestItem
 from taxonomy.classifier import Scored
 from taxonomy.live import StaticReferential
 from tests.veille.smtpserver import Collecting, closed_port, smtp_server
+from tests.web.signin import csrf_of, sign_in
 from tfe.app.install import init_installation
 from tfe.app.runtime import Runtime
 from tfe.app.web.app import create_app
@@ -160,20 +160,10 @@ def guarded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Guarded]:
         rt.close()
 
 
-def _csrf(html: str) -> str:
-    match = re.search(r'name="csrf" value="([^"]+)"', html)
-    assert match, "no CSRF field in the page"
-    return match.group(1)
-
-
 def _sign_in(client: TestClient, email: str) -> str:
     client.cookies.clear()
-    token = _csrf(client.get("/login").text)
-    answer = client.post(
-        "/login", data={"email": email, "password": PASSWORD, "csrf": token}, follow_redirects=False
-    )
-    assert answer.status_code == 303, answer.text
-    return _csrf(client.get("/admin/securite", headers=HTML).text) if "admin" in email else token
+    token = sign_in(client, email)
+    return csrf_of(client.get("/admin/securite", headers=HTML).text) if "admin" in email else token
 
 
 def _mails_to(smtp: Collecting, address: str, timeout: float = 10.0) -> list[str]:

@@ -9,7 +9,6 @@ installation's seeded users stay as they are.
 from __future__ import annotations
 
 import datetime as dt
-import re
 import time
 import uuid
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from tests.web.conftest import PASSWORD, Installation
+from tests.web.signin import csrf_of
 from tfe.core.db import utcnow
 from tfe.core.models import ApiToken, AuditEvent, User
 from tfe.core.security import identity
@@ -51,22 +51,16 @@ def _token(installation: Installation, who: int | str, **kwargs: object) -> tupl
         return token.id, raw
 
 
-def _csrf(html: str) -> str:
-    match = re.search(r'name="csrf" value="([^"]+)"', html)
-    assert match, "no CSRF field in the page"
-    return match.group(1)
-
-
 def _browser(installation: Installation, email: str, password: str = PASSWORD) -> tuple[TestClient, str]:
     """A fresh browser signed in through the login form; returns it and its session's CSRF token."""
     browser = TestClient(installation.client.app)
     login = browser.post(
         "/login",
-        data={"email": email, "password": password, "csrf": _csrf(browser.get("/login").text)},
+        data={"email": email, "password": password, "csrf": csrf_of(browser.get("/login").text)},
         follow_redirects=False,
     )
     assert login.status_code == 303, login.text
-    return browser, _csrf(browser.get("/compte", headers=HTML).text)
+    return browser, csrf_of(browser.get("/compte", headers=HTML).text)
 
 
 def _copy(installation: Installation, browser: TestClient) -> TestClient:
@@ -294,7 +288,7 @@ def test_a_session_suspended_by_the_guard_holds_new_sign_ins_until_reviewed(
     fresh = TestClient(installation.client.app)
     login = fresh.post(
         "/login",
-        data={"email": person.email, "password": PASSWORD, "csrf": _csrf(fresh.get("/login").text)},
+        data={"email": person.email, "password": PASSWORD, "csrf": csrf_of(fresh.get("/login").text)},
         headers=HTML,
         follow_redirects=False,
     )
