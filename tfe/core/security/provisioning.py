@@ -312,7 +312,9 @@ def list_requests(session: Session, admin: User | None, status: str = "pending")
     return list(session.scalars(query))
 
 
-def _pending(session: Session, request_id: int) -> SignupRequest:
+def _pending(session: Session, admin: User | None, request_id: int) -> SignupRequest:
+    """A pending request ``admin`` may decide (the national agency's administrators and the CLI)."""
+    _require_decider(session, admin)
     request = session.get(SignupRequest, request_id)
     if request is None:
         raise NotFoundError(f"unknown sign-up request {request_id}")
@@ -321,10 +323,26 @@ def _pending(session: Session, request_id: int) -> SignupRequest:
     return request
 
 
-def _decide(session: Session, request: SignupRequest, admin: User | None, status: str) -> None:
+def _decide(
+    session: Session,
+    request: SignupRequest,
+    admin: User | None,
+    status: Literal["approved", "rejected"],
+    channel: str,
+    detail: dict[str, Any],
+) -> None:
+    """Record the decision on ``request`` and audit it (``auth.signup_approved`` / ``_rejected``)."""
     request.status = status
     request.decided_by, request.decided_at = (admin.id if admin else None), utcnow()
     session.flush()
+    audit.record(
+        session,
+        f"auth.signup_{status}",
+        _actor(admin, channel),
+        target_kind="signup_request",
+        target_id=str(request.id),
+        detail=detail,
+    )
 
 
 def approve_request(
@@ -337,8 +355,7 @@ def approve_request(
     channel: str = "web",
 ) -> User:
     """Create the requester's account in ``org_id`` with ``role`` and link their identity."""
-    _require_decider(session, admin)
-    request = _pending(session, request_id)
+    request = _pending(session, admin, request_id)
     if role not in ROLES:
         raise ValidationError(f"unknown role {role!r}; expected one of {', '.join(ROLES)}")
     org = _org_in_scope(session, admin, org_id)
@@ -346,15 +363,8 @@ def approve_request(
     user.auth_source = f"oidc:{request.provider}"
     session.add(UserIdentity(user_id=user.id, provider=request.provider, subject=request.subject))
     request.org_id, request.user_id = org.id, user.id
-    _decide(session, request, admin, "approved")
-    audit.record(
-        session,
-        "auth.signup_approved",
-        _actor(admin, channel),
-        target_kind="signup_request",
-        target_id=str(request.id),
-        detail={"email": request.email, "org": org.slug, "role": role, "user_id": user.id},
-    )
+    detail = {"email": request.email, "org": org.slug, "role": role, "user_id": user.id}
+    _decide(session, request, admin, "approved", channel, detail)
     return user
 
 
@@ -362,15 +372,6 @@ def reject_request(
     session: Session, admin: User | None, request_id: int, *, channel: str = "web"
 ) -> SignupRequest:
     """Refuse a pending request: the same provider account is refused at its next sign-in."""
-    _require_decider(session, admin)
-    request = _pending(session, request_id)
-    _decide(session, request, admin, "rejected")
-    audit.record(
-        session,
-        "auth.signup_rejected",
-        _actor(admin, channel),
-        target_kind="signup_request",
-        target_id=str(request.id),
-        detail={"email": request.email},
-    )
+    request = _pending(session, admin, request_id)
+    _decide(session, request, admin, "rejected", channel, {"email": request.email})
     return request
