@@ -21,7 +21,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,7 @@ import tantivy
 from search import fusion, spelling
 from search import tantivy_index as ti
 from search.embeddings import DIM
-from search.filters import SORT_FIELD, check, combine, facet_filter, visible_filter
+from search.filters import SORT_FIELD, check, combine, date_filter, facet_filter, visible_filter
 from search.passage_store import PassageStore
 from search.rebuild import refill
 from search.tantivy_filters import filter_query
@@ -46,6 +46,16 @@ WRITER_WAIT_S = 30.0  # how long a write waits for another process to release th
 FILTER_ENGINES = ("tantivy", "vectors")  # the two engines that evaluate one filter (they must agree)
 SURFACE_PASSAGES = 20  # visible passages read to learn how a suggested term is written
 REBUILD_BATCH = 1000  # passages read from the store at a time by ``rebuild``
+
+
+def query_filter(query: SearchQuery) -> dict[str, Any] | None:
+    """The one filter of a search, validated: the caller's scope, the facet filters and the date range."""
+    flt = combine(
+        visible_filter(query.scope), facet_filter(query.filters), date_filter(query.date_from, query.date_to)
+    )
+    if flt is not None:
+        check(flt)
+    return flt
 
 
 class EmbeddedBackend:
@@ -365,9 +375,7 @@ class EmbeddedBackend:
             raise ValidationError(f"unknown search mode {query.mode!r}")
         if query.limit < 0 or query.offset < 0:
             raise ValidationError("limit and offset must be non-negative")
-        flt = combine(visible_filter(query.scope), facet_filter(query.filters))
-        if flt is not None:
-            check(flt)
+        flt = query_filter(query)
         with self._lock:
             self._maybe_reload()
             return self._search(query, flt)
@@ -408,7 +416,28 @@ class EmbeddedBackend:
             fusion.rank_depth(query.offset, query.limit),
             lexical=lexical,
         )
-        return self._grouped(query, searcher, tq, fused.ranked, fused.matched)
+        ranked: Iterable[tuple[int, float]] = fused.ranked
+        if query.sort != "relevance":
+            ranked = self._by_date(fused.ranked, fused.matched, newest_first=query.sort == "date")
+        return self._grouped(query, searcher, tq, ranked, fused.matched)
+
+    def _by_date(
+        self, ranked: list[tuple[int, float]], matched: np.ndarray, *, newest_first: bool
+    ) -> Iterator[tuple[int, float]]:
+        """Every matched row ordered by its ``meta.date`` instant (undated rows last), equal dates in
+        relevance order; the fused score is kept where the row was ranked (else 0). One numpy sort over
+        the matches (the same rows totals and facets count), consumed lazily by the grouping."""
+        rows = np.asarray(matched, dtype=np.int64)
+        if len(rows) == 0:
+            return iter(())
+        scores = dict(ranked)
+        first = np.fromiter((r for r, _s in ranked), dtype=np.int64, count=len(ranked))
+        rest = np.setdiff1d(rows, first, assume_unique=False)
+        rows = np.concatenate([first[np.isin(first, rows)], rest])
+        when = self._table.instants(SORT_FIELD, rows)
+        key = np.where(np.isnan(when), np.inf, -when if newest_first else when)
+        ordered = rows[np.argsort(key, kind="stable")]
+        return ((int(r), scores.get(int(r), 0.0)) for r in ordered)
 
     def _any_word(self, searcher: tantivy.Searcher, text: str, fq: tantivy.Query) -> bool:
         """Whether any word of ``text`` occurs in a passage ``fq`` selects (``search.fusion``'s floors)."""
@@ -438,12 +467,12 @@ class EmbeddedBackend:
         return rows[ok], scores[ok]
 
     def _browse(self, query: SearchQuery, searcher: tantivy.Searcher, fq: tantivy.Query) -> SearchResult:
-        """Empty query text: every scoped passage, parents newest first (by ``meta.date``)."""
+        """Empty query text: every scoped passage, parents newest first (by ``meta.date``, Tantivy's order
+        on the ``date`` fast field), oldest first with ``sort="date_asc"``."""
         n = int(searcher.num_docs)
+        order = tantivy.Order.Asc if query.sort == "date_asc" else tantivy.Order.Desc
         hits = (
-            searcher.search(
-                fq, limit=n, count=False, order_by_field=SORT_FIELD, order=tantivy.Order.Desc
-            ).hits
+            searcher.search(fq, limit=n, count=False, order_by_field=SORT_FIELD, order=order).hits
             if n
             else []
         )
@@ -460,7 +489,7 @@ class EmbeddedBackend:
         query: SearchQuery,
         searcher: tantivy.Searcher,
         tq: tantivy.Query | None,
-        ranked: list[tuple[int, float]],
+        ranked: Iterable[tuple[int, float]],
         matched: np.ndarray,
     ) -> SearchResult:
         """Group ranked passages per parent (best passage first), paginate parents, count facets; the
@@ -509,9 +538,7 @@ class EmbeddedBackend:
         text = (query.text or "").strip()
         if not text:
             return None
-        flt = combine(visible_filter(query.scope), facet_filter(query.filters))
-        if flt is not None:
-            check(flt)
+        flt = query_filter(query)
         with self._lock:
             self._maybe_reload()
             searcher = self._index.searcher()

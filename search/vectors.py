@@ -141,6 +141,16 @@ class VectorTable:
         scores = self.matrix[rows] @ np.asarray(q, dtype=np.float32).reshape(-1)
         return rows[np.argsort(-scores, kind="stable")][:depth].tolist()  # type: ignore[no-any-return]
 
+    def instants(self, path: str, rows: np.ndarray) -> np.ndarray:
+        """The instant (microseconds) of the first ISO date of ``path`` in each row; NaN where none."""
+        col: Column = self._ensure_derived()["columns"].column(path)
+        starts, ends = col.ptr[rows], col.ptr[rows + 1]
+        out = np.full(len(rows), np.nan)
+        has = ends > starts
+        if has.any():
+            out[has] = col.when[col.codes[starts[has]]]
+        return out
+
     # ------------------------------------------------------------------ facets and grouping
     def distinct_parents(self, rows: np.ndarray) -> int:
         if len(rows) == 0:
