@@ -14,6 +14,7 @@ import logging
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
+from datetime import date
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -21,7 +22,8 @@ from sqlalchemy.orm import Session
 from search.backend import SearchBackend
 from search.embeddings import Embedder
 from search.filters import FIELD_FACET
-from search.types import Hit, SearchQuery
+from search.orgs import org_facet, org_ids
+from search.types import SORTS, Hit, SearchQuery
 from tfe.core.errors import ValidationError
 from tfe.core.security import audit
 from tfe.core.security.scope import AccessScope
@@ -36,6 +38,22 @@ BROWSE_SUGGESTIONS = 3  # sectors offered to browse when a query finds nothing a
 SPELLING_WORDS = 3
 
 FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")  # a typed document field's name
+LANGUAGE = re.compile(r"^[a-z]{2,3}$")  # an ISO 639 code, as the normaliser detects it
+DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+DOCUMENT_STATUSES = ("draft", "in_review", "validated", "archived")  # ged.models.STATUSES
+LANGUAGE_LABELS = {
+    "fr": "français",
+    "en": "anglais",
+    "de": "allemand",
+    "es": "espagnol",
+    "it": "italien",
+    "pt": "portugais",
+    "nl": "néerlandais",
+    "zh": "chinois",
+    "ja": "japonais",
+    "ar": "arabe",
+    "ru": "russe",
+}
 
 Labeler = Callable[[str], str]
 Resolver = Callable[[str, str], "str | None"]  # (user value, scheme) -> concept id
@@ -59,6 +77,12 @@ class SearchParams:
     fields: tuple[tuple[str, tuple[str, ...]], ...] = ()
     # typed document fields to count per value (a facet): (name, candidate keyword values) pairs
     field_facets: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    org: tuple[str, ...] = ()  # organisation slugs or ids (``run`` resolves them)
+    language: tuple[str, ...] = ()
+    status: tuple[str, ...] = ()
+    sort: str = "relevance"
+    date_from: str | None = None  # ISO day (YYYY-MM-DD), inclusive
+    date_to: str | None = None
 
     def audit_detail(self) -> dict[str, Any]:
         return {
@@ -70,6 +94,10 @@ class SearchParams:
             "limit": self.limit,
             "offset": self.offset,
             **({"fields": {name: list(values) for name, values in self.fields}} if self.fields else {}),
+            **{k: list(v) for k, v in (("org", self.org), ("language", self.language)) if v},
+            **({"status": list(self.status)} if self.status else {}),
+            **({"sort": self.sort} if self.sort != "relevance" else {}),
+            **{k: v for k, v in (("date_from", self.date_from), ("date_to", self.date_to)) if v},
         }
 
 
@@ -85,6 +113,20 @@ def _suggestion(kind: str, label: str, q: str, filters: dict[str, list[str]], to
         "facet": None,
         "total": total,
     }
+
+
+def parse_day(name: str, value: str | date | None) -> date | None:
+    """An ISO day (``YYYY-MM-DD``) or ``None``; anything else is a ``ValidationError`` naming ``name``."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and DAY.match(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise ValidationError(f"{name} must be an ISO date (YYYY-MM-DD), not {str(value)[:40]!r}")
 
 
 def _as_list(value: Any) -> list[str]:
@@ -134,13 +176,23 @@ class SearchService:
             return concept_id
         return label or concept_id
 
+    def _facet_label(self, facet: str, value: str) -> str:
+        if facet == "org":
+            return value  # ``run`` names them (``with_org_names``)
+        if facet == "language":
+            return LANGUAGE_LABELS.get(value, value)
+        return self._label(value)
+
     def _concepts(self, ids: Iterable[str]) -> list[dict[str, str]]:
         return [{"id": cid, "label": self._label(cid)} for cid in ids]
 
     def run(
         self, session: Session, scope: AccessScope, actor: audit.Actor, params: SearchParams
     ) -> dict[str, Any]:
-        """Search as ``scope`` sees the index and record the query (``search``) in the audit trail."""
+        """Search as ``scope`` sees the index and record the query (``search``) in the audit trail.
+
+        ``params.org`` may name organisations by slug or id; the ``org`` facet answers slugs and names."""
+        params = replace(params, org=org_ids(session, params.org))
         result = self.search(
             params.q,
             scope,
@@ -152,7 +204,14 @@ class SearchService:
             mode=params.mode,
             fields=dict(params.fields),
             field_facets=dict(params.field_facets),
+            org=params.org,
+            language=params.language,
+            status=params.status,
+            sort=params.sort,
+            date_from=params.date_from,
+            date_to=params.date_to,
         )
+        result = with_org_names(session, result)
         audit.record(
             session,
             "search",
@@ -175,6 +234,12 @@ class SearchService:
         mode: str = "hybrid",
         fields: Mapping[str, Iterable[str]] | None = None,
         field_facets: Mapping[str, Iterable[str]] | None = None,
+        org: Iterable[str] = (),
+        language: Iterable[str] = (),
+        status: Iterable[str] = (),
+        sort: str = "relevance",
+        date_from: str | date | None = None,
+        date_to: str | date | None = None,
     ) -> dict[str, Any]:
         """Search as ``scope`` sees the index; ``sector``/``country``/``type`` are concept ids (OR within).
 
@@ -182,13 +247,21 @@ class SearchService:
         the caller normalised them (``ged.field_schema``; search does not know the schemas).
         ``field_facets``: field name -> candidate values to count (``field_facets`` in the answer: one
         count per value with the query's other filters, that field's own filter replaced by the value;
-        one backend count each, so callers ask for the few values of one type's choice fields)."""
+        one backend count each, so callers ask for the few values of one type's choice fields).
+        ``org``: organisation ids (``run`` resolves slugs); ``language``: ISO 639 codes; ``status``: document
+        statuses; ``sort``: relevance, date (newest first) or date_asc; ``date_from``/``date_to``: ISO
+        days bounding the document's or item's date, both inclusive."""
         if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= MAX_LIMIT:
             raise ValidationError(f"limit must be between 1 and {MAX_LIMIT}")
         if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
             raise ValidationError("offset must be zero or more")
         if mode not in MODES:
             raise ValidationError(f"mode must be one of {', '.join(MODES)}")
+        if sort not in SORTS:
+            raise ValidationError(f"sort must be one of {', '.join(SORTS)}")
+        day_from, day_to = parse_day("date_from", date_from), parse_day("date_to", date_to)
+        if day_from and day_to and day_from > day_to:
+            raise ValidationError("date_from must not be after date_to")
         text = (text or "").strip()
         given = {"sector": _as_list(sector), "country": _as_list(country), "type": _as_list(type)}
         filters = {name: self._resolve(name, values) for name, values in given.items() if values}
@@ -197,6 +270,7 @@ class SearchService:
                 raise ValidationError(f"unknown document field {name!r}")
             if _as_list(values):
                 filters[f"{FIELD_FACET}{name}"] = _as_list(values)
+        filters.update(_checked(_as_list(org), _as_list(language), _as_list(status)))
         embedding = None
         if text and mode in ("hybrid", "vector"):
             if self.embedder is None:
@@ -211,6 +285,9 @@ class SearchService:
             offset=offset,
             mode=mode,  # type: ignore[arg-type]
             query_embedding=embedding,
+            sort=sort,  # type: ignore[arg-type]
+            date_from=day_from,
+            date_to=day_to,
         )
         result = self.backend.search(query)
         counted = self._field_counts(query, field_facets) if field_facets else {}
@@ -219,7 +296,10 @@ class SearchService:
             "total": result.total,
             "hits": [self._hit(h) for h in result.hits],
             "facets": {
-                name: [{"id": value, "label": self._label(value), "count": count} for value, count in counts]
+                name: [
+                    {"id": value, "label": self._facet_label(name, value), "count": count}
+                    for value, count in counts
+                ]
                 for name, counts in result.facets.items()
             },
             "suggestions": self._suggestions(query, result.total, given),
@@ -302,4 +382,31 @@ class SearchService:
             "url": url,
             "source_url": source if source.startswith(("https://", "http://")) else None,
             "kind": kind,
+            "date": str(meta["date"]) if meta.get("date") else None,
+            "language": str(meta["language"]) if meta.get("language") else None,
         }
+
+
+def _checked(org: list[str], language: list[str], status: list[str]) -> dict[str, list[str]]:
+    """The organisation, language and status filters, each value checked (unknown ones are errors)."""
+    for value in org:
+        if not value.isdigit():
+            raise ValidationError(f"unknown organisation {value!r}")
+    for value in language:
+        if not LANGUAGE.match(value):
+            raise ValidationError(f"unknown language {value[:40]!r} (an ISO 639 code such as fr or en)")
+    for value in status:
+        if value not in DOCUMENT_STATUSES:
+            raise ValidationError(
+                f"unknown status {value[:40]!r} (expected one of {', '.join(DOCUMENT_STATUSES)})"
+            )
+    given = {"org": org, "language": language, "status": status}
+    return {name: list(dict.fromkeys(values)) for name, values in given.items() if values}
+
+
+def with_org_names(session: Session, result: dict[str, Any]) -> dict[str, Any]:
+    """``result`` with its ``org`` facet's ids as organisation slugs and names."""
+    facets = result.get("facets") or {}
+    if "org" not in facets:
+        return result
+    return {**result, "facets": {**facets, "org": org_facet(session, facets["org"])}}

@@ -8,6 +8,7 @@ the caller's scope, so it never shows more than the scoped query found.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -16,7 +17,8 @@ from sqlalchemy.orm import Session
 
 from ged.expiry import expired_ids
 from ged.field_schema import field_filters
-from search.service import MAX_LIMIT, SearchParams, SearchService
+from search.orgs import org_ids
+from search.service import MAX_LIMIT, SearchParams, SearchService, with_org_names
 from taxonomy.referential import Referential
 from tfe.app.web.deps import CurrentUser, RuntimeDep, ScopeDep, SessionDep
 from tfe.app.web.errors import error_responses
@@ -50,11 +52,17 @@ def search(
         limit=query.limit,
         offset=query.offset,
         mode=query.mode,
+        org=tuple(query.org),
+        language=tuple(query.language),
+        status=tuple(query.status),
+        sort=query.sort,
+        date_from=query.date_from,
+        date_to=query.date_to,
     )
     result = run_search(
         runtime.search_service,
         session,
-        scope.with_archived(query.include_archived),
+        scope.with_archived(query.include_archived or "archived" in query.status),
         Actor.of_user(user, "api"),
         params,
         group=query.group,
@@ -108,6 +116,7 @@ def _grouped(
     ``total`` counts the groups: exact when every match was looked at, otherwise the matches less the
     merged hits found so far (an upper bound). Facets and suggestions are those of the plain query.
     """
+    params = replace(params, org=org_ids(session, params.org))
     wanted = params.offset + params.limit
     groups: list[dict[str, Any]] = []
     first: dict[str, Any] | None = None
@@ -124,8 +133,14 @@ def _grouped(
             offset=seen,
             mode=params.mode,
             fields=dict(params.fields),
+            org=params.org,
+            language=params.language,
+            status=params.status,
+            sort=params.sort,
+            date_from=params.date_from,
+            date_to=params.date_to,
         )
-        first = first or chunk
+        first = first or with_org_names(session, chunk)
         hits: list[dict[str, Any]] = chunk["hits"]
         story_of = story_ids_of(session, scope, [h["id"] for h in hits if h.get("kind") == "item"])
         for hit in hits:
@@ -161,6 +176,14 @@ def _url(suggestion: dict[str, Any], query: SearchQuery) -> str:
     params: list[tuple[str, str]] = [("q", suggestion["q"])] if suggestion["q"] else []
     for facet in ("sector", "country", "type"):
         params.extend((facet, value) for value in suggestion.get(facet, []))
+    if suggestion["kind"] != "browse":  # a browse suggestion is a plain sector, no other filter
+        for name in ("org", "language", "status"):
+            params.extend((name, value) for value in getattr(query, name))
+        for name in ("date_from", "date_to"):
+            if getattr(query, name):
+                params.append((name, getattr(query, name)))
+    if query.sort != "relevance":
+        params.append(("sort", query.sort))
     if query.mode != "hybrid":
         params.append(("mode", query.mode))
     if query.limit != 10:

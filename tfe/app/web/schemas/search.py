@@ -18,6 +18,8 @@ __all__ = [
     "SearchSuggestionPublic",
 ]
 
+DAY_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
+
 MAX_OFFSET = 10_000
 """Deepest page a client may ask for (also keeps every integer far inside SQLite's 64-bit range)."""
 
@@ -41,6 +43,35 @@ class SearchQuery(BaseModel):
     )
     include_archived: bool = Field(
         False, description="Also find archived documents (they leave default searches)"
+    )
+    sort: Literal["relevance", "date", "date_asc"] = Field(
+        "relevance",
+        description="relevance (default); date: newest first; date_asc: oldest first (by the document's or "
+        "item's date; undated ones last)",
+    )
+    date_from: str | None = Field(
+        None,
+        pattern=DAY_PATTERN,
+        json_schema_extra={"format": "date"},
+        description="Only documents and items dated on or after this day (YYYY-MM-DD)",
+    )
+    date_to: str | None = Field(
+        None,
+        pattern=DAY_PATTERN,
+        json_schema_extra={"format": "date"},
+        description="Only documents and items dated on or before this day (YYYY-MM-DD; after date_from)",
+    )
+    org: list[str] = Field(
+        [], max_length=50, description="Organisation slugs or ids (repeatable; unknown ones are a 400)"
+    )
+    language: list[str] = Field(
+        [], max_length=20, description="Language codes (ISO 639, such as fr or en; repeatable)"
+    )
+    status: list[Literal["draft", "in_review", "validated", "archived"]] = Field(
+        [],
+        max_length=4,
+        description="Document statuses (repeatable; archived implies include_archived; watch items, which "
+        "have no status, are then left out)",
     )
 
 
@@ -66,10 +97,12 @@ class SearchHitPublic(BaseModel):
         description="With group=stories: the items of the hit's story the caller sees; else null"
     )
     expired: bool = Field(description="A document past its validity end (valid_until); false for items")
+    date: str | None = Field(None, description="The document's or item's date (ISO 8601), if known")
+    language: str | None = Field(None, description="Detected language (ISO 639 code), if known")
 
 
 class FacetCountPublic(BaseModel):
-    """How many matching documents and items carry one concept."""
+    """How many matching documents and items carry one value (a concept, an organisation, a language)."""
 
     id: str
     label: str
@@ -82,6 +115,10 @@ class SearchFacetsPublic(BaseModel):
     sector: list[FacetCountPublic]
     country: list[FacetCountPublic]
     type: list[FacetCountPublic]
+    org: list[FacetCountPublic] = Field(
+        [], description="Organisations (id: slug, label: name) of the matches the caller may see"
+    )
+    language: list[FacetCountPublic] = Field([], description="Languages (id: ISO 639 code)")
 
 
 class SearchSuggestionPublic(BaseModel):
