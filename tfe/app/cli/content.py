@@ -103,6 +103,25 @@ def search(
     limit: Annotated[int, typer.Option(help="Nombre de résultats (1 à 100)")] = 10,
     offset: Annotated[int, typer.Option(help="Résultats à sauter (pagination)")] = 0,
     mode: Annotated[str, typer.Option(help="Mode : hybrid, bm25 ou vector")] = "hybrid",
+    sort: Annotated[
+        str, typer.Option(help="Tri : relevance (pertinence), date (récents d'abord) ou date_asc")
+    ] = "relevance",
+    since: Annotated[
+        str | None, typer.Option("--since", help="Datés de ce jour ou après (AAAA-MM-JJ)")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option("--until", help="Datés de ce jour ou avant (AAAA-MM-JJ)")
+    ] = None,
+    org: Annotated[
+        list[str] | None, typer.Option("--org", help="Organisation : slug ou identifiant (répétable)")
+    ] = None,
+    language: Annotated[
+        list[str] | None, typer.Option("--language", help="Langue : code ISO 639, fr, en… (répétable)")
+    ] = None,
+    status: Annotated[
+        list[str] | None,
+        typer.Option("--status", help="Statut : draft, in_review, validated, archived (répétable)"),
+    ] = None,
     as_user: Annotated[
         str | None, typer.Option("--as", help="Cherche avec les droits de cet utilisateur (e-mail)")
     ] = None,
@@ -118,10 +137,17 @@ def search(
         limit=limit,
         offset=offset,
         mode=mode,
+        org=tuple(org or ()),
+        language=tuple(language or ()),
+        status=tuple(status or ()),
+        sort=sort,
+        date_from=since,
+        date_to=until,
     )
     with rt.session() as session:
         user = identity.find_user(session, as_user or rt.settings.admin_email)
-        result = rt.search_service.run(session, identity.scope_for(user), Actor.of_user(user, "cli"), params)
+        scope = identity.scope_for(user).with_archived("archived" in params.status)
+        result = rt.search_service.run(session, scope, Actor.of_user(user, "cli"), params)
     if as_json:
         emit_json(result)
         return
@@ -131,7 +157,8 @@ def search(
         kind = (
             (hit.get("type") or {}).get("label", "") if isinstance(hit.get("type"), dict) else hit.get("type")
         )
-        echo(f"- {hit['title']}  [{kind or ''}] {labels}")
+        dated = f" ({hit['date'][:10]})" if hit.get("date") else ""
+        echo(f"- {hit['title']}{dated}  [{kind or ''}] {labels}")
         snippet = hit["snippet"].replace("<mark>", "\033[1m").replace("</mark>", "\033[0m")
         echo(f"    {snippet}")
 
