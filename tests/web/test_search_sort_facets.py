@@ -82,3 +82,45 @@ def test_openapi_documents_the_parameters(client: TestClient) -> None:
     names = {p["name"] for p in spec["paths"]["/api/search"]["get"]["parameters"]}
     assert {"sort", "date_from", "date_to", "org", "language", "status"} <= names
     assert "400" in spec["paths"]["/api/search"]["get"]["responses"]
+
+
+def _page(client: TestClient, **params: Any) -> Any:
+    return client.get("/recherche", params=params, headers={"accept": "text/html"})
+
+
+@pytest.fixture
+def signed_in(client: TestClient) -> TestClient:
+    from tests.web.signin import sign_in
+
+    sign_in(client, "alice@alpha.fr")
+    return client
+
+
+def test_page_sort_dates_and_facets(signed_in: TestClient) -> None:
+    response = _page(signed_in, q="vins", sort="date", date_from=DAY, org="alpha", language="fr")
+    assert response.status_code == 200, response.text
+    html = response.text
+    assert '<select id="sort" name="sort"' in html and '<option value="date" selected>' in html
+    assert f'name="date_from" type="date" value="{DAY}"' in html
+    assert 'name="date_to" type="date" value=""' in html
+    day_fr = SEEDED_AT.strftime("%d/%m/%Y")
+    assert f"Depuis le {day_fr}" in html  # a chip that removes the date filter
+    assert 'data-facet="org"' in html and "CCI Alpha" in html and "Banque Beta" not in html
+    assert 'data-facet="language"' in html and "français" in html
+    assert "sort=date" in html and "style=" not in html and "<script>" not in html
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"date_from": "demain"}, "Date de début non valide"),
+        ({"date_from": "2025-02-01", "date_to": "2025-01-01"}, "La date de début doit précéder"),
+        ({"org": "nulle-part"}, "Organisation inconnue"),
+        ({"language": "klingon!"}, "Langue inconnue"),
+        ({"sort": "hasard"}, "sort"),
+    ],
+)
+def test_page_bad_input_is_a_french_400(signed_in: TestClient, params: dict[str, str], message: str) -> None:
+    response = _page(signed_in, q="vins", **params)
+    assert response.status_code == 400
+    assert "text/html" in response.headers["content-type"] and message in response.text

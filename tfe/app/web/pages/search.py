@@ -1,5 +1,8 @@
 """``/`` and ``/recherche``: the search page with facets, active filters, highlighted snippets, pagination.
 
+Sorted by relevance or date (``sort``), bounded by two dates (``date_from``, ``date_to``), filtered and
+counted by organisation and language besides sector, country and type; each filter is a removable chip.
+
 « Regrouper la veille par actualité » (``group=stories``) collapses the watch hits of one story into its
 best-ranked hit, which links to the story page.
 """
@@ -14,7 +17,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from search.service import SearchParams
+from search.orgs import org_ids
+from search.service import LANGUAGE, SearchParams, parse_day
 from taxonomy.models import Concept
 from tfe.app.web.api.search import run_search
 from tfe.app.web.deps import PageScopeDep, PageUser, RuntimeDep, SessionDep, csrf_token
@@ -27,13 +31,22 @@ from tfe.app.web.pages.field_filters import (
 )
 from tfe.app.web.pages.saved_searches import saved_panel
 from tfe.app.web.templating import templates
+from tfe.core.errors import ValidationError
 from tfe.core.security.audit import Actor
 from tfe.core.security.scope import AccessScope
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
 PAGE_SIZE = 10
-FACETS = (("sector", "Secteur"), ("country", "Pays"), ("type", "Type de document"))
+FACETS = (
+    ("sector", "Secteur"),
+    ("country", "Pays"),
+    ("type", "Type de document"),
+    ("org", "Organisation"),
+    ("language", "Langue"),
+)
+CONCEPT_FACETS = ("sector", "country", "type")  # the facets a suggestion states (the others carry over)
+SORTS = (("relevance", "Pertinence"), ("date", "Plus récents d'abord"), ("date_asc", "Plus anciens d'abord"))
 
 
 @dataclass(frozen=True)
@@ -46,6 +59,9 @@ class SearchState:
     group: str | None = None  # "stories": watch hits grouped by story
     fields: tuple[tuple[str, str], ...] = ()  # typed document fields (``field.<name>=<value>``), as typed
     archived: bool = False  # « Inclure les archives »: archived documents too
+    sort: str = "relevance"
+    date_from: str = ""  # ISO days (the date inputs' values), both inclusive
+    date_to: str = ""
 
     def url(
         self,
@@ -53,11 +69,17 @@ class SearchState:
         filters: dict[str, tuple[str, ...]] | None = None,
         page: int = 1,
         fields: tuple[tuple[str, str], ...] | None = None,
+        dates: tuple[str, str] | None = None,
     ) -> str:
         params: list[tuple[str, str]] = [("q", self.q)] if self.q else []
+        chosen = filters if filters is not None else self.filters
         for name, _ in FACETS:
-            params.extend((name, value) for value in (filters if filters is not None else self.filters)[name])
+            params.extend((name, value) for value in chosen.get(name, ()))
         params.extend((f"field.{n}", v) for n, v in (fields if fields is not None else self.fields))
+        date_from, date_to = dates if dates is not None else (self.date_from, self.date_to)
+        params.extend((k, v) for k, v in (("date_from", date_from), ("date_to", date_to)) if v)
+        if self.sort != "relevance":
+            params.append(("sort", self.sort))
         if self.group:
             params.append(("group", self.group))
         if self.archived:
@@ -71,6 +93,21 @@ class SearchState:
         changed = tuple(v for v in current if v != value) if value in current else (*current, value)
         return self.url(filters={**self.filters, facet: changed})
 
+    @property
+    def date_from_fr(self) -> str:
+        return day_fr(self.date_from)
+
+    @property
+    def date_to_fr(self) -> str:
+        return day_fr(self.date_to)
+
+    def without_date(self, which: str) -> str:
+        return self.url(dates=("", self.date_to) if which == "from" else (self.date_from, ""))
+
+    def cleared(self) -> str:
+        """The same text, sort and options without any filter."""
+        return self.url(filters={}, fields=(), dates=("", ""))
+
     def page_url(self, page: int) -> str:
         return self.url(page=page)
 
@@ -79,7 +116,38 @@ class SearchState:
 
     @property
     def active(self) -> bool:
-        return bool(self.q.strip()) or any(self.filters.values()) or bool(self.fields)
+        dated = bool(self.date_from or self.date_to)
+        return bool(self.q.strip()) or any(self.filters.values()) or bool(self.fields) or dated
+
+
+def day_fr(value: str | None) -> str:
+    """``2025-01-15`` (or an ISO instant) as ``15/01/2025``; other text unchanged, empty for none."""
+    text = (value or "")[:10]
+    if len(text) == 10 and text[4] == "-" and text[7] == "-":
+        return f"{text[8:10]}/{text[5:7]}/{text[:4]}"
+    return text
+
+
+def checked(session: Session, state: SearchState) -> SearchState:
+    """``state`` with its dates, organisations and languages checked; a bad one is a French error (400)."""
+    days = []
+    for label, value in (("de début", state.date_from), ("de fin", state.date_to)):
+        try:
+            days.append(parse_day("date", value or None))
+        except ValidationError:
+            raise ValidationError(
+                f"Date {label} non valide : « {value[:20]} » (format attendu : AAAA-MM-JJ)."
+            ) from None
+    if days[0] and days[1] and days[0] > days[1]:
+        raise ValidationError("La date de début doit précéder la date de fin.")
+    for value in state.filters.get("language", ()):
+        if not LANGUAGE.match(value):
+            raise ValidationError(f"Langue inconnue : « {value[:20]} » (code attendu : fr, en…).")
+    try:
+        org_ids(session, state.filters.get("org", ()))
+    except ValidationError:
+        raise ValidationError("Organisation inconnue dans les filtres.") from None
+    return state
 
 
 def _as_ref(value: Any) -> dict[str, str]:
@@ -107,7 +175,7 @@ def _search_page(
     request: Request, runtime: Any, session: Session, user: Any, scope: AccessScope, state: SearchState
 ) -> Response:
     result: dict[str, Any] = {"total": 0, "hits": [], "facets": {}}
-    state = replace(state, fields=field_pairs(request))
+    state = checked(session, replace(state, fields=field_pairs(request)))
     if state.active:
         params = SearchParams(
             fields=search_fields(runtime.referential, state.fields, state.filters["type"]),
@@ -118,6 +186,11 @@ def _search_page(
             type=state.filters["type"],
             limit=PAGE_SIZE,
             offset=(state.page - 1) * PAGE_SIZE,
+            org=state.filters["org"],
+            language=state.filters["language"],
+            sort=state.sort,
+            date_from=state.date_from or None,
+            date_to=state.date_to or None,
         )
         result = run_search(
             runtime.search_service,
@@ -135,15 +208,14 @@ def _search_page(
             "country_refs": [_as_ref(c) for c in hit.get("countries", [])],
             "href": hit.get("url") or f"/documents/{hit['id']}",
             "story_href": f"/veille/actualites/{hit['story_id']}" if hit.get("story_id") else None,
+            "date_fr": day_fr(hit.get("date")),
         }
         for hit in result.get("hits", [])
     ]
     suggestions = [
         {
             **suggestion,
-            "href": SearchState(
-                q=suggestion["q"], filters={name: tuple(suggestion.get(name, ())) for name, _ in FACETS}
-            ).url(),
+            "href": _suggestion_state(state, suggestion).url(),
         }
         for suggestion in result.get("suggestions", [])
     ]
@@ -154,6 +226,7 @@ def _search_page(
         "csrf": csrf_token(request),
         "state": state,
         "facets": FACETS,
+        "sorts": SORTS,
         "field_facets": facet_blocks(
             runtime.referential,
             result.get("field_facets", {}),
@@ -180,7 +253,17 @@ def _search_page(
     return templates.TemplateResponse(request, "search.html", context)
 
 
+def _suggestion_state(state: SearchState, suggestion: dict[str, Any]) -> SearchState:
+    """The page state of a suggestion: its text and concept filters; a browse suggestion starts afresh,
+    the others keep this page's organisation, language, dates and sort."""
+    concepts = {name: tuple(suggestion.get(name, ())) for name in CONCEPT_FACETS}
+    if suggestion.get("kind") == "browse":
+        return SearchState(q=suggestion["q"], filters={**concepts, "org": (), "language": ()})
+    return replace(state, q=suggestion["q"], filters={**state.filters, **concepts}, page=1)
+
+
 FilterParam = Annotated[list[str] | None, Query(max_length=64)]
+DayParam = Annotated[str, Query(max_length=20)]
 
 
 @router.get("/")
@@ -205,7 +288,27 @@ def search_page(
     page: Annotated[int, Query(ge=1, le=1000)] = 1,
     group: Annotated[Literal["stories"] | None, Query()] = None,
     archives: Annotated[bool, Query()] = False,
+    org: FilterParam = None,
+    language: FilterParam = None,
+    sort: Annotated[Literal["relevance", "date", "date_asc"], Query()] = "relevance",
+    date_from: DayParam = "",
+    date_to: DayParam = "",
 ) -> Response:
-    filters = {"sector": tuple(sector or ()), "country": tuple(country or ()), "type": tuple(type or ())}
-    state = SearchState(q=q.strip(), filters=filters, page=page, group=group, archived=archives)
+    filters = {
+        "sector": tuple(sector or ()),
+        "country": tuple(country or ()),
+        "type": tuple(type or ()),
+        "org": tuple(org or ()),
+        "language": tuple(language or ()),
+    }
+    state = SearchState(
+        q=q.strip(),
+        filters=filters,
+        page=page,
+        group=group,
+        archived=archives,
+        sort=sort,
+        date_from=date_from.strip(),
+        date_to=date_to.strip(),
+    )
     return _search_page(request, runtime, session, user, scope, state)
