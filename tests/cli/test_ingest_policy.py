@@ -1,7 +1,8 @@
 """``tfe ingest`` under the one acceptance policy and the document-type check (issue 12 defects 2, 7, 21).
 
 What the API refuses with 415 the CLI records as ``failed`` with the same reason; an unknown ``--type``
-is a one-line error before any run.
+is a one-line error before any run. The commands run in this process (``tests.cli.runner``: the real entry
+point, the models loaded once), one unknown type in a real ``python -m tfe`` subprocess.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli.runner import invoke
 from tests.paths import SHARED_DATA
 
 pytestmark = pytest.mark.slow
@@ -22,6 +24,17 @@ DOCS = SHARED_DATA / "fixtures" / "documents"
 
 
 def run(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``tfe ARGS`` in this process."""
+    env = {
+        "TFE_DATA_DIR": str(data_dir),
+        "TFE_ADMIN_PASSWORD": "admin-password-123",
+        "TFE_DATABASE_URL": None,
+    }
+    return invoke(env, *args)
+
+
+def run_process(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``python -m tfe ARGS`` in a real subprocess."""
     env = {**os.environ, "TFE_DATA_DIR": str(data_dir), "TFE_ADMIN_PASSWORD": "admin-password-123"}
     env.pop("TFE_DATABASE_URL", None)
     command = [sys.executable, "-m", "tfe", *args]
@@ -40,7 +53,8 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_unknown_type_is_a_one_line_error(data_dir: Path, tmp_path: Path, value: str) -> None:
     note = tmp_path / "note.txt"
     note.write_text("Modèle de devis pour un salon.\n", encoding="utf-8")
-    out = run(data_dir, "ingest", str(note), "--type", value, "--json")
+    tfe = run_process if value == "banane" else run  # one real process: its stderr line and exit code
+    out = tfe(data_dir, "ingest", str(note), "--type", value, "--json")
     assert out.returncode == 2 and out.stdout == "" and "Traceback" not in out.stderr
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"tfe: error: unknown document type {value!r}")
