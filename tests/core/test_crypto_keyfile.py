@@ -1,5 +1,6 @@
 """The operator's key file: created 0600, refused when others may read it, missing or malformed; rotation
-by another process followed; production refuses to start without a key; the CLI says it in one line."""
+by another process followed; production refuses to start without a key; the CLI says it in one line (a real
+``python -m tfe`` subprocess for the first error, the other commands in this process: tests.cli.runner)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli.runner import invoke
 from tests.conftest import make_settings
 from tfe.core.crypto.envelope import new_key
 from tfe.core.crypto.providers import FileKeyProvider, UnknownKekError, new_keyring
@@ -120,6 +122,14 @@ def test_a_lost_development_key_is_not_silently_replaced(tmp_path: Path) -> None
 
 
 def _tfe(data_dir: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """``tfe ARGS`` in this process."""
+    over: dict[str, str | None] = {"TFE_DATA_DIR": str(data_dir), "TFE_ENVIRONMENT": "test"}
+    over.update(dict.fromkeys(("TFE_DATABASE_URL", "TFE_MASTER_KEY_FILE", "TFE_KEY_PROVIDER")))
+    return invoke({**over, **env}, *args)
+
+
+def _tfe_process(data_dir: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """``python -m tfe ARGS`` in a real subprocess."""
     full = {**os.environ, "TFE_DATA_DIR": str(data_dir), "TFE_ENVIRONMENT": "test", **env}
     full.pop("TFE_DATABASE_URL", None)
     return subprocess.run(
@@ -133,7 +143,7 @@ def test_cli_reports_a_bad_key_file_in_one_line(tmp_path: Path) -> None:
     migrate(engine)
     engine.dispose()
     loose = keyring(tmp_path / "loose.key", 0o644)
-    done = _tfe(settings.data_dir, "keys", "status", TFE_MASTER_KEY_FILE=str(loose))
+    done = _tfe_process(settings.data_dir, "keys", "status", TFE_MASTER_KEY_FILE=str(loose))
     assert done.returncode != 0 and "Traceback" not in done.stderr
     assert (
         done.stderr.strip()
