@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
+from tests.cli.runner import invoke
 from tests.veille.feedserver import FeedServer, Route, feed_server, rss
 from tests.veille.test_opml import OPML
 from tfe.app.cli import app
@@ -100,14 +101,18 @@ def test_option_errors_exit_2_with_one_line(env: dict[str, str]) -> None:
 @pytest.mark.slow
 def test_service_errors_are_one_line_and_non_zero(env: dict[str, str]) -> None:
     command = [sys.executable, "-m", "tfe", "source"]
+    process = subprocess.run(  # one real ``python -m tfe``: the entry point's line and exit code
+        [*command, "add", "ftp://example.org/x", "--no-discover"],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     cases = [
-        (["add", "ftp://example.org/x", "--no-discover"], "http(s)"),
-        (["remove", "99999"], "source inconnue"),
+        (["add", "ftp://example.org/x", "--no-discover"], "http(s)", process),
+        (["remove", "99999"], "source inconnue", invoke(env, "source", "remove", "99999")),  # in this process
     ]
-    for args, needle in cases:
-        out = subprocess.run(
-            [*command, *args], env={**os.environ, **env}, capture_output=True, text=True, timeout=120
-        )
+    for args, needle, out in cases:
         assert out.returncode == 2, (args, out.stderr)
         assert "Traceback" not in out.stderr and needle in out.stderr, (args, out.stderr)
         assert len(out.stderr.strip().splitlines()) == 1 and out.stderr.startswith("tfe: error:")
