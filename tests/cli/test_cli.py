@@ -79,6 +79,10 @@ def test_bad_input_is_one_line_and_non_zero(data_dir: Path) -> None:
     assert out.stderr.strip().startswith("tfe: error:")
     out = run(data_dir, "search", "vins", "--limit", "0")
     assert out.returncode == 2 and "Traceback" not in out.stderr and "limit" in out.stderr
+    out = run(data_dir, "search", "vins", "--since", "hier")
+    assert out.returncode == 2 and "date_from must be an ISO date" in out.stderr
+    out = run(data_dir, "search", "vins", "--sort", "hasard")
+    assert out.returncode == 2 and "sort must be one of" in out.stderr
     out = run(data_dir, "token", "create", "nobody@example.org")
     assert out.returncode == 2 and "unknown user" in out.stderr
     out = run(data_dir, "ingest", "README.md", "--org", "no-such-org")
@@ -110,7 +114,11 @@ def test_feed_entries_are_watch_items_found_by_search(data_dir: Path) -> None:
     found = json.loads(run(data_dir, "search", "vin Allemagne", "--json").stdout)
     assert found["total"] >= 1
     assert {"id", "title", "snippet", "score", "type", "sectors", "countries", "url"} <= set(found["hits"][0])
-    assert set(found["facets"]) == {"sector", "country", "type"}
+    assert set(found["facets"]) == {"sector", "country", "type", "org", "language"}
+    newest = json.loads(run(data_dir, "search", "vin", "--sort", "date", "--language", "fr", "--json").stdout)
+    dates = [h["date"] for h in newest["hits"] if h["date"]]
+    assert dates and dates == sorted(dates, reverse=True)
+    assert json.loads(run(data_dir, "search", "vin", "--since", "2999-01-01", "--json").stdout)["total"] == 0
 
 
 def test_users_tokens_and_taxonomy_export(data_dir: Path, tmp_path: Path) -> None:
