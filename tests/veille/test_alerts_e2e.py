@@ -4,7 +4,8 @@ receiver, all on loopback, and the platform's own pipeline, poller, curation, di
 One installation for the module: a subscriber of CCI Alpha follows sector 11 × Germany by e-mail, Atom and
 webhook. Items arrive through ``runtime.poller`` from local feeds (two network sources and one source private
 to Banque Beta), are accepted or rejected through ``veille.curation.decide``, and digests are run through
-``tfe digest run --json`` (a real subprocess on the same data dir) and ``runtime.digests.run``. The tests
+``tfe digest run --json`` (a real subprocess on the same data dir for the first digest, then in this process:
+``tests.cli.runner``, the real entry point) and ``runtime.digests.run``. The tests
 run in order, each one building on what the previous one sent.
 """
 
@@ -30,6 +31,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from tests.cli.runner import invoke
 from tests.veille.feedserver import FeedServer, Route, feed_server, rss
 from tests.veille.smtpserver import Collecting, smtp_server
 from tfe.app.install import init_installation
@@ -190,10 +192,10 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             hook.close()
 
 
-def tfe_digest_run(w: World) -> dict[str, Any]:
-    """``tfe digest run --json`` as an operator runs it, on the world's data dir and settings."""
+def tfe_digest_run(w: World, *, process: bool = False) -> dict[str, Any]:
+    """``tfe digest run --json`` as an operator runs it, on the world's data dir and settings: in this
+    process, or in a real ``python -m tfe`` subprocess when ``process``."""
     env = {
-        **os.environ,
         "TFE_DATA_DIR": str(w.rt.settings.resolved_data_dir),
         "TFE_ENVIRONMENT": "test",
         "TFE_ADMIN_PASSWORD": "admin-password-123",
@@ -204,14 +206,18 @@ def tfe_digest_run(w: World) -> dict[str, Any]:
         "HAYSTACK_TELEMETRY_ENABLED": "False",
         "OMP_NUM_THREADS": "1",
     }
-    env.pop("TFE_DATABASE_URL", None)
-    out = subprocess.run(
-        [sys.executable, "-m", "tfe", "digest", "run", "--json"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
+    if process:
+        full = {**os.environ, **env}
+        full.pop("TFE_DATABASE_URL", None)
+        out = subprocess.run(
+            [sys.executable, "-m", "tfe", "digest", "run", "--json"],
+            capture_output=True,
+            text=True,
+            env=full,
+            timeout=300,
+        )
+    else:
+        out = invoke({**env, "TFE_DATABASE_URL": None}, "digest", "run", "--json")
     assert out.returncode == 0, out.stderr
     assert "Traceback" not in out.stderr
     return dict(json.loads(out.stdout))
@@ -278,7 +284,7 @@ def test_1_first_digest_by_the_cli_one_email_with_headers_links_atom_and_signed_
         seen = w.rt.subscriptions.preview_spec(session, curator_b, spec)["entries"]
     assert any("Beta interne" in e["sources"] for e in seen), seen
 
-    report = tfe_digest_run(w)
+    report = tfe_digest_run(w, process=True)
     assert report == {"subscriptions": 1, "sent": 1, "stories": 1, "skipped_empty": 0, "failed": 0}
 
     # e-mail: one message, RFC 8058 headers, text and HTML alternatives, only what the subscriber may see
