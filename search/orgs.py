@@ -16,6 +16,10 @@ from tfe.core.models import Organisation
 MAX_VALUES = 50
 
 
+def _is_id(value: str) -> bool:
+    return value.isascii() and value.isdigit() and len(value) < 18
+
+
 def org_ids(session: Session, values: Iterable[str]) -> tuple[str, ...]:
     """Each value (a slug or a numeric id) as the organisation's id; an unknown one is an error."""
     wanted = list(dict.fromkeys(str(v).strip() for v in values if str(v).strip()))
@@ -23,7 +27,7 @@ def org_ids(session: Session, values: Iterable[str]) -> tuple[str, ...]:
         return ()
     if len(wanted) > MAX_VALUES:
         raise ValidationError(f"at most {MAX_VALUES} organisations may be given")
-    numbers = [int(v) for v in wanted if v.isdigit() and len(v) < 18]
+    numbers = [int(v) for v in wanted if _is_id(v)]
     rows = session.execute(
         select(Organisation.id, Organisation.slug).where(
             or_(Organisation.slug.in_(wanted), Organisation.id.in_(numbers))
@@ -35,7 +39,7 @@ def org_ids(session: Session, values: Iterable[str]) -> tuple[str, ...]:
     for value in wanted:
         if value in by_slug:
             out.append(str(by_slug[value]))
-        elif value.isdigit() and str(int(value)) in ids:
+        elif _is_id(value) and str(int(value)) in ids:
             out.append(str(int(value)))
         else:
             raise ValidationError(f"unknown organisation {value!r}")
@@ -44,7 +48,7 @@ def org_ids(session: Session, values: Iterable[str]) -> tuple[str, ...]:
 
 def org_facet(session: Session, counts: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """``org`` facet entries (ids) as ``{"id": slug, "label": name, "count"}``; unknown ids are dropped."""
-    ids = [int(c["id"]) for c in counts if str(c["id"]).isdigit()]
+    ids = [int(c["id"]) for c in counts if _is_id(str(c["id"]))]
     if not ids:
         return []
     found = {

@@ -390,7 +390,7 @@ class SearchService:
 def _checked(org: list[str], language: list[str], status: list[str]) -> dict[str, list[str]]:
     """The organisation, language and status filters, each value checked (unknown ones are errors)."""
     for value in org:
-        if not value.isdigit():
+        if not (value.isascii() and value.isdigit()):
             raise ValidationError(f"unknown organisation {value!r}")
     for value in language:
         if not LANGUAGE.match(value):

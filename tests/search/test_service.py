@@ -48,8 +48,10 @@ def test_api_shape(service: SearchService) -> None:
         "url",
         "source_url",
         "kind",
+        "date",
+        "language",
     }
-    assert hit["source_url"] is None
+    assert hit["source_url"] is None and hit["date"] == "2024-03-01" and hit["language"] == "fr"
     assert hit["id"] == "doc-vin" and hit["url"] == "/documents/doc-vin" and hit["kind"] == "document"
     assert hit["sectors"] == [{"id": "naf:11", "label": "Fabrication de boissons"}]
     assert {"id": "country:DE", "label": "Allemagne"} in hit["countries"]

@@ -21,6 +21,7 @@ from jsonschema import Draft202012Validator
 from ged import documents as ged_documents
 from ged.service import UploadResult
 from ged.versions import VersionResult
+from search.service import with_org_names
 from taxonomy.models import Classification
 from tests.veille.feedserver import FeedServer, Route, feed_server, rss
 from tests.web.conftest import DOCS, MAX_UPLOAD, PASSWORD, Installation
@@ -1033,7 +1034,10 @@ def test_answers_keep_the_domain_views(
     answered = client.get(f"/api/stories/{story_id}", headers=alice).json()
     assert answered["items"] == story["items"] and answered["sources"] == story["sources"]
     assert (answered["first_seen"], answered["last_seen"]) == (story["first_seen_at"], story["last_seen_at"])
-    search = installation.rt.search_service.search("vins Allemagne", scope, country=["country:DE"])
+    with installation.rt.session() as session:  # the org facet names organisations (slug, name)
+        search = with_org_names(
+            session, installation.rt.search_service.search("vins Allemagne", scope, country=["country:DE"])
+        )
     answer = client.get(
         "/api/search", params={"q": "vins Allemagne", "country": "country:DE"}, headers=alice
     ).json()

@@ -291,12 +291,14 @@ def test_search_schema(spec: dict[str, Any]) -> None:
         "story_id",
         "story_size",
         "expired",
+        "date",
+        "language",
     } == set(hit)
     assert set(_props(spec, body["suggestions"])) == {"kind", "label", "q", "facet", "total", "url"}
     assert set(_props(spec, hit["sectors"])) == {"id", "label"}
     assert set(_props(spec, hit["type"])) == {"id", "label"}
     facets = _props(spec, body["facets"])
-    assert set(facets) == {"sector", "country", "type"}
+    assert set(facets) == {"sector", "country", "type", "org", "language"}
     for entries in facets.values():
         assert set(_props(spec, entries)) == {"id", "label", "count"}
     params = {p["name"]: p for p in spec["paths"]["/api/search"]["get"]["parameters"]}
@@ -310,8 +312,16 @@ def test_search_schema(spec: dict[str, Any]) -> None:
         "mode",
         "group",
         "include_archived",
+        "sort",
+        "date_from",
+        "date_to",
+        "org",
+        "language",
+        "status",
     }
     assert all(p["in"] == "query" for p in params.values())
+    assert params["sort"]["schema"]["enum"] == ["relevance", "date", "date_asc"]
+    assert params["date_from"]["schema"]["anyOf"][0]["format"] == "date"
     assert params["sector"]["schema"]["type"] == "array"
     assert params["mode"]["schema"]["enum"] == ["hybrid", "bm25", "vector"]
     assert params["group"]["schema"]["anyOf"][0]["const"] == "stories"

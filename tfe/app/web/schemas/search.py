@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
@@ -19,6 +19,8 @@ __all__ = [
 ]
 
 DAY_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
+Day = Annotated[str, Field(pattern=DAY_PATTERN, json_schema_extra={"format": "date"})]
+"""An ISO day (``YYYY-MM-DD``); an impossible one (2024-02-30) is refused by the search service (400)."""
 
 MAX_OFFSET = 10_000
 """Deepest page a client may ask for (also keeps every integer far inside SQLite's 64-bit range)."""
@@ -49,16 +51,12 @@ class SearchQuery(BaseModel):
         description="relevance (default); date: newest first; date_asc: oldest first (by the document's or "
         "item's date; undated ones last)",
     )
-    date_from: str | None = Field(
+    date_from: Day | None = Field(
         None,
-        pattern=DAY_PATTERN,
-        json_schema_extra={"format": "date"},
         description="Only documents and items dated on or after this day (YYYY-MM-DD)",
     )
-    date_to: str | None = Field(
+    date_to: Day | None = Field(
         None,
-        pattern=DAY_PATTERN,
-        json_schema_extra={"format": "date"},
         description="Only documents and items dated on or before this day (YYYY-MM-DD; after date_from)",
     )
     org: list[str] = Field(
@@ -97,8 +95,8 @@ class SearchHitPublic(BaseModel):
         description="With group=stories: the items of the hit's story the caller sees; else null"
     )
     expired: bool = Field(description="A document past its validity end (valid_until); false for items")
-    date: str | None = Field(None, description="The document's or item's date (ISO 8601), if known")
-    language: str | None = Field(None, description="Detected language (ISO 639 code), if known")
+    date: str | None = Field(description="The document's or item's date (ISO 8601), if known")
+    language: str | None = Field(description="Detected language (ISO 639 code), if known")
 
 
 class FacetCountPublic(BaseModel):
@@ -116,9 +114,9 @@ class SearchFacetsPublic(BaseModel):
     country: list[FacetCountPublic]
     type: list[FacetCountPublic]
     org: list[FacetCountPublic] = Field(
-        [], description="Organisations (id: slug, label: name) of the matches the caller may see"
+        description="Organisations (id: slug, label: name) of the matches the caller may see"
     )
-    language: list[FacetCountPublic] = Field([], description="Languages (id: ISO 639 code)")
+    language: list[FacetCountPublic] = Field(description="Languages (id: ISO 639 code)")
 
 
 class SearchSuggestionPublic(BaseModel):
