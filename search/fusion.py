@@ -12,17 +12,24 @@ with the access scope and facets inside the query) and hands the lists here:
   neighbours, hence no results and no facets; in hybrid mode only the few (``VECTOR_EXTRA``) within
   ``VECTOR_MARGIN`` cosine of the best one join the result set, which gives semantic recall without
   flooding totals and facets;
-- the hybrid result set is then ranked twice, by BM25 and by cosine (the backend's ``by_vector``), and
-  the two rankings are fused by reciprocal rank fusion (``K`` = 10).
+- the hybrid result set is then ranked by one of two fusions (``FUSIONS``; the default ``FUSION``,
+  chosen on PIAF, docs/benchmarks.md "Ranking quality decisions, 2026-12-02"):
+  ``rrf``: ranked twice, by BM25 and by cosine (the backend's ``by_vector``), the two rankings fused by
+  reciprocal rank fusion (``K`` = 10); ``convex``: a convex combination of the min-max normalised scores
+  of the two lists, ``alpha`` x cosine + (1 - ``alpha``) x BM25, a passage absent from a list scoring 0
+  there (``ALPHA``). ``using(method, alpha)`` sets them for the code it wraps (the evaluation's
+  ``--fusion``/``--alpha``); both need only the lists a backend already hands over.
 
 Candidates are integers (the embedded backend's table rows; another backend numbers its passages first).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Literal, TypeVar, cast
 
 import numpy as np
 
@@ -42,6 +49,30 @@ VECTOR_MARGIN = 0.03  # hybrid: vector-only candidates within this cosine of the
 VECTOR_EXTRA = 5  # ... and at most this many of them
 RANK_DEPTH = 1000  # passages of each list that are fused and grouped (all matches still count for facets)
 T = TypeVar("T", bound=Hashable)
+Fusion = Literal["rrf", "convex"]
+FUSIONS: tuple[Fusion, ...] = ("rrf", "convex")
+FUSION: Fusion = "rrf"
+ALPHA = 0.5  # convex: the weight of the (normalised) cosine; BM25 weighs 1 - ALPHA
+_SETTINGS: ContextVar[tuple[Fusion, float] | None] = ContextVar("fusion_settings", default=None)
+
+
+def settings() -> tuple[Fusion, float]:
+    """The fusion method and alpha in force (``using``'s, else the defaults)."""
+    return _SETTINGS.get() or (FUSION, ALPHA)
+
+
+@contextmanager
+def using(method: str, alpha: float = ALPHA) -> Iterator[None]:
+    """Rank hybrid queries run inside the block with ``method`` (rrf or convex) and ``alpha``."""
+    if method not in FUSIONS:
+        raise ValueError(f"unknown fusion {method!r}; use one of {', '.join(FUSIONS)}")
+    if not 0.0 <= alpha <= 1.0:
+        raise ValueError(f"alpha must be between 0 and 1, not {alpha}")
+    token = _SETTINGS.set((cast("Fusion", method), float(alpha)))
+    try:
+        yield
+    finally:
+        _SETTINGS.reset(token)
 
 
 def reciprocal_rank_fusion(rankings: Sequence[Sequence[T]], k: int = K) -> list[tuple[T, float]]:
@@ -54,6 +85,31 @@ def reciprocal_rank_fusion(rankings: Sequence[Sequence[T]], k: int = K) -> list[
     for ranking in rankings:
         for rank, item in enumerate(ranking, start=1):
             scores[item] = scores.get(item, 0.0) + 1.0 / (k + rank)
+    return sorted(scores.items(), key=lambda kv: -kv[1])
+
+
+def min_max(scores: np.ndarray) -> np.ndarray:
+    """Scores mapped onto [0, 1] (best 1, worst 0); all equal: all 1."""
+    scores = np.asarray(scores, dtype=np.float64)
+    if len(scores) == 0:
+        return scores
+    low, high = float(scores.min()), float(scores.max())
+    if high - low <= 0.0:
+        return np.ones_like(scores)
+    return (scores - low) / (high - low)
+
+
+def convex_combination(
+    first: tuple[Sequence[T], np.ndarray], second: tuple[Sequence[T], np.ndarray], alpha: float
+) -> list[tuple[T, float]]:
+    """Fuse two scored lists: (1 - alpha) x min-max(first) + alpha x min-max(second), 0 where absent.
+
+    Ties keep the order of first appearance (first list, then second), so the result is deterministic.
+    """
+    scores: dict[T, float] = {}
+    for (items, raw), weight in ((first, 1.0 - alpha), (second, alpha)):
+        for item, norm in zip(items, min_max(raw).tolist(), strict=True):
+            scores[item] = scores.get(item, 0.0) + weight * norm
     return sorted(scores.items(), key=lambda kv: -kv[1])
 
 
@@ -111,5 +167,14 @@ def fuse(
         return Fused(list(zip(vec_rows.tolist(), vec_scores.tolist(), strict=True)), vec_rows)
     # every BM25 match plus the few vector candidates close to the best one; both lists rank that set
     matched = np.union1d(bm25_rows, close_vector_candidates(vec_rows, vec_scores))
+    method, alpha = settings()
+    if method == "convex":
+        in_set = np.isin(vec_rows, matched)
+        ranked = convex_combination(
+            (bm25_rows[:depth].tolist(), bm25_scores[:depth]),
+            (vec_rows[in_set].tolist(), vec_scores[in_set]),
+            alpha,
+        )
+        return Fused(ranked[:depth], matched)
     ranked_by_vector = by_vector(matched, depth)
     return Fused(reciprocal_rank_fusion([bm25_rows[:depth].tolist(), ranked_by_vector]), matched)

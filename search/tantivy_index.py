@@ -1,14 +1,18 @@
 """The text half of the embedded backend: a Tantivy index with a French analyzer, storing no text.
 
-Text fields (``title`` boosted over ``text``) go through lowercase -> French stop words -> French Snowball
-stemmer -> ASCII folding, so "vins" finds "vin" and "energie" finds "énergie". The meta values are
+Text fields go through lowercase -> French stop words (Snowball's, plus the question words and elided
+conjunctions of ``EXTRA_STOP_WORDS``) -> French Snowball stemmer -> ASCII folding, so "vins" finds "vin"
+and "energie" finds "énergie". The ``text`` field indexes the title followed by the text (one BM25 length
+norm over both); the ``title`` field indexes the title alone, mildly boosted (``TITLE_BOOST``). Measured
+on PIAF (dev), see docs/benchmarks.md "Ranking quality decisions, 2026-12-02". The meta values are
 indexed for filtering in two JSON fields (``search.tantivy_filters``); ``date`` is a raw fast field to
 browse newest first; ``key`` links each document to its row in the vector table. Only ``id``, ``key``
-and ``parent_id`` are stored: titles, texts and meta live sealed in ``search.passage_store`` (layout 3;
-``search.upgrade`` moves the texts of an older index there). Snippets are cut from the passage text read
-from the store (``snippet_html``), with the same highlighter. User query text is
-parsed by Tantivy's query parser; syntax it cannot take falls back to the plain words, so nothing a user
-types raises.
+and ``parent_id`` are stored: titles, texts and meta live sealed in ``search.passage_store`` (layout 4:
+the analyzer's name ``ANALYZER`` is part of the schema, so an index written with an older analyzer no
+longer matches and ``search.upgrade`` rebuilds it from the store). Snippets are cut from the passage text
+read from the store (``snippet_html``), with the same highlighter. User query text is parsed by Tantivy's
+query parser (hyphens and apostrophes inside a word separate words rather than make a phrase; quotes still
+do); syntax it cannot take falls back to the plain words, so nothing a user types raises.
 """
 
 from __future__ import annotations
@@ -23,26 +27,41 @@ from search import tantivy_filters
 from search.filters import SORT_FIELD, filter_values, keyword
 from search.types import Passage
 
-ANALYZER = "fr_stem"
-TEXT_FIELDS = ["title", "text"]
-# mild: on PIAF (titles shared by many paragraphs) 1.2 costs 2.5 and 2.0 costs 5 nDCG points
-TITLE_BOOST = 0.5
+ANALYZER = "fr_stem_v4"  # renamed whenever the analyzer changes: the schema changes, the index is rebuilt
+EXACT_ANALYZER = "fr_exact_v4"  # the same chain without the stemmer
+TEXT_FIELDS = ["title", "text"]  # the stemmed fields (spelling suggestions look terms up in these)
+EXACT_FIELD = "text_exact"  # title and text again, unstemmed: the exact form of a word ranks higher
+# PIAF (dev) BM25 nDCG@10 by exact-field boost: 0 -> 0.809, 0.2 -> 0.820, 0.5 -> 0.825 (docs/benchmarks.md)
+EXACT_BOOST = 0.5
+# mild: the text field already holds the title; on PIAF (titles shared by many paragraphs) 0.2 beats 0.5
+TITLE_BOOST = 0.2
+# words of questions that carry no topic (rare in documents, so a high IDF would make them noise), and the
+# elided conjunctions the tokenizer leaves (« jusqu'à » -> « jusqu »); PIAF (dev): +0.6 nDCG points;
+# and « a », « est » (avoir, être: Snowball's list has their other forms)
+EXTRA_STOP_WORDS = [
+    *("comment", "combien", "pourquoi", "quand", "quoi", "où"),
+    *("jusqu", "lorsqu", "puisqu", "quoiqu"),
+    *("a", "est"),
+]
 KEYWORD_QUERY_MAX_WORDS = 3  # up to this many words, every term is required (falls back to any term)
 SNIPPET_CHARS = 240
 _SPECIAL = re.compile(r'[+\-&|!(){}\[\]^"~*?:\\/<>=\'`]')
 _OPERATORS = re.compile(r"\b(AND|OR|NOT|IN|TO)\b")
+_INNER_JOIN = re.compile(r"(?<=\w)[-'’](?=\w)")  # « États-Unis », « l'origine »: two words, not a phrase
 
 
-def french_analyzer() -> tantivy.TextAnalyzer:
-    return (
+def french_analyzer(stem: bool = True) -> tantivy.TextAnalyzer:
+    """The French chain of the text fields; ``stem=False``: the exact field's (no stemmer)."""
+    builder = (
         tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
         .filter(tantivy.Filter.remove_long(40))
         .filter(tantivy.Filter.lowercase())
         .filter(tantivy.Filter.stopword("french"))
-        .filter(tantivy.Filter.stemmer("french"))
-        .filter(tantivy.Filter.ascii_fold())
-        .build()
+        .filter(tantivy.Filter.custom_stopword(EXTRA_STOP_WORDS))
     )
+    if stem:
+        builder = builder.filter(tantivy.Filter.stemmer("french"))
+    return builder.filter(tantivy.Filter.ascii_fold()).build()
 
 
 def build_schema() -> tantivy.Schema:
@@ -52,6 +71,7 @@ def build_schema() -> tantivy.Schema:
     sb.add_text_field("parent_id", stored=True, fast=True, tokenizer_name="raw", index_option="basic")
     sb.add_text_field("title", stored=False, tokenizer_name=ANALYZER)  # indexed, never stored
     sb.add_text_field("text", stored=False, tokenizer_name=ANALYZER)
+    sb.add_text_field(EXACT_FIELD, stored=False, tokenizer_name=EXACT_ANALYZER)
     sb.add_text_field(SORT_FIELD, stored=False, fast=True, tokenizer_name="raw", index_option="basic")
     tantivy_filters.add_fields(sb)
     return sb.build()
@@ -63,6 +83,7 @@ def open_index(directory: Path) -> tantivy.Index:
     schema = build_schema()
     index = tantivy.Index(schema, path=str(directory), reuse=True)
     index.register_tokenizer(ANALYZER, french_analyzer())
+    index.register_tokenizer(EXACT_ANALYZER, french_analyzer(stem=False))
     return index
 
 
@@ -72,12 +93,19 @@ def to_document(passage: Passage, key: int) -> tantivy.Document:
     doc.add_unsigned("key", key)
     doc.add_text("parent_id", passage.parent_id)
     doc.add_text("title", passage.title or "")
-    doc.add_text("text", passage.text or "")
+    body = indexed_text(passage)
+    doc.add_text("text", body)
+    doc.add_text(EXACT_FIELD, body)
     sort_value = passage.meta.get(SORT_FIELD)
     if sort_value is not None and not isinstance(sort_value, list | dict):
         doc.add_text(SORT_FIELD, keyword(sort_value))
     tantivy_filters.add_values(doc, filter_values(passage.meta))
     return doc
+
+
+def indexed_text(passage: Passage) -> str:
+    """What the ``text`` field indexes: the title, then the text."""
+    return "\n".join(part for part in (passage.title, passage.text) if part)
 
 
 def doc_id(doc: tantivy.Document) -> str:
@@ -101,19 +129,18 @@ def text_query(index: tantivy.Index, text: str, *, conjunction: bool = False) ->
     ``conjunction`` requires every term (keyword queries such as "vins Allemagne"); otherwise any term
     matches and BM25 ranks (natural-language questions).
     """
-    boosts = {"title": TITLE_BOOST}
-    escaped = text.replace("\\", " ").replace(":", " ")
+    boosts = {"title": TITLE_BOOST, EXACT_FIELD: EXACT_BOOST}
+    fields = [*TEXT_FIELDS, EXACT_FIELD]
+    escaped = _INNER_JOIN.sub(" ", text.replace("\\", " ").replace(":", " "))
     try:
-        return index.parse_query(
-            escaped, TEXT_FIELDS, field_boosts=boosts, conjunction_by_default=conjunction
-        )
+        return index.parse_query(escaped, fields, field_boosts=boosts, conjunction_by_default=conjunction)
     except ValueError:
         pass
     words = sanitize(text)
     if not words:
         return tantivy.Query.empty_query()
     query, _errors = index.parse_query_lenient(
-        words, TEXT_FIELDS, field_boosts=boosts, conjunction_by_default=conjunction
+        words, fields, field_boosts=boosts, conjunction_by_default=conjunction
     )
     return query
 

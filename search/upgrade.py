@@ -4,7 +4,11 @@ Layouts: 1: Tantivy had one keyword field per product meta field and the vector 
 those values as strings, so only they could be filtered, and ``org_id == 1`` matched the string ``"1"``.
 2: every meta value is filterable and typed, in two JSON fields of the Tantivy schema
 (``search.tantivy_filters``) and in the table's columns (format 2); Tantivy still stored each passage
-whole. 3 (now): Tantivy stores no text (title, text and meta live sealed in ``search.passage_store``).
+whole. 3: Tantivy stores no text (title, text and meta live sealed in ``search.passage_store``). 4 (now):
+the analyzers of 2026-12-02 (``search.tantivy_index``: more stop words, the title also in ``text``, an
+unstemmed ``text_exact`` field); their names are in the schema, so a layout-3 index no longer matches it
+and is rebuilt here from the passage store (it stored only ids and keys), never searched with the new
+analyzer over terms the old one wrote.
 
 Layouts 1 and 2 stored each passage whole (id, key, parent, title, text, position, meta), so an older
 index is upgraded from its own documents, automatically on the first open (a log line says so): the
@@ -135,6 +139,17 @@ def _copy_missing(texts: PassageStore, stored: list[tuple[int, Passage]]) -> int
     return len(missing)
 
 
+def _from_store(texts: PassageStore, stored: list[tuple[int, Passage]]) -> list[tuple[int, Passage]]:
+    """The store's version of each stored passage (the store is the truth once ``_copy_missing`` ran; a
+    layout-3 index stored no title, text or meta); one the store lacks keeps what the index stored."""
+    out: list[tuple[int, Passage]] = []
+    for start in range(0, len(stored), 1000):
+        chunk = stored[start : start + 1000]
+        found = texts.get([p.id for _key, p in chunk])
+        out.extend((key, found.get(p.id, p)) for key, p in chunk)
+    return out
+
+
 def upgrade(index_dir: Path, texts: PassageStore, *, persistent: bool = True) -> bool:
     """Rebuild ``index_dir`` in the current layout if it has an older one, moving the texts an older
     layout stored into ``texts``; returns whether it did. ``persistent``: whether ``texts`` outlives the
@@ -156,6 +171,7 @@ def upgrade(index_dir: Path, texts: PassageStore, *, persistent: bool = True) ->
                     "installation's passage store (`tfe reindex` or `tfe serve` migrate it)"
                 )
             copied = _copy_missing(texts, stored)
+            stored = _from_store(texts, stored)
             new_dir = index_dir / "tantivy.upgrade"
             shutil.rmtree(new_dir, ignore_errors=True)
             writer = ti.open_index(new_dir).writer(heap_size=128_000_000, num_threads=0)

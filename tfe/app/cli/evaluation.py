@@ -22,10 +22,23 @@ def retrieval(
         str, typer.Option(help="Modes séparés par des virgules : bm25,vector,hybrid")
     ] = "bm25,vector,hybrid",
     limit_queries: Annotated[int | None, typer.Option(help="N'évalue que les N premières requêtes")] = None,
+    fusion: Annotated[
+        str | None, typer.Option(help="Fusion du mode hybride : rrf ou convex (défaut : celle du produit)")
+    ] = None,
+    alpha: Annotated[
+        float | None, typer.Option(help="Fusion convex : poids du cosinus, entre 0 et 1 (BM25 : 1 - alpha)")
+    ] = None,
+    cache: Annotated[
+        bool,
+        typer.Option(
+            "--cache/--no-cache", help="Met en cache les plongements ($TFE_EVAL_CACHE ou dossier temporaire)"
+        ),
+    ] = True,
     as_json: JsonOpt = False,
 ) -> None:
     """nDCG@10, Recall@10 et MRR@10 sur un jeu au format BEIR (corpus.jsonl, queries.jsonl, qrels.tsv)."""
-    from search.evaluation import evaluate_beir
+    from search.evaluation import embedding_cache_dir, evaluate_beir
+    from search.fusion import FUSIONS
     from search.types import Mode
 
     for name in ("corpus.jsonl", "queries.jsonl", "qrels.tsv"):
@@ -34,6 +47,10 @@ def retrieval(
     wanted = tuple(m.strip() for m in modes.split(",") if m.strip())
     if not wanted or any(m not in ("bm25", "vector", "hybrid") for m in wanted):
         fail(f"unknown mode in {modes!r}; use bm25, vector, hybrid")
+    if fusion is not None and fusion not in FUSIONS:
+        fail(f"unknown fusion {fusion!r}; use rrf or convex")
+    if alpha is not None and not 0.0 <= alpha <= 1.0:
+        fail(f"alpha must be between 0 and 1, not {alpha}")
     rt = runtime(require_init=False)
     report = evaluate_beir(
         directory,
@@ -41,6 +58,9 @@ def retrieval(
         modes=cast("tuple[Mode, ...]", wanted),
         limit_queries=limit_queries,
         progress=not as_json,
+        fusion_method=fusion,
+        alpha=alpha,
+        cache_dir=embedding_cache_dir() if cache else None,
     )
     if as_json:
         emit_json(report)
