@@ -16,9 +16,10 @@ with the access scope and facets inside the query) and hands the lists here:
   chosen on PIAF, docs/benchmarks.md "Ranking quality decisions, 2026-12-02"):
   ``rrf``: ranked twice, by BM25 and by cosine (the backend's ``by_vector``), the two rankings fused by
   reciprocal rank fusion (``K`` = 10); ``convex``: a convex combination of the min-max normalised scores
-  of the two lists, ``alpha`` x cosine + (1 - ``alpha``) x BM25, a passage absent from a list scoring 0
-  there (``ALPHA``). ``using(method, alpha)`` sets them for the code it wraps (the evaluation's
-  ``--fusion``/``--alpha``); both need only the lists a backend already hands over.
+  of the two lists (BM25 over its ranked matches, cosine over every vector candidate above the floor),
+  ``alpha`` x cosine + (1 - ``alpha``) x BM25, a passage absent from a list scoring 0 there (``ALPHA``).
+  ``using(method, alpha)`` sets them for the code it wraps (the evaluation's ``--fusion``/``--alpha``);
+  both need only the lists a backend already hands over.
 
 Candidates are integers (the embedded backend's table rows; another backend numbers its passages first).
 """
@@ -102,14 +103,12 @@ def min_max(scores: np.ndarray) -> np.ndarray:
 def convex_combination(
     first: tuple[Sequence[T], np.ndarray], second: tuple[Sequence[T], np.ndarray], alpha: float
 ) -> list[tuple[T, float]]:
-    """Fuse two scored lists: (1 - alpha) x min-max(first) + alpha x min-max(second), 0 where absent.
-
-    Ties keep the order of first appearance (first list, then second), so the result is deterministic.
-    """
+    """Fuse two lists of normalised scores (``min_max``): (1 - alpha) x first + alpha x second, 0 where
+    absent. Ties keep the order of first appearance (first list, then second): deterministic."""
     scores: dict[T, float] = {}
-    for (items, raw), weight in ((first, 1.0 - alpha), (second, alpha)):
-        for item, norm in zip(items, min_max(raw).tolist(), strict=True):
-            scores[item] = scores.get(item, 0.0) + weight * norm
+    for (items, norm), weight in ((first, 1.0 - alpha), (second, alpha)):
+        for item, value in zip(items, np.asarray(norm, dtype=np.float64).tolist(), strict=True):
+            scores[item] = scores.get(item, 0.0) + weight * value
     return sorted(scores.items(), key=lambda kv: -kv[1])
 
 
@@ -169,10 +168,12 @@ def fuse(
     matched = np.union1d(bm25_rows, close_vector_candidates(vec_rows, vec_scores))
     method, alpha = settings()
     if method == "convex":
+        # cosines normalised over every vector candidate above the floor, then those in the result set
+        vec_norm = min_max(vec_scores)
         in_set = np.isin(vec_rows, matched)
         ranked = convex_combination(
-            (bm25_rows[:depth].tolist(), bm25_scores[:depth]),
-            (vec_rows[in_set].tolist(), vec_scores[in_set]),
+            (bm25_rows[:depth].tolist(), min_max(bm25_scores[:depth])),
+            (vec_rows[in_set].tolist(), vec_norm[in_set]),
             alpha,
         )
         return Fused(ranked[:depth], matched)

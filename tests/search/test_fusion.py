@@ -69,3 +69,49 @@ def test_hybrid_without_vectors_is_bm25_order() -> None:
     bm25 = (_rows(4, 5), _scores(2.0, 1.0))
     out = fusion.fuse("hybrid", bm25, (_rows(), _scores()), _by_vector([]), depth=10)
     assert [r for r, _ in out.ranked] == [4, 5] and out.matched.tolist() == [4, 5]
+
+
+def test_min_max_maps_scores_onto_zero_one() -> None:
+    assert fusion.min_max(_scores(4.0, 2.0, 3.0)).tolist() == pytest.approx([1.0, 0.0, 0.5])
+    assert fusion.min_max(_scores(0.7, 0.7)).tolist() == [1.0, 1.0]  # all equal: all best
+    assert fusion.min_max(_scores()).tolist() == []
+
+
+def test_convex_combination_weighs_normalised_scores() -> None:
+    bm25 = ([1, 2, 3], fusion.min_max(_scores(10.0, 6.0, 2.0)))  # 1, 0.5, 0
+    vec = ([3, 9], fusion.min_max(_scores(0.9, 0.8)))  # 1, 0
+    out = dict(fusion.convex_combination(bm25, vec, alpha=0.5))
+    assert out == pytest.approx({1: 0.5, 2: 0.25, 3: 0.5, 9: 0.0})
+    ranked = [r for r, _ in fusion.convex_combination(bm25, vec, alpha=0.5)]
+    assert ranked == [1, 3, 2, 9]  # 1 and 3 tie: first appearance first
+    assert [r for r, _ in fusion.convex_combination(bm25, vec, alpha=0.0)][:3] == [1, 2, 3]  # BM25 only
+    assert next(r for r, _ in fusion.convex_combination(bm25, vec, alpha=1.0)) == 3  # cosine only
+
+
+def test_hybrid_uses_the_fusion_in_force() -> None:
+    bm25 = (_rows(1, 2, 3), _scores(3.0, 2.0, 1.0))
+    vector = (_rows(3, 9, 8, 7), _scores(0.90, 0.89, 0.84, 0.5))  # 3, 9 close to the best; 7 under the floor
+    by_vector = _by_vector([3, 9, 2, 8, 1])
+    with fusion.using("convex", 0.8):
+        assert fusion.settings() == ("convex", 0.8)
+        out = fusion.fuse("hybrid", bm25, vector, by_vector, depth=1000)
+    assert fusion.settings() == (fusion.FUSION, fusion.ALPHA)  # restored after the block
+    assert out.matched.tolist() == [1, 2, 3, 9]
+    scores = dict(out.ranked)
+    assert set(scores) == {1, 2, 3, 9}  # 8 and 7 are not in the result set, so not ranked
+    # 3: 0.2 x 0 (BM25 min) + 0.8 x 1 (best cosine); 1: 0.2 x 1; 9: 0.8 x its cosine normalised over
+    # every candidate above the floor (0.84 .. 0.90), 8 included though it is not in the result set
+    assert scores[3] == pytest.approx(0.8)
+    assert scores[1] == pytest.approx(0.2)
+    assert scores[9] == pytest.approx(0.8 * (0.89 - 0.84) / 0.06, rel=1e-4)
+    assert [r for r, _ in out.ranked][:2] == [3, 9]
+    with fusion.using("rrf"):
+        rrf = fusion.fuse("hybrid", bm25, vector, by_vector, depth=1000)
+    assert rrf.ranked == fusion.reciprocal_rank_fusion([[1, 2, 3], [3, 9, 2, 1]])
+
+
+@pytest.mark.parametrize(("method", "alpha"), [("linear", 0.5), ("convex", 1.5), ("convex", -0.1)])
+def test_using_refuses_unknown_settings(method: str, alpha: float) -> None:
+    with pytest.raises(ValueError), fusion.using(method, alpha):
+        pass
+    assert fusion.settings() == (fusion.FUSION, fusion.ALPHA)
