@@ -1,10 +1,10 @@
 """The source catalogue's rules: what a caller may ask (``SourceSpec``), how each field is checked and
 normalised (``CatalogueRules``, ``normalise_url``, polling bounds), and who may read or manage a source.
 
-Reading needs an authenticated caller: members see the network's sources and their organisation's,
-administrators see every source (``visible_clause``, ``can_see``). Managing needs the ``curator`` role
-(sources owned by the curator's organisation) or ``admin`` (every source): ``require_manager``,
-``may_manage``.
+Reading needs an authenticated caller: members see the network's sources and their organisation's; the
+national agency's administrators see every source (``visible_clause``, ``can_see``). Managing needs the
+``curator`` or ``admin`` role, for sources owned by the caller's organisation; the national agency's
+administrators manage every source (``require_manager``, ``may_manage``, ``AccessScope.manages_network``).
 """
 
 from __future__ import annotations
@@ -300,14 +300,15 @@ def require_manager(scope: AccessScope) -> None:
 
 
 def may_manage(scope: AccessScope, source: Source) -> bool:
-    if scope.system or scope.is_admin:
+    """National administrators manage every source; curators and administrators their organisation's."""
+    if scope.manages_network:
         return True
-    return "curator" in scope.roles and source.org_id is not None and source.org_id == scope.org_id
+    return bool(scope.roles & MANAGER_ROLES) and source.org_id is not None and source.org_id == scope.org_id
 
 
 def visible_clause(scope: AccessScope) -> Any:
     """The catalogue's read rule as a SQL condition on ``sources``."""
-    if scope.system or scope.is_admin:
+    if scope.manages_network:
         return true()
     if not scope.authenticated:
         raise AuthenticationError("authentification requise pour lire le catalogue de sources")
@@ -317,7 +318,7 @@ def visible_clause(scope: AccessScope) -> Any:
 
 
 def can_see(scope: AccessScope, source: Source) -> bool:
-    if scope.system or scope.is_admin:
+    if scope.manages_network:
         return True
     return source.visibility in ("network", "public") or (
         scope.org_id is not None and source.org_id == scope.org_id

@@ -38,8 +38,10 @@ def owner_of(session: Session, scope: AccessScope, org: int | str | None) -> Org
         found = session.scalar(select(Organisation).where(Organisation.slug == str(org).strip()))
     if found is None:
         raise ValidationError(f"organisation inconnue : {org}")
-    if found.id != scope.org_id and not (scope.system or scope.is_admin):
-        raise PermissionDeniedError("seul un administrateur catalogue une source pour une autre organisation")
+    if found.id != scope.org_id and not scope.manages_network:
+        raise PermissionDeniedError(
+            "seul un administrateur de l'agence nationale catalogue une source pour une autre organisation"
+        )
     return found
 
 

@@ -42,7 +42,12 @@ class Catalogue:
         return AccessScope(user_id=11, org_id=self.orgs[org], roles=frozenset({"reader"}))
 
     def admin(self) -> AccessScope:
-        return AccessScope(user_id=12, org_id=self.orgs["alpha"], roles=frozenset({"admin"}))
+        """An administrator of the national agency (network-wide catalogue rights)."""
+        return AccessScope(user_id=12, org_id=self.orgs["alpha"], roles=frozenset({"admin"}), national=True)
+
+    def org_admin(self, org: str) -> AccessScope:
+        """An administrator of one organisation only."""
+        return AccessScope(user_id=13, org_id=self.orgs[org], roles=frozenset({"admin"}))
 
 
 def _catalogue(settings: Settings) -> Iterator[Catalogue]:
@@ -126,7 +131,17 @@ def test_roles_and_scope(cat: Catalogue) -> None:
         cat.service.update(cat.curator("beta"), shared.id, {"title": "x"}, "api")
     with pytest.raises(PermissionDeniedError):
         cat.service.remove(cat.curator("beta"), shared.id, "api")
-    # a curator cannot catalogue for another organisation; an admin can, and manages everything
+    # an organisation's administrator is like its curators: another organisation's own source is hidden,
+    # its network source cannot be changed, and nothing is catalogued for another organisation
+    with pytest.raises(NotFoundError):
+        cat.service.get(cat.org_admin("beta"), own.id)
+    with pytest.raises(NotFoundError):
+        cat.service.update(cat.org_admin("beta"), own.id, {"title": "x"}, "api")
+    with pytest.raises(PermissionDeniedError):
+        cat.service.remove(cat.org_admin("beta"), shared.id, "api")
+    with pytest.raises(PermissionDeniedError):
+        cat.service.add(cat.org_admin("beta"), spec("https://example.org/c.xml", org="alpha"), "api")
+    # a curator cannot catalogue for another organisation; the national agency's admin can, and manages all
     with pytest.raises(PermissionDeniedError):
         cat.service.add(cat.curator("beta"), spec("https://example.org/b.xml", org="alpha"), "api")
     theirs = cat.service.add(cat.admin(), spec("https://example.org/b.xml", org="beta"), "api")

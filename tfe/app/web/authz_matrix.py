@@ -143,19 +143,19 @@ def write(
     return Rule(allowed=_roles(roles), denied=denied, scoped=True, role_first=role_first, note=note)
 
 
-_SOURCE_ADMINS = "administrators see and manage every source (veille.source_rules)"
+_SOURCE_ADMINS = "the national agency's administrators see and manage every source (veille.source_rules)"
 
 
 def read_source(note: str = _SOURCE_ADMINS) -> Rule:
-    """An organisation's own source: its members read it, administrators of any organisation too."""
-    return Rule(allowed=READERS, scoped=True, other=ADMIN, note=note)
+    """An organisation's own source: its members read it; another organisation's members (their
+    administrators too): 404."""
+    return Rule(allowed=READERS, scoped=True, note=note)
 
 
 def manage_source(note: str = _SOURCE_ADMINS) -> Rule:
-    """An organisation's own source: its curators and administrators manage it, administrators of any
-    organisation too; the role is checked first (readers and contributors: 403 everywhere); other
-    organisations' curators: 404."""
-    return Rule(allowed=CURATOR_PLUS, scoped=True, role_first=True, other=ADMIN, note=note)
+    """An organisation's own source: its curators and administrators manage it; the role is checked first
+    (readers and contributors: 403 everywhere); another organisation's curators and administrators: 404."""
+    return Rule(allowed=CURATOR_PLUS, scoped=True, role_first=True, note=note)
 
 
 _OWNER = "per user: own = the actor's own; anyone else's (a colleague's too): 404"

@@ -14,7 +14,7 @@ import secrets
 from collections.abc import Iterable
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from tfe.core.db import utcnow
 from tfe.core.errors import (
@@ -39,7 +39,11 @@ MAX_TOKEN_DAYS = 3650
 
 
 def scope_for(user: User) -> AccessScope:
-    return AccessScope(user_id=user.id, org_id=user.org_id, roles=frozenset({user.role}))
+    """The user's access scope; ``national`` when their organisation is the national agency."""
+    session = object_session(user)
+    org = session.get(Organisation, user.org_id) if session is not None else None
+    national = org is not None and org.kind == "national_agency"
+    return AccessScope(user_id=user.id, org_id=user.org_id, roles=frozenset({user.role}), national=national)
 
 
 def get_or_create_org(

@@ -43,6 +43,7 @@ class AccessScope:
     roles: frozenset[str] = field(default_factory=frozenset)
     system: bool = False  # internal jobs (indexing, evaluation): sees everything
     include_archived: bool = False  # a search that asked for archived documents too
+    national: bool = False  # the caller's organisation is the national agency (network-wide administration)
 
     @classmethod
     def anonymous(cls) -> AccessScope:
@@ -66,6 +67,12 @@ class AccessScope:
     @property
     def is_admin(self) -> bool:
         return "admin" in self.roles
+
+    @property
+    def manages_network(self) -> bool:
+        """An internal job, or an administrator of the national agency: network-wide catalogue rights.
+        An administrator of any other organisation administers their own organisation only."""
+        return self.system or (self.is_admin and self.national)
 
     def with_archived(self, include: bool = True) -> AccessScope:
         """The same caller, asking (or not) for archived documents in searches."""

@@ -135,9 +135,9 @@ def is_manager(scope: AccessScope) -> bool:
 
 def may_manage(scope: AccessScope, view: SourceView) -> bool:
     """Whether the management buttons apply to this source (``veille.source_rules.may_manage``'s rule)."""
-    if scope.system or scope.is_admin:
+    if scope.manages_network:
         return True
-    return "curator" in scope.roles and view.org_id is not None and view.org_id == scope.org_id
+    return bool(scope.roles & MANAGER_ROLES) and view.org_id is not None and view.org_id == scope.org_id
 
 
 def _require_manager(scope: AccessScope) -> None:
