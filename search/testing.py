@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
 from typing import Any
 
 import numpy as np
@@ -51,7 +52,7 @@ from search.testdata import (
     run,
     visible,
 )
-from search.types import Mode, SearchQuery
+from search.types import Mode, Passage, SearchQuery
 from tfe.core.errors import ValidationError
 
 __all__ = [
@@ -297,10 +298,19 @@ class SortAndDateTests(_Loaded):
         result = parents(run(loaded, "", limit=50, sort="date_asc"))
         assert result[0] == "doc-auto" and result[-1] == "item-chine"
 
+    @pytest.mark.parametrize("text", ["", "vins"])
+    def test_undated_last_in_both_orders(self, loaded: SearchBackend, text: str) -> None:
+        meta = {**CORPUS["doc-vin"][2], "date": None}
+        undated = Passage(id="doc-undated:0", parent_id="doc-undated", title="Vins", text="Vins.", meta=meta)
+        loaded.write([undated])
+        loaded.commit()
+        for sort in ("date", "date_asc"):
+            found = parents(run(loaded, text, mode="bm25", limit=50, sort=sort))
+            assert found[-1] == "doc-undated" and len(found) > 1
+        assert "doc-undated" not in parents(run(loaded, text, mode="bm25", date_from=date(2000, 1, 1)))
+
     @pytest.mark.parametrize("mode", MODES)
     def test_date_range_inclusive_whole_days(self, loaded: SearchBackend, mode: Mode) -> None:
-        from datetime import date
-
         found = run(loaded, "vins", mode=mode, limit=50, date_from=date(2024, 2, 1), date_to=date(2024, 4, 1))
         got = set(parents(found))
         assert got and all("2024-02-01" <= _date_of(p) <= "2024-04-01" for p in got)
