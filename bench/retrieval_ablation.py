@@ -1,97 +1,79 @@
-"""BM25 ablation on a BEIR directory: analyzer chains, title boost and query parsing, Tantivy only.
+"""BM25 ablation on a BEIR directory through the product path (``search.evaluation.evaluate_beir``).
 
-``python bench/retrieval_ablation.py ../shared/data/eval/retrieval/piaf`` prints nDCG@10 per variant.
-One index per analyzer (a few seconds each); no embeddings. The product path (``tfe eval retrieval``)
-remains the reference: this loop only ranks variants of the text side quickly.
+``.venv/bin/python bench/retrieval_ablation.py ../shared/data/eval/retrieval/piaf`` prints BM25 nDCG@10
+(and MRR@10) for each variant of ``search.tantivy_index`` tried on 2026-12-02: the analyzer's extra stop
+words, the title boost, the unstemmed field's boost and the old phrase parsing of hyphenated words. Each
+variant changes one module constant (or the query builder) from the product's settings and re-indexes
+the corpus (a few seconds; no embeddings). Results in docs/benchmarks.md.
 """
 
 from __future__ import annotations
 
 import sys
-import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import tantivy
 
 from search import tantivy_index as ti
-from search.evaluation import _read_jsonl, ndcg_at_k, read_qrels
+from search.evaluation import evaluate_beir
 
-F = tantivy.Filter
-BOOSTS = (0.2, 0.3, 0.5)
-
-
-def chain(*filters: tantivy.Filter, tokenizer: tantivy.Tokenizer | None = None) -> tantivy.TextAnalyzer:
-    b = tantivy.TextAnalyzerBuilder(tokenizer or tantivy.Tokenizer.simple())
-    for f in filters:
-        b = b.filter(f)
-    return b.build()
+_PARSE = ti.text_query
 
 
-QUESTION_WORDS = ["comment", "combien", "pourquoi", "quand", "quoi", "où"]
-AUXILIARIES = ["est", "a", "été", "être", "sont", "ont", "peut", "fait"]
+@contextmanager
+def patched(**values: Any) -> Iterator[None]:
+    old = {name: getattr(ti, name) for name in values}
+    for name, value in values.items():
+        setattr(ti, name, value)
+    try:
+        yield
+    finally:
+        for name, value in old.items():
+            setattr(ti, name, value)
 
 
-def french(extra: list[str], fold_first: bool = False) -> tantivy.TextAnalyzer:
-    filters = [F.remove_long(40), F.lowercase(), F.stopword("french")]
-    if extra:
-        filters.append(F.custom_stopword(extra))
-    filters += [F.ascii_fold(), F.stemmer("french")] if fold_first else [F.stemmer("french"), F.ascii_fold()]
-    return chain(*filters)
+def _phrase_parse(index: tantivy.Index, text: str, *, conjunction: bool = False) -> tantivy.Query:
+    """The query builder before 2026-12-02: hyphenated words became phrases."""
+    with patched(_INNER_JOIN=__import__("re").compile(r"(?!x)x")):
+        return _PARSE(index, text, conjunction=conjunction)
 
 
-ANALYZERS: dict[str, Callable[[], tantivy.TextAnalyzer]] = {
-    "old: lower,stop,stem,fold": lambda: french([]),
-    "+question words": lambda: french(QUESTION_WORDS),
-    "+question words+auxiliaries": lambda: french(QUESTION_WORDS + AUXILIARIES),
-    "+auxiliaries": lambda: french(AUXILIARIES),
-    "product": ti.french_analyzer,
+def _no_exact(index: tantivy.Index, text: str, *, conjunction: bool = False) -> tantivy.Query:
+    """The query without the unstemmed field (title and stemmed text only)."""
+    query, _errors = index.parse_query_lenient(
+        ti.sanitize(text),
+        ti.TEXT_FIELDS,
+        field_boosts={"title": ti.TITLE_BOOST},
+        conjunction_by_default=conjunction,
+    )
+    return query
+
+
+BASE_STOPS = [w for w in ti.EXTRA_STOP_WORDS if w not in ("a", "est")]
+VARIANTS: dict[str, dict[str, Any]] = {
+    "product": {},
+    "no extra stop words": {"EXTRA_STOP_WORDS": ["__none__"]},
+    "extra stop words without a, est": {"EXTRA_STOP_WORDS": BASE_STOPS},
+    "+ été": {"EXTRA_STOP_WORDS": [*ti.EXTRA_STOP_WORDS, "été"]},
+    "title boost 0": {"TITLE_BOOST": 0.0},
+    "title boost 0.5": {"TITLE_BOOST": 0.5},
+    "exact field boost 0.2": {"EXACT_BOOST": 0.2},
+    "exact field boost 1.0": {"EXACT_BOOST": 1.0},
+    "no exact field": {"text_query": _no_exact},
+    "title not in the text field": {"indexed_text": lambda passage: passage.text or ""},
+    "hyphenated words as phrases": {"text_query": _phrase_parse},
 }
 
 
-def evaluate(directory: Path, analyzers: dict[str, Callable[[], tantivy.TextAnalyzer]]) -> None:
-    corpus = _read_jsonl(directory / "corpus.jsonl")
-    qrels = read_qrels(directory / "qrels.tsv")
-    queries = [q for q in _read_jsonl(directory / "queries.jsonl") if str(q["_id"]) in qrels]
-    for name, make in analyzers.items():
-        with tempfile.TemporaryDirectory() as tmp:
-            sb = tantivy.SchemaBuilder()
-            sb.add_text_field("id", stored=True, tokenizer_name="raw")
-            sb.add_text_field("title", stored=False, tokenizer_name="a")
-            sb.add_text_field("text", stored=False, tokenizer_name="a")
-            index = tantivy.Index(sb.build(), path=tmp)
-            index.register_tokenizer("a", make())
-            w = index.writer(heap_size=100_000_000, num_threads=1)
-            for d in corpus:
-                w.add_document(
-                    tantivy.Document(id=str(d["_id"]), title=str(d.get("title") or ""), text=str(d["text"]))
-                )
-            w.commit()
-            w.wait_merging_threads()
-            index.reload()
-            searcher = index.searcher()
-            for boost in BOOSTS:
-                for kw_words in (3,):
-                    total = 0.0
-                    for q in queries:
-                        text = str(q["text"])
-                        conj = len(ti.sanitize(text).split()) <= kw_words
-                        query = _parse(index, text, boost, conj)
-                        hits = searcher.search(query, limit=10).hits
-                        if conj and not hits:
-                            hits = searcher.search(_parse(index, text, boost, False), limit=10).hits
-                        ranked = [str(searcher.doc(a)["id"][0]) for _s, a in hits]
-                        total += ndcg_at_k(ranked, qrels[str(q["_id"])])
-                    print(f"{name:32s} title={boost:<4} conj<={kw_words}  nDCG@10 {total / len(queries):.4f}")
-
-
-def _parse(index: tantivy.Index, text: str, boost: float, conj: bool) -> tantivy.Query:
-    fields = ["title", "text"] if boost > 0 else ["text"]
-    boosts = {"title": boost} if boost > 0 else {}
-    words = ti.sanitize(text)
-    q, _ = index.parse_query_lenient(words, fields, field_boosts=boosts, conjunction_by_default=conj)
-    return q
+def main(directory: Path, run: Callable[..., dict[str, Any]] = evaluate_beir) -> None:
+    for name, values in VARIANTS.items():
+        with patched(**values):
+            scores = run(directory, None, modes=("bm25",), progress=False)["modes"]["bm25"]
+        print(f"{name:34s} nDCG@10 {scores['ndcg@10']:.4f}  MRR@10 {scores['mrr@10']:.4f}", flush=True)
 
 
 if __name__ == "__main__":
-    evaluate(Path(sys.argv[1]), ANALYZERS)
+    main(Path(sys.argv[1]))
