@@ -52,8 +52,9 @@ RANK_DEPTH = 1000  # passages of each list that are fused and grouped (all match
 T = TypeVar("T", bound=Hashable)
 Fusion = Literal["rrf", "convex"]
 FUSIONS: tuple[Fusion, ...] = ("rrf", "convex")
-FUSION: Fusion = "rrf"
-ALPHA = 0.5  # convex: the weight of the (normalised) cosine; BM25 weighs 1 - ALPHA
+# PIAF (dev) hybrid nDCG@10: rrf (k = 10) 0.845; convex alpha 0.3 0.853, 0.4 0.859, 0.5 0.858, 0.6 0.845
+FUSION: Fusion = "convex"
+ALPHA = 0.4  # convex: the weight of the (normalised) cosine; BM25 weighs 1 - ALPHA
 _SETTINGS: ContextVar[tuple[Fusion, float] | None] = ContextVar("fusion_settings", default=None)
 
 
@@ -169,11 +170,12 @@ def fuse(
     method, alpha = settings()
     if method == "convex":
         # cosines normalised over every vector candidate above the floor, then those in the result set
-        vec_norm = min_max(vec_scores)
+        # (normalising the cosines of the whole result set instead: 0.858 at best, alpha 0.6, on PIAF)
         in_set = np.isin(vec_rows, matched)
+        vec_list, vec_norm = vec_rows[in_set], min_max(vec_scores)[in_set]
         ranked = convex_combination(
             (bm25_rows[:depth].tolist(), min_max(bm25_scores[:depth])),
-            (vec_rows[in_set].tolist(), vec_norm[in_set]),
+            (vec_list.tolist(), vec_norm),
             alpha,
         )
         return Fused(ranked[:depth], matched)

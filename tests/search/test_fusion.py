@@ -20,6 +20,7 @@ def _scores(*values: float) -> np.ndarray:
 
 def test_sizes_grow_with_the_page() -> None:
     assert fusion.K == 10  # the PIAF-tuned constant
+    assert (fusion.FUSION, fusion.ALPHA) == ("convex", 0.4)  # chosen on PIAF (docs/benchmarks.md)
     assert fusion.vector_k(0, 10) == fusion.VECTOR_CANDIDATES == 100
     assert fusion.vector_k(40, 20) == 300
     assert fusion.rank_depth(0, 10) == fusion.RANK_DEPTH == 1000
@@ -56,7 +57,8 @@ def test_single_modes_keep_their_lists() -> None:
 def test_hybrid_fuses_bm25_with_the_cosine_order_of_the_result_set() -> None:
     bm25 = (_rows(1, 2, 3), _scores(3.0, 2.0, 1.0))
     vector = (_rows(9, 3, 8), _scores(0.90, 0.89, 0.60))  # 9 and 3 are close to the best, 8 is not
-    out = fusion.fuse("hybrid", bm25, vector, _by_vector([9, 3, 2, 8, 1]), depth=1000)
+    with fusion.using("rrf"):
+        out = fusion.fuse("hybrid", bm25, vector, _by_vector([9, 3, 2, 8, 1]), depth=1000)
     assert out.matched.tolist() == [1, 2, 3, 9]
     expected = fusion.reciprocal_rank_fusion([[1, 2, 3], [9, 3, 2, 1]])
     assert out.ranked == expected
