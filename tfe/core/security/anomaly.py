@@ -93,8 +93,7 @@ def percentile(values: Iterable[float], q: float) -> float:
 
 
 def _bucket(at: dt.datetime, hours: int) -> int:
-    aware = at if at.tzinfo else at.replace(tzinfo=dt.UTC)
-    return int(aware.timestamp()) // (3600 * hours)
+    return int(_aware(at).timestamp()) // (3600 * hours)
 
 
 def hourly_distinct(events: Iterable[tuple[dt.datetime, str]]) -> list[int]:
@@ -131,7 +130,7 @@ def is_off_hours(at: dt.datetime, work_hours: str, timezone: str) -> bool:
         zone = ZoneInfo(timezone)
     except (KeyError, ValueError):
         zone = ZoneInfo("Europe/Paris")
-    local = (at if at.tzinfo else at.replace(tzinfo=dt.UTC)).astimezone(zone)
+    local = _aware(at).astimezone(zone)
     first, last = _work_hours(work_hours)
     return local.isoweekday() >= 6 or not first <= local.hour < last
 
