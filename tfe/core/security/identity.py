@@ -225,7 +225,8 @@ def verify_token(session: Session, raw: str) -> tuple[ApiToken, User]:
     if current == "suspended":
         raise SuspendedError("this API token is suspended pending an administrator's review")
     now = utcnow()
-    if token.last_used_at is None or (now - _aware(token.last_used_at)).total_seconds() >= 60:
+    last = token.last_used_at
+    if last is None or (now - _aware(last)).total_seconds() >= sessions.TOUCH_EVERY_S:
         token.last_used_at = now
     return token, user
 
