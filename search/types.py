@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import numpy as np
 
@@ -12,7 +12,7 @@ from tfe.core.security.scope import AccessScope
 
 Mode = Literal["hybrid", "bm25", "vector"]
 Sort = Literal["relevance", "date", "date_asc"]  # date: newest first; date_asc: oldest first
-SORTS: tuple[str, ...] = ("relevance", "date", "date_asc")
+SORTS: tuple[str, ...] = get_args(Sort)
 
 # Facet name (as in the API) -> passage meta field it counts.
 FACET_FIELDS: dict[str, str] = {
