@@ -234,14 +234,14 @@ def _token_user(request: Request, session: Session, raw: str) -> User:
         throttle.failed(address)
         _refuse(session, "auth.token_failed", {"prefix": prefix, "address": address}, exc)
     granted = identity.token_scopes(token)
-    for scope in _needed_scopes(request):
+    needed = _needed_scopes(request)
+    for scope in needed:
         if scope not in granted:
-            session.commit()  # keep last_used_at
             detail = {"prefix": token.prefix, "scope": scope, "path": request.url.path[:200]}
-            _refuse(
+            _refuse(  # its commit keeps last_used_at too
                 session, "auth.token_scope", detail, PermissionDeniedError(f"token lacks the {scope!r} scope")
             )
-    if "admin" in _needed_scopes(request):
+    if "admin" in needed:
         administration.require_admin(user)
     session.commit()  # persist last_used_at now: never hold SQLite's write lock across the request
     request.state.token_id = token.id
