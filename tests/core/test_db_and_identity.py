@@ -85,3 +85,19 @@ def test_audit_chain_detects_tampering(factory) -> None:  # type: ignore[no-unty
         s.execute(update(AuditEvent).where(AuditEvent.id == second).values(detail={"q": "edited"}))
     with session_scope(factory) as s:
         assert audit.verify_chain(s) == second
+
+
+def test_only_the_national_agency_gives_network_wide_scope(factory) -> None:  # type: ignore[no-untyped-def]
+    with session_scope(factory) as s:
+        # an organisation created without a kind gets the default kind, which must not make it national
+        other = identity.get_or_create_org(s, "cci-sans-type", "CCI sans type")
+        agency = identity.get_or_create_org(s, identity.NATIONAL_AGENCY_SLUG, "Business France")
+        scopes = {
+            org.slug: identity.scope_for(
+                identity.create_user(s, email=f"admin@{org.slug}.fr", org=org, role="admin")
+            )
+            for org in (other, agency)
+        }
+    assert not scopes["cci-sans-type"].national and not scopes["cci-sans-type"].manages_network
+    assert scopes[identity.NATIONAL_AGENCY_SLUG].national
+    assert scopes[identity.NATIONAL_AGENCY_SLUG].manages_network

@@ -32,7 +32,7 @@ from tfe.core.security import audit, credentials, identity, sessions
 from tfe.core.security.audit import Actor
 from tfe.core.security.models import UserSession
 
-NATIONAL_AGENCY_SLUG = "business-france"  # its administrators manage every organisation
+NATIONAL_AGENCY_SLUG = identity.NATIONAL_AGENCY_SLUG  # its administrators manage every organisation
 ADMIN_ROLE = "admin"
 
 __all__ = [
@@ -102,8 +102,7 @@ def require_admin(user: User) -> None:
 
 def manages_every_organisation(session: Session, admin: User) -> bool:
     """Whether ``admin`` is an administrator of the national agency (who manage every organisation)."""
-    org = session.get(Organisation, admin.org_id)
-    return org is not None and org.slug == NATIONAL_AGENCY_SLUG
+    return identity.is_national_agency(session.get(Organisation, admin.org_id))
 
 
 def managed_org_id(session: Session, admin: User) -> int | None:

@@ -38,11 +38,19 @@ DEFAULT_TOKEN_DAYS = 90  # a token without an explicit expiry lasts this long
 MAX_TOKEN_DAYS = 3650
 
 
+NATIONAL_AGENCY_SLUG = "business-france"  # its administrators manage every organisation
+
+
+def is_national_agency(org: Organisation | None) -> bool:
+    """Whether ``org`` is the national agency (the one organisation whose administrators manage all)."""
+    return org is not None and org.slug == NATIONAL_AGENCY_SLUG
+
+
 def scope_for(user: User) -> AccessScope:
     """The user's access scope; ``national`` when their organisation is the national agency."""
     session = object_session(user)
     org = session.get(Organisation, user.org_id) if session is not None else None
-    national = org is not None and org.kind == "national_agency"
+    national = is_national_agency(org)
     return AccessScope(user_id=user.id, org_id=user.org_id, roles=frozenset({user.role}), national=national)
 
 
