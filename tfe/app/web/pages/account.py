@@ -16,6 +16,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from tfe.app.web.deps import PageUser, SessionDep, csrf_token
+from tfe.app.web.pages.admin import TOKEN_STATUS
 from tfe.app.web.pages.forms import flash, pop_flash, require_csrf
 from tfe.app.web.templating import templates
 from tfe.core.errors import AuthenticationError, ValidationError
@@ -30,7 +31,6 @@ CsrfField = Annotated[str, Form(max_length=200)]
 TokenId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 PublicId = Annotated[str, Path(min_length=16, max_length=16, pattern=r"^[0-9a-f]{16}$")]
 
-STATE_LABELS = {"active": "Actif", "revoked": "Révoqué", "expired": "Expiré", "suspended": "Suspendu"}
 SCOPE_LABELS = {"read": "Lecture", "write": "Écriture", "admin": "Administration"}
 METHOD_LABELS = {"password": "Mot de passe"}
 HERE = "/compte"
@@ -51,7 +51,7 @@ def _context(request: Request, session: Session, user: User, **extra: Any) -> di
         "tokens": [(t, identity.token_state(t), identity.token_scopes(t)) for t in tokens],
         "sessions": [(r, sessions.public_id(r), sessions.state(r)) for r in rows],
         "current_id": _current_id(request),
-        "state_labels": STATE_LABELS,
+        "state_labels": TOKEN_STATUS,  # the same four states for tokens and sessions
         "scope_labels": SCOPE_LABELS,
         "scopes": [s for s in TOKEN_SCOPES if s != "admin" or user.role == "admin"],
         "method_label": lambda m: METHOD_LABELS.get(m, m.replace("oidc:", "OIDC : ")),
