@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol, runtime_checkable
 
+import numpy as np
+
 from search.types import Passage, SearchQuery, SearchResult
 
 
@@ -23,11 +25,18 @@ class SearchBackend(Protocol):
         """Remove every passage of one parent; returns how many were removed."""
 
     def search(self, query: SearchQuery) -> SearchResult:
-        """Ranked parents (grouped passages, best passage as snippet) with facet counts."""
+        """Ranked parents (grouped passages, best passage as snippet) with facet counts.
+
+        Empty ``query.text`` with ``mode="vector"`` and a ``query_embedding``: parents by meaning alone
+        (more like this), ``query.exclude_parents`` left out; other empty texts browse newest first."""
 
     def spelling(self, query: SearchQuery) -> str | None:
         """``query.text`` with its unknown words corrected from the vocabulary of the passages the query may
         see (scope and filters inside the term lookup); ``None`` when there is nothing to correct."""
+
+    def parent_vector(self, parent_id: str) -> np.ndarray | None:
+        """The normalised mean of one parent's passage vectors (more like this), ``None`` when it has no
+        vector (not indexed, not embedded yet). Callers check the caller may see the parent first."""
 
     def count(self) -> int:
         """Number of passages indexed."""

@@ -297,6 +297,17 @@ class EmbeddedBackend:
         }
 
     # ------------------------------------------------------------------ reads
+    def parent_vector(self, parent_id: str) -> np.ndarray | None:
+        with self._lock:
+            self._maybe_reload()
+            table = self._table
+            rows = [r for r in table.rows_of_parent(parent_id) if table.has_vec[r]]
+            if not rows:
+                return None
+            mean = table.matrix[rows].mean(axis=0)
+            norm = float(np.linalg.norm(mean))
+            return (mean / norm).astype(np.float32) if norm > 0 else None
+
     def count(self) -> int:
         with self._lock:
             self._maybe_reload()

@@ -56,6 +56,18 @@ class SearchQuery:
     sort: Sort = "relevance"  # date / date_asc: the matches ordered by ``meta.date`` (undated last)
     date_from: date | None = None  # ``meta.date`` on or after this day (UTC)
     date_to: date | None = None  # ``meta.date`` on or before this day (UTC)
+    # Query understanding (search.understanding, issue 11 §1): never filters, only ranking.
+    # facet name (as in FACET_FIELDS: "sector", "country", ...) -> concept ids recognised in the query; a
+    # passage whose meta carries one of them (``sectors``/``countries``/``regions`` with ancestors) ranks
+    # higher (``search.understanding.BOOST`` on the fused score), one that does not is still found.
+    boosts: dict[str, list[str]] = field(default_factory=dict)
+    # extra words OR-ed into the text query with a weight below 1: synonyms from the taxonomy's
+    # alternative labels and corrections of words absent from the vocabulary ((word, weight) pairs)
+    expansions: list[tuple[str, float]] = field(default_factory=list)
+    # parents never returned (more like this: the document itself)
+    exclude_parents: tuple[str, ...] = ()
+    # fill ``Hit.explanation`` for the page of hits (cheap: computed for the returned hits only)
+    explain: bool = True
 
 
 @dataclass
@@ -66,6 +78,14 @@ class Hit:
     snippet: str  # HTML-safe text with <mark>…</mark> around matched terms
     score: float
     meta: dict[str, Any] = field(default_factory=dict)
+    # Why this hit is here (issue 11 §2), as the backend knows it; the service adds labels:
+    # ``terms``: query words (as typed, expansions included) whose analysed terms occur in the hit's best
+    # passage; ``expanded``: which of those came from ``SearchQuery.expansions``; ``concepts``:
+    # [{"facet", "id"}] boosted concepts the hit carries; ``lexical``: BM25 matched it; ``meaning``: the
+    # vector side ranked it among its candidates above the floor; ``similarity``: cosine of the best
+    # passage to the query (None without a query vector); ``lexical_rank``/``vector_rank``: 1-based ranks
+    # of the best passage in each list (None when absent).
+    explanation: dict[str, Any] | None = None
 
 
 @dataclass
