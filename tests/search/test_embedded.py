@@ -14,8 +14,10 @@ from search.testing import (
     ANONYMOUS,
     AccessScopeTests,
     DocumentStoreTests,
+    ExplanationTests,
     FacetTests,
     FilterParityTests,
+    MoreLikeThisTests,
     RetrievalTests,
     corpus_passages,
     file_store,
@@ -44,6 +46,14 @@ class TestEmbeddedAccessScope(AccessScopeTests):
 
 
 class TestEmbeddedFilterParity(FilterParityTests):
+    pass
+
+
+class TestEmbeddedExplanation(ExplanationTests):
+    pass
+
+
+class TestEmbeddedMoreLikeThis(MoreLikeThisTests):
     pass
 
 
