@@ -12,7 +12,8 @@ from tfe.core.settings import Settings
 def make_backend(settings: Settings, session_factory: sessionmaker[Session] | None = None) -> SearchBackend:
     """The configured backend (``TFE_SEARCH_BACKEND``); ``embedded``: Tantivy + vectors in ``index_dir``,
     the passage texts sealed in the database of ``session_factory`` (``search.passage_store``; without
-    one, in memory for the life of the backend: tests and temporary indexes only)."""
+    one, in memory for the life of the backend: tests and temporary indexes only); ``opensearch``: the
+    cluster at ``opensearch_url`` (``search.opensearch``), the texts in the same store."""
     if settings.search_backend == "embedded":
         from search.embedded import EmbeddedBackend
         from search.passage_store import PassageStore
@@ -20,5 +21,17 @@ def make_backend(settings: Settings, session_factory: sessionmaker[Session] | No
         texts = PassageStore(session_factory) if session_factory is not None else None
         return EmbeddedBackend(settings.index_dir, texts)
     if settings.search_backend == "opensearch":
-        raise ConfigurationError("search backend 'opensearch' is not available yet")
+        from search.opensearch import OpenSearchBackend
+        from search.passage_store import PassageStore
+
+        if not settings.opensearch_url:
+            raise ConfigurationError("TFE_SEARCH_BACKEND=opensearch needs TFE_OPENSEARCH_URL")
+        texts = PassageStore(session_factory) if session_factory is not None else None
+        return OpenSearchBackend(
+            settings.opensearch_url,
+            texts,
+            index=settings.opensearch_index,
+            timeout_s=settings.opensearch_timeout_s,
+            replicas=settings.opensearch_replicas,
+        )
     raise ConfigurationError(f"unknown search backend {settings.search_backend!r}")

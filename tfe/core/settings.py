@@ -35,7 +35,13 @@ class Settings(BaseSettings):
         default=None, description="SQLAlchemy URL; SQLite under data_dir if unset"
     )
     search_backend: Literal["embedded", "opensearch"] = "embedded"
-    opensearch_url: str | None = None
+    opensearch_url: str | None = Field(
+        default=None,
+        description="OpenSearch cluster URL (TFE_SEARCH_BACKEND=opensearch); may hold credentials",
+    )
+    opensearch_index: str = Field(default="tfe-passages", description="OpenSearch index of the passages")
+    opensearch_timeout_s: float = Field(default=5.0, gt=0, description="Timeout of every OpenSearch request")
+    opensearch_replicas: int = Field(default=1, ge=0, description="Replicas of the index created by tfe")
     tika_url: str | None = None
     smtp_url: str | None = None
     master_key_file: Path | None = Field(

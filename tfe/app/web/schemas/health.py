@@ -17,9 +17,13 @@ class PreviewsPublic(BaseModel):
 
 
 class HealthPublic(BaseModel):
-    """``ok`` with 200, or ``degraded`` with 503: the database does not answer, or the keys are revoked."""
+    """``ok`` with 200, or ``degraded`` with 503: the database or the search cluster does not answer, or the
+    keys are revoked."""
 
     status: Literal["ok", "degraded"]
     db: Literal["ok", "error"]
     keys: Literal["ok", "revoked", "error"]  # revoked (503): tfe keys revoke ran; error: key unusable
+    # the search backend (``TFE_SEARCH_BACKEND``): error (503) when the OpenSearch cluster does not answer
+    search: Literal["ok", "error"]
+    search_backend: Literal["embedded", "opensearch"]
     previews: PreviewsPublic
