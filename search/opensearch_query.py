@@ -9,7 +9,8 @@ aggregations alike: nothing is filtered after the fact.
 
 ``text_dsl`` turns what a user typed into match queries over ``text`` (title and text), ``title`` and
 ``text_exact`` (weights as the embedded backend's, ``search.tantivy_index``); quoted parts are phrases,
-other syntax is dropped (``search.tantivy_index.sanitize``), so nothing typed raises.
+``-word``/``NOT word`` exclude, ``OR`` turns a keyword query into any-word; other syntax is dropped
+(``search.tantivy_index.sanitize``), so nothing typed raises.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ FACET_SIZE = 1000  # distinct values counted per facet
 # exact below this many distinct parents (HyperLogLog above it on a real cluster; osmem is always exact)
 PRECISION = 40_000
 _RANGE = {">": "gt", ">=": "gte", "<": "lt", "<=": "lte"}
-_PHRASE = re.compile(r'"([^"]+)"')
+_TOKEN = re.compile(r'[-+]?"[^"]*"|\S+')
 
 
 def _not(q: dict[str, Any]) -> dict[str, Any]:
@@ -96,19 +97,42 @@ def scoped(filter_query: dict[str, Any], exclude_parents: tuple[str, ...] = ()) 
     return out
 
 
-def _words(text: str) -> tuple[list[str], str]:
-    """(quoted phrases, the other words without syntax)."""
-    phrases = [p.strip() for p in _PHRASE.findall(text) if ti.sanitize(p).strip()]
-    rest = ti.sanitize(_PHRASE.sub(" ", text))
-    return [ti.sanitize(p) for p in phrases], rest
+def _parts(text: str) -> tuple[list[str], str, list[dict[str, Any]], bool]:
+    """(quoted phrases, the other words without syntax, the excluded words and phrases as queries, whether
+    ``OR`` appears): ``-word``, ``-"a phrase"`` and ``NOT word`` exclude; ``AND``/``OR`` are operators."""
+    phrases: list[str] = []
+    words: list[str] = []
+    excluded: list[dict[str, Any]] = []
+    any_of = negate_next = False
+    for token in _TOKEN.findall(text):
+        if token in ("AND", "OR", "NOT"):
+            any_of = any_of or token == "OR"
+            negate_next = token == "NOT"
+            continue
+        negated = negate_next or (token.startswith("-") and len(token) > 1)
+        negate_next = False
+        bare = token.lstrip("-+")
+        quoted = len(bare) > 1 and bare.startswith('"') and bare.endswith('"')
+        plain = ti.sanitize(bare)
+        if not plain:
+            continue
+        if negated:
+            excluded.append({"match_phrase" if quoted else "match": {"text": {"query": plain}}})
+        elif quoted:
+            phrases.append(plain)
+        else:
+            words.append(plain)
+    return phrases, " ".join(words), excluded, any_of
 
 
 def text_dsl(
     text: str, *, conjunction: bool = False, expansions: list[tuple[str, float]] | None = None
 ) -> dict[str, Any] | None:
     """The scoring query of user text (``None`` when nothing searchable is left); ``conjunction``: every
-    word required (keyword queries); ``expansions``: words OR-ed in with their weight (below 1)."""
-    phrases, rest = _words(text)
+    word required (keyword queries, unless ``OR`` is typed); ``expansions``: words OR-ed in with their
+    weight (below 1); excluded words (``-mot``, ``NOT mot``) never match, alone they exclude from all."""
+    phrases, rest, excluded, any_of = _parts(text)
+    conjunction = conjunction and not any_of
     required: list[dict[str, Any]] = []
     optional: list[dict[str, Any]] = []
     if rest:
@@ -118,16 +142,21 @@ def text_dsl(
         optional.append({"match": {"text_exact": {"query": rest, "boost": ti.EXACT_BOOST}}})
     for phrase in phrases:
         required.append({"match_phrase": {"text": {"query": phrase}}})
-    for word, weight in expansions or []:
-        if ti.sanitize(word):
-            optional.append({"match": {"text": {"query": ti.sanitize(word), "boost": float(weight)}}})
+    if (rest or phrases) and expansions:
+        for word, weight in expansions:
+            if ti.sanitize(word):
+                optional.append({"match": {"text": {"query": ti.sanitize(word), "boost": float(weight)}}})
     if not required and not optional:
-        return None
+        if not excluded:
+            return None
+        required.append(MATCH_ALL)
     body: dict[str, Any] = {"should": optional}
     if required:
         body["must"] = required
     else:
         body["minimum_should_match"] = 1
+    if excluded:
+        body["must_not"] = excluded
     return {"bool": body}
 
 

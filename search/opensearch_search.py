@@ -92,6 +92,8 @@ def search(backend: OpenSearchBackend, query: SearchQuery) -> SearchResult:
     depth = fusion.rank_depth(query.offset, query.limit)
     rows = _Rows()
     source = ["parent_id", "embedding"] if fusion.settings()[0] == "rrf" else ["parent_id"]
+    if not text and query.mode == "vector" and query.query_embedding is not None:
+        return _similar(backend, query, rows, where, depth)
     if not text:  # browse: every scoped passage, newest (or oldest) first
         body = _sorted_body(q.combined(None, where), query, depth, ["parent_id"])
         body["aggs"] = q.aggregations()
@@ -148,6 +150,27 @@ def search(backend: OpenSearchBackend, query: SearchQuery) -> SearchResult:
         lexical=bm25[0],
         vector=fusion.above_floor(*vec, lexical=lexical if lexical is not None else len(bm25[0]) > 0)[0],
     )
+    return _page(backend, query, rows, ranked, total, facets, lists)
+
+
+def _similar(
+    backend: OpenSearchBackend, query: SearchQuery, rows: _Rows, where: dict[str, Any], depth: int
+) -> SearchResult:
+    """More like this (empty text, vector mode, a query vector): the scoped neighbours at or above
+    ``fusion.SIMILAR_FLOOR``, the excluded parents left out (they are in ``where``)."""
+    assert query.query_embedding is not None
+    found, sims = fusion.similar(
+        _knn(backend, rows, np.asarray(query.query_embedding, np.float32), where, query)
+    )
+    ranked = list(zip(found.tolist(), sims.tolist(), strict=True))
+    matched_q = _matched_query(None, [rows.ids[r] for r in found.tolist()], where)
+    aggs = backend.search_raw({"query": matched_q, "size": 0, "aggs": q.aggregations()}, "aggregations")
+    total, facets = q.read_aggregations(aggs.get("aggregations", {}))
+    if query.sort != "relevance" and total:
+        scores = dict(ranked)
+        res = backend.search_raw(_sorted_body(matched_q, query, depth, ["parent_id"]))
+        ranked = [(r, scores.get(r, 0.0)) for r in (rows.add(h) for h in res["hits"]["hits"])]
+    lists = explain.Lists(lexical=np.zeros(0, dtype=np.int64), vector=found)
     return _page(backend, query, rows, ranked, total, facets, lists)
 
 

@@ -21,6 +21,12 @@ cluster the kNN query). They are exactly:
   ``test_other_organisation_never_visible``;
 - ``SortAndDateTests``: the ``vector``/``hybrid`` cases of ``test_sort_by_date_newest_and_oldest_first``
   and ``test_date_range_inclusive_whole_days``;
+- ``ExplanationTests``: the ``vector``/``hybrid`` cases of ``test_terms_as_typed_stemmed``,
+  ``test_meaning_and_similarity``, ``test_hybrid_says_both_sides``,
+  ``test_every_hit_explained_and_explain_off``;
+- ``MoreLikeThisTests``: ``test_neighbours_by_meaning_without_the_parent``,
+  ``test_scope_inside_the_neighbours``, ``test_filters_and_paging``, and the ``vector``/``hybrid`` cases
+  of ``test_exclude_parents_in_text_searches``;
 - ``test_knn_query_keeps_the_scope_inside`` (this module): the kNN query on a real cluster, skipped on
   osmem (the only skipped test there).
 
@@ -46,8 +52,10 @@ from search.opensearch import OpenSearchBackend
 from search.testdata import MODES
 from search.testing import (
     AccessScopeTests,
+    ExplanationTests,
     FacetTests,
     FilterParityTests,
+    MoreLikeThisTests,
     RetrievalTests,
     SortAndDateTests,
     file_store,
@@ -173,6 +181,22 @@ class TestOpenSearchSortAndDates(_Gate, SortAndDateTests):
         SortAndDateTests.test_sort_by_date_newest_and_oldest_first
     )
     test_date_range_inclusive_whole_days = knn_modes(SortAndDateTests.test_date_range_inclusive_whole_days)
+
+
+class TestOpenSearchExplanations(_Gate, ExplanationTests):
+    test_terms_as_typed_stemmed = knn_modes(ExplanationTests.test_terms_as_typed_stemmed)
+    test_meaning_and_similarity = knn(ExplanationTests.test_meaning_and_similarity)
+    test_hybrid_says_both_sides = knn(ExplanationTests.test_hybrid_says_both_sides)
+    test_every_hit_explained_and_explain_off = knn(ExplanationTests.test_every_hit_explained_and_explain_off)
+
+
+class TestOpenSearchMoreLikeThis(_Gate, MoreLikeThisTests):
+    test_neighbours_by_meaning_without_the_parent = knn(
+        MoreLikeThisTests.test_neighbours_by_meaning_without_the_parent
+    )
+    test_scope_inside_the_neighbours = knn(MoreLikeThisTests.test_scope_inside_the_neighbours)
+    test_filters_and_paging = knn(MoreLikeThisTests.test_filters_and_paging)
+    test_exclude_parents_in_text_searches = knn_modes(MoreLikeThisTests.test_exclude_parents_in_text_searches)
 
 
 class TestOpenSearchFilterParity(FilterParityTests):
