@@ -10,20 +10,23 @@ browse newest first; ``key`` links each document to its row in the vector table.
 and ``parent_id`` are stored: titles, texts and meta live sealed in ``search.passage_store`` (layout 4:
 the analyzer's name ``ANALYZER`` is part of the schema, so an index written with an older analyzer no
 longer matches and ``search.upgrade`` rebuilds it from the store). Snippets are cut from the passage text
-read from the store (``snippet_html``), with the same highlighter. User query text is parsed by Tantivy's
-query parser (hyphens and apostrophes inside a word separate words rather than make a phrase; quotes still
-do); syntax it cannot take falls back to the plain words, so nothing a user types raises.
+read from the store (``snippet_html``), with the same highlighter. User query text, in the syntax of
+``search.query_syntax`` (phrases, exclusions, AND/OR), is parsed by Tantivy's query parser (hyphens and
+apostrophes inside a word separate words rather than make a phrase; quotes still do); text of stop words
+and signs only matches nothing, text that only excludes matches everything else, and what the parser
+cannot take falls back to the plain words less the excluded ones, so nothing a user types raises.
 """
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from pathlib import Path
 
 import tantivy
 
-from search import tantivy_filters
+from search import query_syntax, tantivy_filters
 from search.filters import SORT_FIELD, filter_values, keyword
 from search.types import Passage
 
@@ -131,18 +134,29 @@ def text_query(index: tantivy.Index, text: str, *, conjunction: bool = False) ->
     """
     boosts = {"title": TITLE_BOOST, EXACT_FIELD: EXACT_BOOST}
     fields = [*TEXT_FIELDS, EXACT_FIELD]
-    escaped = _INNER_JOIN.sub(" ", text.replace("\\", " ").replace(":", " "))
+    normalised = query_syntax.normalise(text)  # the supported syntax only (search.query_syntax)
+    if not _query_analyzer().analyze(query_syntax.plain_words(normalised)):
+        if not query_syntax.has_exclusions(normalised):  # stop words, signs: nothing to look for
+            return tantivy.Query.empty_query()
+        normalised = f"* {normalised}"  # only exclusions: everything else
+    escaped = _INNER_JOIN.sub(" ", normalised)
     try:
         return index.parse_query(escaped, fields, field_boosts=boosts, conjunction_by_default=conjunction)
     except ValueError:
         pass
-    words = sanitize(text)
-    if not words:
+    words = query_syntax.plain_words(normalised)  # never the excluded words
+    if not _query_analyzer().analyze(words):
         return tantivy.Query.empty_query()
     query, _errors = index.parse_query_lenient(
         words, fields, field_boosts=boosts, conjunction_by_default=conjunction
     )
     return query
+
+
+@functools.cache
+def _query_analyzer() -> tantivy.TextAnalyzer:
+    """The text fields' analyzer, to tell query text with words from text of stop words only."""
+    return french_analyzer()
 
 
 def is_keyword_query(text: str) -> bool:
