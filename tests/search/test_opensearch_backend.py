@@ -26,6 +26,8 @@ from search.testdata import ANONYMOUS, MODES, SYSTEM, corpus_passages, file_stor
 from search.types import SearchQuery
 from tests.conftest import make_settings
 from tests.search import test_opensearch_conformance as conformance
+from tests.web.conftest import PASSWORD
+from tests.web.signin import sign_in
 from tfe.core.errors import BackendError, ConfigurationError
 
 cluster = conformance.cluster  # the same session fixtures: osmem-server, or TFE_OPENSEARCH_URL
@@ -246,7 +248,7 @@ def test_web_503_and_healthz_when_the_cluster_is_down(tmp_path: Path) -> None:
     with rt.session() as session:
         org = identity.get_or_create_org(session, "alpha", "CCI Alpha", "regional_chamber")
         user = identity.create_user(
-            session, email="a@alpha.fr", org=org, role="reader", name="A", password="password-123456"
+            session, email="a@alpha.fr", org=org, role="reader", name="A", password=PASSWORD
         )
         token = identity.create_token(session, user, name="tests")[1]
     with TestClient(create_app(rt)) as client:
@@ -258,4 +260,8 @@ def test_web_503_and_healthz_when_the_cluster_is_down(tmp_path: Path) -> None:
         assert found.status_code == 503, found.text
         error = found.json()["error"]
         assert error["code"] == "backend_unavailable" and "indisponible" in error["message"]
+        sign_in(client, "a@alpha.fr")
+        page = client.get("/recherche", params={"q": "vins"}, headers={"Accept": "text/html"})
+        assert page.status_code == 503 and "Service momentanément indisponible" in page.text
+        assert "Traceback" not in page.text
     rt.close()
