@@ -125,12 +125,8 @@ def _parts(text: str) -> tuple[list[str], str, list[dict[str, Any]], bool]:
     return phrases, " ".join(words), excluded, any_of
 
 
-def text_dsl(
-    text: str, *, conjunction: bool = False, expansions: list[tuple[str, float]] | None = None
-) -> dict[str, Any] | None:
-    """The scoring query of user text (``None`` when nothing searchable is left); ``conjunction``: every
-    word required (keyword queries, unless ``OR`` is typed); ``expansions``: words OR-ed in with their
-    weight (below 1); excluded words (``-mot``, ``NOT mot``) never match, alone they exclude from all."""
+def _words_dsl(text: str, conjunction: bool) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """(the scoring query of ``text`` without its exclusions, the excluded words as queries)."""
     phrases, rest, excluded, any_of = _parts(text)
     conjunction = conjunction and not any_of
     required: list[dict[str, Any]] = []
@@ -142,19 +138,39 @@ def text_dsl(
         optional.append({"match": {"text_exact": {"query": rest, "boost": ti.EXACT_BOOST}}})
     for phrase in phrases:
         required.append({"match_phrase": {"text": {"query": phrase}}})
-    if (rest or phrases) and expansions:
-        for word, weight in expansions:
-            if ti.sanitize(word):
-                optional.append({"match": {"text": {"query": ti.sanitize(word), "boost": float(weight)}}})
     if not required and not optional:
-        if not excluded:
-            return None
-        required.append(MATCH_ALL)
+        return None, excluded
     body: dict[str, Any] = {"should": optional}
     if required:
         body["must"] = required
     else:
         body["minimum_should_match"] = 1
+    return {"bool": body}, excluded
+
+
+def text_dsl(
+    text: str, *, conjunction: bool = False, expansions: list[tuple[str, float]] | None = None
+) -> dict[str, Any] | None:
+    """The scoring query of user text (``None`` when nothing searchable is left); ``conjunction``: every
+    word required (keyword queries, unless ``OR`` is typed); ``expansions``: alternative texts (a typo's
+    correction, a synonym) OR-ed with the typed one, each read the same way and weighted below 1, as
+    ``search.understanding.text_query`` does; excluded words (``-mot``, ``NOT mot``) never match, alone
+    they exclude from everything."""
+    query, excluded = _words_dsl(text, conjunction)
+    alternatives: list[dict[str, Any]] = [query] if query is not None else []
+    for alt, weight in expansions or []:
+        extra, _ = _words_dsl(alt, conjunction)
+        if extra is not None and weight > 0:
+            alternatives.append({"bool": {"must": [extra], "boost": float(weight)}})
+    if not alternatives:
+        if not excluded:
+            return None
+        alternatives = [MATCH_ALL]
+    body: dict[str, Any] = (
+        {"must": alternatives}
+        if len(alternatives) == 1
+        else {"should": alternatives, "minimum_should_match": 1}
+    )
     if excluded:
         body["must_not"] = excluded
     return {"bool": body}

@@ -28,7 +28,9 @@ from search import explain, fusion
 from search import opensearch_query as q
 from search import opensearch_snippets as snip
 from search import tantivy_index as ti
-from search.filters import check, combine, date_filter, facet_filter, visible_filter
+from search.columns import Columns
+from search.filters import Scalar, check, combine, date_filter, facet_filter, visible_filter
+from search.opensearch_mapping import KEYWORD_FIELDS, facet_field
 from search.types import Hit, SearchQuery, SearchResult
 from tfe.core.errors import ValidationError
 
@@ -37,6 +39,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+_VEC_SOURCE = ["parent_id", "embedding", *(facet_field(f) for f in KEYWORD_FIELDS)]
 _EMPTY = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
 
 
@@ -57,6 +60,7 @@ class _Rows:
         self.ids: list[str] = []
         self.parent: list[str] = []
         self.vec: list[np.ndarray | None] = []
+        self.meta: list[dict[str, list[Scalar]]] = []  # the facet values in ``_source`` (boosts)
         self._row: dict[str, int] = {}
 
     def add(self, hit: dict[str, Any]) -> int:
@@ -68,6 +72,9 @@ class _Rows:
             self.ids.append(hit["_id"])
             self.parent.append(src.get("parent_id", hit["_id"]))
             self.vec.append(None)
+            self.meta.append({})
+        if not self.meta[row]:
+            self.meta[row] = _facet_values(src)
         if emb is not None and self.vec[row] is None:
             self.vec[row] = np.asarray(emb, dtype=np.float32)
         return row
@@ -82,6 +89,17 @@ class _Rows:
         return out
 
 
+def _facet_values(src: dict[str, Any]) -> dict[str, list[Scalar]]:
+    """The meta fields kept in ``_source`` (``f_<field>`` keywords) back under their meta names, typed as
+    ``search.filters`` expects them (organisation ids are integers)."""
+    out: dict[str, list[Scalar]] = {}
+    for name in KEYWORD_FIELDS:
+        vals = src.get(facet_field(name))
+        if vals:
+            out[name] = [int(v) if name == "org_id" and v.lstrip("-").isdigit() else v for v in vals]
+    return out
+
+
 def search(backend: OpenSearchBackend, query: SearchQuery) -> SearchResult:
     if query.mode not in ("bm25", "vector", "hybrid"):
         raise ValidationError(f"unknown search mode {query.mode!r}")
@@ -92,6 +110,8 @@ def search(backend: OpenSearchBackend, query: SearchQuery) -> SearchResult:
     depth = fusion.rank_depth(query.offset, query.limit)
     rows = _Rows()
     source = ["parent_id", "embedding"] if fusion.settings()[0] == "rrf" else ["parent_id"]
+    if any(query.boosts.values()):
+        source += [facet_field(f) for f in KEYWORD_FIELDS]
     if not text and query.mode == "vector" and query.query_embedding is not None:
         return _similar(backend, query, rows, where, depth)
     if not text:  # browse: every scoped passage, newest (or oldest) first
@@ -141,7 +161,7 @@ def search(backend: OpenSearchBackend, query: SearchQuery) -> SearchResult:
             "aggregations",
         )["aggregations"]
     total, facets = q.read_aggregations(aggs)
-    ranked = _boosted(query, rows, fused.ranked, backend)
+    ranked = _boosted(query, rows, fused.ranked)
     if query.sort != "relevance" and total:
         scores = dict(ranked)
         res = backend.search_raw(_sorted_body(matched_q, query, depth, ["parent_id"]))
@@ -202,12 +222,11 @@ def _knn(
     k = fusion.vector_k(query.offset, query.limit)
     if backend.vector_search == "exact":  # no k-NN plugin: every scoped vector, ranked here
         scope = {"bool": {"filter": [where, {"term": {"has_vec": True}}]}}
-        hits = backend.hits_where(scope, ["parent_id", "embedding"])
+        hits = backend.hits_where(scope, _VEC_SOURCE)
     else:
         knn = {"knn": {"embedding": {"vector": qvec.tolist(), "k": k, "filter": where}}}
-        hits = backend.search_raw({"query": knn, "size": k, "_source": ["parent_id", "embedding"]}, "knn")[
-            "hits"
-        ]["hits"]
+        body = {"query": knn, "size": k, "_source": _VEC_SOURCE}
+        hits = backend.search_raw(body, "knn")["hits"]["hits"]
     found = [rows.add(h) for h in hits]
     sims = rows.cosines(qvec, found)
     pairs = sorted(((r, s) for r, s in zip(found, sims, strict=True) if s is not None), key=lambda p: -p[1])[
@@ -237,21 +256,22 @@ def _sorted_body(query: dict[str, Any], sq: SearchQuery, depth: int, source: lis
     return {"query": query, "size": depth, "_source": source, "sort": sort, "track_total_hits": False}
 
 
-def _boosted(
-    query: SearchQuery, rows: _Rows, ranked: list[tuple[int, float]], backend: OpenSearchBackend
-) -> list[tuple[int, float]]:
-    """``query.boosts``: passages carrying a recognised concept rank higher (never a filter)."""
-    if not query.boosts or not ranked:
+def _boosted(query: SearchQuery, rows: _Rows, ranked: list[tuple[int, float]]) -> list[tuple[int, float]]:
+    """``query.boosts``: the fused score of a passage carrying a recognised concept multiplied by
+    ``1 + BOOST`` per facet (``search.understanding.boosted``, the embedded backend's rule), never a filter;
+    the facet filters are evaluated on the facet values the hits carry (``_source``)."""
+    if not any(query.boosts.values()) or not ranked:
         return ranked
-    from search import understanding  # the shared rule (``BOOST`` on the fused score)
+    from search import understanding
 
-    stored = backend.texts.get([rows.ids[r] for r, _s in ranked])
-    out = []
-    for r, s in ranked:
-        p = stored.get(rows.ids[r])
-        carried = bool(p is not None and explain.matched_concepts(query.boosts, p.meta))
-        out.append((r, s + understanding.BOOST * carried if carried else s))
-    return sorted(out, key=lambda rs: -rs[1])
+    fields: dict[str, list[list[Scalar]]] = {}
+    for row, meta in enumerate(rows.meta):
+        for path, vals in meta.items():
+            col = fields.setdefault(path, [])
+            col.extend([] for _ in range(row - len(col)))
+            col.append(vals)
+    columns = Columns(fields, len(rows.ids))
+    return understanding.boosted(ranked, query.boosts, columns.mask)
 
 
 def _page(
