@@ -28,9 +28,9 @@ from search import explain, fusion
 from search import opensearch_query as q
 from search import opensearch_snippets as snip
 from search import tantivy_index as ti
-from search.columns import Columns
-from search.filters import Scalar, check, combine, date_filter, facet_filter, visible_filter
+from search.filters import check, combine, date_filter, facet_filter, visible_filter
 from search.opensearch_mapping import KEYWORD_FIELDS, facet_field
+from search.opensearch_rows import Rows, boosted
 from search.types import Hit, SearchQuery, SearchResult
 from tfe.core.errors import ValidationError
 
@@ -53,53 +53,6 @@ def query_filter(query: SearchQuery) -> dict[str, Any]:
     return q.scoped(q.filter_dsl(flt), tuple(query.exclude_parents))
 
 
-class _Rows:
-    """Local numbering of the passages one search sees (``fusion`` ranks integers)."""
-
-    def __init__(self) -> None:
-        self.ids: list[str] = []
-        self.parent: list[str] = []
-        self.vec: list[np.ndarray | None] = []
-        self.meta: list[dict[str, list[Scalar]]] = []  # the facet values in ``_source`` (boosts)
-        self._row: dict[str, int] = {}
-
-    def add(self, hit: dict[str, Any]) -> int:
-        row = self._row.get(hit["_id"])
-        src = hit.get("_source") or {}
-        emb = src.get("embedding")
-        if row is None:
-            row = self._row[hit["_id"]] = len(self.ids)
-            self.ids.append(hit["_id"])
-            self.parent.append(src.get("parent_id", hit["_id"]))
-            self.vec.append(None)
-            self.meta.append({})
-        if not self.meta[row]:
-            self.meta[row] = _facet_values(src)
-        if emb is not None and self.vec[row] is None:
-            self.vec[row] = np.asarray(emb, dtype=np.float32)
-        return row
-
-    def cosines(self, qvec: np.ndarray | None, rows: list[int]) -> list[float | None]:
-        if qvec is None:
-            return [None] * len(rows)
-        out: list[float | None] = []
-        for r in rows:
-            vec = self.vec[r]
-            out.append(None if vec is None else float(np.dot(vec, qvec)))
-        return out
-
-
-def _facet_values(src: dict[str, Any]) -> dict[str, list[Scalar]]:
-    """The meta fields kept in ``_source`` (``f_<field>`` keywords) back under their meta names, typed as
-    ``search.filters`` expects them (organisation ids are integers)."""
-    out: dict[str, list[Scalar]] = {}
-    for name in KEYWORD_FIELDS:
-        vals = src.get(facet_field(name))
-        if vals:
-            out[name] = [int(v) if name == "org_id" and v.lstrip("-").isdigit() else v for v in vals]
-    return out
-
-
 def search(backend: OpenSearchBackend, query: SearchQuery) -> SearchResult:
     if query.mode not in ("bm25", "vector", "hybrid"):
         raise ValidationError(f"unknown search mode {query.mode!r}")
@@ -108,7 +61,7 @@ def search(backend: OpenSearchBackend, query: SearchQuery) -> SearchResult:
     where = query_filter(query)
     text = (query.text or "").strip()
     depth = fusion.rank_depth(query.offset, query.limit)
-    rows = _Rows()
+    rows = Rows()
     source = ["parent_id", "embedding"] if fusion.settings()[0] == "rrf" else ["parent_id"]
     if any(query.boosts.values()):
         source += [facet_field(f) for f in KEYWORD_FIELDS]
@@ -161,7 +114,7 @@ def search(backend: OpenSearchBackend, query: SearchQuery) -> SearchResult:
             "aggregations",
         )["aggregations"]
     total, facets = q.read_aggregations(aggs)
-    ranked = _boosted(query, rows, fused.ranked)
+    ranked = boosted(query, rows, fused.ranked)
     if query.sort != "relevance" and total:
         scores = dict(ranked)
         res = backend.search_raw(_sorted_body(matched_q, query, depth, ["parent_id"]))
@@ -174,7 +127,7 @@ def search(backend: OpenSearchBackend, query: SearchQuery) -> SearchResult:
 
 
 def _similar(
-    backend: OpenSearchBackend, query: SearchQuery, rows: _Rows, where: dict[str, Any], depth: int
+    backend: OpenSearchBackend, query: SearchQuery, rows: Rows, where: dict[str, Any], depth: int
 ) -> SearchResult:
     """More like this (empty text, vector mode, a query vector): the scoped neighbours at or above
     ``fusion.SIMILAR_FLOOR``, the excluded parents left out (they are in ``where``)."""
@@ -196,7 +149,7 @@ def _similar(
 
 def _bm25(
     backend: OpenSearchBackend,
-    rows: _Rows,
+    rows: Rows,
     scoring: dict[str, Any],
     where: dict[str, Any],
     depth: int,
@@ -217,7 +170,7 @@ def _bm25(
 
 
 def _knn(
-    backend: OpenSearchBackend, rows: _Rows, qvec: np.ndarray, where: dict[str, Any], query: SearchQuery
+    backend: OpenSearchBackend, rows: Rows, qvec: np.ndarray, where: dict[str, Any], query: SearchQuery
 ) -> tuple[np.ndarray, np.ndarray]:
     k = fusion.vector_k(query.offset, query.limit)
     if backend.vector_search == "exact":  # no k-NN plugin: every scoped vector, ranked here
@@ -256,28 +209,10 @@ def _sorted_body(query: dict[str, Any], sq: SearchQuery, depth: int, source: lis
     return {"query": query, "size": depth, "_source": source, "sort": sort, "track_total_hits": False}
 
 
-def _boosted(query: SearchQuery, rows: _Rows, ranked: list[tuple[int, float]]) -> list[tuple[int, float]]:
-    """``query.boosts``: the fused score of a passage carrying a recognised concept multiplied by
-    ``1 + BOOST`` per facet (``search.understanding.boosted``, the embedded backend's rule), never a filter;
-    the facet filters are evaluated on the facet values the hits carry (``_source``)."""
-    if not any(query.boosts.values()) or not ranked:
-        return ranked
-    from search import understanding
-
-    fields: dict[str, list[list[Scalar]]] = {}
-    for row, meta in enumerate(rows.meta):
-        for path, vals in meta.items():
-            col = fields.setdefault(path, [])
-            col.extend([] for _ in range(row - len(col)))
-            col.append(vals)
-    columns = Columns(fields, len(rows.ids))
-    return understanding.boosted(ranked, query.boosts, columns.mask)
-
-
 def _page(
     backend: OpenSearchBackend,
     query: SearchQuery,
-    rows: _Rows,
+    rows: Rows,
     ranked: list[tuple[int, float]],
     total: int,
     facets: dict[str, list[tuple[str, int]]],
