@@ -27,6 +27,8 @@ cluster the kNN query). They are exactly:
 - ``MoreLikeThisTests``: ``test_neighbours_by_meaning_without_the_parent``,
   ``test_scope_inside_the_neighbours``, ``test_filters_and_paging``, and the ``vector``/``hybrid`` cases
   of ``test_exclude_parents_in_text_searches``;
+- ``UnderstandingTests``: the ``vector``/``hybrid`` cases of
+  ``test_boost_multiplies_the_fused_score_and_filters_nothing`` and ``test_boost_ranks_the_concept_first``;
 - ``test_knn_query_keeps_the_scope_inside`` (this module): the kNN query on a real cluster, skipped on
   osmem (the only skipped test there).
 
@@ -60,6 +62,7 @@ from search.testing import (
     SortAndDateTests,
     file_store,
 )
+from search.testing_understanding import UnderstandingTests
 
 KNN = pytest.mark.opensearch_knn
 REAL_CLUSTER = os.environ.get("TFE_OPENSEARCH_URL")
@@ -137,10 +140,10 @@ def knn_modes(test: Callable[..., None]) -> Callable[..., None]:
     def wrapper(*args: Any, **kwargs: Any) -> None:
         test(*args, **kwargs)
 
-    marks = [
-        m for m in getattr(test, "pytestmark", []) if not (m.name == "parametrize" and m.args[0] == "mode")
-    ]
-    modes = [pytest.param(m, marks=() if m == "bm25" else KNN, id=m) for m in MODES]
+    own = getattr(test, "pytestmark", [])
+    marks = [m for m in own if not (m.name == "parametrize" and m.args[0] == "mode")]
+    listed = next((list(m.args[1]) for m in own if m.name == "parametrize" and m.args[0] == "mode"), MODES)
+    modes = [pytest.param(m, marks=() if m == "bm25" else KNN, id=m) for m in listed]
     wrapper.pytestmark = [*marks, pytest.mark.parametrize("mode", modes)]  # type: ignore[attr-defined]
     return wrapper
 
@@ -197,6 +200,13 @@ class TestOpenSearchMoreLikeThis(_Gate, MoreLikeThisTests):
     test_scope_inside_the_neighbours = knn(MoreLikeThisTests.test_scope_inside_the_neighbours)
     test_filters_and_paging = knn(MoreLikeThisTests.test_filters_and_paging)
     test_exclude_parents_in_text_searches = knn_modes(MoreLikeThisTests.test_exclude_parents_in_text_searches)
+
+
+class TestOpenSearchUnderstanding(_Gate, UnderstandingTests):
+    test_boost_multiplies_the_fused_score_and_filters_nothing = knn_modes(
+        UnderstandingTests.test_boost_multiplies_the_fused_score_and_filters_nothing
+    )
+    test_boost_ranks_the_concept_first = knn_modes(UnderstandingTests.test_boost_ranks_the_concept_first)
 
 
 class TestOpenSearchFilterParity(FilterParityTests):
