@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from search import query_syntax, understanding
 from search.backend import SearchBackend
 from search.embeddings import Embedder
 from search.filters import FIELD_FACET
@@ -32,10 +33,15 @@ log = logging.getLogger(__name__)
 
 MODES = ("hybrid", "bm25", "vector")
 MAX_LIMIT = 100
+MAX_OFFSET = 10_000  # the deepest page a caller may ask for (hits to skip)
+MAX_QUERY_CHARS = query_syntax.MAX_CHARS  # longer query text is refused (400)
+SIMILAR_LIMIT = 50  # more like this: neighbours per request, at most
+NO_VECTOR = "pas encore de vecteur"  # more like this: why the list is empty (the parent is not embedded yet)
 BROWSE_SUGGESTIONS = 3  # sectors offered to browse when a query finds nothing and nothing else helps
 # Spelling is offered for keyword queries of up to this many words (each word counts: one unknown word
 # already loses the exact match), and for longer questions only when they find nothing.
 SPELLING_WORDS = 3
+FILTER_SUGGESTIONS = 3  # recognised concepts offered as filters (« Filtrer sur : Production de vin »)
 
 FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")  # a typed document field's name
 LANGUAGE = re.compile(r"^[a-z]{2,3}$")  # an ISO 639 code, as the normaliser detects it
@@ -83,6 +89,10 @@ class SearchParams:
     sort: str = "relevance"
     date_from: str | None = None  # ISO day (YYYY-MM-DD), inclusive
     date_to: str | None = None
+
+    def __post_init__(self) -> None:
+        # control characters (NUL included) never reach the backends, the database or the audit trail
+        object.__setattr__(self, "q", query_syntax.clean(self.q) if isinstance(self.q, str) else "")
 
     def audit_detail(self) -> dict[str, Any]:
         return {
@@ -146,11 +156,15 @@ class SearchService:
         embedder: Embedder | None,
         labeler: Labeler | None = None,
         resolver: Resolver | None = None,
+        recogniser: understanding.Recogniser | None = None,
     ) -> None:
+        """``recogniser``: the taxonomy concepts a query text names (``taxonomy.query_concepts``; the
+        integrator passes the current referential's), for boosts, synonyms and filter suggestions."""
         self.backend = backend
         self.embedder = embedder
         self.labeler = labeler
         self.resolver = resolver
+        self.recogniser = recogniser
 
     def _resolve(self, facet: str, values: list[str]) -> list[str]:
         """Filter values as concept ids: codes, names and ids are accepted; unknown ones are an error."""
@@ -192,7 +206,7 @@ class SearchService:
         """Search as ``scope`` sees the index and record the query (``search``) in the audit trail.
 
         ``params.org`` may name organisations by slug or id; the ``org`` facet answers slugs and names."""
-        params = replace(params, org=org_ids(session, params.org))
+        params = replace(params, org=self.org_ids(session, scope, params.org))
         result = self.search(
             params.q,
             scope,
@@ -253,8 +267,8 @@ class SearchService:
         days bounding the document's or item's date, both inclusive."""
         if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= MAX_LIMIT:
             raise ValidationError(f"limit must be between 1 and {MAX_LIMIT}")
-        if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
-            raise ValidationError("offset must be zero or more")
+        if not isinstance(offset, int) or isinstance(offset, bool) or not 0 <= offset <= MAX_OFFSET:
+            raise ValidationError(f"offset must be between 0 and {MAX_OFFSET}")
         if mode not in MODES:
             raise ValidationError(f"mode must be one of {', '.join(MODES)}")
         if sort not in SORTS:
@@ -262,7 +276,15 @@ class SearchService:
         day_from, day_to = parse_day("date_from", date_from), parse_day("date_to", date_to)
         if day_from and day_to and day_from > day_to:
             raise ValidationError("date_from must not be after date_to")
-        text = (text or "").strip()
+        text = query_syntax.clean(text) if isinstance(text, str) else ""
+        if len(text) > MAX_QUERY_CHARS:
+            raise ValidationError(f"q must be at most {MAX_QUERY_CHARS} characters, not {len(text)}")
+        # phrases and exclusions mean what they say: no neighbours by meaning, no synonyms, no corrections
+        exact = bool(text) and query_syntax.has_operators(text)
+        if exact and mode == "hybrid":
+            mode = "bm25"
+        if text and not query_syntax.has_words(text):
+            mode = "bm25"  # signs only: nothing to look for, nothing to embed
         given = {"sector": _as_list(sector), "country": _as_list(country), "type": _as_list(type)}
         filters = {name: self._resolve(name, values) for name, values in given.items() if values}
         for name, values in (fields or {}).items():
@@ -289,6 +311,12 @@ class SearchService:
             date_from=day_from,
             date_to=day_to,
         )
+        # keyword queries: unknown words corrected before the search (the corrections are expansions)
+        corrected = self.backend.spelling(query) if text and len(text.split()) <= SPELLING_WORDS else None
+        understood = understanding.understand(
+            text, None if exact else self.recogniser, None if exact else corrected
+        )
+        query = replace(query, boosts=understood.boosts, expansions=understood.expansions)
         result = self.backend.search(query)
         counted = self._field_counts(query, field_facets) if field_facets else {}
         return {
@@ -302,7 +330,8 @@ class SearchService:
                 ]
                 for name, counts in result.facets.items()
             },
-            "suggestions": self._suggestions(query, result.total, given),
+            "suggestions": self._suggestions(query, result.total, given, corrected, understood),
+            "understood": understood.public(self._label),
         }
 
     def _field_counts(
@@ -321,27 +350,60 @@ class SearchService:
         return out
 
     # ------------------------------------------------------------------ suggestions
+    def org_ids(self, session: Session, scope: AccessScope, values: Iterable[str]) -> tuple[str, ...]:
+        """The ``org`` filter's values (slugs or ids) as organisation ids, among those the caller may name:
+        their own and those of which they may see a document or item (one scoped count each, archives
+        included); the national agency names any. Any other is « unknown organisation », as one that
+        does not exist: the answer does not tell which slugs exist."""
+        return org_ids(session, values, visible=lambda ids: self._visible_orgs(scope, ids))
+
+    def _visible_orgs(self, scope: AccessScope, ids: list[str]) -> set[str]:
+        if scope.system or scope.national:
+            return set(ids)
+        own = {str(scope.org_id)} if scope.org_id is not None else set()
+        probe = SearchQuery(text="", scope=scope.with_archived(), limit=1, mode="bm25", explain=False)
+        return own | {
+            oid for oid in ids if oid not in own and self._count(replace(probe, filters={"org": [oid]}))
+        }
+
     def _count(self, query: SearchQuery) -> int:
         return self.backend.search(replace(query, limit=1, offset=0)).total
 
+    def _understood(self, query: SearchQuery, text: str) -> SearchQuery:
+        """``query`` for another text, with that text's boosts and expansions (no spelling)."""
+        found = understanding.understand(text, self.recogniser)
+        vector = query.query_embedding if text else None
+        return replace(
+            query, text=text, boosts=found.boosts, expansions=found.expansions, query_embedding=vector
+        )
+
     def _suggestions(
-        self, query: SearchQuery, total: int, given: dict[str, list[str]]
+        self,
+        query: SearchQuery,
+        total: int,
+        given: dict[str, list[str]],
+        corrected: str | None = None,
+        understood: understanding.Understood | None = None,
     ) -> list[dict[str, Any]]:
         """What to try next, each with the parameters to send and how many results it gives (> 0).
 
         ``spelling``: the query with its unknown words corrected from the vocabulary the caller may see
         (keyword queries, or any query that finds nothing); when nothing matches, ``remove_filter``: the
         query without one of its facet filters (all the values of that facet: they are OR-ed), and
-        ``browse``: the sectors most represented in what the caller may see (when nothing else helps).
-        Every count runs as the caller, inside their scope.
+        ``browse``: the sectors most represented in what the caller may see (when nothing else helps);
+        ``filter``: a concept the query names (``understood``) as a real filter, its words left out of
+        the text (not for a facet the query already filters). ``corrected``: the keyword query's
+        spelling, already asked for. Every count runs as the caller, inside their scope.
         """
         out: list[dict[str, Any]] = []
         short = len(query.text.split()) <= SPELLING_WORDS
-        corrected = self.backend.spelling(query) if query.text and (short or not total) else None
+        if not short and not total and query.text:
+            corrected = self.backend.spelling(query)
         if corrected:
-            n = self._count(replace(query, text=corrected, mode="bm25", query_embedding=None))
+            n = self._count(replace(self._understood(query, corrected), mode="bm25", query_embedding=None))
             if n:
                 out.append(_suggestion("spelling", corrected, corrected, given, n))
+        out += self._filter_suggestions(query, given, corrected, understood)
         if total:
             return out
         for facet, values in given.items():
@@ -364,6 +426,27 @@ class SearchService:
                 )
         return out
 
+    def _filter_suggestions(
+        self,
+        query: SearchQuery,
+        given: dict[str, list[str]],
+        corrected: str | None,
+        understood: understanding.Understood | None,
+    ) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        base = corrected if understood and understood.corrections and corrected else query.text
+        for c in (understood.concepts if understood else ())[:FILTER_SUGGESTIONS]:
+            if given.get(c.facet) or query.filters.get(c.facet):
+                continue  # a facet the query already filters
+            rest = " ".join(f"{base[: c.start]} {base[c.end :]}".split())
+            filters = {**query.filters, c.facet: [c.concept_id]}
+            n = self._count(replace(self._understood(query, rest), filters=filters))
+            if n:
+                wanted = {**given, c.facet: [c.concept_id]}
+                label = self._label(c.concept_id)
+                out.append({**_suggestion("filter", label, rest, wanted, n), "facet": c.facet})
+        return out
+
     def _hit(self, hit: Hit) -> dict[str, Any]:
         meta = hit.meta
         kind = str(meta.get("kind") or "document")
@@ -384,7 +467,40 @@ class SearchService:
             "kind": kind,
             "date": str(meta["date"]) if meta.get("date") else None,
             "language": str(meta["language"]) if meta.get("language") else None,
+            "explanation": self._explanation(hit.explanation),
         }
+
+    def _explanation(self, explanation: dict[str, Any] | None) -> dict[str, Any] | None:
+        """The backend's explanation (``search.types.Hit``) with a label on each matched concept."""
+        if explanation is None:
+            return None
+        concepts = [
+            {**c, "label": self._facet_label(str(c["facet"]), str(c["id"]))}
+            for c in explanation.get("concepts", [])
+        ]
+        return {**explanation, "concepts": concepts}
+
+    # ------------------------------------------------------------------ more like this
+    def similar(self, parent_id: str, scope: AccessScope, *, limit: int = 10) -> dict[str, Any]:
+        """More like this: the documents and items nearest ``parent_id`` by meaning (its passages' mean
+        vector), in ``scope`` (inside the backend query), the parent itself left out; hits as ``search``'s.
+        Callers check first that the caller may see the parent. ``reason``: why the list is empty when
+        the parent has no vector yet (``NO_VECTOR``), else ``None``. Unaudited: the caller records it."""
+        if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= SIMILAR_LIMIT:
+            raise ValidationError(f"limit must be between 1 and {SIMILAR_LIMIT}")
+        vector = self.backend.parent_vector(parent_id)
+        if vector is None:
+            return {"total": 0, "hits": [], "reason": NO_VECTOR}
+        query = SearchQuery(
+            text="",
+            scope=scope,
+            mode="vector",
+            query_embedding=vector,
+            limit=limit,
+            exclude_parents=(parent_id,),
+        )
+        result = self.backend.search(query)
+        return {"total": result.total, "hits": [self._hit(h) for h in result.hits], "reason": None}
 
 
 def _checked(org: list[str], language: list[str], status: list[str]) -> dict[str, list[str]]:

@@ -87,6 +87,9 @@ class QueryConcept:
     start: int
     end: int
     synonyms: tuple[str, ...] = ()
+    # the ids a boost looks for: the concept, and for a NAF group or class its division too (documents
+    # classified only at the division level, « Fabrication de boissons », still rank up for « vins »)
+    boost_ids: tuple[str, ...] = ()
 
 
 def _singular(word: str) -> str:
@@ -180,7 +183,9 @@ class QueryRecogniser:
                 if cid in seen:
                     continue
                 seen.add(cid)
-                out.append(QueryConcept(facet, cid, typed, start, end, self.synonyms(cid)))
+                division = self.ref.division_of(cid) if facet == "sector" else None
+                boost = tuple(dict.fromkeys(i for i in (cid, division) if i))
+                out.append(QueryConcept(facet, cid, typed, start, end, self.synonyms(cid), boost))
         return out
 
     def synonyms(self, concept_id: str) -> tuple[str, ...]:

@@ -34,7 +34,7 @@ def service(tmp_path: Path) -> SearchService:
 
 def test_api_shape(service: SearchService) -> None:
     out = service.search("vins", ANONYMOUS, sector=["naf:11"])
-    assert set(out) == {"total", "hits", "facets", "suggestions"}
+    assert set(out) == {"total", "hits", "facets", "suggestions", "understood"}
     assert out["total"] == len(out["hits"]) == 2
     hit = next(h for h in out["hits"] if h["id"] == "doc-vin")
     assert set(hit) == {
@@ -50,6 +50,7 @@ def test_api_shape(service: SearchService) -> None:
         "kind",
         "date",
         "language",
+        "explanation",
     }
     assert hit["source_url"] is None and hit["date"] == "2024-03-01" and hit["language"] == "fr"
     assert hit["id"] == "doc-vin" and hit["url"] == "/documents/doc-vin" and hit["kind"] == "document"

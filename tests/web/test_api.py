@@ -53,8 +53,9 @@ def test_search_shape_and_facets(installation: Installation, client: TestClient)
     response = client.get("/api/search", params={"q": "vins Allemagne"}, headers=installation.auth("alice"))
     assert response.status_code == 200, response.text
     body = response.json()
-    assert set(body) == {"total", "hits", "facets", "suggestions"}
-    assert body["total"] >= 1 and body["hits"] and body["suggestions"] == []
+    assert set(body) == {"total", "hits", "facets", "suggestions", "understood"}
+    assert body["total"] >= 1 and body["hits"]
+    assert {s["kind"] for s in body["suggestions"]} <= {"filter"}  # the recognised concepts, as filters
     for hit in body["hits"]:
         assert {"id", "title", "snippet", "score", "type", "sectors", "countries", "url"} <= set(hit)
         assert all({"id", "label"} <= set(s) for s in hit["sectors"] + hit["countries"])

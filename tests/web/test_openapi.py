@@ -57,6 +57,8 @@ OPERATIONS: dict[tuple[str, str], set[str]] = {
     ("put", "/api/documents/{doc_id}/fields"): {"200", "400", "401", "403", "404"},
     ("post", "/api/documents/{doc_id}/fields/accept"): {"200", "400", "401", "403", "404"},
     ("get", "/api/items/{item_id}"): {"200", "400", "401", "404"},
+    ("get", "/api/items/{item_id}/similar"): {"200", "400", "401", "404"},
+    ("get", "/api/documents/{doc_id}/similar"): {"200", "400", "401", "404"},
     ("post", "/api/items/{item_id}/decision"): {"200", "400", "401", "403", "404"},
     ("get", "/api/curation/queue"): {"200", "400", "401", "403"},
     ("post", "/api/curation/decisions"): {"200", "400", "401", "403"},
@@ -134,6 +136,8 @@ RESPONSE_MODELS = {
     ("put", "/api/documents/{doc_id}/fields", "200"): "DocumentFieldsPublic",
     ("post", "/api/documents/{doc_id}/fields/accept", "200"): "DocumentFieldsPublic",
     ("get", "/api/items/{item_id}", "200"): "ItemPublic",
+    ("get", "/api/items/{item_id}/similar", "200"): "SimilarResultsPublic",
+    ("get", "/api/documents/{doc_id}/similar", "200"): "SimilarResultsPublic",
     ("post", "/api/items/{item_id}/decision", "200"): "DecisionPublic",
     ("get", "/api/curation/queue", "200"): "QueuePublic",
     ("post", "/api/curation/decisions", "200"): "BulkResultPublic",
@@ -275,7 +279,7 @@ def test_answers_always_carry_every_documented_key(spec: dict[str, Any]) -> None
 
 def test_search_schema(spec: dict[str, Any]) -> None:
     body = _schema(spec, "SearchResultsPublic")["properties"]
-    assert {"total", "hits", "facets", "suggestions"} == set(body)
+    assert {"total", "hits", "facets", "suggestions", "understood"} == set(body)
     hit = _props(spec, body["hits"])
     assert {
         "id",
@@ -293,6 +297,7 @@ def test_search_schema(spec: dict[str, Any]) -> None:
         "expired",
         "date",
         "language",
+        "explanation",
     } == set(hit)
     assert set(_props(spec, body["suggestions"])) == {"kind", "label", "q", "facet", "total", "url"}
     assert set(_props(spec, hit["sectors"])) == {"id", "label"}

@@ -98,12 +98,14 @@ class Runtime:
     @cached_property
     def search_service(self) -> SearchService:
         from search.service import SearchService
+        from taxonomy.query_concepts import recognise
 
         return SearchService(
             self.backend,
             self.embedder,
             lambda concept_id: self.referential.label(concept_id),
             lambda value, scheme: self.referential.resolve(value, scheme),
+            recogniser=lambda text: recognise(self.referential, text),  # built once per taxonomy version
         )
 
     @cached_property

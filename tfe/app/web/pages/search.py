@@ -17,8 +17,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from search.orgs import org_ids
-from search.service import LANGUAGE, SearchParams, parse_day
+from search import query_syntax
+from search.service import LANGUAGE, MAX_QUERY_CHARS, SearchParams, SearchService, parse_day
 from taxonomy.models import Concept
 from tfe.app.web.api.search import run_search
 from tfe.app.web.deps import PageScopeDep, PageUser, RuntimeDep, SessionDep, csrf_token
@@ -128,8 +128,10 @@ def day_fr(value: str | None) -> str:
     return text
 
 
-def checked(session: Session, state: SearchState) -> SearchState:
-    """``state`` with its dates, organisations and languages checked; a bad one is a French error (400)."""
+def checked(session: Session, service: SearchService, scope: AccessScope, state: SearchState) -> SearchState:
+    """``state`` with its dates, organisations and languages checked; a bad one is a French error (400).
+
+    An organisation the caller may not name (``SearchService.org_ids``) is as unknown as a missing one."""
     days = []
     for label, value in (("de début", state.date_from), ("de fin", state.date_to)):
         try:
@@ -144,7 +146,7 @@ def checked(session: Session, state: SearchState) -> SearchState:
         if not LANGUAGE.match(value):
             raise ValidationError(f"Langue inconnue : « {value[:20]} » (code attendu : fr, en…).")
     try:
-        org_ids(session, state.filters.get("org", ()))
+        service.org_ids(session, scope, state.filters.get("org", ()))
     except ValidationError:
         raise ValidationError("Organisation inconnue dans les filtres.") from None
     return state
@@ -175,7 +177,7 @@ def _search_page(
     request: Request, runtime: Any, session: Session, user: Any, scope: AccessScope, state: SearchState
 ) -> Response:
     result: dict[str, Any] = {"total": 0, "hits": [], "facets": {}}
-    state = checked(session, replace(state, fields=field_pairs(request)))
+    state = checked(session, runtime.search_service, scope, replace(state, fields=field_pairs(request)))
     if state.active:
         params = SearchParams(
             fields=search_fields(runtime.referential, state.fields, state.filters["type"]),
@@ -244,6 +246,7 @@ def _search_page(
         "hits": hits,
         "total": total,
         "suggestions": suggestions,
+        "understood": result.get("understood") or {},  # concepts, corrections, synonyms of the query
         "facet_values": result.get("facets", {}),
         "labels": _labels(session, result, state),
         "page": state.page,
@@ -281,7 +284,7 @@ def search_page(
     session: SessionDep,
     user: PageUser,
     scope: PageScopeDep,
-    q: Annotated[str, Query(max_length=500)] = "",
+    q: Annotated[str, Query(max_length=MAX_QUERY_CHARS)] = "",
     sector: FilterParam = None,
     country: FilterParam = None,
     type: FilterParam = None,
@@ -302,7 +305,7 @@ def search_page(
         "language": tuple(language or ()),
     }
     state = SearchState(
-        q=q.strip(),
+        q=query_syntax.clean(q),
         filters=filters,
         page=page,
         group=group,

@@ -6,16 +6,23 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from search.service import MAX_LIMIT
+from search.service import MAX_LIMIT, SIMILAR_LIMIT
 from tfe.app.web.schemas.common import ConceptRef
 
 __all__ = [
+    "ExplanationConceptPublic",
+    "ExplanationPublic",
     "FacetCountPublic",
     "SearchFacetsPublic",
     "SearchHitPublic",
     "SearchQuery",
     "SearchResultsPublic",
     "SearchSuggestionPublic",
+    "SimilarQuery",
+    "SimilarResultsPublic",
+    "UnderstoodConceptPublic",
+    "UnderstoodCorrectionPublic",
+    "UnderstoodPublic",
 ]
 
 DAY_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
@@ -73,6 +80,39 @@ class SearchQuery(BaseModel):
     )
 
 
+class ExplanationConceptPublic(BaseModel):
+    """A taxonomy concept recognised in the query (a ranking boost) that the hit carries."""
+
+    facet: str = Field(description="sector, country (a country or a zone) or type", examples=["sector"])
+    id: str = Field(examples=["naf:11.02"])
+    label: str = Field(examples=["Fabrication de vins effervescents"])
+
+
+class ExplanationPublic(BaseModel):
+    """Why the hit is there: the words its best passage holds, the query's concepts it carries, and
+    whether the keyword ranking (BM25) and the meaning (vectors) ranked it."""
+
+    terms: list[str] = Field(
+        description="Query words (as typed) and expansions found in the best passage, stemmed or exact",
+        examples=[["vins", "Allemagne"]],
+    )
+    expanded: list[str] = Field(
+        description="Those of terms that are expansions (synonyms, spelling corrections), not typed words"
+    )
+    concepts: list[ExplanationConceptPublic] = Field(
+        description="Concepts recognised in the query that the hit is classified under"
+    )
+    lexical: bool = Field(description="The keyword ranking (BM25) matched it")
+    meaning: bool = Field(description="The meaning (vector similarity, above the relevance floor) ranked it")
+    similarity: float | None = Field(
+        description="Cosine of the best passage to the query (or, for similar documents, to the "
+        "document's mean vector); null without a query vector",
+        examples=[0.87],
+    )
+    lexical_rank: int | None = Field(description="Rank of the best passage in the BM25 list (from 1)")
+    vector_rank: int | None = Field(description="Rank of the best passage among the vector candidates")
+
+
 class SearchHitPublic(BaseModel):
     """One document or watch item, its best passage as a snippet, and its concepts."""
 
@@ -97,6 +137,7 @@ class SearchHitPublic(BaseModel):
     expired: bool = Field(description="A document past its validity end (valid_until); false for items")
     date: str | None = Field(description="The document's or item's date (ISO 8601), if known")
     language: str | None = Field(description="Detected language (ISO 639 code), if known")
+    explanation: ExplanationPublic | None = Field(description="Why the hit is there")
 
 
 class FacetCountPublic(BaseModel):
@@ -122,18 +163,50 @@ class SearchFacetsPublic(BaseModel):
 class SearchSuggestionPublic(BaseModel):
     """Another query worth trying, computed in the caller's scope, with the results it gives."""
 
-    kind: Literal["spelling", "remove_filter", "browse"] = Field(
+    kind: Literal["spelling", "remove_filter", "browse", "filter"] = Field(
         description="spelling: the query with unknown words corrected from the caller's visible documents; "
         "remove_filter: the query without one facet's filters (when nothing matches); "
-        "browse: a sector of the caller's documents (when nothing else helps)"
+        "browse: a sector of the caller's documents (when nothing else helps); "
+        "filter: a concept the query names applied as a filter, its words left out of q (not offered for "
+        "a facet the query already filters)"
     )
     label: str = Field(description="What to show: the corrected query, or the filter or sector label")
     q: str = Field(description="The query text of the suggestion")
     facet: Literal["sector", "country", "type"] | None = Field(
-        description="remove_filter: the facet dropped; browse: the facet browsed; null for spelling"
+        description="remove_filter: the facet dropped; browse: the facet browsed; filter: the facet "
+        "filtered; null for spelling"
     )
     total: int = Field(description="Matching documents and items for the suggestion (always more than 0)")
     url: str = Field(description="The suggestion as a GET /api/search request")
+
+
+class UnderstoodConceptPublic(BaseModel):
+    """A taxonomy concept the query names (its sector or country): documents carrying it rank higher."""
+
+    facet: Literal["sector", "country"] = Field(description="country: a country or a zone")
+    id: str = Field(examples=["naf:11.02"])
+    label: str = Field(examples=["Production de vin (de raisin)"])
+    words: list[str] = Field(description="The query words that name it, as typed", examples=[["vins"]])
+
+
+class UnderstoodCorrectionPublic(BaseModel):
+    """A query word absent from the caller's visible documents and the word also searched for."""
+
+    word: str = Field(examples=["Allemagen"])
+    correction: str = Field(examples=["Allemagne"])
+
+
+class UnderstoodPublic(BaseModel):
+    """How the query was understood (``search.understanding``)."""
+
+    concepts: list[UnderstoodConceptPublic] = Field(description="Concepts the query names (ranking boosts)")
+    corrections: list[UnderstoodCorrectionPublic] = Field(
+        description="Unknown words of a keyword query and the corrections searched for as well"
+    )
+    synonyms: list[str] = Field(
+        description="Labels of those concepts also searched for, with a lower weight",
+        examples=[["allemand", "Germany"]],
+    )
 
 
 class SearchResultsPublic(BaseModel):
@@ -143,5 +216,28 @@ class SearchResultsPublic(BaseModel):
     hits: list[SearchHitPublic]
     facets: SearchFacetsPublic = Field(description="Counts over the matches only (empty lists when none)")
     suggestions: list[SearchSuggestionPublic] = Field(
-        description="Spelling corrections, filters to drop or sectors to browse (see kind)"
+        description="Spelling corrections, filters to apply or drop, or sectors to browse (see kind)"
+    )
+    understood: UnderstoodPublic = Field(
+        description="What the query was understood to name; its concepts rank higher, never filter"
+    )
+
+
+class SimilarQuery(BaseModel):
+    """The query string of ``GET /api/documents/{id}/similar`` and ``GET /api/items/{id}/similar``."""
+
+    limit: int = Field(10, ge=1, le=SIMILAR_LIMIT, description="Similar documents and items to return")
+
+
+class SimilarResultsPublic(BaseModel):
+    """Documents and watch items nearest one document or item by meaning, in the caller's scope."""
+
+    total: int = Field(description="Similar documents and items found above the similarity floor")
+    hits: list[SearchHitPublic] = Field(
+        description="Best first; explanation.similarity is the cosine to the document or item"
+    )
+    reason: str | None = Field(
+        description="Why hits is empty when the document or item has no vector yet (« pas encore de "
+        "vecteur »: it is searchable by keywords, its vectors are being computed); else null",
+        examples=[None],
     )
