@@ -6,6 +6,10 @@ queries run as a signed-in user so the access-scope filter is part of every quer
 The passage texts live in a SQLite passage store beside the index (titles and snippets are read from it
 for each page of hits, as in an installation); ``erase_s`` is one ``erase_parents`` (delete, then rebuild
 the index from the store so no term remains) and ``rebuild_s`` a ``tfe reindex`` without embedding.
+
+``--clients N [N...] (--serve DATA_DIR [--workers W] | --server URL --token T) [--duration S]``: the
+concurrent-clients mode instead, ``GET /api/search`` against a running ``tfe serve``
+(``bench/search_clients.py``).
 """
 
 from __future__ import annotations
@@ -166,6 +170,11 @@ def bench(size: int, queries: int, modes: list[Mode]) -> dict[str, object]:
 
 
 def main() -> None:
+    if "--clients" in sys.argv[1:]:  # concurrent clients against a server (bench/search_clients.py)
+        from bench.search_clients import main as clients_main
+
+        clients_main(sys.argv[1:])
+        return
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--queries", type=int, default=200)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tfe.app.cli.common import echo, runtime
+from tfe.app.cli.common import echo, fail, runtime
 from tfe.app.demo.loader import DemoProgress, ensure_demo_accounts, load_demo, start_demo_load
 from tfe.app.install import init_installation
 from tfe.app.runtime import Runtime
@@ -24,6 +24,16 @@ WorkerOpt = Annotated[
         "--worker/--no-worker",
         help="Exécute aussi les tâches de fond (interrogation des sources) dans ce processus "
         "(sauf si TFE_EMBEDDED_WORKER=false)",
+    ),
+]
+WorkersOpt = Annotated[
+    int,
+    typer.Option(
+        "--workers",
+        min=1,
+        max=64,
+        help="Processus serveurs (uvicorn) ; plus d'un demande un magasin de compteurs partagé "
+        "(TFE_RATELIMIT_URL ou TFE_REDIS_URL)",
     ),
 ]
 
@@ -88,10 +98,67 @@ def _serve(
         stop_worker()
 
 
-def serve(host: HostOpt = None, port: PortOpt = None, worker: WorkerOpt = True) -> None:
+def worker_app() -> FastAPI:
+    """The app of one ``tfe serve --workers N`` process (an uvicorn factory, imported by its name in each
+    child): the settings come from the same environment; recovery, the vector backfill and the job
+    worker run once, in the parent (``_serve_workers``)."""
+    from tfe.app.web.app import create_app
+
+    app = create_app(runtime())
+    app.state.demo = None
+    app.state.backfill = None
+    return app
+
+
+def _serve_workers(rt: Runtime, host: str | None, port: int | None, workers: int, *, worker: bool) -> None:
+    """``workers`` uvicorn processes on one socket. The guard's budgets and the throttles must be counted
+    once for all of them, so a shared store (Redis) is required: process memory would give each process
+    its own counters and multiply every budget by ``workers``."""
+    import uvicorn
+
+    from ingest.runner import recover_interrupted
+    from tfe.app.background import BackfillWorker
+    from tfe.app.jobs import start_worker
+
+    if rt.settings.resolved_ratelimit_url.startswith("memory://"):
+        fail(
+            f"--workers {workers} needs a store of guard counters shared by the processes: "
+            "set TFE_RATELIMIT_URL or TFE_REDIS_URL (redis://...)"
+        )
+    recovered = recover_interrupted(rt.session_factory)
+    if recovered:
+        echo(f"{recovered} dépôt(s) interrompu(s) par un arrêt du serveur marqué(s) en échec")
+    backfill = BackfillWorker(rt).start()
+    embedded = start_worker(rt) if worker and rt.settings.embedded_worker else None
+    if embedded is not None:
+        echo(f"Tâches de fond : {embedded.threads} en parallèle, file {embedded.jobs.queue.backend}")
+    echo(f"Serveur : {workers} processus")
+    try:
+        uvicorn.run(
+            "tfe.app.cli.demo:worker_app",
+            factory=True,
+            workers=workers,
+            host=host or rt.settings.host,
+            port=port or rt.settings.port,
+            log_level="info",
+            proxy_headers=False,  # X-Forwarded-For: read by tfe.app.web.client (TFE_TRUSTED_PROXIES only)
+        )
+    finally:
+        if embedded is not None and embedded.running:
+            embedded.stop()
+            echo("Tâches de fond arrêtées")
+        backfill.stop()
+
+
+def serve(
+    host: HostOpt = None, port: PortOpt = None, worker: WorkerOpt = True, workers: WorkersOpt = 1
+) -> None:
     """Sert l'interface web et l'API HTTP (et, par défaut, exécute les tâches de fond)."""
     rt = runtime()
-    _serve(rt, host, port, worker=worker)
+    if workers > 1:
+        _serve_workers(rt, host, port, workers, worker=worker)
+    else:
+        _serve(rt, host, port, worker=worker)
 
 
 def demo(

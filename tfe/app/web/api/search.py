@@ -94,10 +94,13 @@ def run_search(
     """The audited search, its item hits with their story; ``group="stories"`` collapses each story.
 
     Document hits past their validity end carry ``expired: true`` (``ged.expiry``, one query per page).
+    The search's audit event is committed as soon as it is written (before the story and expiry look-ups
+    and the answer): the chain's head is locked only for the three statements of ``audit.record``.
     """
     if group == "stories":
         return _with_expiry(session, _grouped(service, session, scope, actor, params))
     result = service.run(session, scope, actor, params)
+    session.commit()  # the audit event is durable before anything else; SQLite's write lock freed at once
     story_of = story_ids_of(session, scope, [h["id"] for h in result["hits"] if h.get("kind") == "item"])
     hits = [{**h, "story_id": story_of.get(h["id"]), "story_size": None} for h in result["hits"]]
     return _with_expiry(session, {**result, "hits": hits})
@@ -168,6 +171,7 @@ def _grouped(
         target_kind="search",
         detail={**params.audit_detail(), "group": "stories", "total": total},
     )
+    session.commit()  # as in run_search: the event committed now, the write lock not held any longer
     return {**first, "total": total, "hits": page}
 
 
