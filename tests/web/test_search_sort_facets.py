@@ -34,7 +34,9 @@ def test_org_filter_by_slug_or_id_inside_scope(client: TestClient, installation:
     by_id = _search(client, installation, "bob", q="", org=str(installation.orgs["alpha"]))
     assert by_slug["total"] == by_id["total"] == 2  # alpha's network and public documents only
     assert {f["id"] for f in by_slug["facets"]["org"]} == {"alpha"}
-    assert _search(client, installation, "alice", q="", org="beta")["total"] == 0  # never beta's own
+    # alice sees nothing of beta: naming it is refused as a slug that exists nowhere (no probing)
+    hidden = client.get("/api/search", params={"org": "beta"}, headers=installation.auth("alice"))
+    assert hidden.status_code == 400 and "unknown organisation 'beta'" in hidden.text
 
 
 def test_date_range_and_sort(client: TestClient, installation: Installation) -> None:

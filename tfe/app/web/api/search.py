@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 
 from ged.expiry import expired_ids
 from ged.field_schema import field_filters
-from search.orgs import org_ids
 from search.service import MAX_LIMIT, SearchParams, SearchService, with_org_names
 from taxonomy.referential import Referential
 from tfe.app.web.deps import CurrentUser, RuntimeDep, ScopeDep, SessionDep
@@ -119,7 +118,7 @@ def _grouped(
     ``total`` counts the groups: exact when every match was looked at, otherwise the matches less the
     merged hits found so far (an upper bound). Facets and suggestions are those of the plain query.
     """
-    params = replace(params, org=org_ids(session, params.org))
+    params = replace(params, org=service.org_ids(session, scope, params.org))
     wanted = params.offset + params.limit
     groups: list[dict[str, Any]] = []
     first: dict[str, Any] | None = None
