@@ -202,3 +202,34 @@ def page(
         )
         for (row, p), sim in zip(hits, sims, strict=True)
     }
+
+
+FACET_WORDS_FR = {"sector": "secteur", "country": "pays", "type": "type", "org": "organisation"}
+
+
+def _quoted(words: Sequence[str]) -> str:
+    return ", ".join(f"« {w} »" for w in words)
+
+
+def why_fr(explanation: Mapping[str, Any] | None) -> str:
+    """One French line saying why a hit is there, for the result list and the CLI, e.g. « Pourquoi : mots
+    « vins », « Allemagne » · secteur Fabrication de vins · sens proche (0,87) »; empty when nothing
+    explains it (browsing). Concepts show their ``label`` when the service added one."""
+    if not explanation:
+        return ""
+    parts: list[str] = []
+    expanded = {w.casefold() for w in explanation.get("expanded", [])}
+    typed = [w for w in explanation.get("terms", []) if w.casefold() not in expanded]
+    extra = [w for w in explanation.get("terms", []) if w.casefold() in expanded]
+    if typed:
+        parts.append(f"{'mots' if len(typed) > 1 else 'mot'} {_quoted(typed)}")
+    if extra:
+        parts.append(f"{'variantes' if len(extra) > 1 else 'variante'} {_quoted(extra)}")
+    for concept in explanation.get("concepts", []):
+        cid = str(concept.get("id", ""))
+        word = "zone" if cid.startswith("region:") else FACET_WORDS_FR.get(str(concept.get("facet")), "")
+        parts.append(f"{word} {concept.get('label') or cid}".strip())
+    similarity = explanation.get("similarity")
+    if explanation.get("meaning") and similarity is not None:
+        parts.append(f"sens proche ({float(similarity):.2f})".replace(".", ","))
+    return "Pourquoi : " + " · ".join(parts) if parts else ""

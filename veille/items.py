@@ -92,11 +92,17 @@ def _story_counts(session: Session, scope: AccessScope, story_id: str) -> tuple[
     return int(row[0] or 0), int(row[1] or 0)
 
 
-def read_item(session: Session, item_id: str, scope: AccessScope, *, channel: str) -> ItemView:
-    """The item in the caller's scope (``NotFoundError`` otherwise, existence not disclosed), audited."""
+def visible_item(session: Session, item_id: str, scope: AccessScope) -> Item:
+    """The item row if the caller may see it, else ``NotFoundError`` (existence not disclosed)."""
     item = session.get(Item, item_id)
     if item is None or not scope.can_see(visibility=item.visibility, org_id=item.org_id, owner_user_id=None):
         raise NotFoundError(f"unknown item {item_id!r}")
+    return item
+
+
+def read_item(session: Session, item_id: str, scope: AccessScope, *, channel: str) -> ItemView:
+    """The item in the caller's scope (``NotFoundError`` otherwise, existence not disclosed), audited."""
+    item = visible_item(session, item_id, scope)
     source = session.get(Source, item.source_id) if item.source_id is not None else None
     story_items, story_sources = _story_counts(session, scope, item.story_id) if item.story_id else (0, 0)
     audit.record(

@@ -126,3 +126,25 @@ def test_page() -> None:
     assert out[8]["concepts"] == [{"facet": "country", "id": "country:JP"}] and out[8]["similarity"] is None
     browse = explain.page(SearchQuery(text="", scope=SYSTEM), [(5, p)], None, lambda rows: [1.0], ANALYZERS)
     assert browse[5]["similarity"] is None and not browse[5]["lexical"] and browse[5]["terms"] == []
+
+
+def test_why_fr() -> None:
+    explanation = {
+        "terms": ["vins", "Allemagne", "viticole"],
+        "expanded": ["viticole"],
+        "concepts": [
+            {"facet": "sector", "id": "naf:11.02", "label": "Fabrication de vins"},
+            {"facet": "country", "id": "region:150", "label": "Europe"},
+        ],
+        "meaning": True,
+        "similarity": 0.8712,
+    }
+    assert explain.why_fr(explanation) == (
+        "Pourquoi : mots « vins », « Allemagne » · variante « viticole » · secteur Fabrication de vins"
+        " · zone Europe · sens proche (0,87)"
+    )
+    assert (
+        explain.why_fr({"terms": ["vins"], "meaning": False, "similarity": 0.9}) == "Pourquoi : mot « vins »"
+    )
+    assert explain.why_fr({"terms": [], "concepts": [], "meaning": False, "similarity": None}) == ""
+    assert explain.why_fr(None) == ""

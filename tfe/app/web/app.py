@@ -18,6 +18,7 @@ from tfe.app.web.api import erasure as erasure_api
 from tfe.app.web.api import health, items, search, taxonomy
 from tfe.app.web.api import lifecycle as lifecycle_api
 from tfe.app.web.api import me as me_api
+from tfe.app.web.api import more_like_this as more_like_this_api
 from tfe.app.web.api import previews as previews_api
 from tfe.app.web.api import similar as similar_api
 from tfe.app.web.api import sources as sources_api
@@ -113,6 +114,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         health.router,
         search.router,
         similar_api.router,  # /api/documents/similar before /api/documents/{id}
+        more_like_this_api.router,  # /api/documents/{id}/similar, /api/items/{id}/similar
         lifecycle_api.router,  # /api/documents/trash and /review before /api/documents/{id}
         documents_api.router,
         document_edit_api.router,

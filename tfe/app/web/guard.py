@@ -65,6 +65,8 @@ COUNTED_ROUTES: dict[str, Counted] = {
     "/recherche": Counted("search"),
     "/api/search": Counted("search"),
     "/api/documents/similar": Counted("search"),
+    "/api/documents/{doc_id}/similar": Counted("search", _DOC),
+    "/api/items/{item_id}/similar": Counted("search", "item_id", "item"),
     "/documents/ressemblances": Counted("search"),
     "/api/stories": Counted("search"),
     "/veille/actualites": Counted("search"),

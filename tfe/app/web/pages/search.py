@@ -18,6 +18,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from search import query_syntax
+from search.explain import why_fr
 from search.service import LANGUAGE, MAX_QUERY_CHARS, SearchParams, SearchService, parse_day
 from taxonomy.models import Concept
 from tfe.app.web.api.search import run_search
@@ -211,6 +212,7 @@ def _search_page(
             "href": hit.get("url") or f"/documents/{hit['id']}",
             "story_href": f"/veille/actualites/{hit['story_id']}" if hit.get("story_id") else None,
             "date_fr": day_fr(hit.get("date")),
+            "why": why_fr(hit.get("explanation")),  # « Pourquoi : mots « vins » · sens proche (0,87) »
         }
         for hit in result.get("hits", [])
     ]

@@ -29,9 +29,9 @@ class PanelInput:
 
 def panel_context(panel: PanelInput) -> dict[str, Any]:
     """The merged context of every panel (each panel's keys are prefixed with its name)."""
-    from tfe.app.web.pages.doc_panels import fields, lifecycle, preview, similar, versions
+    from tfe.app.web.pages.doc_panels import fields, lifecycle, more_like_this, preview, similar, versions
 
     context: dict[str, Any] = {}
-    for module in (versions, lifecycle, fields, similar, preview):
+    for module in (versions, lifecycle, fields, similar, more_like_this, preview):
         context.update(module.context(panel))
     return context
