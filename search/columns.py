@@ -37,6 +37,7 @@ class Column:
     entry_row: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     number: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float64))
     when: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float64))
+    single: bool = False  # every row has exactly one value
 
     @classmethod
     def build(cls, per_row: list[list[Scalar]], n_rows: int) -> Column:
@@ -57,6 +58,7 @@ class Column:
                     col.values.append(v)
                 flat.append(code)
         col.codes = np.asarray(flat, dtype=np.int32)
+        col.single = bool(n_rows) and bool((lengths == 1).all())
         col.entry_row = np.repeat(np.arange(n_rows, dtype=np.int64), lengths)
         col.number = np.asarray(
             [
@@ -82,7 +84,11 @@ class Column:
         """Rows holding any of the given value codes."""
         out = np.zeros(n_rows, dtype=bool)
         if len(codes):
-            out[self.entry_row[np.isin(self.codes, codes.astype(np.int32))]] = True
+            wanted = np.zeros(len(self.values), dtype=bool)
+            wanted[codes] = True
+            if self.single and len(self.codes) == n_rows:  # one value per row: entry i is row i
+                return wanted[self.codes]  # type: ignore[no-any-return]
+            out[self.entry_row[wanted[self.codes]]] = True
         return out
 
     def equal_codes(self, value: Any) -> np.ndarray:

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import tantivy
 
-from search import explain, fusion, spelling, understanding
+from search import engine_counts, explain, fusion, spelling, understanding
 from search import tantivy_index as ti
 from search.embeddings import DIM
 from search.filters import SORT_FIELD, check, combine, date_filter, facet_filter, visible_filter
@@ -410,11 +410,15 @@ class EmbeddedBackend:
             raise ValidationError(f"mode {query.mode!r} needs a query embedding")
         bm25_rows = np.zeros(0, dtype=np.int64)
         bm25_scores = np.zeros(0, dtype=np.float32)
+        # relevance ranks the first rank_depth BM25 matches (counts come from the engine beyond those);
+        # sorting by date orders every match, so it reads them all
+        depth = fusion.rank_depth(query.offset, query.limit) if query.sort == "relevance" else None
+        cut: tantivy.Query | None = None  # the scoped BM25 query when it has more matches than were read
         if query.mode in ("bm25", "hybrid"):
-            bm25_rows, bm25_scores = self._bm25(searcher, tq, fq)
+            bm25_rows, bm25_scores, cut = self._bm25(searcher, tq, fq, depth)
             if keyword and len(bm25_rows) == 0:  # no passage has every term: any term will do
                 tq = understanding.text_query(self._index, text, expansions, conjunction=False)
-                bm25_rows, bm25_scores = self._bm25(searcher, tq, fq)
+                bm25_rows, bm25_scores, cut = self._bm25(searcher, tq, fq, depth)
         vec_rows = np.zeros(0, dtype=np.int64)
         vec_scores = np.zeros(0, dtype=np.float32)
         qvec = query.query_embedding
@@ -438,7 +442,8 @@ class EmbeddedBackend:
             ranked = self._by_date(fused.ranked, fused.matched, newest_first=query.sort == "date")
         floored = fusion.above_floor(vec_rows, vec_scores, len(bm25_rows) > 0 if lexical is None else lexical)
         lists = explain.Lists(lexical=bm25_rows, vector=floored[0])
-        return self._grouped(query, searcher, tq, ranked, fused.matched, lists)
+        counted = None if cut is None else self._counted(searcher, cut, fused.matched, bm25_rows)
+        return self._grouped(query, searcher, tq, ranked, fused.matched, lists, counted)
 
     def _similar(
         self, query: SearchQuery, searcher: tantivy.Searcher, flt: dict[str, Any] | None, qvec: np.ndarray
@@ -488,33 +493,75 @@ class EmbeddedBackend:
         return bool(searcher.search(q, limit=1, count=False).hits)
 
     def _bm25(
-        self, searcher: tantivy.Searcher, tq: tantivy.Query, fq: tantivy.Query
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Every scoped BM25 match (rows and scores, best first): totals and facets need all of them."""
+        self, searcher: tantivy.Searcher, tq: tantivy.Query, fq: tantivy.Query, depth: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray, tantivy.Query | None]:
+        """The scoped BM25 matches (rows and scores, best first): the first ``depth`` (``None``: all), or
+        all of them when there are at most ``engine_counts.EXACT_MATCHES`` (totals and facets are then
+        exact); the third value is the scoped query when more matches exist than were read (totals and
+        facets are then the engine's, ``_counted``), else ``None``."""
         # the filter selects without scoring: its term clauses would otherwise add their BM25 to the text's
         scoreless = tantivy.Query.const_score_query(fq, 0.0)
         q = tantivy.Query.boolean_query([(tantivy.Occur.Must, tq), (tantivy.Occur.Must, scoreless)])
         n = int(searcher.num_docs)
+        empty = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32), None
         if n == 0:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        hits = searcher.search(q, limit=n, count=False).hits
+            return empty
+        cut = None
+        hits = searcher.search(q, limit=n if depth is None else min(n, depth), count=False).hits
+        if depth is not None and len(hits) >= depth:  # perhaps more: count them inside the engine
+            total = engine_counts.matches(searcher, q)
+            if total <= engine_counts.EXACT_MATCHES:
+                hits = searcher.search(q, limit=n, count=False).hits if total > len(hits) else hits
+            else:
+                cut = q
         if not hits:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+            return empty
         scores_t, addrs_t = zip(*hits, strict=True)
         addrs = list(addrs_t)
         keys = np.asarray(searcher.fast_field_values("key", addrs), dtype=np.int64)
         rows = self._table.rows_for_keys(keys)
         scores = np.asarray(scores_t, dtype=np.float32)
         ok = rows >= 0
-        return rows[ok], scores[ok]
+        return rows[ok], scores[ok], cut
+
+    def _counted(
+        self, searcher: tantivy.Searcher, scoped: tantivy.Query, matched: np.ndarray, read: np.ndarray
+    ) -> engine_counts.Counted:
+        """Totals and facets of a result set larger than what was read: the engine's aggregation over the
+        scoped BM25 query, plus the vector-only rows of ``matched`` (those not in ``read``)."""
+        table = self._table
+        counted = engine_counts.aggregate(searcher, scoped, FACET_FIELDS)
+        extras: dict[str, list[int]] = {}
+        for row in np.setdiff1d(matched, read).tolist():
+            extras.setdefault(table.parents[row], []).append(row)
+        if not extras:
+            return counted
+
+        def matched_rows_of(parent: str) -> np.ndarray:
+            own = tantivy.Query.term_query(self._schema, "parent_id", parent)
+            q = tantivy.Query.boolean_query([(tantivy.Occur.Must, scoped), (tantivy.Occur.Must, own)])
+            addrs = [a for _s, a in searcher.search(q, limit=10_000, count=False).hits]
+            keys = np.asarray(searcher.fast_field_values("key", addrs), dtype=np.int64) if addrs else None
+            rows = table.rows_for_keys(keys) if keys is not None else np.zeros(0, dtype=np.int64)
+            return rows[rows >= 0]
+
+        return engine_counts.add_extras(counted, extras, matched_rows_of, table.facet_values, FACET_FIELDS)
 
     def _browse(self, query: SearchQuery, searcher: tantivy.Searcher, fq: tantivy.Query) -> SearchResult:
         """Empty query text: every scoped passage, parents newest first (by ``meta.date``, Tantivy's order
         on the ``date`` fast field), oldest first with ``sort="date_asc"``."""
         n = int(searcher.num_docs)
         order = tantivy.Order.Asc if query.sort == "date_asc" else tantivy.Order.Desc
+        depth = fusion.rank_depth(query.offset, query.limit)
+        # the first rank_depth in date order are grouped; beyond them, the engine counts (``_bm25``)
+        limit = min(n, depth)
+        counted = None
+        if n > depth and engine_counts.matches(searcher, fq) > engine_counts.EXACT_MATCHES:
+            counted = engine_counts.aggregate(searcher, fq, FACET_FIELDS)
+        elif n > depth:
+            limit = n
         hits = (
-            searcher.search(fq, limit=n, count=False, order_by_field=SORT_FIELD, order=order).hits
+            searcher.search(fq, limit=limit, count=False, order_by_field=SORT_FIELD, order=order).hits
             if n
             else []
         )
@@ -522,9 +569,8 @@ class EmbeddedBackend:
         keys = np.asarray(searcher.fast_field_values("key", addrs), dtype=np.int64) if addrs else np.zeros(0)
         rows = self._table.rows_for_keys(keys.astype(np.int64))
         rows = rows[rows >= 0]
-        depth = fusion.rank_depth(query.offset, query.limit)
         ranked = [(r, 0.0) for r in rows[:depth].tolist()]
-        return self._grouped(query, searcher, None, ranked, rows)
+        return self._grouped(query, searcher, None, ranked, rows, counted=counted)
 
     def _grouped(
         self,
@@ -534,10 +580,12 @@ class EmbeddedBackend:
         ranked: Iterable[tuple[int, float]],
         matched: np.ndarray,
         lists: explain.Lists | None = None,
+        counted: engine_counts.Counted | None = None,
     ) -> SearchResult:
         """Group ranked passages per parent (best passage first), paginate parents, count facets; the
         page's titles, texts (for snippets) and meta are one read of the passage store; ``lists``: the
-        ranked lists the page's explanations cite (``search.explain``)."""
+        ranked lists the page's explanations cite (``search.explain``); ``counted``: totals and facets
+        computed by the engine (``_counted``) when ``matched`` holds only the rows that were read."""
         table = self._table
         codes = table.parent_codes
         best: dict[int, tuple[int, float]] = {}
@@ -550,7 +598,11 @@ class EmbeddedBackend:
                     break
         page = list(best.values())[query.offset : query.offset + query.limit]
         matched = np.asarray(matched, dtype=np.int64)
-        facets = {name: table.facet_counts(fld, matched) for name, fld in FACET_FIELDS.items()}
+        if counted is None:
+            facets = {name: table.facet_counts(fld, matched) for name, fld in FACET_FIELDS.items()}
+            total = table.distinct_parents(matched)
+        else:
+            facets, total = counted.facets, counted.total
         gen = ti.make_snippet_generator(searcher, tq, self._schema)
         stored = self.texts.get([table.ids[row] for row, _score in page])
         found = [(row, stored[table.ids[row]]) for row, _score in page if table.ids[row] in stored]
@@ -574,7 +626,7 @@ class EmbeddedBackend:
                     explanation=why.get(row),
                 )
             )
-        return SearchResult(total=table.distinct_parents(matched), hits=hits, facets=facets)
+        return SearchResult(total=total, hits=hits, facets=facets)
 
     def _cosines(self, query: SearchQuery) -> Callable[[list[int]], list[float | None]]:
         """Each row's cosine to the query vector (``None`` for a row without a vector)."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from search.embeddings import DIM
 from search.filters import Scalar, filter_values
 from search.types import Passage
 
+MASK_CACHE = 32  # filter masks kept per table generation (one byte per row each)
 FORMAT_VERSION = 2  # 2: every meta path, typed (search.filters.filter_values); 1: keyword fields as strings
 
 # (key, passage id, parent id, meta values by path, vector or None)
@@ -113,8 +115,23 @@ class VectorTable:
 
     # ------------------------------------------------------------------ filtering and ranking
     def mask(self, node: dict[str, Any] | None) -> np.ndarray:
-        """Boolean row mask for a validated Haystack filter (``None`` = every row); see ``search.columns``."""
-        return self._ensure_derived()["columns"].mask(node)  # type: ignore[no-any-return]
+        """Boolean row mask for a validated Haystack filter (``None`` = every row); see ``search.columns``.
+
+        The last ``MASK_CACHE`` masks are kept (read-only) until the table changes: a user's scope filter
+        is the same from one search to the next."""
+        derived = self._ensure_derived()
+        cache: OrderedDict[str, np.ndarray] = derived.setdefault("masks", OrderedDict())
+        key = json.dumps(node, sort_keys=True, default=str)
+        mask = cache.get(key)
+        if mask is not None:
+            cache.move_to_end(key)
+            return mask
+        mask = derived["columns"].mask(node)
+        mask.flags.writeable = False
+        cache[key] = mask
+        while len(cache) > MASK_CACHE:
+            cache.popitem(last=False)
+        return mask  # type: ignore[no-any-return]
 
     def top_k(self, q: np.ndarray, mask: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """The ``k`` rows allowed by ``mask`` (scope and facets) closest to ``q`` by cosine, with scores.
@@ -152,6 +169,15 @@ class VectorTable:
         return out
 
     # ------------------------------------------------------------------ facets and grouping
+    def facet_values(self, name: str, rows: np.ndarray) -> set[str]:
+        """The distinct values (as facet labels) of meta path ``name`` over ``rows``."""
+        col: Column = self._ensure_derived()["columns"].column(name)
+        labels = col.labels
+        out: set[str] = set()
+        for r in np.asarray(rows, dtype=np.int64).tolist():
+            out.update(labels[c] for c in col.codes[col.ptr[r] : col.ptr[r + 1]].tolist())
+        return out
+
     def distinct_parents(self, rows: np.ndarray) -> int:
         if len(rows) == 0:
             return 0
