@@ -9,6 +9,7 @@ import typer
 from tqdm import tqdm
 
 from ingest.backfill import backfill_embeddings
+from search.explain import why_fr
 from search.service import SearchParams
 from tfe.app.cli.common import JsonOpt, echo, emit_json, fail, runtime
 from tfe.core.models import VISIBILITIES
@@ -125,6 +126,9 @@ def search(
     as_user: Annotated[
         str | None, typer.Option("--as", help="Cherche avec les droits de cet utilisateur (e-mail)")
     ] = None,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="Affiche pourquoi chaque résultat est là (mots, concepts, sens)")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Cherche dans les documents et la veille (hybride BM25 + vecteurs), avec les droits d'un utilisateur."""
@@ -161,6 +165,8 @@ def search(
         echo(f"- {hit['title']}{dated}  [{kind or ''}] {labels}")
         snippet = hit["snippet"].replace("<mark>", "\033[1m").replace("</mark>", "\033[0m")
         echo(f"    {snippet}")
+        if explain and (why := why_fr(hit.get("explanation"))):
+            echo(f"    {why}")
 
 
 def backfill(
