@@ -41,7 +41,7 @@ from veille.alerts.models import AlertMessage, Delivery, Subscription
 from veille.models import Item, Source
 
 PASSWORD = "motdepasse-solide-42"
-CONSONANTS = "bcdfghjklmnpqrstvwxz"
+CONSONANTS = "bcdfghjklmnpqrtvwxz"  # no "s": the French stemmer strips a final s
 
 
 def marker() -> str:
