@@ -55,6 +55,8 @@ class ClassificationResult:
     doc_type: Scored | None = None
     divisions: list[Scored] = field(default_factory=list)
     zones: list[Scored] = field(default_factory=list)
+    filieres: list[Scored] = field(default_factory=list)  # the network's filières (scheme "filiere")
+    signals: list[Scored] = field(default_factory=list)  # watch signals (scheme "signal"): tenders, ...
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serialisable form (for explanations stored with classifications)."""

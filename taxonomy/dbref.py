@@ -40,6 +40,11 @@ def concept_of_row(row: ConceptRow) -> Concept:
         alt_labels_fr=_labels(row.alt_labels, "fr"), alt_labels_en=_labels(row.alt_labels, "en"),
         hidden_labels_fr=_labels(row.hidden_labels, "fr"), hidden_labels_en=_labels(row.hidden_labels, "en"),
         extra={k: "" if v is None else str(v) for k, v in extra.items()},
+        definition_fr=row.definition_fr or "", scope_note_fr=row.scope_note_fr or "",
+        related=tuple(str(r) for r in (row.related or [])),
+        mappings=tuple(dict(m) for m in (row.mappings or []) if isinstance(m, dict)),
+        rules=tuple(dict(r) for r in (row.rules or []) if isinstance(r, dict)),
+        deprecated=bool(row.deprecated), replaced_by=row.replaced_by_id,
     )
 
 

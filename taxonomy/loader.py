@@ -22,7 +22,7 @@ from taxonomy.version import bump_version, current_version
 
 __all__ = ["LOAD_ORDER", "concept_fields", "load_taxonomy"]
 
-LOAD_ORDER = ("naf", "region", "country", "doctype")  # countries point at regions
+LOAD_ORDER = ("naf", "region", "country", "doctype", "filiere", "signal")  # countries point at regions
 _LABEL_SETS = ("alt_labels", "hidden_labels")
 
 
@@ -50,6 +50,11 @@ def concept_fields(c: Concept) -> dict[str, object]:
         "definition_en": c.definition_en,
         "broader_id": c.broader,
         "extra": extra,
+        "definition_fr": c.definition_fr,
+        "scope_note_fr": c.scope_note_fr,
+        "related": list(c.related),
+        "mappings": [dict(m) for m in c.mappings],
+        "rules": [dict(r) for r in c.rules],
     }
 
 

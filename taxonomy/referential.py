@@ -49,6 +49,9 @@ SCHEMES: dict[str, SchemeInfo] = {
     "region": SchemeInfo("region", BASE_URI + "region", "Zones géographiques (ONU M49)",
                          "Geographic regions (UN M49)"),
     "doctype": SchemeInfo("doctype", BASE_URI + "doctype", "Types de document", "Document types"),
+    "filiere": SchemeInfo("filiere", BASE_URI + "filiere", "Filières de l'export (Team France Export)",
+                          "Export sectors of the network (filières)"),
+    "signal": SchemeInfo("signal", BASE_URI + "signal", "Signaux de veille", "Market-watch signals"),
 }
 
 
@@ -70,6 +73,16 @@ class Concept:
     hidden_labels_fr: tuple[str, ...] = ()
     hidden_labels_en: tuple[str, ...] = ()
     extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+    # Curated data (issue 10; the ``concepts`` columns of the same names):
+    definition_fr: str = ""
+    scope_note_fr: str = ""
+    related: tuple[str, ...] = ()
+    # ({"relation": "narrowMatch", "target": "naf:11.02"}, ...): a filière covers its narrowMatch NAF codes
+    mappings: tuple[dict[str, str], ...] = field(default=(), compare=False, hash=False)
+    # matching rules as data (``taxonomy.rules``): ({"kind": "any", "pattern": "vin", ...}, ...)
+    rules: tuple[dict[str, Any], ...] = field(default=(), compare=False, hash=False)
+    deprecated: bool = False
+    replaced_by: str | None = None
 
     def label(self, lang: str = "fr") -> str:
         """The preferred label in ``lang`` (``fr`` or ``en``), falling back to the other language."""
@@ -85,6 +98,23 @@ def _read(name: str) -> list[dict[str, str]]:
 
 def _split(value: str) -> tuple[str, ...]:
     return tuple(v for v in value.split("|") if v)
+
+
+def _read_concepts_json(name: str) -> list[Concept]:
+    """Concepts of a curated scheme shipped as JSON (``filieres.json``, ``signals.json``): a list of
+    objects with the ``Concept`` field names (lists for the label, related, mapping and rule fields)."""
+    path = DATA_DIR / name
+    if not path.is_file():
+        return []
+    out: list[Concept] = []
+    for raw in json.loads(path.read_text(encoding="utf-8")):
+        fields = dict(raw)
+        for key in ("alt_labels_fr", "alt_labels_en", "hidden_labels_fr", "hidden_labels_en", "related"):
+            fields[key] = tuple(fields.get(key, ()))
+        fields["mappings"] = tuple(dict(m) for m in fields.get("mappings", ()))
+        fields["rules"] = tuple(dict(r) for r in fields.get("rules", ()))
+        out.append(Concept(**fields))
+    return out
 
 
 def _notes(row: dict[str, str]) -> str:
@@ -148,6 +178,8 @@ class Referential:
             concepts.append(Concept(
                 id=r["id"], scheme="doctype", notation=r["notation"], level="type", label_fr=r["label_fr"],
                 label_en=r["label_en"], hidden_labels_fr=_split(r["cues_fr"])))
+        for name in ("filieres.json", "signals.json"):
+            concepts.extend(_read_concepts_json(name))
         lemmas = json.loads((DATA_DIR / "lemmas.json").read_text(encoding="utf-8"))
         return cls(concepts, lemmas)
 

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from taxonomy.live import DatabaseReferential
 from taxonomy.loader import load_taxonomy
 from taxonomy.models import Concept, ConceptScheme
+from taxonomy.referential import SCHEMES
 from taxonomy.skos import export_turtle, import_turtle
 from taxonomy.version import current_version
 from tests.taxonomy.conftest import Opener
@@ -30,7 +31,7 @@ def test_loader_is_idempotent(db: sessionmaker[Session]) -> None:
     assert second["created"] == 0 and second["updated"] == 0
     with session_scope(db) as s:
         assert _count(s) == n
-        assert s.scalar(select(func.count()).select_from(ConceptScheme)) == 4
+        assert s.scalar(select(func.count()).select_from(ConceptScheme)) == len(SCHEMES)
         wine = s.get(Concept, "naf:11.02B")
         assert wine is not None and wine.broader_id == "naf:11.02"
         de = s.get(Concept, "country:DE")
@@ -46,7 +47,7 @@ def test_skos_round_trip(db: sessionmaker[Session], other_db: sessionmaker[Sessi
     assert "skos:ConceptScheme" in text and "skos:topConceptOf" in text and '"Allemagne"@fr' in text
     with session_scope(other_db) as s:
         counts = import_turtle(s, path)
-    assert counts["concepts"] == n and counts["created"] == n and counts["schemes"] == 4
+    assert counts["concepts"] == n and counts["created"] == n and counts["schemes"] == len(SCHEMES)
     with session_scope(db) as a, session_scope(other_db) as b:
         for cid in ("naf:11.02B", "country:VN", "region:150", "doctype:tender"):
             x, y = a.get(Concept, cid), b.get(Concept, cid)
@@ -79,7 +80,8 @@ def test_export_import_init_is_stable(seeded: Opener, tmp_path: Path) -> None:
         export_turtle(s, path)
     with session_scope(factory) as s:
         counts = import_turtle(s, path)
-    assert counts == {"schemes": 4, "concepts": 2016, "created": 0, "updated": 0, "unchanged": 2016}
+    expected = {"schemes": len(SCHEMES), "concepts": 2016, "created": 0, "updated": 0, "unchanged": 2016}
+    assert counts == expected
     with factory() as s:
         assert _rows(s) == before and current_version(s) == version
     with session_scope(factory) as s:
