@@ -25,7 +25,7 @@ QueryEmbedder = Callable[[str], Any]  # text -> e5 "query:" vector (np.ndarray o
 
 __all__ = ["ClassificationResult", "Scored", "TaxonomyClassifier"]
 
-KIND_WEIGHTS = {"name": 1.0, "alt": 1.0, "adjective": 0.6}
+KIND_WEIGHTS = {"name": 1.0, "alt": 1.0, "adjective": 0.6, "city": 0.5, "region": 0.5, "landmark": 0.5}
 TITLE_BONUS = 2.0
 DOCTYPE_TEXT_CHARS = 5_000
 SIMILARITY_WEIGHT = 0.8  # class score = 0.8 × similarity + 0.2 × lexical (NACE dev set: best of 0.5-1.0)
@@ -175,9 +175,15 @@ class TaxonomyClassifier:
     def classify_countries(
         self, text: str, entities: Sequence[tuple[str, str]] = (), title: str = ""
     ) -> list[Scored]:
-        """Countries mentioned in the text or title, scored from frequency, form kind and title."""
-        body = self.countries.match(text, entities)
-        head = self.countries.match(title, entities) if title else []
+        """Countries mentioned in the text or title, scored from frequency, form kind and title; English
+        text gets the entities of ``taxonomy.places.english_entities`` (no English model is installed)."""
+        from taxonomy.places import english_entities, looks_english
+
+        context = f"{title}\n{text}" if title else text
+        if looks_english(context):
+            entities = [*entities, *english_entities(context)]
+        body = self.countries.match(text, entities, context)
+        head = self.countries.match(title, entities, context) if title else []
         return self._score_mentions(body, head)
 
     @staticmethod

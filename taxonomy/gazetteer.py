@@ -9,7 +9,13 @@ Two guards against false positives:
   because their lowercase twins are ordinary words (porcelain, shoe polish);
 - forms listed as ambiguous in ``data/gazetteer_rules.json`` (``Jordan``, ``Georgia``, ``Maurice``,
   ``Réunion``...) count only with support: a spaCy LOC/GPE entity covering them, or an unambiguous
-  mention of the same country elsewhere in the text.
+  mention of the same country elsewhere in the text (a city counts: "Tbilisi" supports "Georgia");
+- the ``context`` rules of the same file settle a form from its neighbours ("roast turkey", "guinea
+  pig", "Georgia" with "Atlanta"), and a person entity covering an ambiguous or place form vetoes it
+  ("Michael Jordan").
+
+Cities, regions and landmarks (``taxonomy.places``) are added as lower-weight kinds after the
+countries' own forms, which win on a shared key.
 
 When one form belongs to several countries (``français``: France and the French Southern Territories),
 the name beats the adjective, then a UN member beats a territory, then the larger area wins.
@@ -21,7 +27,9 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
+from taxonomy.places import PLACE_KINDS, ContextRules, person_spans, place_forms
 from taxonomy.referential import DATA_DIR, Referential
 from taxonomy.text import fold, norm_key
 
@@ -57,7 +65,10 @@ class Mention:
 class Gazetteer:
     """A compiled set of surface forms, matched with one regular expression."""
 
-    def __init__(self, forms: Iterable[Form], blocked: Iterable[str] = ()) -> None:
+    def __init__(
+        self, forms: Iterable[Form], blocked: Iterable[str] = (), context: ContextRules | None = None
+    ) -> None:
+        self._context = context
         blocked_keys = {norm_key(b) for b in blocked}
         self._forms: dict[str, Form] = {}
         for f in forms:
@@ -97,13 +108,19 @@ class Gazetteer:
             out.append(Mention(form.concept_id, original, m.start(), m.end(), form.kind, form.ambiguous))
         return out
 
-    def match(self, text: str, entities: Sequence[tuple[str, str]] = ()) -> list[Mention]:
-        """Mentions in ``text`` with ambiguous ones kept only when supported (entity or other mention)."""
-        mentions = self.find(text)
+    def match(
+        self, text: str, entities: Sequence[tuple[str, str]] = (), context: str = ""
+    ) -> list[Mention]:
+        """Mentions in ``text`` with ambiguous ones kept only when supported (entity or other mention);
+        ``context`` (the title and body together) is where text cues and support are looked for."""
+        mentions = self._settle(text, self.find(text), entities, context or text)
         place_keys = {norm_key(t) for t, label in entities if label in PLACE_LABELS}
         place_concepts = {m.concept_id for t, label in entities if label in PLACE_LABELS
                           for m in self.find(t)}
         sure = {m.concept_id for m in mentions if not m.ambiguous}
+        if context and context != text:
+            sure |= {m.concept_id for m in self._settle(context, self.find(context), entities, context)
+                     if not m.ambiguous}
         kept: list[Mention] = []
         for m in mentions:
             if m.ambiguous and m.concept_id not in sure and not (
@@ -115,12 +132,34 @@ class Gazetteer:
         return kept
 
 
+    def _settle(
+        self, text: str, mentions: list[Mention], entities: Sequence[tuple[str, str]], context: str
+    ) -> list[Mention]:
+        """Apply the person veto and the context rules to the mentions found in ``text``."""
+        persons = person_spans(text, entities)
+        folded, folded_context = fold(text), fold(context)
+        out: list[Mention] = []
+        for m in mentions:
+            vetoable = m.ambiguous or m.kind in PLACE_KINDS
+            if vetoable and any(s <= m.start and m.end <= e for s, e in persons):
+                continue
+            if self._context is not None:
+                key = norm_key(m.text)
+                decided, concept = self._context.decide(key, folded, m.start, m.end, folded_context)
+                if decided:
+                    if concept is None:
+                        continue
+                    m = Mention(concept, m.text, m.start, m.end, m.kind, False)
+            out.append(m)
+        return out
+
+
 def _kind_rank(kind: str) -> int:
     return {"name": 0, "alt": 1, "adjective": 2}.get(kind, 3)
 
 
-def _rules() -> dict[str, list[str]]:
-    data: dict[str, list[str]] = json.loads((DATA_DIR / "gazetteer_rules.json").read_text(encoding="utf-8"))
+def _rules() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((DATA_DIR / "gazetteer_rules.json").read_text(encoding="utf-8"))
     return data
 
 
@@ -148,7 +187,8 @@ def country_gazetteer(ref: Referential) -> Gazetteer:
         options.sort(key=lambda o: (o[0], o[1], o[2]))
         best = options[0][3]
         forms += [o[3] for o in options if o[3].concept_id == best.concept_id]
-    return Gazetteer(forms, rules.get("blocked", []))
+    forms += place_forms({c.id for c in ref.concepts("country")})
+    return Gazetteer(forms, rules.get("blocked", []), ContextRules(rules.get("context", [])))
 
 
 def zone_gazetteer(ref: Referential) -> Gazetteer:
