@@ -24,6 +24,7 @@ from tfe.app.web.api import similar as similar_api
 from tfe.app.web.api import sources as sources_api
 from tfe.app.web.api import stories as stories_api
 from tfe.app.web.api import subscriptions as subscriptions_api
+from tfe.app.web.api import taxonomy_edit as taxonomy_edit_api
 from tfe.app.web.api import versions as versions_api
 from tfe.app.web.errors import install_error_handlers
 from tfe.app.web.headers import install_security_headers, secure_cookies
@@ -125,6 +126,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         admin_security_api.router,
         previews_api.router,
         taxonomy.router,
+        taxonomy_edit_api.router,
         items.router,
         sources_api.router,
         curation_api.router,
