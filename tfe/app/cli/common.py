@@ -32,6 +32,9 @@ def runtime(require_init: bool = True, require_keys: bool = True) -> Runtime:
     except Exception as exc:  # pydantic ValidationError: bad TFE_* value
         fail(f"invalid settings: {str(exc).splitlines()[0]} — {exc}")
     rt = Runtime(settings)
+    from tfe.app.jobs.runtimes import register_runtime
+
+    register_runtime(rt)  # reclassification after a taxonomy change finds it from a session
     if require_init:
         _check_installation(rt)
     if require_init and require_keys:

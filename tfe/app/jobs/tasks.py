@@ -51,6 +51,7 @@ from sqlalchemy import select
 
 from tfe.app.jobs.leases import new_token
 from tfe.app.jobs.queue import Queue, make_queue
+from tfe.app.jobs.runtimes import register_runtime
 from tfe.core.db import utcnow
 from veille.models import Source
 
@@ -93,6 +94,7 @@ class Jobs:
         backfill_max_s: float = 20.0,
     ) -> None:
         self.rt = rt
+        register_runtime(rt)  # the reclassification job's runtime (``tfe.app.jobs.runtimes``)
         self.queue = queue or make_queue(rt.settings)
         self.huey = self.queue.huey
         self.leases = self.queue.leases
@@ -108,6 +110,7 @@ class Jobs:
         self.run_digests: TaskWrapper = self.huey.task(name="run_digests")(self._run_digests)
         self.backfill: TaskWrapper = self.huey.task(name="backfill")(self._backfill)
         self.housekeeping: TaskWrapper = self.huey.task(name="housekeeping")(self._housekeeping)
+        self.reclassify: TaskWrapper = self.huey.task(name="reclassify")(self._reclassify)
 
     @property
     def poller(self) -> PollerLike:
@@ -199,6 +202,14 @@ class Jobs:
             anchor_daily(rt)  # the audit chain's signed anchor, once a day
         except Exception:
             log.exception("audit anchor failed; next try in an hour")
+
+    # -- reclassification after a taxonomy change (issue 10 §4) ------------------------------------------
+
+    def _reclassify(self, run_id: int) -> None:
+        """Run (or resume) one reclassification (``tfe.app.jobs.reclassify.run``)."""
+        from tfe.app.jobs.reclassify import run
+
+        run(self.rt.session_factory, run_id, rt=self.rt)
 
     # -- vectors for what polls indexed ---------------------------------------------------------------
 

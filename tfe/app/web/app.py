@@ -7,6 +7,7 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 
+from tfe.app.jobs.runtimes import register_runtime
 from tfe.app.runtime import Runtime
 from tfe.app.web.api import admin_audit as admin_audit_api
 from tfe.app.web.api import admin_security as admin_security_api
@@ -25,6 +26,7 @@ from tfe.app.web.api import sources as sources_api
 from tfe.app.web.api import stories as stories_api
 from tfe.app.web.api import subscriptions as subscriptions_api
 from tfe.app.web.api import taxonomy_edit as taxonomy_edit_api
+from tfe.app.web.api import taxonomy_reclassify as taxonomy_reclassify_api
 from tfe.app.web.api import versions as versions_api
 from tfe.app.web.errors import install_error_handlers
 from tfe.app.web.headers import install_security_headers, secure_cookies
@@ -86,6 +88,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         openapi_url="/openapi.json",
     )
     app.state.runtime = runtime
+    register_runtime(runtime)  # found from a session by the reclassification after a taxonomy change
     app.state.demo = None  # a tfe.app.demo.loader.DemoProgress while `tfe demo` loads in the background
     install_error_handlers(app)
     # Middleware runs outermost-last-added: sessions wrap everything, the body cap sits inside them.
@@ -127,6 +130,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         previews_api.router,
         taxonomy.router,
         taxonomy_edit_api.router,
+        taxonomy_reclassify_api.router,
         items.router,
         sources_api.router,
         curation_api.router,
