@@ -292,6 +292,27 @@ class World:
                 channel="cli",
             ).id
 
+    def fresh_concept(self) -> str:
+        """A new NAF concept under naf:11.0, added as a curator would (its own change in the history)."""
+        return self.fresh_change()[1]
+
+    def fresh_change(self) -> tuple[int, str]:
+        """A new concept's ``add`` change (revertible: nothing has touched the concept since)."""
+        from taxonomy.editing import add_concept
+
+        with self.rt.session() as session:
+            notation = f"11.9{self.next()}"
+            change = add_concept(
+                session,
+                scheme_id="naf",
+                notation=notation,
+                pref_label_fr=f"Matrice {notation}",
+                broader_id="naf:11.0",
+                user_id=self.users["alpha-curator"],
+                reason="matrice",
+            )
+            return change.id, f"naf:{notation}"
+
     def default(self, name: str, who: Who) -> object:
         """Alpha's object for a path parameter."""
         values: dict[str, Callable[[], object]] = {
@@ -306,6 +327,8 @@ class World:
             "alert_id": self.alert,
             "notation": lambda: "sector_analysis",
             "number": lambda: 1,
+            "concept_id": lambda: "naf:11",
+            "change_id": lambda: self.fresh_change()[0],
         }
         if name not in values:
             raise AssertionError(f"no object for path parameter {name!r}: add it to World.default")

@@ -77,6 +77,30 @@ Recipe = Callable[[World, Who], Req]
 RECIPES: dict[tuple[str, str], Recipe] = {
     ("GET", "/api/search"): lambda w, a: Req(query={"q": "vins", "mode": "bm25"}),
     ("GET", "/api/taxonomy/concepts"): lambda w, a: Req(query={"scheme": "country", "q": "Allemagne"}),
+    ("POST", "/api/taxonomy/concepts"): lambda w, a: Req(
+        json={
+            "scheme": "naf",
+            "notation": f"11.8{w.next()}",
+            "pref_label_fr": "Matrice",
+            "broader_id": "naf:11.0",
+        }
+    ),
+    ("PATCH", "/api/taxonomy/concepts/{concept_id}"): lambda w, a: Req(
+        {"concept_id": w.fresh_concept()}, json={"pref_label_fr": "Matrice renommée"}
+    ),
+    ("POST", "/api/taxonomy/concepts/{concept_id}/move"): lambda w, a: Req(
+        {"concept_id": w.fresh_concept()}, json={"broader_id": "naf:11"}
+    ),
+    ("POST", "/api/taxonomy/concepts/{concept_id}/merge"): lambda w, a: Req(
+        {"concept_id": w.fresh_concept()}, json={"target_id": "naf:11.07"}
+    ),
+    ("POST", "/api/taxonomy/concepts/{concept_id}/split"): lambda w, a: Req(
+        {"concept_id": w.fresh_concept()},
+        json={"parts": [{"notation": f"11.7{w.next()}", "pref_label_fr": "Matrice"}], "keep_original": True},
+    ),
+    ("POST", "/api/taxonomy/concepts/{concept_id}/deprecate"): lambda w, a: Req(
+        {"concept_id": w.fresh_concept()}, json={}
+    ),
     ("POST", "/api/documents"): _upload,
     ("PATCH", "/api/documents/{doc_id}"): lambda w, a: Req(json={"title": "Étude de marché (matrice)"}),
     ("DELETE", "/api/documents/{doc_id}"): lambda w, a: Req({"doc_id": w.fresh_doc()}),

@@ -168,6 +168,7 @@ def mine(note: str = _OWNER) -> Rule:
 
 
 _TRASH = "the trash is seen by who may restore only: 404"
+_TAXONOMY = "the one shared taxonomy: every organisation's curators"
 
 # fmt: off
 MATRIX: dict[tuple[str, str], Rule] = {
@@ -200,6 +201,16 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("GET", "/api/doctypes/{notation}"): signed_in(),
     ("GET", "/api/taxonomy/schemes"): signed_in(),
     ("GET", "/api/taxonomy/concepts"): signed_in(),
+    ("GET", "/api/taxonomy/concepts/{concept_id}"): signed_in("counts of what the caller may see"),
+    ("POST", "/api/taxonomy/concepts"): role(CURATOR_PLUS, _TAXONOMY),
+    ("PATCH", "/api/taxonomy/concepts/{concept_id}"): role(CURATOR_PLUS, _TAXONOMY),
+    ("POST", "/api/taxonomy/concepts/{concept_id}/move"): role(CURATOR_PLUS, _TAXONOMY),
+    ("POST", "/api/taxonomy/concepts/{concept_id}/merge"): role(CURATOR_PLUS, _TAXONOMY),
+    ("POST", "/api/taxonomy/concepts/{concept_id}/split"): role(CURATOR_PLUS, _TAXONOMY),
+    ("POST", "/api/taxonomy/concepts/{concept_id}/deprecate"): role(CURATOR_PLUS, _TAXONOMY),
+    ("GET", "/api/taxonomy/changes"): signed_in(),
+    ("GET", "/api/taxonomy/changes/{change_id}"): signed_in(),
+    ("POST", "/api/taxonomy/changes/{change_id}/revert"): role(CURATOR_PLUS, _TAXONOMY),
     ("GET", "/api/items/{item_id}"): read(),
     ("GET", "/api/items/{item_id}/similar"): read(note="neighbours in the caller's scope"),
     ("POST", "/api/items/{item_id}/decision"): write(CURATOR_PLUS, role_first=True),
