@@ -313,6 +313,17 @@ class World:
             )
             return change.id, f"naf:{notation}"
 
+    def fresh_run(self) -> int:
+        """A reclassification run (a preview) of a fresh change."""
+        from taxonomy.models import ReclassifyRun
+
+        change_id = self.fresh_change()[0]
+        with self.rt.session() as session:
+            run = ReclassifyRun(change_id=change_id, status="preview", created_by=self.users["alpha-curator"])
+            session.add(run)
+            session.flush()
+            return run.id
+
     def default(self, name: str, who: Who) -> object:
         """Alpha's object for a path parameter."""
         values: dict[str, Callable[[], object]] = {
@@ -329,6 +340,7 @@ class World:
             "number": lambda: 1,
             "concept_id": lambda: "naf:11",
             "change_id": lambda: self.fresh_change()[0],
+            "run_id": self.fresh_run,
         }
         if name not in values:
             raise AssertionError(f"no object for path parameter {name!r}: add it to World.default")
