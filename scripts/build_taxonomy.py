@@ -27,6 +27,8 @@ DEFAULT_SOURCE = ROOT.parent / "shared" / "data" / "taxonomy"
 
 LEVELS = {1: "section", 2: "division", 3: "group", 4: "class", 5: "subclass"}
 
+# M49 leaves Taiwan out; geographically it is in Eastern Asia (the news zones and facets need one).
+M49_GAPS = {"TW": {"m49_region_code": "142", "m49_subregion_code": "030"}}
 # Curated extra surface forms (our data): common short names the sources lack.
 EXTRA_NAMES: dict[str, dict[str, list[str]]] = {
     "VN": {"fr": ["Vietnam"], "en": ["Vietnam"]},
@@ -191,6 +193,7 @@ def build_countries(src: Path) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for code, r in sorted(merged.items()):
         m = mled.get(code, {})
+        r = {**r, **M49_GAPS.get(code, {})}
         fra = m.get("translations", {}).get("fra", {})
         dem = m.get("demonyms", {})
         name_fr = (r["name_fr_cldr"] or r["name_fr_mledoze"]).replace("’", "'")

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from taxonomy.gazetteer import Mention, country_gazetteer, zone_gazetteer
+from taxonomy.learned import LearnedModel, seed_model
 from taxonomy.referential import Referential
 from taxonomy.sectors import SectorMatcher, SectorScore, aggregate
 from taxonomy.similarity import SectorSimilarity
@@ -40,10 +41,18 @@ class Scored:
     concept_id: str
     score: float
     evidence: list[str] = field(default_factory=list)
+    method: str = ""  # "model"/"similarity" when a learned model decided (else the caller's method)
+    explanation: dict[str, Any] | None = None  # C6: terms, rules, neighbours, similarity, calibrated
 
     def to_dict(self) -> dict[str, object]:
         """Plain data (Haystack snapshots a failed pipeline run's inputs with it)."""
-        return {"concept_id": self.concept_id, "score": self.score, "evidence": list(self.evidence)}
+        out: dict[str, object] = {"concept_id": self.concept_id, "score": self.score,
+                                  "evidence": list(self.evidence)}
+        if self.method:
+            out["method"] = self.method
+        if self.explanation is not None:
+            out["explanation"] = self.explanation
+        return out
 
 
 @dataclass
@@ -75,11 +84,15 @@ class TaxonomyClassifier:
         min_sector_score: float = 0.05,
         relative_floor: float = 0.6,
         embed_query: QueryEmbedder | None = None,
+        model: LearnedModel | None = None,
     ) -> None:
         self.ref = referential
         self.relative_floor = relative_floor
         self.embed_query = embed_query
         self.similarity = SectorSimilarity.load() if embed_query is not None else None
+        # a model trained on decisions (method "model"), else the taxonomy's seed model (zero-shot)
+        self.model, self.model_method = (model, "model") if model is not None else (
+            (seed_model(), "similarity") if embed_query is not None else (None, ""))
         self.max_sectors = max_sectors
         self.max_countries = max_countries
         self.min_sector_score = min_sector_score
@@ -106,7 +119,12 @@ class TaxonomyClassifier:
     ) -> ClassificationResult:
         """Classify one text; ``lemmas``/``entities`` are its ``taxonomy.nlp.analyse`` output."""
         candidates = self.sectors.score(lemmas, f"{title}\n{text}", limit=40)
-        if self.similarity is not None and self.embed_query is not None and (title or text).strip():
+        if self.model is not None and self.embed_query is not None and (title or text).strip():
+            from taxonomy.model_assign import with_model
+
+            sectors, divisions = with_model(self, self.model, candidates, f"{title}\n{text}"[
+                :SIMILARITY_TEXT_CHARS], lemmas=lemmas, method=self.model_method)
+        elif self.similarity is not None and self.embed_query is not None and (title or text).strip():
             sectors, divisions = self._with_similarity(candidates, f"{title}\n{text}"[:SIMILARITY_TEXT_CHARS])
         else:
             floor = (
@@ -128,7 +146,7 @@ class TaxonomyClassifier:
             countries=countries[: self.max_countries],
             doc_type=self.classify_doc_type(text, title, filename),
             divisions=divisions,
-            zones=self._score_mentions(self.zones.match(text, entities), self.zones.match(title, entities)),
+            zones=self.classify_zones(text, entities, title),
         )
 
     def _with_similarity(self, candidates: list[SectorScore], head: str) -> tuple[list[Scored], list[Scored]]:
@@ -185,6 +203,12 @@ class TaxonomyClassifier:
         body = self.countries.match(text, entities, context)
         head = self.countries.match(title, entities, context) if title else []
         return self._score_mentions(body, head)
+
+    def classify_zones(
+        self, text: str, entities: Sequence[tuple[str, str]] = (), title: str = ""
+    ) -> list[Scored]:
+        """Zones named in the text or title ("Europe", "EU", "Middle East"), scored like countries."""
+        return self._score_mentions(self.zones.match(text, entities), self.zones.match(title, entities))
 
     @staticmethod
     def _score_mentions(body: list[Mention], head: list[Mention]) -> list[Scored]:

@@ -3,9 +3,12 @@
 - ``evaluate_classification``: JSONL with ``text, nace_class, nace_division, nace_section``; accuracy@1 and
   @3 of the ranked divisions and sections (and of classes, for information).
 - ``evaluate_countries``: JSONL with ``title, description, section`` (``world/europe``, ``world/china``);
-  the best-scored country is mapped to a zone (its own name for China, Russia, the UK and India, else
-  its M49 region, with Western Asia, Iran and Egypt as the Middle East); precision is over items where
-  a zone was predicted, recall over all items.
+  each country found is mapped to a zone (its own name for China, Russia, the UK and India, else its
+  M49 region, with Western Asia, Iran and Egypt as the Middle East), each zone named ("Europe", "EU",
+  "Middle East") to its region; the zone with the highest summed score is the prediction (``countries_only``:
+  the zone of the best country, as before). A ``home_country`` (the publisher's: the US for American news,
+  as France is the product's) counts only when nothing else is named. Precision is over items where a zone
+  was predicted, recall over all items.
 """
 
 from __future__ import annotations
@@ -75,17 +78,61 @@ def country_zone(classifier: TaxonomyClassifier, country_id: str) -> str | None:
     return next((REGION_ZONES[r] for r in regions if r in REGION_ZONES), None)
 
 
-def evaluate_countries(path: str | Path, classifier: TaxonomyClassifier, nlp: Language) -> dict[str, Any]:
-    """Zone precision/recall of the top predicted country on news items labelled with their section."""
+def region_zone(classifier: TaxonomyClassifier, region_id: str) -> str | None:
+    """The news-section zone of an M49 zone (Western Asia: ``middle-east``; else its top region)."""
+    seen: set[str] = set()
+    zid: str | None = region_id
+    while zid and zid not in REGION_ZONES and zid not in seen:
+        if zid == "region:145":
+            return "middle-east"
+        seen.add(zid)
+        concept = classifier.ref.get(zid)
+        zid = concept.broader if concept is not None else None
+    return REGION_ZONES.get(zid or "")
+
+
+def _scores(n: int, predicted: int, correct: int) -> dict[str, Any]:
+    precision = correct / predicted if predicted else 0.0
+    recall = correct / n if n else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"n": n, "predicted": predicted, "correct": correct, "precision": round(precision, 4),
+            "recall": round(recall, 4), "f1": round(f1, 4)}
+
+
+def predict_zone(
+    classifier: TaxonomyClassifier, text: str, title: str, entities: list[tuple[str, str]],
+    home_country: str | None = None,
+) -> tuple[str | None, str | None]:
+    """``(zone, countries_only_zone)`` of one news item (see the module docstring)."""
+    countries = classifier.classify_countries(text, entities, title)
+    zones = classifier.classify_zones(text, entities, title)
+    if home_country and (zones or any(c.concept_id != home_country for c in countries)):
+        countries = [c for c in countries if c.concept_id != home_country]
+    by_country = [(country_zone(classifier, c.concept_id), c.score) for c in countries]
+    only = next((z for z, _ in by_country if z), None)
+    summed: dict[str, float] = {}
+    for zone, score in [*by_country, *((region_zone(classifier, z.concept_id), z.score) for z in zones)]:
+        if zone:
+            summed[zone] = summed.get(zone, 0.0) + score
+    best = max(summed.items(), key=lambda kv: (kv[1], kv[0] == only))[0] if summed else None
+    return best, only
+
+
+def evaluate_countries(
+    path: str | Path, classifier: TaxonomyClassifier, nlp: Language, home_country: str | None = None
+) -> dict[str, Any]:
+    """Zone precision/recall on news items labelled with their section (see the module docstring)."""
     rows = _read_jsonl(path)
     texts = [f"{r.get('title', '')}\n{r.get('description', '')}" for r in rows]
-    predicted = correct = 0
+    predicted = correct = only_predicted = only_correct = 0
     per_zone: dict[str, Counter[str]] = {}
     for row, doc in zip(rows, nlp.pipe(texts, batch_size=64), strict=True):
         gold = str(row.get("section", "")).split("/")[-1]
         ents = [(e.text, e.label_) for e in doc.ents]
-        countries = classifier.classify_countries(row.get("description", ""), ents, row.get("title", ""))
-        zone = next((z for z in (country_zone(classifier, c.concept_id) for c in countries) if z), None)
+        zone, only = predict_zone(classifier, row.get("description", ""), row.get("title", ""), ents,
+                                  home_country)
+        only_predicted += only is not None
+        only_correct += only == gold
         stats = per_zone.setdefault(gold, Counter())
         stats["n"] += 1
         if zone is not None:
@@ -95,9 +142,6 @@ def evaluate_countries(path: str | Path, classifier: TaxonomyClassifier, nlp: La
                 correct += 1
                 stats["correct"] += 1
     n = len(rows)
-    precision = correct / predicted if predicted else 0.0
-    recall = correct / n if n else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"n": n, "predicted": predicted, "correct": correct, "precision": round(precision, 4),
-            "recall": round(recall, 4), "f1": round(f1, 4),
+    return {**_scores(n, predicted, correct), "home_country": home_country,
+            "countries_only": _scores(n, only_predicted, only_correct),
             "per_zone": {z: dict(c) for z, c in sorted(per_zone.items())}}

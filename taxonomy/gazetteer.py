@@ -192,9 +192,19 @@ def country_gazetteer(ref: Referential) -> Gazetteer:
 
 
 def zone_gazetteer(ref: Referential) -> Gazetteer:
-    """M49 zone names in French and English (``Afrique subsaharienne``, ``Western Europe``)."""
+    """M49 zone names in French and English (``Afrique subsaharienne``, ``Western Europe``), plus the
+    ``zone_forms`` of the rules: adjectives, "Middle East" (Western Asia), the EU and euro area (Europe)."""
     forms: list[Form] = []
+    known = set()
     for c in ref.concepts("region"):
+        known.add(c.id)
         forms.append(Form(norm_key(c.label_fr), c.id, "name", "fr"))
         forms.append(Form(norm_key(c.label_en), c.id, "name", "en"))
+    for z in _rules().get("zone_forms", []):
+        if z["zone"] not in known:
+            continue
+        for lang in ("fr", "en"):
+            for text in z.get(lang, []):
+                upper = text.isupper() and len(text.replace(".", "")) <= 4
+                forms.append(Form(norm_key(text), z["zone"], z.get("kind", "name"), lang, False, upper))
     return Gazetteer(forms)

@@ -77,9 +77,25 @@ def classify(
             "--similarity/--lexical-only", help="Combine la similarité e5 et la correspondance lexicale"
         ),
     ] = True,
+    home_country: Annotated[
+        str,
+        typer.Option(
+            "--home-country",
+            help="Pays de l'éditeur des actualités (code ISO, ex. US) : compté seulement s'il est seul nommé",
+        ),
+    ] = "",
+    train: Annotated[
+        Path | None, typer.Option("--train", help="Apprend un modèle sur ce fichier, évalué sur FILE")
+    ] = None,
+    folds: Annotated[
+        int | None, typer.Option("--folds", help="Courbe d'apprentissage en K plis (0, 50, 100, 200, tout)")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Exactitude @1/@3 (division et section NACE) ou précision et rappel pays/zones (actualités)."""
+    """Exactitude @1/@3 (division et section NACE) ou précision et rappel pays/zones (actualités).
+
+    Sans --train : zéro-shot (libellés et notes de la nomenclature). Avec --train : modèle appris sur ce
+    fichier, évalué sur FILE. Avec --folds K : courbe d'apprentissage par validation croisée (clé curve)."""
     from taxonomy.classifier import TaxonomyClassifier
     from taxonomy.evaluation import evaluate_classification, evaluate_countries
     from taxonomy.nlp import load_nlp
@@ -95,10 +111,17 @@ def classify(
     rt = runtime(require_init=False)
     classifier = TaxonomyClassifier(rt.referential, embed_query=rt.embedder.query if similarity else None)
     nlp = load_nlp()
-    if "nace_division" in keys or "nace_class" in keys:
+    if train is not None or folds is not None:
+        from tfe.app.cli.evaluation_learned import learned_report
+
+        report = learned_report(file, train, folds, classifier, nlp, progress=not as_json)
+    elif "nace_division" in keys or "nace_class" in keys:
         report = evaluate_classification(file, classifier, nlp)
     elif "section" in keys:
-        report = evaluate_countries(file, classifier, nlp)
+        home = rt.referential.resolve(home_country, "country") if home_country else None
+        if home_country and home is None:
+            fail(f"pays inconnu : {home_country}")
+        report = evaluate_countries(file, classifier, nlp, home)
     else:
         fail(f"{file}: expected fields nace_class/nace_division or section")
     emit_json(report) if as_json else echo(json.dumps(report, indent=2, ensure_ascii=False))
