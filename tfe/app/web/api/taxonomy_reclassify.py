@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Path
 
 from taxonomy.models import ReclassifyRun, TaxonomyChange
 from tfe.app.jobs import reclassify
@@ -61,12 +61,11 @@ def preview_reclassify(
 
 @router.post(
     "/changes/{change_id}/reclassify",
-    summary="Reclassify what a taxonomy change can affect: at once when small, else as a job (202)",
+    summary="Reclassify what a taxonomy change can affect: at once up to 200 targets, else as a job",
     responses=error_responses(400, 401, 403, 404),
-    status_code=200,
 )
 def start_reclassify(
-    change_id: ChangeId, runtime: RuntimeDep, session: SessionDep, user: CurrentUser, response: Response
+    change_id: ChangeId, runtime: RuntimeDep, session: SessionDep, user: CurrentUser
 ) -> ReclassifyRunPublic:
     _curator(user)
     change = _change(session, change_id)
@@ -77,10 +76,7 @@ def start_reclassify(
         target_kind="taxonomy_change",
         target_id=str(change.id),
     )
-    result = reclassify.start(session, change, user.id, rt=runtime)
-    if result["status"] != "done":
-        response.status_code = 202
-    return ReclassifyRunPublic.model_validate(result)
+    return ReclassifyRunPublic.model_validate(reclassify.start(session, change, user.id, rt=runtime))
 
 
 @router.get(
