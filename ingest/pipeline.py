@@ -34,6 +34,7 @@ from ingest.item import IngestItem, Processed
 from ingest.sink import ContentSink
 from search.backend import SearchBackend
 from taxonomy.live import ReferentialSource, StaticReferential
+from taxonomy.training import model_path
 from tfe.core.settings import Settings
 
 __all__ = ["STEPS", "GroupCommit", "IngestPipeline", "SerialProcessor", "build_pipeline"]
@@ -69,7 +70,8 @@ def build_pipeline(
     # with embeddings on, the classifier also compares the document with every NAF class (e5 similarity)
     embed_query = embedder.query if embed and embedder is not None else None
     classifier = TaxonomyClassifierComponent(
-        source, embed_query=embed_query, sample_chars=settings.analysis_sample_chars
+        source, embed_query=embed_query, sample_chars=settings.analysis_sample_chars,
+        model_file=model_path(settings.resolved_data_dir, "naf"),
     )
     pipeline.add_component("classifier", classifier)
     pipeline.add_component(

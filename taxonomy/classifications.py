@@ -36,6 +36,8 @@ __all__ = [
 CURATOR = "curator"  # the method of a person's correction
 REJECTED = "rejected"  # explanation key of a curator's removal (the row hides the concept)
 
+EXPLANATION_KEYS = ("terms", "rules", "neighbours", "similarity", "calibrated", "implies")
+
 log = logging.getLogger(__name__)
 
 
@@ -69,12 +71,13 @@ def save_classifications(
     A method other than ``curator`` never writes a concept a curator added or rejected on this target.
     """
     assigned = list(scored)
-    if replace:
+    if replace:  # an assignment may name its own method (a learned model's "model"/"similarity")
+        methods = {method} | {m for a in assigned if (m := getattr(a, "method", "")) and m != CURATOR}
         session.execute(
             delete(Classification).where(
                 Classification.target_kind == target_kind,
                 Classification.target_id == target_id,
-                Classification.method == method,
+                Classification.method.in_(methods),
             )
         )
     if not assigned:
@@ -99,14 +102,16 @@ def save_classifications(
         if a.concept_id in written:
             continue
         written.add(a.concept_id)
+        own = getattr(a, "method", "") or ""
+        explanation = {**(getattr(a, "explanation", None) or {}), "evidence": list(a.evidence)}
         session.add(
             Classification(
                 target_kind=target_kind,
                 target_id=target_id,
                 concept_id=a.concept_id,
                 score=float(a.score),
-                method=method,
-                explanation={"evidence": list(a.evidence)},
+                method=own if own and own != CURATOR and method != CURATOR else method,
+                explanation=explanation,
             )
         )
     return len(written)
@@ -158,6 +163,7 @@ class ClassificationView:
     score: float
     method: str
     evidence: list[str] = field(default_factory=list)
+    explanation: dict[str, Any] = field(default_factory=dict)  # a learned model's (C6), else {}
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -196,6 +202,7 @@ def classifications_of(session: Session, target_kind: str, target_id: str) -> li
             score=float(c.score),
             method=c.method,
             evidence=_evidence(c.explanation),
+            explanation={k: v for k, v in (c.explanation or {}).items() if k in EXPLANATION_KEYS},
         )
         for c, concept in rows
         if not (c.explanation or {}).get(REJECTED)

@@ -10,6 +10,7 @@ unless told otherwise. A long text is classified through the same bounded sample
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from haystack import component
@@ -17,6 +18,7 @@ from haystack import component
 from ingest.item import IngestItem
 from ingest.sampling import DEFAULT_SAMPLE_CHARS, sample_text
 from taxonomy.classifier import QueryEmbedder, Scored, TaxonomyClassifier
+from taxonomy.learned import load as load_model
 from taxonomy.live import ReferentialSource, StaticReferential
 from taxonomy.referential import Referential
 
@@ -34,12 +36,15 @@ class TaxonomyClassifierComponent:
         referential_source: ReferentialSource | None = None,
         embed_query: QueryEmbedder | None = None,
         sample_chars: int = DEFAULT_SAMPLE_CHARS,
+        model_file: Path | None = None,
     ) -> None:
         self.referential_source = referential_source or StaticReferential()
         self.sample_chars = sample_chars
         self._embed_query = embed_query  # text -> e5 query vector; None = lexical matching only
         self._classifier: TaxonomyClassifier | None = None
         self._built_for: Referential | None = None
+        self.model_file = model_file  # the NAF model trained on decisions (``tfe taxonomy train``), if any
+        self._model_stamp: float | None = None
 
     def warm_up(self) -> None:
         """Build the classifier for the current referential."""
@@ -48,9 +53,12 @@ class TaxonomyClassifierComponent:
     def _current(self) -> TaxonomyClassifier:
         """The classifier for the referential in force, rebuilt only when the source answers a new one."""
         referential = self.referential_source.current()
-        if self._classifier is None or referential is not self._built_for:
-            self._classifier = TaxonomyClassifier(referential, embed_query=self._embed_query)
+        stamp = _mtime(self.model_file) if self._embed_query is not None else None
+        if self._classifier is None or referential is not self._built_for or stamp != self._model_stamp:
+            model = load_model(self.model_file) if stamp is not None and self.model_file else None
+            self._classifier = TaxonomyClassifier(referential, embed_query=self._embed_query, model=model)
             self._built_for = referential
+            self._model_stamp = stamp
         return self._classifier
 
     @component.output_types(sectors=list[Scored], countries=list[Scored], doc_type=Scored | None)
@@ -75,3 +83,11 @@ class TaxonomyClassifierComponent:
         else:
             doc_type = result.doc_type
         return {"sectors": result.sectors, "countries": result.countries, "doc_type": doc_type}
+
+
+def _mtime(path: Path | None) -> float | None:
+    """When the model file last changed (a retrained model applies to the next item), None if absent."""
+    try:
+        return path.stat().st_mtime if path is not None else None
+    except OSError:
+        return None

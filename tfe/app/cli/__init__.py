@@ -24,6 +24,8 @@ from tfe.app.cli import (
     keys,
     oidc,
     sources,
+    taxonomy_reclassify,
+    taxonomy_train,
     watch,
 )
 from tfe.app.cli.common import fail
@@ -48,7 +50,9 @@ app.command("reindex")(index.reindex)
 app.add_typer(admin.user_app, name="user")
 app.add_typer(admin.org_app, name="org")
 app.add_typer(admin.token_app, name="token")
+admin.taxonomy_app.command("reclassify")(taxonomy_reclassify.reclassify_command)
 app.add_typer(admin.taxonomy_app, name="taxonomy")
+admin.taxonomy_app.command("train")(taxonomy_train.train)
 app.add_typer(evaluation.eval_app, name="eval")
 app.add_typer(sources.source_app, name="source")
 app.add_typer(digests.digest_app, name="digest")

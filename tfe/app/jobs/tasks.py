@@ -111,6 +111,9 @@ class Jobs:
         self.backfill: TaskWrapper = self.huey.task(name="backfill")(self._backfill)
         self.housekeeping: TaskWrapper = self.huey.task(name="housekeeping")(self._housekeeping)
         self.reclassify: TaskWrapper = self.huey.task(name="reclassify")(self._reclassify)
+        self.retrain_classifier: TaskWrapper = self.huey.task(name="retrain_classifier")(
+            self._retrain_classifier
+        )
 
     @property
     def poller(self) -> PollerLike:
@@ -210,6 +213,12 @@ class Jobs:
         from tfe.app.jobs.reclassify import run
 
         run(self.rt.session_factory, run_id, rt=self.rt)
+
+    def _retrain_classifier(self, scheme: str = "naf") -> dict[str, Any]:
+        """Retrain a scheme's learned classifier from the decisions (``tfe.app.jobs.train_classifier``)."""
+        from tfe.app.jobs.train_classifier import retrain
+
+        return retrain(self.rt, scheme)
 
     # -- vectors for what polls indexed ---------------------------------------------------------------
 
