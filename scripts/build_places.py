@@ -45,6 +45,7 @@ BLOCKED = {
     "san juan", "santa ana", "santa cruz", "sens", "serra", "sofia", "split", "springfield", "sterling",
     "sucre", "sunrise", "surprise", "temple", "teni", "tours", "troy", "troyes", "valence", "vichy",
     "victoria", "vienna va", "windsor", "york", "zug",
+    "george", "paradise", "rosetta", "constantine", "benfica",  # first names, words, a club
 }
 
 CAPITAL_FR = {  # French exonyms of capitals and big cities (the English name comes from GeoNames)
@@ -109,7 +110,7 @@ CURATED: list[tuple[str, str, str, str]] = [
         ("Donetsk", "", "UA"), ("Luhansk", "Louhansk", "UA"), ("Zaporizhzhia", "Zaporijjia", "UA"),
         ("Kherson", "", "UA"), ("Kharkiv", "Kharkov", "UA"), ("Bavarian", "bavarois", "DE"),
         ("Scottish", "écossais", "GB"), ("Welsh", "gallois", "GB"), ("English Channel", "Manche", "GB"),
-        ("Kurdistan", "", "IQ"), ("Mindanao", "", "PH"), ("Luzon", "", "PH"), ("Java", "", "ID"),
+        ("Kurdistan", "", "IQ"), ("Mindanao", "", "PH"), ("Luzon", "", "PH"),
         ("Sumatra", "", "ID"), ("Bali", "", "ID"), ("Borneo", "Bornéo", "ID"), ("Hokkaido", "", "JP"),
         ("Okinawa", "", "JP"), ("Kyushu", "", "JP"), ("Patagonia", "Patagonie", "AR"),
         ("Amazonas", "", "BR"), ("Darfur", "Darfour", "SD"), ("Tigray", "", "ET"),
