@@ -29,7 +29,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from taxonomy.places import PLACE_KINDS, ContextRules, person_spans, place_forms
+from taxonomy.places import ContextRules, person_spans, place_forms
 from taxonomy.referential import DATA_DIR, Referential
 from taxonomy.text import fold, norm_key
 
@@ -140,7 +140,7 @@ class Gazetteer:
         folded, folded_context = fold(text), fold(context)
         out: list[Mention] = []
         for m in mentions:
-            vetoable = m.ambiguous or m.kind in PLACE_KINDS
+            vetoable = m.ambiguous or m.kind in ("city", "region")  # a landmark is no name ("Pope Francis")
             if vetoable and any(s <= m.start and m.end <= e for s, e in persons):
                 continue
             if self._context is not None:

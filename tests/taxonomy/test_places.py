@@ -35,6 +35,7 @@ def test_places_csv_is_small_and_points_to_known_countries(ref: Referential) -> 
     ("Les exportations de vins vers Pékin progressent.", "country:CN"),
     ("The Kremlin rejected the proposal.", "country:RU"),
     ("Wildfires spread across Queensland.", "country:AU"),
+    ("Pope Francis met pilgrims.", "country:VA"),
 ])
 def test_a_city_region_or_landmark_maps_to_its_country(
     classifier: TaxonomyClassifier, text: str, expected: str
