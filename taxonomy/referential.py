@@ -147,9 +147,12 @@ class Referential:
     @classmethod
     def from_files(cls) -> Referential:
         """A fresh referential read from ``taxonomy/data`` (uncached; tests and tools)."""
+        from taxonomy.rules_seed import keyword_rules
+
         concepts: list[Concept] = []
         naf_rows = _read("naf.csv")
         by_id = {r["id"]: r for r in naf_rows}
+        naf_rules = keyword_rules()  # curated sector keywords become the NAF concepts' rules
         for r in naf_rows:
             own = r
             if r["level"] == "subclass" and not r["includes_en"] and r["broader"] in by_id:
@@ -157,7 +160,7 @@ class Referential:
             concepts.append(Concept(
                 id=r["id"], scheme="naf", notation=r["notation"], level=r["level"], label_fr=r["label_fr"],
                 label_en=r["label_en"], broader=r["broader"] or None, definition_en=own["includes_en"],
-                scope_note_en=_notes(own)))
+                scope_note_en=_notes(own), rules=tuple(naf_rules.get(r["id"], ()))))
         for r in _read("regions.csv"):
             concepts.append(Concept(
                 id=r["id"], scheme="region", notation=r["notation"], level=r["level"], label_fr=r["label_fr"],

@@ -40,6 +40,7 @@ __all__ = ["RULE_KINDS", "RuleHit", "RuleSet", "rules_for", "try_rules", "valida
 log = logging.getLogger(__name__)
 
 MAX_REGEX_HITS = 50
+MAX_TEXT = 200_000  # as the classifier's NLP (``taxonomy.nlp.DEFAULT_MAX_CHARS``)
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,7 @@ class _Rule:
     terms: tuple[_Term, ...] = ()  # any/all: one per word; phrase: one
     negatives: tuple[_Term, ...] = ()
     regex: re.Pattern[str] | None = None
+    bounded: bool = False  # the regex lost its leading ``\\b``: check the boundary here
     fuzzy: str = ""
     threshold: int = DEFAULT_THRESHOLD
 
@@ -123,7 +125,7 @@ def _compile(
     elif kind == "phrase":
         base["terms"] = (_Term.of(pattern, known),)
     elif kind == "regex":
-        base["regex"] = compile_regex(pattern)
+        base["regex"], base["bounded"] = compile_regex(pattern)
     else:
         base["fuzzy"] = " ".join(word_forms(pattern))
         base["threshold"] = int(rule.get("threshold", DEFAULT_THRESHOLD))
@@ -184,9 +186,9 @@ class RuleSet:
 
     def match(self, text: str, language: str = "", lemmas: Sequence[str] = ()) -> list[RuleHit]:
         """Every rule that holds for ``text`` (in rule order), negatives and language applied."""
-        if not self._rules or not text:
+        if not self._rules or not (text or lemmas):
             return []
-        index = TextIndex(text, lemmas)
+        index = TextIndex(text[:MAX_TEXT], lemmas)
         lang = _language(language)
         hits: list[RuleHit] = []
         for rule in self._rules:
@@ -213,15 +215,35 @@ def _match_one(rule: _Rule, index: TextIndex) -> RuleHit | None:
             return None
         return rule.hit(" + ".join(m for _, m in counts), min(n for n, _ in counts))
     if kind == "regex":
-        assert rule.regex is not None
-        found: list[re.Match[str]] = []
-        for hit in rule.regex.finditer(index.folded):
-            if hit.end() > hit.start():
-                found.append(hit)
-                if len(found) >= MAX_REGEX_HITS:
-                    break
+        found = _regex_matches(rule, index.folded)
         return rule.hit(index.text[found[0].start():found[0].end()], len(found)) if found else None
     return _match_fuzzy(rule, index)
+
+
+def _is_word(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
+
+
+def _regex_matches(rule: _Rule, folded: str) -> list[re.Match[str]]:
+    """Non-empty matches, left to right; with ``bounded``, only those starting at a word boundary."""
+    assert rule.regex is not None
+    found: list[re.Match[str]] = []
+    pos, n = 0, len(folded)
+    while pos <= n and len(found) < MAX_REGEX_HITS:
+        m = rule.regex.search(folded, pos)
+        if m is None:
+            break
+        start = m.start()
+        if rule.bounded:
+            before = start > 0 and _is_word(folded[start - 1])
+            after = start < n and _is_word(folded[start])
+            if before == after:
+                pos = start + 1
+                continue
+        if m.end() > start:
+            found.append(m)
+        pos = max(m.end(), start + 1)
+    return found
 
 
 def _match_fuzzy(rule: _Rule, index: TextIndex) -> RuleHit | None:

@@ -2,9 +2,9 @@
 
 ``validate_rules`` answers a normalised copy (kinds, trimmed patterns, language, negatives, weight and,
 for fuzzy rules, threshold) or raises ``ValidationError`` with a French message naming the rule (1-based)
-and the problem. Regular expressions are compiled as they will run (on folded text, case-insensitive);
-over-long ones, ones that accept the empty text and the classic catastrophic shape (a quantified group
-made of a single quantified atom, ``(a+)+``, ``(\\w*)*``) are refused.
+and the problem. Regular expressions are compiled as they will run (on folded, lowercase text, see
+``fold_regex``); over-long ones, ones that accept the empty text and the classic catastrophic shape
+(a quantified group made of a single quantified atom, ``(a+)+``, ``(\\w*)*``) are refused.
 """
 
 from __future__ import annotations
@@ -43,14 +43,56 @@ _NESTED = re.compile(r"\((?:\?:)?(?:\\.|\[[^\]]*\]|[^()\\\[])[+*]\)(?:[+*]|\{\d*
 
 
 def fold_regex(pattern: str) -> str:
-    """The pattern as it runs on folded text: non-ASCII characters folded (``é`` → ``e``, ``’`` → ``'``);
-    ASCII is left alone so that escapes (``\\W``, ``\\D``) and ranges (``a-z``) keep their meaning."""
-    return "".join(fold_char(c) if ord(c) > 127 else c for c in pattern)
+    """The pattern as it runs on folded (lowercase) text: non-ASCII characters folded (``é`` → ``e``,
+    ``’`` → ``'``), ASCII letters lowercased, but never the character after a backslash, so that escapes
+    (``\\W``, ``\\D``) and ranges (``a-z``) keep their meaning. Matching then needs no IGNORECASE,
+    which makes Python's engine several times faster on alternations."""
+    out: list[str] = []
+    escaped = False
+    for c in pattern:
+        if escaped:
+            out.append(c)
+            escaped = False
+        elif c == "\\":
+            out.append(c)
+            escaped = True
+        else:
+            out.append(fold_char(c) if ord(c) > 127 else c.lower())
+    return "".join(out)
 
 
-def compile_regex(pattern: str) -> re.Pattern[str]:
-    """The compiled form used for matching (``re.error`` when invalid)."""
-    return re.compile(fold_regex(pattern), re.IGNORECASE)
+def _top_level_branch(pattern: str) -> bool:
+    """Whether ``pattern`` has a ``|`` outside every group and character class."""
+    depth, i, in_class = 0, 0, False
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = c != "]"
+        elif c == "[":
+            in_class = True
+            if pattern[i + 1:i + 2] == "]":
+                i += 1
+        elif c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+        elif c == "|" and depth == 0:
+            return True
+        i += 1
+    return False
+
+
+def compile_regex(pattern: str) -> tuple[re.Pattern[str], bool]:
+    """The compiled form used for matching (``re.error`` when invalid) and whether the caller must check
+    a word boundary at the start of each match: a leading ``\\b`` is taken off the pattern (it stops the
+    engine from skipping ahead to the first possible character, ten times slower)."""
+    folded = fold_regex(pattern)
+    if folded.startswith("\\b") and not _top_level_branch(folded[2:]) and folded[2:]:
+        return re.compile(folded[2:]), True
+    return re.compile(folded), False
 
 
 def _fail(n: int, problem: str) -> ValidationError:
@@ -82,7 +124,7 @@ def _negatives(n: int, value: Any) -> list[str]:
 
 def _check_regex(n: int, pattern: str) -> None:
     try:
-        compiled = compile_regex(pattern)
+        compiled = re.compile(fold_regex(pattern))
     except re.error as exc:
         raise _fail(n, f"expression régulière invalide ({exc})") from exc
     except (RecursionError, OverflowError) as exc:

@@ -5,22 +5,23 @@ group's label (0.4) and its division's label (0.25), as precomputed lemmas (``da
 unigrams and bigrams as terms. A text is scored against every class by cosine similarity of TF-IDF
 vectors, so words shared by many labels (``fabrication``, ``commerce``, ``autre``) weigh little and a
 rare word (``vinification``) weighs a lot; a short list of generic label words is further damped.
-Curated keywords (``data/sector_keywords_fr.csv``: ``vin`` → 11.02, ``BTP`` → section F) add a bonus to
-their targets, which may be classes, divisions or sections. Every score keeps its evidence (the matched
-terms), so a curator can see why a sector was proposed.
+The NAF concepts' matching rules (``Concept.rules``, see ``taxonomy.rules``; seeded from the curated
+``data/sector_keywords_fr.csv``: ``vin`` → 11.02, ``BTP`` → section F, and edited by curators) add a bonus
+``0.12 × weight × (1 + ln count)`` to their concept, which may be a class, a division or a section; a
+negative term vetoes its rule. Every score keeps its evidence (the matched terms and the rules, named),
+so a curator can see why a sector was proposed.
 """
 
 from __future__ import annotations
 
-import csv
 import itertools
 import math
-import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from taxonomy.referential import DATA_DIR, Referential
+from taxonomy.referential import Referential
+from taxonomy.rules import rules_for
 from taxonomy.text import norm_key
 
 __all__ = ["SectorMatcher", "SectorScore"]
@@ -31,7 +32,7 @@ GENERIC = {"autre", "activite", "service", "fabrication", "produit", "commerce",
            "specialise", "article", "equipement", "travail", "materiel", "location", "installation"}
 GENERIC_FACTOR = 0.7
 KEYWORD_FACTOR = 0.12
-_TOKEN = re.compile(r"[\w']+")
+MAX_TEXT = 200_000
 
 
 @dataclass
@@ -48,14 +49,6 @@ def _terms(lemmas: Sequence[str]) -> list[str]:
     folded = [norm_key(lem) for lem in lemmas]
     folded = [f for f in folded if f]
     return folded + [f"{a} {b}" for a, b in itertools.pairwise(folded)]
-
-
-@dataclass(frozen=True)
-class _Keyword:
-    terms: tuple[str, ...]
-    targets: tuple[str, ...]
-    weight: float
-    label: str
 
 
 class SectorMatcher:
@@ -88,28 +81,13 @@ class SectorMatcher:
             self.norms[class_id] = math.sqrt(sum(v * v for v in vec.values())) or 1.0
             for t in vec:
                 self.postings[t].append(class_id)
-        self.keywords = list(self._load_keywords(ref))
+        self.rules = rules_for(ref, "naf")  # the concepts' keywords and rules, compiled once
 
-    @staticmethod
-    def _load_keywords(ref: Referential) -> Iterable[_Keyword]:
-        kw_lemmas: dict[str, list[str]] = ref.lemmas.get("keywords", {})
-        with (DATA_DIR / "sector_keywords_fr.csv").open(encoding="utf-8", newline="") as fh:
-            for row in csv.DictReader(fh):
-                targets = tuple(t for t in row["targets"].split() if t in ref)
-                lem = " ".join(norm_key(x) for x in kw_lemmas.get(row["keyword"], []))
-                raw = norm_key(row["keyword"])
-                terms = tuple(dict.fromkeys(t for t in (lem, raw) if t))
-                if targets and terms:
-                    yield _Keyword(terms, targets, float(row.get("weight") or 1), row["keyword"])
-
-    def score(self, lemmas: Sequence[str], text: str = "", limit: int = 10) -> list[SectorScore]:
-        """The best NAF concepts for these lemmas, best first (``text`` helps keyword matching)."""
+    def score(
+        self, lemmas: Sequence[str], text: str = "", limit: int = 10, language: str = ""
+    ) -> list[SectorScore]:
+        """The best NAF concepts for these lemmas, best first (``text`` is what the rules also read)."""
         tf = Counter(_terms(lemmas))
-        if text:
-            raw = [norm_key(w) for w in _TOKEN.findall(text[:200_000].lower())]
-            raw_terms = Counter(raw + [f"{a} {b}" for a, b in itertools.pairwise(raw)])
-        else:
-            raw_terms = Counter()
         qvec = {t: (1 + math.log(k)) * self.idf[t] for t, k in tf.items() if t in self.idf}
         qnorm = math.sqrt(sum(v * v for v in qvec.values())) or 1.0
         dots: dict[str, float] = defaultdict(float)
@@ -123,15 +101,10 @@ class SectorMatcher:
         for class_id, dot in dots.items():
             terms = [t for _, t in sorted(evidence[class_id], reverse=True)[:5]]
             scores[class_id] = SectorScore(class_id, dot / (qnorm * self.norms[class_id]), terms)
-        for kw in self.keywords:
-            count = max(tf.get(t, 0) + raw_terms.get(t, 0) for t in kw.terms)
-            if not count:
-                continue
-            bonus = KEYWORD_FACTOR * kw.weight * (1 + math.log(count))
-            for target in kw.targets:
-                entry = scores.setdefault(target, SectorScore(target, 0.0, []))
-                entry.score += bonus
-                entry.evidence.insert(0, f"keyword:{kw.label}")
+        for hit in self.rules.match(text[:MAX_TEXT], language, lemmas):
+            entry = scores.setdefault(hit.concept_id, SectorScore(hit.concept_id, 0.0, []))
+            entry.score += KEYWORD_FACTOR * hit.weight * (1 + math.log(hit.count))
+            entry.evidence.insert(0, hit.label())
         ranked = sorted(scores.values(), key=lambda s: s.score, reverse=True)
         for s in ranked:
             s.score = round(min(1.0, s.score), 4)
