@@ -48,6 +48,7 @@ class Form:
     lang: str
     ambiguous: bool = False
     upper_only: bool = False
+    cased: bool = False  # a capital is required in the text whatever the language (places: "Vienne")
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,8 @@ class Gazetteer:
                 continue
             original = text[m.start():m.end()]
             if form.lang == "en" and not original[:1].isupper():
+                continue
+            if form.cased and not any(ch.isupper() for ch in original):
                 continue
             if form.upper_only and not original.isupper():
                 continue

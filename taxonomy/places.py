@@ -62,8 +62,8 @@ def place_forms(known: set[str]) -> list[Form]:
     for r in place_rows():
         cid = f"country:{r['country']}"
         key = norm_key(r["name"])
-        if cid in known and key:
-            forms.append(Form(key, cid, r["kind"], r["lang"]))
+        if cid in known and key:  # a name written with a capital needs one in the text ("vienne" is a verb)
+            forms.append(Form(key, cid, r["kind"], r["lang"], cased=r["name"][:1].isupper()))
     return forms
 
 

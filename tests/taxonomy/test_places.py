@@ -108,6 +108,10 @@ def test_language_guess_keeps_french_text_on_french_rules(classifier: TaxonomyCl
         "country:DE", "country:FR"]
     assert countries(classifier, "La réunion du conseil avec Maurice et Dominique") == []
     assert countries(classifier, "Le salon de Nice attire des acheteurs") == []
+    # French place names need their capital: "vienne" is a verb, "Vienne" the city
+    assert countries(classifier, "Il faut qu'il vienne au canton voisin") == []
+    assert countries(classifier, "Le salon de Vienne attire des acheteurs") == ["country:AT"]
+    assert countries(classifier, "Le pape a reçu les exportateurs") == ["country:VA"]
 
 
 def test_named_zones(classifier: TaxonomyClassifier) -> None:
