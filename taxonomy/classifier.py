@@ -19,6 +19,7 @@ from taxonomy.gazetteer import Mention, country_gazetteer, zone_gazetteer
 from taxonomy.learned import LearnedModel, seed_model
 from taxonomy.referential import Referential
 from taxonomy.sectors import SectorMatcher, SectorScore, aggregate
+from taxonomy.signals import SignalDetector
 from taxonomy.similarity import SectorSimilarity
 from taxonomy.text import fold, norm_key
 
@@ -99,6 +100,7 @@ class TaxonomyClassifier:
         self.sectors = SectorMatcher(referential)
         self.countries = country_gazetteer(referential)
         self.zones = zone_gazetteer(referential)
+        self.signals = SignalDetector(referential)  # rules of the "signal" scheme
         self._cues = self._compile_cues()
 
     def _compile_cues(self) -> dict[str, list[tuple[str, re.Pattern[str]]]]:
@@ -116,8 +118,10 @@ class TaxonomyClassifier:
         entities: Sequence[tuple[str, str]] = (),
         title: str = "",
         filename: str = "",
+        language: str = "",
     ) -> ClassificationResult:
-        """Classify one text; ``lemmas``/``entities`` are its ``taxonomy.nlp.analyse`` output."""
+        """Classify one text; ``lemmas``/``entities`` are its ``taxonomy.nlp.analyse`` output
+        (``language``, when known, selects the language-specific signal rules)."""
         candidates = self.sectors.score(lemmas, f"{title}\n{text}", limit=40)
         if self.model is not None and self.embed_query is not None and (title or text).strip():
             from taxonomy.model_assign import with_model
@@ -147,6 +151,7 @@ class TaxonomyClassifier:
             doc_type=self.classify_doc_type(text, title, filename),
             divisions=divisions,
             zones=self.classify_zones(text, entities, title),
+            signals=self.signals.detect(text, language, lemmas, title=title),
         )
 
     def _with_similarity(self, candidates: list[SectorScore], head: str) -> tuple[list[Scored], list[Scored]]:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from taxonomy.labels import same_labels
 from taxonomy.models import Concept as ConceptRow
-from taxonomy.models import ConceptScheme, assign_changed
+from taxonomy.models import ConceptScheme, TaxonomyChange, assign_changed
 from taxonomy.referential import SCHEMES, Concept, Referential
 from taxonomy.version import bump_version, current_version
 
@@ -31,6 +31,15 @@ def _differs(row: ConceptRow, key: str, value: object) -> bool:
     if key in _LABEL_SETS:
         return not same_labels(current, value)  # type: ignore[arg-type]
     return bool(current != value)
+
+
+def _curated_ids(session: Session) -> set[str]:
+    """Concepts some recorded change touched (their rules are a curator's, even when empty)."""
+    out: set[str] = set()
+    for before, after in session.execute(select(TaxonomyChange.before, TaxonomyChange.after)):
+        out.update(before or {})
+        out.update(after or {})
+    return out
 
 
 def concept_fields(c: Concept) -> dict[str, object]:
@@ -64,7 +73,8 @@ def load_taxonomy(
     """Seed the shipped schemes and concepts; returns the number of concepts per scheme (and changes).
 
     Once seeded, the database is the source of truth: by default existing concepts are left as they are
-    (a curator's edit or a SKOS import survives ``tfe init``) and only missing ones are added;
+    (a curator's edit or a SKOS import survives ``tfe init``) and only missing ones are added
+    (and missing shipped rules filled in on concepts no recorded change touched);
     ``overwrite=True`` resets existing concepts to the shipped values. ``created`` and ``updated``
     count concepts actually added or modified; the taxonomy version is bumped when anything changed
     (schemes included) or no version was stamped yet.
@@ -83,6 +93,7 @@ def load_taxonomy(
         schemes_changed |= assign_changed(scheme_row, values)
     session.flush()
     existing = {c.id: c for c in session.scalars(select(ConceptRow))}
+    curated: set[str] | None = None
     counts: dict[str, int] = {}
     created = updated = 0
     for scheme in LOAD_ORDER:
@@ -100,6 +111,13 @@ def load_taxonomy(
                         setattr(row, key, value)
                         changed = True
                 updated += changed
+            elif not row.rules and fields["rules"]:
+                # rules arrived after this database was seeded (the sector keywords became rules):
+                # fill them in unless a curator's change touched the concept
+                curated = _curated_ids(session) if curated is None else curated
+                if row.id not in curated:
+                    row.rules = fields["rules"]  # type: ignore[assignment]
+                    updated += 1
             counts[scheme] = counts.get(scheme, 0) + 1
         session.flush()
     counts["created"] = created

@@ -48,7 +48,8 @@ def _lemma_key(lemma: str) -> str:
 @functools.lru_cache(maxsize=8192)
 def light(word: str) -> str:
     """A folded word without its plural mark (``vins`` → ``vin``, ``bateaux`` → ``bateau``)."""
-    if len(word) > 3 and word[-1] in "sx" and word[-2] not in "su":
+    plural = (word[-1:] == "s" and word[-2:-1] not in "su") or word[-2:] == "ux"
+    if len(word) > 3 and plural:
         return word[:-1]
     return word
 
