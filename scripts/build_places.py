@@ -108,7 +108,7 @@ CURATED: list[tuple[str, str, str, str]] = [
         ("Northern Ireland", "Irlande du Nord", "GB"), ("Siberia", "Sibérie", "RU"),
         ("Chechnya", "Tchétchénie", "RU"), ("Crimea", "Crimée", "UA"), ("Donbas", "Donbass", "UA"),
         ("Donetsk", "", "UA"), ("Luhansk", "Louhansk", "UA"), ("Zaporizhzhia", "Zaporijjia", "UA"),
-        ("Kherson", "", "UA"), ("Kharkiv", "Kharkov", "UA"), ("Bavarian", "bavarois", "DE"),
+        ("Kherson", "", "UA"), ("Kharkiv", "Kharkov", "UA"), ("Bavarian", "", "DE"),
         ("Scottish", "écossais", "GB"), ("Welsh", "gallois", "GB"),
         ("Kurdistan", "", "IQ"), ("Mindanao", "", "PH"), ("Luzon", "", "PH"),
         ("Sumatra", "", "ID"), ("Bali", "", "ID"), ("Borneo", "Bornéo", "ID"), ("Hokkaido", "", "JP"),

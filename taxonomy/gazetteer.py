@@ -48,7 +48,7 @@ class Form:
     lang: str
     ambiguous: bool = False
     upper_only: bool = False
-    cased: bool = False  # a capital is required in the text whatever the language (places: "Vienne")
+    cased: bool = False  # the last word needs its capital whatever the language (places: "Vienne", "Le Cap")
 
 
 @dataclass(frozen=True)
@@ -104,7 +104,7 @@ class Gazetteer:
             original = text[m.start():m.end()]
             if form.lang == "en" and not original[:1].isupper():
                 continue
-            if form.cased and not any(ch.isupper() for ch in original):
+            if form.cased and not last_word(original)[:1].isupper():
                 continue
             if form.upper_only and not original.isupper():
                 continue
@@ -155,6 +155,14 @@ class Gazetteer:
                     m = Mention(concept, m.text, m.start, m.end, m.kind, False)
             out.append(m)
         return out
+
+
+def last_word(text: str) -> str:
+    """The last word of a name, split on spaces, hyphens and apostrophes ("Le Cap" → "Cap")."""
+    return _WORD_SPLIT.split(text.strip())[-1]
+
+
+_WORD_SPLIT = re.compile(r"[\s\-'’‐‑–—]+")
 
 
 def _kind_rank(kind: str) -> int:

@@ -56,14 +56,14 @@ def place_rows() -> tuple[dict[str, str], ...]:
 
 def place_forms(known: set[str]) -> list[Form]:
     """Gazetteer forms of the places whose country is in ``known`` (concept ids ``country:XX``)."""
-    from taxonomy.gazetteer import Form
+    from taxonomy.gazetteer import Form, last_word
 
     forms: list[Form] = []
     for r in place_rows():
         cid = f"country:{r['country']}"
         key = norm_key(r["name"])
-        if cid in known and key:  # a name written with a capital needs one in the text ("vienne" is a verb)
-            forms.append(Form(key, cid, r["kind"], r["lang"], cased=r["name"][:1].isupper()))
+        if cid in known and key:  # a capitalised name needs its capital in the text ("vienne", "le cap")
+            forms.append(Form(key, cid, r["kind"], r["lang"], cased=last_word(r["name"])[:1].isupper()))
     return forms
 
 

@@ -112,6 +112,8 @@ def test_language_guess_keeps_french_text_on_french_rules(classifier: TaxonomyCl
     assert countries(classifier, "Il faut qu'il vienne au canton voisin") == []
     assert countries(classifier, "Le salon de Vienne attire des acheteurs") == ["country:AT"]
     assert countries(classifier, "Le pape a reçu les exportateurs") == ["country:VA"]
+    assert countries(classifier, "Le cap est fixé pour les exportations") == []
+    assert countries(classifier, "Le Cap accueille le salon") == ["country:ZA"]
 
 
 def test_named_zones(classifier: TaxonomyClassifier) -> None:
