@@ -62,13 +62,13 @@ EXTRA_NAMES: dict[str, dict[str, list[str]]] = {
 AMBIGUOUS_FORMS = {
     "chad", "jordan", "georgia", "jersey", "man", "reunion", "réunion", "maurice", "dominique",
     "salvador", "christmas", "norfolk", "guinea", "chili", "nauru", "niue", "wallis", "montserrat",
-    "gaza", "corée", "america", "american", "indian", "guernesey", "guernsey", "sainte-lucie",
+    "corée", "america", "american", "indian", "guernesey", "guernsey", "sainte-lucie",
     "saint-martin", "saint martin", "martin", "georgie", "géorgie", "dominica", "cook",
     "guyane", "congo", "samoa", "la réunion",
 }
 
 # Forms never matched: codes and words that collide with ordinary language.
-BLOCKED_FORMS = {"", "eau", "ue", "ra", "re", "la", "le", "de"}
+BLOCKED_FORMS = {"", "eau", "ue", "ra", "re", "la", "le", "de", "island"}
 
 DOCTYPES: list[dict[str, Any]] = [
     {"id": "process_description", "fr": "Description de processus", "en": "Process description",
@@ -268,9 +268,10 @@ def main(argv: list[str]) -> int:
     doctypes = [{"id": f"doctype:{d['id']}", "notation": d["id"], "label_fr": d["fr"], "label_en": d["en"],
                  "cues_fr": "|".join(d["cues"])} for d in DOCTYPES]
     _write_csv(OUT / "doctypes.csv", list(doctypes[0]), doctypes)
-    (OUT / "gazetteer_rules.json").write_text(
-        json.dumps({"ambiguous": sorted(AMBIGUOUS_FORMS), "blocked": sorted(BLOCKED_FORMS)},
-                   ensure_ascii=False, indent=0), encoding="utf-8")
+    rules_path = OUT / "gazetteer_rules.json"  # the curated keys (context, first_names, zone_forms) stay
+    rules = json.loads(rules_path.read_text(encoding="utf-8")) if rules_path.exists() else {}
+    rules.update({"ambiguous": sorted(AMBIGUOUS_FORMS), "blocked": sorted(BLOCKED_FORMS)})
+    rules_path.write_text(json.dumps(rules, ensure_ascii=False, indent=0), encoding="utf-8")
     keywords = _read_csv(OUT / "sector_keywords_fr.csv")
     lemmas = lemmatise_labels(naf, keywords)
     (OUT / "lemmas.json").write_text(json.dumps(lemmas, ensure_ascii=False, separators=(",", ":")),
