@@ -100,7 +100,9 @@ class TextIndex:
             n = self.words.get(f, 0) + self.lemmas.get(f, 0)
             if n > best:
                 best = n
-                matched = self.tokens[self.first[f]] if f in self.first else f
+                if f not in self.first and "~" + light(f) in self.first:  # a lemma: quote its word
+                    f = self.tokens[self.first["~" + light(f)]]
+                matched = f
         if best == 0 and forms:
             key = light(forms[0])
             n = self.light.get(key, 0)
