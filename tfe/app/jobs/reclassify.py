@@ -228,9 +228,11 @@ def run(
             # the index after the rows are committed (its passage texts are written by another
             # connection, which a SQLite write transaction held here would block); a crash in between
             # leaves the cursor before this batch, which is then done again
+            deferred = targets.DeferredCommit(rt.backend)
             with session_scope(session_factory) as s:
                 for target in loaded:
-                    targets.reindex(s, rt.backend, referential, target.key)
+                    targets.reindex(s, deferred, referential, target.key)
+            rt.backend.commit()
             _merge(
                 counts,
                 compare(
