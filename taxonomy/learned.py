@@ -23,6 +23,7 @@ import logging
 import os
 import tempfile
 import time
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -143,13 +144,22 @@ class LearnedModel:
         *,
         terms: Mapping[str, Sequence[str]] | None = None,
         rules: Mapping[str, Sequence[dict[str, Any]]] | None = None,
+        lexical: Mapping[str, float] | None = None,
+        lexical_weight: float = 0.0,
         max_classes: int = 5,
         max_divisions: int = 5,
     ) -> tuple[list[Assigned], list[Assigned]]:
         """Assigned classes (best first) and ranked divisions for one vector, hierarchically consistent:
         the first division is the most probable, the first class the best inside it, and every assigned
-        class's division is listed. ``terms``/``rules``: concept id → matched terms / rule hits."""
-        p = self.proba(vector)[0]
+        class's division is listed. ``terms``/``rules``: concept id → matched terms / rule hits;
+        ``lexical``: concept id → 0..1 lexical score, added to the logits times ``lexical_weight``."""
+        z = self.logits(vector)[0] / self.temperature
+        if lexical and lexical_weight:
+            for cid, score in lexical.items():
+                if cid in self._index:
+                    z[self._index[cid]] += lexical_weight * score
+        z -= z.max()
+        p = np.exp(z) / np.exp(z).sum()
         by_division: dict[str, float] = {}
         for cid, pc in zip(self.classes, p.tolist(), strict=True):
             div = ref.division_of(cid) or cid
@@ -258,7 +268,9 @@ def train(
 
     def fit(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         m = LogisticRegression(C=c_reg, max_iter=MAX_ITER)
-        m.fit((x[rows] - mean) / scale, y[rows])
+        with warnings.catch_warnings():  # one or two examples per class is the seeds' normal case
+            warnings.simplefilter("ignore", UserWarning)
+            m.fit((x[rows] - mean) / scale, y[rows])
         coef = np.zeros((len(classes), x.shape[1]), dtype=np.float32)
         intercept = np.full(len(classes), -30.0, dtype=np.float32)  # classes absent from a split
         coef[m.classes_] = m.coef_

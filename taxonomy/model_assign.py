@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 MODEL = "model"
 SIMILARITY = "similarity"
 MAX_RULE_HITS = 5
+LEXICAL_WEIGHT = 0.0  # lexical class score (0..1) added to the model's logits
 
 
 def _class_of(classifier: TaxonomyClassifier, concept_id: str) -> str:
@@ -68,17 +69,20 @@ def with_model(
     assert classifier.embed_query is not None
     vector = classifier.embed_query(head)
     terms: dict[str, list[str]] = {}
+    lexical: dict[str, float] = {}
     for cand in candidates:  # sous-classes count for their class, the best-scored one first
         cid = _class_of(classifier, cand.concept_id)
         terms.setdefault(cid, []).extend(e for e in cand.evidence if e not in terms.get(cid, []))
+        lexical[cid] = max(lexical.get(cid, 0.0), cand.score)
     rules = _rule_hits(classifier, head, lemmas)
     limit = classifier.max_sectors
-    sectors, divisions = model.assign(classifier.ref, vector, terms=terms, rules=rules,
-                                      max_classes=limit, max_divisions=limit)
+    sectors, divisions = model.assign(classifier.ref, vector, terms=terms, rules=rules, lexical=lexical,
+                                      lexical_weight=LEXICAL_WEIGHT, max_classes=limit, max_divisions=limit)
 
     def scored(a: Assigned) -> Scored:
         ex = a.explanation
-        evidence = [f"probabilité {a.probability:.2f}", *list(ex.get("terms", []))[:4]]
+        evidence = [f"similarité {ex.get('similarity', 0.0):.2f}", f"probabilité {a.probability:.2f}",
+                    *list(ex.get("terms", []))[:4]]
         evidence += [f"exemple : {n['title'][:60]} ({n['similarity']:.2f})"
                      for n in ex.get("neighbours", [])[:1]]
         return Scored(a.concept_id, a.probability, evidence, method=method, explanation=ex)
