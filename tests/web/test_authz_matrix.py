@@ -101,6 +101,12 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ("POST", "/api/taxonomy/concepts/{concept_id}/deprecate"): lambda w, a: Req(
         {"concept_id": w.fresh_concept()}, json={}
     ),
+    ("POST", "/api/taxonomy/rules/try"): lambda w, a: Req(
+        json={"rules": [{"kind": "any", "pattern": "vin"}], "text": "Des vins.", "language": "fr"}
+    ),
+    ("POST", "/api/taxonomy/concepts/{concept_id}/try"): lambda w, a: Req(
+        {"concept_id": "naf:11.02"}, json={"text": "Des vins.", "language": "fr"}
+    ),
     ("POST", "/api/documents"): _upload,
     ("PATCH", "/api/documents/{doc_id}"): lambda w, a: Req(json={"title": "Étude de marché (matrice)"}),
     ("DELETE", "/api/documents/{doc_id}"): lambda w, a: Req({"doc_id": w.fresh_doc()}),

@@ -169,6 +169,7 @@ def mine(note: str = _OWNER) -> Rule:
 
 _TRASH = "the trash is seen by who may restore only: 404"
 _TAXONOMY = "the one shared taxonomy: every organisation's curators"
+_TRY = "tries rules on the caller's own text; writes nothing"
 
 # fmt: off
 MATRIX: dict[tuple[str, str], Rule] = {
@@ -214,6 +215,8 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("GET", "/api/taxonomy/changes/{change_id}/reclassify"): role(CURATOR_PLUS, _TAXONOMY),
     ("POST", "/api/taxonomy/changes/{change_id}/reclassify"): role(CURATOR_PLUS, _TAXONOMY),
     ("GET", "/api/taxonomy/reclassify/{run_id}"): role(CURATOR_PLUS, _TAXONOMY),
+    ("POST", "/api/taxonomy/rules/try"): role(CURATOR_PLUS, _TRY),
+    ("POST", "/api/taxonomy/concepts/{concept_id}/try"): role(CURATOR_PLUS, _TRY),
     ("GET", "/api/items/{item_id}"): read(),
     ("GET", "/api/items/{item_id}/similar"): read(note="neighbours in the caller's scope"),
     ("POST", "/api/items/{item_id}/decision"): write(CURATOR_PLUS, role_first=True),
