@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from taxonomy.loader import load_taxonomy
+from taxonomy.releases import ensure_initial_release
 from tfe.app.runtime import ADMIN_ORG_SLUG, Runtime
 from tfe.core.db import migrate
 from tfe.core.models import Organisation, User
@@ -42,6 +43,7 @@ def init_installation(rt: Runtime, *, channel: str = "cli") -> InitReport:
     created = False
     with rt.session() as session:
         counts = load_taxonomy(session)
+        ensure_initial_release(session)  # release « initial », once, right after the first load
         org = session.scalar(select(Organisation).where(Organisation.slug == ADMIN_ORG_SLUG))
         if org is None:
             org = identity.get_or_create_org(session, ADMIN_ORG_SLUG, "Business France", "national_agency")
