@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from taxonomy.filieres import filieres_for
 from taxonomy.gazetteer import Mention, country_gazetteer, zone_gazetteer
 from taxonomy.learned import LearnedModel, seed_model
 from taxonomy.referential import Referential
@@ -152,6 +153,7 @@ class TaxonomyClassifier:
             divisions=divisions,
             zones=self.classify_zones(text, entities, title),
             signals=self.signals.detect(text, language, lemmas, title=title),
+            filieres=filieres_for(self.ref, [*sectors, *divisions]),
         )
 
     def _with_similarity(self, candidates: list[SectorScore], head: str) -> tuple[list[Scored], list[Scored]]:
