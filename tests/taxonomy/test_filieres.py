@@ -44,7 +44,7 @@ def test_every_naf_division_is_covered_or_listed_as_not_covered(ref: Referential
     divisions = {c.id for c in ref.concepts("naf") if c.level == "division"}
     covered = {d for d in divisions
                if any(t == d or d in ref.ancestors(t) or t in ref.ancestors(d) for t in targets)}
-    assert UNCOVERED_DIVISIONS <= divisions
+    assert divisions >= UNCOVERED_DIVISIONS
     assert divisions - covered == UNCOVERED_DIVISIONS  # nothing forgotten, nothing listed by mistake
 
 
