@@ -39,6 +39,8 @@ EDITABLE_META = (
     "sector_facet",
     "countries",
     "regions",
+    "filieres",
+    "signals",
     "org_id",
     "owner_user_id",
     "visibility",
@@ -80,6 +82,8 @@ def _record(session: Session, document: Document, version: DocumentVersion | Non
         modified_at=_date(meta, "modified_at"),
         sectors=scored(views, "naf"),
         countries=scored(views, "country"),
+        filieres=scored(views, "filiere"),
+        signals=scored(views, "signal"),
         doc_type=Scored(document.doc_type, 1.0) if document.doc_type else None,
     )
 

@@ -96,6 +96,8 @@ class Processed:
     sectors: list[Scored] = field(default_factory=list)
     countries: list[Scored] = field(default_factory=list)
     doc_type: Scored | None = None
+    filieres: list[Scored] = field(default_factory=list)  # the network's filières (scheme filiere)
+    signals: list[Scored] = field(default_factory=list)  # watch signals (scheme signal)
     passages: list[str] = field(default_factory=list)
     embeddings: np.ndarray | None = None  # (<= len(passages), dim) float32, or None when deferred
     target_id: str | None = None  # the document or item id, once the sink has saved it

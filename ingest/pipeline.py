@@ -106,6 +106,8 @@ def build_pipeline(
     pipeline.connect("classifier.sectors", "writer.sectors")
     pipeline.connect("classifier.countries", "writer.countries")
     pipeline.connect("classifier.doc_type", "writer.doc_type")
+    pipeline.connect("classifier.filieres", "writer.filieres")
+    pipeline.connect("classifier.signals", "writer.signals")
     pipeline.connect("splitter.passages", "writer.passages")
     pipeline.connect("embedder.embeddings", "writer.embeddings")
     return pipeline

@@ -41,7 +41,7 @@ def classification_rows(session: Session, target_kind: str, target_id: str, proc
     The rows are written by ``taxonomy.classifications.save_classifications`` (concepts missing from the
     taxonomy are skipped there rather than failing the input on a foreign key).
     """
-    assigned = [*processed.sectors, *processed.countries]
+    assigned = [*processed.sectors, *processed.countries, *processed.filieres, *processed.signals]
     if processed.doc_type is not None:
         assigned.append(processed.doc_type)
     return save_classifications(session, target_kind, target_id, assigned, method="rule")

@@ -225,6 +225,10 @@ def facet_filter(facets: dict[str, list[str]]) -> dict[str, Any] | None:
             except ValueError as e:
                 raise ValidationError("organisation filter values must be organisation ids") from e
             conditions.append({"field": "meta.org_id", "operator": "in", "value": ids})
+        elif facet == "filiere":  # ``filieres`` holds every ancestor: a filière selects its sous-filières
+            conditions.append({"field": "meta.filieres", "operator": "in", "value": wanted})
+        elif facet == "signal":
+            conditions.append({"field": "meta.signals", "operator": "in", "value": wanted})
         elif facet in ("language", "status"):
             conditions.append({"field": f"meta.{facet}", "operator": "in", "value": wanted})
         elif facet.startswith(FIELD_FACET):  # a typed document field (``ged.field_schema``): keywords

@@ -21,6 +21,8 @@ FACET_FIELDS: dict[str, str] = {
     "type": "doc_type",
     "org": "org_id",
     "language": "language",
+    "filiere": "filieres",  # the network's filières, ancestors included
+    "signal": "signals",  # watch signals (tenders, investments, ...)
 }
 
 

@@ -27,7 +27,9 @@ __all__ = ["ITEM_META", "reindex_item"]
 log = logging.getLogger(__name__)
 
 # The passage meta keys a decision can change; the others (date, language, url, ACL) stay as indexed.
-ITEM_META = ("doc_type", "sectors", "sector_facet", "countries", "regions", "curator_status")
+ITEM_META = (
+    "doc_type", "sectors", "sector_facet", "countries", "regions", "filieres", "signals", "curator_status"
+)
 
 
 def _record(session: Session, item: Item) -> Processed:
@@ -52,6 +54,8 @@ def _record(session: Session, item: Item) -> Processed:
         modified_at=item.fetched_at,
         sectors=scored(views, "naf"),
         countries=scored(views, "country"),
+        filieres=scored(views, "filiere"),
+        signals=scored(views, "signal"),
         doc_type=Scored(types[0].concept_id, types[0].score) if types else None,
     )
 

@@ -61,7 +61,10 @@ class TaxonomyClassifierComponent:
             self._model_stamp = stamp
         return self._classifier
 
-    @component.output_types(sectors=list[Scored], countries=list[Scored], doc_type=Scored | None)
+    @component.output_types(
+        sectors=list[Scored], countries=list[Scored], doc_type=Scored | None, filieres=list[Scored],
+        signals=list[Scored],
+    )
     def run(
         self, item: IngestItem, text: str, title: str, lemmas: list[str], entities: list[tuple[str, str]]
     ) -> dict[str, Any]:
@@ -82,7 +85,8 @@ class TaxonomyClassifierComponent:
             doc_type = Scored(NEWS_DOCTYPE, 1.0, ["entrée de flux de veille"])
         else:
             doc_type = result.doc_type
-        return {"sectors": result.sectors, "countries": result.countries, "doc_type": doc_type}
+        return {"sectors": result.sectors, "countries": result.countries, "doc_type": doc_type,
+                "filieres": result.filieres, "signals": result.signals}
 
 
 def _mtime(path: Path | None) -> float | None:

@@ -47,6 +47,10 @@ def document_status(item: IngestItem) -> str:
     return status if isinstance(status, str) and status in DOCUMENT_STATUSES else "draft"
 
 
+def _with_ancestors(referential: Referential, ids: list[str]) -> list[str]:
+    return _unique([a for cid in ids for a in (cid, *referential.ancestors(cid))])
+
+
 def passage_meta(
     record: Processed, referential: Referential, *, indexed_at: dt.datetime | None = None
 ) -> dict[str, Any]:
@@ -63,6 +67,8 @@ def passage_meta(
     facet = _unique([referential.division_of(sid) or "" for sid in assigned])
     countries = _unique([c.concept_id for c in record.countries])
     regions = _unique([r for cid in countries for r in referential.regions_of(cid)])
+    filieres = _with_ancestors(referential, [f.concept_id for f in record.filieres])
+    signals = _with_ancestors(referential, [s.concept_id for s in record.signals])
     date = record.date
     return {
         "kind": item.kind,
@@ -71,6 +77,8 @@ def passage_meta(
         "sector_facet": facet,
         "countries": countries,
         "regions": regions,
+        "filieres": filieres,
+        "signals": signals,
         "org_id": item.org_id,
         "owner_user_id": item.owner_user_id,
         "visibility": item.visibility,
@@ -136,6 +144,8 @@ class RecordWriter:
         doc_type: Scored | None,
         passages: list[str],
         embeddings: np.ndarray | None,
+        filieres: list[Scored] | None = None,
+        signals: list[Scored] | None = None,
     ) -> dict[str, Any]:
         """Assemble, save and index; ``IngestError`` when saving or indexing fails (rows undone)."""
         record = Processed(
@@ -153,6 +163,8 @@ class RecordWriter:
             sectors=sectors,
             countries=countries,
             doc_type=doc_type,
+            filieres=list(filieres or []),
+            signals=list(signals or []),
             passages=passages,
             embeddings=embeddings,
         )
