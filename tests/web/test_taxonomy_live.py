@@ -72,9 +72,9 @@ def test_imported_label_reaches_facets_and_evidence_without_restart(
     export = tmp_path / "taxonomie.ttl"
     assert _tfe(rt, "taxonomy", "export", str(export)).returncode == 0
     _relabel(export, {"naf:11": NEW_DRINKS, "naf:01.15": NEW_TOBACCO})
-    out = _tfe(rt, "taxonomy", "import", str(export), "--json")  # another process, as an operator would
+    out = _tfe(rt, "taxonomy", "import", str(export), "--apply", "--json")  # another process, as an operator
     assert out.returncode == 0, out.stderr
-    assert '"updated": 2' in out.stdout
+    assert '"relabelled": 2' in out.stdout
 
     deadline = time.monotonic() + 10
     while sector_labels()["naf:11"] != NEW_DRINKS and time.monotonic() < deadline:

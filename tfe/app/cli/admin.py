@@ -1,15 +1,16 @@
-"""Installation and administration commands: init, organisations, users, tokens, taxonomy files."""
+"""Installation and administration commands: init, organisations, users, tokens (the taxonomy commands:
+``tfe.app.cli.taxonomy``, whose ``taxonomy_app`` is re-exported here)."""
 
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from sqlalchemy import select
 
 from tfe.app.cli.common import JsonOpt, echo, emit_json, fail, runtime
+from tfe.app.cli.taxonomy import taxonomy_app as taxonomy_app  # re-exported (commands live there)
 from tfe.app.install import init_installation
 from tfe.core.models import ApiToken, User
 from tfe.core.security import audit, identity
@@ -20,7 +21,6 @@ CLI = Actor.system("cli")
 user_app = typer.Typer(help="Comptes utilisateurs.", no_args_is_help=True)
 org_app = typer.Typer(help="Organisations du réseau.", no_args_is_help=True)
 token_app = typer.Typer(help="Jetons d'API.", no_args_is_help=True)
-taxonomy_app = typer.Typer(help="Référentiel (SKOS Turtle).", no_args_is_help=True)
 
 
 def init(as_json: JsonOpt = False) -> None:
@@ -206,45 +206,3 @@ def token_revoke(prefix: Annotated[str, typer.Argument(help="Préfixe du jeton")
             session, "token.revoke", CLI, target_kind="token", target_id=prefix, detail={"name": token.name}
         )
     echo(f"Jeton {prefix} révoqué")
-
-
-@taxonomy_app.command("export")
-def taxonomy_export(file: Annotated[Path, typer.Argument(help="Fichier Turtle à écrire")]) -> None:
-    """Écrit la taxonomie en SKOS Turtle."""
-    from taxonomy.skos import export_turtle
-
-    if file.is_dir():
-        fail(f"{file} is a directory: give a file name, e.g. {file / 'taxonomie.ttl'}")
-    if not file.parent.is_dir():
-        fail(f"no such directory: {file.parent}")
-    rt = runtime()
-    try:
-        with rt.session() as session:
-            count = export_turtle(session, file)
-            audit.record(session, "taxonomy.export", CLI, target_kind="file", target_id=str(file)[:64])
-    except OSError as exc:
-        fail(f"cannot write {file}: {exc.strerror or exc}")
-    echo(f"{count} concepts écrits dans {file}")
-
-
-@taxonomy_app.command("import")
-def taxonomy_import(
-    file: Annotated[Path, typer.Argument(help="Fichier SKOS Turtle à lire")], as_json: JsonOpt = False
-) -> None:
-    """Lit un fichier SKOS Turtle dans la taxonomie (ajout et mise à jour)."""
-    from taxonomy.skos import import_turtle
-
-    if not file.is_file():
-        fail(f"no such file: {file}")
-    rt = runtime()
-    try:
-        with rt.session() as session:
-            counts = import_turtle(session, file)
-            audit.record(
-                session, "taxonomy.import", CLI, target_kind="file", target_id=str(file)[:64], detail=counts
-            )
-    except SyntaxError as exc:  # rdflib's BadSyntax: say where, in one line
-        fail(f"{file} is not valid Turtle: {' '.join(str(exc).split())[:300]}")
-    except (OSError, UnicodeDecodeError) as exc:
-        fail(f"cannot read {file}: {exc}")
-    emit_json(counts) if as_json else echo(", ".join(f"{k}: {v}" for k, v in counts.items()))
