@@ -106,7 +106,20 @@ class OpenSearchBackend:
                 body = index_template(f"{self.index}-*", self.analyzer, self.replicas)
                 self.client.indices.put_index_template(name=self.template, body=body)
                 self.client.indices.create(index=self.generation(), body={"aliases": {self.index: {}}})
+            else:
+                self._add_facet_fields()
         self._ready = True
+
+    def _add_facet_fields(self) -> None:
+        """Add facet keyword fields a newer version introduced (``f_filieres``, ``f_signals``) to an index
+        created before them (its mapping is strict); adding fields is backward compatible."""
+        body = index_template(f"{self.index}-*", self.analyzer, self.replicas)
+        wanted = {k: v for k, v in body["template"]["mappings"]["properties"].items() if k.startswith("f_")}
+        try:
+            self.client.indices.put_index_template(name=self.template, body=body)
+            self.client.indices.put_mapping(index=self.index, body={"properties": wanted})
+        except os_errors.TransportError as e:  # an older cluster copy keeps working for the old facets
+            log.warning("could not add facet fields to %s: %s", self.index, e)
 
     @property
     def template(self) -> str:
