@@ -17,13 +17,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 def main() -> int:
     from search.embeddings import Embedder
-    from taxonomy.learned import SEED_MODEL
+    from taxonomy.learned import SEED_C_REG, SEED_MODEL
     from taxonomy.referential import Referential
     from taxonomy.training import train_scheme
 
     embedder = Embedder(threads=int(os.environ.get("TFE_EMBED_THREADS", "2")))
     model = train_scheme(Referential.from_files(), "naf", [], lambda texts: embedder.queries(texts, batch=64),
-                         calibrate=False)
+                         calibrate=False, c_reg=SEED_C_REG)
     model.save(SEED_MODEL)
     print(f"{SEED_MODEL}: {model.info}", file=sys.stderr)
     return 0

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from taxonomy.examples import Example, seed_examples
-from taxonomy.learned import SEED_MODEL, LearnedModel, load, text_key, train
+from taxonomy.learned import C_REG, SEED_MODEL, LearnedModel, load, text_key, train
 from taxonomy.referential import Referential
 
 __all__ = ["EmbedTexts", "example_vectors", "model_path", "train_scheme"]
@@ -56,6 +56,7 @@ def train_scheme(
     previous: LearnedModel | None = None,
     seeds: bool = True,
     calibrate: bool = True,
+    c_reg: float = C_REG,
 ) -> LearnedModel:
     """A model of ``decisions`` plus the scheme's seed examples (from the current referential); vectors
     of texts the shipped seed model or ``previous`` already holds are reused."""
@@ -64,6 +65,6 @@ def train_scheme(
     examples = list(decisions) + (seed_examples(ref, scheme, levels=levels) if seeds else [])
     cache = [previous, load(SEED_MODEL) if scheme == "naf" else None]
     vectors, embedded = example_vectors(examples, embed, cache)
-    model = train(ref, scheme, examples, vectors, calibrate=calibrate)
+    model = train(ref, scheme, examples, vectors, calibrate=calibrate, c_reg=c_reg)
     model.info.update({"embedded": embedded, "seconds": round(time.perf_counter() - started, 2)})
     return model

@@ -13,6 +13,7 @@ from taxonomy.examples import Example
 from taxonomy.learned import seed_model, train
 from taxonomy.nlp import analyse
 from taxonomy.referential import Referential
+from taxonomy.text import fold
 from tests.taxonomy.conftest import Opener
 from tfe.core.db import session_scope
 
@@ -33,7 +34,8 @@ def test_zero_shot_explains_with_terms_and_seed_neighbours(
     best = result.sectors[0]
     assert best.method == "similarity" and best.concept_id.startswith("naf:03.")
     ex = best.explanation
-    assert ex is not None and ex["terms"] and any("saumon" in t for t in ex["terms"])
+    assert ex is not None and ex["terms"]
+    assert all(fold(t.split("×")[0]) in fold(SALMON) for t in ex["terms"])  # matched words of the text
     assert ex["neighbours"] and all(n["kind"] == "seed" and n["title"] for n in ex["neighbours"])
     assert ex["similarity"] == ex["neighbours"][0]["similarity"] and 0 < ex["calibrated"] <= 1
     assert result.divisions[0].concept_id == "naf:03" == ref.division_of(best.concept_id)
@@ -67,3 +69,22 @@ def test_a_trained_model_decides_and_names_its_examples(
         (view,) = classifications_of(session, "document", "doc-1")
     assert view.method == "model" and view.explanation["neighbours"][0]["kind"] == "curator"
     assert view.explanation["calibrated"] == best.explanation["calibrated"]
+
+
+def test_the_pages_show_the_explanation_in_french() -> None:
+    from taxonomy.classifications import ClassificationView
+    from tfe.app.web.templating import templates
+
+    view = ClassificationView("naf:03.21", "naf", "Aquaculture en mer", 0.81, "model", ["probabilité 0.81"],
+                              {"terms": ["saumon"], "calibrated": 0.81, "similarity": 0.93,
+                               "rules": [{"kind": "any", "pattern": "saumon", "matched": "saumons"}],
+                               "neighbours": [{"kind": "seed", "id": "naf", "title": "marine fish farming",
+                                               "similarity": 0.93},
+                                              {"kind": "curator", "id": "document:d1", "title": "",
+                                               "similarity": 0.9}]})
+    html = templates.get_template("doc/_explanation.html").render(c=view)
+    assert "Termes reconnus : saumon" in html and "Confiance calibrée : 0,81" in html
+    assert "« marine fish farming » (nomenclature)" in html and "une décision de curateur" in html
+    assert "any « saumon » (trouvé : « saumons »)" in html and "document:d1" not in html
+    plain = ClassificationView("naf:03.21", "naf", "Aquaculture en mer", 0.5, "rule", [])
+    assert "Pourquoi" not in templates.get_template("doc/_explanation.html").render(c=plain)
