@@ -27,6 +27,7 @@ from tfe.app.web.api import stories as stories_api
 from tfe.app.web.api import subscriptions as subscriptions_api
 from tfe.app.web.api import taxonomy_edit as taxonomy_edit_api
 from tfe.app.web.api import taxonomy_reclassify as taxonomy_reclassify_api
+from tfe.app.web.api import taxonomy_releases as taxonomy_releases_api
 from tfe.app.web.api import taxonomy_rules as taxonomy_rules_api
 from tfe.app.web.api import versions as versions_api
 from tfe.app.web.errors import install_error_handlers
@@ -132,6 +133,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         taxonomy.router,
         taxonomy_edit_api.router,
         taxonomy_reclassify_api.router,
+        taxonomy_releases_api.router,
         taxonomy_rules_api.router,
         items.router,
         sources_api.router,
