@@ -65,7 +65,8 @@ Labeler = Callable[[str], str]
 Resolver = Callable[[str, str], "str | None"]  # (user value, scheme) -> concept id
 
 # Which concept schemes a facet filter value may name ("11", "Allemagne", "Europe", "quote_template").
-FACET_SCHEMES = {"sector": ("naf",), "country": ("country", "region"), "type": ("doctype",)}
+FACET_SCHEMES = {"sector": ("naf",), "country": ("country", "region"), "type": ("doctype",),
+                 "filiere": ("filiere",), "signal": ("signal",)}
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,8 @@ class SearchParams:
     sort: str = "relevance"
     date_from: str | None = None  # ISO day (YYYY-MM-DD), inclusive
     date_to: str | None = None
+    filiere: tuple[str, ...] = ()  # filières (ids or names; a filière selects its sous-filières)
+    signal: tuple[str, ...] = ()  # watch signals (``signal:tender``, ...)
 
     def __post_init__(self) -> None:
         # control characters (NUL included) never reach the backends, the database or the audit trail
@@ -106,6 +109,7 @@ class SearchParams:
             **({"fields": {name: list(values) for name, values in self.fields}} if self.fields else {}),
             **{k: list(v) for k, v in (("org", self.org), ("language", self.language)) if v},
             **({"status": list(self.status)} if self.status else {}),
+            **{k: list(v) for k, v in (("filiere", self.filiere), ("signal", self.signal)) if v},
             **({"sort": self.sort} if self.sort != "relevance" else {}),
             **{k: v for k, v in (("date_from", self.date_from), ("date_to", self.date_to)) if v},
         }
@@ -224,6 +228,8 @@ class SearchService:
             sort=params.sort,
             date_from=params.date_from,
             date_to=params.date_to,
+            filiere=params.filiere,
+            signal=params.signal,
         )
         result = with_org_names(session, result)
         audit.record(
@@ -254,8 +260,11 @@ class SearchService:
         sort: str = "relevance",
         date_from: str | date | None = None,
         date_to: str | date | None = None,
+        filiere: Iterable[str] = (),
+        signal: Iterable[str] = (),
     ) -> dict[str, Any]:
-        """Search as ``scope`` sees the index; ``sector``/``country``/``type`` are concept ids (OR within).
+        """Search as ``scope`` sees the index; ``sector``/``country``/``type``/``filiere``/``signal`` are
+        concept ids or names (OR within).
 
         ``fields``: typed document field name -> accepted keyword values (OR within, AND across), as
         the caller normalised them (``ged.field_schema``; search does not know the schemas).
@@ -286,7 +295,9 @@ class SearchService:
         if text and not query_syntax.has_words(text):
             mode = "bm25"  # signs only: nothing to look for, nothing to embed
         given = {"sector": _as_list(sector), "country": _as_list(country), "type": _as_list(type)}
-        filters = {name: self._resolve(name, values) for name, values in given.items() if values}
+        extra = {"filiere": _as_list(filiere), "signal": _as_list(signal)}  # not part of suggestions
+        filters = {name: self._resolve(name, values) for name, values in extra.items() if values}
+        filters |= {name: self._resolve(name, values) for name, values in given.items() if values}
         for name, values in (fields or {}).items():
             if not FIELD_NAME.match(name):
                 raise ValidationError(f"unknown document field {name!r}")

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from search.embedded import EmbeddedBackend
 from search.testdata import SYSTEM, file_store, parents, run
 from search.types import FACET_FIELDS, Passage
+from tfe.core.errors import ValidationError
 
 AGRI, VINS, SANTE = "filiere:agri-agro", "filiere:agri-agro.vins", "filiere:sante"
 DOCS = {
@@ -50,3 +53,18 @@ def test_filiere_and_signal_filter(tmp_path: Path) -> None:
     both = run(backend, "", SYSTEM, mode="bm25", filters={"signal": ["signal:tender"], "filiere": [AGRI]})
     assert parents(both) == ["vin"]
     assert run(backend, "", SYSTEM, mode="bm25", filters={"signal": ["signal:mna"]}).hits == []
+
+
+def test_the_service_resolves_names_and_labels_the_facets_in_french(tmp_path: Path) -> None:
+    from search.service import SearchService
+    from taxonomy.referential import Referential
+
+    ref = Referential.load()
+    service = SearchService(_backend(tmp_path), None, ref.label, ref.resolve)
+    out = service.search("", SYSTEM, filiere=["Vins et spiritueux"], signal=["signal:tender"])
+    assert [h["id"] for h in out["hits"]] == ["vin"]
+    labels = {f["id"]: f["label"] for f in out["facets"]["filiere"]}
+    assert labels[VINS] == "Vins et spiritueux" and labels[AGRI] == "Agriculture et agroalimentaire"
+    assert {f["label"] for f in out["facets"]["signal"]} == {ref.label("signal:tender")}
+    with pytest.raises(ValidationError):
+        service.search("", SYSTEM, filiere=["pas une filière"])

@@ -92,7 +92,9 @@ def service(loaded: EmbeddedBackend) -> SearchService:
 def test_nonsense_answers_nothing_but_suggests_browsing(service: SearchService) -> None:
     out = service.search("zzzqqxx", ANONYMOUS)
     assert out["total"] == 0 and out["hits"] == []
-    assert out["facets"] == {"sector": [], "country": [], "type": [], "org": [], "language": []}
+    assert out["facets"] == {
+        "sector": [], "country": [], "type": [], "org": [], "language": [], "filiere": [], "signal": []
+    }
     assert out["suggestions"] and {s["kind"] for s in out["suggestions"]} == {"browse"}
     public = service.search("", ANONYMOUS, limit=100)
     for s in out["suggestions"]:

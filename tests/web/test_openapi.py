@@ -329,7 +329,7 @@ def test_search_schema(spec: dict[str, Any]) -> None:
     assert set(_props(spec, hit["sectors"])) == {"id", "label"}
     assert set(_props(spec, hit["type"])) == {"id", "label"}
     facets = _props(spec, body["facets"])
-    assert set(facets) == {"sector", "country", "type", "org", "language"}
+    assert set(facets) == {"sector", "country", "type", "org", "language", "filiere", "signal"}
     for entries in facets.values():
         assert set(_props(spec, entries)) == {"id", "label", "count"}
     params = {p["name"]: p for p in spec["paths"]["/api/search"]["get"]["parameters"]}
@@ -338,6 +338,8 @@ def test_search_schema(spec: dict[str, Any]) -> None:
         "sector",
         "country",
         "type",
+        "filiere",
+        "signal",
         "limit",
         "offset",
         "mode",

@@ -40,6 +40,8 @@ class SearchQuery(BaseModel):
     sector: list[str] = Field([], description="Sector concept ids or NAF codes (repeatable)")
     country: list[str] = Field([], description="Country concept ids or ISO codes (repeatable)")
     type: list[str] = Field([], description="Document type concept ids (repeatable)")
+    filiere: list[str] = Field([], description="Filière ids (filiere:agri-agro.vins) or names (repeatable)")
+    signal: list[str] = Field([], description="Signal ids (signal:tender) or names (repeatable)")
     limit: int = Field(10, ge=1, le=MAX_LIMIT, description="Hits per page")
     offset: int = Field(0, ge=0, le=MAX_OFFSET, description="Hits to skip")
     mode: Literal["hybrid", "bm25", "vector"] = Field(
@@ -158,6 +160,8 @@ class SearchFacetsPublic(BaseModel):
         description="Organisations (id: slug, label: name) of the matches the caller may see"
     )
     language: list[FacetCountPublic] = Field(description="Languages (id: ISO 639 code)")
+    filiere: list[FacetCountPublic] = Field([], description="Filières of the network (ancestors counted)")
+    signal: list[FacetCountPublic] = Field([], description="Watch signals (tenders, investments, ...)")
 
 
 class SearchSuggestionPublic(BaseModel):
