@@ -341,6 +341,7 @@ class World:
             "concept_id": lambda: "naf:11",
             "change_id": lambda: self.fresh_change()[0],
             "run_id": self.fresh_run,
+            "name": lambda: "initial",  # the taxonomy release tfe init records
         }
         if name not in values:
             raise AssertionError(f"no object for path parameter {name!r}: add it to World.default")

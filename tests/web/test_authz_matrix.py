@@ -73,6 +73,18 @@ def _opml(w: World, who: Who) -> Req:
 
 Recipe = Callable[[World, Who], Req]
 
+def _skos_upload(w: World) -> Req:
+    """A one-concept SKOS file (a new NAF class under naf:11.0), previewed and applied."""
+    naf = "https://tfe.example.org/taxonomy/naf"
+    notation = f"11.6{w.next()}"
+    body = (
+        "@prefix skos: <http://www.w3.org/2004/02/skos/core#> .\n"
+        f'<{naf}/{notation}> a skos:Concept ; skos:inScheme <{naf}> ; skos:notation "{notation}" ;'
+        f' skos:prefLabel "Matrice {notation}"@fr ; skos:broader <{naf}/11.0> .\n'
+    ).encode()
+    return Req(files={"file": ("matrice.ttl", body, "text/turtle")}, data={"apply": "true"})
+
+
 # What each route is sent besides the defaults (alpha's objects by parameter name, no body).
 RECIPES: dict[tuple[str, str], Recipe] = {
     ("GET", "/api/search"): lambda w, a: Req(query={"q": "vins", "mode": "bm25"}),
@@ -107,6 +119,8 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ("POST", "/api/taxonomy/concepts/{concept_id}/try"): lambda w, a: Req(
         {"concept_id": "naf:11.02"}, json={"text": "Des vins.", "language": "fr"}
     ),
+    ("POST", "/api/taxonomy/releases"): lambda w, a: Req(json={"name": f"matrice-{w.next()}"}),
+    ("POST", "/api/taxonomy/import"): lambda w, a: _skos_upload(w),
     ("POST", "/api/documents"): _upload,
     ("PATCH", "/api/documents/{doc_id}"): lambda w, a: Req(json={"title": "Étude de marché (matrice)"}),
     ("DELETE", "/api/documents/{doc_id}"): lambda w, a: Req({"doc_id": w.fresh_doc()}),
