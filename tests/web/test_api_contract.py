@@ -27,6 +27,7 @@ from tests.veille.feedserver import FeedServer, Route, feed_server, rss
 from tests.web.conftest import DOCS, MAX_UPLOAD, PASSWORD, Installation
 from tests.web.taxonomy_edit_cases import taxonomy_edit_cases
 from tests.web.taxonomy_reclassify_cases import taxonomy_reclassify_cases
+from tests.web.taxonomy_releases_cases import taxonomy_releases_cases
 from tests.web.taxonomy_rules_cases import taxonomy_rules_cases
 from tfe.app import erasure
 from tfe.core.errors import ExtractionError
@@ -974,6 +975,7 @@ def test_every_route_answers_what_it_documents(
         *taxonomy_edit_cases(installation, carol, alice, browser),  # add, edit, merge, ... revert
         *taxonomy_reclassify_cases(installation, carol, alice, browser),  # preview, start, progress
         *taxonomy_rules_cases(carol, alice, browser),  # try rules / a concept on a text
+        *taxonomy_releases_cases(carol, alice, browser),  # releases, a release's SKOS, SKOS import
         # erasure: administrators only (the national agency's here); the POST erases the second note
         *[
             ("post", "/api/admin/erasures", "/api/admin/erasures", kwargs)

@@ -112,7 +112,7 @@ def _read_turtle(upload: UploadFile, limit: int) -> bytes:
 @router.post(
     "/import",
     summary="Preview (apply false) or apply a SKOS Turtle file as one revertible change (curators, admins)",
-    responses=error_responses(400, 401, 403, 409, 413, 415),
+    responses=error_responses(400, 401, 403, 413, 415),
 )
 def post_import(
     runtime: RuntimeDep,
