@@ -13,7 +13,9 @@ from tests.web.conftest import PASSWORD, Installation, make_installation
 from tfe.app.demo import RSS_FEED
 from tfe.app.web.app import create_app
 
-EMPTY_FACETS: dict[str, list[object]] = {"sector": [], "country": [], "type": [], "org": [], "language": []}
+EMPTY_FACETS: dict[str, list[object]] = {
+    "sector": [], "country": [], "type": [], "org": [], "language": [], "filiere": [], "signal": []
+}
 
 
 def login(client: TestClient, email: str) -> None:

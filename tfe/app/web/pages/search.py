@@ -45,6 +45,8 @@ FACETS = (
     ("type", "Type de document"),
     ("org", "Organisation"),
     ("language", "Langue"),
+    ("filiere", "Filière"),
+    ("signal", "Signal"),
 )
 CONCEPT_FACETS = ("sector", "country", "type")  # the facets a suggestion states (the others carry over)
 SORTS = (("relevance", "Pertinence"), ("date", "Plus récents d'abord"), ("date_asc", "Plus anciens d'abord"))
@@ -191,6 +193,8 @@ def _search_page(
             offset=(state.page - 1) * PAGE_SIZE,
             org=state.filters["org"],
             language=state.filters["language"],
+            filiere=state.filters["filiere"],
+            signal=state.filters["signal"],
             sort=state.sort,
             date_from=state.date_from or None,
             date_to=state.date_to or None,
@@ -295,6 +299,8 @@ def search_page(
     archives: Annotated[bool, Query()] = False,
     org: FilterParam = None,
     language: FilterParam = None,
+    filiere: FilterParam = None,
+    signal: FilterParam = None,
     sort: Annotated[Literal["relevance", "date", "date_asc"], Query()] = "relevance",
     date_from: DayParam = "",
     date_to: DayParam = "",
@@ -305,6 +311,8 @@ def search_page(
         "type": tuple(type or ()),
         "org": tuple(org or ()),
         "language": tuple(language or ()),
+        "filiere": tuple(filiere or ()),
+        "signal": tuple(signal or ()),
     }
     state = SearchState(
         q=query_syntax.clean(q),
