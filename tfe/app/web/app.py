@@ -56,6 +56,9 @@ from tfe.app.web.pages import search as search_pages
 from tfe.app.web.pages import similar as similar_pages
 from tfe.app.web.pages import sources as source_pages
 from tfe.app.web.pages import stories as story_pages
+from tfe.app.web.pages import taxonomy as taxonomy_pages
+from tfe.app.web.pages import taxonomy_edit as taxonomy_edit_pages
+from tfe.app.web.pages import taxonomy_history as taxonomy_history_pages
 from tfe.app.web.pages import unsubscribe as unsubscribe_pages
 from tfe.app.web.pages import upload as upload_pages
 from tfe.app.web.pages import versions as version_pages
@@ -155,6 +158,9 @@ def create_app(runtime: Runtime) -> FastAPI:
         upload_pages.router,
         item_pages.router,
         curation_pages.router,
+        taxonomy_history_pages.router,  # /taxonomie/historique before /taxonomie/{scheme}
+        taxonomy_edit_pages.router,
+        taxonomy_pages.router,
         story_pages.router,
         source_pages.router,
         saved_search_pages.router,
