@@ -38,8 +38,12 @@ def target_text(session: Session, kind: str, target_id: str) -> tuple[str, str] 
         doc = session.get(Document, target_id)
         if doc is None or doc.deleted_at is not None:
             return None
-        version = session.scalars(select(DocumentVersion).where(DocumentVersion.document_id == target_id)
-                                  .order_by(DocumentVersion.number.desc()).limit(1)).first()
+        version = session.scalars(
+            select(DocumentVersion)
+            .where(DocumentVersion.document_id == target_id)
+            .order_by(DocumentVersion.number.desc())
+            .limit(1)
+        ).first()
         return doc.title or "", (version.text or "") if version is not None else ""
     if kind == "item":
         from veille.models import Item
@@ -55,8 +59,9 @@ def validated_documents(session: Session) -> list[tuple[str, str]]:
     """(``document``, id) of every validated document not in the trash."""
     from ged.models import Document
 
-    ids = session.scalars(select(Document.id).where(Document.status == "validated",
-                                                    Document.deleted_at.is_(None)))
+    ids = session.scalars(
+        select(Document.id).where(Document.status == "validated", Document.deleted_at.is_(None))
+    )
     return [("document", i) for i in ids]
 
 
@@ -65,13 +70,26 @@ def retrain(rt: Runtime, scheme: str = "naf") -> dict[str, Any]:
     started = time.perf_counter()
     ref = rt.referential
     with rt.session() as session:
-        decisions = decision_examples(session, ref, scheme, lambda k, i: target_text(session, k, i),
-                                      validated=validated_documents(session))
+        decisions = decision_examples(
+            session,
+            ref,
+            scheme,
+            lambda k, i: target_text(session, k, i),
+            validated=validated_documents(session),
+        )
     path = model_path(rt.settings.resolved_data_dir, scheme)
     if not decisions:  # nothing learned from people: the zero-shot classifier (seed model) applies
         path.unlink(missing_ok=True)
-        return {"scheme": scheme, "path": str(path), "trained": False, "decisions": 0, "curator": 0,
-                "validated": 0, "examples": 0, "seconds": round(time.perf_counter() - started, 2)}
+        return {
+            "scheme": scheme,
+            "path": str(path),
+            "trained": False,
+            "decisions": 0,
+            "curator": 0,
+            "validated": 0,
+            "examples": 0,
+            "seconds": round(time.perf_counter() - started, 2),
+        }
     embedder = rt.embedder
 
     def embed(texts: list[str]) -> np.ndarray:
@@ -79,11 +97,18 @@ def retrain(rt: Runtime, scheme: str = "naf") -> dict[str, Any]:
 
     model = train_scheme(ref, scheme, decisions, embed, previous=load(path))
     model.save(path)
-    report = {"scheme": scheme, "path": str(path), "trained": True, "decisions": model.decisions,
-              "curator": sum(e.kind == "curator" for e in decisions),
-              "validated": sum(e.kind == "validated" for e in decisions),
-              "examples": len(model.examples), "classes": len(model.classes),
-              "temperature": model.temperature, "embedded": model.info.get("embedded", 0),
-              "seconds": round(time.perf_counter() - started, 2)}
+    report = {
+        "scheme": scheme,
+        "path": str(path),
+        "trained": True,
+        "decisions": model.decisions,
+        "curator": sum(e.kind == "curator" for e in decisions),
+        "validated": sum(e.kind == "validated" for e in decisions),
+        "examples": len(model.examples),
+        "classes": len(model.classes),
+        "temperature": model.temperature,
+        "embedded": model.info.get("embedded", 0),
+        "seconds": round(time.perf_counter() - started, 2),
+    }
     log.info("classifier retrained %s", report)
     return report
