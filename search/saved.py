@@ -21,7 +21,7 @@ from tfe.core.models import User
 from tfe.core.security import audit
 from tfe.core.security.audit import Actor
 
-FACET_NAMES = ("sector", "country", "type")  # the search page's facets, in its URL order
+FACET_NAMES = ("sector", "country", "type", "filiere", "signal")  # the search page's facets, in its URL order
 MAX_NAME = 120
 MAX_QUERY = 500
 MAX_VALUES = 20  # per facet

@@ -172,7 +172,9 @@ def test_forms_need_csrf_and_a_query(installation: Installation, client: TestCli
 
 def test_saved_query_validation() -> None:
     query = saved.SavedQuery.of(" vins ", {"sector": ["naf:11", "naf:11", " "], "country": []})
-    assert query == saved.SavedQuery("vins", {"sector": ("naf:11",), "country": (), "type": ()})
+    assert query == saved.SavedQuery(
+        "vins", {"sector": ("naf:11",), "country": (), "type": (), "filiere": (), "signal": ()}
+    )
     assert query.params() == [("q", "vins"), ("sector", "naf:11")]
     assert saved.SavedQuery.of("", {"type": ["doctype:quote_template"]}).q == ""
     for q, filters in (

@@ -30,7 +30,9 @@ RowId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 CsrfField = Annotated[str, Form(max_length=200)]
 NameField = Annotated[str, Form(max_length=saved.MAX_NAME * 2)]
 ValuesField = Annotated[list[str] | None, Form()]
-FACET_LABELS = {"sector": "Secteur", "country": "Pays", "type": "Type"}
+FACET_LABELS = {
+    "sector": "Secteur", "country": "Pays", "type": "Type", "filiere": "Filière", "signal": "Signal"
+}
 LIST_URL = "/mes-recherches"
 
 
