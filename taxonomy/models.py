@@ -26,7 +26,7 @@ class Concept(Base):
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)  # "naf:11.02", "country:DE", "doctype:news"
     scheme_id: Mapped[str] = mapped_column(ForeignKey("concept_schemes.id"), index=True)
-    notation: Mapped[str] = mapped_column(String(32))
+    notation: Mapped[str] = mapped_column(String(64))
     level: Mapped[str] = mapped_column(String(16), default="")  # section/division/group/class/subclass, ...
     pref_label_fr: Mapped[str] = mapped_column(String(400))
     pref_label_en: Mapped[str] = mapped_column(String(400), default="")

@@ -6,7 +6,8 @@ Revises: 0007
 Concepts gain French scope notes, related concepts, mappings to other schemes and matching rules (all
 JSON, versioned with the whole row); every curator change is a ``taxonomy_changes`` row with the rows
 before and after (diff and revert); ``taxonomy_releases`` are named snapshots; ``reclassify_runs`` record
-the preview and the resumable progress of the reclassification a change triggers.
+the preview and the resumable progress of the reclassification a change triggers. Notations widen to 64 characters
+(sous-filières: ``energie-environnement.renouvelables``).
 """
 
 from alembic import op
@@ -26,6 +27,8 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('mappings', sa.JSON(), nullable=False, server_default='[]'))
         batch_op.add_column(sa.Column('rules', sa.JSON(), nullable=False, server_default='[]'))
         batch_op.add_column(sa.Column('updated_at', sa.DateTime(timezone=True), nullable=True))
+        batch_op.alter_column('notation', existing_type=sa.String(length=32), type_=sa.String(length=64),
+                              existing_nullable=False)
 
     op.create_table('taxonomy_changes',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -88,6 +91,8 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_taxonomy_changes_concept_id'))
     op.drop_table('taxonomy_changes')
     with op.batch_alter_table('concepts', schema=None) as batch_op:
+        batch_op.alter_column('notation', existing_type=sa.String(length=64), type_=sa.String(length=32),
+                              existing_nullable=False)
         batch_op.drop_column('updated_at')
         batch_op.drop_column('rules')
         batch_op.drop_column('mappings')
