@@ -107,6 +107,8 @@ class TaxonomyClassifier:
     def _compile_cues(self) -> dict[str, list[tuple[str, re.Pattern[str]]]]:
         cues: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
         for c in self.ref.concepts("doctype"):
+            if c.deprecated:
+                continue  # never assigned (its replacement is)
             words = [c.label_fr, *c.hidden_labels_fr]
             cues[c.id] = [(w, re.compile(rf"(?<!\w){re.escape(norm_key(w))}(?!\w)")) for w in words]
         return cues

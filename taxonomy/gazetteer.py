@@ -180,6 +180,8 @@ def country_gazetteer(ref: Referential) -> Gazetteer:
     ambiguous = {norm_key(a) for a in rules.get("ambiguous", [])}
     candidates: dict[str, list[tuple[int, int, int, Form]]] = {}
     for c in ref.concepts("country"):
+        if c.deprecated:
+            continue  # never assigned (its replacement is)
         un = 0 if c.extra.get("un_member") == "1" else 1
         area = -int(c.extra.get("area") or 0)
         entries = [(c.label_fr, "name", "fr"), (c.label_en, "name", "en")]
@@ -198,7 +200,7 @@ def country_gazetteer(ref: Referential) -> Gazetteer:
         options.sort(key=lambda o: (o[0], o[1], o[2]))
         best = options[0][3]
         forms += [o[3] for o in options if o[3].concept_id == best.concept_id]
-    forms += place_forms({c.id for c in ref.concepts("country")})
+    forms += place_forms({c.id for c in ref.concepts("country") if not c.deprecated})
     return Gazetteer(forms, rules.get("blocked", []), ContextRules(rules.get("context", [])))
 
 
@@ -208,6 +210,8 @@ def zone_gazetteer(ref: Referential) -> Gazetteer:
     forms: list[Form] = []
     known = set()
     for c in ref.concepts("region"):
+        if c.deprecated:
+            continue
         known.add(c.id)
         forms.append(Form(norm_key(c.label_fr), c.id, "name", "fr"))
         forms.append(Form(norm_key(c.label_en), c.id, "name", "en"))

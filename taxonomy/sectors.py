@@ -59,9 +59,11 @@ class SectorMatcher:
         labels: dict[str, list[str]] = ref.lemmas.get("labels", {})
         docs: dict[str, dict[str, float]] = defaultdict(dict)
         for c in ref.concepts("naf"):
-            if c.level not in ("class", "subclass"):
-                continue
+            if c.level not in ("class", "subclass") or c.deprecated:
+                continue  # a deprecated concept is never assigned (its replacement is)
             class_id = c.id if c.level == "class" else (c.broader or c.id)
+            if class_id != c.id and getattr(ref.get(class_id), "deprecated", False):
+                continue
             src: list[tuple[str, float]] = [(c.id, SOURCE_WEIGHTS[c.level])]
             if c.level == "class":
                 src += [(a, SOURCE_WEIGHTS[ref.concept(a).level]) for a in ref.ancestors(c.id)[:2]]
