@@ -145,3 +145,19 @@ def test_bench_runs_small() -> None:
 
     out = alerts.bench_matching(50, 60)
     assert out["subscriptions"] == 50 and out["grouped_queries"] <= 50 and out["total_s"] < 30
+
+
+def test_filiere_and_signal_filters_match_the_candidates_meta() -> None:
+    wine = cand("w", "Appel d'offres : vins pour la restauration")
+    furniture = cand("m", "Meubles en bois", sector="naf:31")
+    wine.passages[0].meta.update(filieres=["filiere:agri-agro.vins", "filiere:agri-agro"], signals=["signal:tender"])
+    furniture.passages[0].meta.update(filieres=["filiere:industrie"], signals=[])
+    with CandidateBatch([wine, furniture]) as b:
+        got = b.match([
+            req(1, filters={"filiere": ["filiere:agri-agro"]}),
+            req(2, filters={"signal": ["signal:tender"]}),
+            req(3, filters={"filiere": ["filiere:industrie"], "signal": ["signal:tender"]}),
+        ])  # fmt: skip
+    assert got[1] == ["w"]
+    assert got[2] == ["w"]
+    assert got[3] == []

@@ -498,3 +498,20 @@ def test_preview_without_a_previewer_says_unavailable(env: Env) -> None:
         "total": 0,
         "entries": [],
     }
+
+
+def test_filieres_and_signals_resolve_and_are_saved_as_filters(env: Env) -> None:
+    spec = SubscriptionSpec(name="Vins, appels d'offres", filieres=["Vins et spiritueux"], signals=["signal:tender"])
+    with env.sessions.begin() as session:
+        data = env.service.create(session, env.user(session, "alice"), spec, now=NOW).as_dict()
+    assert [c["id"] for c in data["filieres"]] == ["filiere:agri-agro.vins"]
+    assert [c["id"] for c in data["signals"]] == ["signal:tender"]
+    assert data["signals"][0]["label"] != "signal:tender"  # a French label, not the id
+    with env.sessions() as session:
+        sub = session.get(Subscription, data["id"])
+        assert sub is not None
+        search = session.get(SavedSearch, sub.saved_search_id)
+        assert search is not None
+        assert search.filters == {"filiere": ["filiere:agri-agro.vins"], "signal": ["signal:tender"]}
+    with env.sessions.begin() as session, pytest.raises(ValidationError, match="filière"):
+        env.service.create(session, env.user(session, "alice"), SubscriptionSpec(filieres=["pas une filière"]))

@@ -53,6 +53,16 @@ __all__ = [
 ]
 
 MAX_PER_USER = 100
+# spec field -> saved-search filter naming taxonomy concepts; FILTERS adds the watch sources
+SPEC_FACETS = (
+    ("sectors", "sector"),
+    ("countries", "country"),
+    ("types", "type"),
+    ("filieres", "filiere"),
+    ("signals", "signal"),
+)
+CONCEPT_FILTERS = tuple(facet for _key, facet in SPEC_FACETS)
+FILTERS = (*CONCEPT_FILTERS, "source")
 HISTORY_LIMIT = 200
 PREVIEW_UNAVAILABLE = "aperçu indisponible"
 SPEC_FIELDS = (
@@ -61,6 +71,8 @@ SPEC_FIELDS = (
     "sectors",
     "countries",
     "types",
+    "filieres",
+    "signals",
     "sources",
     "scope",
     "frequency",
@@ -82,6 +94,8 @@ class SubscriptionSpec:
     sectors: list[str] = field(default_factory=list)
     countries: list[str] = field(default_factory=list)  # countries and M49 zones
     types: list[str] = field(default_factory=list)  # document types
+    filieres: list[str] = field(default_factory=list)  # the network's filières and sous-filières
+    signals: list[str] = field(default_factory=list)  # watch signals (tenders, investments, ...)
     sources: list[int] = field(default_factory=list)
     scope: str = "items"
     frequency: str = "daily"
@@ -119,6 +133,8 @@ class SubscriptionView:
             "sectors": concepts("sector"),
             "countries": concepts("country"),
             "types": concepts("type"),
+            "filieres": concepts("filiere"),
+            "signals": concepts("signal"),
             "sources": [int(s) for s in filters.get("source", [])],
             "scope": sub.scope,
             "frequency": sub.frequency,
@@ -207,7 +223,7 @@ class SubscriptionService:
         referential = self._referential()
         out: dict[str, str] = {}
         for row in rows:
-            for name in ("sector", "country", "type"):
+            for name in CONCEPT_FILTERS:
                 for cid in (row.filters or {}).get(name, []):
                     if cid not in out:
                         try:
@@ -273,7 +289,7 @@ class SubscriptionService:
             out["query"] = validation.check_query(str(values["query"] or ""))
         facets = {
             facet: list(values[key] or [])
-            for key, facet in (("sectors", "sector"), ("countries", "country"), ("types", "type"))
+            for key, facet in SPEC_FACETS
             if key in values
         }
         if facets:
@@ -377,7 +393,7 @@ class SubscriptionService:
         if int(count or 0) >= MAX_PER_USER:
             raise ConflictError(f"au plus {MAX_PER_USER} alertes par utilisateur")
         clean = self._clean(session, owner, {name: getattr(spec, name) for name in SPEC_FIELDS})
-        filters = {k: clean[k] for k in ("sector", "country", "type", "source")}
+        filters = {k: clean[k] for k in FILTERS}
         query = self._saved_query(clean["query"], filters)
         if "webhook" in clean["channels"] and not clean["webhook_url"]:
             raise ValidationError("le canal webhook demande une adresse (webhook_url)")
@@ -447,7 +463,7 @@ class SubscriptionService:
         clean = self._clean(session, owner, changes)
         now = now or utcnow()
         filters = {
-            k: list((search.filters or {}).get(k, [])) for k in ("sector", "country", "type", "source")
+            k: list((search.filters or {}).get(k, [])) for k in FILTERS
         }
         filters.update({k: clean[k] for k in filters if k in clean})
         query_text = clean.get("query", search.query)
@@ -627,9 +643,9 @@ class SubscriptionService:
         clean = self._clean(
             session,
             owner,
-            {k: getattr(spec, k) for k in ("query", "sectors", "countries", "types", "sources", "scope")},
+            {k: getattr(spec, k) for k in ("query", *(key for key, _f in SPEC_FACETS), "sources", "scope")},
         )
-        filters = {k: clean[k] for k in ("sector", "country", "type", "source") if clean[k]}
+        filters = {k: clean[k] for k in FILTERS if clean[k]}
         draft = DraftSubscription(owner.id, clean["query"], filters, clean["scope"])
         return run_preview(self._previewer, session, draft, identity.scope_for(owner), days)
 

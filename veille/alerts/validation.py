@@ -43,6 +43,8 @@ FACET_SCHEMES: dict[str, tuple[tuple[str, ...], str]] = {
     "sector": (("naf",), "secteur"),
     "country": (("country", "region"), "pays ou zone"),
     "type": (("doctype",), "type de document"),
+    "filiere": (("filiere",), "filière"),
+    "signal": (("signal",), "signal"),
 }
 MAX_SOURCES = 50
 _parser_index: tantivy.Index | None = None

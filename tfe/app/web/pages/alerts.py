@@ -62,6 +62,8 @@ class FormState:
     sector: list[str] = field(default_factory=list)
     country: list[str] = field(default_factory=list)
     type: list[str] = field(default_factory=list)
+    filiere: list[str] = field(default_factory=list)
+    signal: list[str] = field(default_factory=list)
     source: list[str] = field(default_factory=list)
     scope: str = "items"
     frequency: str = "daily"
@@ -87,6 +89,8 @@ class FormState:
             sectors=self.sector,
             countries=self.country,
             types=self.type,
+            filieres=self.filiere,
+            signals=self.signal,
             sources=sources,
             scope=self.scope,
             frequency=self.frequency,
@@ -105,6 +109,8 @@ class FormState:
             sector=[c["id"] for c in data["sectors"]],
             country=[c["id"] for c in data["countries"]],
             type=[c["id"] for c in data["types"]],
+            filiere=[c["id"] for c in data["filieres"]],
+            signal=[c["id"] for c in data["signals"]],
             source=[str(s) for s in data["sources"]],
             scope=data["scope"],
             frequency=data["frequency"],
@@ -134,7 +140,8 @@ def _preview(
     """The last 7 days' preview of the form's alert, or the reason there is none."""
     try:
         spec = state.spec()
-        if not spec.query and not (spec.sectors or spec.countries or spec.types or spec.sources):
+        facets = (spec.sectors, spec.countries, spec.types, spec.filieres, spec.signals, spec.sources)
+        if not spec.query and not any(facets):
             return None, None
     except ValidationError as exc:
         return None, exc.message
@@ -208,10 +215,13 @@ def new_alert(
     sector: Values = None,
     country: Values = None,
     type: Values = None,
+    filiere: Values = None,
+    signal: Values = None,
     source: Values = None,
 ) -> Response:
     state = FormState(
-        name=q, q=q, sector=_split(sector), country=_split(country), type=_split(type), source=_split(source)
+        name=q, q=q, sector=_split(sector), country=_split(country), type=_split(type),
+        filiere=_split(filiere), signal=_split(signal), source=_split(source),
     )
     return _form_page(request, session, runtime, user, state)
 
@@ -227,6 +237,8 @@ def _state(
     sector: FormValues = None,
     country: FormValues = None,
     type: FormValues = None,
+    filiere: FormValues = None,
+    signal: FormValues = None,
     source: FormValues = None,
     scope: Short = "items",
     frequency: Short = "daily",
@@ -243,6 +255,8 @@ def _state(
         sector=_split(sector),
         country=_split(country),
         type=_split(type),
+        filiere=_split(filiere),
+        signal=_split(signal),
         source=_split(source),
         scope=scope,
         frequency=frequency,
@@ -312,6 +326,8 @@ def update_alert(
             "sectors": spec.sectors,
             "countries": spec.countries,
             "types": spec.types,
+            "filieres": spec.filieres,
+            "signals": spec.signals,
             "sources": spec.sources,
             "scope": spec.scope,
             "frequency": spec.frequency,

@@ -53,6 +53,12 @@ class SubscriptionCreate(BaseModel):
         default_factory=list, max_length=20, description="Countries or M49 zones", examples=[["Allemagne"]]
     )
     types: list[Facet] = Field(default_factory=list, max_length=20, description="Document types")
+    filieres: list[Facet] = Field(
+        default_factory=list, max_length=20, description="Filières or sous-filières", examples=[["vins"]]
+    )
+    signals: list[Facet] = Field(
+        default_factory=list, max_length=20, description="Watch signals (call for tenders, ...)"
+    )
     sources: list[SourceId] = Field(default_factory=list, max_length=50, description="Watch source ids")
     scope: Scope = Field("items", description="items: watch news; documents: GED documents; both")
     frequency: Frequency = "daily"
@@ -74,6 +80,8 @@ class SubscriptionUpdate(BaseModel):
     sectors: list[Facet] | None = Field(None, max_length=20)
     countries: list[Facet] | None = Field(None, max_length=20)
     types: list[Facet] | None = Field(None, max_length=20)
+    filieres: list[Facet] | None = Field(None, max_length=20)
+    signals: list[Facet] | None = Field(None, max_length=20)
     sources: list[SourceId] | None = Field(None, max_length=50)
     scope: Scope | None = None
     frequency: Frequency | None = None
@@ -94,6 +102,8 @@ class SubscriptionPublic(BaseModel):
     sectors: list[ConceptRef]
     countries: list[ConceptRef]
     types: list[ConceptRef]
+    filieres: list[ConceptRef]
+    signals: list[ConceptRef]
     sources: list[int]
     scope: Scope
     frequency: Frequency
