@@ -64,7 +64,7 @@ def new_concept(
     if not isinstance(notation, str) or not NOTATION.match(notation.strip()):
         raise ValidationError(
             f"notation invalide {notation!r} : lettres, chiffres, « . », « - » ou « _ », "
-            "32 caractères au plus"
+            "64 caractères au plus"
         )
     notation = notation.strip()
     concept_id = f"{scheme_id}:{notation}"

@@ -29,7 +29,7 @@ __all__ = [
     "touch",
 ]
 
-NOTATION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
+NOTATION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 MAPPING_RELATIONS = ("exactMatch", "closeMatch", "broadMatch", "narrowMatch", "relatedMatch")
 EDITABLE = (
     "pref_label_fr",

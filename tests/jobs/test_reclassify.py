@@ -70,10 +70,15 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     (w.ids["kept"],) = add_items(rt, [("Meubles", "Des meubles en bois massif à Lyon.")], countries=(VN,))
     (w.ids["rejected"],) = add_items(rt, [("Zorglubie et vin", "Le vin français en Zorglubie.")])
     (w.ids["other"],) = add_items(rt, [("Textile", "Le textile technique en Allemagne.")])
+    # held by the e5/learned model: the lexical re-run cannot judge it, so it is neither lost nor rewritten
+    (w.ids["modelled"],) = add_items(rt, [("Bijoux", "Des bijoux en or à Lyon.")], countries=(VN,))
     w.ids.update({f"gain{n}": i for n, i in enumerate(gain)})
     with rt.session() as s:
         record_curator_decision(s, "item", w.ids["kept"], [VN], keep=True, user_id=seed.users["carol"])
         record_curator_decision(s, "item", w.ids["rejected"], [VN], keep=False, user_id=seed.users["carol"])
+        for row in s.scalars(select(Classification).where(Classification.target_id == w.ids["modelled"])):
+            row.method = "model"
+        s.commit()
     with w.client:
         yield w
     rt.close()
@@ -108,6 +113,7 @@ def test_run_applies_keeps_curator_rows_and_facets_change_at_once(world: World) 
     assert VN not in world.concepts_of(world.ids["lose"])
     assert world.concepts_of(world.ids["kept"])[VN] == "curator"  # a person's decision survives
     assert world.concepts_of(world.ids["rejected"])[VN] == "curator"  # still rejected, not re-added
+    assert world.concepts_of(world.ids["modelled"])[VN] == "model"  # the model's row is kept as it was
     assert world.concepts_of(world.ids["other"]).get("naf:46.90") == "rule"  # untouched concepts stay
     found = world.client.get(
         "/api/search", params={"q": "Zorglubie", "country": VN, "mode": "bm25"}, headers=world.auth("carol")

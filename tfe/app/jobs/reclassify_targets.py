@@ -34,6 +34,7 @@ __all__ = ["DeferredCommit", "Proposer", "Target", "apply", "current", "load", "
 
 _UNUSED_PIPES = ("parser",)
 _RESULT_LISTS = ("sectors", "countries", "filieres", "signals")  # what ingestion saves
+REPLACEABLE = "rule"  # the lexical classifier's method: the only automatic rows a re-run rewrites
 
 
 @dataclass(frozen=True)
@@ -132,7 +133,9 @@ def _assigned(referential: Referential, result: ClassificationResult) -> dict[st
 def current(
     session: Session, keys: Sequence[TargetKey], concepts: Iterable[str]
 ) -> tuple[dict[TargetKey, set[str]], dict[TargetKey, set[str]]]:
-    """The automatic and the curator concepts among ``concepts`` that each target holds."""
+    """The replaceable (lexical, method ``rule``) and the locked concepts among ``concepts`` that each
+    target holds: a curator's decision, and the rows of the e5/learned model (methods ``similarity``,
+    ``model``), which the lexical re-run cannot judge, are locked (kept, never counted as lost)."""
     wanted = sorted(set(concepts))
     auto: dict[TargetKey, set[str]] = {}
     curated: dict[TargetKey, set[str]] = {}
@@ -147,23 +150,24 @@ def current(
                 )
             ).all()
             for tid, cid, method in rows:
-                (curated if method == CURATOR else auto).setdefault((kind, tid), set()).add(cid)
+                (auto if method == REPLACEABLE else curated).setdefault((kind, tid), set()).add(cid)
     return auto, curated
 
 
 def apply(session: Session, key: TargetKey, concepts: Sequence[str], proposed: dict[str, Scored]) -> None:
-    """Replace the target's automatic rows of ``concepts`` by the proposed ones (curator rows untouched:
-    ``save_classifications`` skips every concept a curator decided on the target)."""
+    """Replace the target's lexical rows of ``concepts`` by the proposed ones. Curator rows are untouched
+    (``save_classifications`` skips every concept a curator decided on the target), and so are the model's
+    rows: a concept the target holds by ``similarity``/``model`` is not proposed again as ``rule``."""
     kind, tid = key
-    session.execute(
-        delete(Classification).where(
-            Classification.target_kind == kind,
-            Classification.target_id == tid,
-            Classification.concept_id.in_(list(concepts)),
-            Classification.method != CURATOR,
-        )
+    where = (
+        Classification.target_kind == kind,
+        Classification.target_id == tid,
+        Classification.concept_id.in_(list(concepts)),
     )
-    wanted = set(concepts)
+    session.execute(delete(Classification).where(*where, Classification.method == REPLACEABLE))
+    held = select(Classification.concept_id).where(*where, Classification.method != CURATOR)
+    locked = set(session.scalars(held))
+    wanted = set(concepts) - locked
     save_classifications(session, kind, tid, [s for c, s in proposed.items() if c in wanted], method="rule")
 
 

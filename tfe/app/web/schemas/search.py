@@ -160,8 +160,8 @@ class SearchFacetsPublic(BaseModel):
         description="Organisations (id: slug, label: name) of the matches the caller may see"
     )
     language: list[FacetCountPublic] = Field(description="Languages (id: ISO 639 code)")
-    filiere: list[FacetCountPublic] = Field([], description="Filières of the network (ancestors counted)")
-    signal: list[FacetCountPublic] = Field([], description="Watch signals (tenders, investments, ...)")
+    filiere: list[FacetCountPublic] = Field(description="Filières of the network (ancestors counted)")
+    signal: list[FacetCountPublic] = Field(description="Watch signals (tenders, investments, ...)")
 
 
 class SearchSuggestionPublic(BaseModel):

@@ -159,7 +159,7 @@ class ConceptCreate(_Editable):
     """A new concept ``scheme:notation``."""
 
     scheme: str = Field(min_length=1, max_length=32, pattern=r"^[a-z0-9_-]+$", examples=["naf"])
-    notation: str = Field(min_length=1, max_length=32, examples=["01.99"])
+    notation: str = Field(min_length=1, max_length=64, examples=["01.99"])
     pref_label_fr: str = Field(min_length=1, max_length=400)
     broader_id: ConceptIdField | None = None
 

@@ -53,4 +53,4 @@ class ConceptTryPublic(BaseModel):
     hits: list[RuleHitPublic]
     assigned: bool
     score: float | None
-    evidence: list[str] = Field(default_factory=list, description="Why the classifier assigned it")
+    evidence: list[str] = Field(description="Why the classifier assigned it (empty when it did not)")
