@@ -150,7 +150,8 @@ def test_bench_runs_small() -> None:
 def test_filiere_and_signal_filters_match_the_candidates_meta() -> None:
     wine = cand("w", "Appel d'offres : vins pour la restauration")
     furniture = cand("m", "Meubles en bois", sector="naf:31")
-    wine.passages[0].meta.update(filieres=["filiere:agri-agro.vins", "filiere:agri-agro"], signals=["signal:tender"])
+    wine_filieres = ["filiere:agri-agro.vins", "filiere:agri-agro"]
+    wine.passages[0].meta.update(filieres=wine_filieres, signals=["signal:tender"])
     furniture.passages[0].meta.update(filieres=["filiere:industrie"], signals=[])
     with CandidateBatch([wine, furniture]) as b:
         got = b.match([

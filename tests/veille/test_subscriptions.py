@@ -501,7 +501,9 @@ def test_preview_without_a_previewer_says_unavailable(env: Env) -> None:
 
 
 def test_filieres_and_signals_resolve_and_are_saved_as_filters(env: Env) -> None:
-    spec = SubscriptionSpec(name="Vins, appels d'offres", filieres=["Vins et spiritueux"], signals=["signal:tender"])
+    spec = SubscriptionSpec(
+        name="Vins, appels d'offres", filieres=["Vins et spiritueux"], signals=["signal:tender"]
+    )
     with env.sessions.begin() as session:
         data = env.service.create(session, env.user(session, "alice"), spec, now=NOW).as_dict()
     assert [c["id"] for c in data["filieres"]] == ["filiere:agri-agro.vins"]
@@ -514,4 +516,5 @@ def test_filieres_and_signals_resolve_and_are_saved_as_filters(env: Env) -> None
         assert search is not None
         assert search.filters == {"filiere": ["filiere:agri-agro.vins"], "signal": ["signal:tender"]}
     with env.sessions.begin() as session, pytest.raises(ValidationError, match="filière"):
-        env.service.create(session, env.user(session, "alice"), SubscriptionSpec(filieres=["pas une filière"]))
+        bad = SubscriptionSpec(filieres=["pas une filière"])
+        env.service.create(session, env.user(session, "alice"), bad)
