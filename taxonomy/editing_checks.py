@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from taxonomy.models import Concept, ConceptScheme
+from taxonomy.rules_validate import validate_rules
 from tfe.core.db import utcnow
 from tfe.core.errors import ConflictError, NotFoundError, ValidationError
 
@@ -53,7 +54,6 @@ MAX_LABEL = 400
 MAX_TEXT = 20_000
 MAX_ITEMS = 200
 LANGUAGES = ("fr", "en")
-RULE_KINDS = ("any", "all", "phrase", "regex", "fuzzy")
 
 
 def quote(text: str) -> str:
@@ -173,33 +173,9 @@ def _mappings(session: Session, value: Any, own_id: str | None) -> list[dict[str
     return out
 
 
-def _fallback_rules(rules: list[Any]) -> list[dict[str, Any]]:
-    """The rule checks of contract C1 when ``taxonomy.rules`` is not installed."""
-    out: list[dict[str, Any]] = []
-    for n, rule in enumerate(rules, 1):
-        if not isinstance(rule, Mapping):
-            raise ValidationError(f"règle n° {n} : attendu un objet")
-        kind, pattern = rule.get("kind"), rule.get("pattern")
-        if kind not in RULE_KINDS:
-            raise ValidationError(f"règle n° {n} : type inconnu {kind!r} ({', '.join(RULE_KINDS)})")
-        if not isinstance(pattern, str) or not pattern.strip():
-            raise ValidationError(f"règle n° {n} : le motif ne peut pas être vide")
-        if kind == "regex":
-            try:
-                re.compile(pattern, re.IGNORECASE)
-            except re.error as e:
-                raise ValidationError(f"règle n° {n} : expression régulière invalide ({e})") from e
-        out.append(dict(rule))
-    return out
-
-
 def _rules(value: Any) -> list[dict[str, Any]]:
     if not isinstance(value, list) or len(value) > MAX_ITEMS:
         raise ValidationError(f"les règles : attendu une liste d'au plus {MAX_ITEMS} règles")
-    try:
-        from taxonomy.rules import validate_rules  # contract C1 (another work package)
-    except ImportError:
-        return _fallback_rules(value)
     return [dict(r) for r in validate_rules(list(value))]
 
 

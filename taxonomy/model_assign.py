@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from taxonomy.learned import Assigned, LearnedModel
+from taxonomy.rules import rules_for
 from taxonomy.sectors import SectorScore
 
 if TYPE_CHECKING:
@@ -39,10 +40,6 @@ def _rule_hits(
     classifier: TaxonomyClassifier, text: str, lemmas: Sequence[str]
 ) -> dict[str, list[dict[str, Any]]]:
     """Rule hits (C1) of the NAF concepts on the text, by class (a sous-classe's for its class)."""
-    try:
-        from taxonomy.rules import rules_for
-    except ImportError:  # rules not available: terms and neighbours only
-        return {}
     out: dict[str, list[dict[str, Any]]] = {}
     try:
         hits = rules_for(classifier.ref, "naf").match(text, "", lemmas)

@@ -13,7 +13,6 @@ so an import is reviewed and reverted like any curator edit.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from sqlalchemy.orm import Session
 from taxonomy.changes import record_change, snapshot
 from taxonomy.models import Concept as ConceptRow
 from taxonomy.models import ConceptScheme, TaxonomyChange, assign_changed
+from taxonomy.rules_validate import validate_rules
 from taxonomy.skos import by_depth, merged_fields, parse_graph, read_graph
 from tfe.core.db import utcnow
 from tfe.core.errors import ConflictError, ValidationError
@@ -88,24 +88,10 @@ def _refuse(problems: list[str]) -> None:
 def _check_rules(cid: str, rules: list[Any], stored: list[Any] | None) -> list[Any]:
     """``rules`` validated (the stored list kept as is when the file repeats it, else normalised)."""
     try:
-        from taxonomy.rules import validate_rules  # the validator every edit goes through
-    except ImportError:  # pragma: no cover - fallback: regex patterns must compile
-        validate_rules = _compile_regexes
-    try:
         normalised = list(validate_rules(rules))
     except ValidationError as exc:
         raise ValidationError(f"fichier SKOS refusé : {cid} : règle invalide : {exc.message}") from exc
     return list(stored) if stored is not None and list(stored) == list(rules) else normalised
-
-
-def _compile_regexes(rules: list[Any]) -> list[Any]:
-    for i, rule in enumerate(rules):
-        if isinstance(rule, dict) and rule.get("kind") == "regex":
-            try:
-                re.compile(str(rule.get("pattern", "")))
-            except re.error as exc:
-                raise ValidationError(f"règle {i + 1} : expression régulière invalide ({exc})") from exc
-    return rules
 
 
 def _cycle(parent: dict[str, str | None]) -> list[str] | None:

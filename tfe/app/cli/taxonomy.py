@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
+from taxonomy.editing import history, revert_change
 from tfe.app.cli.common import JsonOpt, echo, emit_json, fail, runtime
 from tfe.core.errors import TfeError
 from tfe.core.security import audit
@@ -202,10 +203,6 @@ def taxonomy_history(
     as_json: JsonOpt = False,
 ) -> None:
     """Montre les dernières modifications du référentiel."""
-    try:
-        from taxonomy.editing import history
-    except ImportError:
-        fail("l'historique des modifications n'est pas disponible dans cette installation")
     rt = runtime()
     try:
         with rt.session() as session:
@@ -237,10 +234,6 @@ def taxonomy_revert(
     as_json: JsonOpt = False,
 ) -> None:
     """Annule une modification du référentiel (elle-même enregistrée comme une modification)."""
-    try:
-        from taxonomy.editing import revert_change
-    except ImportError:
-        fail("l'annulation des modifications n'est pas disponible dans cette installation")
     rt = runtime()
     try:
         with rt.session() as session:

@@ -56,10 +56,7 @@ def _curator(user: User) -> None:
 
 def _reclassify(session: Session, change: TaxonomyChange) -> dict[str, Any] | None:
     """Start the reclassification of what the change can affect (``None``: no such job installed)."""
-    try:
-        from tfe.app.jobs.reclassify import after_change  # contract C5 (another work package)
-    except ImportError:
-        return None
+    from tfe.app.jobs.reclassify import after_change  # the job module loads spaCy helpers: on first use
     try:
         result = after_change(session, change)
         session.commit()

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from taxonomy import editing
 from taxonomy.models import Concept, TaxonomyChange
 from tfe.app.web.deps import PageUser, SessionDep
 from tfe.app.web.pages.forms import flash, require_csrf
@@ -25,6 +26,7 @@ from tfe.core.errors import TfeError, ValidationError
 from tfe.core.models import User
 from tfe.core.security import audit
 from tfe.core.security.audit import Actor
+from veille.alerts.concept_usage import subscriptions_using
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 log = logging.getLogger(__name__)
@@ -41,10 +43,7 @@ def concept_url(concept_id: str) -> str:
 
 def _reclassify(session: Session, change: TaxonomyChange) -> str:
     """Start the reclassification; its French summary (empty when none is installed)."""
-    try:
-        from tfe.app.jobs.reclassify import after_change  # contract C5
-    except ImportError:
-        return ""
+    from tfe.app.jobs.reclassify import after_change  # the job module loads spaCy helpers: on first use
     try:
         result = after_change(session, change)
         session.commit()
@@ -140,8 +139,6 @@ def edit_page(
     changes = {k: v for k, v in typed.items() if row is None or (getattr(row, k) or "") != v}
 
     def act() -> TaxonomyChange:
-        from taxonomy import editing
-
         if not changes:
             raise ValidationError("Rien n'a changé.")
         return editing.edit_concept(session, concept_id, changes, user_id=user.id, reason=reason.strip())
@@ -170,8 +167,6 @@ def labels_page(
     }
 
     def act() -> TaxonomyChange:
-        from taxonomy import editing
-
         return editing.edit_concept(session, concept_id, changes, user_id=user.id, reason=reason.strip())
 
     return _back(concept_id, apply_change(request, session, user, act))
@@ -200,8 +195,6 @@ def add_rule_page(
     start_form(request, user, csrf)
 
     def act() -> TaxonomyChange:
-        from taxonomy import editing
-
         if not pattern.strip():
             raise ValidationError("Indiquez le mot-clé ou le motif de la règle.")
         if kind not in _RULE_KINDS:
@@ -238,8 +231,6 @@ def remove_rule_page(
     start_form(request, user, csrf)
 
     def act() -> TaxonomyChange:
-        from taxonomy import editing
-
         rules = _rules_of(session, concept_id)
         if index >= len(rules):
             raise ValidationError("Cette règle n'existe plus : rechargez la page.")
@@ -265,8 +256,6 @@ def move_page(
     start_form(request, user, csrf)
 
     def act() -> TaxonomyChange:
-        from taxonomy import editing
-
         parent = resolve(session, broader, _scheme_of(session, concept_id)) if broader.strip() else None
         return editing.move_concept(session, concept_id, parent, user_id=user.id, reason=reason.strip())
 
@@ -289,8 +278,6 @@ def merge_page(
 
     def act() -> TaxonomyChange:
         nonlocal target_id
-        from taxonomy import editing
-
         target_id = resolve(session, target, _scheme_of(session, concept_id))
         return editing.merge_concepts(session, concept_id, target_id, user_id=user.id, reason=reason.strip())
 
@@ -314,8 +301,6 @@ def split_page(
 
     def act() -> TaxonomyChange:
         nonlocal first
-        from taxonomy import editing
-
         wanted = []
         for line in (s.strip() for s in parts.splitlines()):
             if not line:
@@ -351,9 +336,6 @@ def deprecate_page(
     start_form(request, user, csrf)
 
     def act() -> TaxonomyChange:
-        from taxonomy import editing
-        from veille.alerts.concept_usage import subscriptions_using
-
         replacement = (
             resolve(session, replaced_by, _scheme_of(session, concept_id)) if replaced_by.strip() else None
         )
@@ -385,8 +367,6 @@ def add_page(
     start_form(request, user, csrf)
 
     def act() -> TaxonomyChange:
-        from taxonomy import editing
-
         if not pref_label_fr.strip():
             raise ValidationError("Indiquez le libellé français du concept.")
         parent = resolve(session, broader, scheme_id) if broader.strip() else None
