@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from taxonomy.filieres import filieres_for
@@ -129,8 +129,17 @@ class TaxonomyClassifier:
         if self.model is not None and self.embed_query is not None and (title or text).strip():
             from taxonomy.model_assign import with_model
 
-            sectors, divisions = with_model(self, self.model, candidates, f"{title}\n{text}"[
-                :SIMILARITY_TEXT_CHARS], lemmas=lemmas, method=self.model_method)
+            head = f"{title}\n{text}"[:SIMILARITY_TEXT_CHARS]
+            sectors, divisions = with_model(self, self.model, candidates, head, lemmas=lemmas,
+                                            method=self.model_method)
+            if self.model_method == "similarity" and self.similarity is not None:
+                # zero-shot: the seed model (worded like the Eurostat notes) ranks the divisions, but
+                # the classes assigned to a real document keep the lexical-evidence rule of the
+                # similarity path (« domaine viticole » is wine, not what the notes' wording suggests);
+                # the query embedding is cached, so the second pass costs no encoding
+                explained = {s.concept_id: s for s in sectors}
+                sectors = [explained.get(s.concept_id) or replace(s, method="similarity")
+                           for s in self._with_similarity(candidates, head)[0]]
         elif self.similarity is not None and self.embed_query is not None and (title or text).strip():
             sectors, divisions = self._with_similarity(candidates, f"{title}\n{text}"[:SIMILARITY_TEXT_CHARS])
         else:

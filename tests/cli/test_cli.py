@@ -114,7 +114,7 @@ def test_feed_entries_are_watch_items_found_by_search(data_dir: Path) -> None:
     found = json.loads(run(data_dir, "search", "vin Allemagne", "--json").stdout)
     assert found["total"] >= 1
     assert {"id", "title", "snippet", "score", "type", "sectors", "countries", "url"} <= set(found["hits"][0])
-    assert set(found["facets"]) == {"sector", "country", "type", "org", "language"}
+    assert set(found["facets"]) == {"sector", "country", "type", "org", "language", "filiere", "signal"}
     newest = json.loads(run(data_dir, "search", "vin", "--sort", "date", "--language", "fr", "--json").stdout)
     dates = [h["date"] for h in newest["hits"] if h["date"]]
     assert dates and dates == sorted(dates, reverse=True)

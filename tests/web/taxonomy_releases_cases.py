@@ -36,6 +36,7 @@ def taxonomy_releases_cases(
         ("post", RELEASES, RELEASES, {"json": {"name": "x"}, "client": browser}),  # cookie without CSRF
         ("get", SKOS_OF, "/api/taxonomy/releases/initial/skos", {"headers": alice}),
         ("get", SKOS_OF, "/api/taxonomy/releases/absente/skos", {"headers": alice}),  # 404
+        ("get", SKOS_OF, "/api/taxonomy/releases/" + "r" * 65 + "/skos", {"headers": alice}),  # 400 too long
         ("get", SKOS_OF, "/api/taxonomy/releases/initial/skos", {}),  # 401
         ("post", IMPORT, IMPORT, {"files": upload(), "headers": curator}),  # the plan
         ("post", IMPORT, IMPORT, {"files": upload(), "data": {"apply": "true"}, "headers": curator}),

@@ -59,7 +59,7 @@ def test_search_shape_and_facets(installation: Installation, client: TestClient)
     for hit in body["hits"]:
         assert {"id", "title", "snippet", "score", "type", "sectors", "countries", "url"} <= set(hit)
         assert all({"id", "label"} <= set(s) for s in hit["sectors"] + hit["countries"])
-    assert set(body["facets"]) == {"sector", "country", "type", "org", "language"}
+    assert set(body["facets"]) == {"sector", "country", "type", "org", "language", "filiere", "signal"}
     assert all({"id", "label", "count"} <= set(e) for entries in body["facets"].values() for e in entries)
     assert installation.ids["doc-vins-de"] in {h["id"] for h in body["hits"]}
 

@@ -100,7 +100,7 @@ OPERATIONS: dict[tuple[str, str], set[str]] = {
     ("get", "/api/taxonomy/reclassify/{run_id}"): {"200", "400", "401", "403", "404"},
     ("get", "/api/taxonomy/releases"): {"200", "401"},
     ("post", "/api/taxonomy/releases"): {"201", "400", "401", "403", "409"},
-    ("get", "/api/taxonomy/releases/{name}/skos"): {"200", "401", "404"},
+    ("get", "/api/taxonomy/releases/{name}/skos"): {"200", "400", "401", "404"},
     ("post", "/api/taxonomy/import"): {"200", "400", "401", "403", "413", "415"},
     ("post", "/api/taxonomy/rules/try"): {"200", "400", "401", "403"},
     ("post", "/api/taxonomy/concepts/{concept_id}/try"): {"200", "400", "401", "403", "404"},

@@ -83,7 +83,7 @@ def post_release(
     "/releases/{name}/skos",
     summary="A release's taxonomy as SKOS Turtle",
     response_class=Response,
-    responses={200: {"content": {"text/turtle": {}}}, **error_responses(401, 404)},
+    responses={200: {"content": {"text/turtle": {}}}, **error_responses(400, 401, 404)},
 )
 def get_release_skos(name: ReleaseName, session: SessionDep, user: CurrentUser) -> Response:
     release = get_release(session, name)
