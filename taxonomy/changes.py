@@ -23,6 +23,7 @@ from tfe.core.db import Base
 
 __all__ = [
     "VOLATILE",
+    "change_view",
     "record_change",
     "restore",
     "restore_classification",
@@ -126,6 +127,24 @@ def restore_classification(session: Session, snap: Mapping[str, Any]) -> Classif
 def touched(change: TaxonomyChange) -> set[str]:
     """The concept ids a change wrote (created, changed or removed)."""
     return set(change.before or {}) | set(change.after or {})
+
+
+def change_view(change: TaxonomyChange) -> dict[str, Any]:
+    """A change as the history lists it (API, pages, ``tfe taxonomy history``): who, when, why, what."""
+    return {
+        "id": change.id,
+        "version": change.version,
+        "action": change.action,
+        "concept_id": change.concept_id,
+        "summary": change.summary,
+        "reason": change.reason,
+        "user_id": change.user_id,
+        "created_at": change.created_at.isoformat() if change.created_at is not None else None,
+        "concepts": sorted(touched(change)),
+        "moved_count": len(change.moved or []),
+        "revert_of": change.revert_of,
+        "reverted_by": change.reverted_by,
+    }
 
 
 def same_content(a: Mapping[str, Any] | None, b: Mapping[str, Any] | None) -> bool:

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
+from taxonomy.changes import change_view
 from taxonomy.editing import history, revert_change
 from tfe.app.cli.common import JsonOpt, echo, emit_json, fail, runtime
 from tfe.core.errors import TfeError
@@ -27,24 +28,6 @@ _KINDS = (
     ("deprecated", "dépréciés"),
     ("changed", "modifiés"),
 )
-
-
-def _change_line(change: Any) -> dict[str, Any]:
-    from taxonomy.changes import touched
-
-    return {
-        "id": change.id,
-        "version": change.version,
-        "action": change.action,
-        "concept_id": change.concept_id,
-        "summary": change.summary,
-        "reason": change.reason,
-        "user_id": change.user_id,
-        "created_at": change.created_at.isoformat() if change.created_at else None,
-        "concepts": sorted(touched(change)),
-        "revert_of": change.revert_of,
-        "reverted_by": change.reverted_by,
-    }
 
 
 @taxonomy_app.command("export")
@@ -133,7 +116,7 @@ def taxonomy_import(
     except TfeError as exc:
         fail(exc.message)
     if as_json:
-        emit_json({**body, "applied": apply, "change": _change_line(change) if change else None})
+        emit_json({**body, "applied": apply, "change": change_view(change) if change else None})
         return
     for line in _plan_text(body):
         echo(line)
@@ -206,7 +189,7 @@ def taxonomy_history(
     rt = runtime()
     try:
         with rt.session() as session:
-            rows = [_change_line(c) for c in history(session, concept_id=concept, limit=limit)]
+            rows = [change_view(c) for c in history(session, concept_id=concept, limit=limit)]
             audit.record(
                 session,
                 "taxonomy.read",
@@ -238,7 +221,7 @@ def taxonomy_revert(
     try:
         with rt.session() as session:
             revert = revert_change(session, change_id, user_id=None, reason=reason)
-            body = _change_line(revert)
+            body = change_view(revert)
             audit.record(
                 session,
                 "taxonomy.change",

@@ -9,7 +9,7 @@ from sqlalchemy import Integer, null, select
 from sqlalchemy.orm import Session
 
 from ged.models import Document
-from taxonomy.changes import touched
+from taxonomy.changes import change_view
 from taxonomy.classifications import CURATOR, REJECTED
 from taxonomy.editing import diff, history
 from taxonomy.editing_checks import descendants
@@ -24,23 +24,6 @@ HISTORY_SHOWN = 10
 
 def _iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
-
-
-def change_view(change: TaxonomyChange) -> dict[str, Any]:
-    return {
-        "id": change.id,
-        "version": change.version,
-        "action": change.action,
-        "concept_id": change.concept_id,
-        "summary": change.summary,
-        "reason": change.reason,
-        "user_id": change.user_id,
-        "created_at": _iso(change.created_at),
-        "concepts": sorted(touched(change)),
-        "moved_count": len(change.moved or []),
-        "revert_of": change.revert_of,
-        "reverted_by": change.reverted_by,
-    }
 
 
 def change_detail(change: TaxonomyChange) -> dict[str, Any]:
