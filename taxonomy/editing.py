@@ -129,6 +129,30 @@ def add_concept(
     )
 
 
+def _record_one(
+    session: Session,
+    row: Concept,
+    before: dict[str, Any],
+    action: str,
+    summary: str,
+    reason: str,
+    user_id: int | None,
+) -> TaxonomyChange:
+    """Stamp the one concept a change wrote, and record the change with its rows before and after."""
+    touch([row])
+    session.flush()
+    return record_change(
+        session,
+        action=action,
+        concept_id=row.id,
+        summary=summary,
+        reason=reason,
+        user_id=user_id,
+        before={row.id: before},
+        after={row.id: snapshot(row)},
+    )
+
+
 def _edit_action(keys: set[str]) -> str:
     if keys <= {"pref_label_fr", "pref_label_en"}:
         return "rename"
@@ -154,23 +178,11 @@ def edit_concept(
     old_label = row.pref_label_fr
     for key, value in changed.items():
         setattr(row, key, value)
-    touch([row])
-    session.flush()
-    action = _edit_action(set(changed))
     if "pref_label_fr" in changed:
         summary = f"{quote(old_label)} renommé en {quote(row.pref_label_fr)}"
     else:
         summary = f"{quote(row.pref_label_fr)} : {', '.join(sorted(changed))} modifiés"
-    return record_change(
-        session,
-        action=action,
-        concept_id=concept_id,
-        summary=summary,
-        reason=reason,
-        user_id=user_id,
-        before={concept_id: before},
-        after={concept_id: snapshot(row)},
-    )
+    return _record_one(session, row, before, _edit_action(set(changed)), summary, reason, user_id)
 
 
 def move_concept(
@@ -198,18 +210,7 @@ def move_concept(
         summary = f"{label} placé en tête du schéma {row.scheme_id}"
     before = snapshot(row)
     row.broader_id = new_broader_id
-    touch([row])
-    session.flush()
-    return record_change(
-        session,
-        action="move",
-        concept_id=concept_id,
-        summary=summary,
-        reason=reason,
-        user_id=user_id,
-        before={concept_id: before},
-        after={concept_id: snapshot(row)},
-    )
+    return _record_one(session, row, before, "move", summary, reason, user_id)
 
 
 def deprecate_concept(
@@ -248,15 +249,4 @@ def deprecate_concept(
             )
     before = snapshot(row)
     row.deprecated, row.replaced_by_id = True, replaced_by
-    touch([row])
-    session.flush()
-    return record_change(
-        session,
-        action="deprecate",
-        concept_id=concept_id,
-        summary=summary,
-        reason=reason,
-        user_id=user_id,
-        before={concept_id: before},
-        after={concept_id: snapshot(row)},
-    )
+    return _record_one(session, row, before, "deprecate", summary, reason, user_id)
