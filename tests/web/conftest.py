@@ -243,3 +243,24 @@ def installation(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installat
 def client(installation: Installation) -> TestClient:
     installation.client.cookies.clear()
     return installation.client
+
+
+@dataclass
+class Site:
+    """A seeded installation served by a test client (see ``serve_site``)."""
+
+    rt: Runtime
+    client: TestClient
+    tokens: dict[str, str]
+    users: dict[str, int]
+
+    def auth(self, who: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[who]}"}
+
+
+def serve_site(data_dir: Path) -> Iterator[Site]:
+    """``make_installation`` in ``data_dir``, served for the time of the ``yield`` (module fixtures)."""
+    rt, seed = make_installation(data_dir)
+    with TestClient(create_app(rt)) as client:
+        yield Site(rt, client, seed.tokens, seed.users)
+    rt.close()

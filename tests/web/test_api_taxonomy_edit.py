@@ -5,40 +5,22 @@ edit reaching the running referential at once."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from taxonomy.models import Concept
-from tests.web.conftest import make_installation
-from tfe.app.runtime import Runtime
-from tfe.app.web.app import create_app
+from tests.web.conftest import Site, serve_site
 from tfe.core.models import AuditEvent, User
 from veille.alerts.subscriptions import SubscriptionSpec
 
 CONCEPTS = "/api/taxonomy/concepts"
 
 
-@dataclass
-class Site:
-    rt: Runtime
-    client: TestClient
-    tokens: dict[str, str]
-    users: dict[str, int]
-
-    def auth(self, who: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.tokens[who]}"}
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    rt, seed = make_installation(tmp_path_factory.mktemp("taxonomy-edit"))
-    with TestClient(create_app(rt)) as client:
-        yield Site(rt, client, seed.tokens, seed.users)
-    rt.close()
+    yield from serve_site(tmp_path_factory.mktemp("taxonomy-edit"))
 
 
 def _audited(site: Site, action: str, target: str | None, who: str) -> list[AuditEvent]:

@@ -5,39 +5,22 @@ roles) with nothing written, and the audit rows."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import pytest
-from fastapi.testclient import TestClient
 from rdflib import SKOS, Graph, Literal, URIRef
 from sqlalchemy import func, select
 
 from taxonomy.models import Concept, TaxonomyChange
 from taxonomy.skos import TFE
-from tests.web.conftest import make_installation
-from tfe.app.runtime import Runtime
-from tfe.app.web.app import create_app
+from tests.web.conftest import Site, serve_site
 from tfe.core.models import AuditEvent
 
 IMPORT = "/api/taxonomy/import"
 
 
-@dataclass
-class Site:
-    rt: Runtime
-    client: TestClient
-    tokens: dict[str, str]
-
-    def auth(self, who: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.tokens[who]}"}
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    rt, seed = make_installation(tmp_path_factory.mktemp("taxonomy-releases"))
-    with TestClient(create_app(rt)) as client:
-        yield Site(rt, client, seed.tokens)
-    rt.close()
+    yield from serve_site(tmp_path_factory.mktemp("taxonomy-releases"))
 
 
 def _changes(site: Site) -> int:

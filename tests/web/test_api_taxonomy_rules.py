@@ -4,39 +4,21 @@ the classifier's verdict for the concept, roles, French 400s, and the audit rows
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from tests.web.conftest import make_installation
-from tfe.app.runtime import Runtime
-from tfe.app.web.app import create_app
+from tests.web.conftest import Site, serve_site
 from tfe.core.models import AuditEvent
 
 RULES = "/api/taxonomy/rules/try"
 TEXT = "Le vignoble bordelais exporte ses vins rouges vers l'Allemagne et lance un appel d'offres."
 
 
-@dataclass
-class Site:
-    rt: Runtime
-    client: TestClient
-    tokens: dict[str, str]
-    users: dict[str, int]
-
-    def auth(self, who: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.tokens[who]}"}
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    rt, seed = make_installation(tmp_path_factory.mktemp("taxonomy-rules"))
-    with TestClient(create_app(rt)) as client:
-        yield Site(rt, client, seed.tokens, seed.users)
-    rt.close()
+    yield from serve_site(tmp_path_factory.mktemp("taxonomy-rules"))
 
 
 def _error(answer: Any, status: int, words: str) -> None:
