@@ -2,8 +2,10 @@
 schema, on an installation of its own, signed in with the national admin's bearer token (scopes read,
 write and admin, so nearly every route is reached).
 
-Bounded for CI: a few examples per operation (positive and negative data, the schema's own examples
-first), derandomised, no shrinking, no example database, and a time budget; each route of a document,
+Bounded for CI by examples, not by time: a few examples per operation (positive and negative data, the
+schema's own examples first), derandomised, no shrinking, no example database, so every operation is
+fuzzed on every run whatever the machine's load (a time budget skipped a third of the routes on a busy
+CI machine); each route of a document,
 a subscription or a source runs once more on a real one. The ``default`` response is removed from the
 schema before the run, so an undocumented status fails ``status_code_conformance`` instead of passing as
 "unexpected error".
@@ -54,9 +56,8 @@ CHECKS = [
     response_schema_conformance,
     response_headers_conformance,
 ]
-EXAMPLES = {GenerationMode.POSITIVE: 10, GenerationMode.NEGATIVE: 5}
-REAL_EXAMPLES = 5
-BUDGET_S = 60.0  # fuzzing time; the installation and the schema take ~10 s more
+EXAMPLES = {GenerationMode.POSITIVE: 5, GenerationMode.NEGATIVE: 3}
+REAL_EXAMPLES = 3
 # Valid data makes these fetch a URL (a fuzzer must not reach outside hosts): schema-invalid data only,
 # refused before any fetch.
 NEGATIVE_ONLY = {
@@ -81,7 +82,6 @@ class Run:
     statuses: dict[int, int] = field(default_factory=dict)
     by_pass: dict[str, dict[int, int]] = field(default_factory=dict)
     failures: dict[tuple[str, str], str] = field(default_factory=dict)
-    skipped: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -184,9 +184,6 @@ def test_fuzz_the_api_against_its_schema(target: Target) -> None:
     for operation in ordered:
         if key(operation) in LAST and not unauthorised_before_last:
             unauthorised_before_last = run.statuses.get(401, 0) or -1
-        if time.monotonic() - started > BUDGET_S:
-            run.skipped.append(" ".join(key(operation)))
-            continue
         for mode, examples in EXAMPLES.items():
             if key(operation) in NEGATIVE_ONLY and mode is GenerationMode.POSITIVE:
                 continue
@@ -206,5 +203,5 @@ def test_fuzz_the_api_against_its_schema(target: Target) -> None:
     report = "\n\n".join(f"{op} [{label}]\n{message}" for (op, label), message in run.failures.items())
     assert not run.failures, report
     assert unauthorised_before_last == -1, "the fuzzer's token stopped working before the last operations"
-    assert len(fuzzed) >= 0.8 * len(operations), f"over the time budget, not fuzzed: {run.skipped}"
-    assert run.sent >= 4 * len(fuzzed)
+    assert len(fuzzed) == len(operations)
+    assert run.sent >= 3 * len(fuzzed)
