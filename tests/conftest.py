@@ -36,6 +36,20 @@ def make_settings(tmp_path: Path, **overrides: object) -> Settings:
     return Settings(**base)  # type: ignore[arg-type]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _passage_vectors_once(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[None]:
+    """Each distinct passage is embedded once per session, by the real model (``tests.vector_memo``)."""
+    from search.embeddings import Embedder
+    from tests.vector_memo import VectorMemo
+
+    root = tmp_path_factory.getbasetemp()
+    memo = VectorMemo((root if worker_id == "master" else root.parent) / "passage-vectors.sqlite")
+    original = Embedder.passages
+    Embedder.passages = memo.wrap(original)  # type: ignore[method-assign]
+    yield
+    Embedder.passages = original  # type: ignore[method-assign]
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return make_settings(tmp_path)

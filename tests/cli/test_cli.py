@@ -119,6 +119,13 @@ def test_feed_entries_are_watch_items_found_by_search(data_dir: Path) -> None:
     dates = [h["date"] for h in newest["hits"] if h["date"]]
     assert dates and dates == sorted(dates, reverse=True)
     assert json.loads(run(data_dir, "search", "vin", "--since", "2999-01-01", "--json").stdout)["total"] == 0
+    explained = run(data_dir, "search", "vin Allemagne", "--explain")
+    assert explained.returncode == 0, explained.stderr
+    plain = run(data_dir, "search", "vin Allemagne").stdout
+    why = [line.strip() for line in explained.stdout.splitlines() if line.strip().startswith("Pourquoi : ")]
+    assert why and "Pourquoi" not in plain  # one line per explained hit, only when asked
+    assert any("« vin" in line or "« Allemagne »" in line for line in why), why
+    assert len(why) <= explained.stdout.count("\n- ")
 
 
 def test_users_tokens_and_taxonomy_export(data_dir: Path, tmp_path: Path) -> None:

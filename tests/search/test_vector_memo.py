@@ -1,0 +1,37 @@
+"""The test session's passage-vector memo gives back exactly what the model computes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from search.embeddings import Embedder
+from tests.vector_memo import VectorMemo
+
+
+def test_memo_returns_the_models_vectors_and_embeds_each_text_once(tmp_path: Path) -> None:
+    calls: list[list[str]] = []
+
+    def embed(self: Embedder, texts: list[str], batch: int = 16) -> np.ndarray:
+        calls.append(list(texts))
+        rng = np.random.default_rng(len(texts[0]) if texts else 0)
+        return rng.standard_normal((len(texts), 384)).astype(np.float32)
+
+    memo = VectorMemo(tmp_path / "v.sqlite")
+    wrapped = memo.wrap(embed)
+    first = wrapped(Embedder(), ["un", "deux"])
+    again = wrapped(Embedder(), ["deux", "trois", "un"])
+    assert calls == [["un", "deux"], ["trois"]]
+    assert np.array_equal(again[0], first[1]) and np.array_equal(again[2], first[0])
+    other = VectorMemo(tmp_path / "v.sqlite")  # another worker process reads what this one wrote
+    assert set(other.get([memo.key("un"), memo.key("trois")])) == {memo.key("un"), memo.key("trois")}
+    assert memo.hits == 2 and memo.misses == 3
+    assert wrapped(Embedder(), []).shape == (0, 384)
+
+
+def test_the_session_embeds_with_the_real_model() -> None:
+    texts = ["Le marché des vins français en Allemagne.", "Les vins français au Japon."]
+    vectors = Embedder().passages(texts)
+    assert vectors.shape == (2, 384) and np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-3)
+    assert float(vectors[0] @ vectors[1]) < 0.999  # two texts, two vectors
