@@ -9,6 +9,12 @@ operations.
 Persistence is generational: ``vectors/gen-N.npy`` + ``vectors/gen-N.json`` are written, then the one-line
 ``vectors/CURRENT`` file is swapped atomically, so a reader never sees a matrix from one commit and
 metadata from another.
+
+Above ``ann_min_rows`` vectors (``ANN_MIN_ROWS``) ``top_k`` walks an HNSW graph (``search.ann``) with the
+filter mask applied inside the walk; the graph is built when a generation is saved (or on the first
+search of a table that has none), written once as ``vectors/ann-<generation>.faiss`` and referenced by
+each later generation with its row map (``gen-N.ann.npy``) until rows it does not cover, or rows dropped
+or changed since, pass ``ANN_REBUILD_SHARE`` of the table.
 """
 
 from __future__ import annotations
@@ -23,12 +29,16 @@ from typing import Any
 
 import numpy as np
 
+from search import ann as ann_mod
+from search.ann import AnnIndex
 from search.columns import Column, Columns
 from search.embeddings import DIM
 from search.filters import Scalar, filter_values
 from search.types import Passage
 
 MASK_CACHE = 32  # filter masks kept per table generation (one byte per row each)
+ANN_MIN_ROWS = 100_000  # vectors from which top_k uses the HNSW graph (exact search below)
+ANN_REBUILD_SHARE = 0.10  # rebuild the graph once rows it misses (new, changed) or dead nodes pass this share
 FORMAT_VERSION = 2  # 2: every meta path, typed (search.filters.filter_values); 1: keyword fields as strings
 
 # (key, passage id, parent id, meta values by path, vector or None)
@@ -62,6 +72,9 @@ class VectorTable:
         self._derived: dict[str, Any] | None = None
         self._lookup: dict[str, Any] | None = None
         self._buf: np.ndarray | None = None  # spare capacity behind ``matrix`` (a view of its first rows)
+        self.ann: AnnIndex | None = None  # the HNSW graph (search.ann), above ann_min_rows vectors
+        self.ann_min_rows = ANN_MIN_ROWS
+        self._ann_file: str | None = None  # graph file the generation this table came from refers to
 
     # ------------------------------------------------------------------ size and lookups
     def __len__(self) -> int:
@@ -136,12 +149,24 @@ class VectorTable:
     def top_k(self, q: np.ndarray, mask: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """The ``k`` rows allowed by ``mask`` (scope and facets) closest to ``q`` by cosine, with scores.
 
-        Rows without a vector are left out; the mask is applied before ranking, never after.
+        Rows without a vector are left out; the mask is applied before ranking, never after. Above
+        ``ann_min_rows`` vectors the HNSW graph is walked with the mask as its selector (approximate), and
+        rows the graph does not cover are scored exactly and merged; a selective mask (``search.ann``:
+        ``EXACT_ROWS``, ``EXACT_FRACTION``) scores just its allowed rows exactly. Scores are always the
+        exact cosines.
         """
         allowed = mask & self.has_vec
-        if not allowed.any():
+        n_allowed = int(allowed.sum())
+        if n_allowed == 0 or k <= 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         qv = np.asarray(q, dtype=np.float32).reshape(-1)
+        graph = self._ann_for_search()
+        if graph is not None:
+            if n_allowed >= max(ann_mod.EXACT_ROWS, ann_mod.EXACT_FRACTION * graph.size):
+                near = graph.search(qv, allowed, k, n_allowed)
+                tail = np.nonzero(allowed & ~graph.covered(len(self)))[0]
+                return self._best(np.sort(np.concatenate([near, tail])), qv, k)
+            return self._best(np.nonzero(allowed)[0], qv, k)
         scores = self.matrix @ qv
         scores[~allowed] = -np.inf
         k = min(k, int(allowed.sum()))
@@ -149,6 +174,32 @@ class VectorTable:
         top = top[np.isfinite(scores[top])]
         order = top[np.argsort(-scores[top], kind="stable")]
         return order.astype(np.int64), scores[order]
+
+    def _best(self, rows: np.ndarray, qv: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The ``k`` of ``rows`` (ascending) with the highest exact cosine to ``qv``, best first."""
+        scores = self.matrix[rows] @ qv
+        if k < len(rows):
+            top = np.sort(np.argpartition(-scores, k - 1)[:k])
+            rows, scores = rows[top], scores[top]
+        order = np.argsort(-scores, kind="stable")
+        return rows[order].astype(np.int64), scores[order]
+
+    # ------------------------------------------------------------------ the HNSW graph (search.ann)
+    def _ann_stale(self) -> bool:
+        """Whether the graph is missing or misses too much: a (re)build is due (above the threshold)."""
+        if self.ann is None:
+            return True
+        missed = int((self.has_vec & ~self.ann.covered(len(self))).sum())
+        dead = self.ann.size - self.ann.live()
+        return missed + dead > ANN_REBUILD_SHARE * max(1, len(self))
+
+    def _ann_for_search(self) -> AnnIndex | None:
+        """The graph to search, (re)built first when due; ``None`` below ``ann_min_rows`` vectors."""
+        if int(self.has_vec.sum()) < self.ann_min_rows:
+            return None
+        if self._ann_stale():
+            self.ann = AnnIndex.build(self.matrix, self.has_vec)
+        return self.ann
 
     def rank(self, q: np.ndarray | None, rows: np.ndarray, depth: int) -> list[int]:
         """``rows`` ordered by cosine to ``q``, best first (rows without a vector are left out)."""
@@ -286,6 +337,8 @@ class VectorTable:
         self.has_vec = np.concatenate([self.has_vec, have])
 
     def set_vector(self, row: int, vector: np.ndarray) -> None:
+        if self.ann is not None and self.ann.covered(len(self))[row]:
+            self.ann.forget(row)  # its node holds the old vector: scored exactly from now on
         self.matrix[row] = np.asarray(vector, dtype=np.float32).reshape(DIM)
         self.has_vec[row] = True
 
@@ -296,6 +349,8 @@ class VectorTable:
         keep = np.ones(len(self), dtype=bool)
         keep[rows] = False
         idx = np.nonzero(keep)[0]
+        if self.ann is not None:  # renumber the graph's rows; dropped ones map to -1, never returned
+            self.ann.remap(np.where(keep, np.cumsum(keep) - 1, -1))
         self.keys = self.keys[idx]
         self.ids = [self.ids[i] for i in idx]
         self.parents = [self.parents[i] for i in idx]
@@ -318,6 +373,15 @@ class VectorTable:
         with open(str(npy) + ".tmp", "wb") as fh:
             np.save(fh, self.matrix)
         os.replace(str(npy) + ".tmp", npy)
+        graph = self._ann_for_search()
+        if graph is None:
+            self.ann = None
+        else:
+            if graph.file is None or not (directory / graph.file).exists():
+                graph.write(directory, f"ann-{gen}.faiss")
+            with open(directory / f"gen-{gen}.ann.npy.tmp", "wb") as fh:
+                np.save(fh, graph.rows)
+            os.replace(directory / f"gen-{gen}.ann.npy.tmp", directory / f"gen-{gen}.ann.npy")
         doc = {
             "format": FORMAT_VERSION,
             "next_key": self.next_key,
@@ -326,6 +390,7 @@ class VectorTable:
             "parents": self.parents,
             "has_vec": self.has_vec.astype(np.uint8).tolist(),
             "fields": self.fields,
+            "ann": None if graph is None else graph.file,
         }
         tmp = str(meta) + ".tmp"
         with open(tmp, "w", encoding="utf-8") as fh:
@@ -344,6 +409,11 @@ class VectorTable:
                 continue
             if old_gen < gen - 1:
                 old.unlink(missing_ok=True)
+        keep_graphs = {self._ann_file, None if graph is None else graph.file}  # this and the previous gen
+        for old in directory.glob("ann-*.faiss"):
+            if old.name not in keep_graphs:
+                old.unlink(missing_ok=True)
+        self._ann_file = None if graph is None else graph.file
 
     @classmethod
     def load(cls, directory: Path) -> VectorTable:
@@ -382,4 +452,12 @@ class VectorTable:
         if table.matrix.shape != (len(table.ids), DIM):
             table.matrix = np.zeros((len(table.ids), DIM), dtype=np.float32)
             table.has_vec[:] = False
+        graph_file = doc.get("ann")
+        if graph_file:
+            try:  # a missing graph (pruned meanwhile) is rebuilt on the first search, not an error
+                rows = np.load(directory / f"gen-{gen}.ann.npy")
+                table.ann = AnnIndex.read(directory, graph_file, rows)
+                table._ann_file = graph_file
+            except (FileNotFoundError, RuntimeError):
+                table.ann = None
         return table
