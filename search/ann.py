@@ -15,7 +15,9 @@ is then both faster (a walk would visit many rows it may not return) and exact.
 Graph ids are positions in ``rows`` (graph id -> table row). When rows are dropped the table renumbers
 them and ``remap`` follows; a dropped row, or a row whose vector changed (``forget``), keeps its node in
 the graph but maps to -1, so the selector never lets it through. Rows the graph does not cover (appended
-after the build, or forgotten) are scored exactly by the table and merged.
+after the build, or forgotten) are scored exactly by the table and merged; once they pass a tenth of the
+table they are added to the graph as new nodes (``extend``), and once dead nodes pass a tenth the graph is
+built again.
 """
 
 from __future__ import annotations
@@ -36,11 +38,17 @@ EXACT_ROWS = 20_000  # a filter allowing fewer rows than this is searched exactl
 EXACT_FRACTION = 0.05  # ... and so is one allowing less than this share of the graph's rows
 TRAIN_ROWS = 50_000  # rows sampled to fit the scalar quantiser (per-dimension ranges)
 
-builds = 0  # indexes built by this process (tests check that a reopen loads instead of rebuilding)
+builds = 0  # graphs built by this process (tests check that a reopen loads instead of rebuilding)
+extensions = 0  # graphs extended with rows they missed
 
 
 def _threads(n: int) -> None:
     faiss.omp_set_num_threads(max(1, n))
+
+
+def _add(index: faiss.Index, matrix: np.ndarray, rows: np.ndarray) -> None:
+    for start in range(0, len(rows), 50_000):  # in chunks: no second float32 copy of the matrix
+        index.add(np.ascontiguousarray(matrix[rows[start : start + 50_000]], dtype=np.float32))
 
 
 class AnnIndex:
@@ -66,13 +74,26 @@ class AnnIndex:
             rng = np.random.default_rng(0)
             sample = rows if len(rows) <= TRAIN_ROWS else np.sort(rng.choice(rows, TRAIN_ROWS, replace=False))
             index.train(np.ascontiguousarray(matrix[sample], dtype=np.float32))
-            for start in range(0, len(rows), 50_000):  # in chunks: no second float32 copy of the matrix
-                chunk = rows[start : start + 50_000]
-                index.add(np.ascontiguousarray(matrix[chunk], dtype=np.float32))
+            _add(index, matrix, rows)
         finally:
             _threads(1)
         builds += 1
         return cls(index, rows)
+
+    def extend(self, matrix: np.ndarray, rows: np.ndarray) -> None:
+        """Add table rows the graph misses (new or changed vectors) as new nodes: a tenth of the table
+        costs about a tenth of a build. The graph must be written again (``file`` is reset)."""
+        global extensions
+        _threads(os.cpu_count() or 1)
+        try:
+            _add(self.index, matrix, rows)
+        finally:
+            _threads(1)
+        self.rows = np.concatenate([self.rows, rows.astype(np.int64)])
+        self._covered = None
+        self._identity = bool(np.array_equal(self.rows, np.arange(len(self.rows))))
+        self.file = None
+        extensions += 1
 
     def write(self, directory: Path, name: str) -> None:
         """Write the graph to ``directory / name`` (atomically); the row map is saved by the table."""

@@ -13,8 +13,9 @@ metadata from another.
 Above ``ann_min_rows`` vectors (``ANN_MIN_ROWS``) ``top_k`` walks an HNSW graph (``search.ann``) with the
 filter mask applied inside the walk; the graph is built when a generation is saved (or on the first
 search of a table that has none), written once as ``vectors/ann-<generation>.faiss`` and referenced by
-each later generation with its row map (``gen-N.ann.npy``) until rows it does not cover, or rows dropped
-or changed since, pass ``ANN_REBUILD_SHARE`` of the table.
+each later generation with its row map (``gen-N.ann.npy``): rows it does not cover are added to it once
+they pass ``ANN_REBUILD_SHARE`` of the table, and it is built again once rows dropped or changed since the
+build do.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from search.types import Passage
 
 MASK_CACHE = 32  # filter masks kept per table generation (one byte per row each)
 ANN_MIN_ROWS = 100_000  # vectors from which top_k uses the HNSW graph (exact search below)
-ANN_REBUILD_SHARE = 0.10  # rebuild the graph once rows it misses (new, changed) or dead nodes pass this share
+ANN_REBUILD_SHARE = 0.10  # rows the graph misses are added past this share; dead nodes past it: a rebuild
 FORMAT_VERSION = 2  # 2: every meta path, typed (search.filters.filter_values); 1: keyword fields as strings
 
 # (key, passage id, parent id, meta values by path, vector or None)
@@ -185,20 +186,20 @@ class VectorTable:
         return rows[order].astype(np.int64), scores[order]
 
     # ------------------------------------------------------------------ the HNSW graph (search.ann)
-    def _ann_stale(self) -> bool:
-        """Whether the graph is missing or misses too much: a (re)build is due (above the threshold)."""
-        if self.ann is None:
-            return True
-        missed = int((self.has_vec & ~self.ann.covered(len(self))).sum())
-        dead = self.ann.size - self.ann.live()
-        return missed + dead > ANN_REBUILD_SHARE * max(1, len(self))
-
     def _ann_for_search(self) -> AnnIndex | None:
-        """The graph to search, (re)built first when due; ``None`` below ``ann_min_rows`` vectors."""
+        """The graph to search, brought up to date first when due; ``None`` below ``ann_min_rows`` vectors.
+
+        Built when missing or when its dead nodes (rows dropped or changed since) pass
+        ``ANN_REBUILD_SHARE`` of the table; extended with the rows it misses once they pass that share."""
         if int(self.has_vec.sum()) < self.ann_min_rows:
             return None
-        if self._ann_stale():
+        limit = ANN_REBUILD_SHARE * max(1, len(self))
+        if self.ann is None or self.ann.size - self.ann.live() > limit:
             self.ann = AnnIndex.build(self.matrix, self.has_vec)
+        else:
+            missed = np.nonzero(self.has_vec & ~self.ann.covered(len(self)))[0]
+            if len(missed) > limit:
+                self.ann.extend(self.matrix, missed)
         return self.ann
 
     def rank(self, q: np.ndarray | None, rows: np.ndarray, depth: int) -> list[int]:

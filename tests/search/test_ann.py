@@ -168,12 +168,30 @@ def test_the_persisted_graph_is_reopened_without_a_rebuild(tmp_path: Path) -> No
     again.ann_min_rows = MIN_ROWS
     rows, _ = again.top_k(again.matrix[0], np.ones(len(again), dtype=bool), 5)
     assert again.ids[rows[0]] == "p3" and ann.builds == builds
-    # past 10% of rows missing from the graph, the next save rebuilds it; older graph files go
+    # past 10% of rows missing from the graph, the next save adds them to it and writes it again; older
+    # graph files go
+    extensions = ann.extensions
     extra = _unit(rng, 400)
     again.extend([(N + 1 + i, f"new{i}", f"dn{i}", {}, extra[i]) for i in range(400)])
     again.save(tmp_path)
     again.save(tmp_path)
-    assert ann.builds == builds + 1
+    assert ann.builds == builds and ann.extensions == extensions + 1
+    assert again.ann is not None and bool(again.ann.covered(len(again)).all())
     assert sorted(p.name for p in tmp_path.glob("ann-*")) == ["ann-3.faiss"]
-    rows, _ = VectorTable.load(tmp_path).top_k(extra[7], np.ones(len(again), dtype=bool), 5)
-    assert again.ids[rows[0]] == "new7"
+    reopened = VectorTable.load(tmp_path)
+    reopened.ann_min_rows = MIN_ROWS
+    rows, _ = reopened.top_k(extra[7], np.ones(len(again), dtype=bool), 5)
+    assert again.ids[rows[0]] == "new7" and ann.builds == builds
+
+
+def test_past_a_tenth_of_dropped_rows_the_graph_is_built_again() -> None:
+    table = _table()
+    table.top_k(table.matrix[0], np.ones(N, dtype=bool), 10)
+    builds = ann.builds
+    table.drop(list(range(0, 2 * N // 10, 2))[:150])  # 150 dead nodes: under a tenth, kept
+    table.top_k(table.matrix[0], np.ones(len(table), dtype=bool), 10)
+    assert ann.builds == builds
+    table.drop(list(range(100)))  # 250 dead nodes of 1,750 rows: rebuilt without them
+    rows, _ = table.top_k(table.matrix[0], np.ones(len(table), dtype=bool), 10)
+    assert ann.builds == builds + 1 and table.ann is not None and table.ann.live() == table.ann.size
+    assert rows[0] == 0
