@@ -61,11 +61,11 @@ def test_killed_worker_loses_no_poll(jobs_settings: Settings, runtimes: Callable
         server.routes["/feed.xml"] = Route(rss("Vide", []), delay_s=60)  # the first poll stalls
         source_id = add_source(rt, f"{server.url}/feed.xml")
         with worker_process(jobs_settings) as first:
-            assert wait_for(lambda: server.count("/feed.xml") == 1, timeout_s=8)
+            assert wait_for(lambda: server.count("/feed.xml") == 1, timeout_s=30)
             first.send_signal(signal.SIGKILL)
             first.wait(5)
         assert polls(rt, source_id) == 0  # the killed poll recorded nothing; the source is still due
         server.routes["/feed.xml"] = Route(rss("Vide", []))
         with worker_process(jobs_settings):
-            assert wait_for(lambda: polls(rt, source_id, "ok") == 1, timeout_s=10)
+            assert wait_for(lambda: polls(rt, source_id, "ok") == 1, timeout_s=30)
         assert server.count("/feed.xml") == 2

@@ -25,7 +25,7 @@ def test_worker_polls_a_due_source_within_seconds(runtimes: Callable[[], Runtime
         worker = JobWorker(Jobs(rt), threads=2, tick_s=1).start()
         started = time.monotonic()
         try:
-            assert wait_for(lambda: polls(rt, due, "ok") == 1, timeout_s=5)
+            assert wait_for(lambda: polls(rt, due, "ok") == 1, timeout_s=30)
             elapsed = time.monotonic() - started
             time.sleep(1.2)  # another tick: the polled source is no longer due
         finally:
@@ -53,8 +53,8 @@ def test_two_workers_never_poll_one_source_at_once(runtimes: Callable[[], Runtim
         try:
             jobs_a.poll_source(source_id)
             jobs_b.poll_source(source_id)
-            assert wait_for(lambda: jobs_a.huey.pending_count() == 0, timeout_s=3)
-            assert wait_for(lambda: polls(first, source_id) == 1, timeout_s=6)
+            assert wait_for(lambda: jobs_a.huey.pending_count() == 0, timeout_s=30)
+            assert wait_for(lambda: polls(first, source_id) == 1, timeout_s=30)
             time.sleep(0.3)
         finally:
             for worker in workers:
@@ -72,7 +72,7 @@ def test_schedulers_of_two_workers_enqueue_each_due_source_once(runtimes: Callab
         ids = [add_source(first, f"{server.url}{path}") for path in paths]
         workers = [JobWorker(Jobs(rt), threads=2, tick_s=1).start() for rt in (first, second)]
         try:
-            assert wait_for(lambda: all(polls(first, i, "ok") == 1 for i in ids), timeout_s=6)
+            assert wait_for(lambda: all(polls(first, i, "ok") == 1 for i in ids), timeout_s=30)
             time.sleep(2.2)  # two more ticks of each scheduler
         finally:
             for worker in workers:
@@ -109,7 +109,7 @@ def test_polled_items_are_searchable_at_once_and_get_vectors_from_the_backfill_j
         worker = JobWorker(jobs, threads=1, tick_s=60).start()
         try:
             assert wait_for(lambda: not rt.backend.missing_embeddings(limit=1), timeout_s=120)
-            assert wait_for(lambda: jobs.leases.holder("backfill") is None, timeout_s=10)
+            assert wait_for(lambda: jobs.leases.holder("backfill") is None, timeout_s=30)
         finally:
             worker.stop()
     assert jobs.backfilled == missing
