@@ -48,6 +48,8 @@ def _passage_vectors_once(tmp_path_factory: pytest.TempPathFactory, worker_id: s
     Embedder.passages = memo.wrap(original)  # type: ignore[method-assign]
     yield
     Embedder.passages = original  # type: ignore[method-assign]
+    stats = memo.path.parent / f"passage-vectors-{worker_id}.txt"
+    stats.write_text(f"hits {memo.hits} misses {memo.misses}\n")
 
 
 @pytest.fixture
