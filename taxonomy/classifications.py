@@ -25,6 +25,7 @@ from taxonomy.models import Classification, Concept
 
 __all__ = [
     "CURATOR",
+    "PRIOR",
     "REJECTED",
     "Assignment",
     "ClassificationView",
@@ -34,6 +35,7 @@ __all__ = [
 ]
 
 CURATOR = "curator"  # the method of a person's correction
+PRIOR = "prior_score"  # explanation key of a curator row: the machine's score it overrode
 REJECTED = "rejected"  # explanation key of a curator's removal (the row hides the concept)
 
 EXPLANATION_KEYS = ("terms", "rules", "neighbours", "similarity", "calibrated", "implies")
@@ -132,6 +134,17 @@ def record_curator_decision(
     concepts = list(dict.fromkeys(concept_ids))
     if not concepts:
         return
+    # the machine's score each decision overrides, kept for the quality indicators (confidence bands)
+    prior = dict(
+        session.execute(
+            select(Classification.concept_id, Classification.score).where(
+                Classification.target_kind == target_kind,
+                Classification.target_id == target_id,
+                Classification.concept_id.in_(concepts),
+                Classification.method != CURATOR,
+            )
+        ).all()
+    )
     session.execute(
         delete(Classification).where(
             Classification.target_kind == target_kind,
@@ -150,7 +163,7 @@ def record_curator_decision(
                 concept_id=concept_id,
                 score=1.0 if keep else 0.0,
                 method=CURATOR,
-                explanation=dict(explanation),
+                explanation={**explanation, **({PRIOR: prior[concept_id]} if concept_id in prior else {})},
             )
         )
 

@@ -23,6 +23,9 @@ class Organisation(Base):
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(32), default="national_agency")
+    # INSEE region code of a French organisation ("75", ``tfe.core.regions``); partners abroad: ``country``
+    region: Mapped[str | None] = mapped_column(String(8), default=None, index=True)
+    country: Mapped[str | None] = mapped_column(String(2), default=None)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 

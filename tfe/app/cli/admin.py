@@ -48,16 +48,34 @@ def org_add(
     kind: Annotated[
         str, typer.Option(help="Type : national_agency, regional_chamber, bank, region, partner_abroad")
     ] = ("regional_chamber"),
+    region: Annotated[
+        str, typer.Option(help="Code INSEE de la région (75 : Nouvelle-Aquitaine…)")
+    ] = "",
+    country: Annotated[str, typer.Option(help="Pays (code ISO) d'un partenaire à l'étranger")] = "",
     as_json: JsonOpt = False,
 ) -> None:
-    """Crée une organisation (sans effet si elle existe déjà)."""
+    """Crée une organisation (si elle existe déjà, seules sa région et son pays donnés changent)."""
     rt = runtime()
     with rt.session() as session:
-        org = identity.get_or_create_org(session, slug, name or slug, kind)
-        audit.record(
-            session, "org.create", CLI, target_kind="org", target_id=str(org.id), detail={"slug": slug}
+        org = identity.get_or_create_org(
+            session, slug, name or slug, kind, region=region or None, country=country or None
         )
-        out = {"id": org.id, "slug": org.slug, "name": org.name, "kind": org.kind}
+        audit.record(
+            session,
+            "org.create",
+            CLI,
+            target_kind="org",
+            target_id=str(org.id),
+            detail={"slug": slug, "region": org.region, "country": org.country},
+        )
+        out = {
+            "id": org.id,
+            "slug": org.slug,
+            "name": org.name,
+            "kind": org.kind,
+            "region": org.region,
+            "country": org.country,
+        }
     emit_json(out) if as_json else echo(f"Organisation {out['slug']} ({out['id']})")
 
 

@@ -66,7 +66,14 @@ def ensure_demo_accounts(rt: Runtime, admin_password: str | None = None) -> dict
     known = {a["email"] for a in creds["accounts"]}
     with rt.session() as session:
         for org_def in load_organisations():
-            org = identity.get_or_create_org(session, org_def["slug"], org_def["name"], org_def["kind"])
+            org = identity.get_or_create_org(
+                session,
+                org_def["slug"],
+                org_def["name"],
+                org_def["kind"],
+                region=org_def.get("region"),
+                country=org_def.get("country"),
+            )
             email = f"conseiller@{org_def['slug']}.demo"
             if session.scalar(select(User).where(User.email == email)) is None:
                 password = secrets.token_urlsafe(9)

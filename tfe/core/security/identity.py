@@ -25,6 +25,7 @@ from tfe.core.errors import (
     ValidationError,
 )
 from tfe.core.models import ORG_KINDS, ROLES, TOKEN_SCOPES, ApiToken, Organisation, User
+from tfe.core.regions import check_country, check_region
 from tfe.core.security import sessions
 from tfe.core.security.passwords import hash_password, verify_password
 from tfe.core.security.scope import AccessScope
@@ -55,17 +56,31 @@ def scope_for(user: User) -> AccessScope:
 
 
 def get_or_create_org(
-    session: Session, slug: str, name: str | None = None, kind: str = "national_agency"
+    session: Session,
+    slug: str,
+    name: str | None = None,
+    kind: str = "national_agency",
+    *,
+    region: str | None = None,
+    country: str | None = None,
 ) -> Organisation:
+    """The organisation of this slug, created if absent; a ``region`` (INSEE code) or ``country`` (ISO
+    code, partners abroad) given is set on it, created or not."""
     if not _SLUG.match(slug):
         raise ValidationError(f"invalid organisation slug {slug!r} (lowercase letters, digits, hyphens)")
     if kind not in ORG_KINDS:
         raise ValidationError(f"unknown organisation kind {kind!r}; expected one of {', '.join(ORG_KINDS)}")
+    region = check_region(region) if region else None
+    country = check_country(country) if country else None
     org = session.scalar(select(Organisation).where(Organisation.slug == slug))
     if org is None:
         org = Organisation(slug=slug, name=name or slug, kind=kind)
         session.add(org)
-        session.flush()
+    if region:
+        org.region = region
+    if country:
+        org.country = country
+    session.flush()
     return org
 
 

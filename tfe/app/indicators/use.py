@@ -1,0 +1,125 @@
+"""Use: searches and the share with no result, document reads and downloads, uploads and new versions,
+alerts sent (deliveries) and unsubscriptions; per week, month and the whole period, in total and by
+organisation kind. Each count comes with the number of distinct people behind it (``privacy``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Integer, case, distinct, func, literal, select
+
+from tfe.app.indicators.context import Context, label_of
+from tfe.app.indicators.periods import GRAINS
+from tfe.app.indicators.privacy import Cell, people_cell
+from tfe.app.indicators.sql import bucket_of
+from tfe.core.models import AuditEvent, Organisation, User
+from veille.alerts.models import Delivery, Subscription
+
+__all__ = ["ACTIONS", "use"]
+
+# metric → the audit actions it counts
+ACTIONS: dict[str, tuple[str, ...]] = {
+    "searches": ("search",),
+    "document_reads": ("document.read",),
+    "document_downloads": ("document.download",),
+    "uploads": ("document.upload",),
+    "new_versions": ("document.version.add",),
+    "unsubscriptions": ("subscription.unsubscribe", "subscription.delete", "subscription.delete_all"),
+}
+_METRIC_OF = {action: metric for metric, actions in ACTIONS.items() for action in actions}
+
+
+def use(ctx: Context) -> list[Cell]:
+    cells: list[Cell] = []
+    for name, column in (("", None), ("kind", Organisation.kind)):
+        for grain in (None, *GRAINS):
+            cells += _events(ctx, name, column, grain)
+            cells += _alerts(ctx, name, column, grain)
+    return cells
+
+
+def _buckets(ctx: Context, grain: str | None) -> list[str | None]:
+    return list(ctx.period.buckets(grain)) if grain else [None]
+
+
+def _events(ctx: Context, name: str, column: Any, grain: str | None) -> list[Cell]:
+    key = column if column is not None else literal("")
+    bucket = bucket_of(ctx.dialect, AuditEvent.at, grain) if grain else literal("")
+    metric = case(_METRIC_OF, value=AuditEvent.action, else_="")
+    empty = (AuditEvent.action == "search") & (AuditEvent.detail["total"].as_integer() == 0)
+    query = (
+        select(
+            bucket,
+            key,
+            metric,
+            func.count(AuditEvent.id),
+            func.count(distinct(AuditEvent.actor_user_id)),
+            func.sum(case((empty, 1), else_=0).cast(Integer)),
+            func.count(distinct(case((empty, AuditEvent.actor_user_id), else_=None))),
+        )
+        .where(
+            ctx.within(AuditEvent.at),
+            AuditEvent.action.in_(list(_METRIC_OF)),
+            AuditEvent.actor_user_id.is_not(None),
+            ctx.orgs(AuditEvent.actor_org_id),
+        )
+        .group_by(bucket, key, metric)
+    )
+    if column is not None:
+        query = query.join(Organisation, Organisation.id == AuditEvent.actor_org_id)
+    found: dict[tuple[str | None, str, str], tuple[int, int, int, int]] = {}
+    for b, value, m, n, people, none, none_people in ctx.session.execute(query):
+        label = label_of(grain, b) if grain else None
+        found[(label, str(value), str(m))] = (int(n), int(people), int(none or 0), int(none_people))
+    values = sorted({v for _, v, _ in found}) if name else [""]
+    cells: list[Cell] = []
+    for value in values:
+        dims = {name: value} if name else {}
+        for label in _buckets(ctx, grain):
+            for m in ACTIONS:
+                n, people, none, none_people = found.get((label, value, m), (0, 0, 0, 0))
+                if name and n == 0:
+                    continue
+                cells.append(people_cell(m, n, people, dims=dims, bucket=label, grain=grain))
+                if m == "searches":
+                    cells.append(
+                        people_cell(
+                            "searches_no_result", none, none_people, dims=dims, bucket=label, grain=grain
+                        )
+                    )
+                    share = round(none / n, 4) if n else None
+                    cells.append(
+                        people_cell(
+                            "searches_no_result_share", share, people, dims=dims, bucket=label, grain=grain
+                        )
+                    )
+    return cells
+
+
+def _alerts(ctx: Context, name: str, column: Any, grain: str | None) -> list[Cell]:
+    """Alerts sent: one delivery is one story or document sent to one subscriber (never twice)."""
+    key = column if column is not None else literal("")
+    bucket = bucket_of(ctx.dialect, Delivery.first_sent_at, grain) if grain else literal("")
+    query = (
+        select(bucket, key, func.count(Delivery.id), func.count(distinct(Subscription.user_id)))
+        .join(Subscription, Subscription.id == Delivery.subscription_id)
+        .join(User, User.id == Subscription.user_id)
+        .where(ctx.within(Delivery.first_sent_at), ctx.orgs(User.org_id))
+        .group_by(bucket, key)
+    )
+    if column is not None:
+        query = query.join(Organisation, Organisation.id == User.org_id)
+    found = {
+        (label_of(grain, b) if grain else None, str(v)): (int(n), int(p))
+        for b, v, n, p in ctx.session.execute(query)
+    }
+    values = sorted({v for _, v in found}) if name else [""]
+    cells = []
+    for value in values:
+        for label in _buckets(ctx, grain):
+            n, people = found.get((label, value), (0, 0))
+            if name and n == 0:
+                continue
+            dims = {name: value} if name else {}
+            cells.append(people_cell("alerts_sent", n, people, dims=dims, bucket=label, grain=grain))
+    return cells
