@@ -1016,6 +1016,16 @@ def test_every_route_answers_what_it_documents(
             )
         ],
         *[
+            ("get", "/api/indicators", "/api/indicators", kwargs)
+            for kwargs in (
+                {"params": {"scope": "network", "period": "2026-Q4"}, "headers": admin},
+                {"params": {"period": "2026-13"}, "headers": admin},
+                {"params": {"scope": "org:nulle-part"}, "headers": admin},
+                {},
+                {"headers": alice},
+            )
+        ],
+        *[
             ("get", "/api/admin/audit", "/api/admin/audit", kwargs)
             for kwargs in (
                 {"params": {"action": "document", "limit": 5}, "headers": admin},

@@ -21,6 +21,7 @@ from tfe.app.cli import (
     erase,
     evaluation,
     index,
+    indicators,
     keys,
     oidc,
     sources,
@@ -62,6 +63,7 @@ app.add_typer(keys.keys_app, name="keys")
 app.add_typer(erase.erase_app, name="erase")
 app.add_typer(audit.audit_app, name="audit")
 app.add_typer(oidc.oidc_app, name="oidc")
+app.add_typer(indicators.indicators_app, name="indicators")
 
 
 def main() -> None:

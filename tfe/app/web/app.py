@@ -17,6 +17,7 @@ from tfe.app.web.api import document_edit as document_edit_api
 from tfe.app.web.api import documents as documents_api
 from tfe.app.web.api import erasure as erasure_api
 from tfe.app.web.api import health, items, search, taxonomy
+from tfe.app.web.api import indicators as indicators_api
 from tfe.app.web.api import lifecycle as lifecycle_api
 from tfe.app.web.api import me as me_api
 from tfe.app.web.api import more_like_this as more_like_this_api
@@ -131,6 +132,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         doctype_fields_api.router,
         erasure_api.router,
         admin_audit_api.router,
+        indicators_api.router,
         admin_security_api.router,
         previews_api.router,
         taxonomy.router,

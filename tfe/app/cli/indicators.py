@@ -1,0 +1,67 @@
+"""``tfe indicators export``: the quarterly report of the contract, from the operator's machine.
+
+The operator sees every scope (as the national agency's administrators do); the CSV has one row per
+(section, metric, dimensions, grain, bucket) with the value, a suppressed cell's value empty; the JSON is
+the API's answer. Bad period or scope: one line on stderr, exit 2. Audited (``indicators.export``).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tfe.app.cli.common import fail, runtime
+from tfe.app.indicators.periods import parse_period
+from tfe.app.indicators.scopes import parse_scope, resolve
+from tfe.app.indicators.service import compute
+from tfe.core.security import audit
+from tfe.core.security.audit import Actor
+
+indicators_app = typer.Typer(
+    help="Indicateurs du réseau, des régions et des organisations.", no_args_is_help=True
+)
+
+COLUMNS = ("section", "metric", "dimensions", "grain", "bucket", "value", "suppressed")
+FORMATS = ("csv", "json")
+
+
+@indicators_app.command("export")
+def export(
+    period: Annotated[str, typer.Option(help="2026-Q4, 2026-11, 2026-W48, 2026 ou 2026-11-01..2026-11-30")],
+    scope: Annotated[str, typer.Option(help="network, region:CODE ou org:SLUG")] = "network",
+    fmt: Annotated[str, typer.Option("--format", help="csv ou json")] = "csv",
+    output: Annotated[Path | None, typer.Option(help="Fichier écrit (sinon la sortie standard)")] = None,
+) -> None:
+    """Exporte les indicateurs d'une période (cellules de moins de 5 personnes vides)."""
+    if fmt not in FORMATS:
+        fail(f"format inconnu {fmt!r} : attendu csv ou json")
+    chosen = parse_period(period)
+    parse_scope(scope)
+    rt = runtime()
+    with rt.session() as session:
+        result = compute(session, resolve(session, scope), chosen)
+        audit.record(
+            session,
+            "indicators.export",
+            Actor.system("cli"),
+            target_kind="indicators",
+            target_id=result.scope.text,
+            detail={"scope": result.scope.text, "period": chosen.label, "format": fmt},
+        )
+    if fmt == "json":
+        text = json.dumps(result.as_dict(), ensure_ascii=False, indent=2) + "\n"
+    else:
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(result.rows())
+        text = buffer.getvalue()
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
