@@ -34,9 +34,9 @@ def adoption(ctx: Context) -> list[Cell]:
     cells: list[Cell] = []
     for name, column in _dimensions(ctx).items():
         cells += _accounts(ctx, name, column)
-        for grain in (None, *GRAINS):
-            cells += _active(ctx, name, column, grain)
-            cells += _new(ctx, name, column, grain)
+    for grain in (None, *GRAINS):
+        cells += _rolled(ctx, "active_users", _active_rows(ctx, grain), grain)
+        cells += _rolled(ctx, "new_users", _new_rows(ctx, grain), grain)
     return cells
 
 
@@ -55,44 +55,55 @@ def _accounts(ctx: Context, name: str, column: Any) -> list[Cell]:
     return [people_cell("accounts", n, n, dims=_dims(name, value)) for value, n in rows]
 
 
-def _active(ctx: Context, name: str, column: Any, grain: str | None) -> list[Cell]:
-    key = _key(column)
+def _active_rows(ctx: Context, grain: str | None) -> Any:
+    """Distinct active users per (bucket, organisation, kind, role): one query per grain. A user has one
+    organisation and one role, so these counts add up exactly to every coarser dimension (``_rolled``)."""
     bucket = bucket_of(ctx.dialect, AuditEvent.at, grain) if grain else literal("")
-    rows = ctx.session.execute(
-        select(bucket, key, func.count(distinct(AuditEvent.actor_user_id)))
+    return ctx.session.execute(
+        select(
+            bucket,
+            Organisation.slug,
+            Organisation.kind,
+            User.role,
+            func.count(distinct(AuditEvent.actor_user_id)),
+        )
         .join(User, User.id == AuditEvent.actor_user_id)
         .join(Organisation, Organisation.id == User.org_id)
         .where(ctx.within(AuditEvent.at), AuditEvent.action.not_in(NOT_ACTIVITY), ctx.orgs(User.org_id))
-        .group_by(bucket, key)
+        .group_by(bucket, Organisation.slug, Organisation.kind, User.role)
     )
-    return _cells("active_users", rows, name, grain, ctx)
 
 
-def _new(ctx: Context, name: str, column: Any, grain: str | None) -> list[Cell]:
-    key = _key(column)
+def _new_rows(ctx: Context, grain: str | None) -> Any:
     bucket = bucket_of(ctx.dialect, User.created_at, grain) if grain else literal("")
-    rows = ctx.session.execute(
-        select(bucket, key, func.count(User.id))
+    return ctx.session.execute(
+        select(bucket, Organisation.slug, Organisation.kind, User.role, func.count(User.id))
         .join(Organisation, Organisation.id == User.org_id)
         .where(ctx.within(User.created_at), ctx.orgs(User.org_id))
-        .group_by(bucket, key)
+        .group_by(bucket, Organisation.slug, Organisation.kind, User.role)
     )
-    return _cells("new_users", rows, name, grain, ctx)
 
 
-def _cells(metric: str, rows: Any, name: str, grain: str | None, ctx: Context) -> list[Cell]:
-    """One cell per bucket and dimension value; buckets without anyone are 0 (totals only: a dimension
-    value with no one in a bucket is left out)."""
-    found = {(label_of(grain, b) if grain else None, str(v)): int(n) for b, v, n in rows}
+def _rolled(ctx: Context, metric: str, rows: Any, grain: str | None) -> list[Cell]:
+    """The finest counts summed to the total and to each dimension, then one cell per bucket: totals for
+    every bucket (0 where no one), a dimension value only in the buckets where someone is counted."""
+    names = [n for n in _dimensions(ctx) if n]
+    sums: dict[tuple[str | None, str, str], int] = {}
+    for b, slug, kind, role, n in rows:
+        label = label_of(grain, b) if grain else None
+        values = {"org": str(slug), "kind": str(kind), "role": str(role)}
+        for name in ["", *names]:
+            key = (label, name, values[name] if name else "")
+            sums[key] = sums.get(key, 0) + int(n)
     buckets: list[str | None] = list(ctx.period.buckets(grain)) if grain else [None]
-    values = sorted({v for _, v in found}) or ([""] if not name else [])
-    if not name:
-        values = [""]
-    cells = []
-    for value in values:
-        for bucket in buckets:
-            n = found.get((bucket, value), 0)
-            if name and n == 0:
-                continue
-            cells.append(people_cell(metric, n, n, dims=_dims(name, value), bucket=bucket, grain=grain))
+    cells = [
+        people_cell(metric, sums.get((b, "", ""), 0), sums.get((b, "", ""), 0), bucket=b, grain=grain)
+        for b in buckets
+    ]
+    for name in names:
+        for value in sorted({v for (_, n, v) in sums if n == name}):
+            for b in buckets:
+                n = sums.get((b, name, value), 0)
+                if n:
+                    cells.append(people_cell(metric, n, n, dims={name: value}, bucket=b, grain=grain))
     return cells

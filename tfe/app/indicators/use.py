@@ -31,9 +31,12 @@ _METRIC_OF = {action: metric for metric, actions in ACTIONS.items() for action i
 
 def use(ctx: Context) -> list[Cell]:
     cells: list[Cell] = []
-    for name, column in (("", None), ("kind", Organisation.kind)):
-        for grain in (None, *GRAINS):
-            cells += _events(ctx, name, column, grain)
+    kinds = dict(ctx.session.execute(select(Organisation.id, Organisation.kind)).all())
+    for grain in (None, *GRAINS):
+        found = _event_rows(ctx, grain, kinds)
+        for name in ("", "kind"):
+            cells += _events(ctx, name, grain, found)
+        for name, column in (("", None), ("kind", Organisation.kind)):
             cells += _alerts(ctx, name, column, grain)
     return cells
 
@@ -42,15 +45,18 @@ def _buckets(ctx: Context, grain: str | None) -> list[str | None]:
     return list(ctx.period.buckets(grain)) if grain else [None]
 
 
-def _events(ctx: Context, name: str, column: Any, grain: str | None) -> list[Cell]:
-    key = column if column is not None else literal("")
+def _event_rows(
+    ctx: Context, grain: str | None, kinds: dict[int, str]
+) -> dict[tuple[str | None, str, str, str], tuple[int, int, int, int]]:
+    """Counts and distinct people per (bucket, actor's organisation, metric), one query per grain, summed
+    to the organisation kind and the total (a user acts for one organisation, so the people add up)."""
     bucket = bucket_of(ctx.dialect, AuditEvent.at, grain) if grain else literal("")
     metric = case(_METRIC_OF, value=AuditEvent.action, else_="")
     empty = (AuditEvent.action == "search") & (AuditEvent.detail["total"].as_integer() == 0)
     query = (
         select(
             bucket,
-            key,
+            AuditEvent.actor_org_id,
             metric,
             func.count(AuditEvent.id),
             func.count(distinct(AuditEvent.actor_user_id)),
@@ -63,21 +69,31 @@ def _events(ctx: Context, name: str, column: Any, grain: str | None) -> list[Cel
             AuditEvent.actor_user_id.is_not(None),
             ctx.orgs(AuditEvent.actor_org_id),
         )
-        .group_by(bucket, key, metric)
+        .group_by(bucket, AuditEvent.actor_org_id, metric)
     )
-    if column is not None:
-        query = query.join(Organisation, Organisation.id == AuditEvent.actor_org_id)
-    found: dict[tuple[str | None, str, str], tuple[int, int, int, int]] = {}
-    for b, value, m, n, people, none, none_people in ctx.session.execute(query):
+    found: dict[tuple[str | None, str, str, str], tuple[int, int, int, int]] = {}
+    for b, org_id, m, n, people, none, none_people in ctx.session.execute(query):
         label = label_of(grain, b) if grain else None
-        found[(label, str(value), str(m))] = (int(n), int(people), int(none or 0), int(none_people))
-    values = sorted({v for _, v, _ in found}) if name else [""]
+        add = (int(n), int(people), int(none or 0), int(none_people))
+        for key in ((label, "", "", str(m)), (label, "kind", str(kinds.get(org_id, "")), str(m))):
+            was = found.get(key, (0, 0, 0, 0))
+            found[key] = (was[0] + add[0], was[1] + add[1], was[2] + add[2], was[3] + add[3])
+    return found
+
+
+def _events(
+    ctx: Context,
+    name: str,
+    grain: str | None,
+    found: dict[tuple[str | None, str, str, str], tuple[int, int, int, int]],
+) -> list[Cell]:
+    values = sorted({v for _, n, v, _ in found if n == name}) if name else [""]
     cells: list[Cell] = []
     for value in values:
         dims = {name: value} if name else {}
         for label in _buckets(ctx, grain):
             for m in ACTIONS:
-                n, people, none, none_people = found.get((label, value, m), (0, 0, 0, 0))
+                n, people, none, none_people = found.get((label, name, value, m), (0, 0, 0, 0))
                 if name and n == 0:
                     continue
                 cells.append(people_cell(m, n, people, dims=dims, bucket=label, grain=grain))
