@@ -9,7 +9,6 @@ installation's seeded users stay as they are.
 from __future__ import annotations
 
 import datetime as dt
-import time
 import uuid
 from dataclasses import dataclass
 
@@ -239,11 +238,9 @@ def test_bad_tokens_are_throttled_and_audited(installation: Installation, client
     address = f"203.0.113.{uuid.uuid4().int % 200 + 20}"
     attacker = TestClient(installation.client.app, client=(address, 40000))
     statuses: list[int] = []
-    started = time.monotonic()
-    for n in range(300):
+    for n in range(300):  # how fast is bench/guard.py's business, not a test's (no timed assertion)
         answer = attacker.get("/api/me", headers={"Authorization": f"Bearer tfe_{n:08x}_guessed-secret-{n}"})
         statuses.append(answer.status_code)
-    assert time.monotonic() - started < 10
     failed = statuses.index(429)
     assert 1 <= failed <= 100 and set(statuses[:failed]) == {401} and set(statuses[failed:]) == {429}
     assert int(answer.headers["Retry-After"]) >= 1 and answer.json()["error"]["code"] == "rate_limited"
