@@ -83,8 +83,10 @@ def load(name: str) -> Any:
 
 
 def organisations() -> list[dict[str, str]]:
-    """The organisations as written to organisations.json (without the author)."""
-    return [{k: org[k] for k in ("slug", "name", "kind")} for org in load("organisations.json")]
+    """The organisations as written to organisations.json (without the author; with the INSEE region of
+    a French organisation or the country of a partner abroad)."""
+    keys = ("slug", "name", "kind", "region", "country")
+    return [{k: org[k] for k in keys if k in org} for org in load("organisations.json")]
 
 
 def eur(amount: float) -> str:
