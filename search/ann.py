@@ -1,6 +1,6 @@
 """The approximate half of ``VectorTable.top_k`` for large tables: an HNSW graph (faiss) over the rows.
 
-Used only once a table holds ``VectorTable.ann_min_rows`` vectors (``ANN_MIN_ROWS``, 100k by default);
+Used only once a table holds ``VectorTable.ann_min_rows`` vectors (``ANN_MIN_ROWS``, 500k by default);
 smaller tables are searched exactly. The graph holds 8-bit scalar-quantised copies of the vectors
 (``IndexHNSWSQ``, 384 bytes a vector instead of 1,536 for ``IndexHNSWFlat``: at 1M passages the float32
 matrix is already 1.5 GB of the 4 GB budget) and every candidate it returns is re-scored exactly from the
