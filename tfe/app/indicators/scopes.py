@@ -17,7 +17,7 @@ from tfe.core.models import Organisation, User
 from tfe.core.regions import region_name, regions
 from tfe.core.security import identity
 
-__all__ = ["Scope", "authorise", "default_scope", "parse_scope", "resolve"]
+__all__ = ["Scope", "authorise", "default_scope", "parse_scope", "require_admin_role", "resolve"]
 
 
 @dataclass(frozen=True)
@@ -70,10 +70,15 @@ def default_scope(session: Session, user: User) -> str:
     return f"org:{org.slug}" if org else "network"
 
 
-def authorise(session: Session, user: User, scope: Scope) -> None:
-    """Refuse (403) a caller who may not see ``scope``."""
+def require_admin_role(user: User) -> None:
+    """Refuse (403) anyone but an administrator (checked before a scope is looked up: no 404 for them)."""
     if user.role != "admin":
         raise PermissionDeniedError("les indicateurs sont réservés aux administrateurs")
+
+
+def authorise(session: Session, user: User, scope: Scope) -> None:
+    """Refuse (403) a caller who may not see ``scope``."""
+    require_admin_role(user)
     org = session.get(Organisation, user.org_id)
     if identity.is_national_agency(org):
         return

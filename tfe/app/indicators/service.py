@@ -12,9 +12,16 @@ from tfe.app.indicators import adoption, content, quality, use, watch
 from tfe.app.indicators.context import Context
 from tfe.app.indicators.periods import Period, parse_period
 from tfe.app.indicators.privacy import MIN_PEOPLE, Cell
-from tfe.app.indicators.scopes import Scope, authorise, default_scope, parse_scope, resolve
+from tfe.app.indicators.scopes import (
+    Scope,
+    authorise,
+    default_scope,
+    parse_scope,
+    require_admin_role,
+    resolve,
+)
+from tfe.app.indicators.sql import dialect_of
 from tfe.core.db import utcnow
-from tfe.core.errors import PermissionDeniedError
 from tfe.core.models import User
 from tfe.core.security import audit
 from tfe.core.security.audit import Actor
@@ -65,7 +72,7 @@ class Indicators:
 
 def compute(session: Session, scope: Scope, period: Period, *, now: dt.datetime | None = None) -> Indicators:
     """Every section's cells for ``scope`` over ``period`` (SQL aggregates only)."""
-    ctx = Context(session, session.get_bind().dialect.name, scope, period, now or utcnow())
+    ctx = Context(session, dialect_of(session), scope, period, now or utcnow())
     sections = {
         "adoption": adoption.adoption(ctx),
         "use": use.use(ctx),
@@ -90,8 +97,7 @@ def indicators_for(
     period = parse_period(period_text)
     text = scope_text or default_scope(session, user)
     parse_scope(text)
-    if user.role != "admin":
-        raise PermissionDeniedError("les indicateurs sont réservés aux administrateurs")
+    require_admin_role(user)
     scope = resolve(session, text)
     authorise(session, user, scope)
     result = compute(session, scope, period, now=now)
