@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 os.environ.setdefault("HAYSTACK_TELEMETRY_ENABLED", "False")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -19,6 +20,9 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 
 from tfe.core.settings import Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
 
 POSTGRES_URL = os.environ.get(
     "TFE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -55,6 +59,21 @@ def _passage_vectors_once(tmp_path_factory: pytest.TempPathFactory, worker_id: s
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return make_settings(tmp_path)
+
+
+@contextmanager
+def tables(settings: Settings) -> Iterator[sessionmaker[Session]]:
+    """Sessions on ``settings``' database with every imported model's table created (no migrations, no
+    installation): for tests of one package's queries. Import the model modules the test needs first."""
+    from tfe.core.db import Base, make_engine, make_session_factory
+
+    settings.resolved_data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings)
+    Base.metadata.create_all(engine)
+    try:
+        yield make_session_factory(engine)
+    finally:
+        engine.dispose()
 
 
 @contextmanager

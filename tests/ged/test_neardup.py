@@ -17,7 +17,7 @@ import taxonomy.models
 import tfe.core.models
 from ged import neardup
 from ged.models import Document, DocumentSimilarity, DocumentVersion
-from tfe.core.db import Base, make_engine, make_session_factory
+from tests.conftest import tables
 from tfe.core.models import Organisation, User
 from tfe.core.security.scope import AccessScope
 from tfe.core.settings import Settings
@@ -52,21 +52,17 @@ UNRELATED = (
 
 @pytest.fixture
 def factory(db_settings: Settings) -> Iterator[sessionmaker[Session]]:
-    db_settings.resolved_data_dir.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(db_settings)
-    Base.metadata.create_all(engine)
-    made = make_session_factory(engine)
-    with made.begin() as session:
-        session.add_all([Organisation(id=1, slug="a", name="A"), Organisation(id=2, slug="b", name="B")])
-        session.flush()
-        session.add_all(
-            [
-                User(id=1, email="ada@a.fr", name="Ada", org_id=1, role="contributor"),
-                User(id=2, email="bea@b.fr", name="Bea", org_id=2, role="contributor"),
-            ]
-        )
-    yield made
-    engine.dispose()
+    with tables(db_settings) as made:
+        with made.begin() as session:
+            session.add_all([Organisation(id=1, slug="a", name="A"), Organisation(id=2, slug="b", name="B")])
+            session.flush()
+            session.add_all(
+                [
+                    User(id=1, email="ada@a.fr", name="Ada", org_id=1, role="contributor"),
+                    User(id=2, email="bea@b.fr", name="Bea", org_id=2, role="contributor"),
+                ]
+            )
+        yield made
 
 
 def _store(session: Session, text: str, *, org: int, owner: int, visibility: str, title: str) -> str:

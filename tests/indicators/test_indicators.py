@@ -17,10 +17,10 @@ import veille.alerts.models  # noqa: F401
 from ged.models import Document
 from taxonomy.classifications import record_curator_decision
 from taxonomy.models import Classification, Concept, ConceptScheme
+from tests.conftest import tables
 from tfe.app.indicators.periods import parse_period
 from tfe.app.indicators.scopes import resolve
 from tfe.app.indicators.service import compute, indicators_for
-from tfe.core.db import Base, make_engine, make_session_factory
 from tfe.core.errors import NotFoundError, PermissionDeniedError, ValidationError
 from tfe.core.models import AuditEvent, Organisation, User
 from tfe.core.settings import Settings
@@ -45,10 +45,12 @@ def _event(session: Session, user: User, action: str, at: dt.datetime, **detail:
 
 @pytest.fixture
 def factory(db_settings: Settings) -> Iterator[sessionmaker[Session]]:
-    db_settings.resolved_data_dir.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(db_settings)
-    Base.metadata.create_all(engine)
-    made = make_session_factory(engine)
+    with tables(db_settings) as made:
+        _seed_world(made)
+        yield made
+
+
+def _seed_world(made: sessionmaker[Session]) -> None:
     old = dt.datetime(2026, 1, 5, tzinfo=dt.UTC)
     with made.begin() as s:
         s.add_all(
@@ -155,8 +157,6 @@ def factory(db_settings: Settings) -> Iterator[sessionmaker[Session]]:
         record_curator_decision(s, "item", "i1", ["country:DE"], keep=False, user_id=1)
         s.flush()
         s.execute(Classification.__table__.update().values(created_at=NOV))
-    yield made
-    engine.dispose()
 
 
 def _cell(cells: list, metric: str, **where: object) -> dict:

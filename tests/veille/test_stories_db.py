@@ -16,7 +16,7 @@ import taxonomy.models
 import tfe.core.models
 import veille.models
 from search.embeddings import Embedder
-from tfe.core.db import Base, make_engine, make_session_factory
+from tests.conftest import tables
 from tfe.core.errors import NotFoundError
 from tfe.core.models import AuditEvent, Organisation
 from tfe.core.security.scope import AccessScope
@@ -45,21 +45,17 @@ def embedder() -> Embedder:
 
 @pytest.fixture
 def factory(db_settings: Settings) -> Iterator[sessionmaker[Session]]:
-    db_settings.resolved_data_dir.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(db_settings)
-    Base.metadata.create_all(engine)
-    made = make_session_factory(engine)
-    with made.begin() as session:
-        session.add_all([Organisation(id=1, slug="a", name="A"), Organisation(id=2, slug="b", name="B")])
-        session.add_all(
-            [
-                Source(id=1, url="https://a.example/feed", title="Le Quotidien"),
-                Source(id=2, url="https://b.example/feed", title="Shipping Weekly"),
-                Source(id=3, url="https://c.example/feed", title="Veille privée B", org_id=2),
-            ]
-        )
-    yield made
-    engine.dispose()
+    with tables(db_settings) as made:
+        with made.begin() as session:
+            session.add_all([Organisation(id=1, slug="a", name="A"), Organisation(id=2, slug="b", name="B")])
+            session.add_all(
+                [
+                    Source(id=1, url="https://a.example/feed", title="Le Quotidien"),
+                    Source(id=2, url="https://b.example/feed", title="Shipping Weekly"),
+                    Source(id=3, url="https://c.example/feed", title="Veille privée B", org_id=2),
+                ]
+            )
+        yield made
 
 
 def _item(
