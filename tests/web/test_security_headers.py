@@ -327,9 +327,11 @@ def test_pages_raise_no_csp_violation_in_chromium(installation: Installation) ->
         expect(page.locator("h1")).to_have_text("Le marché des vins français en Allemagne")
         assert asked and "corbeille" in asked[0]  # confirm.js asked; dismissed, the document stays
         page.goto(f"{url}/docs")
-        expect(page.locator(".swagger-ui .info .title")).to_contain_text("Team France Export")
+        # the API docs render in the browser from a large bundle: on a busy machine that takes more than
+        # Playwright's default 5 s
+        expect(page.locator(".swagger-ui .info .title")).to_contain_text("Team France Export", timeout=30_000)
         page.goto(f"{url}/redoc")
-        expect(page.locator("h1").first).to_contain_text("Team France Export")
+        expect(page.locator("h1").first).to_contain_text("Team France Export", timeout=30_000)
     violations = {tuple(m.split(" ", 3)[1:]) for m in console if m.startswith("CSP ")}
     assert not violations - ALLOWED_VIOLATIONS, console
     # attempted, not loaded: Redoc's worker is a local blob, its badge logo is refused by the policy above
