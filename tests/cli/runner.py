@@ -19,10 +19,12 @@ from __future__ import annotations
 import logging
 import subprocess
 import sys
+import threading
 import traceback
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from functools import cached_property
+from typing import Any
 
 from typer.testing import CliRunner
 
@@ -73,6 +75,25 @@ def _stderr_logging() -> Iterator[None]:
         root.removeHandler(handler)
 
 
+class _OwnThreads:
+    """The call's stderr for what the call's threads write; threads that were running before it (a test
+    server left by an earlier test in this worker) keep writing to the real stderr, as they would beside
+    a separate ``tfe`` process."""
+
+    def __init__(self, captured: Any, real: Any, foreign: set[threading.Thread]) -> None:
+        self.captured, self.real, self.foreign = captured, real, foreign
+
+    def write(self, text: str) -> int:
+        target = self.real if threading.current_thread() in self.foreign else self.captured
+        return int(target.write(text))
+
+    def flush(self) -> None:
+        self.captured.flush()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.captured, name)
+
+
 def _exit_code(code: object) -> int:
     if code is None:
         return 0
@@ -87,7 +108,10 @@ def invoke(
 ) -> subprocess.CompletedProcess[str]:
     """``tfe ARGS`` in this process with ``env`` over ``os.environ``; the result a subprocess gives."""
     runner = CliRunner()
+    before = set(threading.enumerate()) - {threading.current_thread()}  # earlier tests' servers, workers
+    real_stderr = sys.stderr
     with runner.isolation(input=stdin or "", env=env) as (out, err, _mixed):
+        sys.stderr = _OwnThreads(sys.stderr, real_stderr, before)  # type: ignore[assignment]
         argv = sys.argv
         sys.argv = ["tfe", *args]
         try:
@@ -103,5 +127,7 @@ def invoke(
             sys.argv = argv
             sys.stdout.flush()
             sys.stderr.flush()
+            if isinstance(sys.stderr, _OwnThreads):
+                sys.stderr = sys.stderr.captured
         stdout, stderr = out.getvalue().decode(), err.getvalue().decode()
     return subprocess.CompletedProcess(["tfe", *args], code, stdout, stderr)
