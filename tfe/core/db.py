@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
+from tfe.core import clock
 from tfe.core.settings import Settings
 
 NAMING = {
@@ -35,7 +36,8 @@ class Base(DeclarativeBase):
 
 
 def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+    """The current UTC time of the platform's records (real, or simulated: ``tfe.core.clock``)."""
+    return clock.now()
 
 
 def make_engine(settings: Settings) -> Engine:
