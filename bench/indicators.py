@@ -1,12 +1,16 @@
-"""Indicators benchmark: one dashboard's indicators over a quarter of simulated activity.
+"""Indicators benchmark: the dashboards over a year of simulated activity, with and without roll-ups.
 
-``python bench/indicators.py [--events N] [--documents N] [--items N] [--users N] [--database-url URL]``
-prints one JSON document. A fresh database (SQLite in a temporary folder unless ``--database-url``) is
-filled by bulk inserts: ``--users`` users in 60 organisations (13 regions, every kind and role), ``--events``
-audit events spread over 2026-Q4 (searches with and without results, reads, downloads, uploads, logins),
-``--documents`` documents with a sector and a country, ``--items`` watch items in stories with a sector and
-a country, some decided by curators. Then ``tfe.app.indicators.service.compute`` runs for the network, one
-region and one organisation over 2026-Q4 (each twice: cold, then warm), and the seconds are reported.
+``python bench/indicators.py [--size small|medium|full] [--events N] [--documents N] [--items N]
+[--users N] [--database-url URL]`` prints one JSON document. ``--size full`` is the issue's volume
+(2,000,000 audit events, 100,000 documents, 1,000,000 items, 1,800 users); ``small`` runs in seconds.
+A fresh database (SQLite in a temporary folder unless ``--database-url``, whose tables are dropped first)
+is filled by bulk inserts: users in 60 organisations (13 regions, every kind and role), audit events
+spread over 2026 (searches with and without results, reads, downloads, uploads, logins), documents with a
+sector and a country, watch items in stories with a sector and a country, some decided by curators. Then,
+for the network, one region and one organisation over 2026-Q4 and 2026, every section is computed from
+the audit trail alone (no roll-up), the roll-ups are built (``tfe.app.rollups.run``, timed), the
+dashboards computed again (twice: cold, warm), and one more closed week rolled up (the incremental job).
+Seconds per section and per dashboard; progress on stderr.
 """
 
 from __future__ import annotations
@@ -24,31 +28,53 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from sqlalchemy import delete
+
 import ged.models  # noqa: F401  (tables)
 import ingest.models  # noqa: F401
 import search.models  # noqa: F401
 import veille.alerts.models  # noqa: F401
 from ged.models import Document
 from taxonomy.models import Classification, Concept, ConceptScheme
+from tfe.app.indicators import adoption, content, quality, use, watch
+from tfe.app.indicators.context import Context
 from tfe.app.indicators.periods import parse_period
 from tfe.app.indicators.scopes import resolve
-from tfe.app.indicators.service import compute
+from tfe.app.indicators.sql import dialect_of
+from tfe.app.rollups import run as run_rollups
 from tfe.core.db import Base, make_engine, make_session_factory
-from tfe.core.models import ORG_KINDS, ROLES, AuditEvent, Organisation, User
+from tfe.core.models import ORG_KINDS, ROLES, AuditEvent, IndicatorRollup, Organisation, User
 from tfe.core.regions import regions
 from tfe.core.settings import Settings
 from veille.models import Item, Source, Story
 
-START = dt.datetime(2026, 10, 1, tzinfo=dt.UTC)
-SPAN_S = 92 * 86400
+START = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+SPAN_S = 365 * 86400
+NOW = dt.datetime(2027, 1, 2, tzinfo=dt.UTC)
+SIZES = {  # events, documents, items, users
+    "small": (20_000, 2_000, 10_000, 1_800),
+    "medium": (200_000, 10_000, 100_000, 1_800),
+    "full": (2_000_000, 100_000, 1_000_000, 1_800),
+}
 ACTIONS = ["search"] * 5 + ["document.read"] * 3 + ["document.download", "document.upload", "auth.login"]
 SECTORS = ["01", "10", "11", "20", "21", "26", "28", "29", "30", "62"]
 COUNTRIES = ["DE", "US", "JP", "CN", "IT", "ES", "GB", "MA", "BR", "IN"]
 CHUNK = 20_000
+SECTIONS = {  # what tfe.app.indicators.service.compute runs, in its order
+    "adoption": adoption.adoption,
+    "use": use.use,
+    "content": content.content,
+    "watch": watch.watch,
+    "quality": quality.quality,
+}
 
 
 def _at(rng: random.Random) -> dt.datetime:
     return START + dt.timedelta(seconds=rng.randrange(SPAN_S))
+
+
+def _say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
 
 
 def _bulk(session, table, rows) -> None:  # type: ignore[no-untyped-def]
@@ -94,7 +120,7 @@ def seed(factory, args) -> dict[str, float]:  # type: ignore[no-untyped-def]
         ]
         _bulk(s, User.__table__, users)
         events = []
-        for _ in range(args.events):
+        for n in range(args.events):
             user = 1 + rng.randrange(args.users)
             action = rng.choice(ACTIONS)
             events.append(
@@ -109,7 +135,10 @@ def seed(factory, args) -> dict[str, float]:  # type: ignore[no-untyped-def]
                     "mac": "",
                 }
             )
-        _bulk(s, AuditEvent.__table__, events)
+            if len(events) == CHUNK or n == args.events - 1:
+                s.execute(AuditEvent.__table__.insert(), events)
+                events = []
+        _say(f"events {time.perf_counter() - t0:.0f} s")
         docs, classes = [], []
         for n in range(args.documents):
             docs.append(
@@ -140,6 +169,7 @@ def seed(factory, args) -> dict[str, float]:  # type: ignore[no-untyped-def]
                     }
                 )
         _bulk(s, Document.__table__, docs)
+        _say(f"documents {time.perf_counter() - t0:.0f} s")
         _bulk(
             s,
             Source.__table__,
@@ -213,22 +243,57 @@ def seed(factory, args) -> dict[str, float]:  # type: ignore[no-untyped-def]
                         "created_at": at,
                     }
                 )
+            if len(items) == CHUNK:
+                _bulk(s, Item.__table__, items)
+                items = []
         _bulk(s, Item.__table__, items)
         _bulk(s, Classification.__table__, classes)
+        _say(f"items {time.perf_counter() - t0:.0f} s")
     return {"seed_s": round(time.perf_counter() - t0, 1)}
+
+
+def _dashboard(factory, scope: str, period: str) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    """Seconds per section and in all (what ``compute`` runs, section by section), and the cells."""
+    out: dict[str, float] = {}
+    cells = 0
+    with factory() as s:
+        t0 = time.perf_counter()
+        ctx = Context(s, dialect_of(s), resolve(s, scope), parse_period(period), NOW)
+        for name, section in SECTIONS.items():
+            t1 = time.perf_counter()
+            cells += len(section(ctx))
+            out[name] = round(time.perf_counter() - t1, 2)
+        out["total"] = round(time.perf_counter() - t0, 2)
+    out["cells"] = cells
+    _say(f"{scope} {period} {out}")
+    return out
+
+
+def _pages(factory, runs: int) -> dict[str, list[dict[str, float]]]:  # type: ignore[no-untyped-def]
+    return {
+        f"{scope} {period}": [_dashboard(factory, scope, period) for _ in range(runs)]
+        for scope in ("network", "region:75", "org:org-3")
+        for period in ("2026-Q4", "2026")
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--events", type=int, default=200_000)
-    parser.add_argument("--documents", type=int, default=10_000)
-    parser.add_argument("--items", type=int, default=50_000)
-    parser.add_argument("--users", type=int, default=1_800)
+    parser.add_argument("--size", choices=sorted(SIZES), default="small")
+    parser.add_argument("--events", type=int)
+    parser.add_argument("--documents", type=int)
+    parser.add_argument("--items", type=int)
+    parser.add_argument("--users", type=int)
     parser.add_argument("--database-url", default="")
+    parser.add_argument("--no-live", action="store_true", help="skip the dashboards without roll-ups")
     args = parser.parse_args()
+    for name, value in zip(("events", "documents", "items", "users"), SIZES[args.size], strict=True):
+        if getattr(args, name) is None:
+            setattr(args, name, value)
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(data_dir=Path(tmp), environment="test", database_url=args.database_url or None)
         engine = make_engine(settings)
+        Base.metadata.drop_all(engine)
         Base.metadata.create_all(engine)
         factory = make_session_factory(engine)
         report: dict[str, object] = {
@@ -245,18 +310,17 @@ def main() -> None:
             },
             **seed(factory, args),
         }
-        period = parse_period("2026-Q4")
-        timings: dict[str, dict[str, float | int]] = {}
-        for scope in ("network", "region:75", "org:org-3"):
-            runs = []
-            for _ in range(2):
-                with factory() as s:
-                    t0 = time.perf_counter()
-                    result = compute(s, resolve(s, scope), period, now=dt.datetime(2027, 1, 2, tzinfo=dt.UTC))
-                    runs.append(time.perf_counter() - t0)
-            cells = sum(len(c) for c in result.sections.values())
-            timings[scope] = {"cold_s": round(runs[0], 2), "warm_s": round(runs[1], 2), "cells": cells}
-        report["compute"] = timings
+        if not args.no_live:
+            report["live"] = _pages(factory, 1)
+        report["rollup_full"] = run_rollups(factory, today=NOW.date())
+        _say(f"roll-ups {report['rollup_full']}")
+        report["rolled"] = _pages(factory, 2)
+        last = dt.date(2026, 12, 21)  # the last closed week: rolled up again, as the job does once a week
+        with factory.begin() as s:
+            s.execute(
+                delete(IndicatorRollup).where(IndicatorRollup.grain == "week", IndicatorRollup.bucket == last)
+            )
+        report["rollup_one_week"] = run_rollups(factory, today=NOW.date())
         engine.dispose()
     print(json.dumps(report, indent=2))
 

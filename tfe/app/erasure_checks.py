@@ -19,7 +19,7 @@ from search.models import PassageText
 from taxonomy.models import Classification
 from tfe.core.crypto.models import DataKey
 from tfe.core.errors import ValidationError
-from tfe.core.models import ApiToken, User
+from tfe.core.models import ApiToken, IndicatorUserBucket, User
 from veille.alerts.models import Delivery
 from veille.models import Item
 
@@ -171,6 +171,18 @@ def store_checks(
                     .where(User.org_id == org_id, ApiToken.revoked_at.is_(None)),
                 ),
                 "active accounts or tokens",
+            )
+        )
+        checks.append(
+            _check(
+                "indicator_rollups",
+                _count(
+                    session,
+                    select(IndicatorUserBucket.id)
+                    .join(User, User.id == IndicatorUserBucket.user_id)
+                    .where(User.org_id == org_id),
+                ),
+                "indicator roll-up rows of its accounts",
             )
         )
     return checks

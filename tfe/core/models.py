@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import Date, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tfe.core.db import Base, utcnow
@@ -88,6 +88,36 @@ class AuditEvent(Base):
     mac: Mapped[str] = mapped_column(String(64), default="")
 
 
+class IndicatorUserBucket(Base):
+    """One person's activity in one closed week or month (``tfe.app.indicators.rollup``): per action metric
+    and acting organisation, the events and the searches without result; ``metric = "@active"`` (organisation
+    empty) marks the person active in the bucket. Distinct people of any set of buckets are exact."""
+
+    __tablename__ = "indicator_user_buckets"
+    __table_args__ = (Index("ix_indicator_user_buckets_grain_bucket", "grain", "bucket"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    grain: Mapped[str] = mapped_column(String(8))  # "week" | "month"
+    bucket: Mapped[dt.date] = mapped_column(Date)  # the Monday of the week, the first of the month
+    user_id: Mapped[int] = mapped_column(index=True)
+    org_id: Mapped[int | None] = mapped_column(default=None)
+    metric: Mapped[str] = mapped_column(String(32))
+    events: Mapped[int] = mapped_column(default=0)
+    empty: Mapped[int] = mapped_column(default=0)
+
+
+class IndicatorRollup(Base):
+    """A bucket rolled up (written in the same transaction as its rows): the indicators read it instead of
+    the audit trail."""
+
+    __tablename__ = "indicator_rollups"
+
+    grain: Mapped[str] = mapped_column(String(8), primary_key=True)
+    bucket: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    rows: Mapped[int] = mapped_column(default=0)
+    rolled_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
 __all__ = [
     "ORG_KINDS",
     "ROLES",
@@ -95,6 +125,8 @@ __all__ = [
     "VISIBILITIES",
     "ApiToken",
     "AuditEvent",
+    "IndicatorRollup",
+    "IndicatorUserBucket",
     "Organisation",
     "User",
 ]

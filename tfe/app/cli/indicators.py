@@ -1,4 +1,7 @@
-"""``tfe indicators export``: the quarterly report of the contract, from the operator's machine.
+"""``tfe indicators export``: the quarterly report of the contract, from the operator's machine;
+``tfe indicators rollup``: the roll-ups of the closed weeks and months (``tfe.app.rollups``) brought up to
+date now (the hourly housekeeping job does it too), from a day again (``--since``) or all again
+(``--rebuild``); a progress bar on a terminal, a JSON summary on stdout; audited (``indicators.rollup``).
 
 The operator sees every scope (as the national agency's administrators do); the CSV has one row per
 (section, metric, dimensions, grain, bucket) with the value, a suppressed cell's value empty; the JSON is
@@ -8,17 +11,21 @@ the API's answer. Bad period or scope: one line on stderr, exit 2. Audited (``in
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
+import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from tqdm import tqdm
 
 from tfe.app.cli.common import fail, runtime
 from tfe.app.indicators.periods import parse_period
 from tfe.app.indicators.scopes import parse_scope, resolve
 from tfe.app.indicators.service import compute
+from tfe.app.rollups import run as roll_up
 from tfe.core.security import audit
 from tfe.core.security.audit import Actor
 
@@ -65,3 +72,37 @@ def export(
         typer.echo(text, nl=False)
     else:
         output.write_text(text, encoding="utf-8")
+
+
+@indicators_app.command("rollup")
+def rollup(
+    since: Annotated[
+        str | None, typer.Option(help="Refaire les semaines et mois à partir de ce jour (AAAA-MM-JJ)")
+    ] = None,
+    rebuild: Annotated[bool, typer.Option(help="Tout refaire depuis le premier événement")] = False,
+) -> None:
+    """Met à jour les agrégats des indicateurs (semaines et mois terminés)."""
+    day: dt.date | None = None
+    if since is not None:
+        try:
+            day = dt.date.fromisoformat(since)
+        except ValueError:
+            fail(f"date invalide {since!r} : attendu AAAA-MM-JJ")
+    rt = runtime()
+    shown = sys.stderr.isatty()
+    with tqdm(desc="agrégats", unit="période", disable=not shown, file=sys.stderr) as bar:
+
+        def step(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        summary = roll_up(rt.session_factory, since=day, rebuild=rebuild, progress=step)
+    with rt.session() as session:
+        audit.record(
+            session,
+            "indicators.rollup",
+            Actor.system("cli"),
+            target_kind="indicators",
+            detail={"since": since, "rebuild": rebuild, **summary},
+        )
+    typer.echo(json.dumps(summary))

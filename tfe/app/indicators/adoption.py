@@ -6,17 +6,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import distinct, func, literal, select
+from sqlalchemy import String, cast, distinct, func, literal, select, union_all
 
+from tfe.app.indicators import rolled
 from tfe.app.indicators.context import Context, label_of
 from tfe.app.indicators.periods import GRAINS
 from tfe.app.indicators.privacy import Cell, people_cell
 from tfe.app.indicators.sql import bucket_of
-from tfe.core.models import AuditEvent, Organisation, User
+from tfe.app.rollups import NOT_ACTIVITY
+from tfe.core.models import AuditEvent, IndicatorUserBucket, Organisation, User
 
 __all__ = ["adoption"]
-
-NOT_ACTIVITY = ("auth.login_failed", "auth.login_throttled", "auth.login_held")
 
 
 def _dimensions(ctx: Context) -> dict[str, Any]:
@@ -58,20 +58,41 @@ def _accounts(ctx: Context, name: str, column: Any) -> list[Cell]:
 def _active_rows(ctx: Context, grain: str | None) -> Any:
     """Distinct active users per (bucket, organisation, kind, role): one query per grain. A user has one
     organisation and one role, so these counts add up exactly to every coarser dimension (``_rolled``)."""
-    bucket = bucket_of(ctx.dialect, AuditEvent.at, grain) if grain else literal("")
+    active = _active_union(ctx, grain)
     return ctx.session.execute(
         select(
-            bucket,
+            active.c.bucket,
             Organisation.slug,
             Organisation.kind,
             User.role,
-            func.count(distinct(AuditEvent.actor_user_id)),
+            func.count(distinct(active.c.user_id)),
         )
-        .join(User, User.id == AuditEvent.actor_user_id)
+        .join(User, User.id == active.c.user_id)
         .join(Organisation, Organisation.id == User.org_id)
-        .where(ctx.within(AuditEvent.at), AuditEvent.action.not_in(NOT_ACTIVITY), ctx.orgs(User.org_id))
-        .group_by(bucket, Organisation.slug, Organisation.kind, User.role)
+        .where(ctx.orgs(User.org_id))
+        .group_by(active.c.bucket, Organisation.slug, Organisation.kind, User.role)
     )
+
+
+def _active_union(ctx: Context, grain: str | None) -> Any:
+    """(bucket, user_id) of the live part's events and of the rolled buckets' active people (``rolled``)."""
+    plan = rolled.plan(ctx, grain)
+    parts = []
+    if plan.live:
+        bucket = bucket_of(ctx.dialect, AuditEvent.at, grain) if grain else cast("", String)
+        parts.append(
+            select(bucket.label("bucket"), AuditEvent.actor_user_id.label("user_id")).where(
+                plan.live_filter(AuditEvent.at), AuditEvent.action.not_in(NOT_ACTIVITY)
+            )
+        )
+    if plan.rolled or not parts:
+        row = IndicatorUserBucket
+        parts.append(
+            select(plan.bucket_text(row.bucket, grain).label("bucket"), row.user_id).where(
+                row.grain == plan.grain, row.bucket.in_(plan.rolled), row.metric == rolled.ACTIVE
+            )
+        )
+    return (parts[0] if len(parts) == 1 else union_all(*parts)).subquery()
 
 
 def _new_rows(ctx: Context, grain: str | None) -> Any:

@@ -6,27 +6,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Integer, case, distinct, func, literal, select
+from sqlalchemy import Integer, String, case, cast, distinct, func, literal, select, union_all
 
+from tfe.app.indicators import rolled
 from tfe.app.indicators.context import Context, label_of
 from tfe.app.indicators.periods import GRAINS
 from tfe.app.indicators.privacy import Cell, people_cell
 from tfe.app.indicators.sql import bucket_of
-from tfe.core.models import AuditEvent, Organisation, User
+from tfe.app.rollups import ACTIONS, EMPTY_SEARCH, METRIC
+from tfe.app.rollups import METRIC_OF as _METRIC_OF
+from tfe.core.models import AuditEvent, IndicatorUserBucket, Organisation, User
 from veille.alerts.models import Delivery, Subscription
 
-__all__ = ["ACTIONS", "use"]
-
-# metric → the audit actions it counts
-ACTIONS: dict[str, tuple[str, ...]] = {
-    "searches": ("search",),
-    "document_reads": ("document.read",),
-    "document_downloads": ("document.download",),
-    "uploads": ("document.upload",),
-    "new_versions": ("document.version.add",),
-    "unsubscriptions": ("subscription.unsubscribe", "subscription.delete", "subscription.delete_all"),
-}
-_METRIC_OF = {action: metric for metric, actions in ACTIONS.items() for action in actions}
+__all__ = ["ACTIONS", "use"]  # ACTIONS: metric → the audit actions it counts (``tfe.app.rollups``)
 
 
 def use(ctx: Context) -> list[Cell]:
@@ -50,27 +42,16 @@ def _event_rows(
 ) -> dict[tuple[str | None, str, str, str], tuple[int, int, int, int]]:
     """Counts and distinct people per (bucket, actor's organisation, metric), one query per grain, summed
     to the organisation kind and the total (a user acts for one organisation, so the people add up)."""
-    bucket = bucket_of(ctx.dialect, AuditEvent.at, grain) if grain else literal("")
-    metric = case(_METRIC_OF, value=AuditEvent.action, else_="")
-    empty = (AuditEvent.action == "search") & (AuditEvent.detail["total"].as_integer() == 0)
-    query = (
-        select(
-            bucket,
-            AuditEvent.actor_org_id,
-            metric,
-            func.count(AuditEvent.id),
-            func.count(distinct(AuditEvent.actor_user_id)),
-            func.sum(case((empty, 1), else_=0).cast(Integer)),
-            func.count(distinct(case((empty, AuditEvent.actor_user_id), else_=None))),
-        )
-        .where(
-            ctx.within(AuditEvent.at),
-            AuditEvent.action.in_(list(_METRIC_OF)),
-            AuditEvent.actor_user_id.is_not(None),
-            ctx.orgs(AuditEvent.actor_org_id),
-        )
-        .group_by(bucket, AuditEvent.actor_org_id, metric)
-    )
+    rows = _union(ctx, grain)
+    query = select(
+        rows.c.bucket,
+        rows.c.org_id,
+        rows.c.metric,
+        func.sum(rows.c.events),
+        func.count(distinct(rows.c.user_id)),
+        func.sum(rows.c.empty),
+        func.count(distinct(case((rows.c.empty > 0, rows.c.user_id), else_=None))),
+    ).group_by(rows.c.bucket, rows.c.org_id, rows.c.metric)
     found: dict[tuple[str | None, str, str, str], tuple[int, int, int, int]] = {}
     for b, org_id, m, n, people, none, none_people in ctx.session.execute(query):
         label = label_of(grain, b) if grain else None
@@ -79,6 +60,48 @@ def _event_rows(
             was = found.get(key, (0, 0, 0, 0))
             found[key] = (was[0] + add[0], was[1] + add[1], was[2] + add[2], was[3] + add[3])
     return found
+
+
+def _union(ctx: Context, grain: str | None) -> Any:
+    """One row per event of the live part, one per (person, organisation, metric) of each rolled bucket
+    (``rolled``): bucket, user_id, org_id, metric, events, empty (searches without result)."""
+    plan = rolled.plan(ctx, grain)
+    parts = []
+    if plan.live:
+        bucket = bucket_of(ctx.dialect, AuditEvent.at, grain) if grain else cast("", String)
+        parts.append(
+            select(
+                bucket.label("bucket"),
+                AuditEvent.actor_user_id.label("user_id"),
+                AuditEvent.actor_org_id.label("org_id"),
+                METRIC.label("metric"),
+                cast(1, Integer).label("events"),
+                case((EMPTY_SEARCH, 1), else_=0).label("empty"),
+            ).where(
+                plan.live_filter(AuditEvent.at),
+                AuditEvent.action.in_(list(_METRIC_OF)),
+                AuditEvent.actor_user_id.is_not(None),
+                ctx.orgs(AuditEvent.actor_org_id),
+            )
+        )
+    if plan.rolled or not parts:
+        row = IndicatorUserBucket
+        parts.append(
+            select(
+                plan.bucket_text(row.bucket, grain).label("bucket"),
+                row.user_id,
+                row.org_id,
+                row.metric,
+                row.events,
+                row.empty,
+            ).where(
+                row.grain == plan.grain,
+                row.bucket.in_(plan.rolled),
+                row.metric != rolled.ACTIVE,
+                ctx.orgs(row.org_id),
+            )
+        )
+    return (parts[0] if len(parts) == 1 else union_all(*parts)).subquery()
 
 
 def _events(

@@ -7,7 +7,8 @@ running across all workers; and, at most once an hour (the ``housekeeping`` leas
 never given back early), one ``housekeeping`` job: the GED's expiry reminders (``ged.expiry``) and the
 purge of documents in the trash past ``trash_retention_days`` (``ged.trash.purge_expired``, erasing each
 through ``tfe.app.erasure.erase_document`` with the operator's signed receipt), and the audit chain's
-signed anchor of the day (``tfe.app.jobs.anchor``).
+signed anchor of the day (``tfe.app.jobs.anchor``), and the indicators' roll-ups of the weeks and months
+closed since the last run (``tfe.app.rollups``).
 
 Two leases make polling survive crashes without ever running twice at once (``tfe.app.jobs.leases``):
 
@@ -205,6 +206,14 @@ class Jobs:
             anchor_daily(rt)  # the audit chain's signed anchor, once a day
         except Exception:
             log.exception("audit anchor failed; next try in an hour")
+        try:
+            from tfe.app.rollups import run as roll_up
+
+            rolled = roll_up(rt.session_factory)  # the indicators' weeks and months closed since
+            if rolled["buckets"]:
+                log.info("indicator roll-ups %s", rolled)
+        except Exception:
+            log.exception("indicator roll-ups failed; next try in an hour")
 
     # -- reclassification after a taxonomy change (issue 10 §4) ------------------------------------------
 
