@@ -16,6 +16,7 @@ from tfe.app.cli import (
     audit,
     content,
     demo,
+    demo_activity,
     digests,
     documents,
     erase,
@@ -42,6 +43,7 @@ app = typer.Typer(
 app.command("init")(admin.init)
 app.command("serve")(demo.serve)
 app.command("demo")(demo.demo)
+app.command("demo-activity")(demo_activity.demo_activity)
 app.command("ingest")(content.ingest)
 app.command("search")(content.search)
 app.command("backfill")(content.backfill)

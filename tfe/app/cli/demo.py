@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from tfe.app.cli.common import echo, fail, runtime
+from tfe.app.cli.demo_activity import DEFAULT_WEEKS, WeeksOpt, activity_line
 from tfe.app.demo.loader import DemoProgress, ensure_demo_accounts, load_demo, start_demo_load
 from tfe.app.install import init_installation
 from tfe.app.runtime import Runtime
@@ -168,11 +169,13 @@ def demo(
         bool, typer.Option("--serve/--no-serve", help="Démarre le serveur à la fin")
     ] = True,
     worker: WorkerOpt = True,
+    weeks: WeeksOpt = DEFAULT_WEEKS,
 ) -> None:
     """Initialise, charge le corpus et les flux de démonstration, puis sert http://127.0.0.1:8000.
 
     Avec le serveur, le corpus se charge en arrière-plan (mots-clés d'abord, vecteurs ensuite) et les
-    pages affichent la progression ; avec --no-serve, tout est chargé avant de rendre la main.
+    pages affichent la progression ; avec --no-serve, tout est chargé avant de rendre la main. Une
+    première fois, --weeks semaines d'activité des collègues du réseau sont simulées (0 : aucune).
     """
     rt = runtime(require_init=False)
     rt = Runtime(rt.settings.model_copy(update={"fetch_allow_private": True}))  # the demo site: loopback
@@ -181,10 +184,10 @@ def demo(
     creds = ensure_demo_accounts(rt, report.admin_password)
     status = None
     if serve_after:
-        status = start_demo_load(rt)
+        status = start_demo_load(rt, weeks=weeks)
         echo("Corpus de démonstration : chargement en arrière-plan (progression affichée sur les pages)")
     else:
-        result = load_demo(rt, progress=True)
+        result = load_demo(rt, progress=True, weeks=weeks)
         echo(
             f"Corpus de démonstration : {result['documents']['ok']} ajoutés, "
             f"{result['documents']['duplicate']} déjà présents, {result['documents']['failed']} en échec"
@@ -198,6 +201,8 @@ def demo(
             f"Alertes : {alerts.get('subscriptions', 0)} abonnements de démonstration, "
             f"{alerts.get('sent', 0)} envois (boîte d'envoi de l'administration)"
         )
+        if result.get("activity"):
+            echo(activity_line(result["activity"]))
     url = f"http://{host or rt.settings.host}:{port or rt.settings.port}"
     echo("")
     echo(f"Ouvrez {url}/login et connectez-vous :")

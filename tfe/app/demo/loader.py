@@ -27,6 +27,7 @@ from tqdm import tqdm
 from ged.lifecycle import validate_imported
 from tfe.app.background import backfill_batch
 from tfe.app.demo import CORPUS_DIR, load_manifest, load_organisations
+from tfe.app.demo.activity import already_simulated, simulate_activity
 from tfe.app.demo.alerts import first_digests, place_subscriptions
 from tfe.app.demo.site import DemoSite, ensure_site
 from tfe.app.demo.watch import load_watch, place_sources
@@ -110,7 +111,7 @@ def ensure_demo_accounts(rt: Runtime, admin_password: str | None = None) -> dict
 class DemoProgress:
     """Where a background demo load stands, for the banner of the pages (French) and the CLI."""
 
-    phase: str = "documents"  # documents → veille → vecteurs → terminé | échec
+    phase: str = "documents"  # documents → veille → historique → vecteurs → terminé | échec
     done: int = 0
     total: int = 0
     vectors: int = 0
@@ -133,6 +134,11 @@ class DemoProgress:
                 "Veille de démonstration : inscription des sources et première relève (flux, page "
                 "d'actualités, page surveillée)…"
             )
+        if self.phase == "historique":
+            return (
+                "Démonstration : simulation de quelques semaines d'activité des collègues du réseau "
+                "(recherches, lectures, alertes) pour les tableaux de bord…"
+            )
         if self.phase == "vecteurs":
             return (
                 f"Corpus chargé ; calcul des vecteurs pour la recherche sémantique : {self.vectors} passages "
@@ -150,6 +156,7 @@ def load_demo(
     *,
     embed: bool = True,
     status: DemoProgress | None = None,
+    weeks: int = 0,
 ) -> dict[str, Any]:
     """Create the demo organisations and accounts, ingest the corpus (per its manifest), catalogue the
     demo sources and poll them once over HTTP (the demo site is started if it is not running), with the
@@ -159,6 +166,9 @@ def load_demo(
     get theirs at once, as every poll's do); ``status`` is updated as the load goes (the background load
     of ``tfe demo`` shows it on the pages). The result's ``watch`` counts sources and polled items, its
     ``alerts`` the demo subscriptions and the digests sent (``tfe.app.demo.alerts.first_digests``).
+    ``weeks`` (0: none) adds that many weeks of the colleagues' simulated activity
+    (``tfe.app.demo.activity``) once per installation; the result's ``activity`` is its report, or
+    ``None`` when none was played (not asked, or played before).
     """
     status = status or DemoProgress()
     site = demo_site(rt)
@@ -193,10 +203,15 @@ def load_demo(
         validate_imported(session, rt.backend, rt.referential, reviewed, channel="demo")
     status.phase = "veille"
     watch, alerts = load_watch_and_alerts(rt, site)
+    activity = None
+    if weeks and not already_simulated(rt):
+        status.phase = "historique"
+        activity = simulate_activity(rt, weeks=weeks, progress=progress).as_dict()
     return {
         "documents": totals,
         "watch": watch,
         "alerts": alerts,
+        "activity": activity,
         "admin": creds.get("admin"),
         "accounts": creds["accounts"],
         "token": creds["token"],
@@ -225,17 +240,18 @@ def demo_site(rt: Runtime) -> DemoSite:
     return ensure_site(rt.settings.resolved_data_dir)
 
 
-def start_demo_load(rt: Runtime) -> DemoProgress:
+def start_demo_load(rt: Runtime, weeks: int = 0) -> DemoProgress:
     """Load the demo in a background thread: BM25 first (each document searchable once ingested), then
-    the watch, then the vectors; the returned ``DemoProgress`` follows it. Re-running resumes what an
-    interruption left. The demo site is started first, and sources left on another port moved to its
-    address, so the worker's first polls already reach it."""
+    the watch, then the simulated activity (``weeks``, see ``load_demo``), then the vectors; the returned
+    ``DemoProgress`` follows it. Re-running resumes what an interruption left. The demo site is started
+    first, and sources left on another port moved to its address, so the worker's first polls already
+    reach it."""
     place_sources(rt, demo_site(rt), add=False)
     status = DemoProgress()
 
     def work() -> None:
         try:
-            status.result = load_demo(rt, progress=False, embed=False, status=status)
+            status.result = load_demo(rt, progress=False, embed=False, status=status, weeks=weeks)
             backfill_demo(rt, status)
             status.phase = "terminé"
             log.info("demo loaded documents=%s vectors=%d", status.result["documents"], status.vectors)
