@@ -9,7 +9,8 @@ curator's visit may correct a machine classification of their organisation's doc
 (``ged.editing.edit_document``: the curator row keeps the machine's prior score). Every record is written
 as real use writes it, on the ``demo`` channel; only its time is simulated. Back on the real clock, the due
 digests run once (``DigestService.run``), so the colleagues' alerts deliver what the demo's curator has
-accepted since they were made.
+accepted since they were made, and the indicators' roll-ups are redone from the history's first day
+(``tfe.app.rollups.run``), so the dashboards count it.
 
 It runs once per installation: the colleagues' accounts are its mark, and a second run is refused
 (``ConflictError``); ``tfe demo`` skips it then (``already_simulated``).
@@ -33,6 +34,7 @@ from ged.models import Document
 from search.service import SearchParams
 from taxonomy.classifications import CURATOR, classifications_of
 from tfe.app.demo.activity_plan import ALERTS, Person, Plan, Search, Visit, load_people, make_plan
+from tfe.app.rollups import run as roll_up
 from tfe.core import clock
 from tfe.core.db import utcnow
 from tfe.core.errors import ConflictError, TfeError, ValidationError
@@ -103,6 +105,8 @@ def simulate_activity(
     finally:
         bar.close()
     report.alerts_sent = rt.digests.run().sent  # the real clock again: what is due now
+    # the simulated past lands in weeks and months the roll-ups may have closed already: redo them
+    roll_up(rt.session_factory, since=plan.start)
     log.info("demo activity simulated %s", report.as_dict())
     return report
 
