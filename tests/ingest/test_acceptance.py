@@ -21,9 +21,9 @@ import veille.models
 from ingest.acceptance import ALLOWED_EXTENSIONS, HEAD_BYTES, RefusedInput, clean_filename, screen, sniff
 from ingest.models import IngestRecord, IngestRun
 from ingest.runner import RESTARTED, IngestRunner, record_refused, recover_interrupted
+from tests.conftest import tables
 from tests.ingest.doubles import NeverPipeline
 from tests.paths import SHARED_DATA
-from tfe.core.db import Base, make_engine, make_session_factory
 from tfe.core.errors import UnsupportedInputError
 from tfe.core.settings import Settings
 
@@ -139,11 +139,8 @@ def test_clean_filename_defaults_by_content_and_caps_length() -> None:
 
 @pytest.fixture
 def factory(db_settings: Settings) -> Iterator[sessionmaker[Session]]:
-    db_settings.resolved_data_dir.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(db_settings)
-    Base.metadata.create_all(engine)
-    yield make_session_factory(engine)
-    engine.dispose()
+    with tables(db_settings) as made:
+        yield made
 
 
 def test_cli_runner_refuses_what_the_api_refuses(

@@ -16,8 +16,9 @@ import taxonomy.models
 import tfe.core.models
 import veille.models
 from taxonomy.referential import Referential
+from tests.conftest import tables
 from tests.veille.feedserver import Route, feed_server, rss
-from tfe.core.db import Base, make_engine, make_session_factory, utcnow
+from tfe.core.db import utcnow
 from tfe.core.errors import NotFoundError, PermissionDeniedError, ValidationError
 from tfe.core.models import AuditEvent
 from tfe.core.security.scope import AccessScope
@@ -51,20 +52,16 @@ class Catalogue:
 
 
 def _catalogue(settings: Settings) -> Iterator[Catalogue]:
-    settings.resolved_data_dir.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(settings)
-    Base.metadata.create_all(engine)
-    factory = make_session_factory(engine)
-    orgs = {}
-    with factory.begin() as session:
-        for slug in ("alpha", "beta"):
-            org = tfe.core.models.Organisation(slug=slug, name=slug.capitalize(), kind="regional_chamber")
-            session.add(org)
-            session.flush()
-            orgs[slug] = org.id
-    referential = Referential.load()
-    yield Catalogue(SourceService(factory, settings, lambda: referential), factory, orgs)
-    engine.dispose()
+    with tables(settings) as factory:
+        orgs = {}
+        with factory.begin() as session:
+            for slug in ("alpha", "beta"):
+                org = tfe.core.models.Organisation(slug=slug, name=slug.capitalize(), kind="regional_chamber")
+                session.add(org)
+                session.flush()
+                orgs[slug] = org.id
+        referential = Referential.load()
+        yield Catalogue(SourceService(factory, settings, lambda: referential), factory, orgs)
 
 
 @pytest.fixture

@@ -26,8 +26,8 @@ from search.models import SavedSearch
 from taxonomy.classifier import Scored
 from taxonomy.live import StaticReferential
 from taxonomy.referential import Referential
-from tests.conftest import make_settings
-from tfe.core.db import Base, make_engine, make_session_factory, utcnow
+from tests.conftest import make_settings, tables
+from tfe.core.db import utcnow
 from tfe.core.errors import NotFoundError, ValidationError
 from tfe.core.models import AuditEvent, Organisation, User
 from tfe.core.settings import Settings
@@ -141,38 +141,35 @@ class Env:
 
 @pytest.fixture
 def env(db_settings: Settings) -> Iterator[Env]:
-    db_settings.resolved_data_dir.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(db_settings)
-    Base.metadata.create_all(engine)
-    factory = make_session_factory(engine)
-    users: dict[str, int] = {}
-    sources: dict[str, int] = {}
-    with factory.begin() as session:
-        orgs = {}
-        for name in ("alpha", "beta"):
-            org = Organisation(slug=name, name=name.capitalize(), kind="regional_chamber")
-            session.add(org)
-            session.flush()
-            orgs[name] = org
-        for key, slug, role in (("alice", "alpha", "reader"), ("bob", "beta", "reader")):
-            user = User(email=f"{key}@{slug}.fr", name=key, org_id=orgs[slug].id, role=role)
-            session.add(user)
-            session.flush()
-            users[key] = user.id
-        for key, slug, visibility in (("shared", "alpha", "network"), ("beta-own", "beta", "organisation")):
-            src = Source(
-                url=f"https://{key}.example.org/rss",
-                kind="feed",
-                title=key,
-                org_id=orgs[slug].id,
-                visibility=visibility,
-            )
-            session.add(src)
-            session.flush()
-            sources[key] = src.id
-    referential = Referential.load()
-    yield Env(SubscriptionService(db_settings, lambda: referential), factory, users, sources)
-    engine.dispose()
+    with tables(db_settings) as factory:
+        users: dict[str, int] = {}
+        sources: dict[str, int] = {}
+        with factory.begin() as session:
+            orgs = {}
+            for name in ("alpha", "beta"):
+                org = Organisation(slug=name, name=name.capitalize(), kind="regional_chamber")
+                session.add(org)
+                session.flush()
+                orgs[name] = org
+            for key, slug, role in (("alice", "alpha", "reader"), ("bob", "beta", "reader")):
+                user = User(email=f"{key}@{slug}.fr", name=key, org_id=orgs[slug].id, role=role)
+                session.add(user)
+                session.flush()
+                users[key] = user.id
+            owned = (("shared", "alpha", "network"), ("beta-own", "beta", "organisation"))
+            for key, slug, visibility in owned:
+                src = Source(
+                    url=f"https://{key}.example.org/rss",
+                    kind="feed",
+                    title=key,
+                    org_id=orgs[slug].id,
+                    visibility=visibility,
+                )
+                session.add(src)
+                session.flush()
+                sources[key] = src.id
+        referential = Referential.load()
+        yield Env(SubscriptionService(db_settings, lambda: referential), factory, users, sources)
 
 
 NOW = _utc(2026, 1, 5, 10, 0)  # a Monday
