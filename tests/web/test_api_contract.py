@@ -1025,6 +1025,12 @@ def test_every_route_answers_what_it_documents(
                 {"headers": alice},
             )
         ],
+        ("get", "/api/survey", "/api/survey", {"headers": bob}),
+        ("get", "/api/survey", "/api/survey", {}),
+        ("post", "/api/survey", "/api/survey", {"json": {"score": 9, "comment": "Utile"}, "headers": bob}),
+        ("post", "/api/survey", "/api/survey", {"json": {"score": 11}, "headers": bob}),
+        ("post", "/api/survey", "/api/survey", {"json": {"score": 7}, "headers": bob}),
+        ("post", "/api/survey", "/api/survey", {"json": {"score": 7}}),
         *[
             ("get", "/api/admin/audit", "/api/admin/audit", kwargs)
             for kwargs in (

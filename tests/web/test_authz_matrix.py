@@ -73,6 +73,7 @@ def _opml(w: World, who: Who) -> Req:
 
 Recipe = Callable[[World, Who], Req]
 
+
 def _skos_upload(w: World) -> Req:
     """A one-concept SKOS file (a new NAF class under naf:11.0), previewed and applied."""
     naf = "https://tfe.example.org/taxonomy/naf"
@@ -156,6 +157,7 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ("POST", "/api/me/tokens"): lambda w, a: Req(
         json={"name": "matrice", "scopes": ["read"], "expires_days": 1}
     ),
+    ("POST", "/api/survey"): lambda w, a: Req(json={"score": 8, "comment": "matrice"}),
     ("POST", "/api/admin/erasures"): lambda w, a: Req(json={"document": w.fresh_doc(), "reason": "matrice"}),
     ("POST", "/api/admin/erasures/verify"): lambda w, a: Req(json=w.receipt),
     ("GET", "/api/admin/audit"): lambda w, a: Req(query={"action": "document", "limit": 5}),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Date, ForeignKey, Index, String
+from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tfe.core.db import Base, utcnow
@@ -118,6 +118,23 @@ class IndicatorRollup(Base):
     rolled_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
+class SurveyResponse(Base):
+    """One user's answer to the quarterly satisfaction survey (``tfe.app.survey``), or their refusal
+    (``declined``, no score). At most one per user and quarter (``2026-Q4``); the comment is personal."""
+
+    __tablename__ = "survey_responses"
+    __table_args__ = (UniqueConstraint("user_id", "quarter"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    quarter: Mapped[str] = mapped_column(String(7), index=True)
+    score: Mapped[int | None] = mapped_column(default=None)
+    comment: Mapped[str | None] = mapped_column(Text, default=None)
+    declined: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
 __all__ = [
     "ORG_KINDS",
     "ROLES",
@@ -128,5 +145,6 @@ __all__ = [
     "IndicatorRollup",
     "IndicatorUserBucket",
     "Organisation",
+    "SurveyResponse",
     "User",
 ]

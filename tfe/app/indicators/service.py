@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from tfe.app.indicators import adoption, content, quality, use, watch
+from tfe.app.indicators import adoption, content, quality, satisfaction, use, watch
 from tfe.app.indicators.context import Context
 from tfe.app.indicators.periods import Period, parse_period
 from tfe.app.indicators.privacy import MIN_PEOPLE, Cell
@@ -28,7 +28,7 @@ from tfe.core.security.audit import Actor
 
 __all__ = ["SECTIONS", "Indicators", "compute", "indicators_for"]
 
-SECTIONS = ("adoption", "use", "content", "watch", "quality")
+SECTIONS = ("adoption", "use", "content", "watch", "quality", "satisfaction")
 
 
 @dataclass(frozen=True)
@@ -79,6 +79,7 @@ def compute(session: Session, scope: Scope, period: Period, *, now: dt.datetime 
         "content": content.content(ctx),
         "watch": watch.watch(ctx),
         "quality": quality.quality(ctx),
+        "satisfaction": satisfaction.satisfaction(ctx),
     }
     return Indicators(scope, period, ctx.now, sections)
 

@@ -26,6 +26,7 @@ from tfe.app.web.api import similar as similar_api
 from tfe.app.web.api import sources as sources_api
 from tfe.app.web.api import stories as stories_api
 from tfe.app.web.api import subscriptions as subscriptions_api
+from tfe.app.web.api import survey as survey_api
 from tfe.app.web.api import taxonomy_edit as taxonomy_edit_api
 from tfe.app.web.api import taxonomy_reclassify as taxonomy_reclassify_api
 from tfe.app.web.api import taxonomy_releases as taxonomy_releases_api
@@ -57,6 +58,7 @@ from tfe.app.web.pages import search as search_pages
 from tfe.app.web.pages import similar as similar_pages
 from tfe.app.web.pages import sources as source_pages
 from tfe.app.web.pages import stories as story_pages
+from tfe.app.web.pages import survey as survey_pages
 from tfe.app.web.pages import taxonomy as taxonomy_pages
 from tfe.app.web.pages import taxonomy_edit as taxonomy_edit_pages
 from tfe.app.web.pages import taxonomy_history as taxonomy_history_pages
@@ -133,6 +135,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         erasure_api.router,
         admin_audit_api.router,
         indicators_api.router,
+        survey_api.router,
         admin_security_api.router,
         previews_api.router,
         taxonomy.router,
@@ -174,6 +177,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         admin_security_pages.router,
         admin_signin_pages.router,
         account_pages.router,
+        survey_pages.router,
     ):
         app.include_router(router)
     return app

@@ -259,6 +259,8 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("POST", "/api/admin/erasures/verify"): admin_only(note="checks the receipt the caller holds"),
     ("GET", "/api/admin/audit"): admin_only(note="events of the admin's organisation's actors"),
     ("GET", "/api/indicators"): admin_only(note="own organisation and region; national admins: all"),
+    ("GET", "/api/survey"): signed_in("the caller's own answer"),
+    ("POST", "/api/survey"): signed_in("the caller's own answer, once a quarter"),
     ("GET", "/api/admin/security-alerts"): admin_only(note="alerts of the admin's organisation"),
     ("POST", "/api/admin/security-alerts/{alert_id}/review"): admin_only(scoped=True),
     ("GET", "/api/admin/guard-budgets"): admin_only(),

@@ -44,6 +44,7 @@ class SectionsPublic(BaseModel):
     content: list[IndicatorCellPublic]
     watch: list[IndicatorCellPublic]
     quality: list[IndicatorCellPublic]
+    satisfaction: list[IndicatorCellPublic]
 
 
 class IndicatorsPublic(BaseModel):
