@@ -45,6 +45,7 @@ from tfe.app.web.pages import alerts as alert_pages
 from tfe.app.web.pages import atom_feed as atom_feed_pages
 from tfe.app.web.pages import auth as auth_pages
 from tfe.app.web.pages import curation as curation_pages
+from tfe.app.web.pages import dashboards as dashboard_pages
 from tfe.app.web.pages import doc_fields as doc_fields_pages
 from tfe.app.web.pages import document_edit as document_edit_pages
 from tfe.app.web.pages import documents as document_pages
@@ -160,6 +161,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         version_pages.router,
         erasure_pages.router,
         admin_audit_pages.router,
+        dashboard_pages.router,
         upload_pages.router,
         item_pages.router,
         curation_pages.router,

@@ -60,6 +60,9 @@ COUNTED_ROUTES: dict[str, Counted] = {
     "/api/sources/export": Counted("export"),
     "/veille/sources/export.opml": Counted("export"),
     "/api/subscriptions/export": Counted("export"),
+    "/tableaux-de-bord/export.csv": Counted("export"),
+    "/tableaux-de-bord/region/{code}/export.csv": Counted("export"),
+    "/tableaux-de-bord/organisation/{slug}/export.csv": Counted("export"),
     # search pages and lists that search
     "/": Counted("search"),
     "/recherche": Counted("search"),
