@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import exists, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tfe.core.errors import ConflictError, ValidationError
@@ -92,8 +93,11 @@ def _write(
         declined=score is None,
         created_at=now,
     )
-    session.add(row)
-    session.flush()
+    try:
+        with session.begin_nested():  # a concurrent reply of the same user: the unique index says no
+            session.add(row)
+    except IntegrityError as exc:
+        raise ConflictError(f"vous avez déjà répondu à l'enquête du trimestre {quarter}") from exc
     action = "survey.decline" if score is None else "survey.answer"
     detail: dict[str, object] = {"quarter": quarter}
     if score is not None:
