@@ -27,20 +27,20 @@ NATIONAL = ("admin@tfe.local", "admin-password-123")
 
 @pytest.fixture(scope="module")
 def world(installation: Installation) -> None:
-    """delta and epsilon in Auvergne-Rhône-Alpes (84), zeta in Nouvelle-Aquitaine (75); delta has three
-    active people this quarter (suppressed: fewer than 5)."""
+    """tdb-nord and tdb-est in Auvergne-Rhône-Alpes (84), tdb-sud in Nouvelle-Aquitaine (75); tdb-nord
+    has three active people this quarter (suppressed: fewer than 5)."""
     with installation.rt.session() as s:
-        for slug, region in (("delta", "84"), ("epsilon", "84"), ("zeta", "75")):
+        for slug, region in (("tdb-nord", "84"), ("tdb-est", "84"), ("tdb-sud", "75")):
             org = identity.get_or_create_org(s, slug, f"CCI {slug.capitalize()}", "regional_chamber")
             org.region = region
             identity.create_user(s, email=f"admin@{slug}.fr", org=org, role="admin", password=PASSWORD)
-        delta = identity.get_or_create_org(s, "delta")
+        nord = identity.get_or_create_org(s, "tdb-nord")
         for i in range(2):
             member = identity.create_user(
-                s, email=f"m{i}@delta.fr", org=delta, role="reader", password=PASSWORD
+                s, email=f"m{i}@tdb-nord.fr", org=nord, role="reader", password=PASSWORD
             )
             audit.record(s, "search", audit.Actor.of_user(member, "web"), detail={"q": "vins"})
-        identity.create_user(s, email="lecteur@delta.fr", org=delta, role="reader", password=PASSWORD)
+        identity.create_user(s, email="lecteur@tdb-nord.fr", org=nord, role="reader", password=PASSWORD)
 
 
 class _Tables(HTMLParser):
@@ -89,14 +89,16 @@ def test_the_national_admin_sees_the_network_every_region_and_organisation(
     page = client.get("/tableaux-de-bord", headers=HTML)
     assert page.status_code == 200 and "Tableau de bord : Réseau" in page.text
     assert 'href="/tableaux-de-bord"' in page.text  # the nav link
-    assert "/tableaux-de-bord/region/84?" in page.text and "/tableaux-de-bord/organisation/zeta?" in page.text
+    assert (
+        "/tableaux-de-bord/region/84?" in page.text and "/tableaux-de-bord/organisation/tdb-sud?" in page.text
+    )
     for kind in ("line", "bar"):
         assert f'"type": "{kind}"' in page.text
     assert (
         'data-table="adoption_week"' in page.text and '<canvas id="chart-use_week" data-chart=' in page.text
     )
     assert "<caption>" in page.text
-    for path in ("/tableaux-de-bord/region/84", "/tableaux-de-bord/organisation/zeta"):
+    for path in ("/tableaux-de-bord/region/84", "/tableaux-de-bord/organisation/tdb-sud"):
         assert client.get(path, headers=HTML).status_code == 200
     assert client.get("/tableaux-de-bord/region/99", headers=HTML).status_code == 404
     assert client.get("/tableaux-de-bord/organisation/nulle-part", headers=HTML).status_code == 404
@@ -107,29 +109,34 @@ def test_the_national_admin_sees_the_network_every_region_and_organisation(
 
 
 def test_an_org_admin_sees_their_org_and_region_only(client: TestClient, world: None) -> None:
-    sign_in(client, "admin@delta.fr")
+    sign_in(client, "admin@tdb-nord.fr")
     own = client.get("/tableaux-de-bord", headers=HTML)
-    assert own.status_code == 200 and "Tableau de bord : CCI Delta" in own.text
+    assert own.status_code == 200 and "Tableau de bord : CCI Tdb-nord" in own.text
     assert (
-        "/tableaux-de-bord/region/84?" in own.text and "/tableaux-de-bord/organisation/zeta" not in own.text
+        "/tableaux-de-bord/region/84?" in own.text
+        and "/tableaux-de-bord/organisation/tdb-sud" not in own.text
     )
     assert client.get("/tableaux-de-bord/region/84", headers=HTML).status_code == 200
-    assert client.get("/tableaux-de-bord/organisation/delta", headers=HTML).status_code == 200
+    assert client.get("/tableaux-de-bord/organisation/tdb-nord", headers=HTML).status_code == 200
     for path in (
         "/tableaux-de-bord/region/75",
-        "/tableaux-de-bord/organisation/epsilon",
+        "/tableaux-de-bord/organisation/tdb-est",
         "/tableaux-de-bord/region/75/export.csv",
     ):
         answer = client.get(path, headers=HTML)
         assert answer.status_code == 403 and "<html" in answer.text, path
     assert client.get("/tableaux-de-bord?period=2026-Q4", headers=HTML).status_code == 200
-    assert client.get("/tableaux-de-bord/organisation/zeta", headers=HTML).status_code == 403
+    assert client.get("/tableaux-de-bord/organisation/tdb-sud", headers=HTML).status_code == 403
 
 
 def test_non_admins_get_403(client: TestClient, world: None) -> None:
-    sign_in(client, "lecteur@delta.fr")
+    sign_in(client, "lecteur@tdb-nord.fr")
     assert "/tableaux-de-bord" not in client.get("/mes-alertes", headers=HTML).text
-    for path in ("/tableaux-de-bord", "/tableaux-de-bord/organisation/delta", "/tableaux-de-bord/export.csv"):
+    for path in (
+        "/tableaux-de-bord",
+        "/tableaux-de-bord/organisation/tdb-nord",
+        "/tableaux-de-bord/export.csv",
+    ):
         assert client.get(path, headers=HTML).status_code == 403, path
 
 
@@ -149,8 +156,8 @@ def test_period_selector_and_bad_period(client: TestClient, world: None) -> None
 
 
 def test_a_cell_under_five_people_is_suppressed(client: TestClient, world: None) -> None:
-    sign_in(client, "admin@delta.fr")
-    page = client.get("/tableaux-de-bord/organisation/delta", headers=HTML)
+    sign_in(client, "admin@tdb-nord.fr")
+    page = client.get("/tableaux-de-bord/organisation/tdb-nord", headers=HTML)
     period = _tables(page.text)["adoption_period"]
     assert period and period[0][-1] == "< 5", period  # 3 active people this quarter, not « 3 »
     accounts = _tables(page.text)["adoption_period"][0]
