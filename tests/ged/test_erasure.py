@@ -32,7 +32,7 @@ from tfe.app.runtime import Runtime
 from tfe.app.web.app import create_app
 from tfe.core.crypto.models import DataKey
 from tfe.core.errors import NotFoundError, PermissionDeniedError, ValidationError
-from tfe.core.models import ApiToken, AuditEvent, Organisation, User
+from tfe.core.models import ApiToken, AuditEvent, Organisation, SurveyResponse, User
 from tfe.core.security import audit, identity
 from tfe.core.security.audit import Actor
 from tfe.core.security.scope import AccessScope
@@ -325,6 +325,8 @@ def test_organisation_erasure_covers_documents_accounts_and_private_watch(env: E
     doc_id = env.upload("bob", note(marker()), filename="note-beta.txt")
     source_id, item_id, shared_id = _beta_watch_rows(env)
     assert env.client.get("/api/search?q=machines", headers=env.auth("bob")).status_code == 200
+    survey = env.client.post("/api/survey", json={"score": 6, "comment": "perso"}, headers=env.auth("bob"))
+    assert survey.status_code == 201
 
     with pytest.raises(PermissionDeniedError), env.rt.session() as session:
         org = erasure.find_organisation(session, "beta")
@@ -338,6 +340,7 @@ def test_organisation_erasure_covers_documents_accounts_and_private_watch(env: E
     assert [d["id"] for d in receipt["documents"]] == [doc_id] and receipt["item_ids"] == [item_id]
     assert receipt["counts"]["users_anonymised"] == 1 and receipt["counts"]["api_tokens_revoked"] == 1
     assert receipt["counts"]["sources"] == 1 and receipt["counts"]["saved_searches"] == 1
+    assert receipt["counts"]["survey_responses"] == 1  # the answer and its comment go with the account
     with env.rt.session() as session:
         bob = session.get(User, env.users["bob"])
         assert (
@@ -356,6 +359,7 @@ def test_organisation_erasure_covers_documents_accounts_and_private_watch(env: E
         tomb = session.get(Organisation, env.orgs["beta"])
         assert tomb is not None and tomb.slug == f"erased-{tomb.id}"
         assert session.scalar(select(func.count()).where(Subscription.user_id == bob.id)) == 0
+        assert session.scalar(select(func.count()).where(SurveyResponse.user_id == bob.id)) == 0
     assert env.client.get("/api/search?q=machines", headers=env.auth("bob")).status_code == 401
     assert bm25_hits(env.rt, "interne") == []
     assert [c["check"] for c in erasure.verify(env.rt, document) if not c["ok"]] == []

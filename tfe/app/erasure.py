@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from ged import erasure as ged_erasure
 from ged import receipts
 from ged.models import Document
-from tfe.app import rollups
+from tfe.app import rollups, survey
 from tfe.core.crypto.columns import sealer_of
 from tfe.core.db import session_scope, utcnow
 from tfe.core.errors import ConfigurationError, NotFoundError, ValidationError
@@ -197,6 +197,7 @@ def erase_organisation(runtime: Runtime, ref: str | int, *, actor: Actor, reason
         _sum_into(counts, forget_organisation(session, org_id, item_ids))
         _sum_into(counts, forget_users(session, user_ids))
         _sum_into(counts, rollups.forget_users(session, user_ids))
+        _sum_into(counts, survey.forget_users(session, user_ids))
         _sum_into(counts, _anonymise_accounts(session, org_id))
         tomb = session.get(Organisation, org_id)
         if tomb is not None:

@@ -19,7 +19,7 @@ from search.models import PassageText
 from taxonomy.models import Classification
 from tfe.core.crypto.models import DataKey
 from tfe.core.errors import ValidationError
-from tfe.core.models import ApiToken, IndicatorUserBucket, User
+from tfe.core.models import ApiToken, IndicatorUserBucket, SurveyResponse, User
 from veille.alerts.models import Delivery
 from veille.models import Item
 
@@ -183,6 +183,18 @@ def store_checks(
                     .where(User.org_id == org_id),
                 ),
                 "indicator roll-up rows of its accounts",
+            )
+        )
+        checks.append(
+            _check(
+                "survey_responses",
+                _count(
+                    session,
+                    select(SurveyResponse.id)
+                    .join(User, User.id == SurveyResponse.user_id)
+                    .where(User.org_id == org_id),
+                ),
+                "satisfaction survey answers of its accounts",
             )
         )
     return checks

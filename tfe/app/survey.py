@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import exists, select
+from sqlalchemy import delete, exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -27,6 +27,7 @@ __all__ = [
     "answer",
     "decline",
     "due",
+    "forget_users",
     "is_active",
     "quarter_of",
     "response_of",
@@ -119,3 +120,11 @@ def answer(
 def decline(session: Session, user: User, now: dt.datetime, *, channel: str) -> SurveyResponse:
     """Record that the user does not answer this quarter (they are not asked again until the next)."""
     return _write(session, user, now, channel, None, None)
+
+
+def forget_users(session: Session, user_ids: list[int]) -> dict[str, int]:
+    """An erased account's answers deleted, comments with them (``tfe.app.erasure``)."""
+    if not user_ids:
+        return {"survey_responses": 0}
+    result = session.execute(delete(SurveyResponse).where(SurveyResponse.user_id.in_(user_ids)))
+    return {"survey_responses": int(result.rowcount or 0)}  # type: ignore[attr-defined]
