@@ -225,6 +225,13 @@ def test_buckets_of_a_quarter() -> None:
     assert span.weeks() == ["2026-W45"] and span.end == dt.datetime(2026, 11, 9, tzinfo=dt.UTC)
 
 
+def test_a_running_period_has_no_future_buckets() -> None:
+    q4, now = parse_period("2026-Q4"), dt.datetime(2026, 11, 4, 15, tzinfo=dt.UTC)  # a Wednesday of W45
+    assert q4.buckets("month", until=now) == ["2026-10", "2026-11"]
+    assert q4.buckets("week", until=now)[-1] == "2026-W45"
+    assert q4.buckets("week", until=dt.datetime(2027, 3, 1, tzinfo=dt.UTC)) == q4.weeks()
+
+
 @pytest.mark.parametrize("period", ["2026-13", "2026-Q5", "demain", "2026-11-30..2026-11-01", ""])
 def test_bad_periods(period: str) -> None:
     with pytest.raises(ValidationError, match="période"):

@@ -116,7 +116,7 @@ def _rolled(ctx: Context, metric: str, rows: Any, grain: str | None) -> list[Cel
         for name in ["", *names]:
             key = (label, name, values[name] if name else "")
             sums[key] = sums.get(key, 0) + int(n)
-    buckets: list[str | None] = list(ctx.period.buckets(grain)) if grain else [None]
+    buckets: list[str | None] = list(ctx.buckets(grain)) if grain else [None]
     cells = [
         people_cell(metric, sums.get((b, "", ""), 0), sums.get((b, "", ""), 0), bucket=b, grain=grain)
         for b in buckets

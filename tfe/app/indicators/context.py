@@ -32,6 +32,10 @@ class Context:
         """The period's end, or now for a period still running."""
         return min(self.period.end, self.now)
 
+    def buckets(self, grain: str) -> list[str]:
+        """The period's weeks or months begun by now: a running period has no future buckets."""
+        return self.period.buckets(grain, until=self.now)
+
     def orgs(self, column: Any) -> ColumnElement[bool]:
         """``column`` (an organisation id) in the scope."""
         ids = self.scope.org_ids

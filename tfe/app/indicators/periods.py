@@ -29,26 +29,29 @@ class Period:
     start: dt.datetime
     end: dt.datetime
 
-    def weeks(self) -> list[str]:
-        """Labels of the ISO weeks that meet the period, in order."""
+    def weeks(self, until: dt.datetime | None = None) -> list[str]:
+        """Labels of the ISO weeks that meet the period (and begin before ``until``), in order."""
+        end = self.end if until is None else min(self.end, until)
         day = self.start.date() - dt.timedelta(days=self.start.weekday())
         out: list[str] = []
-        while _utc(day) < self.end:
+        while _utc(day) < end:
             out.append(week_label(day))
             day += dt.timedelta(days=7)
         return out
 
-    def months(self) -> list[str]:
-        """Labels of the calendar months that meet the period, in order."""
+    def months(self, until: dt.datetime | None = None) -> list[str]:
+        """Labels of the calendar months that meet the period (and begin before ``until``), in order."""
+        end = self.end if until is None else min(self.end, until)
         year, month = self.start.year, self.start.month
         out: list[str] = []
-        while dt.datetime(year, month, 1, tzinfo=dt.UTC) < self.end:
+        while dt.datetime(year, month, 1, tzinfo=dt.UTC) < end:
             out.append(f"{year:04d}-{month:02d}")
             year, month = (year + 1, 1) if month == 12 else (year, month + 1)
         return out
 
-    def buckets(self, grain: str) -> list[str]:
-        return self.weeks() if grain == "week" else self.months()
+    def buckets(self, grain: str, until: dt.datetime | None = None) -> list[str]:
+        """The weeks or months of the period; with ``until``, only those begun by then (no future ones)."""
+        return self.weeks(until) if grain == "week" else self.months(until)
 
 
 def week_label(day: dt.date) -> str:

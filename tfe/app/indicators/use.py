@@ -34,7 +34,7 @@ def use(ctx: Context) -> list[Cell]:
 
 
 def _buckets(ctx: Context, grain: str | None) -> list[str | None]:
-    return list(ctx.period.buckets(grain)) if grain else [None]
+    return list(ctx.buckets(grain)) if grain else [None]
 
 
 def _event_rows(

@@ -33,7 +33,7 @@ def watch(ctx: Context) -> list[Cell]:
             .group_by(bucket)
         )
         found = {(label_of(grain, b) if grain else None): (int(n), int(s)) for b, n, s in rows}
-        for label in ctx.period.buckets(grain) if grain else [None]:
+        for label in ctx.buckets(grain) if grain else [None]:
             n, s = found.get(label, (0, 0))
             cells.append(plain_cell("items", n, bucket=label, grain=grain))
             cells.append(plain_cell("stories", s, bucket=label, grain=grain))

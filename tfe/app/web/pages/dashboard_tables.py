@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tfe.app.indicators.privacy import MIN_PEOPLE, Cell
+from tfe.app.web.pages.admin import KIND_LABELS, ROLE_LABELS
 
 __all__ = ["CHARTS", "SUPPRESSED", "Table", "tables_of"]
 
@@ -119,6 +120,13 @@ class Table:
     has_suppressed: bool = False
 
 
+VALUE_LABELS = {"kind": KIND_LABELS, "role": ROLE_LABELS}  # dimension values shown in French
+
+
+def _value(dim: str, value: str) -> str:
+    return VALUE_LABELS.get(dim, {}).get(value, value)
+
+
 def text_of(cell: Cell | None) -> str:
     if cell is None:
         return ""
@@ -147,7 +155,7 @@ def _table(section: str, grain: str | None, dims: tuple[str, ...], cells: list[C
     metrics = list(dict.fromkeys(c.metric for c in cells))
     keys: dict[tuple[str, ...], dict[str, Cell]] = {}
     for c in cells:
-        key = ((c.bucket or "",) if grain else ()) + tuple(c.dims.get(d, "") for d in dims)
+        key = ((c.bucket or "",) if grain else ()) + tuple(_value(d, c.dims.get(d, "")) for d in dims)
         keys.setdefault(key, {})[c.metric] = c
     lead = (["bucket"] if grain else []) + list(dims)
     table = Table(
