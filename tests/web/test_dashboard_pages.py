@@ -203,6 +203,17 @@ def test_an_unknown_section_is_still_a_table() -> None:
     assert other[0].headers == ["Période", "m"] and other[0].rows == [["2026-W48", "1"]]
 
 
+def test_dimension_values_read_in_french() -> None:
+    cells = [Cell("accounts", 7, {"kind": "regional_chamber"}), Cell("accounts", 6, {"role": "curator"})]
+    cells += [Cell("documents", 3, {"type": "doctype:quote_template"})]
+    cells += [Cell("documents", 1, {"type": "autre"})]
+    [(_, _, tables)] = tables_of({"adoption": cells}, {"doctype:quote_template": "Modèle de devis"})
+    rows = {t.id: t.rows for t in tables}
+    assert rows["adoption_period_kind"] == [["Chambre régionale", "7"]]
+    assert rows["adoption_period_role"] == [["Curateur", "6"]]
+    assert rows["adoption_period_type"] == [["Modèle de devis", "3"], ["autre", "1"]]
+
+
 @pytest.mark.parametrize("_", [0], ids=["chromium"])
 @BROWSER_MARKS[0]
 @BROWSER_MARKS[1]

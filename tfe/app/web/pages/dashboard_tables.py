@@ -9,6 +9,7 @@ than 5 people) reads « < 5 », in the table, in the plot (no point) and in the 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -123,8 +124,9 @@ class Table:
 VALUE_LABELS = {"kind": KIND_LABELS, "role": ROLE_LABELS}  # dimension values shown in French
 
 
-def _value(dim: str, value: str) -> str:
-    return VALUE_LABELS.get(dim, {}).get(value, value)
+def _value(dim: str, value: str, names: Mapping[str, str]) -> str:
+    """A dimension value in French: a role or organisation kind by its label, a concept by its name."""
+    return VALUE_LABELS.get(dim, {}).get(value) or names.get(value, value)
 
 
 def text_of(cell: Cell | None) -> str:
@@ -151,11 +153,13 @@ def _caption(section: str, metrics: list[str], grain: str | None, dims: tuple[st
     return f"{SECTION_TITLES.get(section, section)} – {what}{by}, {GRAIN_LABELS.get(grain, grain or '')}"
 
 
-def _table(section: str, grain: str | None, dims: tuple[str, ...], cells: list[Cell]) -> Table:
+def _table(
+    section: str, grain: str | None, dims: tuple[str, ...], cells: list[Cell], names: Mapping[str, str]
+) -> Table:
     metrics = list(dict.fromkeys(c.metric for c in cells))
     keys: dict[tuple[str, ...], dict[str, Cell]] = {}
     for c in cells:
-        key = ((c.bucket or "",) if grain else ()) + tuple(_value(d, c.dims.get(d, "")) for d in dims)
+        key = ((c.bucket or "",) if grain else ()) + tuple(_value(d, c.dims.get(d, ""), names) for d in dims)
         keys.setdefault(key, {})[c.metric] = c
     lead = (["bucket"] if grain else []) + list(dims)
     table = Table(
@@ -204,8 +208,11 @@ def _spec(
     return {"id": table_id, "type": chart.kind, "labels": labels, "datasets": datasets}
 
 
-def tables_of(sections: dict[str, list[Cell]]) -> list[tuple[str, str, list[Table]]]:
-    """``(section code, French title, tables)`` for every section, in their order, unknown ones included."""
+def tables_of(
+    sections: dict[str, list[Cell]], names: Mapping[str, str] | None = None
+) -> list[tuple[str, str, list[Table]]]:
+    """``(section code, French title, tables)`` for every section, in their order, unknown ones included;
+    ``names`` gives the French name of concept ids found as dimension values (``doctype:…``)."""
     out = []
     for name, cells in sections.items():
         groups: dict[tuple[str | None, tuple[str, ...]], list[Cell]] = {}
@@ -214,6 +221,6 @@ def tables_of(sections: dict[str, list[Cell]]) -> list[tuple[str, str, list[Tabl
         ordered = sorted(
             groups.items(), key=lambda g: ({None: 0, "week": 1, "month": 2}.get(g[0][0], 3), g[0][1])
         )
-        tables = [_table(name, grain, dims, group) for (grain, dims), group in ordered]
+        tables = [_table(name, grain, dims, group, names or {}) for (grain, dims), group in ordered]
         out.append((name, SECTION_TITLES.get(name, name), tables))
     return out

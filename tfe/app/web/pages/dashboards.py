@@ -22,6 +22,7 @@ from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from taxonomy.models import Concept
 from tfe.app.indicators.periods import month_label, week_label
 from tfe.app.indicators.privacy import MIN_PEOPLE
 from tfe.app.indicators.service import Indicators, indicators_for
@@ -91,11 +92,20 @@ def _read(session: Session, user: User, scope: str | None, period: str) -> Indic
     return indicators_for(session, user, scope, period or default_period(utcnow().date()), channel="web")
 
 
+def _concept_names(session: Session, found: Indicators) -> dict[str, str]:
+    """French names of the concepts (``doctype:…``) the cells carry as dimension values."""
+    ids = {v for cells in found.sections.values() for c in cells for v in c.dims.values() if ":" in v}
+    if not ids:
+        return {}
+    rows = session.execute(select(Concept.id, Concept.pref_label_fr).where(Concept.id.in_(sorted(ids))))
+    return {cid: label for cid, label in rows if label}
+
+
 def _page(request: Request, session: Session, user: User, scope: str | None, period: str) -> Response:
     found = _read(session, user, scope, period)
     base = _base(found.scope.kind, found.scope.code)
     label = found.period.label
-    sections = tables_of(found.sections)
+    sections = tables_of(found.sections, _concept_names(session, found))
     choices = period_choices(utcnow().date())
     if label not in {c for c, _ in choices}:
         choices.insert(0, (label, label))
@@ -131,7 +141,8 @@ def _export(session: Session, user: User, scope: str | None, period: str, table:
         rows = found.rows()
         header = list(rows[0]) if rows else ["section", "metric", "dimensions", "grain", "bucket", "value"]
         return _csv(header, [list(r.values()) for r in rows], f"{stem}.csv")
-    tables: dict[str, Table] = {t.id: t for _, _, ts in tables_of(found.sections) for t in ts}
+    named = tables_of(found.sections, _concept_names(session, found))
+    tables: dict[str, Table] = {t.id: t for _, _, ts in named for t in ts}
     if table not in tables:
         raise NotFoundError(f"tableau inconnu : {table}")
     return _csv(tables[table].columns, tables[table].rows, f"{stem}-{table}.csv")

@@ -51,8 +51,8 @@
           } } }
         },
         scales: {
-          x: { type: "category", labels: xs, offset: true, title: { display: true, text: spec.xLabel }, grid: { display: false } },
-          y: { type: "category", labels: ys, offset: true, title: { display: true, text: spec.yLabel }, grid: { display: false } }
+          x: { type: "category", labels: xs, offset: true, ticks: { autoSkip: false }, title: { display: true, text: spec.xLabel }, grid: { display: false } },
+          y: { type: "category", labels: ys, offset: true, ticks: { autoSkip: false }, title: { display: true, text: spec.yLabel }, grid: { display: false } }
         }
       }
     };
@@ -62,6 +62,11 @@
     if (typeof window.Chart === "undefined") { return; }
     document.querySelectorAll("canvas[data-chart]").forEach(function (canvas) {
       var spec = JSON.parse(canvas.getAttribute("data-chart"));
+      if (spec.type === "matrix") {  // one readable row per country (CSSOM, allowed by the policy)
+        var rows = {};
+        spec.points.forEach(function (p) { rows[p.y] = true; });
+        canvas.parentNode.style.height = Math.max(280, 18 * Object.keys(rows).length + 90) + "px";
+      }
       new window.Chart(canvas, spec.type === "matrix" ? matrix(spec) : lineOrBar(spec));
     });
   }
