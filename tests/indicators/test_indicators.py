@@ -205,6 +205,10 @@ def test_values_and_suppression(factory: sessionmaker[Session]) -> None:
     assert _cell(net["watch"], "stories", grain=None, bucket=None)["value"] == 1
     pair = _cell(net["watch"], "items_by_sector_country", sector="11", country="DE", grain=None, bucket=None)
     assert pair["value"] == 1  # i1's country was removed by a curator
+    for grain in ("week", "month"):  # the buckets' cells add up to the period's (an item is in one bucket)
+        cells = [c for c in net["watch"] if c.metric == "items_by_sector_country" and c.grain == grain]
+        assert sum(c.value for c in cells if c.dims == {"sector": "11", "country": "DE"}) == 1
+        assert {c.bucket for c in cells} <= set(parse_period("2026-11").buckets(grain))
     top = _cell(net["watch"], "top_stories", rank="1", story="s1", title="Vins en Allemagne")
     assert top["value"] == 2
     assert _cell(net["watch"], "sources", health="dead")["value"] == 1

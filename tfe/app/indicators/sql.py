@@ -17,10 +17,12 @@ def dialect_of(session: Session) -> str:
 
 
 def bucket_of(dialect: str, column: Any, grain: str) -> ColumnElement[str]:
-    """The first day (UTC) of the week (Monday) or month that holds ``column``, as ``YYYY-MM-DD``."""
+    """The first day (UTC) of the day, week (Monday) or month that holds ``column``, as ``YYYY-MM-DD``."""
     if dialect == "postgresql":
         trunc = func.date_trunc(grain, func.timezone("UTC", column))
         return func.to_char(trunc, "YYYY-MM-DD")
+    if grain == "day":
+        return func.date(column)
     if grain == "week":  # the Sunday on or after the day, less six days: the Monday on or before it
         return func.date(column, "weekday 0", "-6 days")
     return func.strftime("%Y-%m-01", column)

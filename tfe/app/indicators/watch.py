@@ -5,6 +5,7 @@ median time to a curator's decision. The items and sources counted are those the
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from sqlalchemy import distinct, func, literal, select
@@ -12,7 +13,7 @@ from sqlalchemy.orm import aliased
 
 from taxonomy.models import Classification
 from tfe.app.indicators.context import Context, label_of
-from tfe.app.indicators.periods import GRAINS
+from tfe.app.indicators.periods import GRAINS, month_label, week_label
 from tfe.app.indicators.privacy import Cell, plain_cell
 from tfe.app.indicators.sql import bucket_of, seconds_between
 from veille.models import Item, Source, Story
@@ -20,6 +21,7 @@ from veille.models import Item, Source, Story
 __all__ = ["TOP", "watch"]
 
 TOP = 10
+METRIC = "items_by_sector_country"
 
 
 def watch(ctx: Context) -> list[Cell]:
@@ -37,20 +39,22 @@ def watch(ctx: Context) -> list[Cell]:
             n, s = found.get(label, (0, 0))
             cells.append(plain_cell("items", n, bucket=label, grain=grain))
             cells.append(plain_cell("stories", s, bucket=label, grain=grain))
-        cells += _sector_country(ctx, grain, seen)
+    cells += _sector_country(ctx, seen)
     cells += _top_stories(ctx, seen)
     cells += _sources(ctx)
     cells += _curation(ctx, seen)
     return cells
 
 
-def _sector_country(ctx: Context, grain: str | None, seen: Any) -> list[Cell]:
+def _sector_country(ctx: Context, seen: Any) -> list[Cell]:
+    """Items by sector division × country for the period, each week and each month: one query by day,
+    summed into the buckets in Python (exact: an item is fetched on one day, so in one week and month)."""
     sector, country = aliased(Classification), aliased(Classification)
-    bucket = bucket_of(ctx.dialect, Item.fetched_at, grain) if grain else literal("")
+    day = bucket_of(ctx.dialect, Item.fetched_at, "day")
     division = func.substr(sector.concept_id, 5, 2)
     code = func.substr(country.concept_id, 9, 2)
     rows = ctx.session.execute(
-        select(bucket, division, code, func.count(distinct(Item.id)))
+        select(day, division, code, func.count(distinct(Item.id)))
         .join(sector, (sector.target_id == Item.id) & (sector.target_kind == "item"))
         .join(country, (country.target_id == Item.id) & (country.target_kind == "item"))
         .where(
@@ -62,18 +66,18 @@ def _sector_country(ctx: Context, grain: str | None, seen: Any) -> list[Cell]:
             country.concept_id.like("country:%"),
             ~((country.method == "curator") & (country.score == 0)),
         )
-        .group_by(bucket, division, code)
-        .order_by(bucket, division, code)
+        .group_by(day, division, code)
     )
+    sums: dict[tuple[str | None, str | None, str, str], int] = {}
+    for d, div, c, n in rows:
+        first = dt.date.fromisoformat(str(d)[:10])
+        for grain, label in ((None, None), ("week", week_label(first)), ("month", month_label(first))):
+            key = (grain, label, str(div), str(c))
+            sums[key] = sums.get(key, 0) + int(n)
+    order = {None: 0, "week": 1, "month": 2}
     return [
-        plain_cell(
-            "items_by_sector_country",
-            int(n),
-            dims={"sector": str(d), "country": str(c)},
-            bucket=label_of(grain, b) if grain else None,
-            grain=grain,
-        )
-        for b, d, c, n in rows
+        plain_cell(METRIC, n, dims={"sector": div, "country": c}, bucket=label, grain=grain)
+        for (grain, label, div, c), n in sorted(sums.items(), key=lambda kv: (order[kv[0][0]], kv[0][1:]))
     ]
 
 
