@@ -46,7 +46,7 @@ def test_upload_a_new_version_then_restore_the_first(server: tuple[str, Seed], t
         page.get_by_label("Fichier de la nouvelle version").set_input_files(
             {"name": "vins-allemagne-2026.txt", "mimeType": "text/plain", "buffer": NEW_TEXT}
         )
-        page.get_by_label("Commentaire").fill("Mise à jour 2026")
+        page.get_by_label("Commentaire", exact=True).fill("Mise à jour 2026")  # not the survey's
         # the form posts and waits for the pipeline, whose first run loads its models
         page.get_by_role("button", name="Déposer la version").click(timeout=120_000)
         expect(page.locator("#versions-notice")).to_contain_text("Version 2 ajoutée", timeout=120_000)

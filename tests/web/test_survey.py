@@ -105,9 +105,9 @@ def test_decline_from_the_banner(installation: Installation) -> None:
     assert [a for a, _ in _details(installation, email)] == ["survey.decline"]
 
 
-def test_api_answer_validation_and_conflict(installation: Installation) -> None:
+def test_api_answer_validation_and_conflict(installation: Installation, client: TestClient) -> None:
     email = _person(installation)
-    client, auth = installation.client, _bearer(installation, email)
+    auth = _bearer(installation, email)  # ``client`` carries no earlier test's session cookie
     first = client.get("/api/survey", headers=auth).json()
     assert first["answered"] is False and first["declined"] is False and first["score"] is None
     bodies: list[dict[str, object]] = [
