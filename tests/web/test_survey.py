@@ -8,7 +8,7 @@ import json
 import uuid
 
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from tests.web.conftest import PASSWORD, Installation
 from tests.web.signin import csrf_of
@@ -94,6 +94,8 @@ def test_banner_form_csrf_and_thanks(installation: Installation) -> None:
         assert user is not None
         row = s.scalar(select(SurveyResponse).where(SurveyResponse.user_id == user.id))
         assert row is not None and (row.score, row.comment) == (8, SECRET)
+        stored = s.execute(text("SELECT comment FROM survey_responses WHERE id = :i"), {"i": row.id}).scalar()
+    assert str(stored).startswith("tfe1:") and SECRET not in str(stored)  # sealed at rest
 
 
 def test_decline_from_the_banner(installation: Installation) -> None:

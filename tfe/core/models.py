@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from tfe.core.crypto.columns import SealedText
 from tfe.core.db import Base, utcnow
 
 ORG_KINDS = ("national_agency", "regional_chamber", "bank", "region", "partner_abroad")
@@ -120,7 +121,8 @@ class IndicatorRollup(Base):
 
 class SurveyResponse(Base):
     """One user's answer to the quarterly satisfaction survey (``tfe.app.survey``), or their refusal
-    (``declined``, no score). At most one per user and quarter (``2026-Q4``); the comment is personal."""
+    (``declined``, no score). At most one per user and quarter (``2026-Q4``); the comment is personal, sealed
+    at rest like the documents' texts."""
 
     __tablename__ = "survey_responses"
     __table_args__ = (UniqueConstraint("user_id", "quarter"),)
@@ -130,7 +132,7 @@ class SurveyResponse(Base):
     org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     quarter: Mapped[str] = mapped_column(String(7), index=True)
     score: Mapped[int | None] = mapped_column(default=None)
-    comment: Mapped[str | None] = mapped_column(Text, default=None)
+    comment: Mapped[str | None] = mapped_column(SealedText, default=None)  # encrypted at rest
     declined: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
