@@ -26,6 +26,7 @@ from tfe.app.indicators.periods import parse_period
 from tfe.app.indicators.scopes import parse_scope, resolve
 from tfe.app.indicators.service import compute
 from tfe.app.rollups import run as roll_up
+from tfe.core.csvcells import safe_cell
 from tfe.core.security import audit
 from tfe.core.security.audit import Actor
 
@@ -66,7 +67,7 @@ def export(
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
         writer.writeheader()
-        writer.writerows(result.rows())
+        writer.writerows({k: safe_cell(v) for k, v in row.items()} for row in result.rows())
         text = buffer.getvalue()
     if output is None:
         typer.echo(text, nl=False)

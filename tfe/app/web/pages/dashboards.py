@@ -29,6 +29,7 @@ from tfe.app.indicators.service import Indicators, indicators_for
 from tfe.app.web.deps import PageUser, SessionDep
 from tfe.app.web.pages.dashboard_tables import SUPPRESSED, Table, tables_of
 from tfe.app.web.templating import templates
+from tfe.core.csvcells import safe_row
 from tfe.core.db import utcnow
 from tfe.core.errors import NotFoundError
 from tfe.core.models import Organisation, User
@@ -129,7 +130,7 @@ def _csv(header: list[str], rows: list[list[Any]], name: str) -> Response:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerows(safe_row(r) for r in rows)
     headers = {"Content-Disposition": f'attachment; filename="{name}"'}
     return Response(out.getvalue(), media_type="text/csv; charset=utf-8", headers=headers)
 
