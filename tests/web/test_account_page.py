@@ -4,42 +4,19 @@ CSRF on every form, the clear token shown once)."""
 from __future__ import annotations
 
 import re
-import uuid
 
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from tests.web.conftest import PASSWORD, Installation
-from tests.web.signin import csrf_of
+from tests.web.signin import browser_of, new_reader
 from tfe.core.models import ApiToken, AuditEvent
-from tfe.core.security import identity
 
 HTML = {"Accept": "text/html"}
 
 
-def _person(installation: Installation) -> str:
-    email = f"c{uuid.uuid4().hex[:8]}@alpha.fr"
-    with installation.rt.session() as s:
-        identity.create_user(
-            s, email=email, org=identity.find_org(s, "alpha"), role="reader", password=PASSWORD
-        )
-    return email
-
-
-def _browser(installation: Installation, email: str) -> tuple[TestClient, str]:
-    browser = TestClient(installation.client.app, headers={"User-Agent": "Navigateur de test/1.0"})
-    login = browser.post(
-        "/login",
-        data={"email": email, "password": PASSWORD, "csrf": csrf_of(browser.get("/login").text)},
-        follow_redirects=False,
-    )
-    assert login.status_code == 303
-    return browser, csrf_of(browser.get("/compte", headers=HTML).text)
-
-
 def test_tokens_created_once_listed_and_revoked(installation: Installation) -> None:
-    email = _person(installation)
-    browser, csrf = _browser(installation, email)
+    email = new_reader(installation, "c")
+    browser, csrf = browser_of(installation, email)
     page = browser.get("/compte", headers=HTML)
     assert page.status_code == 200 and "Mon compte" in page.text and "Aucun jeton d'API." in page.text
     assert page.headers["Cache-Control"] == "no-store"
@@ -86,10 +63,10 @@ def test_tokens_created_once_listed_and_revoked(installation: Installation) -> N
 
 
 def test_sessions_listed_current_marked_and_ended(installation: Installation) -> None:
-    email = _person(installation)
-    first, csrf = _browser(installation, email)
-    second, _ = _browser(installation, email)
-    third, _ = _browser(installation, email)
+    email = new_reader(installation, "c")
+    first, csrf = browser_of(installation, email)
+    second, _ = browser_of(installation, email)
+    third, _ = browser_of(installation, email)
     page = first.get("/compte", headers=HTML).text
     assert page.count("data-session=") == 3 and page.count("Session actuelle") == 1
     assert "Navigateur de test/1.0" in page and "Mot de passe" in page
@@ -108,8 +85,8 @@ def test_sessions_listed_current_marked_and_ended(installation: Installation) ->
 
 
 def test_wrong_current_password_is_refused(installation: Installation) -> None:
-    email = _person(installation)
-    browser, csrf = _browser(installation, email)
+    email = new_reader(installation, "c")
+    browser, csrf = browser_of(installation, email)
     data = {
         "csrf": csrf,
         "current": "pas-le-bon-mot",

@@ -5,39 +5,18 @@ the audit trail."""
 from __future__ import annotations
 
 import json
-import uuid
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select, text
 
-from tests.web.conftest import PASSWORD, Installation
-from tests.web.signin import csrf_of
+from tests.web.conftest import Installation
+from tests.web.signin import browser_of, new_reader
 from tfe.core.models import AuditEvent, SurveyResponse, User
 from tfe.core.security import identity
 
 HTML = {"Accept": "text/html"}
 QUESTION = "recommanderiez-vous tfe à un collègue"
 SECRET = "Mon voisin de bureau ronfle"
-
-
-def _person(installation: Installation) -> str:
-    email = f"s{uuid.uuid4().hex[:8]}@alpha.fr"
-    with installation.rt.session() as s:
-        identity.create_user(
-            s, email=email, org=identity.find_org(s, "alpha"), role="reader", password=PASSWORD
-        )
-    return email
-
-
-def _browser(installation: Installation, email: str) -> tuple[TestClient, str]:
-    browser = TestClient(installation.client.app, headers={"User-Agent": "Navigateur de test/1.0"})
-    login = browser.post(
-        "/login",
-        data={"email": email, "password": PASSWORD, "csrf": csrf_of(browser.get("/login").text)},
-        follow_redirects=False,
-    )
-    assert login.status_code == 303
-    return browser, csrf_of(browser.get("/compte", headers=HTML).text)
 
 
 def _bearer(installation: Installation, email: str) -> dict[str, str]:
@@ -60,8 +39,8 @@ def _details(installation: Installation, user_email: str) -> list[tuple[str, dic
 
 
 def test_banner_form_csrf_and_thanks(installation: Installation) -> None:
-    email = _person(installation)
-    browser, csrf = _browser(installation, email)
+    email = new_reader(installation, "s")
+    browser, csrf = browser_of(installation, email)
     page = browser.get("/compte", headers=HTML)
     assert QUESTION in page.text and "Plus tard / Ne pas répondre" in page.text
     assert (
@@ -99,8 +78,8 @@ def test_banner_form_csrf_and_thanks(installation: Installation) -> None:
 
 
 def test_decline_from_the_banner(installation: Installation) -> None:
-    email = _person(installation)
-    browser, csrf = _browser(installation, email)
+    email = new_reader(installation, "s")
+    browser, csrf = browser_of(installation, email)
     browser.post("/enquete-satisfaction", data={"csrf": csrf, "action": "decline", "back": "/compte"})
     page = browser.get("/compte", headers=HTML).text
     assert QUESTION not in page
@@ -108,7 +87,7 @@ def test_decline_from_the_banner(installation: Installation) -> None:
 
 
 def test_api_answer_validation_and_conflict(installation: Installation, client: TestClient) -> None:
-    email = _person(installation)
+    email = new_reader(installation, "s")
     auth = _bearer(installation, email)  # ``client`` carries no earlier test's session cookie
     first = client.get("/api/survey", headers=auth).json()
     assert first["answered"] is False and first["declined"] is False and first["score"] is None
@@ -137,7 +116,7 @@ def test_api_answer_validation_and_conflict(installation: Installation, client: 
 
 
 def test_due_needs_recent_activity(installation: Installation) -> None:
-    email = _person(installation)
+    email = new_reader(installation, "s")
     auth = _bearer(installation, email)
     with installation.rt.session() as s:  # a token just made, never used before this call: now used
         assert s.scalar(select(User.active).where(User.email == email)) is True
