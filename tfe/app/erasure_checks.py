@@ -173,28 +173,11 @@ def store_checks(
                 "active accounts or tokens",
             )
         )
-        checks.append(
-            _check(
-                "indicator_rollups",
-                _count(
-                    session,
-                    select(IndicatorUserBucket.id)
-                    .join(User, User.id == IndicatorUserBucket.user_id)
-                    .where(User.org_id == org_id),
-                ),
-                "indicator roll-up rows of its accounts",
-            )
+        per_account: tuple[tuple[str, Any, str], ...] = (
+            ("indicator_rollups", IndicatorUserBucket, "indicator roll-up rows of its accounts"),
+            ("survey_responses", SurveyResponse, "satisfaction survey answers of its accounts"),
         )
-        checks.append(
-            _check(
-                "survey_responses",
-                _count(
-                    session,
-                    select(SurveyResponse.id)
-                    .join(User, User.id == SurveyResponse.user_id)
-                    .where(User.org_id == org_id),
-                ),
-                "satisfaction survey answers of its accounts",
-            )
-        )
+        for name, model, what in per_account:  # rows kept per person, of the organisation's accounts
+            rows = select(model.id).join(User, User.id == model.user_id).where(User.org_id == org_id)
+            checks.append(_check(name, _count(session, rows), what))
     return checks

@@ -17,6 +17,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from tfe.app import survey
 from tfe.app.web.deps import PageUser, SessionDep, csrf_token
+from tfe.app.web.pages.auth import safe_next
 from tfe.app.web.pages.forms import require_csrf
 from tfe.app.web.templating import templates
 from tfe.core.db import utcnow
@@ -35,11 +36,6 @@ class Banner:
     notice: str | None  # the thank-you (or the error) of the last submission
     error: bool = False
     csrf: str = ""
-
-
-def _back(url: str) -> str:
-    """Only a path of this site (never ``//elsewhere`` or a full URL)."""
-    return url if url.startswith("/") and not url.startswith("//") and "\\" not in url else "/"
 
 
 def banner(request: Any, user: Any) -> Banner:
@@ -87,4 +83,4 @@ def submit(
         session.rollback()
         text, error = (str(exc), True)
     request.session[NOTICE_KEY] = {"text": text, "error": error}
-    return RedirectResponse(_back(back), status_code=303)
+    return RedirectResponse(safe_next(back), status_code=303)
