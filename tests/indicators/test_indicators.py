@@ -220,6 +220,17 @@ def test_values_and_suppression(factory: sessionmaker[Session]) -> None:
     assert _cell(net["quality"], "corrected", scheme="naf", band="high")["value"] == 0
 
 
+def test_one_section_alone_is_the_same_as_in_the_whole_dashboard(factory: sessionmaker[Session]) -> None:
+    with factory() as s:
+        scope, period = resolve(s, "org:cci-na"), parse_period("2026-11")
+        whole = compute(s, scope, period, now=NOW).sections
+        alone = compute(s, scope, period, now=NOW, only=["watch", "use"]).sections
+        nothing = compute(s, scope, period, now=NOW, only=[]).sections
+    assert list(whole) == ["adoption", "use", "content", "watch", "quality", "satisfaction"]
+    assert list(alone) == ["use", "watch"] and nothing == {}  # in the dashboard's order, not the caller's
+    assert alone["watch"] == whole["watch"] and alone["use"] == whole["use"] and alone["use"]
+
+
 def test_buckets_of_a_quarter() -> None:
     q4 = parse_period("2026-q4")
     assert q4.months() == ["2026-10", "2026-11", "2026-12"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,18 +71,29 @@ class Indicators:
         return out
 
 
-def compute(session: Session, scope: Scope, period: Period, *, now: dt.datetime | None = None) -> Indicators:
-    """Every section's cells for ``scope`` over ``period`` (SQL aggregates only)."""
+_COMPUTE: dict[str, Callable[[Context], list[Cell]]] = {
+    "adoption": adoption.adoption,
+    "use": use.use,
+    "content": content.content,
+    "watch": watch.watch,
+    "quality": quality.quality,
+    "satisfaction": satisfaction.satisfaction,
+}
+
+
+def compute(
+    session: Session,
+    scope: Scope,
+    period: Period,
+    *,
+    now: dt.datetime | None = None,
+    only: Collection[str] | None = None,
+) -> Indicators:
+    """Every section's cells for ``scope`` over ``period`` (SQL aggregates only), or only the sections named
+    in ``only`` (one table's CSV export needs its own section alone), in ``SECTIONS`` order."""
     ctx = Context(session, dialect_of(session), scope, period, now or utcnow())
-    sections = {
-        "adoption": adoption.adoption(ctx),
-        "use": use.use(ctx),
-        "content": content.content(ctx),
-        "watch": watch.watch(ctx),
-        "quality": quality.quality(ctx),
-        "satisfaction": satisfaction.satisfaction(ctx),
-    }
-    return Indicators(scope, period, ctx.now, sections)
+    names = [n for n in SECTIONS if only is None or n in only]
+    return Indicators(scope, period, ctx.now, {n: _COMPUTE[n](ctx) for n in names})
 
 
 def indicators_for(
@@ -92,16 +104,18 @@ def indicators_for(
     *,
     channel: str,
     now: dt.datetime | None = None,
+    only: Collection[str] | None = None,
 ) -> Indicators:
-    """The indicators ``user`` asked for: 400 (malformed scope or period), 403 (role, or a scope outside
-    theirs), 404 (unknown region or organisation); the read is audited (``indicators.read``)."""
+    """The indicators ``user`` asked for (``only``: these sections, see ``compute``): 400 (malformed scope or
+    period), 403 (role, or a scope outside theirs), 404 (unknown region or organisation); the read is
+    audited (``indicators.read``)."""
     period = parse_period(period_text)
     text = scope_text or default_scope(session, user)
     parse_scope(text)
     require_admin_role(user)
     scope = resolve(session, text)
     authorise(session, user, scope)
-    result = compute(session, scope, period, now=now)
+    result = compute(session, scope, period, now=now, only=only)
     audit.record(
         session,
         "indicators.read",

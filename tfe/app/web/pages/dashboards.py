@@ -89,8 +89,11 @@ def _navigation(session: Session, user: User) -> dict[str, Any]:
     return {"network": False, "regions": region, "orgs": own}
 
 
-def _read(session: Session, user: User, scope: str | None, period: str) -> Indicators:
-    return indicators_for(session, user, scope, period or default_period(utcnow().date()), channel="web")
+def _read(
+    session: Session, user: User, scope: str | None, period: str, only: list[str] | None = None
+) -> Indicators:
+    chosen = period or default_period(utcnow().date())
+    return indicators_for(session, user, scope, chosen, channel="web", only=only)
 
 
 def _concept_names(session: Session, found: Indicators) -> dict[str, str]:
@@ -136,7 +139,10 @@ def _csv(header: list[str], rows: list[list[Any]], name: str) -> Response:
 
 
 def _export(session: Session, user: User, scope: str | None, period: str, table: str) -> Response:
-    found = _read(session, user, scope, period)
+    # one table's export computes its own section only (a table's id starts with its section's code); an
+    # unknown one computes nothing, after the scope's checks, and is a 404 below
+    section = table.split("_", 1)[0]
+    found = _read(session, user, scope, period, [section] if table else None)
     stem = f"indicateurs-{found.scope.text.replace(':', '-')}-{found.period.label}"
     if not table:
         rows = found.rows()
