@@ -236,7 +236,8 @@ def test_dashboards_draw_their_plots_in_chromium(installation: Installation, wor
         page.get_by_label("Mot de passe").fill(NATIONAL[1])
         page.get_by_role("button", name="Se connecter").click()
         expect(page.locator("body")).to_contain_text("Se déconnecter")
-        for path in ("/tableaux-de-bord", "/tableaux-de-bord/region/84"):
+        for path in ("", "/region/84", "/organisation/tdb-nord"):
+            path = f"/tableaux-de-bord{path}"
             page.goto(url + path)
             expect(page.locator("h1")).to_contain_text("Tableau de bord")
             page.wait_for_function("() => typeof Chart !== 'undefined'")
@@ -246,6 +247,7 @@ def test_dashboards_draw_their_plots_in_chromium(installation: Installation, wor
             )
             assert drawn and None not in drawn, (path, drawn)
             assert {"line", "bar"} <= set(drawn) if path == "/tableaux-de-bord" else "line" in drawn
+            assert page.get_by_role("link", name="Exporter tout le tableau de bord (CSV)").count() == 1, path
             assert page.locator("table[data-table] caption").count() >= 10
     assert not [m for m in console if m.startswith("CSP ")], console
     assert external == []

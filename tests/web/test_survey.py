@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, text
 
-from tests.web.conftest import Installation
+from tests.web.browser import BROWSER_MARKS, browser_page, live_server
+from tests.web.conftest import PASSWORD, Installation
 from tests.web.signin import browser_of, new_reader
+from tfe.app.web.app import create_app
 from tfe.core.models import AuditEvent, SurveyResponse, User
 from tfe.core.security import identity
 
@@ -121,3 +124,47 @@ def test_due_needs_recent_activity(installation: Installation) -> None:
     with installation.rt.session() as s:  # a token just made, never used before this call: now used
         assert s.scalar(select(User.active).where(User.email == email)) is True
     assert installation.client.get("/api/survey", headers=auth).json()["due"] is True
+
+
+@pytest.mark.parametrize("_", [0], ids=["chromium"])
+@BROWSER_MARKS[0]
+@BROWSER_MARKS[1]
+def test_the_banner_is_answered_in_chromium(installation: Installation, _: int) -> None:
+    """A new reader sees the banner on their first page, picks a score, writes a comment and sends it: the
+    thank-you replaces the banner, which does not come back on the next page; no CSP violation."""
+    from playwright.sync_api import expect
+
+    email = new_reader(installation, "nav")
+    console: list[str] = []
+    external: list[str] = []
+    with (
+        live_server(create_app(installation.rt)) as url,
+        browser_page(url, external, timeout_ms=30_000) as page,
+    ):
+        page.on("console", lambda m: console.append(m.text))
+        page.add_init_script(
+            "document.addEventListener('securitypolicyviolation', e => console.error("
+            "['CSP', location.pathname, e.violatedDirective, e.blockedURI].join(' ')))"
+        )
+        page.goto(f"{url}/login")
+        page.get_by_label("Adresse e-mail").fill(email)
+        page.get_by_label("Mot de passe").fill(PASSWORD)
+        page.get_by_role("button", name="Se connecter").click()
+        banner = page.locator("aside.survey-banner")
+        expect(banner).to_be_visible()
+        expect(banner).to_contain_text(QUESTION)
+        banner.get_by_label("7", exact=True).check()
+        banner.get_by_label("Un commentaire").fill("Les alertes sont utiles.")
+        banner.get_by_role("button", name="Envoyer").click()
+        expect(page.locator(".survey-notice")).to_contain_text("Merci pour votre réponse")
+        expect(page.locator("aside.survey-banner")).to_have_count(0)
+        page.goto(f"{url}/compte")
+        expect(page.locator("h1")).to_be_visible()
+        expect(page.locator("aside.survey-banner")).to_have_count(0)
+    assert not [m for m in console if m.startswith("CSP ")], console
+    assert external == []
+    with installation.rt.session() as s:
+        user = identity.find_user(s, email)
+        assert user is not None
+        row = s.scalar(select(SurveyResponse).where(SurveyResponse.user_id == user.id))
+        assert row is not None and (row.score, row.comment) == (7, "Les alertes sont utiles.")

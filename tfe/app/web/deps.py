@@ -70,10 +70,22 @@ def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-def get_session(runtime: RuntimeDep) -> Iterator[Session]:
-    """One unit of work per request: committed when the endpoint returns, rolled back when it raises."""
+def get_session(request: Request, runtime: RuntimeDep) -> Iterator[Session]:
+    """One unit of work per request: committed when the endpoint returns, rolled back when it raises.
+    While it is open it is also ``request.state.db``, for what a page's template reads
+    (``request_session``)."""
     with runtime.session() as session:
-        yield session
+        request.state.db = session
+        try:
+            yield session
+        finally:
+            request.state.db = None
+
+
+def request_session(request: Request) -> Session | None:
+    """The request's open unit of work, or ``None`` once it is closed (an error page rendered after it)."""
+    session: Session | None = getattr(request.state, "db", None)
+    return session
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]

@@ -1,10 +1,11 @@
 """The quarterly satisfaction survey in the pages (``tfe.app.survey``): the banner every page shows while
 the signed-in user has neither answered nor declined this quarter, and its form.
 
-The banner costs one lookup on the ``(user_id, quarter)`` unique index per page; a user browsing a page is
-active by definition, so the pages do not check the 90 days (the API's ``due`` does). ``POST
-/enquete-satisfaction`` (CSRF token checked, 403 otherwise) records the answer or the refusal and redirects
-(303) to the page it came from, where the banner gives way to a thank-you notice.
+The banner costs one lookup on the ``(user_id, quarter)`` unique index per page, in the page's own
+session (``request_session``); a user browsing a page is active by definition, so the pages do not check
+the 90 days (the API's ``due`` does). ``POST /enquete-satisfaction`` (CSRF token checked, 403 otherwise)
+records the answer or the refusal and redirects (303) to the page it came from, where the banner gives
+way to a thank-you notice.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from tfe.app import survey
-from tfe.app.web.deps import PageUser, SessionDep, csrf_token
+from tfe.app.web.deps import PageUser, SessionDep, csrf_token, request_session
 from tfe.app.web.pages.auth import safe_next
 from tfe.app.web.pages.forms import require_csrf
 from tfe.app.web.templating import templates
@@ -46,8 +47,12 @@ def banner(request: Any, user: Any) -> Banner:
     text, error = (
         (notice.get("text"), bool(notice.get("error"))) if isinstance(notice, dict) else (None, False)
     )
-    with request.app.state.runtime.session() as session:
-        show = survey.response_of(session, user, utcnow()) is None
+    open_session = request_session(request)
+    if open_session is not None:  # the page's own unit of work, while it renders
+        show = survey.response_of(open_session, user, utcnow()) is None
+    else:
+        with request.app.state.runtime.session() as session:
+            show = survey.response_of(session, user, utcnow()) is None
     return Banner(show, text if isinstance(text, str) else None, error, csrf_token(request) if show else "")
 
 
