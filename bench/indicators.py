@@ -9,8 +9,9 @@ spread over 2026 (searches with and without results, reads, downloads, uploads, 
 sector and a country, watch items in stories with a sector and a country, some decided by curators. Then,
 the roll-ups are built (``tfe.app.rollups.run``, timed), then for the network, one region and one
 organisation over 2026-Q4 and 2026 every section is computed with the roll-ups (``--runs`` times) and
-from the audit trail alone (once, the buckets' marks set aside; ``--no-live`` skips it), and one more
-closed week is rolled up (the incremental job).
+from the audit trail and the items alone (once, the buckets' marks set aside; ``--no-live`` skips it),
+one more closed week is rolled up (the incremental job), and one old item is decided (its day dirty) and
+the watch roll-up run again.
 Seconds per section and per dashboard; progress on stderr.
 """
 
@@ -44,6 +45,7 @@ from tfe.app.indicators.periods import parse_period
 from tfe.app.indicators.scopes import resolve
 from tfe.app.indicators.sql import dialect_of
 from tfe.app.rollups import run as run_rollups
+from tfe.app.rollups_watch import run as run_watch_rollups
 from tfe.core.db import Base, make_engine, make_session_factory
 from tfe.core.models import (
     ORG_KINDS,
@@ -56,7 +58,7 @@ from tfe.core.models import (
 )
 from tfe.core.regions import regions
 from tfe.core.settings import Settings
-from veille.models import Item, Source, Story
+from veille.models import Item, Source, Story, WatchRollupMark, WatchRollupRow
 
 START = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 SPAN_S = 365 * 86400
@@ -284,12 +286,15 @@ def _without_rollups(factory):  # type: ignore[no-untyped-def]
     """The dashboards read the audit trail alone while the buckets' marks are away."""
     with factory.begin() as s:
         marks = [(m.grain, m.bucket, m.rows) for m in s.scalars(select(IndicatorRollup))]
+        watch = [(m.grain, m.bucket, m.rows) for m in s.scalars(select(WatchRollupMark))]
         s.execute(delete(IndicatorRollup))
+        s.execute(delete(WatchRollupMark))
     try:
         yield
     finally:
         with factory.begin() as s:
             s.add_all([IndicatorRollup(grain=g, bucket=b, rows=n) for g, b, n in marks])
+            s.add_all([WatchRollupMark(grain=g, bucket=b, rows=n) for g, b, n in watch])
 
 
 def main() -> None:
@@ -330,6 +335,7 @@ def main() -> None:
         _say(f"roll-ups {report['rollup_full']}")
         with factory() as s:
             report["rollup_rows"] = s.scalar(select(func.count(IndicatorUserBucket.id)))
+            report["watch_rollup_rows"] = s.scalar(select(func.count(WatchRollupRow.id)))
         pages: dict[str, dict[str, object]] = {}
         for scope in ("network", "region:75", "org:org-3"):
             for period in ("2026-Q4", "2026"):
@@ -347,6 +353,12 @@ def main() -> None:
                 delete(IndicatorRollup).where(IndicatorRollup.grain == "week", IndicatorRollup.bucket == last)
             )
         report["rollup_one_week"] = run_rollups(factory, today=NOW.date())
+        with factory.begin() as s:  # a curator decides an old item: its day is dirty, rolled again
+            old = s.scalar(select(Item).where(Item.curator_status == "new").order_by(Item.id).limit(1))
+            old.curator_status, old.decided_at = "accepted", NOW
+        t0 = time.perf_counter()
+        report["rollup_watch_dirty_day"] = run_watch_rollups(factory, today=NOW.date())
+        report["rollup_watch_dirty_day"]["seconds"] = round(time.perf_counter() - t0, 2)
         engine.dispose()
     print(json.dumps(report, indent=2))
 

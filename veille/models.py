@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy import DDL, Boolean, Date, Float, ForeignKey, Index, LargeBinary, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 import tfe.core.models  # noqa: F401  (the organisations and users tables these refer to)
@@ -116,7 +116,7 @@ class Item(Base):
     org_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), default=None)
     visibility: Mapped[str] = mapped_column(String(16), default="network")
     curator_status: Mapped[str] = mapped_column(String(16), default="new", index=True)
-    decided_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(default=None, index=True)
     decided_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     story_id: Mapped[str | None] = mapped_column(ForeignKey("stories.id"), index=True, default=None)
     # the story clusterer's features: the e5 vector of the headline and lead (float32) and a MinHash
@@ -136,3 +136,146 @@ class ItemDecision(Base):
     decision: Mapped[str] = mapped_column(String(16))
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     changes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class WatchRollupRow(Base):
+    """The watch indicators' roll-up (``tfe.app.rollups_watch``), one row per bucket, kind and item scope.
+
+    ``grain = "day"``: per day and items' ``(org_id, visibility)``, the items per source (``kind = "source"``,
+    ``key`` the source id or ``""``), per sector division and country (``"sector_country"``, ``key`` the
+    division, ``key2`` the country), still undecided (``"backlog"``, by day fetched) and the decisions
+    (``"decision"``, by day decided, ``value`` the wait in seconds). ``grain`` week, month, quarter or year:
+    the distinct stories of the items shared with the network (``"stories"``, one row), their 50 first
+    stories by items (``"top"``), and each story of the items not shared (``"story_private"``: ``items``
+    those items, ``extra`` the story's shared items in the bucket)."""
+
+    __tablename__ = "watch_rollup_rows"
+    __table_args__ = (Index("ix_watch_rollup_rows_grain_bucket_kind", "grain", "bucket", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    grain: Mapped[str] = mapped_column(String(8))
+    bucket: Mapped[dt.date] = mapped_column(Date)  # the day, the Monday, the first of month/quarter/year
+    kind: Mapped[str] = mapped_column(String(16))
+    org_id: Mapped[int | None] = mapped_column(default=None)
+    visibility: Mapped[str] = mapped_column(String(16), default="network")
+    key: Mapped[str] = mapped_column(String(64), default="")
+    key2: Mapped[str] = mapped_column(String(64), default="")
+    items: Mapped[int] = mapped_column(default=0)
+    extra: Mapped[int] = mapped_column(default=0)
+    value: Mapped[float | None] = mapped_column(Float, default=None)
+
+
+class WatchRollupMark(Base):
+    """A bucket of the watch roll-up written (in the same transaction as its rows)."""
+
+    __tablename__ = "watch_rollup_marks"
+
+    grain: Mapped[str] = mapped_column(String(8), primary_key=True)
+    bucket: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    rows: Mapped[int] = mapped_column(default=0)
+    rolled_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class WatchRollupDirty(Base):
+    """A rolled-up day whose items changed since (written by the database's triggers on ``items`` and
+    ``classifications``; ``changes`` counts them): the indicators read the day, and every bucket holding it,
+    live until the job rolls them again."""
+
+    __tablename__ = "watch_rollup_dirty"
+
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    changes: Mapped[int] = mapped_column(default=1)
+
+
+# The triggers that mark a rolled-up day dirty when an item of it, or one of its classifications, changes:
+# every write, whatever path it takes (ORM, bulk statements, SQL). Only days already rolled up are marked,
+# so today's ingestion never touches the table. Created by the migration 0012 and, for the databases built
+# from the models (tests, benchmarks), after ``create_all``.
+_ITEM_COLUMNS = "fetched_at, org_id, visibility, source_id, story_id, curator_status, decided_at"
+_SQLITE_MARK = (
+    "INSERT INTO watch_rollup_dirty (day, changes) SELECT bucket, 1 FROM watch_rollup_marks "
+    "WHERE grain = 'day' AND bucket IN ({days}) ON CONFLICT (day) DO UPDATE SET changes = changes + 1;"
+)
+_SQLITE_CLASS_MARK = (
+    "INSERT INTO watch_rollup_dirty (day, changes) SELECT m.bucket, 1 "
+    "FROM watch_rollup_marks AS m, items AS i WHERE {row}.target_kind = 'item' AND i.id = {row}.target_id "
+    "AND m.grain = 'day' AND m.bucket = date(i.fetched_at) "
+    "ON CONFLICT (day) DO UPDATE SET changes = changes + 1;"
+)
+SQLITE_TRIGGERS = [
+    "CREATE TRIGGER IF NOT EXISTS watch_rollup_item_insert AFTER INSERT ON items BEGIN "
+    + _SQLITE_MARK.format(days="date(NEW.fetched_at), date(NEW.decided_at)")
+    + " END",
+    "CREATE TRIGGER IF NOT EXISTS watch_rollup_item_delete AFTER DELETE ON items BEGIN "
+    + _SQLITE_MARK.format(days="date(OLD.fetched_at), date(OLD.decided_at)")
+    + " END",
+    f"CREATE TRIGGER IF NOT EXISTS watch_rollup_item_update AFTER UPDATE OF {_ITEM_COLUMNS} ON items BEGIN "
+    + _SQLITE_MARK.format(
+        days="date(OLD.fetched_at), date(OLD.decided_at), date(NEW.fetched_at), date(NEW.decided_at)"
+    )
+    + " END",
+    "CREATE TRIGGER IF NOT EXISTS watch_rollup_class_insert AFTER INSERT ON classifications "
+    "WHEN NEW.target_kind = 'item' BEGIN " + _SQLITE_CLASS_MARK.format(row="NEW") + " END",
+    "CREATE TRIGGER IF NOT EXISTS watch_rollup_class_delete AFTER DELETE ON classifications "
+    "WHEN OLD.target_kind = 'item' BEGIN " + _SQLITE_CLASS_MARK.format(row="OLD") + " END",
+    "CREATE TRIGGER IF NOT EXISTS watch_rollup_class_update "
+    "AFTER UPDATE OF target_kind, target_id, concept_id, method, score ON classifications "
+    "WHEN OLD.target_kind = 'item' OR NEW.target_kind = 'item' BEGIN "
+    + _SQLITE_CLASS_MARK.format(row="OLD")
+    + " "
+    + _SQLITE_CLASS_MARK.format(row="NEW")
+    + " END",
+]
+_PG_DAY = "((({0}) AT TIME ZONE 'UTC')::date)"
+POSTGRESQL_TRIGGERS = [
+    """CREATE OR REPLACE FUNCTION watch_rollup_mark(d date) RETURNS void AS $$
+BEGIN
+  IF d IS NOT NULL AND EXISTS (SELECT 1 FROM watch_rollup_marks WHERE grain = 'day' AND bucket = d) THEN
+    INSERT INTO watch_rollup_dirty (day, changes) VALUES (d, 1)
+    ON CONFLICT (day) DO UPDATE SET changes = watch_rollup_dirty.changes + 1;
+  END IF;
+END $$ LANGUAGE plpgsql""",
+    f"""CREATE OR REPLACE FUNCTION watch_rollup_item() RETURNS trigger AS $$
+BEGIN
+  IF TG_OP <> 'INSERT' THEN
+    PERFORM watch_rollup_mark({_PG_DAY.format("OLD.fetched_at")});
+    PERFORM watch_rollup_mark({_PG_DAY.format("OLD.decided_at")});
+  END IF;
+  IF TG_OP <> 'DELETE' THEN
+    PERFORM watch_rollup_mark({_PG_DAY.format("NEW.fetched_at")});
+    PERFORM watch_rollup_mark({_PG_DAY.format("NEW.decided_at")});
+  END IF;
+  RETURN NULL;
+END $$ LANGUAGE plpgsql""",
+    f"""CREATE OR REPLACE FUNCTION watch_rollup_class() RETURNS trigger AS $$
+BEGIN
+  IF TG_OP <> 'INSERT' AND OLD.target_kind = 'item' THEN
+    PERFORM watch_rollup_mark({_PG_DAY.format("fetched_at")}) FROM items WHERE id = OLD.target_id;
+  END IF;
+  IF TG_OP <> 'DELETE' AND NEW.target_kind = 'item' THEN
+    PERFORM watch_rollup_mark({_PG_DAY.format("fetched_at")}) FROM items WHERE id = NEW.target_id;
+  END IF;
+  RETURN NULL;
+END $$ LANGUAGE plpgsql""",
+    "DROP TRIGGER IF EXISTS watch_rollup_item ON items",
+    f"CREATE TRIGGER watch_rollup_item AFTER INSERT OR DELETE OR UPDATE OF {_ITEM_COLUMNS} ON items "
+    "FOR EACH ROW EXECUTE FUNCTION watch_rollup_item()",
+    "DROP TRIGGER IF EXISTS watch_rollup_class ON classifications",
+    "CREATE TRIGGER watch_rollup_class AFTER INSERT OR DELETE "
+    "OR UPDATE OF target_kind, target_id, concept_id, method, score ON classifications "
+    "FOR EACH ROW EXECUTE FUNCTION watch_rollup_class()",
+]
+
+
+def triggers(dialect: str) -> list[str]:
+    """The statements creating the dirty-day triggers on ``dialect`` (none for another database)."""
+    return {"sqlite": SQLITE_TRIGGERS, "postgresql": POSTGRESQL_TRIGGERS}.get(dialect, [])
+
+
+@event.listens_for(Base.metadata, "after_create")
+def _create_triggers(target: Any, connection: Any, **kw: Any) -> None:
+    names = set(target.tables)
+    if not {"items", "classifications", "watch_rollup_marks", "watch_rollup_dirty"} <= names:
+        return  # a partial schema (tests of another package): no triggers to hang
+    for statement in triggers(connection.dialect.name):
+        connection.execute(DDL(statement.replace("%", "%%")))

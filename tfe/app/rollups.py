@@ -1,4 +1,5 @@
-"""The indicators' roll-ups kept current: each closed week and month of the audit trail summed per person.
+"""The indicators' roll-ups kept current: each closed week and month of the audit trail summed per person,
+and the watch's roll-up (``tfe.app.rollups_watch``, its summary under ``"watch"``).
 
 A bucket is closed once its last day is over (UTC); ``run`` rolls up every closed bucket not rolled up yet
 (``since``: every bucket from the one holding that day, again; ``rebuild``: all of them, again), from the
@@ -179,12 +180,16 @@ def run(
         rows += roll_bucket(factory, grain, start, end)
         if progress is not None:
             progress(n, len(todo))
+    seconds = round(time.perf_counter() - t0, 2)
+    from tfe.app import rollups_watch  # the watch's roll-up: the items' days, weeks, months, quarters, years
+
     return {
         "buckets": len(todo),
         "weeks": sum(1 for g, _, _ in todo if g == "week"),
         "months": sum(1 for g, _, _ in todo if g == "month"),
         "rows": rows,
-        "seconds": round(time.perf_counter() - t0, 2),
+        "seconds": seconds,
+        "watch": rollups_watch.run(factory, today=day, since=since, rebuild=rebuild),
     }
 
 

@@ -1,0 +1,229 @@
+"""The watch roll-up (``tfe.app.rollups_watch``) changes nothing but the speed: the watch section computed
+from the items alone and from the rolled-up days, weeks, months, quarters and years plus the live rest is
+the same, on SQLite and PostgreSQL, for several periods and scopes, items shared and private; a change to a
+rolled-up item (a decision, a reclassification, stories merged, an item added or deleted), by the ORM or
+by a bulk statement, marks its day dirty through the database's triggers, the day is read live until the
+job rolls it again, and the cells never go stale."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import random
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+import ged.models  # noqa: F401  (tables)
+import ingest.models  # noqa: F401
+import search.models  # noqa: F401
+import veille.alerts.models  # noqa: F401
+from taxonomy.models import Classification, Concept, ConceptScheme
+from tests.conftest import tables
+from tfe.app import rollups, rollups_watch
+from tfe.app.indicators.context import Context
+from tfe.app.indicators.periods import parse_period
+from tfe.app.indicators.scopes import resolve
+from tfe.app.indicators.sql import dialect_of
+from tfe.app.indicators.watch import watch
+from tfe.core.models import IndicatorRollup, Organisation
+from tfe.core.settings import Settings
+from veille.models import (
+    POSTGRESQL_TRIGGERS,
+    SQLITE_TRIGGERS,
+    Item,
+    Source,
+    Story,
+    WatchRollupDirty,
+    WatchRollupMark,
+    WatchRollupRow,
+)
+
+TODAY = dt.date(2026, 12, 3)  # a Thursday: week 49, December, Q4 and 2026 still open
+NOW = dt.datetime(2026, 12, 3, 15, tzinfo=dt.UTC)
+LATER = dt.date(2027, 1, 6)  # everything of 2026 closed, the year too
+LATER_NOW = dt.datetime(2027, 1, 6, 9, tzinfo=dt.UTC)
+START = dt.datetime(2026, 6, 20, tzinfo=dt.UTC)
+PERIODS = ["2026-Q4", "2026", "2026-11", "2026-W45", "2026-W49", "2026-10-15..2026-11-20", "2026-Q3"]
+SCOPES = ["network", "region:75", "org:cci-na"]
+NAF = ["naf:10.11", "naf:10.12", "naf:11.02", "naf:62.01", "naf:01", "naf:28.99"]
+COUNTRIES = ["country:DE", "country:US", "country:JP"]
+# owner organisation and visibility of the items: mostly shared, some private to one organisation
+OWNERS = [(None, "network")] * 6 + [(2, "org"), (3, "org"), (1, "org"), (None, "public")]
+
+
+@pytest.fixture
+def factory(db_settings: Settings) -> Iterator[sessionmaker[Session]]:
+    with tables(db_settings) as made:
+        _seed(made)
+        yield made
+
+
+def _seed(made: sessionmaker[Session]) -> None:
+    rng = random.Random(5)
+    with made.begin() as s:
+        s.add_all(
+            [
+                Organisation(id=1, slug="bf", name="BF", kind="national_agency", region="11"),
+                Organisation(id=2, slug="cci-na", name="CCI NA", kind="regional_chamber", region="75"),
+                Organisation(id=3, slug="bank-na", name="Banque NA", kind="bank", region="75"),
+            ]
+        )
+        s.add_all(
+            [
+                ConceptScheme(id="naf", uri="u:n", label_fr="NAF", label_en="NAF"),
+                ConceptScheme(id="country", uri="u:c", label_fr="Pays", label_en="Countries"),
+            ]
+        )
+        s.flush()
+        s.add_all([Concept(id=c, scheme_id=c.split(":")[0], notation=c[4:], pref_label_fr=c) for c in NAF])
+        s.add_all([Concept(id=c, scheme_id="country", notation=c[8:], pref_label_fr=c) for c in COUNTRIES])
+        for n in range(6):
+            org, visibility = (2, "org") if n == 5 else (None, "network")
+            s.add(
+                Source(
+                    id=n + 1,
+                    url=f"https://s{n}.example/feed",
+                    title=f"Source {n}",
+                    org_id=org,
+                    visibility=visibility,
+                    health=["ok", "slow", "dead"][n % 3],
+                )
+            )
+        s.add_all([Story(id=f"s{n:03d}", title=f"Histoire {n}") for n in range(90)])
+        s.flush()
+        span = int((NOW - START).total_seconds()) + 40 * 86400  # some items after NOW: the future days
+        for n in range(700):
+            at = START + dt.timedelta(seconds=rng.randrange(span))
+            org, visibility = rng.choice(OWNERS)
+            status = rng.choice(["new", "new", "accepted", "rejected", "auto_accepted"])
+            decided = at + dt.timedelta(seconds=rng.randrange(1, 9 * 86400)) if status != "new" else None
+            s.add(
+                Item(
+                    id=f"i{n}",
+                    source_id=None if n % 17 == 0 else 1 + rng.randrange(6),
+                    guid=f"g{n}",
+                    title=f"Item {n}",
+                    content_hash=f"{n:064d}",
+                    fetched_at=at,
+                    org_id=org,
+                    visibility=visibility,
+                    curator_status=status,
+                    decided_at=decided,
+                    story_id=None if n % 11 == 0 else f"s{rng.randrange(90):03d}",
+                )
+            )
+        s.flush()
+        for n in range(700):
+            concepts = [rng.choice(NAF), rng.choice(COUNTRIES)]
+            if n % 5 == 0:
+                concepts.append(rng.choice(NAF))  # a second sector, sometimes of the same division
+            for concept in concepts:
+                refused = rng.random() < 0.1
+                s.add(
+                    Classification(
+                        target_kind="item",
+                        target_id=f"i{n}",
+                        concept_id=concept,
+                        score=0 if refused else rng.random(),
+                        method="curator" if refused or rng.random() < 0.1 else "rule",
+                    )
+                )
+
+
+def _watch(s: Session, now: dt.datetime) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    out = {}
+    for scope in SCOPES:
+        for period in PERIODS:
+            ctx = Context(s, dialect_of(s), resolve(s, scope), parse_period(period), now)
+            out[(scope, period)] = [c.as_dict() for c in watch(ctx)]
+    return out
+
+
+def _live(made: sessionmaker[Session], now: dt.datetime) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    """The cells from the items alone: the marks set aside in a transaction rolled back."""
+    with made() as s:
+        s.execute(delete(WatchRollupMark))
+        s.execute(delete(IndicatorRollup))
+        out = _watch(s, now)
+        s.rollback()
+    return out
+
+
+def _rolled(made: sessionmaker[Session], now: dt.datetime) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    with made() as s:
+        return _watch(s, now)
+
+
+def test_rolled_up_watch_equals_live(factory: sessionmaker[Session]) -> None:
+    live = _rolled(factory, NOW)
+    later = _rolled(factory, LATER_NOW)
+    assert any(c["value"] for c in live[("network", "2026-Q3")] if c["metric"] == "top_stories")
+    summary = rollups.run(factory, today=TODAY)["watch"]
+    assert summary["days"] == (TODAY - dt.date(2026, 1, 1)).days and summary["rows"] > 0
+    assert _rolled(factory, NOW) == live
+    assert rollups.run(factory, today=TODAY)["watch"]["buckets"] == 0  # nothing new
+    rollups_watch.run(factory, today=LATER)  # December, Q4 and the year closed
+    assert _rolled(factory, LATER_NOW) == later
+    with factory() as s:
+        kinds = set(s.scalars(select(WatchRollupRow.kind).distinct()))
+        assert kinds == {"source", "sector_country", "backlog", "decision", "stories", "top", "story_private"}
+        s.execute(delete(WatchRollupRow))  # the rows are what is read: gone, the closed periods read nothing
+        s.commit()
+        cells = _watch(s, LATER_NOW)[("network", "2026-Q3")]
+    items = [c for c in cells if c["metric"] == "items" and c["grain"] is None]
+    assert items[0]["value"] == 0
+
+
+def test_changes_mark_days_dirty_and_never_go_stale(factory: sessionmaker[Session]) -> None:
+    rollups_watch.run(factory, today=LATER)
+    with factory.begin() as s:
+        assert s.scalar(select(func.count()).select_from(WatchRollupDirty)) == 0
+        item = s.get(Item, "i7")
+        assert item is not None
+        item.curator_status, item.decided_at = "accepted", item.fetched_at + dt.timedelta(hours=5)
+        # a reclassification and a taxonomy merge, as bulk statements
+        s.execute(
+            update(Classification)
+            .where(Classification.target_id.in_(["i8", "i9"]), Classification.concept_id.like("naf:%"))
+            .values(concept_id="naf:62.01")
+        )
+        # two stories merged
+        s.execute(update(Item).where(Item.story_id == "s001").values(story_id="s002"))
+        s.execute(delete(Classification).where(Classification.target_id == "i10"))
+        s.execute(delete(Item).where(Item.id == "i10"))
+        s.add(
+            Item(
+                id="late",
+                guid="late",
+                content_hash="l" * 64,
+                fetched_at=dt.datetime(2026, 11, 3, 8, tzinfo=dt.UTC),
+                source_id=2,
+                story_id="s003",
+                org_id=2,
+                visibility="org",
+            )
+        )
+    with factory() as s:
+        dirty = set(s.scalars(select(WatchRollupDirty.day)))
+    assert dt.date(2026, 11, 3) in dirty and len(dirty) >= 3
+    expected = _live(factory, LATER_NOW)
+    assert _rolled(factory, LATER_NOW) == expected  # the dirty days read live
+    again = rollups_watch.run(factory, today=LATER)
+    assert again["dirty_days"] == len(dirty) and again["buckets"] >= len(dirty)
+    with factory() as s:
+        assert s.scalar(select(func.count()).select_from(WatchRollupDirty)) == 0
+    assert _rolled(factory, LATER_NOW) == expected
+    rebuilt = rollups_watch.run(factory, today=LATER, rebuild=True)
+    with factory() as s:
+        assert rebuilt["buckets"] == s.scalar(select(func.count()).select_from(WatchRollupMark))
+    assert rollups_watch.run(factory, today=LATER, since=dt.date(2026, 12, 30))["days"] == 7
+
+
+def test_the_migration_creates_the_models_triggers() -> None:
+    migration = importlib.import_module("tfe.core.migrations.versions.0012_watch_rollups")
+    assert migration.SQLITE_TRIGGERS == SQLITE_TRIGGERS
+    assert migration.POSTGRESQL_TRIGGERS == POSTGRESQL_TRIGGERS
