@@ -4,9 +4,11 @@
   classes, divisions and sections) for rows classified by a given classifier;
 - ``evaluate_trained``: a model learned on the train rows (plus the taxonomy's seed examples), scored on
   the test rows;
-- ``learning_curve``: K folds; in each, the model learned on the first 0, 50, 100, 200 and all of the
-  fold's training rows (0: the zero-shot classifier), scored on the held-out fold; the accuracies are
-  those of every row, each scored by the model that did not see it.
+- ``learning_curve``: K folds (``fold_assignment``: stratified by NACE division, seeded, so the figure is
+  reproducible and every fold holds every division that has K rows or more); in each, the model learned
+  on the first 0, 50, 100, 200 and all of the fold's training rows (0: the zero-shot classifier), scored
+  on the held-out fold; the accuracies are those of every row, each scored by the model that did not
+  see it.
 
 Rows are analysed by spaCy once; e5 vectors come from the classifier's ``embed_query`` (cached by text),
 so a training row's vector is the one its classification used.
@@ -29,7 +31,8 @@ from taxonomy.training import train_scheme
 if TYPE_CHECKING:
     from spacy.language import Language
 
-__all__ = ["CURVE_SIZES", "evaluate_rows", "evaluate_trained", "learning_curve", "row_examples"]
+__all__ = ["CURVE_SIZES", "evaluate_rows", "evaluate_trained", "fold_assignment", "learning_curve",
+           "row_examples"]
 
 CURVE_SIZES = (0, 50, 100, 200)  # then "all"
 LEVELS = ("class", "division", "section")
@@ -113,6 +116,26 @@ def evaluate_trained(
     return {**report, "train": len(train_rows)}
 
 
+def fold_assignment(rows: Sequence[dict[str, Any]], folds: int, *, seed: int = 0) -> list[int]:
+    """The fold of every row, stratified by NACE division and reproducible: the rows of each division
+    (divisions in code order), shuffled by ``random.Random(seed)``, are dealt round-robin over the folds,
+    the deal carrying on from one division to the next, so fold sizes differ by one at most and a
+    division's rows are spread over as many folds as it has rows."""
+    rng = random.Random(seed)
+    groups: dict[str, list[int]] = {}
+    for i, row in enumerate(rows):
+        groups.setdefault(str(row.get("nace_division") or str(row.get("nace_class", ""))[:2]), []).append(i)
+    fold_of = [0] * len(rows)
+    k = 0
+    for key in sorted(groups):
+        members = groups[key]
+        rng.shuffle(members)
+        for idx in members:
+            fold_of[idx] = k % folds
+            k += 1
+    return fold_of
+
+
 def learning_curve(
     base: TaxonomyClassifier,
     rows: Sequence[dict[str, Any]],
@@ -127,9 +150,9 @@ def learning_curve(
     ``train`` = examples per fold; sizes above the fold's training rows are left out)."""
     if folds < 2 or folds > len(rows):
         raise ValueError(f"folds must be between 2 and {len(rows)}")
-    order = list(range(len(rows)))
+    fold_of = fold_assignment(rows, folds, seed=seed)
+    order = list(range(len(rows)))  # the training prefixes (0, 50, 100, 200 rows) follow this order
     random.Random(seed).shuffle(order)
-    fold_of = {idx: k % folds for k, idx in enumerate(order)}
     train_size = min(sum(1 for i in order if fold_of[i] != f) for f in range(folds))
     points = [s for s in sizes if s < train_size] + [train_size]
     hits: dict[int, Counter[str]] = {p: Counter() for p in points}
@@ -137,7 +160,8 @@ def learning_curve(
         test = [i for i in range(len(rows)) if fold_of[i] == f]
         train = [i for i in order if fold_of[i] != f]
         for point in points:
-            clf = base if point == 0 else _learned(base, [rows[i] for i in train[:point]])
+            subset = train if point == train_size else train[:point]  # "all": every row of the fold's
+            clf = base if point == 0 else _learned(base, [rows[i] for i in subset])
             for i in test:
                 hits[point] += _hits(clf, rows[i], lemmas[i])
                 if progress:
