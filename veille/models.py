@@ -267,9 +267,124 @@ END $$ LANGUAGE plpgsql""",
 ]
 
 
-def triggers(dialect: str) -> list[str]:
-    """The statements creating the dirty-day triggers on ``dialect`` (none for another database)."""
-    return {"sqlite": SQLITE_TRIGGERS, "postgresql": POSTGRESQL_TRIGGERS}.get(dialect, [])
+class QualityRollupRow(Base):
+    """The quality indicators' roll-up (``tfe.app.rollups_watch``): per closed day of the classifications'
+    creation, target kind and target's owner (a document's organisation, an item's ``(org_id,
+    visibility)``), scheme and confidence band, the machine proposals kept, reviewed, corrected, and the
+    concepts curators added. Its days share the watch's marks and dirty days (``watch_rollup_marks``)."""
+
+    __tablename__ = "quality_rollup_rows"
+    __table_args__ = (Index("ix_quality_rollup_rows_day", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date)
+    target_kind: Mapped[str] = mapped_column(String(16))
+    org_id: Mapped[int | None] = mapped_column(default=None)
+    visibility: Mapped[str | None] = mapped_column(String(16), default=None)
+    scheme: Mapped[str] = mapped_column(String(64))
+    band: Mapped[str] = mapped_column(String(8))
+    kept: Mapped[int] = mapped_column(default=0)
+    seen: Mapped[int] = mapped_column(default=0)
+    corrected: Mapped[int] = mapped_column(default=0)
+    added: Mapped[int] = mapped_column(default=0)
+
+
+# The quality's dirty days: a classification's day of creation, and every classification day of a document,
+# an item or a concept whose owner, visibility or scheme (what the quality cells filter and group on)
+# changes, or that appears or goes.
+_SQLITE_CREATED_MARK = (
+    "INSERT INTO watch_rollup_dirty (day, changes) SELECT bucket, 1 FROM watch_rollup_marks "
+    "WHERE grain = 'day' AND bucket IN ({days}) ON CONFLICT (day) DO UPDATE SET changes = changes + 1;"
+)
+_SQLITE_TARGET_MARK = (
+    "INSERT INTO watch_rollup_dirty (day, changes) SELECT m.bucket, 1 "
+    "FROM watch_rollup_marks AS m, classifications AS c WHERE {where} "
+    "AND m.grain = 'day' AND m.bucket = date(c.created_at) "
+    "ON CONFLICT (day) DO UPDATE SET changes = changes + 1;"
+)
+
+
+def _sqlite_target(name: str, event: str, table: str, where: str) -> str:
+    rows = ["OLD", "NEW"] if event.startswith("UPDATE") else ["NEW" if event == "INSERT" else "OLD"]
+    body = " ".join(_SQLITE_TARGET_MARK.format(where=where.format(row=row)) for row in rows)
+    return f"CREATE TRIGGER IF NOT EXISTS watch_rollup_{name} AFTER {event} ON {table} BEGIN {body} END"
+
+
+_OF_ITEM = "c.target_kind = 'item' AND c.target_id = {row}.id"
+_OF_DOCUMENT = "c.target_kind = 'document' AND c.target_id = {row}.id"
+_OF_CONCEPT = "c.concept_id = {row}.id"
+SQLITE_QUALITY_TRIGGERS = [
+    "CREATE TRIGGER IF NOT EXISTS watch_rollup_qclass_insert AFTER INSERT ON classifications BEGIN "
+    + _SQLITE_CREATED_MARK.format(days="date(NEW.created_at)")
+    + " END",
+    "CREATE TRIGGER IF NOT EXISTS watch_rollup_qclass_delete AFTER DELETE ON classifications BEGIN "
+    + _SQLITE_CREATED_MARK.format(days="date(OLD.created_at)")
+    + " END",
+    "CREATE TRIGGER IF NOT EXISTS watch_rollup_qclass_update AFTER UPDATE OF target_kind, target_id, "
+    "concept_id, method, score, explanation, created_at ON classifications BEGIN "
+    + _SQLITE_CREATED_MARK.format(days="date(OLD.created_at), date(NEW.created_at)")
+    + " END",
+    _sqlite_target("qitem_insert", "INSERT", "items", _OF_ITEM),
+    _sqlite_target("qitem_delete", "DELETE", "items", _OF_ITEM),
+    _sqlite_target("qitem_update", "UPDATE OF id, org_id, visibility", "items", _OF_ITEM),
+    _sqlite_target("qdoc_insert", "INSERT", "documents", _OF_DOCUMENT),
+    _sqlite_target("qdoc_delete", "DELETE", "documents", _OF_DOCUMENT),
+    _sqlite_target("qdoc_update", "UPDATE OF id, org_id", "documents", _OF_DOCUMENT),
+    _sqlite_target("qconcept_delete", "DELETE", "concepts", _OF_CONCEPT),
+    _sqlite_target("qconcept_update", "UPDATE OF id, scheme_id", "concepts", _OF_CONCEPT),
+]
+_PG_TARGET = """CREATE OR REPLACE FUNCTION watch_rollup_{name}() RETURNS trigger AS $$
+BEGIN
+  IF TG_OP <> 'INSERT' THEN
+    PERFORM watch_rollup_mark(((c.created_at AT TIME ZONE 'UTC')::date)) FROM classifications AS c
+    WHERE {old};
+  END IF;
+  IF TG_OP <> 'DELETE' THEN
+    PERFORM watch_rollup_mark(((c.created_at AT TIME ZONE 'UTC')::date)) FROM classifications AS c
+    WHERE {new};
+  END IF;
+  RETURN NULL;
+END $$ LANGUAGE plpgsql"""
+
+
+def _pg_target(name: str, table: str, where: str, events: str) -> list[str]:
+    return [
+        _PG_TARGET.format(name=name, old=where.format(row="OLD"), new=where.format(row="NEW")),
+        f"DROP TRIGGER IF EXISTS watch_rollup_{name} ON {table}",
+        f"CREATE TRIGGER watch_rollup_{name} AFTER {events} ON {table} "
+        f"FOR EACH ROW EXECUTE FUNCTION watch_rollup_{name}()",
+    ]
+
+
+POSTGRESQL_QUALITY_TRIGGERS = [
+    f"""CREATE OR REPLACE FUNCTION watch_rollup_qclass() RETURNS trigger AS $$
+BEGIN
+  IF TG_OP <> 'INSERT' THEN
+    PERFORM watch_rollup_mark({_PG_DAY.format("OLD.created_at")});
+  END IF;
+  IF TG_OP <> 'DELETE' THEN
+    PERFORM watch_rollup_mark({_PG_DAY.format("NEW.created_at")});
+  END IF;
+  RETURN NULL;
+END $$ LANGUAGE plpgsql""",
+    "DROP TRIGGER IF EXISTS watch_rollup_qclass ON classifications",
+    "CREATE TRIGGER watch_rollup_qclass AFTER INSERT OR DELETE OR UPDATE OF target_kind, target_id, "
+    "concept_id, method, score, explanation, created_at ON classifications "
+    "FOR EACH ROW EXECUTE FUNCTION watch_rollup_qclass()",
+    *_pg_target("qitem", "items", _OF_ITEM, "INSERT OR DELETE OR UPDATE OF id, org_id, visibility"),
+    *_pg_target("qdoc", "documents", _OF_DOCUMENT, "INSERT OR DELETE OR UPDATE OF id, org_id"),
+    *_pg_target("qconcept", "concepts", _OF_CONCEPT, "DELETE OR UPDATE OF id, scheme_id"),
+]
+
+
+def triggers(dialect: str, *, quality: bool = True) -> list[str]:
+    """The statements creating the dirty-day triggers on ``dialect`` (none for another database); the
+    watch's, and unless ``quality`` is false the quality's (on documents and concepts too)."""
+    if dialect == "sqlite":
+        return SQLITE_TRIGGERS + (SQLITE_QUALITY_TRIGGERS if quality else [])
+    if dialect == "postgresql":
+        return POSTGRESQL_TRIGGERS + (POSTGRESQL_QUALITY_TRIGGERS if quality else [])
+    return []
 
 
 @event.listens_for(Base.metadata, "after_create")
@@ -277,5 +392,6 @@ def _create_triggers(target: Any, connection: Any, **kw: Any) -> None:
     names = set(target.tables)
     if not {"items", "classifications", "watch_rollup_marks", "watch_rollup_dirty"} <= names:
         return  # a partial schema (tests of another package): no triggers to hang
-    for statement in triggers(connection.dialect.name):
+    quality = {"concepts", "documents"} <= names
+    for statement in triggers(connection.dialect.name, quality=quality):
         connection.execute(DDL(statement.replace("%", "%%")))

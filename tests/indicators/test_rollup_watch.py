@@ -1,9 +1,10 @@
-"""The watch roll-up (``tfe.app.rollups_watch``) changes nothing but the speed: the watch section computed
-from the items alone and from the rolled-up days, weeks, months, quarters and years plus the live rest is
-the same, on SQLite and PostgreSQL, for several periods and scopes, items shared and private; a change to a
-rolled-up item (a decision, a reclassification, stories merged, an item added or deleted), by the ORM or
-by a bulk statement, marks its day dirty through the database's triggers, the day is read live until the
-job rolls it again, and the cells never go stale."""
+"""The watch and quality roll-up (``tfe.app.rollups_watch``) changes nothing but the speed: the watch and
+quality sections computed from the items and classifications alone and from the rolled-up days, weeks,
+months, quarters and years plus the live rest are the same, on SQLite and PostgreSQL, for several periods
+and scopes, items shared and private; a change to a rolled-up item (a decision, a reclassification, stories
+merged, an item added or deleted, a curator's review, a document moved to another organisation), by the ORM
+or by a bulk statement, marks its day dirty through the database's triggers, the day is read live until
+the job rolls it again, and the cells never go stale."""
 
 from __future__ import annotations
 
@@ -17,24 +18,28 @@ import pytest
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-import ged.models  # noqa: F401  (tables)
 import ingest.models  # noqa: F401
 import search.models  # noqa: F401
 import veille.alerts.models  # noqa: F401
+from ged.models import Document
 from taxonomy.models import Classification, Concept, ConceptScheme
 from tests.conftest import tables
 from tfe.app import rollups, rollups_watch
 from tfe.app.indicators.context import Context
 from tfe.app.indicators.periods import parse_period
+from tfe.app.indicators.quality import quality
 from tfe.app.indicators.scopes import resolve
 from tfe.app.indicators.sql import dialect_of
 from tfe.app.indicators.watch import watch
 from tfe.core.models import IndicatorRollup, Organisation
 from tfe.core.settings import Settings
 from veille.models import (
+    POSTGRESQL_QUALITY_TRIGGERS,
     POSTGRESQL_TRIGGERS,
+    SQLITE_QUALITY_TRIGGERS,
     SQLITE_TRIGGERS,
     Item,
+    QualityRollupRow,
     Source,
     Story,
     WatchRollupDirty,
@@ -117,21 +122,43 @@ def _seed(made: sessionmaker[Session]) -> None:
                 )
             )
         s.flush()
+        for n in range(60):
+            s.add(
+                Document(
+                    id=f"d{n}",
+                    title=f"Doc {n}",
+                    doc_type="doctype:note",
+                    org_id=1 + n % 3 if n % 7 else None,
+                    created_at=START,
+                )
+            )
+        s.flush()
+        for n in range(60):
+            for concept in (rng.choice(NAF), rng.choice(COUNTRIES)):
+                s.add(_classification(rng, "document", f"d{n}", concept, span))
         for n in range(700):
             concepts = [rng.choice(NAF), rng.choice(COUNTRIES)]
             if n % 5 == 0:
                 concepts.append(rng.choice(NAF))  # a second sector, sometimes of the same division
             for concept in concepts:
-                refused = rng.random() < 0.1
-                s.add(
-                    Classification(
-                        target_kind="item",
-                        target_id=f"i{n}",
-                        concept_id=concept,
-                        score=0 if refused else rng.random(),
-                        method="curator" if refused or rng.random() < 0.1 else "rule",
-                    )
-                )
+                s.add(_classification(rng, "item", f"i{n}", concept, span))
+
+
+def _classification(rng: random.Random, kind: str, target: str, concept: str, span: int) -> Classification:
+    """A machine proposal, a curator's review of one (kept or refused: ``prior_score``), or a concept a
+    curator added; written some day of the span (the quality counts by day written)."""
+    created = START + dt.timedelta(seconds=rng.randrange(span))
+    what = rng.choice(["rule", "rule", "model", "kept", "refused", "added"])
+    prior = {"prior_score": rng.random()} if what in ("kept", "refused") else {}
+    return Classification(
+        target_kind=kind,
+        target_id=target,
+        concept_id=concept,
+        score=0 if what == "refused" else rng.random(),
+        method="curator" if what in ("kept", "refused", "added") else what,
+        explanation=prior,
+        created_at=created,
+    )
 
 
 def _watch(s: Session, now: dt.datetime) -> dict[tuple[str, str], list[dict[str, Any]]]:
@@ -139,7 +166,7 @@ def _watch(s: Session, now: dt.datetime) -> dict[tuple[str, str], list[dict[str,
     for scope in SCOPES:
         for period in PERIODS:
             ctx = Context(s, dialect_of(s), resolve(s, scope), parse_period(period), now)
-            out[(scope, period)] = [c.as_dict() for c in watch(ctx)]
+            out[(scope, period)] = [c.as_dict() for c in watch(ctx) + quality(ctx)]
     return out
 
 
@@ -162,6 +189,7 @@ def test_rolled_up_watch_equals_live(factory: sessionmaker[Session]) -> None:
     live = _rolled(factory, NOW)
     later = _rolled(factory, LATER_NOW)
     assert any(c["value"] for c in live[("network", "2026-Q3")] if c["metric"] == "top_stories")
+    assert any(c["value"] for c in live[("region:75", "2026-Q3")] if c["metric"] == "corrected")
     summary = rollups.run(factory, today=TODAY)["watch"]
     assert summary["days"] == (TODAY - dt.date(2026, 1, 1)).days and summary["rows"] > 0
     assert _rolled(factory, NOW) == live
@@ -171,11 +199,17 @@ def test_rolled_up_watch_equals_live(factory: sessionmaker[Session]) -> None:
     with factory() as s:
         kinds = set(s.scalars(select(WatchRollupRow.kind).distinct()))
         assert kinds == {"source", "sector_country", "backlog", "decision", "stories", "top", "story_private"}
+        assert s.scalar(select(func.count(QualityRollupRow.id)))
         s.execute(delete(WatchRollupRow))  # the rows are what is read: gone, the closed periods read nothing
         s.commit()
         cells = _watch(s, LATER_NOW)[("network", "2026-Q3")]
     items = [c for c in cells if c["metric"] == "items" and c["grain"] is None]
     assert items[0]["value"] == 0
+    with factory() as s:
+        s.execute(delete(QualityRollupRow))
+        s.commit()
+        cells = _watch(s, LATER_NOW)[("network", "2026-Q3")]
+    assert not [c for c in cells if c["metric"] == "proposals"]
 
 
 def test_changes_mark_days_dirty_and_never_go_stale(factory: sessionmaker[Session]) -> None:
@@ -194,6 +228,11 @@ def test_changes_mark_days_dirty_and_never_go_stale(factory: sessionmaker[Sessio
         # two stories merged
         s.execute(update(Item).where(Item.story_id == "s001").values(story_id="s002"))
         s.execute(delete(Classification).where(Classification.target_id == "i10"))
+        s.execute(update(Document).where(Document.id == "d4").values(org_id=3))  # the quality's owner
+        s.execute(update(Item).where(Item.id == "i12").values(visibility="org", org_id=2))
+        review = s.scalars(select(Classification).where(Classification.target_id == "d5")).first()
+        assert review is not None
+        review.method, review.score, review.explanation = "curator", 0, {"prior_score": review.score}
         s.execute(delete(Item).where(Item.id == "i10"))
         s.add(
             Item(
@@ -227,3 +266,6 @@ def test_the_migration_creates_the_models_triggers() -> None:
     migration = importlib.import_module("tfe.core.migrations.versions.0012_watch_rollups")
     assert migration.SQLITE_TRIGGERS == SQLITE_TRIGGERS
     assert migration.POSTGRESQL_TRIGGERS == POSTGRESQL_TRIGGERS
+    quality_migration = importlib.import_module("tfe.core.migrations.versions.0013_quality_rollups")
+    assert quality_migration.SQLITE_QUALITY_TRIGGERS == SQLITE_QUALITY_TRIGGERS
+    assert quality_migration.POSTGRESQL_QUALITY_TRIGGERS == POSTGRESQL_QUALITY_TRIGGERS

@@ -24,12 +24,28 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Float, Integer, String, cast, delete, distinct, func, insert, literal, select, text
+from sqlalchemy import (
+    Float,
+    Integer,
+    String,
+    case,
+    cast,
+    delete,
+    distinct,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+)
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
-from taxonomy.models import Classification
+from ged.models import Document
+from taxonomy.classifications import CURATOR, PRIOR
+from taxonomy.models import Classification, Concept
 from tfe.core.db import utcnow
-from veille.models import Item, WatchRollupDirty, WatchRollupMark, WatchRollupRow
+from veille.models import Item, QualityRollupRow, WatchRollupDirty, WatchRollupMark, WatchRollupRow
 
 __all__ = [
     "DAY",
@@ -40,6 +56,7 @@ __all__ = [
     "first_of",
     "next_of",
     "pending",
+    "quality_rows",
     "roll",
     "run",
     "sector_country_columns",
@@ -51,6 +68,8 @@ GRAINS = ("week", "month", "quarter", "year")  # the buckets of the stories
 KEPT = 50  # the shared stories kept per bucket, by items: the top ten of any scope among them
 SHARED = ("network", "public")  # what every member of the network sees (``tfe.app.indicators.context``)
 DECIDED = ("accepted", "rejected")
+LOCKED = ("items", "classifications", "documents", "concepts")  # what a roll reads, locked on PostgreSQL
+LOCK_TRIES = 5
 _COLUMNS = ("grain", "bucket", "kind", "org_id", "visibility", "key", "key2", "items", "extra", "value")
 
 
@@ -124,6 +143,71 @@ def sector_country_join(query: Any, sector: Any, country: Any) -> Any:
             ~((country.method == "curator") & (country.score == 0)),
         )
     )
+
+
+def quality_rows(*extra: Any) -> Any:
+    """Per classification (and ``extra`` columns): its scheme, its band (``"none"`` for a concept a curator
+    added), and whether it is a machine proposal kept, one reviewed, one corrected, one added; the quality
+    indicator sums them (``tfe.app.indicators.quality``). Select from it with a ``where``."""
+    prior = Classification.explanation[PRIOR].as_float()
+    curator = Classification.method == CURATOR
+    reviewed = curator & prior.is_not(None)
+    score = case((curator, prior), else_=Classification.score)
+    band = case((score < 0.5, "low"), (score < 0.8, "medium"), else_="high")
+    return select(
+        Concept.scheme_id.label("scheme"),
+        case((curator & prior.is_(None), "none"), else_=band).label("band"),
+        case((~curator, 1), else_=0).label("kept"),
+        case((reviewed, 1), else_=0).label("seen"),
+        case((reviewed & (Classification.score == 0), 1), else_=0).label("corrected"),
+        case((curator & prior.is_(None), 1), else_=0).label("added"),
+        *extra,
+    ).join(Concept, Concept.id == Classification.concept_id)
+
+
+def _quality_day(start: dt.date) -> Any:
+    """One day's quality rows: the classifications created that day, per target kind and owner."""
+    lo, hi = _utc(start), _utc(next_of(DAY, start))
+    is_doc = Classification.target_kind == "document"
+    is_item = Classification.target_kind == "item"
+    inner = (
+        quality_rows(
+            Classification.target_kind.label("target_kind"),
+            case((is_doc, Document.org_id), (is_item, Item.org_id), else_=None).label("org_id"),
+            case((is_item, Item.visibility), else_=None).label("visibility"),
+        )
+        .outerjoin(Document, is_doc & (Document.id == Classification.target_id))
+        .outerjoin(Item, is_item & (Item.id == Classification.target_id))
+        .where(Classification.created_at >= lo, Classification.created_at < hi)
+        .subquery()
+    )
+    c = inner.c
+    return select(
+        literal(start),
+        c.target_kind,
+        c.org_id,
+        c.visibility,
+        c.scheme,
+        c.band,
+        func.sum(c.kept),
+        func.sum(c.seen),
+        func.sum(c.corrected),
+        func.sum(c.added),
+    ).group_by(c.target_kind, c.org_id, c.visibility, c.scheme, c.band)
+
+
+_QUALITY_COLUMNS = (
+    "day",
+    "target_kind",
+    "org_id",
+    "visibility",
+    "scheme",
+    "band",
+    "kept",
+    "seen",
+    "corrected",
+    "added",
+)
 
 
 def _head(grain: str, start: dt.date, kind: str) -> tuple[Any, Any, Any]:
@@ -269,16 +353,31 @@ def _bucket_queries(grain: str, start: dt.date, end: dt.date) -> list[Any]:
 
 
 def roll(factory: sessionmaker[Session], grain: str, start: dt.date) -> int:
-    """Replace one bucket's rows and mark (one transaction); the rows written. On PostgreSQL the items and
-    their classifications are locked against writes for the transaction (a write waits, then its trigger
-    sees the new mark), so no change slips between the rows read and the mark."""
+    """Replace one bucket's rows and mark (one transaction); the rows written. On PostgreSQL the tables
+    read are locked against writes for the transaction (a write waits for it, then its trigger sees the
+    new mark), so no change slips between the rows read and the mark; the lock is taken without waiting
+    (``NOWAIT``, a few tries), so the roll-up never deadlocks with a writer: it gives up instead."""
+    for attempt in range(LOCK_TRIES):
+        try:
+            return _roll(factory, grain, start)
+        except OperationalError as exc:
+            if "lock" not in str(exc).lower() or attempt == LOCK_TRIES - 1:
+                raise
+            time.sleep(0.2 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+def _roll(factory: sessionmaker[Session], grain: str, start: dt.date) -> int:
     end = next_of(grain, start)
     with factory.begin() as session:
         dialect = session.get_bind().dialect.name
         if dialect == "postgresql":
-            session.execute(text("LOCK TABLE items, classifications IN SHARE MODE"))
+            session.execute(text(f"LOCK TABLE {', '.join(LOCKED)} IN SHARE MODE NOWAIT"))
         same = (WatchRollupRow.grain == grain) & (WatchRollupRow.bucket == start)
         session.execute(delete(WatchRollupRow).where(same))
+        if grain == DAY:
+            session.execute(delete(QualityRollupRow).where(QualityRollupRow.day == start))
+            session.execute(insert(QualityRollupRow).from_select(list(_QUALITY_COLUMNS), _quality_day(start)))
         session.execute(
             delete(WatchRollupMark).where(WatchRollupMark.grain == grain, WatchRollupMark.bucket == start)
         )
@@ -300,7 +399,8 @@ def pending(
 ) -> list[tuple[str, dt.date]]:
     """``(grain, first day)`` of the closed buckets to roll: not rolled yet, from ``since``, holding a
     ``dirty`` day, or all (``rebuild``); oldest first, days before the buckets holding them."""
-    ats = [session.scalar(select(func.min(c))) for c in (Item.fetched_at, Item.decided_at)]
+    columns = (Item.fetched_at, Item.decided_at, Classification.created_at)
+    ats = [session.scalar(select(func.min(c))) for c in columns]
     days = [_day_of(at) for at in ats if at is not None]
     if not days:
         return []

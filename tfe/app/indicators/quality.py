@@ -5,28 +5,30 @@ documents, the items its members see): a machine proposal (rule, model, similari
 as kept; a curator's decision on a concept the machine had proposed (``prior_score`` in its explanation)
 counts as reviewed, and as corrected when the curator removed it; a concept a curator added that the
 machine had not proposed counts in ``added_by_curator``. The band is that of the machine's score: low
-(< 0.5), medium (0.5–0.8), high (≥ 0.8)."""
+(< 0.5), medium (0.5–0.8), high (≥ 0.8).
+
+The closed days rolled up (``tfe.app.rollups_watch``, by day of the classifications' creation, with the
+target's owner) and not dirty since are read from ``quality_rollup_rows``, the rest live, with the same
+results."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import case, exists, func, or_, select
+from sqlalchemy import exists, func, or_, select, true
 
 from ged.models import Document
-from taxonomy.classifications import CURATOR, PRIOR
-from taxonomy.models import Classification, Concept
+from taxonomy.models import Classification
 from tfe.app.indicators.context import Context
 from tfe.app.indicators.privacy import Cell, plain_cell
-from veille.models import Item
+from tfe.app.indicators.watch import Rolled
+from tfe.app.rollups_watch import quality_rows
+from veille.models import Item, QualityRollupRow
 
 __all__ = ["BANDS", "quality"]
 
 BANDS = (("low", 0.5), ("medium", 0.8), ("high", None))
-
-
-def _band(score: Any) -> Any:
-    return case((score < 0.5, "low"), (score < 0.8, "medium"), else_="high")
+Q = QualityRollupRow
 
 
 def _seen(ctx: Context) -> Any:
@@ -39,47 +41,66 @@ def _seen(ctx: Context) -> Any:
     )
 
 
+def _rolled_seen(ctx: Context) -> Any:
+    """The rolled rows of the targets the scope sees (their owner is in the row)."""
+    if ctx.scope.org_ids is None:
+        return true()
+    return or_(
+        (Q.target_kind == "document") & ctx.orgs(Q.org_id),
+        (Q.target_kind == "item") & ctx.visible(Q.org_id, Q.visibility),
+    )
+
+
 def quality(ctx: Context) -> list[Cell]:
-    prior = Classification.explanation[PRIOR].as_float()
-    curator = Classification.method == CURATOR
-    reviewed = curator & prior.is_not(None)
-    machine = ~curator
-    score = case((curator, prior), else_=Classification.score)
-    band = _band(score)
-    # the band is computed in a subquery and grouped on outside (PostgreSQL groups on an expression only
-    # when it is the very same one, bound parameters included)
-    inner = (
-        select(
-            Concept.scheme_id.label("scheme"),
-            case((curator & prior.is_(None), "none"), else_=band).label("band"),
-            case((machine, 1), else_=0).label("kept"),
-            case((reviewed, 1), else_=0).label("seen"),
-            case((reviewed & (Classification.score == 0), 1), else_=0).label("corrected"),
-            case((curator & prior.is_(None), 1), else_=0).label("added"),
+    rolled = Rolled.load(ctx)
+    runs = rolled.runs(ctx.period.start.date(), ctx.period.end.date())
+    sums: dict[tuple[str, str], list[int]] = {}
+
+    def add(rows: Any) -> None:
+        for scheme, band, *counts in rows:
+            into = sums.setdefault((str(scheme), str(band)), [0, 0, 0, 0])
+            for n, value in enumerate(counts):
+                into[n] += int(value or 0)
+
+    if runs:
+        within = or_(*[(Q.day >= a) & (Q.day < b) for a, b in runs])
+        add(
+            ctx.session.execute(
+                select(
+                    Q.scheme,
+                    Q.band,
+                    func.sum(Q.kept),
+                    func.sum(Q.seen),
+                    func.sum(Q.corrected),
+                    func.sum(Q.added),
+                )
+                .where(within, _rolled_seen(ctx))
+                .group_by(Q.scheme, Q.band)
+            )
         )
-        .join(Concept, Concept.id == Classification.concept_id)
-        .where(ctx.within(Classification.created_at), _seen(ctx))
-        .subquery()
-    )
-    rows = ctx.session.execute(
-        select(
-            inner.c.scheme,
-            inner.c.band,
-            func.sum(inner.c.kept),
-            func.sum(inner.c.seen),
-            func.sum(inner.c.corrected),
-            func.sum(inner.c.added),
+    live = rolled.gaps(Classification.created_at, ctx.period.start, ctx.period.end, runs)
+    if live is not None:
+        # the band is computed in a subquery and grouped on outside (PostgreSQL groups on an expression
+        # only when it is the very same one, bound parameters included)
+        inner = quality_rows().where(ctx.within(Classification.created_at), live, _seen(ctx)).subquery()
+        add(
+            ctx.session.execute(
+                select(
+                    inner.c.scheme,
+                    inner.c.band,
+                    func.sum(inner.c.kept),
+                    func.sum(inner.c.seen),
+                    func.sum(inner.c.corrected),
+                    func.sum(inner.c.added),
+                ).group_by(inner.c.scheme, inner.c.band)
+            )
         )
-        .group_by(inner.c.scheme, inner.c.band)
-        .order_by(inner.c.scheme, inner.c.band)
-    )
     cells: list[Cell] = []
-    for scheme, band_name, kept, seen, corrected, added in rows:
-        kept, seen, corrected, added = int(kept or 0), int(seen or 0), int(corrected or 0), int(added or 0)
+    for (scheme, band_name), (kept, seen, corrected, added) in sorted(sums.items()):
         if band_name == "none":
-            cells.append(plain_cell("added_by_curator", added, dims={"scheme": str(scheme)}))
+            cells.append(plain_cell("added_by_curator", added, dims={"scheme": scheme}))
             continue
-        dims = {"scheme": str(scheme), "band": str(band_name)}
+        dims = {"scheme": scheme, "band": band_name}
         proposals = kept + seen
         cells.append(plain_cell("proposals", proposals, dims=dims))
         cells.append(plain_cell("reviewed", seen, dims=dims))
