@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 import ingest.models  # noqa: F401
@@ -269,3 +270,14 @@ def test_the_migration_creates_the_models_triggers() -> None:
     quality_migration = importlib.import_module("tfe.core.migrations.versions.0013_quality_rollups")
     assert quality_migration.SQLITE_QUALITY_TRIGGERS == SQLITE_QUALITY_TRIGGERS
     assert quality_migration.POSTGRESQL_QUALITY_TRIGGERS == POSTGRESQL_QUALITY_TRIGGERS
+
+
+def test_a_roll_gives_way_to_a_writer_on_postgresql(factory: sessionmaker[Session]) -> None:
+    with factory() as writer:
+        if writer.get_bind().dialect.name != "postgresql":
+            pytest.skip("SQLite has one writer: the roll's first write waits for it (busy timeout)")
+        writer.execute(update(Item).where(Item.id == "i1").values(visibility="public"))  # not committed
+        with pytest.raises(OperationalError, match="lock"):
+            rollups_watch.roll(factory, "day", dt.date(2026, 7, 1))
+        writer.commit()
+    assert rollups_watch.roll(factory, "day", dt.date(2026, 7, 1)) > 0
