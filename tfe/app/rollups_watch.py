@@ -353,9 +353,9 @@ def _bucket_queries(grain: str, start: dt.date, end: dt.date) -> list[Any]:
 
 
 def roll(factory: sessionmaker[Session], grain: str, start: dt.date) -> int:
-    """Replace one bucket's rows and mark (one transaction); the rows written. On PostgreSQL the tables
-    read are locked against writes for the transaction (a write waits for it, then its trigger sees the
-    new mark), so no change slips between the rows read and the mark; the lock is taken without waiting
+    """Replace one bucket's rows and mark; the rows written. A day is rolled in one transaction that, on
+    PostgreSQL, locks the tables read against writes (a write waits for it, then its trigger sees the new
+    mark), so no change slips between the rows read and the mark; the lock is taken without waiting
     (``NOWAIT``, a few tries), so the roll-up never deadlocks with a writer: it gives up instead."""
     for attempt in range(LOCK_TRIES):
         try:
@@ -368,25 +368,47 @@ def roll(factory: sessionmaker[Session], grain: str, start: dt.date) -> int:
 
 
 def _roll(factory: sessionmaker[Session], grain: str, start: dt.date) -> int:
-    end = next_of(grain, start)
+    if grain != DAY:
+        return _roll_bucket(factory, grain, start)
     with factory.begin() as session:
         dialect = session.get_bind().dialect.name
         if dialect == "postgresql":
             session.execute(text(f"LOCK TABLE {', '.join(LOCKED)} IN SHARE MODE NOWAIT"))
+        # on SQLite this first statement is a write: the transaction holds the one writer's lock from here
         same = (WatchRollupRow.grain == grain) & (WatchRollupRow.bucket == start)
         session.execute(delete(WatchRollupRow).where(same))
-        if grain == DAY:
-            session.execute(delete(QualityRollupRow).where(QualityRollupRow.day == start))
-            session.execute(insert(QualityRollupRow).from_select(list(_QUALITY_COLUMNS), _quality_day(start)))
+        session.execute(delete(QualityRollupRow).where(QualityRollupRow.day == start))
+        session.execute(insert(QualityRollupRow).from_select(list(_QUALITY_COLUMNS), _quality_day(start)))
         session.execute(
             delete(WatchRollupMark).where(WatchRollupMark.grain == grain, WatchRollupMark.bucket == start)
         )
-        queries = _day_queries(dialect, start) if grain == DAY else _bucket_queries(grain, start, end)
-        for query in queries:
+        for query in _day_queries(dialect, start):
             session.execute(insert(WatchRollupRow).from_select(list(_COLUMNS), query))
         written = int(session.scalar(select(func.count(WatchRollupRow.id)).where(same)) or 0)
         session.add(WatchRollupMark(grain=grain, bucket=start, rows=written, rolled_at=utcnow()))
     return written
+
+
+def _roll_bucket(factory: sessionmaker[Session], grain: str, start: dt.date) -> int:
+    """A week's, month's, quarter's or year's story rows: read first (a year's pass over its items takes
+    seconds, and holds no lock), then written in a short transaction. No lock is needed: the bucket's days
+    are all rolled, so a change meanwhile marks its day dirty (the triggers see the days' marks), and
+    ``run`` keeps a dirty mark that changed after it read them; the bucket is read live until rolled again."""
+    end = next_of(grain, start)
+    with factory() as reader:
+        found = [tuple(row) for query in _bucket_queries(grain, start, end) for row in reader.execute(query)]
+    rows = [{**dict(zip(_COLUMNS, row, strict=True)), "grain": grain, "bucket": start} for row in found]
+    with factory.begin() as session:
+        session.execute(
+            delete(WatchRollupRow).where(WatchRollupRow.grain == grain, WatchRollupRow.bucket == start)
+        )
+        session.execute(
+            delete(WatchRollupMark).where(WatchRollupMark.grain == grain, WatchRollupMark.bucket == start)
+        )
+        if rows:
+            session.execute(insert(WatchRollupRow), rows)
+        session.add(WatchRollupMark(grain=grain, bucket=start, rows=len(rows), rolled_at=utcnow()))
+    return len(rows)
 
 
 def pending(
