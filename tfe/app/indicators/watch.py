@@ -13,7 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import distinct, false, func, literal, or_, select, union_all
+from sqlalchemy import DateTime, cast, distinct, false, func, literal, or_, select, union_all
 from sqlalchemy.sql.elements import ColumnElement
 
 from tfe.app.indicators.context import Context, label_of
@@ -215,17 +215,39 @@ def _one(ctx: Context, stored: tuple[str, dt.date]) -> int:
     return _rolled_stories(ctx, stored[0], [stored[1]]).get(stored[1], 0)
 
 
+def _first_of(dialect: str, column: Any, grain: str) -> Any:
+    """The first day of the week or month of a date column, as ``YYYY-MM-DD`` text."""
+    if dialect == "postgresql":
+        return func.to_char(func.date_trunc(grain, cast(column, DateTime())), "YYYY-MM-DD")
+    if grain == "week":
+        return func.date(column, "weekday 0", "-6 days")
+    return func.strftime("%Y-%m-01", column)
+
+
 def _sector_country(ctx: Context, seen: Any, rolled: Rolled, runs: list[Any]) -> list[Cell]:
-    """Items by sector division × country for the period, each week and each month: the counts by day
-    (rolled, or one live query), summed into the buckets in Python (exact: an item is fetched on one day,
-    so in one week and month)."""
-    found: list[tuple[Any, Any, Any, Any]] = []
+    """Items by sector division × country for the period, each week and each month: the rolled days
+    summed by the database into the period, weeks and months; the live days counted by day and summed
+    into them in Python (exact: an item is fetched on one day, so in one week and month)."""
+    sums: dict[tuple[str | None, str | None, str, str], int] = {}
+
+    def add(grain: str | None, label: str | None, div: Any, c: Any, n: Any) -> None:
+        key = (grain, label, str(div), str(c))
+        sums[key] = sums.get(key, 0) + int(n)
+
     if runs:
-        found += ctx.session.execute(
-            select(Row.bucket, Row.key, Row.key2, func.sum(Row.items))
-            .where(rolled.rows_in(runs, "sector_country"), ctx.visible(Row.org_id, Row.visibility))
-            .group_by(Row.bucket, Row.key, Row.key2)
-        ).all()
+        rows = rolled.rows_in(runs, "sector_country") & ctx.visible(Row.org_id, Row.visibility)
+        for div, c, n in ctx.session.execute(
+            select(Row.key, Row.key2, func.sum(Row.items)).where(rows).group_by(Row.key, Row.key2)
+        ):
+            add(None, None, div, c, n)
+        for part in GRAINS:
+            first = _first_of(ctx.dialect, Row.bucket, part)
+            for b, div, c, n in ctx.session.execute(
+                select(first, Row.key, Row.key2, func.sum(Row.items))
+                .where(rows)
+                .group_by(first, Row.key, Row.key2)
+            ):
+                add(part, label_of(part, b), div, c, n)
     live = rolled.gaps(Item.fetched_at, ctx.period.start, ctx.period.end, runs)
     if live is not None:
         sector, country, division, code = sector_country_columns()
@@ -233,15 +255,13 @@ def _sector_country(ctx: Context, seen: Any, rolled: Rolled, runs: list[Any]) ->
         query = sector_country_join(
             select(day, division, code, func.count(distinct(Item.id))), sector, country
         )
-        found += ctx.session.execute(
+        for d, div, c, n in ctx.session.execute(
             query.where(ctx.within(Item.fetched_at), seen, live).group_by(day, division, code)
-        ).all()
-    sums: dict[tuple[str | None, str | None, str, str], int] = {}
-    for d, div, c, n in found:
-        first = _day(d)
-        for grain, label in ((None, None), ("week", week_label(first)), ("month", month_label(first))):
-            key = (grain, label, str(div), str(c))
-            sums[key] = sums.get(key, 0) + int(n)
+        ):
+            first = _day(d)
+            add(None, None, div, c, n)
+            add("week", week_label(first), div, c, n)
+            add("month", month_label(first), div, c, n)
     order = {None: 0, "week": 1, "month": 2}
     return [
         plain_cell(METRIC, n, dims={"sector": div, "country": c}, bucket=label, grain=grain)
