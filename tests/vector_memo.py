@@ -1,4 +1,5 @@
-"""Passage vectors computed once per test session, shared by the xdist workers (test infrastructure only).
+"""Passage and query vectors computed once per test session, shared by the xdist workers (test
+infrastructure only).
 
 Many test files ingest the same fixture documents and feeds, and five build the demo corpus; embedding a
 long passage costs up to a second on the CI machine's cores. The real model still computes every vector
@@ -79,3 +80,25 @@ class VectorMemo:
             return np.ascontiguousarray(out)
 
         return passages
+
+    def wrap_queries(self, embed: Callable[[Embedder, list[str]], np.ndarray]) -> Callable[..., np.ndarray]:
+        """``Embedder._query_vectors`` (texts already cut) that embeds only the queries this session has not
+        embedded yet (a story's features embed each watch item as a query; four test files poll the demo's
+        feeds). Keys are apart from the passages' (the model's prefix differs)."""
+        memo = self
+
+        def queries(self: Embedder, texts: list[str]) -> np.ndarray:
+            keys = [hashlib.sha256(b"query\0" + t.encode("utf-8")).digest() for t in texts]
+            known = memo.get(list(dict.fromkeys(keys)))
+            todo = [i for i, k in enumerate(keys) if k not in known]
+            memo.hits += len(texts) - len(todo)
+            memo.misses += len(todo)
+            if todo:
+                fresh = embed(self, [texts[i] for i in todo])
+                memo.put([(keys[i], fresh[j]) for j, i in enumerate(todo)])
+                known.update((keys[i], fresh[j]) for j, i in enumerate(todo))
+            out = np.vstack([known[k] for k in keys]).astype(np.float32, copy=False)
+            assert out.shape == (len(texts), DIM)
+            return np.ascontiguousarray(out)
+
+        return queries

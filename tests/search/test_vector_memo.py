@@ -35,3 +35,26 @@ def test_the_session_embeds_with_the_real_model() -> None:
     vectors = Embedder().passages(texts)
     assert vectors.shape == (2, 384) and np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-3)
     assert float(vectors[0] @ vectors[1]) < 0.999  # two texts, two vectors
+
+
+def test_query_memo_keeps_queries_apart_from_passages(tmp_path: Path) -> None:
+    calls: list[list[str]] = []
+
+    def embed(self: Embedder, texts: list[str]) -> np.ndarray:
+        calls.append(list(texts))
+        return np.stack([np.full(384, float(len(t)), dtype=np.float32) for t in texts])
+
+    memo = VectorMemo(tmp_path / "v.sqlite")
+    memo.put([(memo.key("vins"), np.zeros(384, dtype=np.float32))])  # a passage vector of the same text
+    queries = memo.wrap_queries(embed)
+    first = queries(Embedder(), ["vins", "vins en Allemagne"])
+    again = queries(Embedder(), ["vins en Allemagne", "vins"])
+    assert calls == [["vins", "vins en Allemagne"]]  # the passage's vector was not taken for the query
+    assert float(first[0][0]) == 4.0 and np.array_equal(again[1], first[0]) and again.shape == (2, 384)
+
+
+def test_a_query_through_the_memo_is_the_models(tmp_path: Path) -> None:
+    model = Embedder()
+    direct = model._query_vectors(["Le marché des vins français en Allemagne."])[0]
+    cached = model.query("Le marché des vins français en Allemagne.")
+    assert np.allclose(direct, cached, atol=1e-6) and not cached.flags.writeable
