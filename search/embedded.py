@@ -22,6 +22,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,20 @@ WRITER_WAIT_S = 30.0  # how long a write waits for another process to release th
 FILTER_ENGINES = ("tantivy", "vectors")  # the two engines that evaluate one filter (they must agree)
 SURFACE_PASSAGES = 20  # visible passages read to learn how a suggested term is written
 REBUILD_BATCH = 1000  # passages read from the store at a time by ``rebuild``
+VECTOR_THREADS = 4  # threads that run the vector side of searches beside their BM25 side (this process)
+_pool_state: tuple[int, ThreadPoolExecutor] | None = None
+_pool_lock = threading.Lock()
+
+
+def _vector_pool() -> ThreadPoolExecutor:
+    """The process's pool for the vector side of searches (numpy and faiss release the GIL, so it runs
+    while Tantivy, which releases it too, answers the BM25 side); a new one after a fork, whose child
+    inherits the pool but none of its threads."""
+    global _pool_state
+    with _pool_lock:
+        if _pool_state is None or _pool_state[0] != os.getpid():
+            _pool_state = (os.getpid(), ThreadPoolExecutor(VECTOR_THREADS, thread_name_prefix="tfe-vectors"))
+        return _pool_state[1]
 
 
 def query_filter(query: SearchQuery) -> dict[str, Any] | None:
@@ -414,20 +429,28 @@ class EmbeddedBackend:
         # sorting by date orders every match, so it reads them all
         depth = fusion.rank_depth(query.offset, query.limit) if query.sort == "relevance" else None
         cut: tantivy.Query | None = None  # the scoped BM25 query when it has more matches than were read
-        if query.mode in ("bm25", "hybrid"):
-            bm25_rows, bm25_scores, cut = self._bm25(searcher, tq, fq, depth)
-            if keyword and len(bm25_rows) == 0:  # no passage has every term: any term will do
-                tq = understanding.text_query(self._index, text, expansions, conjunction=False)
-                bm25_rows, bm25_scores, cut = self._bm25(searcher, tq, fq, depth)
+        aggregated: engine_counts.Counted | None = None  # the engine's totals and facets of ``cut``
         vec_rows = np.zeros(0, dtype=np.int64)
         vec_scores = np.zeros(0, dtype=np.float32)
         qvec = query.query_embedding
-        if want_vec and qvec is not None:
-            k = fusion.vector_k(query.offset, query.limit)
-            vec_rows, vec_scores = table.top_k(qvec, self._mask(flt, query.exclude_parents), k)
         lexical = None  # hybrid: whether BM25 found anything
-        if query.mode == "vector":
-            lexical = self._any_word(searcher, text, fq)
+        vector: Future[tuple[np.ndarray, np.ndarray]] | None = None
+        if want_vec and qvec is not None:  # the vector side runs in a thread while Tantivy answers here
+            k = fusion.vector_k(query.offset, query.limit)
+            vector = _vector_pool().submit(table.top_k, qvec, self._mask(flt, query.exclude_parents), k)
+        try:
+            if query.mode in ("bm25", "hybrid"):
+                bm25_rows, bm25_scores, cut = self._bm25(searcher, tq, fq, depth)
+                if keyword and len(bm25_rows) == 0:  # no passage has every term: any term will do
+                    tq = understanding.text_query(self._index, text, expansions, conjunction=False)
+                    bm25_rows, bm25_scores, cut = self._bm25(searcher, tq, fq, depth)
+                if cut is not None:
+                    aggregated = engine_counts.aggregate(searcher, cut, FACET_FIELDS)
+            if query.mode == "vector":
+                lexical = self._any_word(searcher, text, fq)
+        finally:
+            if vector is not None:  # never leave the lock while the thread still reads the table
+                vec_rows, vec_scores = vector.result()
         fused = fusion.fuse(
             query.mode,
             (bm25_rows, bm25_scores),
@@ -442,7 +465,9 @@ class EmbeddedBackend:
             ranked = self._by_date(fused.ranked, fused.matched, newest_first=query.sort == "date")
         floored = fusion.above_floor(vec_rows, vec_scores, len(bm25_rows) > 0 if lexical is None else lexical)
         lists = explain.Lists(lexical=bm25_rows, vector=floored[0])
-        counted = None if cut is None else self._counted(searcher, cut, fused.matched, bm25_rows)
+        counted = None
+        if cut is not None and aggregated is not None:
+            counted = self._counted(searcher, cut, aggregated, fused.matched, bm25_rows)
         return self._grouped(query, searcher, tq, ranked, fused.matched, lists, counted)
 
     def _similar(
@@ -507,9 +532,12 @@ class EmbeddedBackend:
         if n == 0:
             return empty
         cut = None
-        hits = searcher.search(q, limit=n if depth is None else min(n, depth), count=False).hits
-        if depth is not None and len(hits) >= depth:  # perhaps more: count them inside the engine
-            total = engine_counts.matches(searcher, q)
+        # counting the matches in the same pass costs no more than reading the top ones (Tantivy)
+        found = searcher.search(q, limit=n if depth is None else min(n, depth), count=depth is not None)
+        hits = found.hits
+        if depth is not None and len(hits) >= depth:  # perhaps more: the engine counted them
+            counted = getattr(found, "count", None)  # tantivy-py has it; its type stub does not
+            total = int(counted) if counted is not None else engine_counts.matches(searcher, q)
             if total <= engine_counts.EXACT_MATCHES:
                 hits = searcher.search(q, limit=n, count=False).hits if total > len(hits) else hits
             else:
@@ -525,12 +553,16 @@ class EmbeddedBackend:
         return rows[ok], scores[ok], cut
 
     def _counted(
-        self, searcher: tantivy.Searcher, scoped: tantivy.Query, matched: np.ndarray, read: np.ndarray
+        self,
+        searcher: tantivy.Searcher,
+        scoped: tantivy.Query,
+        counted: engine_counts.Counted,
+        matched: np.ndarray,
+        read: np.ndarray,
     ) -> engine_counts.Counted:
-        """Totals and facets of a result set larger than what was read: the engine's aggregation over the
-        scoped BM25 query, plus the vector-only rows of ``matched`` (those not in ``read``)."""
+        """Totals and facets of a result set larger than what was read: ``counted``, the engine's
+        aggregation over the scoped BM25 query, plus the vector-only rows of ``matched`` (not in ``read``)."""
         table = self._table
-        counted = engine_counts.aggregate(searcher, scoped, FACET_FIELDS)
         extras: dict[str, list[int]] = {}
         for row in np.setdiff1d(matched, read).tolist():
             extras.setdefault(table.parents[row], []).append(row)

@@ -72,4 +72,5 @@ def refill(
     table.next_key = max(next_key, table.next_key)
     table.generation = old.generation
     table.ann_min_rows = old.ann_min_rows
+    table.coarse_min_rows = old.coarse_min_rows
     return Refilled(table=table, passages=len(rows), vectors_kept=kept, new_keys=fresh)

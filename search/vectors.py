@@ -10,6 +10,9 @@ Persistence is generational: ``vectors/gen-N.npy`` + ``vectors/gen-N.json`` are 
 ``vectors/CURRENT`` file is swapped atomically, so a reader never sees a matrix from one commit and
 metadata from another.
 
+From ``coarse_min_rows`` rows (``COARSE_MIN_ROWS``) exact search scans a float16 copy of the matrix for
+candidates and scores them exactly (``search.coarse``: the same results, half the bytes read).
+
 Above ``ann_min_rows`` vectors (``ANN_MIN_ROWS``) ``top_k`` walks an HNSW graph (``search.ann``) with the
 filter mask applied inside the walk; the graph is built when a generation is saved (or on the first
 search of a table that has none), written once as ``vectors/ann-<generation>.faiss`` and referenced by
@@ -32,6 +35,7 @@ import numpy as np
 
 from search import ann as ann_mod
 from search.ann import AnnIndex
+from search.coarse import CoarseIndex
 from search.columns import Column, Columns
 from search.embeddings import DIM
 from search.filters import Scalar, filter_values
@@ -39,6 +43,7 @@ from search.types import Passage
 
 MASK_CACHE = 32  # filter masks kept per table generation (one byte per row each)
 ANN_MIN_ROWS = 500_000  # vectors from which top_k uses the HNSW graph (exact below: faster at 100k, no build)
+COARSE_MIN_ROWS = 20_000  # rows from which exact search scans a float16 copy first (search.coarse)
 ANN_REBUILD_SHARE = 0.10  # rows the graph misses are added past this share; dead nodes past it: a rebuild
 FORMAT_VERSION = 2  # 2: every meta path, typed (search.filters.filter_values); 1: keyword fields as strings
 
@@ -76,6 +81,9 @@ class VectorTable:
         self.ann: AnnIndex | None = None  # the HNSW graph (search.ann), above ann_min_rows vectors
         self.ann_min_rows = ANN_MIN_ROWS
         self._ann_file: str | None = None  # graph file the generation this table came from refers to
+        self.coarse_min_rows = COARSE_MIN_ROWS
+        self._coarse: CoarseIndex | None = None  # float16 copy of the matrix (search.coarse), built lazily
+        self._coarse_usable: bool | None = None
 
     # ------------------------------------------------------------------ size and lookups
     def __len__(self) -> int:
@@ -168,6 +176,11 @@ class VectorTable:
                 tail = np.nonzero(allowed & ~graph.covered(len(self)))[0]
                 return self._best(np.sort(np.concatenate([near, tail])), qv, k)
             return self._best(np.nonzero(allowed)[0], qv, k)
+        coarse = self._coarse_for_search()
+        if coarse is not None:  # a float16 scan picks the candidates, scored exactly (no approximation)
+            rows = coarse.candidates(qv, allowed, k, n_allowed)
+            if rows is not None:
+                return self._best(rows, qv, k)
         scores = self.matrix @ qv
         scores[~allowed] = -np.inf
         k = min(k, int(allowed.sum()))
@@ -184,6 +197,21 @@ class VectorTable:
             rows, scores = rows[top], scores[top]
         order = np.argsort(-scores, kind="stable")
         return rows[order].astype(np.int64), scores[order]
+
+    def _coarse_for_search(self) -> CoarseIndex | None:
+        """The float16 copy of the matrix (built on the first search after a change), from
+        ``coarse_min_rows`` rows; ``None`` below, or when a component does not fit float16."""
+        if len(self) < self.coarse_min_rows:
+            return None
+        if self._coarse is None or self._coarse.rows != len(self):
+            if self._coarse_usable is None:
+                self._coarse_usable = CoarseIndex.usable(self.matrix)
+            self._coarse = CoarseIndex(self.matrix) if self._coarse_usable else None
+        return self._coarse
+
+    def _matrix_changed(self) -> None:
+        self._coarse = None
+        self._coarse_usable = None
 
     # ------------------------------------------------------------------ the HNSW graph (search.ann)
     def _ann_for_search(self) -> AnnIndex | None:
@@ -266,6 +294,7 @@ class VectorTable:
     # ------------------------------------------------------------------ mutation (writer only)
     def invalidate(self) -> None:
         self._derived = self._lookup = None
+        self._matrix_changed()
 
     def extend(self, rows: list[Row]) -> None:
         """Add rows (keys ascending; the caller removed any previous row of these passage ids)."""
@@ -285,6 +314,7 @@ class VectorTable:
             column.extend(r[3].get(name, []) for r in rows)
         self._append_vectors([r[4] for r in rows])
         self._derived = self._lookup = None
+        self._matrix_changed()
 
     def apply(self, ops: list[Op]) -> None:
         """Apply a writer's journal of operations in order (the rows of one commit)."""
@@ -342,6 +372,7 @@ class VectorTable:
             self.ann.forget(row)  # its node holds the old vector: scored exactly from now on
         self.matrix[row] = np.asarray(vector, dtype=np.float32).reshape(DIM)
         self.has_vec[row] = True
+        self._matrix_changed()
 
     def drop(self, rows: list[int]) -> None:
         """Remove rows (order of the others is kept, so keys stay sorted)."""
@@ -360,6 +391,7 @@ class VectorTable:
         self.matrix = self.matrix[idx]
         self.has_vec = self.has_vec[idx]
         self._derived = self._lookup = None
+        self._matrix_changed()
 
     # ------------------------------------------------------------------ persistence
     @staticmethod
