@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from search.known_vectors import KnownVectors
+
 DIM = 384
 # e5 sees at most 512 tokens; French averages ~1.5 tokens per word, so ~2,000 characters is a safe cut
 # that keeps the head of the passage (where chunking put the topic) and avoids paying for dropped tokens.
@@ -47,8 +49,14 @@ class Embedder:
 
     dim = DIM
 
-    def __init__(self, threads: int = 1, query_cache: int = QUERY_CACHE) -> None:
+    def __init__(
+        self, threads: int = 1, query_cache: int = QUERY_CACHE, known: KnownVectors | None = None
+    ) -> None:
+        """``known``: vectors computed in advance for exact texts (``search.known_vectors``), used instead of
+        running the model for them; ``computed`` counts the texts the model embedded."""
         self.threads = max(1, int(threads))
+        self.known = known
+        self.computed = 0
         self._model: Any = None
         self._lock = threading.Lock()
         self._query_cache: OrderedDict[str, np.ndarray] = OrderedDict()
@@ -68,18 +76,30 @@ class Embedder:
 
     def passages(self, texts: list[str], batch: int = 16) -> np.ndarray:
         """Embed passages (the model's "passage: " prefix is added); returns an (n, 384) float32 matrix."""
-        self.warm_up()
         if not texts:
             return np.zeros((0, DIM), dtype=np.float32)
         parts = []
         for start in range(0, len(texts), max(1, batch)):
             chunk = [truncate(t) or " " for t in texts[start : start + batch]]
-            parts.append(np.asarray(self._model.passage(chunk), dtype=np.float32))
+            parts.append(self._vectors("passage", chunk))
         return np.ascontiguousarray(np.vstack(parts), dtype=np.float32)
+
+    def _vectors(self, kind: str, texts: list[str]) -> np.ndarray:
+        """Vectors of texts already cut by ``truncate``, known ones taken from ``known``: (n, 384)."""
+        found = self.known.find(kind, texts) if self.known is not None else {}
+        todo = [i for i in range(len(texts)) if i not in found]
+        out = np.empty((len(texts), DIM), dtype=np.float32)
+        for i, vec in found.items():
+            out[i] = vec
+        if todo:
+            self.warm_up()
+            encode = self._model.query if kind == "query" else self._model.passage
+            out[todo] = np.asarray(encode([texts[i] for i in todo]), dtype=np.float32).reshape(-1, DIM)
+            self.computed += len(todo)
+        return out
 
     def queries(self, texts: list[str], batch: int = 32) -> np.ndarray:
         """Embed several queries at once (short texts: headlines); an (n, 384) float32 matrix."""
-        self.warm_up()
         if not texts:
             return np.zeros((0, DIM), dtype=np.float32)
         parts = []
@@ -88,9 +108,8 @@ class Embedder:
         return np.ascontiguousarray(np.vstack(parts), dtype=np.float32)
 
     def _query_vectors(self, texts: list[str]) -> np.ndarray:
-        """The model's query vectors of texts already cut by ``truncate``: an (n, 384) float32 matrix."""
-        self.warm_up()
-        return np.asarray(self._model.query(texts), dtype=np.float32).reshape(-1, DIM)
+        """The query vectors of texts already cut by ``truncate``: an (n, 384) float32 matrix."""
+        return self._vectors("query", texts)
 
     def query(self, text: str) -> np.ndarray:
         """Embed one query (the model's "query: " prefix is added); returns a (384,) float32 vector.

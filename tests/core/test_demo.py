@@ -14,15 +14,19 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from search.embedded import EmbeddedBackend
+from search.embeddings import Embedder, truncate
 from tests.conftest import make_settings
 from tfe.app.cli import app
 from tfe.app.demo import load_manifest
 from tfe.app.demo.loader import ensure_demo_accounts, load_demo, start_demo_load
 from tfe.app.demo.site import stop_site
+from tfe.app.demo.vectors import demo_vectors
 from tfe.app.install import init_installation
 from tfe.app.runtime import Runtime
 from tfe.app.web.app import create_app
@@ -48,6 +52,9 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Runtime, di
             time.sleep(1)
         assert status.phase == "terminé" and status.result is not None, status.error
         assert status.vectors > 0 and rt.backend.missing_embeddings(limit=1) == []  # vectors after BM25
+        # every text the load embedded came with the demo (tfe/app/demo/vectors.npz) or the session's memo
+        stale = "the demo's bundled vectors are stale: run scripts/build_demo_vectors.py"
+        assert rt.embedder.known is demo_vectors() and rt.embedder.computed == 0, stale
         assert "Chargement" not in client.get("/login").text
         yield rt, status.result, client
     stop_site(rt.settings.resolved_data_dir)
@@ -73,6 +80,22 @@ def test_every_demo_file_and_watch_entry_is_loaded(demo: tuple[Runtime, dict, Te
     assert again["documents"]["ok"] == 0 and again["documents"]["duplicate"] == len(load_manifest())
     assert again["watch"]["added"] == 0 and again["watch"]["new_items"] == 0
     assert Path(rt.settings.resolved_data_dir / "demo-credentials.json").stat().st_mode & 0o077 == 0
+
+
+def test_the_bundled_vectors_are_the_models(demo: tuple[Runtime, dict, TestClient]) -> None:
+    rt, _, _ = demo
+    backend = rt.backend
+    assert isinstance(backend, EmbeddedBackend)
+    texts = [truncate(p.text) for batch in backend.texts.iter_all(batch=50) for p in batch][::40]
+    assert len(texts) >= 5
+    model = Embedder()  # knows nothing: the model computes each
+    fresh = model._vectors("passage", texts)
+    bundled = demo_vectors().find("passage", texts)
+    assert model.computed == len(texts) and set(bundled) == set(range(len(texts)))
+    for i, vector in bundled.items():
+        assert np.allclose(vector, fresh[i], atol=1e-4), texts[i][:60]
+    for i, vector in demo_vectors().find("query", texts).items():  # a title is also a story's query
+        assert not np.allclose(vector, bundled[i], atol=1e-2)  # with the query prefix: its own vector
 
 
 def test_wine_in_germany_with_facets_and_scope(demo: tuple[Runtime, dict, TestClient]) -> None:

@@ -34,6 +34,7 @@ from ged.models import Document
 from search.service import SearchParams
 from taxonomy.classifications import CURATOR, classifications_of
 from tfe.app.demo.activity_plan import ALERTS, Person, Plan, Search, Visit, load_people, make_plan
+from tfe.app.demo.vectors import use_demo_vectors
 from tfe.app.rollups import run as roll_up
 from tfe.core import clock
 from tfe.core.db import utcnow
@@ -94,6 +95,7 @@ def simulate_activity(
         raise ValidationError(f"weeks must be between 1 and {MAX_WEEKS}, not {weeks}")
     if already_simulated(rt):
         raise ConflictError("the demo activity was already simulated here (its colleagues have accounts)")
+    use_demo_vectors(rt)  # the colleagues' searches are the demo's own queries
     people = load_people()
     plan = make_plan(people, weeks=weeks, seed=seed, end=end or utcnow().date())
     report = ActivityReport(weeks, seed, plan.start.isoformat(), plan.end.isoformat())

@@ -30,6 +30,7 @@ from tfe.app.demo import CORPUS_DIR, load_manifest, load_organisations
 from tfe.app.demo.activity import already_simulated, simulate_activity
 from tfe.app.demo.alerts import first_digests, place_subscriptions
 from tfe.app.demo.site import DemoSite, ensure_site
+from tfe.app.demo.vectors import use_demo_vectors
 from tfe.app.demo.watch import load_watch, place_sources
 from tfe.core.models import User
 from tfe.core.security import audit, identity
@@ -171,6 +172,7 @@ def load_demo(
     ``None`` when none was played (not asked, or played before).
     """
     status = status or DemoProgress()
+    use_demo_vectors(rt)
     site = demo_site(rt)
     creds = ensure_demo_accounts(rt, admin_password)
     groups: dict[tuple[str, str, str], list[Path]] = defaultdict(list)
@@ -246,6 +248,7 @@ def start_demo_load(rt: Runtime, weeks: int = 0) -> DemoProgress:
     ``DemoProgress`` follows it. Re-running resumes what an interruption left. The demo site is started
     first, and sources left on another port moved to its address, so the worker's first polls already
     reach it."""
+    use_demo_vectors(rt)
     place_sources(rt, demo_site(rt), add=False)
     status = DemoProgress()
 

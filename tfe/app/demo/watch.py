@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import func, select, update
 
 from tfe.app.demo.site import HOST, PREFIX, DemoSite
+from tfe.app.demo.vectors import use_demo_vectors
 from tfe.core.db import utcnow
 from tfe.core.security import identity
 from tfe.core.security.scope import AccessScope
@@ -198,6 +199,7 @@ def load_watch(rt: Runtime, site: DemoSite) -> dict[str, Any]:
     held back from the embedded worker meanwhile (its scheduler would poll them at the same time).
     Then the watched page is polled again when it has only its baseline, and whatever else is due once.
     """
+    use_demo_vectors(rt)
     placed = place_sources(rt, site)
     ids = [placed["sources"][d.path] for d in DEMO_SOURCES if d.path in placed["sources"]]
     outcomes = [rt.poller.poll(source_id).as_dict() for source_id in _hold_unpolled(rt, ids)]
