@@ -11,7 +11,9 @@ coarse score differs from the exact one by at most ``slack(q)`` = |q| (max row n
 (Cauchy-Schwarz, plus the float32 summation error of both products and float16's subnormal range). If ``s_k``
 is the k-th best coarse score, every row of the exact top k has a coarse score of at least ``s_k - 2 slack``
 (docs/decisions.md); the scan fetches ``2 k + 32`` rows, and when the last of those is still above that
-line (too many near-ties for the fetch) the caller falls back to the full float32 product.
+line (too many near-ties for the fetch) the caller falls back to the full float32 product. A mask that
+allows most rows (``BROAD_SHARE``) is first scanned without the selector, which costs about 3 ms per 100k
+rows, fetching as many more rows as the mask drops: the same proof is then made over every row fetched.
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ import numpy as np
 
 SLACK = 6e-4  # >= 2^-11 (float16 rounding) + 2 x 384 x 2^-24 (float32 sums of the two products)
 MAX_ABS = 60_000.0  # float16 overflows at 65,504: tables with larger components are not copied
+
+
+BROAD_SHARE = 0.25  # masks allowing this share of the rows or more are scanned unfiltered first
 
 
 class CoarseIndex:
@@ -52,6 +57,11 @@ class CoarseIndex:
         """Rows (ascending) among which the exact top ``k`` of the ``allowed`` rows lies, or ``None`` when
         the fetch could not prove it (the caller then scores every allowed row)."""
         fetch = min(n_allowed, 2 * k + 32)
+        share = n_allowed / max(1, len(allowed))
+        if share >= BROAD_SHARE:  # most rows allowed: scanning without the selector is faster
+            found = self._unselected(q, allowed, k, n_allowed, min(self.rows, int(fetch / share * 1.5) + 1))
+            if found is not None:
+                return found
         bits = np.packbits(allowed, bitorder="little")
         selector = faiss.IDSelectorBitmap(len(allowed), faiss.swig_ptr(bits))  # ``bits`` outlives the search
         params = faiss.SearchParameters(sel=selector)  # type: ignore[call-arg]
@@ -67,3 +77,21 @@ class CoarseIndex:
         if len(ids) < n_allowed and scores[-1] >= line:
             return None  # rows beyond the fetch may belong to the top k
         return np.sort(ids[scores >= line]).astype(np.int64)
+
+    def _unselected(
+        self, q: np.ndarray, allowed: np.ndarray, k: int, n_allowed: int, fetch: int
+    ) -> np.ndarray | None:
+        """``candidates`` from a scan of every row (the faiss selector costs about 3 ms per 100k rows),
+        the mask applied to what it returns; ``None`` when that cannot prove the top ``k``."""
+        scores, ids = self.index.search(np.ascontiguousarray(q, dtype=np.float32).reshape(1, -1), fetch)
+        scores, ids = scores[0], ids[0]
+        real = ids >= 0
+        scores, ids = scores[real], ids[real]
+        keep = allowed[ids]
+        kept_scores, kept_ids = scores[keep], ids[keep]
+        if len(kept_ids) < min(k, n_allowed):
+            return None
+        line = kept_scores[min(k, len(kept_ids)) - 1] - 2.0 * self.slack(q)
+        if len(ids) < self.rows and scores[-1] >= line:
+            return None  # rows beyond the fetch may belong to the top k
+        return np.sort(kept_ids[kept_scores >= line]).astype(np.int64)

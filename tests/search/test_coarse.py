@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from search.coarse import CoarseIndex
@@ -21,6 +23,7 @@ def _table(matrix: np.ndarray) -> VectorTable:
     rows = [(k + 1, f"p{k}", f"d{k // 3}", {"org_id": [k % 4]}, matrix[k]) for k in range(len(matrix))]
     table.extend(rows)  # type: ignore[arg-type]
     table.coarse_min_rows = 1000
+    table.coarse_in_background = False
     return table
 
 
@@ -95,3 +98,23 @@ def test_slack_bounds_the_float16_error() -> None:
         exact = matrix[ids[0]] @ q
         assert float(np.max(np.abs(scores[0] - exact))) <= index.slack(q)
     assert not CoarseIndex.usable(np.full((2, DIM), 70_000.0, dtype=np.float32))
+
+
+def test_built_in_the_background_then_used() -> None:
+    """The first search after a change is answered by the product while a thread builds the copy."""
+    rng = np.random.default_rng(4)
+    table = _table(_unit(rng, ROWS))
+    table.coarse_in_background = True
+    q = _unit(rng, 1)[0]
+    everything = np.ones(ROWS, dtype=bool)
+    first = table.top_k(q, everything, 10)
+    deadline = time.monotonic() + 30
+    while table._coarse is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert table._coarse is not None
+    again = table.top_k(q, everything, 10)
+    _same(again, first)
+    table.set_vector(0, q)  # a change drops the copy; the next search builds one of the new matrix
+    assert table._coarse is None
+    rows, _ = table.top_k(q, everything, 1)
+    assert int(rows[0]) == 0
