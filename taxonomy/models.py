@@ -62,7 +62,7 @@ class Classification(Base):
     score: Mapped[float] = mapped_column(Float)
     method: Mapped[str] = mapped_column(String(16), default="rule")  # rule, model, similarity, curator
     explanation: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
 
 
 class TaxonomyChange(Base):
