@@ -47,19 +47,19 @@ WRITER_WAIT_S = 30.0  # how long a write waits for another process to release th
 FILTER_ENGINES = ("tantivy", "vectors")  # the two engines that evaluate one filter (they must agree)
 SURFACE_PASSAGES = 20  # visible passages read to learn how a suggested term is written
 REBUILD_BATCH = 1000  # passages read from the store at a time by ``rebuild``
-VECTOR_THREADS = 4  # threads that run the vector side of searches beside their BM25 side (this process)
+SEARCH_THREADS = 4  # threads running a search's vector side and engine counts beside its BM25 read
 _pool_state: tuple[int, ThreadPoolExecutor] | None = None
 _pool_lock = threading.Lock()
 
 
-def _vector_pool() -> ThreadPoolExecutor:
-    """The process's pool for the vector side of searches (numpy and faiss release the GIL, so it runs
-    while Tantivy, which releases it too, answers the BM25 side); a new one after a fork, whose child
-    inherits the pool but none of its threads."""
+def _search_pool() -> ThreadPoolExecutor:
+    """The process's pool for the parts of a search that run beside its BM25 read: the vector side and
+    the engine's aggregation (numpy, faiss and Tantivy release the GIL); a new one after a fork, whose
+    child inherits the pool but none of its threads."""
     global _pool_state
     with _pool_lock:
         if _pool_state is None or _pool_state[0] != os.getpid():
-            _pool_state = (os.getpid(), ThreadPoolExecutor(VECTOR_THREADS, thread_name_prefix="tfe-vectors"))
+            _pool_state = (os.getpid(), ThreadPoolExecutor(SEARCH_THREADS, thread_name_prefix="tfe-search"))
         return _pool_state[1]
 
 
@@ -437,15 +437,13 @@ class EmbeddedBackend:
         vector: Future[tuple[np.ndarray, np.ndarray]] | None = None
         if want_vec and qvec is not None:  # the vector side runs in a thread while Tantivy answers here
             k = fusion.vector_k(query.offset, query.limit)
-            vector = _vector_pool().submit(table.top_k, qvec, self._mask(flt, query.exclude_parents), k)
+            vector = _search_pool().submit(table.top_k, qvec, self._mask(flt, query.exclude_parents), k)
         try:
             if query.mode in ("bm25", "hybrid"):
-                bm25_rows, bm25_scores, cut = self._bm25(searcher, tq, fq, depth)
+                bm25_rows, bm25_scores, cut, aggregated = self._bm25(searcher, tq, fq, depth)
                 if keyword and len(bm25_rows) == 0:  # no passage has every term: any term will do
                     tq = understanding.text_query(self._index, text, expansions, conjunction=False)
-                    bm25_rows, bm25_scores, cut = self._bm25(searcher, tq, fq, depth)
-                if cut is not None:
-                    aggregated = engine_counts.aggregate(searcher, cut, FACET_FIELDS)
+                    bm25_rows, bm25_scores, cut, aggregated = self._bm25(searcher, tq, fq, depth)
             if query.mode == "vector":
                 lexical = self._any_word(searcher, text, fq)
         finally:
@@ -519,21 +517,29 @@ class EmbeddedBackend:
 
     def _bm25(
         self, searcher: tantivy.Searcher, tq: tantivy.Query, fq: tantivy.Query, depth: int | None = None
-    ) -> tuple[np.ndarray, np.ndarray, tantivy.Query | None]:
+    ) -> tuple[np.ndarray, np.ndarray, tantivy.Query | None, engine_counts.Counted | None]:
         """The scoped BM25 matches (rows and scores, best first): the first ``depth`` (``None``: all), or
         all of them when there are at most ``engine_counts.EXACT_MATCHES`` (totals and facets are then
         exact); the third value is the scoped query when more matches exist than were read (totals and
-        facets are then the engine's, ``_counted``), else ``None``."""
+        facets are then the engine's, ``_counted``), else ``None``, and the fourth the engine's
+        aggregation over it (``engine_counts.aggregate``), run in a thread beside the read (its cost
+        follows the number of matches, so it is cheap when it is not needed)."""
         # the filter selects without scoring: its term clauses would otherwise add their BM25 to the text's
         scoreless = tantivy.Query.const_score_query(fq, 0.0)
         q = tantivy.Query.boolean_query([(tantivy.Occur.Must, tq), (tantivy.Occur.Must, scoreless)])
         n = int(searcher.num_docs)
-        empty = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32), None
+        empty = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32), None, None
         if n == 0:
             return empty
         cut = None
-        # counting the matches in the same pass costs no more than reading the top ones (Tantivy)
-        found = searcher.search(q, limit=n if depth is None else min(n, depth), count=depth is not None)
+        aggregation: Future[engine_counts.Counted] | None = None
+        if depth is not None and n > max(depth, engine_counts.EXACT_MATCHES):  # the engine may have to count
+            aggregation = _search_pool().submit(engine_counts.aggregate, searcher, q, FACET_FIELDS)
+        try:
+            # counting the matches in the same pass costs no more than reading the top ones (Tantivy)
+            found = searcher.search(q, limit=n if depth is None else min(n, depth), count=depth is not None)
+        finally:
+            counted_by_engine = aggregation.result() if aggregation is not None else None
         hits = found.hits
         if depth is not None and len(hits) >= depth:  # perhaps more: the engine counted them
             counted = getattr(found, "count", None)  # tantivy-py has it; its type stub does not
@@ -550,7 +556,9 @@ class EmbeddedBackend:
         rows = self._table.rows_for_keys(keys)
         scores = np.asarray(scores_t, dtype=np.float32)
         ok = rows >= 0
-        return rows[ok], scores[ok], cut
+        if cut is not None and counted_by_engine is None:  # a page as deep as the index: none was started
+            counted_by_engine = engine_counts.aggregate(searcher, cut, FACET_FIELDS)
+        return rows[ok], scores[ok], cut, counted_by_engine if cut is not None else None
 
     def _counted(
         self,
