@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Float, ForeignKey, String, Text
+from sqlalchemy import Float, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tfe.core.db import Base, utcnow
@@ -54,6 +54,11 @@ class Classification(Base):
     """One concept assigned to one target (a document or a watch item), with its score and evidence."""
 
     __tablename__ = "classifications"
+    # the content indicators join a kind's classifications to their targets: read from this index alone,
+    # in target order (migration 0015)
+    __table_args__ = (
+        Index("ix_classifications_kind_target", "target_kind", "target_id", "concept_id", "method", "score"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     target_kind: Mapped[str] = mapped_column(String(16))  # "document" | "item"
