@@ -70,6 +70,8 @@ def content(ctx: Context) -> list[Cell]:
     total = sum(int(n) for _, _, n, _ in counts)
     cells.append(plain_cell("documents", total))
     cells += [plain_cell("documents", n, dims={"type": str(v or "")}) for v, n in by_type.items()]
+    # statuses in code point order, as the database's ORDER BY gave them (ged.models.STATUSES: lowercase
+    # words, the same order under any collation)
     status_cells = [
         plain_cell("documents", n, dims={"status": str(v or "")}) for v, n in sorted(by_status.items())
     ]
