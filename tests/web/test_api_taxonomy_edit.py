@@ -4,6 +4,7 @@ edit reaching the running referential at once."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -90,7 +91,13 @@ def test_rename_is_recorded_audited_diffed_and_live(site: Site) -> None:
     assert (change["action"], change["reason"], change["concepts"]) == ("rename", "usage", ["naf:11.02"])
     run = answer.json()["reclassify"]  # the reclassification started after the commit (when installed)
     assert run is None or run.get("change_id") == change["id"], run
-    live = site.rt.referential.get("naf:11.02")  # the running referential, no restart
+    # the running referential, no restart: at most one check interval late (the reclassification started
+    # above may be rebuilding it in its thread, and meanwhile the previous one answers)
+    deadline = time.monotonic() + 10
+    live = site.rt.referential.get("naf:11.02")
+    while (live is None or live.label_fr != "Vinification et chais") and time.monotonic() < deadline:
+        time.sleep(0.2)
+        live = site.rt.referential.get("naf:11.02")
     assert live is not None and live.label_fr == "Vinification et chais"
     assert _audited(site, "taxonomy.change", "naf:11.02", "carol")
     detail = client.get(f"/api/taxonomy/changes/{change['id']}", headers=site.auth("reader")).json()
