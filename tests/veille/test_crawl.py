@@ -188,7 +188,7 @@ def test_hard_time_limit_keeps_what_was_gathered(site: Site, settings: Settings)
     # sometimes had not yet asked for it), well under the 30 s the hanging article would hold it
     result = crawl_listing(f"{site.base}/slow-news", config, settings, timeout_s=10.0)
     assert time.monotonic() - started < 25.0
-    assert site.count("/hang") == 1
+    assert site.count("/hang") >= 1  # asked for (a retry after the per-request timeout may ask again)
     assert [article.url for article in result.articles] == [f"{site.base}/a/2"]
     assert any("time" in error for error in result.errors)
 
