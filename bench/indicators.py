@@ -58,7 +58,8 @@ from tfe.core.models import (
 )
 from tfe.core.regions import regions
 from tfe.core.settings import Settings
-from veille.models import Item, Source, Story, WatchRollupMark, WatchRollupRow
+from veille.models import Item, Source, Story
+from veille.rollup_models import WatchRollupMark, WatchRollupRow
 
 START = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 SPAN_S = 365 * 86400

@@ -14,6 +14,7 @@ import tfe.core.models
 import tfe.core.security.models
 import veille.alerts.models
 import veille.models
+import veille.rollup_models
 from tfe.core.db import Base, make_engine, migrate
 from tfe.core.settings import Settings
 
@@ -26,6 +27,7 @@ MODEL_MODULES = (
     ingest.models,
     ged.models,
     veille.models,
+    veille.rollup_models,
     veille.alerts.models,
 )
 

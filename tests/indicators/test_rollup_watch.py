@@ -12,6 +12,7 @@ import datetime as dt
 import importlib
 import random
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,7 +25,7 @@ import search.models  # noqa: F401
 import veille.alerts.models  # noqa: F401
 from ged.models import Document
 from taxonomy.models import Classification, Concept, ConceptScheme
-from tests.conftest import tables
+from tests.conftest import make_settings, tables
 from tfe.app import rollups, rollups_watch
 from tfe.app.indicators.context import Context
 from tfe.app.indicators.periods import parse_period
@@ -34,15 +35,13 @@ from tfe.app.indicators.sql import dialect_of
 from tfe.app.indicators.watch import watch
 from tfe.core.models import IndicatorRollup, Organisation
 from tfe.core.settings import Settings
-from veille.models import (
+from veille.models import Item, Source, Story
+from veille.rollup_models import (
     POSTGRESQL_QUALITY_TRIGGERS,
     POSTGRESQL_TRIGGERS,
     SQLITE_QUALITY_TRIGGERS,
     SQLITE_TRIGGERS,
-    Item,
     QualityRollupRow,
-    Source,
-    Story,
     WatchRollupDirty,
     WatchRollupMark,
     WatchRollupRow,
@@ -272,10 +271,16 @@ def test_the_migration_creates_the_models_triggers() -> None:
     assert quality_migration.POSTGRESQL_QUALITY_TRIGGERS == POSTGRESQL_QUALITY_TRIGGERS
 
 
-def test_a_roll_gives_way_to_a_writer_on_postgresql(factory: sessionmaker[Session]) -> None:
+@pytest.mark.postgres
+def test_a_roll_gives_way_to_a_writer_on_postgresql(tmp_path: Path, pg_schema_url: str) -> None:
+    """PostgreSQL only: SQLite has one writer, so there the roll's first write waits for it (busy timeout)."""
+    with tables(make_settings(tmp_path, database_url=pg_schema_url)) as factory:
+        _seed(factory)
+        _gives_way(factory)
+
+
+def _gives_way(factory: sessionmaker[Session]) -> None:
     with factory() as writer:
-        if writer.get_bind().dialect.name != "postgresql":
-            pytest.skip("SQLite has one writer: the roll's first write waits for it (busy timeout)")
         writer.execute(update(Item).where(Item.id == "i1").values(visibility="public"))  # not committed
         with pytest.raises(OperationalError, match="lock"):
             rollups_watch.roll(factory, "day", dt.date(2026, 7, 1))

@@ -9,7 +9,7 @@ shared items; with these, the distinct stories and the top stories of any scope 
 ``watch_rollup_marks`` (written in the bucket's transaction).
 
 Items change after they are rolled up (curators' decisions and corrections, reclassifications, taxonomy
-merges, stories merged): the database's triggers on ``items`` and ``classifications`` (``veille.models``)
+merges, stories merged): the triggers on ``items`` and ``classifications`` (``veille.rollup_models``)
 mark the rolled-up days they touch in ``watch_rollup_dirty``, whatever path the write took. A dirty day,
 and every bucket holding it, is read live until ``run`` rolls them again; ``run`` then deletes the dirty
 mark it saw, unless it changed meanwhile. ``run`` rolls every closed bucket not rolled yet (``since``:
@@ -45,7 +45,8 @@ from ged.models import Document
 from taxonomy.classifications import CURATOR, PRIOR
 from taxonomy.models import Classification, Concept
 from tfe.core.db import utcnow
-from veille.models import Item, QualityRollupRow, WatchRollupDirty, WatchRollupMark, WatchRollupRow
+from veille.models import Item
+from veille.rollup_models import QualityRollupRow, WatchRollupDirty, WatchRollupMark, WatchRollupRow
 
 __all__ = [
     "DAY",

@@ -23,7 +23,8 @@ from tfe.app.indicators.context import Context
 from tfe.app.indicators.privacy import Cell, plain_cell
 from tfe.app.indicators.watch import Rolled
 from tfe.app.rollups_watch import quality_rows
-from veille.models import Item, QualityRollupRow
+from veille.models import Item
+from veille.rollup_models import QualityRollupRow
 
 __all__ = ["BANDS", "quality"]
 

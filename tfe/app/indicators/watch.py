@@ -29,7 +29,8 @@ from tfe.app.rollups_watch import (
     sector_country_columns,
     sector_country_join,
 )
-from veille.models import Item, Source, Story, WatchRollupDirty, WatchRollupMark, WatchRollupRow
+from veille.models import Item, Source, Story
+from veille.rollup_models import WatchRollupDirty, WatchRollupMark, WatchRollupRow
 
 __all__ = ["TOP", "watch"]
 

@@ -18,7 +18,7 @@ down_revision = "0011"
 branch_labels = None
 depends_on = None
 
-# the triggers as ``veille.models`` writes them today (a migration keeps its own copy)
+# the triggers as ``veille.rollup_models`` writes them today (a migration keeps its own copy)
 SQLITE_TRIGGERS = [
     "CREATE TRIGGER IF NOT EXISTS watch_rollup_item_insert AFTER INSERT ON items BEGIN INSERT INTO watch_rollup_dirty (day, changes) SELECT bucket, 1 FROM watch_rollup_marks WHERE grain = 'day' AND bucket IN (date(NEW.fetched_at), date(NEW.decided_at)) ON CONFLICT (day) DO UPDATE SET changes = changes + 1; END",
     "CREATE TRIGGER IF NOT EXISTS watch_rollup_item_delete AFTER DELETE ON items BEGIN INSERT INTO watch_rollup_dirty (day, changes) SELECT bucket, 1 FROM watch_rollup_marks WHERE grain = 'day' AND bucket IN (date(OLD.fetched_at), date(OLD.decided_at)) ON CONFLICT (day) DO UPDATE SET changes = changes + 1; END",

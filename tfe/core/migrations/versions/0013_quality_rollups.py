@@ -17,7 +17,7 @@ down_revision = "0012"
 branch_labels = None
 depends_on = None
 
-# the triggers as ``veille.models`` writes them today (a migration keeps its own copy)
+# the triggers as ``veille.rollup_models`` writes them today (a migration keeps its own copy)
 SQLITE_QUALITY_TRIGGERS = [
     "CREATE TRIGGER IF NOT EXISTS watch_rollup_qclass_insert AFTER INSERT ON classifications BEGIN INSERT INTO watch_rollup_dirty (day, changes) SELECT bucket, 1 FROM watch_rollup_marks WHERE grain = 'day' AND bucket IN (date(NEW.created_at)) ON CONFLICT (day) DO UPDATE SET changes = changes + 1; END",
     "CREATE TRIGGER IF NOT EXISTS watch_rollup_qclass_delete AFTER DELETE ON classifications BEGIN INSERT INTO watch_rollup_dirty (day, changes) SELECT bucket, 1 FROM watch_rollup_marks WHERE grain = 'day' AND bucket IN (date(OLD.created_at)) ON CONFLICT (day) DO UPDATE SET changes = changes + 1; END",
