@@ -80,3 +80,23 @@ def browser_page(base_url: str, external: list[str], *, timeout_ms: int = 10_000
             yield page
         finally:
             browser.close()
+
+
+def watch_console(page: Page) -> list[str]:
+    """The page's console messages, as they come; a CSP violation is logged as
+    ``CSP <path> <directive> <blocked URI>`` (so a test asserts none starts with ``CSP ``)."""
+    console: list[str] = []
+    page.on("console", lambda m: console.append(m.text))
+    page.add_init_script(
+        "document.addEventListener('securitypolicyviolation', e => console.error("
+        "['CSP', location.pathname, e.violatedDirective, e.blockedURI].join(' ')))"
+    )
+    return console
+
+
+def sign_in_page(page: Page, base_url: str, email: str, password: str) -> None:
+    """Fill and send the sign-in form of ``/login`` (the caller waits for what should follow)."""
+    page.goto(f"{base_url}/login")
+    page.get_by_label("Adresse e-mail").fill(email)
+    page.get_by_label("Mot de passe").fill(password)
+    page.get_by_role("button", name="Se connecter").click()

@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from tests.web.browser import BROWSER_MARKS, browser_page, live_server
+from tests.web.browser import BROWSER_MARKS, browser_page, live_server, sign_in_page, watch_console
 from tests.web.conftest import PASSWORD, Installation
 from tests.web.signin import sign_in
 from tfe.app.indicators.privacy import Cell
@@ -220,21 +220,13 @@ def test_dimension_values_read_in_french() -> None:
 def test_dashboards_draw_their_plots_in_chromium(installation: Installation, world: None, _: int) -> None:
     from playwright.sync_api import expect
 
-    console: list[str] = []
     external: list[str] = []
     with (
         live_server(create_app(installation.rt)) as url,
         browser_page(url, external, timeout_ms=30_000) as page,
     ):
-        page.on("console", lambda m: console.append(m.text))
-        page.add_init_script(
-            "document.addEventListener('securitypolicyviolation', e => console.error("
-            "['CSP', location.pathname, e.violatedDirective, e.blockedURI].join(' ')))"
-        )
-        page.goto(f"{url}/login")
-        page.get_by_label("Adresse e-mail").fill(NATIONAL[0])
-        page.get_by_label("Mot de passe").fill(NATIONAL[1])
-        page.get_by_role("button", name="Se connecter").click()
+        console = watch_console(page)
+        sign_in_page(page, url, NATIONAL[0], NATIONAL[1])
         expect(page.locator("body")).to_contain_text("Se déconnecter")
         for path in ("", "/region/84", "/organisation/tdb-nord"):
             path = f"/tableaux-de-bord{path}"

@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from tests.web.browser import BROWSER_MARKS, browser_page, live_server
+from tests.web.browser import BROWSER_MARKS, browser_page, live_server, sign_in_page, watch_console
 from tests.web.conftest import PASSWORD, Installation
 from tfe.app.web.app import create_app
 from tfe.app.web.header_limits import MAX_HEADER_BYTES, MAX_QUERY_BYTES
@@ -299,18 +299,10 @@ def test_pages_raise_no_csp_violation_in_chromium(installation: Installation) ->
     from playwright.sync_api import expect
 
     doc_id = installation.ids["doc-vins-de"]
-    console: list[str] = []
     external: list[str] = []
     with live_server(create_app(installation.rt)) as url, browser_page(url, external) as page:
-        page.on("console", lambda m: console.append(m.text))
-        page.add_init_script(
-            "document.addEventListener('securitypolicyviolation', e => console.error("
-            "['CSP', location.pathname, e.violatedDirective, e.blockedURI].join(' ')))"
-        )
-        page.goto(f"{url}/login")
-        page.get_by_label("Adresse e-mail").fill("alice@alpha.fr")
-        page.get_by_label("Mot de passe").fill(PASSWORD)
-        page.get_by_role("button", name="Se connecter").click()
+        console = watch_console(page)
+        sign_in_page(page, url, "alice@alpha.fr", PASSWORD)
         expect(page.get_by_label("Rechercher dans la base documentaire et la veille")).to_be_visible()
         for path in ("/recherche?q=vins", "/veille/sources", "/mes-alertes", "/deposer"):
             page.goto(url + path)

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, text
 
-from tests.web.browser import BROWSER_MARKS, browser_page, live_server
+from tests.web.browser import BROWSER_MARKS, browser_page, live_server, sign_in_page, watch_console
 from tests.web.conftest import PASSWORD, Installation
 from tests.web.signin import browser_of, new_reader
 from tfe.app.web.app import create_app
@@ -135,21 +135,13 @@ def test_the_banner_is_answered_in_chromium(installation: Installation, _: int) 
     from playwright.sync_api import expect
 
     email = new_reader(installation, "nav")
-    console: list[str] = []
     external: list[str] = []
     with (
         live_server(create_app(installation.rt)) as url,
         browser_page(url, external, timeout_ms=30_000) as page,
     ):
-        page.on("console", lambda m: console.append(m.text))
-        page.add_init_script(
-            "document.addEventListener('securitypolicyviolation', e => console.error("
-            "['CSP', location.pathname, e.violatedDirective, e.blockedURI].join(' ')))"
-        )
-        page.goto(f"{url}/login")
-        page.get_by_label("Adresse e-mail").fill(email)
-        page.get_by_label("Mot de passe").fill(PASSWORD)
-        page.get_by_role("button", name="Se connecter").click()
+        console = watch_console(page)
+        sign_in_page(page, url, email, PASSWORD)
         banner = page.locator("aside.survey-banner")
         expect(banner).to_be_visible()
         expect(banner).to_contain_text(QUESTION)
