@@ -19,11 +19,12 @@ import search.models  # noqa: F401
 import taxonomy.models  # noqa: F401
 import veille.alerts.models  # noqa: F401
 from tests.conftest import tables
+from tests.indicators.equivalence import PERIODS, SCOPES, organisations
 from tfe.app import rollups as rollup
 from tfe.app.indicators.periods import parse_period
 from tfe.app.indicators.scopes import resolve
 from tfe.app.indicators.service import compute
-from tfe.core.models import ROLES, AuditEvent, IndicatorRollup, IndicatorUserBucket, Organisation, User
+from tfe.core.models import ROLES, AuditEvent, IndicatorRollup, IndicatorUserBucket, User
 from tfe.core.settings import Settings
 
 TODAY = dt.date(2026, 12, 3)  # a Thursday: week 49 and December still open
@@ -40,8 +41,6 @@ ACTIONS = [
     "auth.login",
     "auth.login_failed",
 ]
-PERIODS = ["2026-Q4", "2026", "2026-11", "2026-W45", "2026-W49", "2026-10-15..2026-11-20", "2026-Q3"]
-SCOPES = ["network", "region:75", "org:cci-na"]
 
 
 @pytest.fixture
@@ -54,13 +53,7 @@ def factory(db_settings: Settings) -> Iterator[sessionmaker[Session]]:
 def _seed(made: sessionmaker[Session]) -> None:
     rng = random.Random(11)
     with made.begin() as s:
-        s.add_all(
-            [
-                Organisation(id=1, slug="bf", name="BF", kind="national_agency", region="11"),
-                Organisation(id=2, slug="cci-na", name="CCI NA", kind="regional_chamber", region="75"),
-                Organisation(id=3, slug="bank-na", name="Banque NA", kind="bank", region="75"),
-            ]
-        )
+        s.add_all(organisations())
         s.flush()
         s.add_all(
             [

@@ -26,6 +26,7 @@ import veille.alerts.models  # noqa: F401
 from ged.models import Document
 from taxonomy.models import Classification, Concept, ConceptScheme
 from tests.conftest import make_settings, tables
+from tests.indicators.equivalence import PERIODS, SCOPES, organisations
 from tfe.app import rollups, rollups_watch
 from tfe.app.indicators.context import Context
 from tfe.app.indicators.periods import parse_period
@@ -33,7 +34,7 @@ from tfe.app.indicators.quality import quality
 from tfe.app.indicators.scopes import resolve
 from tfe.app.indicators.sql import dialect_of
 from tfe.app.indicators.watch import watch
-from tfe.core.models import IndicatorRollup, Organisation
+from tfe.core.models import IndicatorRollup
 from tfe.core.settings import Settings
 from veille.models import Item, Source, Story
 from veille.rollup_models import (
@@ -52,8 +53,6 @@ NOW = dt.datetime(2026, 12, 3, 15, tzinfo=dt.UTC)
 LATER = dt.date(2027, 1, 6)  # everything of 2026 closed, the year too
 LATER_NOW = dt.datetime(2027, 1, 6, 9, tzinfo=dt.UTC)
 START = dt.datetime(2026, 6, 20, tzinfo=dt.UTC)
-PERIODS = ["2026-Q4", "2026", "2026-11", "2026-W45", "2026-W49", "2026-10-15..2026-11-20", "2026-Q3"]
-SCOPES = ["network", "region:75", "org:cci-na"]
 NAF = ["naf:10.11", "naf:10.12", "naf:11.02", "naf:62.01", "naf:01", "naf:28.99"]
 COUNTRIES = ["country:DE", "country:US", "country:JP"]
 # owner organisation and visibility of the items: mostly shared, some private to one organisation
@@ -70,13 +69,7 @@ def factory(db_settings: Settings) -> Iterator[sessionmaker[Session]]:
 def _seed(made: sessionmaker[Session]) -> None:
     rng = random.Random(5)
     with made.begin() as s:
-        s.add_all(
-            [
-                Organisation(id=1, slug="bf", name="BF", kind="national_agency", region="11"),
-                Organisation(id=2, slug="cci-na", name="CCI NA", kind="regional_chamber", region="75"),
-                Organisation(id=3, slug="bank-na", name="Banque NA", kind="bank", region="75"),
-            ]
-        )
+        s.add_all(organisations())
         s.add_all(
             [
                 ConceptScheme(id="naf", uri="u:n", label_fr="NAF", label_en="NAF"),
