@@ -92,11 +92,15 @@ class Embedder:
         for i, vec in found.items():
             out[i] = vec
         if todo:
-            self.warm_up()
-            encode = self._model.query if kind == "query" else self._model.passage
-            out[todo] = np.asarray(encode([texts[i] for i in todo]), dtype=np.float32).reshape(-1, DIM)
+            out[todo] = self._encode(kind, [texts[i] for i in todo])
             self.computed += len(todo)
         return out
+
+    def _encode(self, kind: str, texts: list[str]) -> np.ndarray:
+        """The model's vectors of texts already cut by ``truncate`` (``kind``: "passage" or "query")."""
+        self.warm_up()
+        encode = self._model.query if kind == "query" else self._model.passage
+        return np.asarray(encode(texts), dtype=np.float32).reshape(-1, DIM)
 
     def queries(self, texts: list[str], batch: int = 32) -> np.ndarray:
         """Embed several queries at once (short texts: headlines); an (n, 384) float32 matrix."""
@@ -104,12 +108,8 @@ class Embedder:
             return np.zeros((0, DIM), dtype=np.float32)
         parts = []
         for start in range(0, len(texts), max(1, batch)):
-            parts.append(self._query_vectors([truncate(t) or " " for t in texts[start : start + batch]]))
+            parts.append(self._vectors("query", [truncate(t) or " " for t in texts[start : start + batch]]))
         return np.ascontiguousarray(np.vstack(parts), dtype=np.float32)
-
-    def _query_vectors(self, texts: list[str]) -> np.ndarray:
-        """The query vectors of texts already cut by ``truncate``: an (n, 384) float32 matrix."""
-        return self._vectors("query", texts)
 
     def query(self, text: str) -> np.ndarray:
         """Embed one query (the model's "query: " prefix is added); returns a (384,) float32 vector.
@@ -122,7 +122,7 @@ class Embedder:
             if cached is not None:
                 self._query_cache.move_to_end(key)
                 return cached
-        vec = self._query_vectors([key])[0].copy()
+        vec = self._vectors("query", [key])[0].copy()
         vec.flags.writeable = False
         if self._query_cache_size:
             with self._cache_lock:

@@ -52,12 +52,10 @@ def _passage_vectors_once(tmp_path_factory: pytest.TempPathFactory, worker_id: s
 
     root = tmp_path_factory.getbasetemp()
     memo = VectorMemo((root if worker_id == "master" else root.parent) / "passage-vectors.sqlite")
-    original, original_queries = Embedder.passages, Embedder._query_vectors
-    Embedder.passages = memo.wrap(original)  # type: ignore[method-assign]
-    Embedder._query_vectors = memo.wrap_queries(original_queries)  # type: ignore[method-assign]
+    original = Embedder._encode
+    Embedder._encode = memo.wrap(original)  # type: ignore[method-assign]
     yield
-    Embedder.passages = original  # type: ignore[method-assign]
-    Embedder._query_vectors = original_queries  # type: ignore[method-assign]
+    Embedder._encode = original  # type: ignore[method-assign]
     stats = memo.path.parent / f"passage-vectors-{worker_id}.txt"
     stats.write_text(f"hits {memo.hits} misses {memo.misses}\n")
 

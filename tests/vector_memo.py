@@ -4,14 +4,14 @@ infrastructure only).
 Many test files ingest the same fixture documents and feeds, and five build the demo corpus; embedding a
 long passage costs up to a second on the CI machine's cores. The real model still computes every vector
 (the first test to embed a text pays for it); the others read it back from one SQLite file under the
-session's temporary root. Keys are the SHA-256 of the text exactly as the model sees it (after
-``search.embeddings.truncate``), so a vector is only ever reused for the same input. The product never
+session's temporary root. Keys are the SHA-256 of the kind and the text exactly as the model sees it
+(after ``search.embeddings.truncate``; ``KnownVectors.key``), so a vector is only ever reused for the same
+input. The product never
 does this: a content-addressed cache of vectors would outlive an erasure.
 """
 
 from __future__ import annotations
 
-import hashlib
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -19,9 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
-from search.embeddings import DIM, Embedder, truncate
+from search.embeddings import DIM, Embedder
+from search.known_vectors import KnownVectors
 
-Passages = Callable[..., np.ndarray]
+Encode = Callable[[Embedder, str, list[str]], np.ndarray]
 
 
 class VectorMemo:
@@ -42,9 +43,7 @@ class VectorMemo:
             self._local.conn = conn
         return conn
 
-    @staticmethod
-    def key(text: str) -> bytes:
-        return hashlib.sha256((truncate(text) or " ").encode("utf-8")).digest()
+    key = staticmethod(KnownVectors.key)  # the digest of (kind, text as the model sees it)
 
     def get(self, keys: list[bytes]) -> dict[bytes, np.ndarray]:
         conn, found = self._conn(), {}
@@ -59,46 +58,26 @@ class VectorMemo:
         rows = [(k, np.asarray(v, dtype=np.float32).tobytes()) for k, v in items]
         self._conn().executemany("INSERT OR IGNORE INTO vec (key, v) VALUES (?, ?)", rows)
 
-    def wrap(self, embed: Passages) -> Passages:
-        """``Embedder.passages`` that embeds only the texts this session has not embedded yet."""
+    def wrap(self, embed: Encode) -> Encode:
+        """``Embedder._encode`` (the model's call, on texts already cut) that embeds only the (kind, text)
+        pairs this session has not embedded yet: passages, and queries (a story's features embed each
+        watch item as one; four test files poll the demo's feeds)."""
         memo = self
 
-        def passages(self: Embedder, texts: list[str], batch: int = 16) -> np.ndarray:
+        def encode(self: Embedder, kind: str, texts: list[str]) -> np.ndarray:
             if not texts:
-                return embed(self, texts, batch=batch)
-            keys = [memo.key(t) for t in texts]
+                return embed(self, kind, texts)
+            keys = [memo.key(kind, t) for t in texts]
             known = memo.get(list(dict.fromkeys(keys)))
             todo = [i for i, k in enumerate(keys) if k not in known]
             memo.hits += len(texts) - len(todo)
             memo.misses += len(todo)
             if todo:
-                fresh = embed(self, [texts[i] for i in todo], batch=batch)
+                fresh = embed(self, kind, [texts[i] for i in todo])
                 memo.put([(keys[i], fresh[j]) for j, i in enumerate(todo)])
                 known.update((keys[i], fresh[j]) for j, i in enumerate(todo))
             out = np.vstack([known[k] for k in keys]).astype(np.float32, copy=False)
             assert out.shape == (len(texts), DIM)
             return np.ascontiguousarray(out)
 
-        return passages
-
-    def wrap_queries(self, embed: Callable[[Embedder, list[str]], np.ndarray]) -> Callable[..., np.ndarray]:
-        """``Embedder._query_vectors`` (texts already cut) that embeds only the queries this session has not
-        embedded yet (a story's features embed each watch item as a query; four test files poll the demo's
-        feeds). Keys are apart from the passages' (the model's prefix differs)."""
-        memo = self
-
-        def queries(self: Embedder, texts: list[str]) -> np.ndarray:
-            keys = [hashlib.sha256(b"query\0" + t.encode("utf-8")).digest() for t in texts]
-            known = memo.get(list(dict.fromkeys(keys)))
-            todo = [i for i, k in enumerate(keys) if k not in known]
-            memo.hits += len(texts) - len(todo)
-            memo.misses += len(todo)
-            if todo:
-                fresh = embed(self, [texts[i] for i in todo])
-                memo.put([(keys[i], fresh[j]) for j, i in enumerate(todo)])
-                known.update((keys[i], fresh[j]) for j, i in enumerate(todo))
-            out = np.vstack([known[k] for k in keys]).astype(np.float32, copy=False)
-            assert out.shape == (len(texts), DIM)
-            return np.ascontiguousarray(out)
-
-        return queries
+        return encode

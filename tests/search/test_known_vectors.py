@@ -22,7 +22,8 @@ def test_known_texts_skip_the_model_and_the_rest_go_to_it(tmp_path: Path) -> Non
     known = KnownVectors.load(path)
     assert len(known) == 1
     embedder = Embedder(known=known)
-    # _vectors, below the test session's memo (tests.vector_memo): the marker must not reach other tests
+    # the known vectors sit above the test session's memo (tests.vector_memo, on the model's call), so the
+    # marker never reaches it
     out = embedder._vectors("passage", [TEXT, "Les vins français au Japon."])
     assert np.array_equal(out[0], marker) and embedder.computed == 1
     assert not np.allclose(out[1], marker) and np.isclose(float(np.linalg.norm(out[1])), 1.0, atol=1e-3)

@@ -248,7 +248,6 @@ def start_demo_load(rt: Runtime, weeks: int = 0) -> DemoProgress:
     ``DemoProgress`` follows it. Re-running resumes what an interruption left. The demo site is started
     first, and sources left on another port moved to its address, so the worker's first polls already
     reach it."""
-    use_demo_vectors(rt)
     place_sources(rt, demo_site(rt), add=False)
     status = DemoProgress()
 
