@@ -94,9 +94,14 @@ def watch_console(page: Page) -> list[str]:
     return console
 
 
-def sign_in_page(page: Page, base_url: str, email: str, password: str) -> None:
-    """Fill and send the sign-in form of ``/login`` (the caller waits for what should follow)."""
-    page.goto(f"{base_url}/login")
+def fill_sign_in(page: Page, email: str, password: str) -> None:
+    """Fill and send the sign-in form the page shows (after a redirect to ``/login?next=…``, say)."""
     page.get_by_label("Adresse e-mail").fill(email)
     page.get_by_label("Mot de passe").fill(password)
     page.get_by_role("button", name="Se connecter").click()
+
+
+def sign_in_page(page: Page, base_url: str, email: str, password: str) -> None:
+    """Open ``/login`` and sign in (the caller waits for what should follow)."""
+    page.goto(f"{base_url}/login")
+    fill_sign_in(page, email, password)

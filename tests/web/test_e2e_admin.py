@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.web.browser import BROWSER_MARKS, browser_page, live_server
+from tests.web.browser import BROWSER_MARKS, browser_page, fill_sign_in, live_server
 from tests.web.conftest import Installation
 from tfe.app.web.app import create_app
 
@@ -30,9 +30,7 @@ def test_admin_creates_a_user_who_signs_in(live_url: str, tmp_path: Path) -> Non
     external: list[str] = []
     with browser_page(live_url, external, timeout_ms=10_000) as page:
         page.goto(f"{live_url}/login")
-        page.get_by_label("Adresse e-mail").fill(ADMIN[0])
-        page.get_by_label("Mot de passe").fill(ADMIN[1])
-        page.get_by_role("button", name="Se connecter").click()
+        fill_sign_in(page, ADMIN[0], ADMIN[1])
 
         page.get_by_role("link", name="Administration").click()
         expect(page.locator("h1")).to_have_text("Administration")
@@ -58,9 +56,7 @@ def test_admin_creates_a_user_who_signs_in(live_url: str, tmp_path: Path) -> Non
 
         page.get_by_role("button", name="Se déconnecter").click()
         expect(page).to_have_url(re.compile(r"/login"))
-        page.get_by_label("Adresse e-mail").fill(email)
-        page.get_by_label("Mot de passe").fill(password)
-        page.get_by_role("button", name="Se connecter").click()
+        fill_sign_in(page, email, password)
         expect(page.get_by_label("Rechercher dans la base documentaire et la veille")).to_be_visible()
         expect(page.locator(".user-name")).to_have_text("Claire Conseillère")
         expect(page.get_by_role("link", name="Administration")).to_have_count(0)

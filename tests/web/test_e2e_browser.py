@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.web.browser import BROWSER_MARKS, browser_page, live_server
+from tests.web.browser import BROWSER_MARKS, browser_page, fill_sign_in, live_server
 from tests.web.conftest import PASSWORD, Installation
 from tfe.app.web.app import create_app
 
@@ -28,9 +28,7 @@ def test_sign_in_search_and_filter(server_url: str, tmp_path: Path) -> None:
     with browser_page(server_url, external, timeout_ms=10_000) as page:
         page.goto(f"{server_url}/recherche?q=vins")
         expect(page).to_have_url(re.compile(r"/login\?next="))
-        page.get_by_label("Adresse e-mail").fill("alice@alpha.fr")
-        page.get_by_label("Mot de passe").fill(PASSWORD)
-        page.get_by_role("button", name="Se connecter").click()
+        fill_sign_in(page, "alice@alpha.fr", PASSWORD)
         expect(page.get_by_label("Rechercher dans la base documentaire et la veille")).to_be_visible()
 
         page.get_by_label("Rechercher dans la base documentaire et la veille").fill("vins Allemagne")

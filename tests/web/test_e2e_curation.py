@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.veille.test_curation import PASSWORD
-from tests.web.browser import BROWSER_MARKS, browser_page, live_server
+from tests.web.browser import BROWSER_MARKS, browser_page, fill_sign_in, live_server
 from tests.web.test_curation_api import Site, make_site
 from tfe.app.web.app import create_app
 
@@ -36,9 +36,7 @@ def test_curator_accepts_and_rejects(site: Site, server_url: str, tmp_path: Path
     with browser_page(server_url, external) as page:
         page.goto(f"{server_url}/veille/validation")
         expect(page).to_have_url(re.compile(r"/login\?next="))
-        page.get_by_label("Adresse e-mail").fill("curator@alpha.fr")
-        page.get_by_label("Mot de passe").fill(PASSWORD)
-        page.get_by_role("button", name="Se connecter").click()
+        fill_sign_in(page, "curator@alpha.fr", PASSWORD)
         expect(page.get_by_role("heading", name="File de validation")).to_be_visible()
         expect(page.locator("#queue-count")).to_have_text("3 éléments")
         page.screenshot(path=str(tmp_path / "validation.png"), full_page=True)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import make_settings
-from tests.web.browser import BROWSER_MARKS, browser_page, live_server
+from tests.web.browser import BROWSER_MARKS, browser_page, fill_sign_in, live_server
 from tfe.app.demo.loader import demo_site, ensure_demo_accounts
 from tfe.app.demo.site import stop_site
 from tfe.app.demo.watch import DEMO_SOURCES, load_watch
@@ -48,9 +48,7 @@ def test_new_user_sees_sources_validates_an_item_and_reads_a_story(
     with browser_page(server_url, external) as page:
         page.goto(f"{server_url}/veille/sources")
         expect(page).to_have_url(re.compile(r"/login\?next="))
-        page.get_by_label("Adresse e-mail").fill(demo.settings.admin_email)
-        page.get_by_label("Mot de passe").fill("admin-password-123")
-        page.get_by_role("button", name="Se connecter").click()
+        fill_sign_in(page, demo.settings.admin_email, "admin-password-123")
 
         expect(page.get_by_role("heading", name="Sources de veille")).to_be_visible()
         rows = page.locator("#sources tr[data-source]")

@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import make_settings
 from tests.veille.feedserver import FeedServer, Route, feed_server, rss
-from tests.web.browser import BROWSER_MARKS, browser_page, live_server
+from tests.web.browser import BROWSER_MARKS, browser_page, fill_sign_in, live_server
 from tfe.app.install import init_installation
 from tfe.app.runtime import Runtime
 from tfe.app.web.app import create_app
@@ -66,9 +66,7 @@ def test_curator_adds_previews_and_polls_a_feed(world: World, server_url: str, t
     with browser_page(server_url, external, timeout_ms=60_000) as page:
         page.goto(f"{server_url}/veille/sources")
         expect(page).to_have_url(re.compile(r"/login\?next="))
-        page.get_by_label("Adresse e-mail").fill("curator@alpha.fr")
-        page.get_by_label("Mot de passe").fill(PASSWORD)
-        page.get_by_role("button", name="Se connecter").click()
+        fill_sign_in(page, "curator@alpha.fr", PASSWORD)
         expect(page.get_by_role("heading", name="Sources de veille")).to_be_visible()
         expect(page.locator("#sources-empty")).to_be_visible()
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.jobs.reclassify_seed import add_items
-from tests.web.browser import BROWSER_MARKS, browser_page, live_server
+from tests.web.browser import BROWSER_MARKS, browser_page, fill_sign_in, live_server
 from tests.web.conftest import PASSWORD, make_installation
 from tfe.app.runtime import Runtime
 from tfe.app.web.app import create_app
@@ -35,9 +35,7 @@ def test_curator_edits_the_taxonomy_and_sees_it_everywhere(
     external: list[str] = []
     with live_server(create_app(rt)) as url, browser_page(url, external, timeout_ms=30_000) as page:
         page.goto(f"{url}/taxonomie/concepts/naf:11")
-        page.get_by_label("Adresse e-mail").fill("carol@alpha.fr")
-        page.get_by_label("Mot de passe").fill(PASSWORD)
-        page.get_by_role("button", name="Se connecter").click()
+        fill_sign_in(page, "carol@alpha.fr", PASSWORD)
         expect(page.locator("#tx-title")).to_have_text("Fabrication de boissons")
 
         page.get_by_text("Ajouter un mot-clé").click()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.web.browser import BROWSER_MARKS, browser_page, live_server
+from tests.web.browser import BROWSER_MARKS, browser_page, fill_sign_in, live_server
 from tests.web.conftest import DOCS, PASSWORD, Seed, make_installation
 from tfe.app.web.app import create_app
 
@@ -33,9 +33,7 @@ def test_upload_two_files_then_edit_the_title(server: tuple[str, Seed], tmp_path
     external: list[str] = []
     with browser_page(server_url, external, timeout_ms=15_000) as page:
         page.goto(f"{server_url}/deposer")
-        page.get_by_label("Adresse e-mail").fill("alice@alpha.fr")
-        page.get_by_label("Mot de passe").fill(PASSWORD)
-        page.get_by_role("button", name="Se connecter").click()
+        fill_sign_in(page, "alice@alpha.fr", PASSWORD)
         expect(page.get_by_role("heading", name="Déposer des documents")).to_be_visible()
         expect(page.get_by_role("button", name="Déposer", exact=True)).to_be_hidden()  # the script runs
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.web.browser import BROWSER_MARKS, browser_page, live_server
+from tests.web.browser import BROWSER_MARKS, browser_page, fill_sign_in, live_server
 from tests.web.conftest import DOCS, PASSWORD, Seed, make_installation
 from tfe.app.web.app import create_app
 
@@ -35,9 +35,7 @@ def test_upload_a_new_version_then_restore_the_first(server: tuple[str, Seed], t
     external: list[str] = []
     with browser_page(server_url, external, timeout_ms=15_000) as page:
         page.goto(f"{server_url}/documents/{doc_id}")
-        page.get_by_label("Adresse e-mail").fill("alice@alpha.fr")
-        page.get_by_label("Mot de passe").fill(PASSWORD)
-        page.get_by_role("button", name="Se connecter").click()
+        fill_sign_in(page, "alice@alpha.fr", PASSWORD)
         expect(page.get_by_role("heading", name="Versions")).to_be_visible()
 
         page.get_by_role("button", name="Verrouiller pour modification").click()
