@@ -298,6 +298,15 @@ def _without_rollups(factory):  # type: ignore[no-untyped-def]
             s.add_all([WatchRollupMark(grain=g, bucket=b, rows=n) for g, b, n in watch])
 
 
+def _seeded(factory) -> bool:  # type: ignore[no-untyped-def]
+    """Whether the kept database holds a seeded, rolled-up volume (its tables exist, its roll-up marks)."""
+    try:
+        with factory() as s:
+            return bool(s.scalar(select(func.count()).select_from(WatchRollupMark)))
+    except Exception:  # no tables yet
+        return False
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--size", choices=sorted(SIZES), default="small")
@@ -308,16 +317,31 @@ def main() -> None:
     parser.add_argument("--database-url", default="")
     parser.add_argument("--no-live", action="store_true", help="skip the dashboards without roll-ups")
     parser.add_argument("--runs", type=int, default=2, help="runs of each dashboard with roll-ups")
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        help="SQLite in this folder, kept: a folder already seeded and rolled up is reused as it is",
+    )
+    parser.add_argument(
+        "--pages-only", action="store_true", help="with --keep: the dashboards only, nothing written"
+    )
     args = parser.parse_args()
     for name, value in zip(("events", "documents", "items", "users"), SIZES[args.size], strict=True):
         if getattr(args, name) is None:
             setattr(args, name, value)
-    with tempfile.TemporaryDirectory() as tmp:
+    with contextlib.ExitStack() as stack:
+        if args.keep is not None:
+            args.keep.mkdir(parents=True, exist_ok=True)
+            tmp = str(args.keep)
+        else:
+            tmp = stack.enter_context(tempfile.TemporaryDirectory())
         settings = Settings(data_dir=Path(tmp), environment="test", database_url=args.database_url or None)
         engine = make_engine(settings)
-        Base.metadata.drop_all(engine)
-        Base.metadata.create_all(engine)
         factory = make_session_factory(engine)
+        reused = args.keep is not None and _seeded(factory)
+        if not reused:
+            Base.metadata.drop_all(engine)
+            Base.metadata.create_all(engine)
         report: dict[str, object] = {
             "machine": {
                 "cpus": os.cpu_count(),
@@ -330,10 +354,13 @@ def main() -> None:
                 "items": args.items,
                 "users": args.users,
             },
-            **seed(factory, args),
         }
-        report["rollup_full"] = run_rollups(factory, today=NOW.date())
-        _say(f"roll-ups {report['rollup_full']}")
+        if reused:
+            report["reused"] = tmp
+        else:
+            report.update(seed(factory, args))
+            report["rollup_full"] = run_rollups(factory, today=NOW.date())
+            _say(f"roll-ups {report['rollup_full']}")
         with factory() as s:
             report["rollup_rows"] = s.scalar(select(func.count(IndicatorUserBucket.id)))
             report["watch_rollup_rows"] = s.scalar(select(func.count(WatchRollupRow.id)))
@@ -348,6 +375,10 @@ def main() -> None:
                         page["live"] = _dashboard(factory, scope, period)
                 pages[f"{scope} {period}"] = page
         report["pages"] = pages
+        if args.pages_only:
+            engine.dispose()
+            print(json.dumps(report, indent=2))
+            return
         last = dt.date(2026, 12, 21)  # the last closed week: rolled up again, as the job does once a week
         with factory.begin() as s:
             s.execute(

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import DDL, Date, Float, Index, String, event, inspect
+from sqlalchemy import DDL, Date, Float, Index, String, event, false, inspect
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tfe.core.db import Base, utcnow
@@ -54,23 +54,36 @@ class WatchRollupMark(Base):
 
 class WatchRollupDirty(Base):
     """A rolled-up day whose items changed since (written by the database's triggers on ``items`` and
-    ``classifications``; ``changes`` counts them): the indicators read the day, and every bucket holding it,
-    live until the job rolls them again."""
+    ``classifications``; ``changes`` counts them): the indicators read the day live until the job rolls it
+    again. ``stories``: a change of the day's items' stories (an item fetched that day added, deleted, moved
+    to another day, story, owner or visibility): every week, month, quarter and year holding the day is read
+    live and rolled again too; a curator's decision, a reclassification or a review leaves it false, so
+    only the day is (the stories' rows read none of these)."""
 
     __tablename__ = "watch_rollup_dirty"
 
     day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
     changes: Mapped[int] = mapped_column(default=1)
+    stories: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 # The triggers that mark a rolled-up day dirty when an item of it, or one of its classifications, changes:
 # every write, whatever path it takes (ORM, bulk statements, SQL). Only days already rolled up are marked,
-# so today's ingestion never touches the table. Created by the migration 0012 and, for the databases built
-# from the models (tests, benchmarks), after ``create_all``.
+# so today's ingestion never touches the table. Created by the migration 0012 (the items' ones replaced by
+# 0016, which sets ``stories``) and, for the databases built from the models (tests, benchmarks), after
+# ``create_all``. The classifications' (and the quality's, below) leave ``stories`` as it is.
 _ITEM_COLUMNS = "fetched_at, org_id, visibility, source_id, story_id, curator_status, decided_at"
+# what the stories' rows of a week, month, quarter or year read of an item (``rollups_watch``)
+STORY_COLUMNS = ("fetched_at", "org_id", "visibility", "story_id")
+_SQLITE_STORIES_CHANGED = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in STORY_COLUMNS)
 _SQLITE_MARK = (
     "INSERT INTO watch_rollup_dirty (day, changes) SELECT bucket, 1 FROM watch_rollup_marks "
     "WHERE grain = 'day' AND bucket IN ({days}) ON CONFLICT (day) DO UPDATE SET changes = changes + 1;"
+)
+_SQLITE_STORIES_MARK = (
+    "INSERT INTO watch_rollup_dirty (day, changes, stories) SELECT bucket, 1, {stories} "
+    "FROM watch_rollup_marks WHERE grain = 'day' AND bucket IN ({days}) "
+    "ON CONFLICT (day) DO UPDATE SET changes = changes + 1, stories = max(stories, excluded.stories);"
 )
 _SQLITE_CLASS_MARK = (
     "INSERT INTO watch_rollup_dirty (day, changes) SELECT m.bucket, 1 "
@@ -78,18 +91,27 @@ _SQLITE_CLASS_MARK = (
     "AND m.grain = 'day' AND m.bucket = date(i.fetched_at) "
     "ON CONFLICT (day) DO UPDATE SET changes = changes + 1;"
 )
-SQLITE_TRIGGERS = [
+SQLITE_ITEM_TRIGGERS = [
     "CREATE TRIGGER IF NOT EXISTS watch_rollup_item_insert AFTER INSERT ON items BEGIN "
-    + _SQLITE_MARK.format(days="date(NEW.fetched_at), date(NEW.decided_at)")
+    + _SQLITE_STORIES_MARK.format(days="date(NEW.fetched_at)", stories="1")
+    + " "
+    + _SQLITE_MARK.format(days="date(NEW.decided_at)")
     + " END",
     "CREATE TRIGGER IF NOT EXISTS watch_rollup_item_delete AFTER DELETE ON items BEGIN "
-    + _SQLITE_MARK.format(days="date(OLD.fetched_at), date(OLD.decided_at)")
+    + _SQLITE_STORIES_MARK.format(days="date(OLD.fetched_at)", stories="1")
+    + " "
+    + _SQLITE_MARK.format(days="date(OLD.decided_at)")
     + " END",
     f"CREATE TRIGGER IF NOT EXISTS watch_rollup_item_update AFTER UPDATE OF {_ITEM_COLUMNS} ON items BEGIN "
-    + _SQLITE_MARK.format(
-        days="date(OLD.fetched_at), date(OLD.decided_at), date(NEW.fetched_at), date(NEW.decided_at)"
+    + _SQLITE_STORIES_MARK.format(
+        days="date(OLD.fetched_at), date(NEW.fetched_at)", stories=f"({_SQLITE_STORIES_CHANGED})"
     )
+    + " "
+    + _SQLITE_MARK.format(days="date(OLD.decided_at), date(NEW.decided_at)")
     + " END",
+]
+SQLITE_TRIGGERS = [
+    *SQLITE_ITEM_TRIGGERS,
     "CREATE TRIGGER IF NOT EXISTS watch_rollup_class_insert AFTER INSERT ON classifications "
     "WHEN NEW.target_kind = 'item' BEGIN " + _SQLITE_CLASS_MARK.format(row="NEW") + " END",
     "CREATE TRIGGER IF NOT EXISTS watch_rollup_class_delete AFTER DELETE ON classifications "
@@ -103,6 +125,34 @@ SQLITE_TRIGGERS = [
     + " END",
 ]
 _PG_DAY = "((({0}) AT TIME ZONE 'UTC')::date)"
+_PG_STORIES_CHANGED = " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in STORY_COLUMNS)
+POSTGRESQL_ITEM_TRIGGERS = [
+    """CREATE OR REPLACE FUNCTION watch_rollup_mark(d date, moved boolean) RETURNS void AS $$
+BEGIN
+  IF d IS NOT NULL AND EXISTS (SELECT 1 FROM watch_rollup_marks WHERE grain = 'day' AND bucket = d) THEN
+    INSERT INTO watch_rollup_dirty (day, changes, stories) VALUES (d, 1, moved)
+    ON CONFLICT (day) DO UPDATE
+    SET changes = watch_rollup_dirty.changes + 1, stories = watch_rollup_dirty.stories OR EXCLUDED.stories;
+  END IF;
+END $$ LANGUAGE plpgsql""",
+    f"""CREATE OR REPLACE FUNCTION watch_rollup_item() RETURNS trigger AS $$
+DECLARE
+  moved boolean := TG_OP <> 'UPDATE';
+BEGIN
+  IF TG_OP = 'UPDATE' THEN
+    moved := {_PG_STORIES_CHANGED};
+  END IF;
+  IF TG_OP <> 'INSERT' THEN
+    PERFORM watch_rollup_mark({_PG_DAY.format("OLD.fetched_at")}, moved);
+    PERFORM watch_rollup_mark({_PG_DAY.format("OLD.decided_at")});
+  END IF;
+  IF TG_OP <> 'DELETE' THEN
+    PERFORM watch_rollup_mark({_PG_DAY.format("NEW.fetched_at")}, moved);
+    PERFORM watch_rollup_mark({_PG_DAY.format("NEW.decided_at")});
+  END IF;
+  RETURN NULL;
+END $$ LANGUAGE plpgsql""",
+]
 POSTGRESQL_TRIGGERS = [
     """CREATE OR REPLACE FUNCTION watch_rollup_mark(d date) RETURNS void AS $$
 BEGIN
@@ -111,18 +161,7 @@ BEGIN
     ON CONFLICT (day) DO UPDATE SET changes = watch_rollup_dirty.changes + 1;
   END IF;
 END $$ LANGUAGE plpgsql""",
-    f"""CREATE OR REPLACE FUNCTION watch_rollup_item() RETURNS trigger AS $$
-BEGIN
-  IF TG_OP <> 'INSERT' THEN
-    PERFORM watch_rollup_mark({_PG_DAY.format("OLD.fetched_at")});
-    PERFORM watch_rollup_mark({_PG_DAY.format("OLD.decided_at")});
-  END IF;
-  IF TG_OP <> 'DELETE' THEN
-    PERFORM watch_rollup_mark({_PG_DAY.format("NEW.fetched_at")});
-    PERFORM watch_rollup_mark({_PG_DAY.format("NEW.decided_at")});
-  END IF;
-  RETURN NULL;
-END $$ LANGUAGE plpgsql""",
+    *POSTGRESQL_ITEM_TRIGGERS,
     f"""CREATE OR REPLACE FUNCTION watch_rollup_class() RETURNS trigger AS $$
 BEGIN
   IF TG_OP <> 'INSERT' AND OLD.target_kind = 'item' THEN

@@ -1,5 +1,6 @@
 """``tfe indicators rollup``: rolls up the closed weeks and months, then nothing more; ``--rebuild`` does
-them all again; the export is the same before and after; a bad ``--since`` is one line and exit 2."""
+them all again, with one progress bar over the audit trail's buckets and the watch's together
+(``--progress``); the export is the same before and after; a bad ``--since`` is one line and exit 2."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from tests.cli.runner import invoke
 from tfe.core.db import make_engine, make_session_factory
 from tfe.core.models import AuditEvent, Organisation, User
 from tfe.core.settings import Settings
+from veille.models import Item
 
 
 def test_rollup_command(tmp_path: Path) -> None:
@@ -38,15 +40,22 @@ def test_rollup_command(tmp_path: Path) -> None:
                     hash="x" * 64,
                 )
             )
+        s.add(Item(id="i1", guid="g1", title="Vins", content_hash="h" * 64, fetched_at=at))  # the watch's
     engine.dispose()
     export = ("indicators", "export", "--period", "2026-Q4", "--format", "csv")
     before = invoke(env, *export)
     assert before.returncode == 0, before.stderr
-    first = invoke(env, "indicators", "rollup")
+    first = invoke(env, "indicators", "rollup", "--progress")  # the first build, with its bar
     assert first.returncode == 0, first.stderr
     summary = json.loads(first.stdout)
-    assert summary["buckets"] > 0 and summary["rows"] > 0
-    assert json.loads(invoke(env, "indicators", "rollup").stdout)["buckets"] == 0
+    assert summary["buckets"] > 0 and summary["rows"] > 0 and summary["watch"]["buckets"] > 0
+    # one bar: its last state counts the audit trail's buckets and the watch's (most of a first build)
+    steps = summary["buckets"] + summary["watch"]["buckets"]
+    last = first.stderr.replace("\r", "\n").strip().splitlines()[-1]
+    assert last.startswith("agrégats: 100%") and f" {steps}/{steps} " in last, first.stderr
+    nothing = invoke(env, "indicators", "rollup")
+    assert json.loads(nothing.stdout)["buckets"] == 0
+    assert "agrégats" not in nothing.stderr  # not a terminal: no bar
     again = json.loads(invoke(env, "indicators", "rollup", "--rebuild").stdout)
     assert again["buckets"] >= summary["buckets"] and again["rows"] == summary["rows"]
     after = invoke(env, *export)

@@ -33,13 +33,15 @@ from tfe.app.indicators.periods import parse_period
 from tfe.app.indicators.quality import quality
 from tfe.app.indicators.scopes import resolve
 from tfe.app.indicators.sql import dialect_of
-from tfe.app.indicators.watch import watch
+from tfe.app.indicators.watch import Rolled, watch
 from tfe.core.models import IndicatorRollup
 from tfe.core.settings import Settings
 from veille.models import Item, Source, Story
 from veille.rollup_models import (
+    POSTGRESQL_ITEM_TRIGGERS,
     POSTGRESQL_QUALITY_TRIGGERS,
     POSTGRESQL_TRIGGERS,
+    SQLITE_ITEM_TRIGGERS,
     SQLITE_QUALITY_TRIGGERS,
     SQLITE_TRIGGERS,
     QualityRollupRow,
@@ -255,10 +257,71 @@ def test_changes_mark_days_dirty_and_never_go_stale(factory: sessionmaker[Sessio
     assert rollups_watch.run(factory, today=LATER, since=dt.date(2026, 12, 30))["days"] == 7
 
 
+def test_a_decision_rolls_its_day_again_a_story_change_its_buckets(factory: sessionmaker[Session]) -> None:
+    """Dirty per kind of change: a curator's decision and a reclassification mark their days without
+    ``stories``, so the weeks to years holding them stay readable and only the days are rolled again; a
+    story change marks its day with ``stories``, and its week, month, quarter and year are rolled too."""
+    rollups_watch.run(factory, today=LATER)
+    with factory.begin() as s:
+        item = s.scalars(
+            select(Item).where(Item.curator_status == "new", Item.story_id.is_not(None)).order_by(Item.id)
+        ).first()
+        assert item is not None
+        item_id, story = item.id, item.story_id
+        item.curator_status, item.decided_at = "accepted", item.fetched_at + dt.timedelta(hours=2)
+        s.execute(
+            update(Classification)
+            .where(Classification.target_id == "i20", Classification.concept_id.like("naf:%"))
+            .values(concept_id="naf:62.01")
+        )
+    with factory() as s:
+        dirty = dict(s.execute(select(WatchRollupDirty.day, WatchRollupDirty.stories)).tuples().all())
+        rolled = Rolled.load(
+            Context(s, dialect_of(s), resolve(s, "network"), parse_period("2026"), LATER_NOW)
+        )
+    assert dirty and not any(dirty.values())
+    assert not rolled.days & set(dirty)  # the days read live
+    assert all(("year", dt.date(d.year, 1, 1)) in rolled.buckets for d in dirty)  # their stories are not
+    expected = _live(factory, LATER_NOW)
+    assert _rolled(factory, LATER_NOW) == expected
+    again = rollups_watch.run(factory, today=LATER)
+    assert again["dirty_days"] == again["days"] == again["buckets"] == len(dirty)  # the days alone
+    assert _rolled(factory, LATER_NOW) == expected
+    with factory.begin() as s:  # the item moves to another story: its day's stories changed
+        s.execute(
+            update(Item).where(Item.id == item_id).values(story_id="s004" if story != "s004" else "s005")
+        )
+        fetched = s.scalar(select(Item.fetched_at).where(Item.id == item_id))
+        assert fetched is not None
+        dirty = dict(s.execute(select(WatchRollupDirty.day, WatchRollupDirty.stories)).tuples().all())
+    assert dirty == {fetched.date(): True}
+    expected = _live(factory, LATER_NOW)
+    assert _rolled(factory, LATER_NOW) == expected
+    moved = rollups_watch.run(factory, today=LATER)
+    assert (moved["days"], moved["buckets"]) == (1, 5)  # the day, its week, month, quarter and year
+    assert _rolled(factory, LATER_NOW) == expected
+    with factory.begin() as s:  # a decision after the story change keeps the day's stories dirty
+        s.execute(update(Item).where(Item.id == item_id).values(story_id=story))
+        s.execute(update(Item).where(Item.id == item_id).values(curator_status="rejected"))
+        assert s.scalar(select(WatchRollupDirty.stories).where(WatchRollupDirty.day == fetched.date()))
+
+
 def test_the_migration_creates_the_models_triggers() -> None:
     migration = importlib.import_module("tfe.core.migrations.versions.0012_watch_rollups")
-    assert migration.SQLITE_TRIGGERS == SQLITE_TRIGGERS
-    assert migration.POSTGRESQL_TRIGGERS == POSTGRESQL_TRIGGERS
+    stories = importlib.import_module("tfe.core.migrations.versions.0016_watch_dirty_stories")
+    # 0016 replaced the items' triggers of 0012 (the first three on SQLite, the items' function on
+    # PostgreSQL) and added the two-argument mark
+    assert stories.SQLITE_ITEM_TRIGGERS == SQLITE_ITEM_TRIGGERS
+    assert (
+        migration.SQLITE_TRIGGERS[3:] + stories.SQLITE_ITEM_TRIGGERS
+        == SQLITE_TRIGGERS[3:] + SQLITE_TRIGGERS[:3]
+    )
+    assert stories.POSTGRESQL_ITEM_TRIGGERS == POSTGRESQL_ITEM_TRIGGERS
+    assert [
+        migration.POSTGRESQL_TRIGGERS[0],
+        *POSTGRESQL_ITEM_TRIGGERS,
+        *migration.POSTGRESQL_TRIGGERS[2:],
+    ] == (POSTGRESQL_TRIGGERS)
     quality_migration = importlib.import_module("tfe.core.migrations.versions.0013_quality_rollups")
     assert quality_migration.SQLITE_QUALITY_TRIGGERS == SQLITE_QUALITY_TRIGGERS
     assert quality_migration.POSTGRESQL_QUALITY_TRIGGERS == POSTGRESQL_QUALITY_TRIGGERS

@@ -170,18 +170,27 @@ def run(
     rebuild: bool = False,
     progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
-    """Roll up what ``pending`` names; ``progress(done, total)`` after each bucket. A summary."""
+    """Roll up what ``pending`` names, then the watch's roll-up; ``progress(done, total)`` after each
+    bucket of either, counted together (both planned first: one progress bar for the whole run, the
+    watch's first build being most of it). A summary."""
+    from tfe.app import rollups_watch  # the watch's roll-up: the items' days, weeks, months, quarters, years
+
     day = today or utcnow().date()
     t0 = time.perf_counter()
     with factory() as session:
         todo = pending(session, day, since=since, rebuild=rebuild)
+        watch_plan = rollups_watch.plan(session, day, since=since, rebuild=rebuild)
+    total = len(todo) + len(watch_plan.todo)
     rows = 0
     for n, (grain, start, end) in enumerate(todo, 1):
         rows += roll_bucket(factory, grain, start, end)
         if progress is not None:
-            progress(n, len(todo))
+            progress(n, total)
     seconds = round(time.perf_counter() - t0, 2)
-    from tfe.app import rollups_watch  # the watch's roll-up: the items' days, weeks, months, quarters, years
+
+    def watch_step(done: int, _: int) -> None:
+        if progress is not None:
+            progress(len(todo) + done, total)
 
     return {
         "buckets": len(todo),
@@ -189,7 +198,7 @@ def run(
         "months": sum(1 for g, _, _ in todo if g == "month"),
         "rows": rows,
         "seconds": seconds,
-        "watch": rollups_watch.run(factory, today=day, since=since, rebuild=rebuild),
+        "watch": rollups_watch.run(factory, today=day, progress=watch_step, planned=watch_plan),
     }
 
 

@@ -10,11 +10,14 @@ shared items; with these, the distinct stories and the top stories of any scope 
 
 Items change after they are rolled up (curators' decisions and corrections, reclassifications, taxonomy
 merges, stories merged): the triggers on ``items`` and ``classifications`` (``veille.rollup_models``)
-mark the rolled-up days they touch in ``watch_rollup_dirty``, whatever path the write took. A dirty day,
-and every bucket holding it, is read live until ``run`` rolls them again; ``run`` then deletes the dirty
-mark it saw, unless it changed meanwhile. ``run`` rolls every closed bucket not rolled yet (``since``:
-every bucket from the one holding that day, again; ``rebuild``: all, again). Items are not personal data:
-the erasure has nothing to forget here.
+mark the rolled-up days they touch in ``watch_rollup_dirty``, whatever path the write took, with whether
+the day's stories changed (an item fetched that day added, deleted, or given another day, story, owner or
+visibility: ``stories``). A dirty day is read live until ``run`` rolls it again, and so is every bucket
+holding a day whose stories changed; a curator's decision or a reclassification rolls its day again, not
+its week's, month's, quarter's and year's stories (tens of seconds at a million items). ``run`` then
+deletes the dirty mark it saw, unless it changed meanwhile. ``run`` rolls every closed bucket not rolled
+yet (``since``: every bucket from the one holding that day, again; ``rebuild``: all, again). Items are
+not personal data: the erasure has nothing to forget here.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
@@ -53,10 +57,12 @@ __all__ = [
     "GRAINS",
     "KEPT",
     "SHARED",
+    "Plan",
     "bounds",
     "first_of",
     "next_of",
     "pending",
+    "plan",
     "quality_rows",
     "roll",
     "run",
@@ -419,9 +425,11 @@ def pending(
     since: dt.date | None = None,
     rebuild: bool = False,
     dirty: set[dt.date] | None = None,
+    stories: set[dt.date] | None = None,
 ) -> list[tuple[str, dt.date]]:
-    """``(grain, first day)`` of the closed buckets to roll: not rolled yet, from ``since``, holding a
-    ``dirty`` day, or all (``rebuild``); oldest first, days before the buckets holding them."""
+    """``(grain, first day)`` of the closed buckets to roll: not rolled yet, from ``since``, a ``dirty``
+    day, a week, month, quarter or year holding a day whose ``stories`` changed (a subset of ``dirty``), or
+    all (``rebuild``); oldest first, days before the buckets holding them."""
     columns = (Item.fetched_at, Item.decided_at, Classification.created_at)
     ats = [session.scalar(select(func.min(c))) for c in columns]
     days = [_day_of(at) for at in ats if at is not None]
@@ -431,10 +439,11 @@ def pending(
     # the triggers mark any day of it a change touches
     first = first_of("year", min(days))
     dirty = dirty or set()
+    moved = stories or set()
     done = {(g, b) for g, b in session.execute(select(WatchRollupMark.grain, WatchRollupMark.bucket))}
     out: list[tuple[str, dt.date]] = []
     for grain in (DAY, *GRAINS):
-        touched = {first_of(grain, d) for d in dirty}
+        touched = {first_of(grain, d) for d in (dirty if grain == DAY else moved)}
         for start, end in bounds(grain, first, today):
             if end > today:
                 continue  # still open: read live
@@ -445,6 +454,31 @@ def pending(
     return sorted(out, key=lambda b: (next_of(b[0], b[1]), order[b[0]]))
 
 
+@dataclass(frozen=True)
+class Plan:
+    """What ``run`` will roll: the buckets (``pending``), and the dirty marks seen (day → changes) with the
+    closed days among them, cleared after the roll unless they changed meanwhile."""
+
+    todo: list[tuple[str, dt.date]]
+    seen: dict[dt.date, int]
+    closed: set[dt.date]
+
+
+def plan(session: Session, today: dt.date, *, since: dt.date | None = None, rebuild: bool = False) -> Plan:
+    """The buckets to roll now and the dirty marks they clear."""
+    seen: dict[dt.date, int] = {}
+    stories: set[dt.date] = set()
+    for d, n, moved in session.execute(
+        select(WatchRollupDirty.day, WatchRollupDirty.changes, WatchRollupDirty.stories)
+    ):
+        seen[d] = n
+        if moved and d < today:
+            stories.add(d)
+    closed = {d for d in seen if d < today}
+    todo = pending(session, today, since=since, rebuild=rebuild, dirty=closed, stories=stories)
+    return Plan(todo, seen, closed)
+
+
 def run(
     factory: sessionmaker[Session],
     *,
@@ -452,14 +486,17 @@ def run(
     since: dt.date | None = None,
     rebuild: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    planned: Plan | None = None,
 ) -> dict[str, Any]:
-    """Roll what ``pending`` names, then clear the dirty marks seen (those not changed since). A summary."""
+    """Roll what ``plan`` names (``planned``: made already, by ``tfe.app.rollups.run`` counting the whole
+    roll-up's steps), then clear the dirty marks seen (those not changed since); ``progress(done, total)``
+    after each bucket. A summary."""
     day = today or utcnow().date()
     t0 = time.perf_counter()
-    with factory() as session:
-        seen = {d: n for d, n in session.execute(select(WatchRollupDirty.day, WatchRollupDirty.changes))}
-        closed = {d for d in seen if d < day}
-        todo = pending(session, day, since=since, rebuild=rebuild, dirty=closed)
+    if planned is None:
+        with factory() as session:
+            planned = plan(session, day, since=since, rebuild=rebuild)
+    todo, seen, closed = planned.todo, planned.seen, planned.closed
     rows = 0
     for n, (grain, start) in enumerate(todo, 1):
         rows += roll(factory, grain, start)

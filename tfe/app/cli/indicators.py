@@ -1,7 +1,8 @@
 """``tfe indicators export``: the quarterly report of the contract, from the operator's machine;
 ``tfe indicators rollup``: the roll-ups of the closed weeks and months (``tfe.app.rollups``) brought up to
-date now (the hourly housekeeping job does it too), from a day again (``--since``) or all again
-(``--rebuild``); a progress bar on a terminal, a JSON summary on stdout; audited (``indicators.rollup``).
+date now, with the watch's and quality's (``tfe.app.rollups_watch``; the hourly housekeeping job does it
+too), from a day again (``--since``) or all again (``--rebuild``); one progress bar on stderr for the
+whole run (on a terminal, or ``--progress``), a JSON summary on stdout; audited (``indicators.rollup``).
 
 The operator sees every scope (as the national agency's administrators do); the CSV has one row per
 (section, metric, dimensions, grain, bucket) with the value, a suppressed cell's value empty; the JSON is
@@ -81,8 +82,12 @@ def rollup(
         str | None, typer.Option(help="Refaire les semaines et mois à partir de ce jour (AAAA-MM-JJ)")
     ] = None,
     rebuild: Annotated[bool, typer.Option(help="Tout refaire depuis le premier événement")] = False,
+    progress: Annotated[
+        bool | None,
+        typer.Option("--progress/--no-progress", help="Barre de progression (par défaut : sur un terminal)"),
+    ] = None,
 ) -> None:
-    """Met à jour les agrégats des indicateurs (semaines et mois terminés)."""
+    """Met à jour les agrégats des indicateurs (périodes terminées du journal et de la veille)."""
     day: dt.date | None = None
     if since is not None:
         try:
@@ -90,7 +95,8 @@ def rollup(
         except ValueError:
             fail(f"date invalide {since!r} : attendu AAAA-MM-JJ")
     rt = runtime()
-    shown = sys.stderr.isatty()
+    shown = sys.stderr.isatty() if progress is None else progress
+    # one bar for the whole run: the audit trail's weeks and months, then the watch's days to years
     with tqdm(desc="agrégats", unit="période", disable=not shown, file=sys.stderr) as bar:
 
         def step(done: int, total: int) -> None:

@@ -45,21 +45,28 @@ def _utc(day: dt.date) -> dt.datetime:
 
 @dataclass(frozen=True)
 class Rolled:
-    """The buckets of the watch roll-up that may be read: rolled up, and no day of them dirty since."""
+    """The buckets of the watch roll-up that may be read: the days rolled up and not dirty since, the
+    weeks, months, quarters and years rolled up with no day of them whose stories changed since (their rows
+    are stories only: a decision or a reclassification leaves them right)."""
 
     days: frozenset[dt.date]
     buckets: frozenset[tuple[str, dt.date]]
 
     @classmethod
     def load(cls, ctx: Context) -> Rolled:
-        dirty = set(ctx.session.scalars(select(WatchRollupDirty.day)))
+        dirty: set[dt.date] = set()
+        moved: set[dt.date] = set()
+        for day, stories in ctx.session.execute(select(WatchRollupDirty.day, WatchRollupDirty.stories)):
+            dirty.add(day)
+            if stories:
+                moved.add(day)
         days: set[dt.date] = set()
         buckets: set[tuple[str, dt.date]] = set()
         for grain, first in ctx.session.execute(select(WatchRollupMark.grain, WatchRollupMark.bucket)):
             if grain == DAY:
                 if first not in dirty:
                     days.add(first)
-            elif not any(first <= d < next_of(grain, first) for d in dirty):
+            elif not any(first <= d < next_of(grain, first) for d in moved):
                 buckets.add((grain, first))
         return cls(frozenset(days), frozenset(buckets))
 
