@@ -92,8 +92,11 @@ def test_the_bundled_vectors_are_the_models(demo: tuple[Runtime, dict, TestClien
     fresh = model._vectors("passage", texts)
     bundled = demo_vectors().find("passage", texts)
     assert model.computed == len(texts) and set(bundled) == set(range(len(texts)))
+    # the same vector up to the 4-bit kernels' rounding, which differs with the CPU's instructions (AVX2,
+    # AVX-512, AMX: about 1e-3 per component between two machines); another model or text is far off
     for i, vector in bundled.items():
-        assert np.allclose(vector, fresh[i], atol=1e-4), texts[i][:60]
+        cosine = float(np.dot(vector, fresh[i]) / np.linalg.norm(vector) / np.linalg.norm(fresh[i]))
+        assert cosine > 0.9999 and np.allclose(vector, fresh[i], atol=5e-3), texts[i][:60]
     for i, vector in demo_vectors().find("query", texts).items():  # a title is also a story's query
         assert not np.allclose(vector, bundled[i], atol=1e-2)  # with the query prefix: its own vector
 
