@@ -10,8 +10,8 @@ sector and a country, watch items in stories with a sector and a country, some d
 the roll-ups are built (``tfe.app.rollups.run``, timed), then for the network, one region and one
 organisation over 2026-Q4 and 2026 every section is computed with the roll-ups (``--runs`` times) and
 from the audit trail and the items alone (once, the buckets' marks set aside; ``--no-live`` skips it),
-one more closed week is rolled up (the incremental job), and one old item is decided (its day dirty) and
-the watch roll-up run again.
+one more closed week is rolled up (the incremental job), one old item is decided (its day dirty) and the
+watch roll-up run again, then one old item joins another story (its day's stories changed) and again.
 Seconds per section and per dashboard; progress on stderr.
 """
 
@@ -391,6 +391,12 @@ def main() -> None:
         t0 = time.perf_counter()
         report["rollup_watch_dirty_day"] = run_watch_rollups(factory, today=NOW.date())
         report["rollup_watch_dirty_day"]["seconds"] = round(time.perf_counter() - t0, 2)
+        with factory.begin() as s:  # an old item joins another story: its day's stories changed
+            old = s.scalar(select(Item).where(Item.curator_status == "new").order_by(Item.id).limit(1))
+            old.story_id = "s0" if old.story_id != "s0" else "s1"
+        t0 = time.perf_counter()
+        report["rollup_watch_story_change"] = run_watch_rollups(factory, today=NOW.date())
+        report["rollup_watch_story_change"]["seconds"] = round(time.perf_counter() - t0, 2)
         engine.dispose()
     print(json.dumps(report, indent=2))
 
