@@ -98,7 +98,11 @@ class Story(Base):
 
 class Item(Base):
     __tablename__ = "items"
-    __table_args__ = (Index("ix_items_source_guid", "source_id", "guid"),)
+    __table_args__ = (
+        Index("ix_items_source_guid", "source_id", "guid"),
+        # the curation queue and backlog: the undecided items by day fetched (migration 0017)
+        Index("ix_items_status_fetched", "curator_status", "fetched_at"),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id"), index=True, default=None)
@@ -115,7 +119,7 @@ class Item(Base):
     content_hash: Mapped[str] = mapped_column(String(64), index=True)
     org_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), default=None)
     visibility: Mapped[str] = mapped_column(String(16), default="network")
-    curator_status: Mapped[str] = mapped_column(String(16), default="new", index=True)
+    curator_status: Mapped[str] = mapped_column(String(16), default="new")
     decided_at: Mapped[dt.datetime | None] = mapped_column(default=None, index=True)
     decided_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     story_id: Mapped[str | None] = mapped_column(ForeignKey("stories.id"), index=True, default=None)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import String, cast, distinct, func, literal, select, union_all
+from sqlalchemy import String, cast, distinct, func, literal, select
 
 from tfe.app.indicators import rolled
 from tfe.app.indicators.context import Context, label_of
@@ -56,25 +56,28 @@ def _accounts(ctx: Context, name: str, column: Any) -> list[Cell]:
 
 
 def _active_rows(ctx: Context, grain: str | None) -> Any:
-    """Distinct active users per (bucket, organisation, kind, role): one query per grain. A user has one
-    organisation and one role, so these counts add up exactly to every coarser dimension (``_rolled``)."""
-    active = _active_union(ctx, grain)
-    return ctx.session.execute(
-        select(
-            active.c.bucket,
-            Organisation.slug,
-            Organisation.kind,
-            User.role,
-            func.count(distinct(active.c.user_id)),
-        )
-        .join(User, User.id == active.c.user_id)
-        .join(Organisation, Organisation.id == User.org_id)
-        .where(ctx.orgs(User.org_id))
-        .group_by(active.c.bucket, Organisation.slug, Organisation.kind, User.role)
-    )
+    """Distinct active users per (bucket, organisation, kind, role) of one grain. A user has one
+    organisation and one role, so these counts add up exactly to every coarser dimension (``_rolled``); the
+    live and the rolled rows are grouped apart for a week or a month (``rolled.sources``)."""
+    rows: list[Any] = []
+    for active in rolled.sources(grain, _active_parts(ctx, grain)):
+        rows += ctx.session.execute(
+            select(
+                active.c.bucket,
+                Organisation.slug,
+                Organisation.kind,
+                User.role,
+                func.count(distinct(active.c.user_id)),
+            )
+            .join(User, User.id == active.c.user_id)
+            .join(Organisation, Organisation.id == User.org_id)
+            .where(ctx.orgs(User.org_id))
+            .group_by(active.c.bucket, Organisation.slug, Organisation.kind, User.role)
+        ).all()
+    return rows
 
 
-def _active_union(ctx: Context, grain: str | None) -> Any:
+def _active_parts(ctx: Context, grain: str | None) -> list[Any]:
     """(bucket, user_id) of the live part's events and of the rolled buckets' active people (``rolled``)."""
     plan = rolled.plan(ctx, grain)
     parts = []
@@ -92,7 +95,7 @@ def _active_union(ctx: Context, grain: str | None) -> Any:
                 row.grain == plan.grain, row.bucket.in_(plan.rolled), row.metric == rolled.ACTIVE
             )
         )
-    return (parts[0] if len(parts) == 1 else union_all(*parts)).subquery()
+    return parts
 
 
 def _new_rows(ctx: Context, grain: str | None) -> Any:

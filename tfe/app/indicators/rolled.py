@@ -3,7 +3,8 @@
 A week or month bucket rolled up (``tfe.app.rollups``) and wholly inside the period is read from
 ``indicator_user_buckets``; the rest of the period (buckets not rolled up yet, today, the edges of a period
 that cut a week) is read live from ``audit_events``. The whole-period cells use the rolled months. Rows
-hold each person once per bucket, so distinct people over any union of buckets stay exact.
+hold each person once per bucket, so distinct people over any union of buckets stay exact; a week's or a
+month's cells group the live and the rolled rows apart (``sources``: no bucket is in both).
 """
 
 from __future__ import annotations
@@ -12,14 +13,14 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import String, cast, false, or_, select
+from sqlalchemy import Select, String, Subquery, cast, false, or_, select, union_all
 from sqlalchemy.sql.elements import ColumnElement
 
 from tfe.app.indicators.context import Context
 from tfe.app.rollups import ACTIVE, bucket_bounds
 from tfe.core.models import IndicatorRollup
 
-__all__ = ["ACTIVE", "Plan", "plan"]
+__all__ = ["ACTIVE", "Plan", "plan", "sources"]
 
 
 @dataclass(frozen=True)
@@ -34,8 +35,20 @@ class Plan:
         return or_(*[(column >= start) & (column < end) for start, end in self.live])
 
     def bucket_text(self, column: Any, grain: str | None) -> Any:
-        """A rolled row's bucket as the live query gives it (``YYYY-MM-DD``), or ``""`` for the period."""
-        return cast(column, String) if grain else cast("", String)
+        """A rolled row's bucket: its first day for a week's or a month's cells (grouped apart from the live
+        rows, ``sources``), ``""`` for the period's (in one union with them)."""
+        return column if grain else cast("", String)
+
+
+def sources(grain: str | None, parts: list[Select[Any]]) -> list[Subquery]:
+    """The live rows and the rolled rows (``parts``), as the subqueries to group. Apart for a week's or a
+    month's cells: a bucket is read from one of them only (rolled when wholly inside the period and rolled
+    up, live otherwise), so each is grouped by its own bucket column, the rolled rows in their covering
+    index's order (a union would sort the year's rows again). As one union for the whole period's cells,
+    where one person may be in both and is counted once."""
+    if grain is None and len(parts) > 1:
+        return [union_all(*parts).subquery()]
+    return [part.subquery() for part in parts]
 
 
 def _utc(day: dt.date) -> dt.datetime:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Integer, String, case, cast, distinct, func, literal, select, union_all
+from sqlalchemy import Integer, String, case, cast, distinct, func, literal, select
 
 from tfe.app.indicators import rolled
 from tfe.app.indicators.context import Context, label_of
@@ -40,29 +40,30 @@ def _buckets(ctx: Context, grain: str | None) -> list[str | None]:
 def _event_rows(
     ctx: Context, grain: str | None, kinds: dict[int, str]
 ) -> dict[tuple[str | None, str, str, str], tuple[int, int, int, int]]:
-    """Counts and distinct people per (bucket, actor's organisation, metric), one query per grain, summed
-    to the organisation kind and the total (a user acts for one organisation, so the people add up)."""
-    rows = _union(ctx, grain)
-    query = select(
-        rows.c.bucket,
-        rows.c.org_id,
-        rows.c.metric,
-        func.sum(rows.c.events),
-        func.count(distinct(rows.c.user_id)),
-        func.sum(rows.c.empty),
-        func.count(distinct(case((rows.c.empty > 0, rows.c.user_id), else_=None))),
-    ).group_by(rows.c.bucket, rows.c.org_id, rows.c.metric)
+    """Counts and distinct people per (bucket, actor's organisation, metric) of one grain
+    (``rolled.sources``), summed to the organisation kind and the total (a user acts for one organisation,
+    so the people add up)."""
     found: dict[tuple[str | None, str, str, str], tuple[int, int, int, int]] = {}
-    for b, org_id, m, n, people, none, none_people in ctx.session.execute(query):
-        label = label_of(grain, b) if grain else None
-        add = (int(n), int(people), int(none or 0), int(none_people))
-        for key in ((label, "", "", str(m)), (label, "kind", str(kinds.get(org_id, "")), str(m))):
-            was = found.get(key, (0, 0, 0, 0))
-            found[key] = (was[0] + add[0], was[1] + add[1], was[2] + add[2], was[3] + add[3])
+    for rows in rolled.sources(grain, _parts(ctx, grain)):
+        query = select(
+            rows.c.bucket,
+            rows.c.org_id,
+            rows.c.metric,
+            func.sum(rows.c.events),
+            func.count(distinct(rows.c.user_id)),
+            func.sum(rows.c.empty),
+            func.count(distinct(case((rows.c.empty > 0, rows.c.user_id), else_=None))),
+        ).group_by(rows.c.bucket, rows.c.org_id, rows.c.metric)
+        for b, org_id, m, n, people, none, none_people in ctx.session.execute(query):
+            label = label_of(grain, b) if grain else None
+            add = (int(n), int(people), int(none or 0), int(none_people))
+            for key in ((label, "", "", str(m)), (label, "kind", str(kinds.get(org_id, "")), str(m))):
+                was = found.get(key, (0, 0, 0, 0))
+                found[key] = (was[0] + add[0], was[1] + add[1], was[2] + add[2], was[3] + add[3])
     return found
 
 
-def _union(ctx: Context, grain: str | None) -> Any:
+def _parts(ctx: Context, grain: str | None) -> list[Any]:
     """One row per event of the live part, one per (person, organisation, metric) of each rolled bucket
     (``rolled``): bucket, user_id, org_id, metric, events, empty (searches without result)."""
     plan = rolled.plan(ctx, grain)
@@ -101,7 +102,7 @@ def _union(ctx: Context, grain: str | None) -> Any:
                 ctx.orgs(row.org_id),
             )
         )
-    return (parts[0] if len(parts) == 1 else union_all(*parts)).subquery()
+    return parts
 
 
 def _events(
