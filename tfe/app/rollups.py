@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import Date, Integer, String, case, cast, delete, func, insert, literal, null, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from tfe.core.db import utcnow
+from tfe.core.db import refresh_statistics, utcnow
 from tfe.core.models import AuditEvent, IndicatorRollup, IndicatorUserBucket, User
 
 __all__ = [
@@ -55,6 +55,16 @@ EMPTY_SEARCH = (AuditEvent.action == "search") & (AuditEvent.detail["total"].as_
 # what does not make a person active (``tfe.app.indicators.adoption``)
 NOT_ACTIVITY = ("auth.login_failed", "auth.login_throttled", "auth.login_held")
 ACTIVE = "@active"  # the metric of a "this person was active in the bucket" row
+# the tables the roll-ups and the dashboards read, whose planner statistics ``run`` keeps fresh (SQLite)
+STATISTICS = (
+    "audit_events",
+    "indicator_user_buckets",
+    "items",
+    "classifications",
+    "documents",
+    "watch_rollup_rows",
+    "quality_rollup_rows",
+)
 GRAINS = ("week", "month")
 _COLUMNS = ("grain", "bucket", "user_id", "org_id", "metric", "events", "empty")
 
@@ -177,6 +187,8 @@ def run(
 
     day = today or utcnow().date()
     t0 = time.perf_counter()
+    with factory.begin() as session:  # the day's roll and the dashboards' plans need them (SQLite)
+        analysed = refresh_statistics(session, STATISTICS)
     with factory() as session:
         todo = pending(session, day, since=since, rebuild=rebuild)
         watch_plan = rollups_watch.plan(session, day, since=since, rebuild=rebuild)
@@ -198,6 +210,7 @@ def run(
         "months": sum(1 for g, _, _ in todo if g == "month"),
         "rows": rows,
         "seconds": seconds,
+        "analysed": analysed,
         "watch": rollups_watch.run(factory, today=day, progress=watch_step, planned=watch_plan),
     }
 

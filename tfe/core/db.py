@@ -124,3 +124,35 @@ def schema_state(engine: Engine) -> str:
     if not current:
         return "missing"
     return "current" if current == heads else "outdated"
+
+
+STALE = 0.25  # a table's statistics are stale once its rows moved by more than this share
+
+
+def refresh_statistics(session: Session, tables: tuple[str, ...]) -> list[str]:
+    """SQLite: ``ANALYZE`` each of ``tables`` whose planner statistics are missing or stale (its row count
+    moved by more than ``STALE`` since, told by ``max(rowid)``); the tables analysed. Without them SQLite's
+    planner assumes an equality picks ten rows, so it reads every undecided item by status to find one
+    day's (``items.curator_status`` has three values), or every item's classifications to find one day's
+    items: seconds a day rolled up at a million items, where the statistics make it milliseconds.
+    PostgreSQL's autovacuum keeps its own statistics: nothing to do there."""
+    from sqlalchemy import text
+
+    if session.get_bind().dialect.name != "sqlite":
+        return []
+    analysed = []
+    known = bool(session.scalar(text("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'")))
+    for table in tables:
+        rows = int(session.scalar(text(f'SELECT coalesce(max(rowid), 0) FROM "{table}"')) or 0)
+        stat = (
+            session.scalar(text("SELECT stat FROM sqlite_stat1 WHERE tbl = :t LIMIT 1"), {"t": table})
+            if known
+            else None
+        )
+        was = int(str(stat).split()[0]) if stat else None
+        if was is None and rows == 0:
+            continue  # nothing to learn from an empty table
+        if was is None or abs(rows - was) > STALE * max(was, 1):
+            session.execute(text(f'ANALYZE "{table}"'))
+            analysed.append(table)
+    return analysed
