@@ -55,8 +55,10 @@ EMPTY_SEARCH = (AuditEvent.action == "search") & (AuditEvent.detail["total"].as_
 # what does not make a person active (``tfe.app.indicators.adoption``)
 NOT_ACTIVITY = ("auth.login_failed", "auth.login_throttled", "auth.login_held")
 ACTIVE = "@active"  # the metric of a "this person was active in the bucket" row
-# the tables the roll-ups and the dashboards read, whose planner statistics ``run`` keeps fresh (SQLite)
+# the tables the roll-ups and the dashboards read, whose planner statistics ``run`` keeps fresh
 STATISTICS = (
+    "organisations",
+    "users",
     "audit_events",
     "indicator_user_buckets",
     "items",
@@ -187,7 +189,7 @@ def run(
 
     day = today or utcnow().date()
     t0 = time.perf_counter()
-    with factory.begin() as session:  # the day's roll and the dashboards' plans need them (SQLite)
+    with factory.begin() as session:  # the day's roll and the dashboards' plans need them
         analysed = refresh_statistics(session, STATISTICS)
     with factory() as session:
         todo = pending(session, day, since=since, rebuild=rebuild)

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event, text
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from tfe.core import clock
@@ -130,29 +130,51 @@ STALE = 0.25  # a table's statistics are stale once its rows moved by more than 
 
 
 def refresh_statistics(session: Session, tables: tuple[str, ...]) -> list[str]:
-    """SQLite: ``ANALYZE`` each of ``tables`` whose planner statistics are missing or stale (its row count
-    moved by more than ``STALE`` since, told by ``max(rowid)``); the tables analysed. Without them SQLite's
-    planner assumes an equality picks ten rows, so it reads every undecided item by status to find one
-    day's (``items.curator_status`` has three values), or every item's classifications to find one day's
-    items: seconds a day rolled up at a million items, where the statistics make it milliseconds.
-    PostgreSQL's autovacuum keeps its own statistics: nothing to do there."""
-    from sqlalchemy import text
-
-    if session.get_bind().dialect.name != "sqlite":
+    """``ANALYZE`` each of ``tables`` whose planner statistics are missing or stale (more than ``STALE`` of
+    its rows added, changed or deleted since); the tables analysed. Without them SQLite's planner takes an
+    equality to select ten rows, so it read every decided item by status to find one day's decisions
+    (``items.curator_status`` has three values) and every item's classifications to find one day's items:
+    seconds a day rolled up at a million items, where statistics make it milliseconds. PostgreSQL's
+    autovacuum analyses on its own where it is on; where it is off (or has not caught up with a bulk load),
+    an organisation's dashboard nested-loops a week of audit events per person. SQLite: the row count told
+    by ``max(rowid)`` against ``sqlite_stat1``'s; PostgreSQL: ``pg_stat_user_tables``."""
+    dialect = session.get_bind().dialect.name
+    stale = _stale_sqlite if dialect == "sqlite" else _stale_postgresql if dialect == "postgresql" else None
+    if stale is None:
         return []
     analysed = []
-    known = bool(session.scalar(text("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'")))
     for table in tables:
-        rows = int(session.scalar(text(f'SELECT coalesce(max(rowid), 0) FROM "{table}"')) or 0)
-        stat = (
-            session.scalar(text("SELECT stat FROM sqlite_stat1 WHERE tbl = :t LIMIT 1"), {"t": table})
-            if known
-            else None
-        )
-        was = int(str(stat).split()[0]) if stat else None
-        if was is None and rows == 0:
-            continue  # nothing to learn from an empty table
-        if was is None or abs(rows - was) > STALE * max(was, 1):
+        if stale(session, table):
             session.execute(text(f'ANALYZE "{table}"'))
             analysed.append(table)
     return analysed
+
+
+def _stale_sqlite(session: Session, table: str) -> bool:
+    rows = int(session.scalar(text(f'SELECT coalesce(max(rowid), 0) FROM "{table}"')) or 0)
+    known = session.scalar(text("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'"))
+    stat = (
+        session.scalar(text("SELECT stat FROM sqlite_stat1 WHERE tbl = :t LIMIT 1"), {"t": table})
+        if known
+        else None
+    )
+    if not stat:
+        return rows > 0  # nothing to learn from an empty table
+    was = int(str(stat).split()[0])
+    return abs(rows - was) > STALE * max(was, 1)
+
+
+def _stale_postgresql(session: Session, table: str) -> bool:
+    row = session.execute(
+        text(
+            "SELECT n_live_tup, n_mod_since_analyze, coalesce(last_analyze, last_autoanalyze) IS NOT NULL"
+            " FROM pg_stat_user_tables WHERE relname = :t AND schemaname = current_schema()"
+        ),
+        {"t": table},
+    ).first()
+    if row is None:
+        return False
+    live, changed, analysed = int(row[0] or 0), int(row[1] or 0), bool(row[2])
+    if not analysed:
+        return live + changed > 0
+    return changed > STALE * max(live, 1)
