@@ -51,6 +51,7 @@ def _accounts(ctx: Context, name: str, column: Any) -> list[Cell]:
         .join(Organisation, Organisation.id == User.org_id)
         .where(User.active.is_(True), User.created_at < ctx.snapshot_at, ctx.orgs(User.org_id))
         .group_by(key)
+        .order_by(key)  # the cells in one order whatever the plan (a hash aggregate has none)
     )
     return [people_cell("accounts", n, n, dims=_dims(name, value)) for value, n in rows]
 
