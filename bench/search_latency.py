@@ -11,7 +11,9 @@ in ``index_s``; ``vector_recall_at_10`` compares its scoped top 10 with exact se
 ``rss_mb`` is the resident memory after the queries (one backend, its table and graph loaded) and
 ``peak_rss_mb`` the process's peak so far, which includes the indexing and the cold open of a second
 reader (run one size per process to read it per size). ``--no-rebuild`` skips ``erase_s`` and
-``rebuild_s`` (each refills the index and rebuilds the graph).
+``rebuild_s`` (each refills the index and rebuilds the graph). ``--keep DIR`` builds each size's index
+under ``DIR/SIZE`` and keeps it; a later run with the same ``DIR`` only opens and searches it, so its
+``rss_mb`` and ``peak_rss_mb`` are those of a serving process, not of the one that wrote the passages.
 The passage texts live in a SQLite passage store beside the index (titles and snippets are read from it
 for each page of hits, as in an installation); ``erase_s`` is one ``erase_parents`` (delete, then rebuild
 the index from the store so no term remains) and ``rebuild_s`` a ``tfe reindex`` without embedding.
@@ -140,17 +142,29 @@ def _rss_mb() -> float:
 
 
 def bench(
-    size: int, queries: int, modes: list[Mode], *, embedder: Embedder | None = None, rebuild: bool = True
+    size: int,
+    queries: int,
+    modes: list[Mode],
+    *,
+    embedder: Embedder | None = None,
+    rebuild: bool = True,
+    keep: Path | None = None,
 ) -> dict[str, object]:
     rng = np.random.default_rng(size)
-    with tempfile.TemporaryDirectory(prefix="tfe-bench-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="tfe-bench-") as scratch:
+        tmp = scratch if keep is None else str(keep / str(size))
+        Path(tmp).mkdir(parents=True, exist_ok=True)
         texts = file_store(Path(tmp) / "texts.sqlite3")
         backend = EmbeddedBackend(Path(tmp) / "index", texts)
-        t0 = time.perf_counter()
-        for start in range(0, size, 5000):
-            backend.write(make_passages(min(5000, size - start), seed=7 + start, first=start))
-        backend.commit()
-        index_s = time.perf_counter() - t0
+        index_s = None
+        if backend.count() not in (0, size):
+            sys.exit(f"{tmp} holds {backend.count()} passages, not {size}: remove it or use another --keep")
+        if backend.count() == 0:  # a kept index of this size is searched as it is
+            t0 = time.perf_counter()
+            for start in range(0, size, 5000):
+                backend.write(make_passages(min(5000, size - start), seed=7 + start, first=start))
+            backend.commit()
+            index_s = round(time.perf_counter() - t0, 2)
         t0 = time.perf_counter()
         EmbeddedBackend(Path(tmp) / "index", texts).count()  # cold open of a reader (loads the matrix)
         open_s = time.perf_counter() - t0
@@ -158,7 +172,7 @@ def bench(
         texts = [" ".join(_words(rng, int(rng.integers(1, 5)))) for _ in range(queries)]
         qvecs = rng.standard_normal((queries, DIM)).astype(np.float32)
         qvecs /= np.linalg.norm(qvecs, axis=1, keepdims=True)
-        out: dict[str, object] = {"passages": size, "index_s": round(index_s, 2), "open_s": round(open_s, 2)}
+        out: dict[str, object] = {"passages": size, "index_s": index_s, "open_s": round(open_s, 2)}
         out["ann"] = backend._table.ann is not None  # the HNSW graph is searched (search.ann)
         out["query_embedding"] = embedder is not None
         if embedder is not None:
@@ -194,7 +208,7 @@ def bench(
         out["vector_recall_at_10"] = _recall(backend, scope, qvecs[:50])
         out["rss_mb"] = _rss_mb()
         out["peak_rss_mb"] = _peak_rss_mb()
-        if rebuild:
+        if rebuild and keep is None:  # a kept index stays as it was built
             t0 = time.perf_counter()
             backend.erase_parents(["doc-0"])
             out["erase_s"] = round(time.perf_counter() - t0, 2)
@@ -229,11 +243,17 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--embed-queries", action="store_true", help="time the query embedding too")
     parser.add_argument("--no-rebuild", action="store_true", help="skip the erasure and rebuild timings")
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        help="build each size's index under KEEP/SIZE and keep it; a later run with the same KEEP searches "
+        "it without indexing again (index_s null), so rss_mb is that of a process that only opened it",
+    )
     args = parser.parse_args()
     modes: list[Mode] = ["bm25", "vector", "hybrid"]
     embedder = Embedder(query_cache=0) if args.embed_queries else None
     results = [
-        bench(size, args.queries, modes, embedder=embedder, rebuild=not args.no_rebuild)
+        bench(size, args.queries, modes, embedder=embedder, rebuild=not args.no_rebuild, keep=args.keep)
         for size in args.sizes
     ]
     print(json.dumps({"benchmark": "search_latency", "results": results}, indent=2))

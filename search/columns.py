@@ -41,35 +41,95 @@ class Column:
 
     @classmethod
     def build(cls, per_row: list[list[Scalar]], n_rows: int) -> Column:
-        col = cls()
-        lengths = np.zeros(n_rows, dtype=np.int64)
-        if per_row:
-            lengths[: len(per_row)] = np.fromiter(
-                (len(v) for v in per_row), dtype=np.int64, count=len(per_row)
-            )
-        col.ptr = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+        """The column of ``per_row`` (the values of each of the first rows), padded to ``n_rows``."""
+        col = cls.empty(0).appended(per_row)
+        return col.appended([[]] * (n_rows - len(per_row))) if n_rows > len(per_row) else col
+
+    @classmethod
+    def empty(cls, n_rows: int) -> Column:
+        """A column of ``n_rows`` rows without any value."""
+        col = cls(ptr=np.zeros(n_rows + 1, dtype=np.int64))
+        col._derive(0)
+        return col
+
+    @classmethod
+    def from_arrays(cls, values: list[Scalar], ptr: np.ndarray, codes: np.ndarray) -> Column:
+        """A column as ``arrays`` gave it (the values in code order, the row pointers and the codes)."""
+        col = cls(
+            values=list(values), ptr=np.asarray(ptr, dtype=np.int64), codes=np.asarray(codes, dtype=np.int32)
+        )
+        col.vocab = {term_key(v): i for i, v in enumerate(col.values)}
+        col._derive(0)
+        return col
+
+    def arrays(self) -> tuple[list[Scalar], np.ndarray, np.ndarray]:
+        """What ``from_arrays`` needs to make this column again: values, row pointers, codes."""
+        return self.values, self.ptr, self.codes
+
+    @property
+    def rows(self) -> int:
+        return len(self.ptr) - 1
+
+    def appended(self, per_row: list[list[Scalar]]) -> Column:
+        """This column with ``per_row``'s rows after its own. The distinct values only ever grow, so the
+        new column shares them with this one (codes already handed out keep their meaning); the arrays
+        are new, this column's are left as they are."""
+        lengths = np.fromiter((len(v) for v in per_row), dtype=np.int64, count=len(per_row))
         flat: list[int] = []
+        vocab, values = self.vocab, self.values
+        n_values = len(values)
         for vals in per_row:
             for v in vals:
                 key = term_key(v)
-                code = col.vocab.get(key)
+                code = vocab.get(key)
                 if code is None:
-                    code = col.vocab[key] = len(col.values)
-                    col.values.append(v)
+                    code = vocab[key] = len(values)
+                    values.append(v)
                 flat.append(code)
-        col.codes = np.asarray(flat, dtype=np.int32)
-        col.single = bool(n_rows) and bool((lengths == 1).all())
-        col.entry_row = np.repeat(np.arange(n_rows, dtype=np.int64), lengths)
-        col.number = np.asarray(
-            [
-                float(v) if isinstance(v, int | float) and not isinstance(v, bool) else np.nan
-                for v in col.values
-            ],
-            dtype=np.float64,
+        col = Column(
+            values=values,
+            vocab=vocab,
+            ptr=np.concatenate([self.ptr, self.ptr[-1] + np.cumsum(lengths)]).astype(np.int64),
+            codes=np.concatenate([self.codes, np.asarray(flat, dtype=np.int32)]),
+            number=self.number,
+            when=self.when,
         )
-        instants = [instant(v) if isinstance(v, str) else None for v in col.values]
-        col.when = np.asarray([np.nan if t is None else float(t) for t in instants], dtype=np.float64)
+        col._derive(n_values)
         return col
+
+    def taken(self, keep: np.ndarray) -> Column:
+        """The rows where ``keep`` (a boolean row mask) is true, in order; the values are shared."""
+        lengths = np.diff(self.ptr)[keep]
+        col = Column(
+            values=self.values,
+            vocab=self.vocab,
+            ptr=np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
+            codes=self.codes[keep[self.entry_row]],
+            number=self.number,
+            when=self.when,
+        )
+        col._derive(len(self.values))
+        return col
+
+    def row_values(self, row: int) -> list[Scalar]:
+        """The values of one row, as they were given."""
+        return [self.values[c] for c in self.codes[self.ptr[row] : self.ptr[row + 1]].tolist()]
+
+    def _derive(self, known: int) -> None:
+        """``entry_row`` and ``single`` from the arrays; ``number`` and ``when`` for the values from
+        ``known`` on (those before it are this column's already)."""
+        lengths = np.diff(self.ptr)
+        n_rows = len(lengths)
+        self.single = bool(n_rows) and bool((lengths == 1).all())
+        self.entry_row = np.repeat(np.arange(n_rows, dtype=np.int32 if n_rows < 2**31 else np.int64), lengths)
+        fresh = self.values[known:]
+        number = [
+            float(v) if isinstance(v, int | float) and not isinstance(v, bool) else np.nan for v in fresh
+        ]
+        instants = [instant(v) if isinstance(v, str) else None for v in fresh]
+        when = [np.nan if t is None else float(t) for t in instants]
+        self.number = np.concatenate([self.number[:known], np.asarray(number, dtype=np.float64)])
+        self.when = np.concatenate([self.when[:known], np.asarray(when, dtype=np.float64)])
 
     @property
     def labels(self) -> list[str]:
@@ -105,12 +165,18 @@ class Column:
 
 
 class Columns:
-    """The columns of a table's rows, built per path on first use (the table rebuilds them after changes)."""
+    """The columns of a table's rows: given (the vector table keeps its own), or built per path on first
+    use from per-row values (``fields``)."""
 
-    def __init__(self, fields: dict[str, list[list[Scalar]]], n_rows: int) -> None:
-        self._fields = fields
+    def __init__(
+        self,
+        fields: dict[str, list[list[Scalar]]] | None,
+        n_rows: int,
+        built: dict[str, Column] | None = None,
+    ) -> None:
+        self._fields = fields or {}
         self._n = n_rows
-        self._built: dict[str, Column] = {}
+        self._built: dict[str, Column] = dict(built or {})
 
     def column(self, path: str) -> Column:
         col = self._built.get(path)

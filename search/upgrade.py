@@ -125,9 +125,8 @@ def _retype_table(vec_dir: Path, stored: list[tuple[int, Passage]]) -> None:
     for row, key in enumerate(table.keys.tolist()):
         for path, vals in filter_values(meta_of.get(int(key), {})).items():
             fields.setdefault(path, [[] for _ in range(len(table))])[row] = vals
-    table.fields = fields
+    table.set_fields(fields)
     table.format = FORMAT_VERSION
-    table.invalidate()
     table.save(vec_dir)
 
 

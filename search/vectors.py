@@ -2,13 +2,15 @@
 
 Each row is one passage, linked to its Tantivy document by ``key`` (a per-write, ever-increasing integer
 stored as a fast field in Tantivy, so ``keys`` stays sorted and ``searchsorted`` maps key -> row).
-Meta values are held per path and turned into CSR columns (``search.columns``) so a Haystack filter
-becomes a boolean row mask *before* ranking, and facet counts of distinct parents are a few numpy
-operations.
+Meta values are held per path as CSR columns (``search.columns``: integer codes into each path's distinct
+values, no Python object per row), so a Haystack filter becomes a boolean row mask *before* ranking, and
+facet counts of distinct parents are a few numpy operations.
 
-Persistence is generational: ``vectors/gen-N.npy`` + ``vectors/gen-N.json`` are written, then the one-line
-``vectors/CURRENT`` file is swapped atomically, so a reader never sees a matrix from one commit and
-metadata from another.
+Persistence is generational: ``vectors/gen-N.npy`` (the matrix), ``vectors/gen-N.cols.npz`` (keys, vector
+flags and each column's row pointers and codes) and ``vectors/gen-N.json`` (ids, parents, each column's
+distinct values) are written, then the one-line ``vectors/CURRENT`` file is swapped atomically, so a
+reader never sees a matrix from one commit and metadata from another. Generations written before the
+columns were stored (``fields``: every row's values as JSON lists) are still read.
 
 From ``coarse_min_rows`` rows (``COARSE_MIN_ROWS``) exact search scans a float16 copy of the matrix for
 candidates and scores them exactly (``search.coarse``: the same results, half the bytes read).
@@ -70,7 +72,7 @@ class VectorTable:
         self.keys = np.zeros(0, dtype=np.int64)
         self.ids: list[str] = []
         self.parents: list[str] = []
-        self.fields: dict[str, list[list[Scalar]]] = {}  # meta path -> values of each row
+        self.columns: dict[str, Column] = {}  # meta path -> its values of every row (search.columns)
         self.format = FORMAT_VERSION  # of the generation loaded (1: keyword strings only, see search.upgrade)
         self.has_vec = np.zeros(0, dtype=bool)
         self.matrix = np.zeros((0, DIM), dtype=np.float32)
@@ -123,9 +125,20 @@ class VectorTable:
             self._derived = {
                 "parent_codes": parent_codes,
                 "parent_names": list(parent_vocab),
-                "columns": Columns(self.fields, len(self)),
+                "columns": Columns(None, len(self), self.columns),
             }
         return self._derived
+
+    def values_of(self, path: str, row: int) -> list[Scalar]:
+        """The values meta path ``path`` has in ``row`` (``[]`` when none)."""
+        col = self.columns.get(path)
+        return [] if col is None else col.row_values(row)
+
+    def set_fields(self, fields: dict[str, list[list[Scalar]]]) -> None:
+        """Replace every column by ``fields`` (meta path -> the values of each row, in row order)."""
+        n = len(self)
+        self.columns = {name: Column.build(vals, n) for name, vals in fields.items() if any(vals)}
+        self.invalidate()
 
     def row_of(self, passage_id: str) -> int | None:
         return self._lookups()["id_row"].get(passage_id)  # type: ignore[no-any-return]
@@ -334,10 +347,11 @@ class VectorTable:
             self.next_key = max(self.next_key, key + 1)
         for values in (r[3] for r in rows):
             for name in values:
-                if name not in self.fields:
-                    self.fields[name] = [[] for _ in range(n_old)]
-        for name, column in self.fields.items():
-            column.extend(r[3].get(name, []) for r in rows)
+                if name not in self.columns:
+                    self.columns[name] = Column.empty(n_old)
+        self.columns = {
+            name: col.appended([r[3].get(name, []) for r in rows]) for name, col in self.columns.items()
+        }
         self._append_vectors([r[4] for r in rows])
         self._derived = self._lookup = None
         self._matrix_changed()
@@ -412,8 +426,8 @@ class VectorTable:
         self.keys = self.keys[idx]
         self.ids = [self.ids[i] for i in idx]
         self.parents = [self.parents[i] for i in idx]
-        kept = {n: [vals[i] for i in idx] for n, vals in self.fields.items()}
-        self.fields = {n: vals for n, vals in kept.items() if any(vals)}  # paths no row has any more go
+        kept = {name: col.taken(keep) for name, col in self.columns.items()}
+        self.columns = {name: col for name, col in kept.items() if len(col.codes)}  # paths no row has go
         self.matrix = self.matrix[idx]
         self.has_vec = self.has_vec[idx]
         self._derived = self._lookup = None
@@ -432,6 +446,14 @@ class VectorTable:
         with open(str(npy) + ".tmp", "wb") as fh:
             np.save(fh, self.matrix)
         os.replace(str(npy) + ".tmp", npy)
+        names = list(self.columns)
+        arrays: dict[str, np.ndarray] = {"keys": self.keys, "has_vec": self.has_vec}
+        for i, name in enumerate(names):
+            _values, arrays[f"ptr_{i}"], arrays[f"codes_{i}"] = self.columns[name].arrays()
+        cols = directory / f"gen-{gen}.cols.npz"
+        with open(str(cols) + ".tmp", "wb") as fh:
+            np.savez(fh, allow_pickle=False, **arrays)
+        os.replace(str(cols) + ".tmp", cols)
         graph = self._ann_for_search()
         if graph is None:
             self.ann = None
@@ -444,11 +466,9 @@ class VectorTable:
         doc = {
             "format": FORMAT_VERSION,
             "next_key": self.next_key,
-            "keys": self.keys.tolist(),
             "ids": self.ids,
             "parents": self.parents,
-            "has_vec": self.has_vec.astype(np.uint8).tolist(),
-            "fields": self.fields,
+            "columns": [[name, self.columns[name].values] for name in names],  # arrays in gen-N.cols.npz
             "ann": None if graph is None else graph.file,
         }
         tmp = str(meta) + ".tmp"
@@ -500,13 +520,24 @@ class VectorTable:
             doc = json.load(fh)
         table.generation = gen
         table.next_key = int(doc["next_key"])
-        table.keys = np.asarray(doc["keys"], dtype=np.int64)
         table.ids = list(doc["ids"])
         table.parents = list(doc["parents"])
-        table.has_vec = np.asarray(doc["has_vec"], dtype=bool)
         table.format = int(doc.get("format", 1))
         n = len(table.ids)
-        table.fields = {name: list(vals) for name, vals in doc["fields"].items() if len(vals) == n}
+        if "columns" in doc:
+            with np.load(directory / f"gen-{gen}.cols.npz") as arrays:
+                table.keys = arrays["keys"].astype(np.int64)
+                table.has_vec = arrays["has_vec"].astype(bool)
+                columns = {
+                    name: Column.from_arrays(values, arrays[f"ptr_{i}"], arrays[f"codes_{i}"])
+                    for i, (name, values) in enumerate(doc["columns"])
+                }
+            table.columns = {name: col for name, col in columns.items() if col.rows == n}
+        else:  # a generation written before the columns were stored: every row's values in the JSON
+            table.keys = np.asarray(doc["keys"], dtype=np.int64)
+            table.has_vec = np.asarray(doc["has_vec"], dtype=bool)
+            fields = {name: vals for name, vals in doc["fields"].items() if len(vals) == n}
+            table.columns = {name: Column.build(vals, n) for name, vals in fields.items() if any(vals)}
         table.matrix = np.load(directory / f"gen-{gen}.npy")
         if table.matrix.shape != (len(table.ids), DIM):
             table.matrix = np.zeros((len(table.ids), DIM), dtype=np.float32)

@@ -171,14 +171,14 @@ def test_legacy_index_is_rebuilt_on_open(tmp_path: Path) -> None:
     index_dir = tmp_path / "index"
     passages = [replace(p) for p in corpus_passages()]
     _write_legacy(index_dir, passages)
-    assert VectorTable.load(index_dir / "vectors").fields["org_id"][0] == ["1"]
+    assert VectorTable.load(index_dir / "vectors").values_of("org_id", 0) == ["1"]
 
     texts = file_store(tmp_path / "texts.sqlite3")
     backend = EmbeddedBackend(index_dir, texts)
     assert backend.count() == len(passages)
     assert sorted(p.name for p in index_dir.iterdir()) == [".upgrade.lock", "tantivy", "vectors"]
     table = VectorTable.load(index_dir / "vectors")
-    assert table.format == FORMAT_VERSION and table.fields["org_id"][0] == [1]  # typed again
+    assert table.format == FORMAT_VERSION and table.values_of("org_id", 0) == [1]  # typed again
     assert table.keys.tolist() == list(range(1, len(passages) + 1)) and bool(table.has_vec.all())
 
     # org_id == 1 (an int) matches again, in the Tantivy query and in the vector mask
