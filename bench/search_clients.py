@@ -5,7 +5,9 @@ Run from ``bench/search_latency.py --clients N (--server URL --token T | --serve
 
 N client threads, each with its own ``httpx.Client`` (keep-alive), send searches with a bearer token for a
 fixed duration (after a warm-up that is not counted) over a fixed mix of queries, filters, modes and pages.
-The report: requests per second, p50/p95/p99 latency, errors by status, and the server's worker count.
+The report: requests per second, p50/p95/p99 latency, errors by status, the server's worker count and, with
+``--serve``, the CPU time the server's processes spent per request (``server_cpu_ms``: a figure other work on
+the machine changes far less than the rate).
 
 ``--serve DATA_DIR`` starts ``tfe serve --no-worker [--workers W]`` on that installation (a demo or bench
 data dir, never a production one), creates a one-day ``read`` token for a non-admin account
@@ -98,9 +100,12 @@ def run_clients(
     duration_s: float,
     warmup_s: float = 3.0,
     queries: list[dict[str, Any]] | None = None,
+    server_pid: int | None = None,
 ) -> dict[str, Any]:
     """``clients`` threads searching as fast as they get answers for ``warmup_s`` + ``duration_s``
-    seconds; only the requests started after the warm-up are counted."""
+    seconds; only the requests started after the warm-up are counted. With ``server_pid`` (a server of
+    our own) the report adds the CPU time its processes spent per counted request (``server_cpu_ms``),
+    which other work on the machine barely changes, unlike the rate."""
     mix = queries or DEMO_QUERIES
     headers = {"Authorization": f"Bearer {token}"}
     start_at = time.monotonic() + 0.5
@@ -131,8 +136,12 @@ def run_clients(
     threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(clients)]
     for thread in threads:
         thread.start()
+    while time.monotonic() < counted_from:
+        time.sleep(0.001)
+    cpu_from = tree_cpu_s(server_pid) if server_pid else None
     for thread in threads:
         thread.join()
+    cpu_s = tree_cpu_s(server_pid) - cpu_from if server_pid and cpu_from is not None else None
     lat = [x for per in latencies for x in per]
     status_total: Counter[str] = sum(statuses, Counter())
     errors = {code: n for code, n in sorted(status_total.items()) if code != "200"}
@@ -146,12 +155,34 @@ def run_clients(
         "p50_ms": round(statistics.median(lat), 1) if lat else None,
         "p95_ms": round(_percentile(lat, 95), 1) if lat else None,
         "p99_ms": round(_percentile(lat, 99), 1) if lat else None,
+        "server_cpu_ms": round(1000 * cpu_s / len(lat), 2) if cpu_s is not None and lat else None,
         "queries_in_mix": len(mix),
         "load_avg_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)],  # before, after: others' CPU
     }
 
 
 # -- a server of our own (--serve) ------------------------------------------------------------------------
+
+
+def tree_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` and its descendants so far (Linux ``/proc``)."""
+    parent: dict[int, int] = {}
+    ticks: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text(encoding="ascii").rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # a process that ended meanwhile
+        pid_of = int(stat.parent.name)
+        parent[pid_of] = int(fields[1])
+        ticks[pid_of] = int(fields[11]) + int(fields[12])  # utime, stime
+    tree, frontier = {pid}, [pid]
+    while frontier:
+        current = frontier.pop()
+        children = [p for p, pp in parent.items() if pp == current and p not in tree]
+        tree.update(children)
+        frontier.extend(children)
+    return sum(ticks.get(p, 0) for p in tree) / os.sysconf("SC_CLK_TCK")
 
 
 def _free_port() -> int:
@@ -250,8 +281,9 @@ def bench_budget(data_dir: Path, email: str) -> Iterator[str]:
 
 
 @contextmanager
-def served(data_dir: Path, workers: int, port: int | None = None) -> Iterator[str]:
-    """``tfe serve --no-worker --workers W`` on ``data_dir``; yields its URL once ``/healthz`` answers."""
+def served(data_dir: Path, workers: int, port: int | None = None) -> Iterator[tuple[str, int]]:
+    """``tfe serve --no-worker --workers W`` on ``data_dir``; yields its URL and process id once
+    ``/healthz`` answers."""
     port = port or _free_port()
     cmd = [sys.executable, "-m", "tfe", "serve", "--no-worker", "--port", str(port)]
     if workers != 1:
@@ -272,7 +304,7 @@ def served(data_dir: Path, workers: int, port: int | None = None) -> Iterator[st
             time.sleep(0.3)
         else:
             raise SystemExit(f"tfe serve did not answer within 120 s: see {log.name}")
-        yield url
+        yield url, proc.pid
     finally:
         proc.terminate()
         try:
@@ -336,9 +368,17 @@ def run_from_args(args: argparse.Namespace) -> dict[str, Any]:
     data_dir = args.serve.expanduser().resolve()
     email = bench_account(data_dir, args.email)
     token = create_token(data_dir, email)
-    with bench_budget(data_dir, email) as role, served(data_dir, args.workers) as url:
+    with bench_budget(data_dir, email) as role, served(data_dir, args.workers) as (url, pid):
         runs = [
-            run_clients(url, token, clients=n, duration_s=args.duration, warmup_s=args.warmup, queries=mix)
+            run_clients(
+                url,
+                token,
+                clients=n,
+                duration_s=args.duration,
+                warmup_s=args.warmup,
+                queries=mix,
+                server_pid=pid,
+            )
             for n in clients
         ]
     return {
