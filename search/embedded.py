@@ -48,6 +48,7 @@ FILTER_ENGINES = ("tantivy", "vectors")  # the two engines that evaluate one fil
 SURFACE_PASSAGES = 20  # visible passages read to learn how a suggested term is written
 REBUILD_BATCH = 1000  # passages read from the store at a time by ``rebuild``
 SEARCH_THREADS = 4  # threads running a search's vector side and engine counts beside its BM25 read
+THREADED_ROWS = 20_000  # rows from which the vector side runs in that pool (below: inline, a few µs)
 _pool_state: tuple[int, ThreadPoolExecutor] | None = None
 _pool_lock = threading.Lock()
 
@@ -437,7 +438,11 @@ class EmbeddedBackend:
         vector: Future[tuple[np.ndarray, np.ndarray]] | None = None
         if want_vec and qvec is not None:  # the vector side runs in a thread while Tantivy answers here
             k = fusion.vector_k(query.offset, query.limit)
-            vector = _search_pool().submit(table.top_k, qvec, self._mask(flt, query.exclude_parents), k)
+            mask = self._mask(flt, query.exclude_parents)
+            if len(table) < THREADED_ROWS:  # a small table: handing it to a thread costs more than it saves
+                vec_rows, vec_scores = table.top_k(qvec, mask, k)
+            else:
+                vector = _search_pool().submit(table.top_k, qvec, mask, k)
         try:
             if query.mode in ("bm25", "hybrid"):
                 bm25_rows, bm25_scores, cut, aggregated = self._bm25(searcher, tq, fq, depth)
@@ -627,6 +632,10 @@ class EmbeddedBackend:
         ranked lists the page's explanations cite (``search.explain``); ``counted``: totals and facets
         computed by the engine (``_counted``) when ``matched`` holds only the rows that were read."""
         table = self._table
+        matched = np.asarray(matched, dtype=np.int64)
+        if query.totals_only:  # a count: no page, no facets
+            total = table.distinct_parents(matched) if counted is None else counted.total
+            return SearchResult(total=total, hits=[], facets={})
         codes = table.parent_codes
         best: dict[int, tuple[int, float]] = {}
         wanted = query.offset + query.limit
@@ -637,7 +646,6 @@ class EmbeddedBackend:
                 if len(best) >= wanted:
                     break
         page = list(best.values())[query.offset : query.offset + query.limit]
-        matched = np.asarray(matched, dtype=np.int64)
         if counted is None:
             facets = {name: table.facet_counts(fld, matched) for name, fld in FACET_FIELDS.items()}
             total = table.distinct_parents(matched)

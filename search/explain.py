@@ -20,7 +20,10 @@ finds the ranks of the page's rows in a backend's lists without building a map o
 
 from __future__ import annotations
 
+import hashlib
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -69,8 +72,28 @@ def query_words(text: str) -> list[str]:
 
 
 def passage_terms(text: str, analyzers: Sequence[Analyze]) -> list[frozenset[str]]:
-    """The terms of one passage under each analyser (same order as ``analyzers``)."""
-    return [frozenset(analyze(text)) for analyze in analyzers]
+    """The terms of one passage under each analyser (same order as ``analyzers``).
+
+    The last ``TERMS_CACHED`` results are kept, keyed by a digest of the text (never the text itself)
+    and the analysers: the same passages come back page after page, and analysing a passage costs far
+    more than hashing it."""
+    key = (hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest(), tuple(analyzers))
+    with _TERMS_LOCK:
+        cached = _TERMS.get(key)
+        if cached is not None:
+            _TERMS.move_to_end(key)
+            return cached
+    terms = [frozenset(analyze(text)) for analyze in analyzers]
+    with _TERMS_LOCK:
+        _TERMS[key] = terms
+        while len(_TERMS) > TERMS_CACHED:
+            _TERMS.popitem(last=False)
+    return terms
+
+
+TERMS_CACHED = 2048  # passages whose analysed terms ``passage_terms`` keeps
+_TERMS: OrderedDict[tuple[bytes, tuple[Analyze, ...]], list[frozenset[str]]] = OrderedDict()
+_TERMS_LOCK = threading.Lock()
 
 
 def occurs(word: str, terms: Sequence[frozenset[str]], analyzers: Sequence[Analyze]) -> bool:

@@ -27,7 +27,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Row, create_engine, delete, func, insert, select
+from sqlalchemy import Row, bindparam, create_engine, delete, func, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
@@ -63,6 +63,10 @@ _COLUMNS = select(
     PassageText.text,
     PassageText.meta,
 )
+
+
+# one statement for every page: the id list is bound at execution (no clause built per read)
+_BY_IDS = _COLUMNS.where(PassageText.id.in_(bindparam("ids", expanding=True)))
 
 
 def _passage(row: Row[Any]) -> Passage:
@@ -174,8 +178,9 @@ class PassageStore:
         if not unique:
             return out
         with self._reading() as session:
+            connection = session.connection()  # Core rows: the ORM adds nothing to plain column reads
             for chunk in _chunks(unique):
-                for row in session.execute(_COLUMNS.where(PassageText.id.in_(chunk))):
+                for row in connection.execute(_BY_IDS, {"ids": chunk}):
                     out[row[0]] = _passage(row)
         return out
 

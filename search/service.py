@@ -378,7 +378,7 @@ class SearchService:
         }
 
     def _count(self, query: SearchQuery) -> int:
-        return self.backend.search(replace(query, limit=1, offset=0)).total
+        return self.backend.search(replace(query, limit=1, offset=0, explain=False, totals_only=True)).total
 
     def _understood(self, query: SearchQuery, text: str) -> SearchQuery:
         """``query`` for another text, with that text's boosts and expansions (no spelling)."""

@@ -276,6 +276,19 @@ class FacetTests(_Loaded):
             assert set(parents(result)) <= {"doc-fromage"}
             assert {v for v, _ in result.facets["sector"]} <= {"naf:10"}
 
+    @pytest.mark.parametrize("mode", MODES)
+    @pytest.mark.parametrize("text", ["vins", "vins Allemagne", "", "zzzqqq"])
+    def test_totals_only_counts_as_the_full_search(
+        self, loaded: SearchBackend, mode: Mode, text: str
+    ) -> None:
+        """A count (``totals_only``, the suggestions' counts) gives the full search's total, scope and
+        filters included; hits and facets may be left out."""
+        for scope, filters in ((SYSTEM, {}), (MEMBER_ORG1, {}), (MEMBER_ORG1, {"sector": ["naf:11"]})):
+            full = run(loaded, text, scope=scope, mode=mode, filters=filters)
+            count = run(loaded, text, scope=scope, mode=mode, filters=filters, totals_only=True)
+            assert count.total == full.total
+            assert not count.hits or parents(count) == parents(full)
+
 
 SECRET_WORDS = ("confidentiel", "secrète", "Carnet", "viticole", "Grille")
 

@@ -70,6 +70,9 @@ class SearchQuery:
     exclude_parents: tuple[str, ...] = ()
     # fill ``Hit.explanation`` for the page of hits (cheap: computed for the returned hits only)
     explain: bool = True
+    # only ``SearchResult.total`` is wanted (the counts behind suggestions): a backend may then leave the
+    # hits and facets empty and skip the page (passage texts, snippets, explanations)
+    totals_only: bool = False
 
 
 @dataclass
