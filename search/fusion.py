@@ -135,6 +135,12 @@ def above_floor(rows: np.ndarray, scores: np.ndarray, lexical: bool = True) -> t
     return rows[keep], scores[keep]
 
 
+def floor_depends_on_words(scores: np.ndarray) -> bool:
+    """Whether ``above_floor`` keeps other candidates with ``lexical`` true than false: only when some
+    cosine lies between the two floors (otherwise whether a query word occurs need not be asked)."""
+    return bool(((scores >= VECTOR_FLOOR) & (scores < VECTOR_FLOOR_UNMATCHED)).any())
+
+
 def close_vector_candidates(rows: np.ndarray, scores: np.ndarray) -> np.ndarray:
     """The vector candidates that join a hybrid result set: near the best cosine, a few at most."""
     if len(rows) == 0:
