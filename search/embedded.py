@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import tantivy
 
-from search import engine_counts, explain, fusion, query_syntax, spelling, understanding
+from search import engine_counts, explain, fusion, spelling, understanding
 from search import tantivy_index as ti
 from search.embeddings import DIM
 from search.filters import SORT_FIELD, check, combine, date_filter, facet_filter, visible_filter
@@ -518,20 +518,20 @@ class EmbeddedBackend:
     def _any_word(self, searcher: tantivy.Searcher, text: str, fq: tantivy.Query) -> bool:
         """Whether any word of ``text`` occurs in a passage ``fq`` selects (``search.fusion``'s floors).
 
-        Plain words are looked up one analysed term at a time, rarest first (``doc_freq``, a dictionary
-        read), each intersected with the filter without scoring: a passage matching a word's exact form
-        also holds its stem, so this is the parsed query's answer, without scoring every match of a
-        common word (76 ms at a million passages). Text with operators goes through the parser."""
-        if query_syntax.has_operators(text):
+        Text of plain words (letters, digits, spaces: what the parser turns into one term query per word
+        and field) is looked up one term at a time, rarest first (``doc_freq``, a dictionary read), each
+        intersected with the filter without scoring: the parsed query's answer, without scoring every
+        match of a common word (76 ms at a million passages). Other text (operators, signs inside a word,
+        which the parser makes a phrase) goes through the parser."""
+        if not ti.plain_words_only(text):
             tq = ti.text_query(self._index, text, conjunction=False)
             q = tantivy.Query.boolean_query([(tantivy.Occur.Must, tq), (tantivy.Occur.Must, fq)])
             return bool(searcher.search(q, limit=1, count=False).hits)
-        words = query_syntax.plain_words(query_syntax.normalise(text))
-        terms = set(self._analyzer.analyze(words))
+        stemmed, exact = (set(analyze(text)) for analyze in self._explainers)  # the fields' two chains
+        fields = [(field, term) for field in ti.TEXT_FIELDS for term in stemmed]
         present = sorted(
             (df, field, term)
-            for term in terms
-            for field in ti.TEXT_FIELDS
+            for field, term in [*fields, *((ti.EXACT_FIELD, term) for term in exact)]
             if (df := int(searcher.doc_freq(field, term))) > 0
         )
         for _df, field, term in present:

@@ -153,6 +153,18 @@ def text_query(index: tantivy.Index, text: str, *, conjunction: bool = False) ->
     return query
 
 
+_PLAIN = re.compile(r"[^\W_]+(?:\s+[^\W_]+)*")
+
+
+def plain_words_only(text: str) -> bool:
+    """Whether ``text_query`` makes one term query per word and field of ``text``: words of letters and
+    digits only (a « - » or « ' » between letters splits two words), no operator word, no phrase."""
+    normalised = _INNER_JOIN.sub(" ", query_syntax.normalise(text)).strip()
+    if not _PLAIN.fullmatch(normalised):
+        return False
+    return not (query_syntax.OPERATOR_WORDS & set(normalised.split())) and not _OPERATORS.search(normalised)
+
+
 @functools.cache
 def _query_analyzer() -> tantivy.TextAnalyzer:
     """The text fields' analyzer, to tell query text with words from text of stop words only."""

@@ -100,3 +100,46 @@ def test_document_store_round_trips_its_engine(tmp_path: Path) -> None:
     assert again.filter_engine == "vectors" and again.index_dir == store.index_dir
     with pytest.raises(ValueError):
         EmbeddedDocumentStore(tmp_path / "other", filter_engine="python")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "vins",
+        "Énergie solaire",
+        "energie",
+        "fromage zzzqqq",
+        "zzzqqq",
+        "confidentiel",  # only in private passages: visible to their owner, not to others
+        "viticole Carnet",
+        "le la les",
+        "États-Unis",
+        "l'origine",
+        "U.S. vins",
+        "vins AND fromage",
+        '"vin rouge"',
+        "-vins fromage",
+    ],
+)
+def test_the_word_check_answers_as_the_parsed_query(backend: EmbeddedBackend, text: str) -> None:
+    """Vector mode's floor asks whether a query word occurs in a passage the caller may see: the term by
+    term look-up gives the parsed query's answer, scope and filters included."""
+    import tantivy
+
+    from search import tantivy_index as ti
+    from search.embedded import query_filter
+    from search.tantivy_filters import filter_query
+    from search.testing import MEMBER_ORG1, MEMBER_ORG3, OWNER_ORG1
+    from search.types import SearchQuery
+
+    backend.write([replace(p) for p in corpus_passages()])
+    backend.commit()
+    searcher = backend._index.searcher()
+    for scope in (ANONYMOUS, MEMBER_ORG1, MEMBER_ORG3, OWNER_ORG1):
+        for filters in ({}, {"sector": ["naf:35"]}):
+            query = SearchQuery(text=text, scope=scope, mode="vector", filters=filters)
+            fq = filter_query(backend._index, query_filter(query))
+            parsed = ti.text_query(backend._index, text, conjunction=False)
+            both = tantivy.Query.boolean_query([(tantivy.Occur.Must, parsed), (tantivy.Occur.Must, fq)])
+            expected = bool(searcher.search(both, limit=1, count=False).hits)
+            assert backend._any_word(searcher, text, fq) is expected, (scope, filters)
