@@ -54,17 +54,13 @@ class Column:
 
     @classmethod
     def from_arrays(cls, values: list[Scalar], ptr: np.ndarray, codes: np.ndarray) -> Column:
-        """A column as ``arrays`` gave it (the values in code order, the row pointers and the codes)."""
+        """A column from its parts as saved: the values in code order, the row pointers, the codes."""
         col = cls(
             values=list(values), ptr=np.asarray(ptr, dtype=np.int64), codes=np.asarray(codes, dtype=np.int32)
         )
         col.vocab = {term_key(v): i for i, v in enumerate(col.values)}
         col._derive(0)
         return col
-
-    def arrays(self) -> tuple[list[Scalar], np.ndarray, np.ndarray]:
-        """What ``from_arrays`` needs to make this column again: values, row pointers, codes."""
-        return self.values, self.ptr, self.codes
 
     @property
     def rows(self) -> int:

@@ -160,9 +160,7 @@ def plain_words_only(text: str) -> bool:
     """Whether ``text_query`` makes one term query per word and field of ``text``: words of letters and
     digits only (a « - » or « ' » between letters splits two words), no operator word, no phrase."""
     normalised = _INNER_JOIN.sub(" ", query_syntax.normalise(text)).strip()
-    if not _PLAIN.fullmatch(normalised):
-        return False
-    return not (query_syntax.OPERATOR_WORDS & set(normalised.split())) and not _OPERATORS.search(normalised)
+    return bool(_PLAIN.fullmatch(normalised)) and not _OPERATORS.search(normalised)  # AND OR NOT IN TO
 
 
 @functools.cache

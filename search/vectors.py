@@ -449,7 +449,7 @@ class VectorTable:
         names = list(self.columns)
         arrays: dict[str, np.ndarray] = {"keys": self.keys, "has_vec": self.has_vec}
         for i, name in enumerate(names):
-            _values, arrays[f"ptr_{i}"], arrays[f"codes_{i}"] = self.columns[name].arrays()
+            arrays[f"ptr_{i}"], arrays[f"codes_{i}"] = self.columns[name].ptr, self.columns[name].codes
         cols = directory / f"gen-{gen}.cols.npz"
         with open(str(cols) + ".tmp", "wb") as fh:
             np.savez(fh, allow_pickle=False, **arrays)
@@ -536,8 +536,7 @@ class VectorTable:
         else:  # a generation written before the columns were stored: every row's values in the JSON
             table.keys = np.asarray(doc["keys"], dtype=np.int64)
             table.has_vec = np.asarray(doc["has_vec"], dtype=bool)
-            fields = {name: vals for name, vals in doc["fields"].items() if len(vals) == n}
-            table.columns = {name: Column.build(vals, n) for name, vals in fields.items() if any(vals)}
+            table.set_fields({name: vals for name, vals in doc["fields"].items() if len(vals) == n})
         table.matrix = np.load(directory / f"gen-{gen}.npy")
         if table.matrix.shape != (len(table.ids), DIM):
             table.matrix = np.zeros((len(table.ids), DIM), dtype=np.float32)
