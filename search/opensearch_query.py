@@ -128,6 +128,7 @@ def _parts(text: str) -> tuple[list[str], str, list[dict[str, Any]], bool]:
 def _words_dsl(text: str, conjunction: bool) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
     """(the scoring query of ``text`` without its exclusions, the excluded words as queries)."""
     phrases, rest, excluded, any_of = _parts(text)
+    pairs = [] if conjunction else ti.word_pairs(text)  # as ``tantivy_index.with_proximity``
     conjunction = conjunction and not any_of
     required: list[dict[str, Any]] = []
     optional: list[dict[str, Any]] = []
@@ -138,6 +139,9 @@ def _words_dsl(text: str, conjunction: bool) -> tuple[dict[str, Any] | None, lis
         optional.append({"match": {"text_exact": {"query": rest, "boost": ti.EXACT_BOOST}}})
     for phrase in phrases:
         required.append({"match_phrase": {"text": {"query": phrase}}})
+    for first, second in pairs:  # only with a scoring clause: a pair's phrase never widens the matches
+        near = {"query": f"{first} {second}", "slop": ti.PROXIMITY_SLOP, "boost": ti.PROXIMITY_BOOST}
+        optional.append({"match_phrase": {"text": near}})
     if not required and not optional:
         return None, excluded
     body: dict[str, Any] = {"should": optional}

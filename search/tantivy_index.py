@@ -46,6 +46,12 @@ EXTRA_STOP_WORDS = [
     *("jusqu", "lorsqu", "puisqu", "quoiqu"),
     *("a", "est"),
 ]
+# adjacent query words found close together in a passage rank it higher: each pair is a phrase query with
+# this slop (words between them), its score weighted; PIAF (dev) BM25 nDCG@10 0.826 -> 0.829 (slop 1 / 3 /
+# 6 / 10: 0.8281 / 0.8292 / 0.8286 / 0.8275; weight 0.1 / 0.25 / 0.5 / 1: 0.8283 / 0.8292 / 0.8283 / 0.8209,
+# a first cut that let a pair loosen a quoted phrase; as built, the query alone decides the matches: 0.8285)
+PROXIMITY_SLOP = 3
+PROXIMITY_BOOST = 0.25
 KEYWORD_QUERY_MAX_WORDS = 3  # up to this many words, every term is required (falls back to any term)
 SNIPPET_CHARS = 240
 _SPECIAL = re.compile(r'[+\-&|!(){}\[\]^"~*?:\\/<>=\'`]')
@@ -141,16 +147,37 @@ def text_query(index: tantivy.Index, text: str, *, conjunction: bool = False) ->
         normalised = f"* {normalised}"  # only exclusions: everything else
     escaped = _INNER_JOIN.sub(" ", normalised)
     try:
-        return index.parse_query(escaped, fields, field_boosts=boosts, conjunction_by_default=conjunction)
+        query = index.parse_query(escaped, fields, field_boosts=boosts, conjunction_by_default=conjunction)
     except ValueError:
-        pass
-    words = query_syntax.plain_words(normalised)  # never the excluded words
-    if not _query_analyzer().analyze(words):
-        return tantivy.Query.empty_query()
-    query, _errors = index.parse_query_lenient(
-        words, fields, field_boosts=boosts, conjunction_by_default=conjunction
-    )
-    return query
+        words = query_syntax.plain_words(normalised)  # never the excluded words
+        if not _query_analyzer().analyze(words):
+            return tantivy.Query.empty_query()
+        query, _errors = index.parse_query_lenient(
+            words, fields, field_boosts=boosts, conjunction_by_default=conjunction
+        )
+    return query if conjunction else with_proximity(index, query, normalised)
+
+
+def word_pairs(text: str) -> list[tuple[str, str]]:
+    """The adjacent pairs of ``text``'s searchable words (not excluded, not stop words), as typed, each
+    pair once, a word next to itself left out."""
+    words = [w for w in query_syntax.plain_words(text).split() if _query_analyzer().analyze(w)]
+    return list(dict.fromkeys((a, b) for a, b in zip(words, words[1:], strict=False) if a.lower() != b.lower()))
+
+
+def with_proximity(index: tantivy.Index, query: tantivy.Query, text: str) -> tantivy.Query:
+    """``query`` (which alone decides what matches) scoring higher where adjacent words of ``text`` occur
+    within ``PROXIMITY_SLOP`` words of each other in the ``text`` field (``PROXIMITY_BOOST``)."""
+    analyzer = _query_analyzer()
+    phrases = []
+    for first, second in word_pairs(text):
+        terms = [*analyzer.analyze(first), *analyzer.analyze(second)]
+        if len(terms) == 2 and terms[0] != terms[1]:
+            phrase = tantivy.Query.phrase_query(index.schema, "text", terms, PROXIMITY_SLOP)
+            phrases.append((tantivy.Occur.Should, tantivy.Query.boost_query(phrase, PROXIMITY_BOOST)))
+    if not phrases:
+        return query
+    return tantivy.Query.boolean_query([(tantivy.Occur.Must, query), *phrases])
 
 
 _PLAIN = re.compile(r"[^\W_]+(?:\s+[^\W_]+)*")
