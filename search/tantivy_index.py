@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import html
+import itertools
 import re
 from pathlib import Path
 
@@ -162,7 +163,7 @@ def word_pairs(text: str) -> list[tuple[str, str]]:
     """The adjacent pairs of ``text``'s searchable words (not excluded, not stop words), as typed, each
     pair once, a word next to itself left out."""
     words = [w for w in query_syntax.plain_words(text).split() if _query_analyzer().analyze(w)]
-    return list(dict.fromkeys((a, b) for a, b in zip(words, words[1:], strict=False) if a.lower() != b.lower()))
+    return list(dict.fromkeys((a, b) for a, b in itertools.pairwise(words) if a.lower() != b.lower()))
 
 
 def with_proximity(index: tantivy.Index, query: tantivy.Query, text: str) -> tantivy.Query:

@@ -166,11 +166,11 @@ class RetrievalTests(_Loaded):
     def test_words_close_together_rank_first(self, backend: SearchBackend) -> None:
         # the same words, as often, in passages of one length: only their order differs, so only the
         # proximity of the query's adjacent words can rank one above the other; they never widen the matches
-        filler = "salon port marché hiver douane navire entrepôt contrat".split()
+        filler = ["salon", "port", "marché", "hiver", "douane", "navire", "entrepôt", "contrat"]
         near = " ".join(["exportations", "vin", "rouge", "Japon", *filler])
         far = " ".join(["vin", *filler[:4], "exportations", *filler[4:], "Japon", "rouge"])
         texts = {"far": far, "near": near, "other": "Le thé vert du Japon."}
-        backend.write([Passage(f"{pid}:0", pid, "Note", text, 0, {"visibility": "public"}) for pid, text in texts.items()])
+        backend.write([Passage(f"{k}:0", k, "Note", text, 0, {"visibility": "public"}) for k, text in texts.items()])
         backend.commit()
         result = run(backend, "exportations de vin rouge vers le Japon", mode="bm25")
         assert parents(result) == ["near", "far", "other"] and result.total == 3
