@@ -170,7 +170,8 @@ class RetrievalTests(_Loaded):
         near = " ".join(["exportations", "vin", "rouge", "Japon", *filler])
         far = " ".join(["vin", *filler[:4], "exportations", *filler[4:], "Japon", "rouge"])
         texts = {"far": far, "near": near, "other": "Le thé vert du Japon."}
-        backend.write([Passage(f"{k}:0", k, "Note", text, 0, {"visibility": "public"}) for k, text in texts.items()])
+        public = {"visibility": "public"}
+        backend.write([Passage(f"{k}:0", k, "Note", text, 0, dict(public)) for k, text in texts.items()])
         backend.commit()
         result = run(backend, "exportations de vin rouge vers le Japon", mode="bm25")
         assert parents(result) == ["near", "far", "other"] and result.total == 3
