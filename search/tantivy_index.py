@@ -172,7 +172,7 @@ def with_proximity(index: tantivy.Index, query: tantivy.Query, text: str) -> tan
     analyzer = _query_analyzer()
     phrases = []
     for first, second in word_pairs(text):
-        terms = [*analyzer.analyze(first), *analyzer.analyze(second)]
+        terms: list[str | tuple[int, str]] = [*analyzer.analyze(first), *analyzer.analyze(second)]
         if len(terms) == 2 and terms[0] != terms[1]:
             phrase = tantivy.Query.phrase_query(index.schema, "text", terms, PROXIMITY_SLOP)
             phrases.append((tantivy.Occur.Should, tantivy.Query.boost_query(phrase, PROXIMITY_BOOST)))
