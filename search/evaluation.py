@@ -2,10 +2,10 @@
 
 The corpus is indexed into a temporary ``EmbeddedBackend`` (one public passage per corpus document, the
 document id as parent), so the numbers measure exactly the code path users hit: French analyzer, vector
-matrix, fusion (``fusion``/``alpha``: rrf or convex, default ``search.fusion.FUSION``) and per-parent
-grouping. Embeddings are cached under ``cache_dir`` (``embedding_cache_dir()`` by default, ``None``: no
-cache), one ``.npy`` per (model, kind, every text) hash, so a second run with another fusion or analyzer
-skips the minutes of embedding; any change of a text or of the model misses the cache.
+matrix, fusion (``fusion``/``alpha``: rrf, convex or adaptive, default ``search.fusion.FUSION``) and
+per-parent grouping. Embeddings are cached under ``cache_dir`` (``embedding_cache_dir()`` by default,
+``None``: no cache), one ``.npy`` per (model, kind, every text) hash, so a second run with another fusion
+or analyzer skips the minutes of embedding; any change of a text or of the model misses the cache.
 """
 
 from __future__ import annotations
@@ -118,7 +118,7 @@ def evaluate_beir(
     method = fusion_method or fusion.FUSION
     weight = fusion.ALPHA if alpha is None else alpha
     if method not in fusion.FUSIONS:
-        raise ValidationError(f"unknown fusion {method!r}; use rrf or convex")
+        raise ValidationError(f"unknown fusion {method!r}; use rrf, convex or adaptive")
     if not 0.0 <= weight <= 1.0:
         raise ValidationError(f"alpha must be between 0 and 1, not {weight}")
     directory = Path(directory)

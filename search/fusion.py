@@ -12,14 +12,17 @@ with the access scope and facets inside the query) and hands the lists here:
   neighbours, hence no results and no facets; in hybrid mode only the few (``VECTOR_EXTRA``) within
   ``VECTOR_MARGIN`` cosine of the best one join the result set, which gives semantic recall without
   flooding totals and facets;
-- the hybrid result set is then ranked by one of two fusions (``FUSIONS``; the default ``FUSION``,
-  chosen on PIAF, docs/benchmarks.md "Ranking quality decisions, 2026-12-02"):
+- the hybrid result set is then ranked by one of three fusions (``FUSIONS``; the default ``FUSION``,
+  chosen on PIAF, docs/benchmarks.md "Ranking quality decisions, 2026-12-02" and "Proximity and a weight
+  per query, 2026-12-04"):
   ``rrf``: ranked twice, by BM25 and by cosine (the backend's ``by_vector``), the two rankings fused by
   reciprocal rank fusion (``K`` = 10); ``convex``: a convex combination of the min-max normalised scores
   of the two lists (BM25 over its ranked matches, cosine over every vector candidate above the floor),
-  ``alpha`` x cosine + (1 - ``alpha``) x BM25, a passage absent from a list scoring 0 there (``ALPHA``).
+  ``alpha`` x cosine + (1 - ``alpha``) x BM25, a passage absent from a list scoring 0 there (``ALPHA``);
+  ``adaptive``: the same with ``alpha`` moved per query by what the lists show (``adaptive_alpha``: less
+  weight on the cosine when BM25's best passage stands out, more when the best cosine is high).
   ``using(method, alpha)`` sets them for the code it wraps (the evaluation's ``--fusion``/``--alpha``);
-  both need only the lists a backend already hands over.
+  all three need only the lists a backend already hands over.
 
 Candidates are integers (the embedded backend's table rows; another backend numbers its passages first).
 """
@@ -56,11 +59,18 @@ VECTOR_MARGIN = 0.03  # hybrid: vector-only candidates within this cosine of the
 VECTOR_EXTRA = 5  # ... and at most this many of them
 RANK_DEPTH = 1000  # passages of each list that are fused and grouped (all matches still count for facets)
 T = TypeVar("T", bound=Hashable)
-Fusion = Literal["rrf", "convex"]
-FUSIONS: tuple[Fusion, ...] = ("rrf", "convex")
-# PIAF (dev) hybrid nDCG@10: rrf (k = 10) 0.845; convex alpha 0.3 0.853, 0.4 0.859, 0.5 0.858, 0.6 0.845
-FUSION: Fusion = "convex"
+Fusion = Literal["rrf", "convex", "adaptive"]
+FUSIONS: tuple[Fusion, ...] = ("rrf", "convex", "adaptive")
+# PIAF (dev) hybrid nDCG@10: rrf (k = 10) 0.845; convex alpha 0.3 0.853, 0.4 0.859, 0.5 0.858, 0.6 0.845;
+# with the proximity pairs (search.tantivy_index): convex 0.4 0.8618, adaptive 0.8647 (docs/benchmarks.md)
+FUSION: Fusion = "adaptive"
 ALPHA = 0.4  # convex: the weight of the (normalised) cosine; BM25 weighs 1 - ALPHA
+# adaptive: the weight moves per query from ALPHA with what the two lists say of themselves: down when
+# BM25's best passage stands out from its tenth (``BM25_DROP``: 1 - tenth / best, its PIAF median near
+# 0.6), up when the best cosine is high (``COSINE_TOP``, the median of the best cosine on PIAF)
+BM25_DROP, DROP_WEIGHT = 0.6, 0.75
+COSINE_TOP, COSINE_WEIGHT = 0.86, 4.0
+ALPHA_RANGE = (0.05, 0.95)
 _SETTINGS: ContextVar[tuple[Fusion, float] | None] = ContextVar("fusion_settings", default=None)
 
 
@@ -71,7 +81,7 @@ def settings() -> tuple[Fusion, float]:
 
 @contextmanager
 def using(method: str, alpha: float = ALPHA) -> Iterator[None]:
-    """Rank hybrid queries run inside the block with ``method`` (rrf or convex) and ``alpha``."""
+    """Rank hybrid queries run inside the block with ``method`` (rrf, convex or adaptive) and ``alpha``."""
     if method not in FUSIONS:
         raise ValueError(f"unknown fusion {method!r}; use one of {', '.join(FUSIONS)}")
     if not 0.0 <= alpha <= 1.0:
@@ -117,6 +127,17 @@ def convex_combination(
         for item, value in zip(items, np.asarray(norm, dtype=np.float64).tolist(), strict=True):
             scores[item] = scores.get(item, 0.0) + weight * value
     return sorted(scores.items(), key=lambda kv: -kv[1])
+
+
+def adaptive_alpha(alpha: float, bm25_scores: np.ndarray, vec_scores: np.ndarray) -> float:
+    """``alpha`` for one query of the ``adaptive`` fusion, from its BM25 scores and cosines (best first):
+    lower when BM25's best stands out, higher when the best cosine is high; ``alpha`` itself when a list
+    says nothing (fewer than two BM25 scores, no vector candidate)."""
+    if len(bm25_scores) < 2 or float(bm25_scores[0]) <= 0.0 or len(vec_scores) == 0:
+        return alpha
+    drop = 1.0 - float(bm25_scores[min(9, len(bm25_scores) - 1)]) / float(bm25_scores[0])
+    moved = alpha - DROP_WEIGHT * (drop - BM25_DROP) + COSINE_WEIGHT * (float(vec_scores[0]) - COSINE_TOP)
+    return float(np.clip(moved, *ALPHA_RANGE))
 
 
 def vector_k(offset: int, limit: int) -> int:
@@ -187,7 +208,9 @@ def fuse(
     # every BM25 match plus the few vector candidates close to the best one; both lists rank that set
     matched = np.union1d(bm25_rows, close_vector_candidates(vec_rows, vec_scores))
     method, alpha = settings()
-    if method == "convex":
+    if method == "adaptive":
+        alpha = adaptive_alpha(alpha, bm25_scores, vector[1])
+    if method in ("convex", "adaptive"):
         # cosines normalised over every vector candidate above the floor, then those in the result set
         # (normalising the cosines of the whole result set instead: 0.858 at best, alpha 0.6, on PIAF)
         in_set = np.isin(vec_rows, matched)

@@ -20,7 +20,7 @@ def _scores(*values: float) -> np.ndarray:
 
 def test_sizes_grow_with_the_page() -> None:
     assert fusion.K == 10  # the PIAF-tuned constant
-    assert (fusion.FUSION, fusion.ALPHA) == ("convex", 0.4)  # chosen on PIAF (docs/benchmarks.md)
+    assert (fusion.FUSION, fusion.ALPHA) == ("adaptive", 0.4)  # chosen on PIAF (docs/benchmarks.md)
     assert fusion.vector_k(0, 10) == fusion.VECTOR_CANDIDATES == 100
     assert fusion.vector_k(40, 20) == 300
     assert fusion.rank_depth(0, 10) == fusion.RANK_DEPTH == 1000
@@ -110,6 +110,29 @@ def test_hybrid_uses_the_fusion_in_force() -> None:
     with fusion.using("rrf"):
         rrf = fusion.fuse("hybrid", bm25, vector, by_vector, depth=1000)
     assert rrf.ranked == fusion.reciprocal_rank_fusion([[1, 2, 3], [3, 9, 2, 1]])
+
+
+def test_the_adaptive_weight_follows_the_lists() -> None:
+    median = _scores(*[10.0 - 0.6 * 10.0 * i / 9 for i in range(10)])  # the tenth at 0.4 x the best
+    assert fusion.adaptive_alpha(0.4, median, _scores(fusion.COSINE_TOP)) == pytest.approx(0.4)
+    steep = _scores(10.0, 2.0, 1.0)  # BM25's best stands out: less weight on the cosine
+    assert fusion.adaptive_alpha(0.4, steep, _scores(fusion.COSINE_TOP)) < 0.4
+    assert fusion.adaptive_alpha(0.4, median, _scores(0.92)) > 0.4  # a high best cosine: more
+    assert fusion.adaptive_alpha(0.9, median, _scores(0.99)) == fusion.ALPHA_RANGE[1]  # bounded
+    assert fusion.adaptive_alpha(0.4, _scores(3.0), _scores(0.99)) == 0.4  # one BM25 score says nothing
+    assert fusion.adaptive_alpha(0.4, median, _scores()) == 0.4  # nor no vector candidate
+
+
+def test_adaptive_fusion_is_the_convex_one_at_the_query_s_weight() -> None:
+    bm25 = (_rows(1, 2, 3), _scores(3.0, 2.9, 1.0))
+    vector = (_rows(3, 9, 8), _scores(0.95, 0.93, 0.84))
+    alpha = fusion.adaptive_alpha(0.4, bm25[1], vector[1])
+    assert alpha != 0.4
+    with fusion.using("adaptive", 0.4):
+        adaptive = fusion.fuse("hybrid", bm25, vector, _by_vector([]), depth=1000)
+    with fusion.using("convex", alpha):
+        convex = fusion.fuse("hybrid", bm25, vector, _by_vector([]), depth=1000)
+    assert adaptive.ranked == convex.ranked and adaptive.matched.tolist() == convex.matched.tolist()
 
 
 @pytest.mark.parametrize(("method", "alpha"), [("linear", 0.5), ("convex", 1.5), ("convex", -0.1)])

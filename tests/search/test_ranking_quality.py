@@ -178,7 +178,7 @@ def test_evaluation_reports_its_fusion_and_refuses_unknown_ones(tmp_path: Path) 
     directory = _beir(tmp_path / "beir")
     report = evaluate_beir(directory, None, modes=("bm25",), progress=False)  # type: ignore[arg-type]
     assert report["modes"]["bm25"]["ndcg@10"] == 1.0
-    assert report["fusion"] == {"method": "convex", "alpha": 0.4}  # the product's default
+    assert report["fusion"] == {"method": "adaptive", "alpha": 0.4}  # the product's default
     with pytest.raises(ValidationError, match="fusion"):
         evaluate_beir(directory, None, modes=("bm25",), progress=False, fusion_method="linear")  # type: ignore[arg-type]
     with pytest.raises(ValidationError, match="alpha"):

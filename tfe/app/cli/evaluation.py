@@ -23,10 +23,12 @@ def retrieval(
     ] = "bm25,vector,hybrid",
     limit_queries: Annotated[int | None, typer.Option(help="N'évalue que les N premières requêtes")] = None,
     fusion: Annotated[
-        str | None, typer.Option(help="Fusion du mode hybride : rrf ou convex (défaut : celle du produit)")
+        str | None,
+        typer.Option(help="Fusion du mode hybride : rrf, convex ou adaptive (défaut : celle du produit)"),
     ] = None,
     alpha: Annotated[
-        float | None, typer.Option(help="Fusion convex : poids du cosinus, entre 0 et 1 (BM25 : 1 - alpha)")
+        float | None,
+        typer.Option(help="Poids du cosinus, entre 0 et 1 (BM25 : 1 - alpha) ; adaptive : poids de départ"),
     ] = None,
     cache: Annotated[
         bool,
@@ -48,7 +50,7 @@ def retrieval(
     if not wanted or any(m not in ("bm25", "vector", "hybrid") for m in wanted):
         fail(f"unknown mode in {modes!r}; use bm25, vector, hybrid")
     if fusion is not None and fusion not in FUSIONS:
-        fail(f"unknown fusion {fusion!r}; use rrf or convex")
+        fail(f"unknown fusion {fusion!r}; use rrf, convex or adaptive")
     if alpha is not None and not 0.0 <= alpha <= 1.0:
         fail(f"alpha must be between 0 and 1, not {alpha}")
     rt = runtime(require_init=False)
