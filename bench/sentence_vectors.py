@@ -42,7 +42,7 @@ def _embedder() -> Embedder:
     return embedder
 
 
-def _matrices(directory: Path) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+def _matrices(directory: Path, embedder: Embedder) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
     """(paragraph vectors, sentence vectors, each paragraph's sentence rows), cached."""
     corpus = _corpus(directory)
     titled = [(str(d.get("title") or ""), str(d.get("text") or "")) for d in corpus]
@@ -52,11 +52,9 @@ def _matrices(directory: Path) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]
         for sentence in (s for s in SENTENCE.split(text) if s.strip()):
             owners.append(i)
             sentences.append(f"{title}. {sentence}" if title else sentence)
-    lazy: list[Embedder] = []
 
     def embed(texts: list[str]) -> np.ndarray:
-        lazy.append(lazy[0] if lazy else _embedder())
-        return np.vstack([lazy[0].passages(texts[i : i + 32], batch=32) for i in range(0, len(texts), 32)])
+        return np.vstack([embedder.passages(texts[i : i + 32], batch=32) for i in range(0, len(texts), 32)])
 
     cache = embedding_cache_dir()
     para = cached_embeddings(cache, "passages", paragraphs, embed)
@@ -67,7 +65,8 @@ def _matrices(directory: Path) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]
 
 
 def main(directory: Path, specs: list[str]) -> None:
-    para, sent, rows_of = _matrices(directory)
+    embedder = _embedder()
+    para, sent, rows_of = _matrices(directory, embedder)
     asked: dict[str, np.ndarray | None] = {}
     setting: dict[str, float] = {}
     scores: list[float] = []
@@ -100,7 +99,6 @@ def main(directory: Path, specs: list[str]) -> None:
     EmbeddedBackend.search = searched  # type: ignore[method-assign]
     fusion.fuse = rescored
     evaluation.ndcg_at_k = recorded  # type: ignore[assignment]
-    embedder = _embedder()
     for spec in specs:
         w, bm25_candidates, base = spec.split(":")
         setting.update(w=float(w), bm25=float(bm25_candidates), base=float(base))

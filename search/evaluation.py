@@ -118,7 +118,7 @@ def evaluate_beir(
     method = fusion_method or fusion.FUSION
     weight = fusion.ALPHA if alpha is None else alpha
     if method not in fusion.FUSIONS:
-        raise ValidationError(f"unknown fusion {method!r}; use rrf, convex or adaptive")
+        raise ValidationError(f"unknown fusion {method!r}; use one of {', '.join(fusion.FUSIONS)}")
     if not 0.0 <= weight <= 1.0:
         raise ValidationError(f"alpha must be between 0 and 1, not {weight}")
     directory = Path(directory)

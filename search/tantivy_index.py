@@ -162,17 +162,27 @@ def text_query(index: tantivy.Index, text: str, *, conjunction: bool = False) ->
 def word_pairs(text: str) -> list[tuple[str, str]]:
     """The adjacent pairs of ``text``'s searchable words (not excluded, not stop words), as typed, each
     pair once, a word next to itself left out."""
-    words = [w for w in query_syntax.plain_words(text).split() if _query_analyzer().analyze(w)]
-    return list(dict.fromkeys((a, b) for a, b in itertools.pairwise(words) if a.lower() != b.lower()))
+    return [(first, second) for (first, _), (second, _) in _adjacent_words(text)]
+
+
+def _adjacent_words(text: str) -> list[tuple[tuple[str, list[str]], tuple[str, list[str]]]]:
+    """``word_pairs`` with each word's analysed terms (every word analysed once)."""
+    analyzer = _query_analyzer()
+    analysed = [(word, analyzer.analyze(word)) for word in query_syntax.plain_words(text).split()]
+    searchable = [(word, terms) for word, terms in analysed if terms]
+    pairs: dict[tuple[str, str], tuple[tuple[str, list[str]], tuple[str, list[str]]]] = {}
+    for first, second in itertools.pairwise(searchable):
+        if first[0].lower() != second[0].lower():
+            pairs.setdefault((first[0], second[0]), (first, second))
+    return list(pairs.values())
 
 
 def with_proximity(index: tantivy.Index, query: tantivy.Query, text: str) -> tantivy.Query:
     """``query`` (which alone decides what matches) scoring higher where adjacent words of ``text`` occur
     within ``PROXIMITY_SLOP`` words of each other in the ``text`` field (``PROXIMITY_BOOST``)."""
-    analyzer = _query_analyzer()
     phrases = []
-    for first, second in word_pairs(text):
-        terms: list[str | tuple[int, str]] = [*analyzer.analyze(first), *analyzer.analyze(second)]
+    for (_, first), (_, second) in _adjacent_words(text):
+        terms: list[str | tuple[int, str]] = [*first, *second]
         if len(terms) == 2 and terms[0] != terms[1]:
             phrase = tantivy.Query.phrase_query(index.schema, "text", terms, PROXIMITY_SLOP)
             phrases.append((tantivy.Occur.Should, tantivy.Query.boost_query(phrase, PROXIMITY_BOOST)))

@@ -50,7 +50,7 @@ def retrieval(
     if not wanted or any(m not in ("bm25", "vector", "hybrid") for m in wanted):
         fail(f"unknown mode in {modes!r}; use bm25, vector, hybrid")
     if fusion is not None and fusion not in FUSIONS:
-        fail(f"unknown fusion {fusion!r}; use rrf, convex or adaptive")
+        fail(f"unknown fusion {fusion!r}; use one of {', '.join(FUSIONS)}")
     if alpha is not None and not 0.0 <= alpha <= 1.0:
         fail(f"alpha must be between 0 and 1, not {alpha}")
     rt = runtime(require_init=False)
